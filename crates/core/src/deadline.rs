@@ -1,0 +1,96 @@
+//! Deadline kinds: what each one governs and what happens when it passes. The live deadlines of a
+//! case or order are derived from its state (`Case::deadlines`), so there is never more than one
+//! per kind, and a state change re-arms or drops them in the same write.
+
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineKind {
+    /// U2/S2/R2 merchant review (the proposal lapses with it, N8).
+    Review,
+    /// U2: near-deadline message to the shop.
+    ReviewReminder,
+    /// R5 buyer ships back.
+    BuyerShip,
+    /// M4 merchant confirms receipt (M3 extends it).
+    Receipt,
+    /// M6 COD refund voucher.
+    Voucher,
+    /// E2 merchant evidence.
+    Evidence,
+    /// E5 evidence reminder.
+    EvidenceReminder,
+    /// B2 buyer revises or escalates after a rejection.
+    BuyerAfterRejection,
+    /// T4 appeal window.
+    AppealWindow,
+    /// M5 the payment gateway settles (or retries) a refund.
+    RefundSettle,
+    /// O4 unpaid online order.
+    OrderUnpaid,
+}
+
+impl DeadlineKind {
+    pub const ALL: [DeadlineKind; 11] = [
+        DeadlineKind::Review,
+        DeadlineKind::ReviewReminder,
+        DeadlineKind::BuyerShip,
+        DeadlineKind::Receipt,
+        DeadlineKind::Voucher,
+        DeadlineKind::Evidence,
+        DeadlineKind::EvidenceReminder,
+        DeadlineKind::BuyerAfterRejection,
+        DeadlineKind::AppealWindow,
+        DeadlineKind::RefundSettle,
+        DeadlineKind::OrderUnpaid,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DeadlineKind::Review => "review",
+            DeadlineKind::ReviewReminder => "review_reminder",
+            DeadlineKind::BuyerShip => "buyer_ship",
+            DeadlineKind::Receipt => "receipt",
+            DeadlineKind::Voucher => "voucher",
+            DeadlineKind::Evidence => "evidence",
+            DeadlineKind::EvidenceReminder => "evidence_reminder",
+            DeadlineKind::BuyerAfterRejection => "buyer_after_rejection",
+            DeadlineKind::AppealWindow => "appeal_window",
+            DeadlineKind::RefundSettle => "refund_settle",
+            DeadlineKind::OrderUnpaid => "order_unpaid",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DeadlineKind> {
+        DeadlineKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn rule(&self) -> &'static str {
+        match self {
+            DeadlineKind::Review | DeadlineKind::ReviewReminder => "U2",
+            DeadlineKind::BuyerShip => "R5",
+            DeadlineKind::Receipt => "M4",
+            DeadlineKind::Voucher => "M6",
+            DeadlineKind::Evidence => "E2",
+            DeadlineKind::EvidenceReminder => "E5",
+            DeadlineKind::BuyerAfterRejection => "B2",
+            DeadlineKind::AppealWindow => "T4",
+            DeadlineKind::RefundSettle => "M5",
+            DeadlineKind::OrderUnpaid => "O4",
+        }
+    }
+
+    /// Reminders only send a message; they never change the case's course.
+    pub fn is_reminder(&self) -> bool {
+        matches!(self, DeadlineKind::ReviewReminder | DeadlineKind::EvidenceReminder)
+    }
+}
+
+/// One live deadline: its kind and when it is due.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deadline {
+    pub kind: DeadlineKind,
+    pub due: Timestamp,
+}

@@ -1,0 +1,103 @@
+//! Money in integer minor units with a currency; never floats.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// An ISO 4217 currency code, three upper-case ASCII letters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Currency([u8; 3]);
+
+impl Currency {
+    pub const CNY: Currency = Currency(*b"CNY");
+    pub const USD: Currency = Currency(*b"USD");
+
+    pub fn parse(code: &str) -> Result<Currency, String> {
+        let bytes = code.as_bytes();
+        if bytes.len() == 3 && bytes.iter().all(u8::is_ascii_uppercase) {
+            Ok(Currency([bytes[0], bytes[1], bytes[2]]))
+        } else {
+            Err(format!("{code:?} is not a currency code such as CNY"))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("???")
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Currency {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Currency {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Currency::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// An amount in minor units (fen, cents). Non-negative by construction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Money {
+    pub minor: i64,
+    pub currency: Currency,
+}
+
+/// The largest amount accepted anywhere: 100 million in major units.
+pub const MAX_MINOR: i64 = 10_000_000_000;
+
+impl Money {
+    pub fn new(minor: i64, currency: Currency) -> Result<Money, String> {
+        if minor < 0 {
+            return Err(format!("amount {minor} is negative"));
+        }
+        if minor > MAX_MINOR {
+            return Err(format!("amount {minor} is above the maximum {MAX_MINOR}"));
+        }
+        Ok(Money { minor, currency })
+    }
+
+    pub fn zero(currency: Currency) -> Money {
+        Money { minor: 0, currency }
+    }
+
+    pub fn cny(minor: i64) -> Money {
+        Money {
+            minor,
+            currency: Currency::CNY,
+        }
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.minor == 0
+    }
+
+    /// `self - other`, floored at zero; currencies must match.
+    pub fn saturating_sub(self, other: Money) -> Money {
+        Money {
+            minor: (self.minor - other.minor).max(0),
+            currency: self.currency,
+        }
+    }
+
+    pub fn plus(self, other: Money) -> Money {
+        Money {
+            minor: self.minor.saturating_add(other.minor),
+            currency: self.currency,
+        }
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{:02} {}", self.minor / 100, self.minor % 100, self.currency)
+    }
+}

@@ -1,0 +1,191 @@
+//! Policy profiles as data: every deadline of the table and the thresholds around them. Profiles
+//! ship as TOML (`profiles/*.toml`, embedded); a shop picks one and may override any value.
+
+use crate::time::Dur;
+use serde::{Deserialize, Serialize};
+
+/// The values one shop runs under. Optional windows are features a profile does not have
+/// (`cod_voucher = None`: the profile takes no COD orders; `receipt_extension = None`: no M3).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    pub name: String,
+    pub review: Dur,
+    pub buyer_ship: Dur,
+    pub receipt: Dur,
+    #[serde(default)]
+    pub receipt_extension: Option<Dur>,
+    pub extension_min_tracking_age: Dur,
+    #[serde(default)]
+    pub cod_voucher: Option<Dur>,
+    pub evidence: Dur,
+    pub evidence_reminder_left: Dur,
+    pub buyer_after_rejection: Dur,
+    pub resubmissions: u8,
+    pub appeal_window: Dur,
+    pub unpaid_order: Dur,
+    pub near_deadline: Dur,
+    pub refund_settle_working_days: u32,
+    pub refund_retry: Dur,
+}
+
+/// A shop's changes to its profile; every field optional.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyOverrides {
+    pub review: Option<Dur>,
+    pub buyer_ship: Option<Dur>,
+    pub receipt: Option<Dur>,
+    pub receipt_extension: Option<Dur>,
+    pub extension_min_tracking_age: Option<Dur>,
+    pub cod_voucher: Option<Dur>,
+    pub evidence: Option<Dur>,
+    pub evidence_reminder_left: Option<Dur>,
+    pub buyer_after_rejection: Option<Dur>,
+    pub resubmissions: Option<u8>,
+    pub appeal_window: Option<Dur>,
+    pub unpaid_order: Option<Dur>,
+    pub near_deadline: Option<Dur>,
+    pub refund_settle_working_days: Option<u32>,
+    pub refund_retry: Option<Dur>,
+}
+
+pub const PROFILE_NAMES: [&str; 3] = ["douyin", "taote", "tiktok_shop"];
+
+const DOUYIN: &str = include_str!("../profiles/douyin.toml");
+const TAOTE: &str = include_str!("../profiles/taote.toml");
+const TIKTOK_SHOP: &str = include_str!("../profiles/tiktok_shop.toml");
+
+impl Policy {
+    /// One of the built-in profiles by name.
+    pub fn profile(name: &str) -> Result<Policy, String> {
+        let text = match name {
+            "douyin" => DOUYIN,
+            "taote" => TAOTE,
+            "tiktok_shop" => TIKTOK_SHOP,
+            other => return Err(format!("unknown profile {other:?} (known: douyin, taote, tiktok_shop)")),
+        };
+        Policy::from_toml(text)
+    }
+
+    pub fn douyin() -> Policy {
+        Policy::profile("douyin").unwrap_or_else(|_| unreachable_profile())
+    }
+
+    pub fn from_toml(text: &str) -> Result<Policy, String> {
+        let policy: Policy = toml::from_str(text).map_err(|e| e.to_string())?;
+        policy.validate()?;
+        Ok(policy)
+    }
+
+    pub fn with_overrides(&self, o: &PolicyOverrides) -> Result<Policy, String> {
+        let mut p = self.clone();
+        macro_rules! take {
+            ($($f:ident),*) => {$( if let Some(v) = o.$f { p.$f = v; } )*};
+        }
+        take!(review, buyer_ship, receipt, extension_min_tracking_age, evidence, evidence_reminder_left,
+            buyer_after_rejection, resubmissions, appeal_window, unpaid_order, near_deadline,
+            refund_settle_working_days, refund_retry);
+        if o.receipt_extension.is_some() {
+            p.receipt_extension = o.receipt_extension;
+        }
+        if o.cod_voucher.is_some() {
+            p.cod_voucher = o.cod_voucher;
+        }
+        p.validate()?;
+        Ok(p)
+    }
+
+    /// Every window must be positive, and reminders must fall inside their window.
+    pub fn validate(&self) -> Result<(), String> {
+        let windows = [
+            ("review", Some(self.review)),
+            ("buyer_ship", Some(self.buyer_ship)),
+            ("receipt", Some(self.receipt)),
+            ("receipt_extension", self.receipt_extension),
+            ("cod_voucher", self.cod_voucher),
+            ("evidence", Some(self.evidence)),
+            ("evidence_reminder_left", Some(self.evidence_reminder_left)),
+            ("buyer_after_rejection", Some(self.buyer_after_rejection)),
+            ("appeal_window", Some(self.appeal_window)),
+            ("unpaid_order", Some(self.unpaid_order)),
+            ("near_deadline", Some(self.near_deadline)),
+            ("refund_retry", Some(self.refund_retry)),
+        ];
+        for (name, value) in windows {
+            if let Some(v) = value {
+                if v.0 <= 0 {
+                    return Err(format!("policy value {name} must be positive"));
+                }
+                if v > Dur::days(366) {
+                    return Err(format!("policy value {name} must be at most 366d"));
+                }
+            }
+        }
+        if self.evidence_reminder_left >= self.evidence {
+            return Err("evidence_reminder_left must be shorter than evidence".into());
+        }
+        if self.refund_settle_working_days > 30 {
+            return Err("refund_settle_working_days must be at most 30".into());
+        }
+        if self.resubmissions > 10 {
+            return Err("resubmissions must be at most 10".into());
+        }
+        Ok(())
+    }
+
+    pub fn takes_cod(&self) -> bool {
+        self.cod_voucher.is_some()
+    }
+}
+
+fn unreachable_profile() -> Policy {
+    // The embedded profiles are checked by tests; this is only reached if one is edited badly.
+    Policy {
+        name: "douyin".into(),
+        review: Dur::hours(48),
+        buyer_ship: Dur::days(7),
+        receipt: Dur::days(7),
+        receipt_extension: Some(Dur::days(3)),
+        extension_min_tracking_age: Dur::days(5),
+        cod_voucher: Some(Dur::hours(48)),
+        evidence: Dur::hours(24),
+        evidence_reminder_left: Dur::hours(12),
+        buyer_after_rejection: Dur::days(7),
+        resubmissions: 1,
+        appeal_window: Dur::days(7),
+        unpaid_order: Dur::hours(24),
+        near_deadline: Dur::hours(12),
+        refund_settle_working_days: 1,
+        refund_retry: Dur::hours(1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_profile_loads_with_the_deadline_table_values() {
+        let d = Policy::profile("douyin").unwrap();
+        assert_eq!(d, unreachable_profile());
+        let t = Policy::profile("taote").unwrap();
+        assert_eq!((t.review, t.receipt_extension, t.cod_voucher), (Dur::hours(36), None, None));
+        let k = Policy::profile("tiktok_shop").unwrap();
+        assert_eq!(k.buyer_ship, Dur::days(5));
+        assert_eq!(k.receipt, Dur::days(8));
+        assert_eq!(k.receipt_extension, Some(Dur::days(8)));
+        assert_eq!(k.buyer_after_rejection, Dur::hours(48));
+        assert!(Policy::profile("amazon").is_err());
+    }
+
+    #[test]
+    fn overrides_apply_and_are_validated() {
+        let o: PolicyOverrides = toml::from_str("review = \"24h\"\nnear_deadline = \"6h\"").unwrap();
+        let p = Policy::douyin().with_overrides(&o).unwrap();
+        assert_eq!((p.review, p.near_deadline), (Dur::hours(24), Dur::hours(6)));
+        let bad: PolicyOverrides = toml::from_str("evidence_reminder_left = \"30h\"").unwrap();
+        assert!(Policy::douyin().with_overrides(&bad).is_err());
+        assert!(toml::from_str::<PolicyOverrides>("reviw = \"1h\"").is_err());
+    }
+}

@@ -1,0 +1,107 @@
+//! Typed refusals: why the rules say no. Each has a stable code and, where a rule refused, the
+//! rule ID — the HTTP layer maps them to problem+json answers without re-reading the rules.
+
+use crate::actor::Party;
+use crate::deadline::DeadlineKind;
+use crate::money::Money;
+use crate::time::Timestamp;
+use thiserror::Error;
+
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum Refusal {
+    #[error("{party} may not {action}")]
+    NotAllowedFor { party: Party, action: &'static str, rule: &'static str },
+    #[error("{action} is not possible while the {subject} is {state}")]
+    WrongState { action: &'static str, subject: &'static str, state: String, rule: &'static str },
+    #[error("the {} deadline passed at {at}; {action} is no longer possible", kind.as_str())]
+    DeadlinePassed { kind: DeadlineKind, at: Timestamp, action: &'static str },
+    #[error("{field} is required")]
+    MissingField { field: &'static str, rule: &'static str },
+    #[error("{field} {reason}")]
+    InvalidField { field: String, reason: String, rule: &'static str },
+    #[error("the amount {requested} is above what can be refunded ({max})")]
+    AmountAboveRefundable { requested: Money, max: Money },
+    #[error("this case already used its one negotiation")]
+    NegotiationUsed,
+    #[error("negotiation is not available: {why}")]
+    NegotiationNotAvailable { why: &'static str },
+    #[error("extend receipt is offered from {from} (tracking at least {min_age} old and unsigned)")]
+    ExtendReceiptNotYetAllowed { from: Timestamp, min_age: String },
+    #[error("extend receipt was already used on this case")]
+    ExtensionUsed,
+    #[error("the shop's profile has no receipt extension")]
+    ExtensionNotInProfile,
+    #[error("a rejected request may be revised {allowed} time(s); this one was")]
+    ResubmissionUsed { allowed: u8 },
+    #[error("the shop has no default return address")]
+    NoReturnAddress,
+    #[error("order already has an open case ({case})")]
+    CaseAlreadyOpen { case: i64 },
+    #[error("the shop's profile does not take cash-on-delivery orders")]
+    CodNotSupported,
+    #[error("the deadline {} is not due", kind.as_str())]
+    NotDue { kind: DeadlineKind },
+}
+
+impl Refusal {
+    /// The stable code for API clients; one registry, never reused.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::NotAllowedFor { .. } => "not_allowed_for_actor",
+            Refusal::WrongState { .. } => "wrong_state",
+            Refusal::DeadlinePassed { .. } => "deadline_passed",
+            Refusal::MissingField { .. } => "missing_field",
+            Refusal::InvalidField { .. } => "invalid_field",
+            Refusal::AmountAboveRefundable { .. } => "amount_above_refundable",
+            Refusal::NegotiationUsed => "negotiation_used",
+            Refusal::NegotiationNotAvailable { .. } => "negotiation_not_available",
+            Refusal::ExtendReceiptNotYetAllowed { .. } => "extend_receipt_not_yet_allowed",
+            Refusal::ExtensionUsed => "extension_used",
+            Refusal::ExtensionNotInProfile => "extension_not_in_profile",
+            Refusal::ResubmissionUsed { .. } => "resubmission_used",
+            Refusal::NoReturnAddress => "no_return_address",
+            Refusal::CaseAlreadyOpen { .. } => "case_already_open",
+            Refusal::CodNotSupported => "cod_not_supported",
+            Refusal::NotDue { .. } => "deadline_not_due",
+        }
+    }
+
+    /// The rule ID that refused, when one did.
+    pub fn rule(&self) -> Option<&'static str> {
+        let r = match self {
+            Refusal::NotAllowedFor { rule, .. }
+            | Refusal::WrongState { rule, .. }
+            | Refusal::MissingField { rule, .. }
+            | Refusal::InvalidField { rule, .. } => rule,
+            Refusal::DeadlinePassed { kind, .. } => kind.rule(),
+            Refusal::AmountAboveRefundable { .. } => "B3",
+            Refusal::NegotiationUsed => "N3",
+            Refusal::NegotiationNotAvailable { .. } => "N1",
+            Refusal::ExtendReceiptNotYetAllowed { .. } | Refusal::ExtensionUsed | Refusal::ExtensionNotInProfile => "M3",
+            Refusal::ResubmissionUsed { .. } => "B2",
+            Refusal::NoReturnAddress => "R2",
+            Refusal::CaseAlreadyOpen { .. } => "T1",
+            Refusal::CodNotSupported => "O1",
+            Refusal::NotDue { kind } => kind.rule(),
+        };
+        if r.is_empty() {
+            None
+        } else {
+            Some(r)
+        }
+    }
+
+    /// The input field at fault, when one is.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Refusal::MissingField { field, .. } => Some(field),
+            Refusal::InvalidField { field, .. } => Some(field),
+            Refusal::AmountAboveRefundable { .. } => Some("amount"),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>, rule: &'static str) -> Refusal {
+        Refusal::InvalidField { field: field.into(), reason: reason.into(), rule }
+    }
+}

@@ -1,0 +1,246 @@
+//! Time as data: instants in unix milliseconds and durations, with the calendar arithmetic the
+//! rules need (working days for refund settlement, RFC 3339 for display). No clock is read here.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// An instant, in milliseconds since the unix epoch (UTC).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Timestamp(pub i64);
+
+/// A span of time in milliseconds; never negative once parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Dur(pub i64);
+
+pub const SECOND: Dur = Dur(1_000);
+pub const MINUTE: Dur = Dur(60_000);
+pub const HOUR: Dur = Dur(3_600_000);
+pub const DAY: Dur = Dur(86_400_000);
+
+impl Dur {
+    pub const fn hours(h: i64) -> Dur {
+        Dur(h * HOUR.0)
+    }
+    pub const fn days(d: i64) -> Dur {
+        Dur(d * DAY.0)
+    }
+    pub const fn secs(s: i64) -> Dur {
+        Dur(s * SECOND.0)
+    }
+    pub fn as_millis(self) -> i64 {
+        self.0
+    }
+
+    /// Parses `90s`, `30m`, `48h`, `7d`, or combinations such as `1d12h`.
+    pub fn parse(text: &str) -> Result<Dur, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err("empty duration".into());
+        }
+        let mut total: i64 = 0;
+        let mut number = String::new();
+        for ch in text.chars() {
+            if ch.is_ascii_digit() {
+                number.push(ch);
+                continue;
+            }
+            let unit = match ch {
+                's' => SECOND.0,
+                'm' => MINUTE.0,
+                'h' => HOUR.0,
+                'd' => DAY.0,
+                _ => return Err(format!("unknown unit {ch:?} in duration {text:?}")),
+            };
+            let n: i64 = number
+                .parse()
+                .map_err(|_| format!("missing number before {ch:?} in {text:?}"))?;
+            number.clear();
+            total = n
+                .checked_mul(unit)
+                .and_then(|v| total.checked_add(v))
+                .ok_or_else(|| format!("duration {text:?} is too large"))?;
+        }
+        if !number.is_empty() {
+            return Err(format!("duration {text:?} needs a unit (s, m, h, d)"));
+        }
+        Ok(Dur(total))
+    }
+}
+
+impl fmt::Display for Dur {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut ms = self.0;
+        if ms == 0 {
+            return write!(f, "0s");
+        }
+        if ms < 0 {
+            write!(f, "-")?;
+            ms = -ms;
+        }
+        for (unit, size) in [("d", DAY.0), ("h", HOUR.0), ("m", MINUTE.0), ("s", SECOND.0)] {
+            if ms >= size {
+                write!(f, "{}{unit}", ms / size)?;
+                ms %= size;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for Dur {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Dur::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl std::ops::Add<Dur> for Timestamp {
+    type Output = Timestamp;
+    fn add(self, rhs: Dur) -> Timestamp {
+        Timestamp(self.0.saturating_add(rhs.0))
+    }
+}
+
+impl std::ops::Sub<Dur> for Timestamp {
+    type Output = Timestamp;
+    fn sub(self, rhs: Dur) -> Timestamp {
+        Timestamp(self.0.saturating_sub(rhs.0))
+    }
+}
+
+impl std::ops::Sub<Timestamp> for Timestamp {
+    type Output = Dur;
+    fn sub(self, rhs: Timestamp) -> Dur {
+        Dur(self.0.saturating_sub(rhs.0))
+    }
+}
+
+impl std::ops::Add for Dur {
+    type Output = Dur;
+    fn add(self, rhs: Dur) -> Dur {
+        Dur(self.0.saturating_add(rhs.0))
+    }
+}
+
+/// Days since 1970-01-01 to a civil (year, month, day), after H. Hinnant's algorithm.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = m as i64;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+impl Timestamp {
+    pub const fn from_secs(s: i64) -> Timestamp {
+        Timestamp(s * 1000)
+    }
+
+    pub fn millis(self) -> i64 {
+        self.0
+    }
+
+    /// ISO weekday: Monday = 1 … Sunday = 7.
+    pub fn weekday(self) -> u32 {
+        let days = self.0.div_euclid(DAY.0);
+        // 1970-01-01 was a Thursday (4).
+        ((days + 3).rem_euclid(7) + 1) as u32
+    }
+
+    /// The same time of day `n` working days (Monday to Friday) later.
+    pub fn add_working_days(self, n: u32) -> Timestamp {
+        let mut t = self;
+        let mut left = n;
+        while left > 0 {
+            t = t + DAY;
+            if t.weekday() <= 5 {
+                left -= 1;
+            }
+        }
+        t
+    }
+
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.mmm]Z`.
+    pub fn parse_rfc3339(text: &str) -> Result<Timestamp, String> {
+        let bad = || format!("{text:?} is not a UTC RFC 3339 time such as 2026-11-22T08:00:00Z");
+        let t = text.strip_suffix('Z').ok_or_else(bad)?;
+        let (date, time) = t.split_once('T').ok_or_else(bad)?;
+        let mut dp = date.split('-');
+        let y: i64 = dp.next().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+        let mo: u32 = dp.next().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+        let d: u32 = dp.next().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+        let (hms, frac) = time.split_once('.').unwrap_or((time, "0"));
+        let mut tp = hms.split(':');
+        let h: i64 = tp.next().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+        let mi: i64 = tp.next().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+        let s: i64 = tp.next().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+        if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
+            return Err(bad());
+        }
+        let ms: i64 = format!("{frac:0<3}")[..3].parse().map_err(|_| bad())?;
+        let days = days_from_civil(y, mo, d);
+        Ok(Timestamp(days * DAY.0 + h * HOUR.0 + mi * MINUTE.0 + s * SECOND.0 + ms))
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let days = self.0.div_euclid(DAY.0);
+        let rest = self.0.rem_euclid(DAY.0);
+        let (y, m, d) = civil_from_days(days);
+        let (h, rest) = (rest / HOUR.0, rest % HOUR.0);
+        let (mi, rest) = (rest / MINUTE.0, rest % MINUTE.0);
+        let (s, ms) = (rest / SECOND.0, rest % SECOND.0);
+        if ms == 0 {
+            write!(f, "{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+        } else {
+            write!(f, "{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}Z")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_and_print() {
+        assert_eq!(Dur::parse("48h"), Ok(Dur::hours(48)));
+        assert_eq!(Dur::parse("1d12h"), Ok(Dur::hours(36)));
+        assert!(Dur::parse("12").is_err());
+        assert!(Dur::parse("3w").is_err());
+        assert_eq!(Dur::hours(36).to_string(), "1d12h");
+    }
+
+    #[test]
+    fn rfc3339_round_trips_and_weekdays() {
+        let t = Timestamp::parse_rfc3339("2026-11-22T03:08:52Z").unwrap();
+        assert_eq!(t.to_string(), "2026-11-22T03:08:52Z");
+        assert_eq!(t.weekday(), 7); // a Sunday
+        // Friday 10:00 plus one working day is Monday 10:00.
+        let fri = Timestamp::parse_rfc3339("2026-11-20T10:00:00Z").unwrap();
+        assert_eq!(fri.add_working_days(1).to_string(), "2026-11-23T10:00:00Z");
+    }
+}

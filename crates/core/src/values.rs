@@ -1,0 +1,305 @@
+//! Identifiers and validated values: each is built only through a fallible constructor, so a
+//! value that exists is a valid one (parse, don't validate).
+
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+macro_rules! id_type {
+    ($($name:ident),*) => {$(
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { write!(f, "{}", self.0) }
+        }
+    )*};
+}
+id_type!(OrderId, CaseId, ShopId, BuyerId, StaffId, AgentId, AddressId);
+
+/// Trimmed text with a length limit (in characters); `required` refuses empty text.
+pub fn text(field: &'static str, value: &str, max: usize, required: bool) -> Result<String, (String, String)> {
+    let v = value.trim();
+    if required && v.is_empty() {
+        return Err((field.into(), "is required".into()));
+    }
+    if v.chars().count() > max {
+        return Err((field.into(), format!("is longer than {max} characters")));
+    }
+    if v.chars().any(|c| c.is_control() && c != '\n') {
+        return Err((field.into(), "contains control characters".into()));
+    }
+    Ok(v.to_string())
+}
+
+/// A phone number: a mainland mobile (11 digits starting with 1) or E.164 (`+` and 8–15 digits).
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Phone(String);
+
+impl Phone {
+    pub fn parse(raw: &str) -> Result<Phone, String> {
+        let compact: String = raw.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        let ok_cn = compact.len() == 11 && compact.starts_with('1') && compact.bytes().all(|b| b.is_ascii_digit());
+        let ok_e164 = compact.starts_with('+')
+            && (9..=16).contains(&compact.len())
+            && compact[1..].bytes().all(|b| b.is_ascii_digit());
+        if ok_cn || ok_e164 {
+            Ok(Phone(compact))
+        } else {
+            Err(format!("{raw:?} is not a mobile number (11 digits starting with 1, or +country number)"))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// W6: the form shown in lists — first three and last four digits, the middle masked.
+    pub fn masked(&self) -> String {
+        let chars: Vec<char> = self.0.chars().collect();
+        let n = chars.len();
+        let head: String = chars[..3.min(n)].iter().collect();
+        let tail: String = chars[n.saturating_sub(4)..].iter().collect();
+        format!("{head}****{tail}")
+    }
+}
+
+impl fmt::Debug for Phone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Phone({})", self.masked())
+    }
+}
+impl TryFrom<String> for Phone {
+    type Error = String;
+    fn try_from(v: String) -> Result<Self, String> {
+        Phone::parse(&v)
+    }
+}
+impl From<Phone> for String {
+    fn from(p: Phone) -> String {
+        p.0
+    }
+}
+
+/// A carrier code such as `SF`, `YTO`, `EMS`: 2–16 ASCII letters, digits or `_`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Carrier(String);
+
+impl Carrier {
+    pub fn parse(raw: &str) -> Result<Carrier, String> {
+        let v = raw.trim().to_ascii_uppercase();
+        if (2..=16).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            Ok(Carrier(v))
+        } else {
+            Err(format!("{raw:?} is not a carrier code (2-16 letters or digits, e.g. SF)"))
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+impl TryFrom<String> for Carrier {
+    type Error = String;
+    fn try_from(v: String) -> Result<Self, String> {
+        Carrier::parse(&v)
+    }
+}
+impl From<Carrier> for String {
+    fn from(p: Carrier) -> String {
+        p.0
+    }
+}
+
+/// A tracking number: 8–32 ASCII letters or digits.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TrackingNo(String);
+
+impl TrackingNo {
+    pub fn parse(raw: &str) -> Result<TrackingNo, String> {
+        let v = raw.trim().to_ascii_uppercase();
+        if (8..=32).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            Ok(TrackingNo(v))
+        } else {
+            Err(format!("{raw:?} is not a tracking number (8-32 letters or digits)"))
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+impl TryFrom<String> for TrackingNo {
+    type Error = String;
+    fn try_from(v: String) -> Result<Self, String> {
+        TrackingNo::parse(&v)
+    }
+}
+impl From<TrackingNo> for String {
+    fn from(p: TrackingNo) -> String {
+        p.0
+    }
+}
+
+/// A parcel's carrier and tracking number (forward shipment or return).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Logistics {
+    pub carrier: Carrier,
+    pub tracking_no: TrackingNo,
+}
+
+/// A return address from the shop's address book (R4), copied into the case when used.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    pub id: AddressId,
+    pub name: String,
+    pub phone: Phone,
+    pub region: String,
+    pub detail: String,
+}
+
+/// W3: the flag palette shared by orders and cases.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flag {
+    Gray,
+    Red,
+    Yellow,
+    Green,
+    Blue,
+    Purple,
+}
+
+impl Flag {
+    pub const ALL: [Flag; 6] = [Flag::Gray, Flag::Red, Flag::Yellow, Flag::Green, Flag::Blue, Flag::Purple];
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Flag::Gray => "gray",
+            Flag::Red => "red",
+            Flag::Yellow => "yellow",
+            Flag::Green => "green",
+            Flag::Blue => "blue",
+            Flag::Purple => "purple",
+        }
+    }
+    pub fn parse(s: &str) -> Result<Flag, String> {
+        Flag::ALL
+            .into_iter()
+            .find(|f| f.as_str() == s)
+            .ok_or_else(|| format!("{s:?} is not a flag colour (gray, red, yellow, green, blue, purple)"))
+    }
+}
+
+/// What a piece of evidence is; the file itself lives in the object store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceKind {
+    Image,
+    Video,
+    Pdf,
+}
+
+/// A stored evidence file: its object key, kind and SHA-256, and who added it when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub key: String,
+    pub kind: EvidenceKind,
+    pub sha256: String,
+    #[serde(default)]
+    pub caption: String,
+}
+
+impl Evidence {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.key.is_empty() || self.key.len() > 200 {
+            return Err("evidence key must be 1-200 characters".into());
+        }
+        if self.sha256.len() != 64 || !self.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err("evidence sha256 must be 64 hex digits".into());
+        }
+        if self.caption.chars().count() > 500 {
+            return Err("evidence caption is longer than 500 characters".into());
+        }
+        Ok(())
+    }
+}
+
+/// R6: a COD buyer's refund account, used only by the platform for advance compensation.
+/// Its `Debug` redacts the number; merchant views never carry it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundAccount {
+    pub holder: String,
+    pub bank: String,
+    pub number: String,
+}
+
+impl RefundAccount {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.holder.trim().is_empty() || self.holder.chars().count() > 64 {
+            return Err("refund account holder must be 1-64 characters".into());
+        }
+        if self.bank.trim().is_empty() || self.bank.chars().count() > 64 {
+            return Err("refund account bank must be 1-64 characters".into());
+        }
+        let digits = self.number.chars().filter(|c| !c.is_whitespace()).count();
+        if !(8..=34).contains(&digits) || !self.number.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ') {
+            return Err("refund account number must be 8-34 letters or digits".into());
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for RefundAccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RefundAccount(<redacted>)")
+    }
+}
+
+/// A message in a case's thread (T2).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadMessage {
+    pub from: crate::actor::Party,
+    pub text: String,
+    pub at: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn w6_phone_is_masked_in_lists() {
+        let p = Phone::parse("138 0013 1234").unwrap();
+        assert_eq!(p.as_str(), "13800131234");
+        assert_eq!(p.masked(), "138****1234");
+        assert!(!format!("{p:?}").contains("0013"));
+        assert!(Phone::parse("12345").is_err());
+        assert!(Phone::parse("+8613800131234").is_ok());
+    }
+
+    proptest! {
+        #[test]
+        fn phones_either_parse_to_digits_or_refuse(s in "\\PC{0,20}") {
+            if let Ok(p) = Phone::parse(&s) {
+                prop_assert!(p.as_str().trim_start_matches('+').bytes().all(|b| b.is_ascii_digit()));
+                prop_assert!(p.masked().contains("****"));
+            }
+        }
+
+        #[test]
+        fn tracking_numbers_are_normalised(s in "[a-zA-Z0-9]{8,32}") {
+            let t = TrackingNo::parse(&s).unwrap();
+            prop_assert_eq!(t.as_str(), s.to_ascii_uppercase());
+        }
+
+        #[test]
+        fn tracking_numbers_refuse_other_text(s in "\\PC{0,40}") {
+            if let Ok(t) = TrackingNo::parse(&s) {
+                prop_assert!(t.as_str().bytes().all(|b| b.is_ascii_alphanumeric()));
+                prop_assert!((8..=32).contains(&t.as_str().len()));
+            }
+        }
+    }
+}
