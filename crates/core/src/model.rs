@@ -530,7 +530,6 @@ impl Order {
             Event::FlagSet { flag } => self.flag = *flag,
             Event::OrderRemarkSet { text } => self.remark = text.clone(),
             Event::Applied { case_id, .. } => self.open_case = Some(*case_id),
-            Event::Resubmitted { .. } => {}
             Event::Withdrawn | Event::Closed { .. } => self.open_case = None,
             Event::RefundStarted { amount, cancels_order, .. } => {
                 self.refunded = self.refunded.plus(*amount);
@@ -549,7 +548,8 @@ impl Order {
                 self.refunded = self.refunded.plus(*amount);
                 self.open_case = None;
             }
-            _ => {}
+            // Case events that leave the order as it is do not move its version.
+            _ => return,
         }
         self.version += 1;
     }

@@ -101,7 +101,7 @@ impl Refusal {
         }
     }
 
-    pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>, rule: &'static str) -> Refusal {
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>, rule: &'static str) -> Refusal {
         Refusal::InvalidField { field: field.into(), reason: reason.into(), rule }
     }
 }

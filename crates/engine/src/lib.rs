@@ -1,1 +1,16 @@
-pub fn x(){}
+//! The engine around the pure rules: use-cases that write state, log, deadlines and notices in
+//! one transaction; storage (SQLite, group commit); the deadline runner; the clock and the
+//! payment gateway.
+
+pub mod clock;
+pub mod gateway;
+pub mod runner;
+pub mod store;
+pub mod usecase;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use gateway::{BuiltinGateway, GatewayOutcome, PaymentGateway};
+pub use runner::{RunStats, Runner};
+pub use store::sqlite::{SqliteOptions, SqliteStore};
+pub use store::{AddressInput, DueDeadline, ReadTx, ShopRecord, Store, StoreError, Subject, WriteTx};
+pub use usecase::{Engine, EngineError, Firing, IdemKey};

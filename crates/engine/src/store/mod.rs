@@ -1,0 +1,198 @@
+//! Storage behind one narrow interface. A use-case runs as one job inside a write transaction
+//! (`Store::write`), reading and writing through `WriteTx`; an implementation may put several
+//! jobs in one commit (group commit) but acknowledges none before its commit is durable. Reads
+//! go through `ReadTx` on their own connection.
+
+pub mod sqlite;
+
+use aftersale_core::notice::Outbox;
+use aftersale_core::values::*;
+use aftersale_core::*;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(String),
+    #[error("stored data could not be read: {0}")]
+    Corrupt(String),
+    #[error("the writer has stopped")]
+    WriterGone,
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Db(e.to_string())
+    }
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        StoreError::Corrupt(e.to_string())
+    }
+}
+
+/// What a deadline hangs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "subject", content = "id", rename_all = "snake_case")]
+pub enum Subject {
+    Case(CaseId),
+    Order(OrderId),
+}
+
+impl Subject {
+    pub fn kind_str(&self) -> &'static str {
+        match self {
+            Subject::Case(_) => "case",
+            Subject::Order(_) => "order",
+        }
+    }
+    pub fn id(&self) -> i64 {
+        match self {
+            Subject::Case(c) => c.0,
+            Subject::Order(o) => o.0,
+        }
+    }
+}
+
+/// A deadline row: written with the change that armed it, carrying the version it was set for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DueDeadline {
+    pub subject: Subject,
+    pub kind: DeadlineKind,
+    pub due: Timestamp,
+    pub version: u64,
+}
+
+/// A shop as the rules need it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShopRecord {
+    pub id: ShopId,
+    pub name: String,
+    pub profile: String,
+    pub overrides: PolicyOverrides,
+    pub default_address: Option<Address>,
+}
+
+/// A new address for a shop's book (R4).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddressInput {
+    pub name: String,
+    pub phone: Phone,
+    pub region: String,
+    pub detail: String,
+    #[serde(default)]
+    pub is_default: bool,
+}
+
+/// One stored message-box entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredNotice {
+    pub id: i64,
+    pub recipient: Recipient,
+    pub case_id: Option<CaseId>,
+    pub category: String,
+    pub title: String,
+    pub body: String,
+    pub at: Timestamp,
+    pub read: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredSms {
+    pub id: i64,
+    pub phone: String,
+    pub text: String,
+    pub case_id: Option<CaseId>,
+    pub at: Timestamp,
+}
+
+/// One line of a log as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    pub id: i64,
+    pub order_id: OrderId,
+    pub case_id: Option<CaseId>,
+    pub recorded: Recorded,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Penalty {
+    pub shop_id: ShopId,
+    pub case_id: CaseId,
+    pub reason: String,
+    pub amount: Money,
+    pub at: Timestamp,
+}
+
+/// Reads, on a connection of their own or inside a write transaction.
+pub trait ReadTx {
+    fn shop(&mut self, id: ShopId) -> Result<Option<ShopRecord>, StoreError>;
+    fn address(&mut self, shop: ShopId, id: AddressId) -> Result<Option<Address>, StoreError>;
+    fn order(&mut self, id: OrderId) -> Result<Option<Order>, StoreError>;
+    fn order_by_no(&mut self, shop: ShopId, order_no: &str) -> Result<Option<Order>, StoreError>;
+    fn case(&mut self, id: CaseId) -> Result<Option<Case>, StoreError>;
+    fn case_events(&mut self, id: CaseId) -> Result<Vec<StoredEvent>, StoreError>;
+    fn order_events(&mut self, id: OrderId) -> Result<Vec<StoredEvent>, StoreError>;
+    fn deadlines_of(&mut self, subject: Subject) -> Result<Vec<DueDeadline>, StoreError>;
+    /// Due rows, oldest first.
+    fn due_deadlines(&mut self, now: Timestamp, limit: usize) -> Result<Vec<DueDeadline>, StoreError>;
+    fn next_due(&mut self) -> Result<Option<Timestamp>, StoreError>;
+    fn notices(&mut self, to: Recipient) -> Result<Vec<StoredNotice>, StoreError>;
+    fn sms_outbox(&mut self) -> Result<Vec<StoredSms>, StoreError>;
+    fn penalties(&mut self, shop: ShopId) -> Result<Vec<Penalty>, StoreError>;
+    fn queue_counts(&mut self, shop: ShopId) -> Result<Vec<(Queue, u64)>, StoreError>;
+}
+
+/// Writes, only inside `Store::write`.
+pub trait WriteTx: ReadTx {
+    fn insert_shop(&mut self, name: &str, profile: &str, overrides: &PolicyOverrides) -> Result<ShopId, StoreError>;
+    fn insert_address(&mut self, shop: ShopId, a: &AddressInput) -> Result<AddressId, StoreError>;
+    fn next_order_id(&mut self) -> Result<OrderId, StoreError>;
+    fn next_case_id(&mut self) -> Result<CaseId, StoreError>;
+    fn insert_order(&mut self, order: &Order) -> Result<(), StoreError>;
+    /// False when the stored version is not `expected` (someone else won).
+    fn update_order(&mut self, order: &Order, expected: u64) -> Result<bool, StoreError>;
+    fn insert_case(&mut self, case: &Case, due: Option<Timestamp>) -> Result<(), StoreError>;
+    fn update_case(&mut self, case: &Case, expected: u64, due: Option<Timestamp>) -> Result<bool, StoreError>;
+    fn append_events(&mut self, order: OrderId, case: Option<CaseId>, events: &[Recorded]) -> Result<(), StoreError>;
+    /// Makes the stored deadlines of `subject` exactly `deadlines`, each stamped with `version`.
+    fn sync_deadlines(&mut self, subject: Subject, version: u64, deadlines: &[Deadline]) -> Result<(), StoreError>;
+    fn delete_deadline(&mut self, subject: Subject, kind: DeadlineKind) -> Result<(), StoreError>;
+    fn insert_outbox(&mut self, case: Option<CaseId>, outbox: &Outbox, at: Timestamp) -> Result<(), StoreError>;
+    fn insert_penalty(&mut self, p: &Penalty) -> Result<(), StoreError>;
+    fn idempotency_get(&mut self, key: &str) -> Result<Option<(String, String)>, StoreError>;
+    fn idempotency_put(&mut self, key: &str, request_hash: &str, response: &str, at: Timestamp) -> Result<(), StoreError>;
+    fn savepoint(&mut self) -> Result<(), StoreError>;
+    fn release(&mut self) -> Result<(), StoreError>;
+    fn rollback_to(&mut self) -> Result<(), StoreError>;
+}
+
+/// A job aborted: its writes are rolled back; the job reports why through its own channel.
+#[derive(Debug)]
+pub struct Abort;
+
+pub type WriteJob = Box<dyn FnOnce(&mut dyn WriteTx) -> Result<(), Abort> + Send>;
+
+pub trait Store: Send + Sync {
+    /// Runs `job` in a write transaction and returns once its commit is durable (or failed).
+    fn write(&self, job: WriteJob) -> Result<(), StoreError>;
+    /// Runs `f` on a read connection (see `read` for the typed form).
+    fn read_dyn(&self, f: &mut dyn FnMut(&mut dyn ReadTx) -> Result<(), StoreError>) -> Result<(), StoreError>;
+}
+
+impl dyn Store {
+    /// Runs `f` on a read connection and returns its result.
+    pub fn read<R>(&self, f: impl FnOnce(&mut dyn ReadTx) -> Result<R, StoreError>) -> Result<R, StoreError> {
+        let mut f = Some(f);
+        let mut out = None;
+        self.read_dyn(&mut |tx| {
+            if let Some(f) = f.take() {
+                out = Some(f(tx)?);
+            }
+            Ok(())
+        })?;
+        out.ok_or(StoreError::Db("read did not run".into()))
+    }
+}

@@ -1,0 +1,638 @@
+//! SQLite (WAL, `synchronous=FULL`) implementation of the store. One writer thread owns the write
+//! connection and commits jobs in groups: each job runs inside its own savepoint, a group shares
+//! one `COMMIT` (one fsync), and no job is acknowledged before that commit returns. Readers use
+//! their own connections, which WAL lets run beside the writer.
+
+use super::*;
+use aftersale_core::notice::Outbox;
+use rusqlite::{params, Connection, OptionalExtension};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::Mutex;
+use std::thread::JoinHandle;
+
+/// Embedded migrations, applied in order at open.
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("migrations/sqlite/0001_init.sql"))];
+
+#[derive(Clone, Debug)]
+pub struct SqliteOptions {
+    /// Most jobs one commit may carry; 1 gives one transaction per command.
+    pub max_batch: usize,
+    /// `FULL` (default) survives power loss; `NORMAL` only process crashes.
+    pub synchronous_full: bool,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions { max_batch: 256, synchronous_full: true }
+    }
+}
+
+struct Job {
+    work: WriteJob,
+    reply: mpsc::SyncSender<Result<(), StoreError>>,
+}
+
+pub struct SqliteStore {
+    path: PathBuf,
+    sender: Mutex<Option<mpsc::Sender<Job>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+fn configure(conn: &Connection, full: bool) -> Result<(), StoreError> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
+        return Err(StoreError::Db(format!("could not enable WAL (journal_mode={mode})")));
+    }
+    conn.execute_batch(if full { "PRAGMA synchronous=FULL;" } else { "PRAGMA synchronous=NORMAL;" })?;
+    conn.execute_batch("PRAGMA foreign_keys=OFF; PRAGMA cache_size=-32000; PRAGMA temp_store=MEMORY;")?;
+    Ok(())
+}
+
+/// Applies the migrations not yet applied; returns the versions it applied.
+pub fn migrate(conn: &mut Connection) -> Result<Vec<i64>, StoreError> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+    )?;
+    let mut applied = Vec::new();
+    for (version, name, sql) in MIGRATIONS {
+        let done: Option<i64> = conn
+            .query_row("SELECT version FROM schema_migrations WHERE version = ?", [version], |r| r.get(0))
+            .optional()?;
+        if done.is_some() {
+            continue;
+        }
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, strftime('%s','now'))",
+            params![version, name],
+        )?;
+        tx.commit()?;
+        applied.push(*version);
+    }
+    Ok(applied)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`, applies migrations and starts the writer.
+    pub fn open(path: impl AsRef<Path>, options: SqliteOptions) -> Result<SqliteStore, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Db(format!("creating {}: {e}", dir.display())))?;
+        }
+        let mut conn = Connection::open(&path)?;
+        configure(&conn, options.synchronous_full)?;
+        migrate(&mut conn)?;
+        let (tx, rx) = mpsc::channel::<Job>();
+        let max_batch = options.max_batch.max(1);
+        let writer = std::thread::Builder::new()
+            .name("aftersale-writer".into())
+            .spawn(move || writer_loop(conn, rx, max_batch))
+            .map_err(|e| StoreError::Db(format!("starting the writer: {e}")))?;
+        Ok(SqliteStore {
+            path,
+            sender: Mutex::new(Some(tx)),
+            writer: Mutex::new(Some(writer)),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn reader(&self) -> Result<Connection, StoreError> {
+        if let Some(c) = self.readers.lock().map_err(|_| StoreError::WriterGone)?.pop() {
+            return Ok(c);
+        }
+        let conn = Connection::open(&self.path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.execute_batch("PRAGMA cache_size=-16000;")?;
+        Ok(conn)
+    }
+
+    /// Stops the writer after the jobs already queued; later writes fail with `WriterGone`.
+    pub fn close(&self) {
+        if let Ok(mut s) = self.sender.lock() {
+            s.take();
+        }
+        if let Some(h) = self.writer.lock().ok().and_then(|mut w| w.take()) {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, max_batch: usize) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < max_batch {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            for job in batch {
+                let _ = job.reply.send(Err(StoreError::Db(e.to_string())));
+            }
+            continue;
+        }
+        let mut replies = Vec::with_capacity(batch.len());
+        for job in batch {
+            let outcome = run_job(&conn, job.work);
+            replies.push((job.reply, outcome));
+        }
+        let commit = conn.execute_batch("COMMIT");
+        if commit.is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for (reply, outcome) in replies {
+            let result = match (&commit, outcome) {
+                (Err(e), _) => Err(StoreError::Db(format!("commit failed: {e}"))),
+                (Ok(()), r) => r,
+            };
+            let _ = reply.send(result);
+        }
+    }
+}
+
+/// Runs one job in its own savepoint; an aborted or panicking job leaves no trace.
+fn run_job(conn: &Connection, work: WriteJob) -> Result<(), StoreError> {
+    conn.execute_batch("SAVEPOINT job")?;
+    let mut tx = Sql { conn };
+    let result = catch_unwind(AssertUnwindSafe(|| work(&mut tx)));
+    match result {
+        Ok(Ok(())) => {
+            conn.execute_batch("RELEASE job")?;
+            Ok(())
+        }
+        Ok(Err(Abort)) => {
+            conn.execute_batch("ROLLBACK TO job; RELEASE job")?;
+            Ok(())
+        }
+        Err(_) => {
+            conn.execute_batch("ROLLBACK TO job; RELEASE job")?;
+            Err(StoreError::Db("a write job panicked; nothing was written".into()))
+        }
+    }
+}
+
+impl Store for SqliteStore {
+    fn write(&self, work: WriteJob) -> Result<(), StoreError> {
+        let (reply, wait) = mpsc::sync_channel(1);
+        {
+            let guard = self.sender.lock().map_err(|_| StoreError::WriterGone)?;
+            let sender = guard.as_ref().ok_or(StoreError::WriterGone)?;
+            sender.send(Job { work, reply }).map_err(|_| StoreError::WriterGone)?;
+        }
+        wait.recv().map_err(|_| StoreError::WriterGone)?
+    }
+
+    fn read_dyn(&self, f: &mut dyn FnMut(&mut dyn ReadTx) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        let conn = self.reader()?;
+        let result = {
+            let mut tx = Sql { conn: &conn };
+            f(&mut tx)
+        };
+        if let Ok(mut pool) = self.readers.lock() {
+            if pool.len() < 16 {
+                pool.push(conn);
+            }
+        }
+        result
+    }
+}
+
+/// Queries over one connection; used for reads and, inside the writer, for writes.
+struct Sql<'c> {
+    conn: &'c Connection,
+}
+
+fn recipient_cols(r: Recipient) -> (&'static str, i64) {
+    match r {
+        Recipient::Shop(s) => ("shop", s.0),
+        Recipient::Buyer(b) => ("buyer", b.0),
+        Recipient::Platform => ("platform", 0),
+    }
+}
+
+fn parse_recipient(kind: &str, id: i64) -> Recipient {
+    match kind {
+        "shop" => Recipient::Shop(ShopId(id)),
+        "buyer" => Recipient::Buyer(BuyerId(id)),
+        _ => Recipient::Platform,
+    }
+}
+
+fn subject_of(kind: &str, id: i64) -> Subject {
+    if kind == "order" {
+        Subject::Order(OrderId(id))
+    } else {
+        Subject::Case(CaseId(id))
+    }
+}
+
+fn deadline_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, i64, String, i64, i64)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn to_deadline((s, id, kind, due, version): (String, i64, String, i64, i64)) -> Result<DueDeadline, StoreError> {
+    let kind = DeadlineKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("unknown deadline kind {kind}")))?;
+    Ok(DueDeadline { subject: subject_of(&s, id), kind, due: Timestamp(due), version: version as u64 })
+}
+
+impl Sql<'_> {
+    fn events(&self, sql: &str, id: i64) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut st = self.conn.prepare_cached(sql)?;
+        let rows = st.query_map([id], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<i64>>(2)?, r.get::<_, i64>(3)?, r.get::<_, String>(4)?, r.get::<_, String>(5)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, order_id, case_id, at, actor, data) = row?;
+            out.push(StoredEvent {
+                id,
+                order_id: OrderId(order_id),
+                case_id: case_id.map(CaseId),
+                recorded: Recorded { at: Timestamp(at), actor: serde_json::from_str(&actor)?, event: serde_json::from_str(&data)? },
+            });
+        }
+        Ok(out)
+    }
+}
+
+impl ReadTx for Sql<'_> {
+    fn shop(&mut self, id: ShopId) -> Result<Option<ShopRecord>, StoreError> {
+        let row = self
+            .conn
+            .prepare_cached("SELECT name, profile, overrides FROM shops WHERE id = ?")?
+            .query_row([id.0], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
+            .optional()?;
+        let Some((name, profile, overrides)) = row else { return Ok(None) };
+        let default_address = self
+            .conn
+            .prepare_cached("SELECT id FROM addresses WHERE shop_id = ? AND is_default = 1")?
+            .query_row([id.0], |r| r.get::<_, i64>(0))
+            .optional()?;
+        let default_address = match default_address {
+            Some(a) => self.address(id, AddressId(a))?,
+            None => None,
+        };
+        Ok(Some(ShopRecord { id, name, profile, overrides: serde_json::from_str(&overrides)?, default_address }))
+    }
+
+    fn address(&mut self, shop: ShopId, id: AddressId) -> Result<Option<Address>, StoreError> {
+        let row = self
+            .conn
+            .prepare_cached("SELECT name, phone, region, detail FROM addresses WHERE shop_id = ? AND id = ?")?
+            .query_row(params![shop.0, id.0], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+            })
+            .optional()?;
+        let Some((name, phone, region, detail)) = row else { return Ok(None) };
+        let phone = Phone::parse(&phone).map_err(StoreError::Corrupt)?;
+        Ok(Some(Address { id, name, phone, region, detail }))
+    }
+
+    fn order(&mut self, id: OrderId) -> Result<Option<Order>, StoreError> {
+        let data = self
+            .conn
+            .prepare_cached("SELECT data FROM orders WHERE id = ?")?
+            .query_row([id.0], |r| r.get::<_, String>(0))
+            .optional()?;
+        Ok(match data {
+            Some(d) => Some(serde_json::from_str(&d)?),
+            None => None,
+        })
+    }
+
+    fn order_by_no(&mut self, shop: ShopId, order_no: &str) -> Result<Option<Order>, StoreError> {
+        let data = self
+            .conn
+            .prepare_cached("SELECT data FROM orders WHERE shop_id = ? AND order_no = ?")?
+            .query_row(params![shop.0, order_no], |r| r.get::<_, String>(0))
+            .optional()?;
+        Ok(match data {
+            Some(d) => Some(serde_json::from_str(&d)?),
+            None => None,
+        })
+    }
+
+    fn case(&mut self, id: CaseId) -> Result<Option<Case>, StoreError> {
+        let data = self
+            .conn
+            .prepare_cached("SELECT data FROM cases WHERE id = ?")?
+            .query_row([id.0], |r| r.get::<_, String>(0))
+            .optional()?;
+        Ok(match data {
+            Some(d) => Some(serde_json::from_str(&d)?),
+            None => None,
+        })
+    }
+
+    fn case_events(&mut self, id: CaseId) -> Result<Vec<StoredEvent>, StoreError> {
+        self.events("SELECT id, order_id, case_id, at, actor, data FROM events WHERE case_id = ? ORDER BY id", id.0)
+    }
+
+    fn order_events(&mut self, id: OrderId) -> Result<Vec<StoredEvent>, StoreError> {
+        self.events("SELECT id, order_id, case_id, at, actor, data FROM events WHERE order_id = ? ORDER BY id", id.0)
+    }
+
+    fn deadlines_of(&mut self, subject: Subject) -> Result<Vec<DueDeadline>, StoreError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT subject, subject_id, kind, due_at, version FROM deadlines WHERE subject = ? AND subject_id = ? ORDER BY due_at",
+        )?;
+        let rows = st.query_map(params![subject.kind_str(), subject.id()], deadline_row)?;
+        rows.map(|r| to_deadline(r?)).collect()
+    }
+
+    fn due_deadlines(&mut self, now: Timestamp, limit: usize) -> Result<Vec<DueDeadline>, StoreError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT subject, subject_id, kind, due_at, version FROM deadlines WHERE due_at <= ? ORDER BY due_at LIMIT ?",
+        )?;
+        let rows = st.query_map(params![now.0, limit as i64], deadline_row)?;
+        rows.map(|r| to_deadline(r?)).collect()
+    }
+
+    fn next_due(&mut self) -> Result<Option<Timestamp>, StoreError> {
+        let v: Option<i64> = self.conn.prepare_cached("SELECT MIN(due_at) FROM deadlines")?.query_row([], |r| r.get(0))?;
+        Ok(v.map(Timestamp))
+    }
+
+    fn notices(&mut self, to: Recipient) -> Result<Vec<StoredNotice>, StoreError> {
+        let (kind, id) = recipient_cols(to);
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, recipient, recipient_id, case_id, category, title, body, created_at, read_at FROM notices \
+             WHERE recipient = ? AND recipient_id = ? ORDER BY id",
+        )?;
+        let rows = st.query_map(params![kind, id], |r| {
+            Ok(StoredNotice {
+                id: r.get(0)?,
+                recipient: parse_recipient(&r.get::<_, String>(1)?, r.get(2)?),
+                case_id: r.get::<_, Option<i64>>(3)?.map(CaseId),
+                category: r.get(4)?,
+                title: r.get(5)?,
+                body: r.get(6)?,
+                at: Timestamp(r.get(7)?),
+                read: r.get::<_, Option<i64>>(8)?.is_some(),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn sms_outbox(&mut self) -> Result<Vec<StoredSms>, StoreError> {
+        let mut st = self.conn.prepare_cached("SELECT id, phone, text, case_id, created_at FROM sms_outbox ORDER BY id")?;
+        let rows = st.query_map([], |r| {
+            Ok(StoredSms {
+                id: r.get(0)?,
+                phone: r.get(1)?,
+                text: r.get(2)?,
+                case_id: r.get::<_, Option<i64>>(3)?.map(CaseId),
+                at: Timestamp(r.get(4)?),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn penalties(&mut self, shop: ShopId) -> Result<Vec<Penalty>, StoreError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT case_id, reason, amount_minor, currency, created_at FROM penalties WHERE shop_id = ? ORDER BY id",
+        )?;
+        let rows = st.query_map([shop.0], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, String>(3)?, r.get::<_, i64>(4)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (case_id, reason, minor, currency, at) = row?;
+            let currency = Currency::parse(&currency).map_err(StoreError::Corrupt)?;
+            out.push(Penalty { shop_id: shop, case_id: CaseId(case_id), reason, amount: Money { minor, currency }, at: Timestamp(at) });
+        }
+        Ok(out)
+    }
+
+    fn queue_counts(&mut self, shop: ShopId) -> Result<Vec<(Queue, u64)>, StoreError> {
+        let mut st = self.conn.prepare_cached("SELECT queue, COUNT(*) FROM cases WHERE shop_id = ? GROUP BY queue")?;
+        let rows = st.query_map([shop.0], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        let mut counts: Vec<(Queue, u64)> = Queue::ALL.iter().map(|q| (*q, 0)).collect();
+        for row in rows {
+            let (q, n) = row?;
+            if let Some(slot) = counts.iter_mut().find(|(queue, _)| queue.as_str() == q) {
+                slot.1 = n as u64;
+            }
+        }
+        Ok(counts)
+    }
+}
+
+impl WriteTx for Sql<'_> {
+    fn insert_shop(&mut self, name: &str, profile: &str, overrides: &PolicyOverrides) -> Result<ShopId, StoreError> {
+        self.conn.prepare_cached("INSERT INTO shops (name, profile, overrides, created_at) VALUES (?, ?, ?, 0)")?.execute(
+            params![name, profile, serde_json::to_string(overrides)?],
+        )?;
+        Ok(ShopId(self.conn.last_insert_rowid()))
+    }
+
+    fn insert_address(&mut self, shop: ShopId, a: &AddressInput) -> Result<AddressId, StoreError> {
+        if a.is_default {
+            self.conn.prepare_cached("UPDATE addresses SET is_default = 0 WHERE shop_id = ?")?.execute([shop.0])?;
+        }
+        self.conn
+            .prepare_cached("INSERT INTO addresses (shop_id, name, phone, region, detail, is_default) VALUES (?, ?, ?, ?, ?, ?)")?
+            .execute(params![shop.0, a.name, a.phone.as_str(), a.region, a.detail, a.is_default as i64])?;
+        Ok(AddressId(self.conn.last_insert_rowid()))
+    }
+
+    fn next_order_id(&mut self) -> Result<OrderId, StoreError> {
+        let v: i64 = self.conn.prepare_cached("SELECT COALESCE(MAX(id), 0) + 1 FROM orders")?.query_row([], |r| r.get(0))?;
+        Ok(OrderId(v))
+    }
+
+    fn next_case_id(&mut self) -> Result<CaseId, StoreError> {
+        let v: i64 = self.conn.prepare_cached("SELECT COALESCE(MAX(id), 0) + 1 FROM cases")?.query_row([], |r| r.get(0))?;
+        Ok(CaseId(v))
+    }
+
+    fn insert_order(&mut self, o: &Order) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO orders (id, shop_id, buyer_id, order_no, state, flag, customer_name, customer_phone, created_at, version, data) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )?
+            .execute(params![
+                o.id.0,
+                o.shop_id.0,
+                o.buyer_id.0,
+                o.order_no,
+                o.state.as_str(),
+                o.flag.map(|f| f.as_str()),
+                o.customer.name,
+                o.customer.phone.as_str(),
+                o.created_at.0,
+                o.version as i64,
+                serde_json::to_string(o)?
+            ])?;
+        Ok(())
+    }
+
+    fn update_order(&mut self, o: &Order, expected: u64) -> Result<bool, StoreError> {
+        let n = self
+            .conn
+            .prepare_cached("UPDATE orders SET state = ?, flag = ?, version = ?, data = ? WHERE id = ? AND version = ?")?
+            .execute(params![
+                o.state.as_str(),
+                o.flag.map(|f| f.as_str()),
+                o.version as i64,
+                serde_json::to_string(o)?,
+                o.id.0,
+                expected as i64
+            ])?;
+        Ok(n == 1)
+    }
+
+    fn insert_case(&mut self, c: &Case, due: Option<Timestamp>) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO cases (id, order_id, shop_id, buyer_id, kind, status, queue, due_at, applied_at, updated_at, version, data) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )?
+            .execute(params![
+                c.id.0,
+                c.order_id.0,
+                c.shop_id.0,
+                c.buyer_id.0,
+                c.kind.as_str(),
+                c.status.as_str(),
+                c.queue().as_str(),
+                due.map(|d| d.0),
+                c.applied_at.0,
+                c.status_since.0,
+                c.version as i64,
+                serde_json::to_string(c)?
+            ])?;
+        Ok(())
+    }
+
+    fn update_case(&mut self, c: &Case, expected: u64, due: Option<Timestamp>) -> Result<bool, StoreError> {
+        let n = self
+            .conn
+            .prepare_cached(
+                "UPDATE cases SET kind = ?, status = ?, queue = ?, due_at = ?, updated_at = ?, version = ?, data = ? \
+                 WHERE id = ? AND version = ?",
+            )?
+            .execute(params![
+                c.kind.as_str(),
+                c.status.as_str(),
+                c.queue().as_str(),
+                due.map(|d| d.0),
+                c.status_since.0,
+                c.version as i64,
+                serde_json::to_string(c)?,
+                c.id.0,
+                expected as i64
+            ])?;
+        Ok(n == 1)
+    }
+
+    fn append_events(&mut self, order: OrderId, case: Option<CaseId>, events: &[Recorded]) -> Result<(), StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached("INSERT INTO events (order_id, case_id, at, actor, kind, data) VALUES (?, ?, ?, ?, ?, ?)")?;
+        for r in events {
+            let case_id = if r.event.is_case_event() { case.map(|c| c.0) } else { None };
+            st.execute(params![
+                order.0,
+                case_id,
+                r.at.0,
+                serde_json::to_string(&r.actor)?,
+                r.event.name(),
+                serde_json::to_string(&r.event)?
+            ])?;
+        }
+        Ok(())
+    }
+
+    fn sync_deadlines(&mut self, subject: Subject, version: u64, deadlines: &[Deadline]) -> Result<(), StoreError> {
+        let existing = self.deadlines_of(subject)?;
+        for old in &existing {
+            if !deadlines.iter().any(|d| d.kind == old.kind) {
+                self.delete_deadline(subject, old.kind)?;
+            }
+        }
+        let mut st = self.conn.prepare_cached(
+            "INSERT INTO deadlines (subject, subject_id, kind, due_at, version) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (subject, subject_id, kind) DO UPDATE SET due_at = excluded.due_at, version = excluded.version",
+        )?;
+        for d in deadlines {
+            st.execute(params![subject.kind_str(), subject.id(), d.kind.as_str(), d.due.0, version as i64])?;
+        }
+        Ok(())
+    }
+
+    fn delete_deadline(&mut self, subject: Subject, kind: DeadlineKind) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("DELETE FROM deadlines WHERE subject = ? AND subject_id = ? AND kind = ?")?
+            .execute(params![subject.kind_str(), subject.id(), kind.as_str()])?;
+        Ok(())
+    }
+
+    fn insert_outbox(&mut self, case: Option<CaseId>, outbox: &Outbox, at: Timestamp) -> Result<(), StoreError> {
+        let mut st = self.conn.prepare_cached(
+            "INSERT INTO notices (recipient, recipient_id, case_id, category, title, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )?;
+        for n in &outbox.notices {
+            let (kind, id) = recipient_cols(n.recipient);
+            st.execute(params![kind, id, case.map(|c| c.0), n.category.as_str(), n.title, n.body, at.0])?;
+        }
+        let mut st = self.conn.prepare_cached("INSERT INTO sms_outbox (phone, text, case_id, created_at) VALUES (?, ?, ?, ?)")?;
+        for s in &outbox.sms {
+            st.execute(params![s.phone.as_str(), s.text, case.map(|c| c.0), at.0])?;
+        }
+        Ok(())
+    }
+
+    fn insert_penalty(&mut self, p: &Penalty) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO penalties (shop_id, case_id, reason, amount_minor, currency, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            )?
+            .execute(params![p.shop_id.0, p.case_id.0, p.reason, p.amount.minor, p.amount.currency.as_str(), p.at.0])?;
+        Ok(())
+    }
+
+    fn idempotency_get(&mut self, key: &str) -> Result<Option<(String, String)>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT request_hash, response FROM idempotency WHERE key = ?")?
+            .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
+    fn idempotency_put(&mut self, key: &str, request_hash: &str, response: &str, at: Timestamp) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("INSERT INTO idempotency (key, request_hash, response, created_at) VALUES (?, ?, ?, ?)")?
+            .execute(params![key, request_hash, response, at.0])?;
+        Ok(())
+    }
+
+    fn savepoint(&mut self) -> Result<(), StoreError> {
+        Ok(self.conn.execute_batch("SAVEPOINT sp")?)
+    }
+
+    fn release(&mut self) -> Result<(), StoreError> {
+        Ok(self.conn.execute_batch("RELEASE sp")?)
+    }
+
+    fn rollback_to(&mut self) -> Result<(), StoreError> {
+        Ok(self.conn.execute_batch("ROLLBACK TO sp; RELEASE sp")?)
+    }
+}

@@ -1,0 +1,524 @@
+//! Use-cases: each loads what it needs, lets the core decide, and writes the new state, the events
+//! (case log), the deadlines and the notices in one transaction. Nothing is enqueued outside it.
+
+use crate::clock::Clock;
+use crate::gateway::{GatewayOutcome, PaymentGateway};
+use crate::store::*;
+use aftersale_core::values::*;
+use aftersale_core::*;
+use serde::{de::DeserializeOwned, Serialize};
+use std::sync::{Arc, Mutex};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum EngineError {
+    #[error("{0}")]
+    Refused(#[from] Refusal),
+    #[error("version conflict: expected {expected}, the {what} is at {actual}")]
+    Conflict { what: &'static str, expected: u64, actual: u64 },
+    #[error("{what} {id} not found")]
+    NotFound { what: &'static str, id: String },
+    #[error("the idempotency key was already used for a different request")]
+    IdempotencyKeyReused,
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A client's idempotency key for one request.
+#[derive(Clone, Debug)]
+pub struct IdemKey(pub String);
+
+/// The policy and return address a decision on one shop needs.
+fn shop_ctx(tx: &mut dyn ReadTx, shop: ShopId) -> Result<(Policy, Option<Address>), EngineError> {
+    let record = tx.shop(shop)?.ok_or(EngineError::NotFound { what: "shop", id: shop.to_string() })?;
+    let policy = Policy::profile(&record.profile)
+        .and_then(|p| p.with_overrides(&record.overrides))
+        .map_err(|reason| EngineError::Invalid { field: "profile", reason })?;
+    Ok((policy, record.default_address))
+}
+
+/// FNV-1a over the request's canonical JSON: stable across builds, unlike `DefaultHasher`.
+fn request_hash(parts: &impl Serialize) -> String {
+    let json = serde_json::to_string(parts).unwrap_or_default();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in json.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// The outcome of one deadline row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Firing {
+    Fired,
+    /// The case or order moved on since the row was written: nothing happened.
+    Stale,
+}
+
+pub struct Engine {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    gateway: Arc<dyn PaymentGateway>,
+}
+
+impl Engine {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, gateway: Arc<dyn PaymentGateway>) -> Engine {
+        Engine { store, clock, gateway }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Runs `f` as one write job; its result comes back once the commit is durable.
+    pub fn transact<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut dyn WriteTx) -> Result<R, EngineError> + Send + 'static,
+    ) -> Result<R, EngineError> {
+        let slot: Arc<Mutex<Option<Result<R, EngineError>>>> = Arc::new(Mutex::new(None));
+        let out = slot.clone();
+        self.store.write(Box::new(move |tx| {
+            let result = f(tx);
+            let failed = result.is_err();
+            if let Ok(mut s) = out.lock() {
+                *s = Some(result);
+            }
+            if failed {
+                Err(Abort)
+            } else {
+                Ok(())
+            }
+        }))?;
+        let result = slot.lock().ok().and_then(|mut s| s.take());
+        result.unwrap_or(Err(EngineError::Store(StoreError::Db("the write job did not run".into()))))
+    }
+
+    pub fn read<R>(&self, f: impl FnOnce(&mut dyn ReadTx) -> Result<R, StoreError>) -> Result<R, EngineError> {
+        Ok(self.store.read(f)?)
+    }
+
+    /// Runs `work` under an idempotency key: a repeat of the same request returns the stored
+    /// answer; the same key with another request is refused.
+    fn idempotent<R: Serialize + DeserializeOwned>(
+        tx: &mut dyn WriteTx,
+        key: Option<&(String, String)>,
+        now: Timestamp,
+        work: impl FnOnce(&mut dyn WriteTx) -> Result<R, EngineError>,
+    ) -> Result<R, EngineError> {
+        if let Some((key, hash)) = key {
+            if let Some((stored_hash, response)) = tx.idempotency_get(key)? {
+                if &stored_hash != hash {
+                    return Err(EngineError::IdempotencyKeyReused);
+                }
+                return Ok(serde_json::from_str(&response).map_err(StoreError::from)?);
+            }
+        }
+        let result = work(tx)?;
+        if let Some((key, hash)) = key {
+            let response = serde_json::to_string(&result).map_err(StoreError::from)?;
+            tx.idempotency_put(key, hash, &response, now)?;
+        }
+        Ok(result)
+    }
+
+    fn idem(actor: &Actor, key: Option<IdemKey>, request: &impl Serialize) -> Option<(String, String)> {
+        key.map(|k| (format!("{}:{}", serde_json::to_string(actor).unwrap_or_default(), k.0), request_hash(request)))
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Shops
+
+    pub fn create_shop(&self, name: &str, profile: &str, overrides: PolicyOverrides) -> Result<ShopRecord, EngineError> {
+        let name = text("name", name, 100, true).map_err(|(_, reason)| EngineError::Invalid { field: "name", reason })?;
+        Policy::profile(profile)
+            .and_then(|p| p.with_overrides(&overrides))
+            .map_err(|reason| EngineError::Invalid { field: "profile", reason })?;
+        let profile = profile.to_string();
+        self.transact(move |tx| {
+            let id = tx.insert_shop(&name, &profile, &overrides)?;
+            Ok(ShopRecord { id, name, profile, overrides, default_address: None })
+        })
+    }
+
+    /// R4: adds an address to the shop's book (optionally as the default).
+    pub fn add_address(&self, shop: ShopId, input: AddressInput) -> Result<Address, EngineError> {
+        for (field, value, max) in [("name", &input.name, 64), ("region", &input.region, 200), ("detail", &input.detail, 300)] {
+            text(field, value, max, true).map_err(|(_, reason)| EngineError::Invalid { field, reason })?;
+        }
+        self.transact(move |tx| {
+            tx.shop(shop)?.ok_or(EngineError::NotFound { what: "shop", id: shop.to_string() })?;
+            let id = tx.insert_address(shop, &input)?;
+            Ok(Address { id, name: input.name, phone: input.phone, region: input.region, detail: input.detail })
+        })
+    }
+
+    pub fn policy_of(&self, shop: ShopId) -> Result<Policy, EngineError> {
+        self.store
+            .read(|tx| Ok(shop_ctx(tx, shop).map(|(p, _)| p)))?
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Orders
+
+    /// O1: an integration creates an order.
+    pub fn create_order(&self, actor: Actor, shop: ShopId, new: NewOrder, key: Option<IdemKey>) -> Result<Order, EngineError> {
+        if let Actor::Merchant { shop: s, .. } = actor {
+            if s != shop {
+                return Err(EngineError::NotFound { what: "shop", id: shop.to_string() });
+            }
+        }
+        if matches!(actor, Actor::Buyer { .. }) {
+            return Err(Refusal::NotAllowedFor { party: Party::Buyer, action: "create orders", rule: "O1" }.into());
+        }
+        let clock = self.clock.clone();
+        let idem = Self::idem(&actor, key, &("create_order", shop, &new));
+        self.transact(move |tx| {
+            let now = clock.now();
+            Self::idempotent(tx, idem.as_ref(), now, |tx| {
+                let (policy, default_address) = shop_ctx(tx, shop)?;
+                if tx.order_by_no(shop, new.order_no.trim())?.is_some() {
+                    return Err(Refusal::invalid("order_no", "is already used in this shop", "O1").into());
+                }
+                let id = tx.next_order_id()?;
+                let ctx = Ctx { policy: &policy, now, default_address: default_address.as_ref() };
+                let events = create_order(id, shop, &new, &ctx)?;
+                let recorded: Vec<Recorded> = events.into_iter().map(|event| Recorded { at: now, actor, event }).collect();
+                let order = Order::replay(&recorded).ok_or(EngineError::Invalid { field: "order", reason: "no order event".into() })?;
+                tx.insert_order(&order)?;
+                tx.append_events(order.id, None, &recorded)?;
+                tx.sync_deadlines(Subject::Order(order.id), order.version, &order.deadlines(&policy))?;
+                Ok(order)
+            })
+        })
+    }
+
+    pub fn order_command(
+        &self,
+        actor: Actor,
+        order_id: OrderId,
+        cmd: OrderCommand,
+        expected_version: Option<u64>,
+        key: Option<IdemKey>,
+    ) -> Result<Order, EngineError> {
+        let clock = self.clock.clone();
+        let idem = Self::idem(&actor, key, &("order", order_id, &cmd));
+        self.transact(move |tx| {
+            let now = clock.now();
+            Self::idempotent(tx, idem.as_ref(), now, |tx| {
+                let order = load_order(tx, order_id, &actor)?;
+                check_version("order", expected_version, order.version)?;
+                exec_order(tx, order, &actor, &cmd, now)
+            })
+        })
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Cases
+
+    /// U1/S1/R1: a buyer applies on an order.
+    pub fn apply(&self, actor: Actor, order_id: OrderId, cmd: Apply, key: Option<IdemKey>) -> Result<Case, EngineError> {
+        let clock = self.clock.clone();
+        let idem = Self::idem(&actor, key, &("apply", order_id, &cmd));
+        self.transact(move |tx| {
+            let now = clock.now();
+            Self::idempotent(tx, idem.as_ref(), now, |tx| {
+                let order = load_order(tx, order_id, &actor)?;
+                let (policy, default_address) = shop_ctx(tx, order.shop_id)?;
+                let ctx = Ctx { policy: &policy, now, default_address: default_address.as_ref() };
+                let case_id = tx.next_case_id()?;
+                let events = aftersale_core::apply(&order, case_id, &cmd, &actor, &ctx)?;
+                let recorded: Vec<Recorded> = events.into_iter().map(|event| Recorded { at: now, actor, event }).collect();
+                let case = Case::open(&order, &recorded[0])
+                    .ok_or(EngineError::Invalid { field: "case", reason: "no application event".into() })?;
+                let mut new_order = order.clone();
+                for r in &recorded {
+                    new_order.apply(r);
+                }
+                tx.insert_case(&case, case.governing_deadline(&policy).map(|d| d.due))?;
+                persist(tx, &policy, &order, &new_order, &case, &recorded)?;
+                Ok(case)
+            })
+        })
+    }
+
+    /// Any command on an existing case, by any actor.
+    pub fn case_command(
+        &self,
+        actor: Actor,
+        case_id: CaseId,
+        cmd: CaseCommand,
+        expected_version: Option<u64>,
+        key: Option<IdemKey>,
+    ) -> Result<Case, EngineError> {
+        let clock = self.clock.clone();
+        let gateway = self.gateway.clone();
+        let idem = Self::idem(&actor, key, &("case", case_id, &cmd));
+        self.transact(move |tx| {
+            let now = clock.now();
+            Self::idempotent(tx, idem.as_ref(), now, |tx| {
+                let case = load_case(tx, case_id, &actor)?;
+                check_version("case", expected_version, case.version)?;
+                exec_case(tx, case, &actor, &cmd, now, gateway.as_ref())
+            })
+        })
+    }
+
+    /// R4: agree to a return, picking the address from the shop's book by id.
+    pub fn agree_return(
+        &self,
+        actor: Actor,
+        case_id: CaseId,
+        address_id: AddressId,
+        refuse_freight_collect: bool,
+        expected_version: Option<u64>,
+        key: Option<IdemKey>,
+    ) -> Result<Case, EngineError> {
+        let shop = match actor {
+            Actor::Merchant { shop, .. } => shop,
+            other => {
+                return Err(Refusal::NotAllowedFor { party: other.party(), action: "agree_return", rule: "R4" }.into())
+            }
+        };
+        let address = self
+            .store
+            .read(|tx| tx.address(shop, address_id))?
+            .ok_or(EngineError::Refused(Refusal::invalid("address_id", "is not in the shop's address book", "R4")))?;
+        self.case_command(actor, case_id, CaseCommand::AgreeReturn { address, refuse_freight_collect }, expected_version, key)
+    }
+
+    /// W3: flag the order from one of its cases; the order and all its cases show the colour.
+    pub fn set_flag_via_case(&self, actor: Actor, case_id: CaseId, flag: Option<Flag>) -> Result<Order, EngineError> {
+        let clock = self.clock.clone();
+        self.transact(move |tx| {
+            let case = load_case(tx, case_id, &actor)?;
+            let order = load_order(tx, case.order_id, &actor)?;
+            exec_order(tx, order, &actor, &OrderCommand::SetFlag { flag }, clock.now())
+        })
+    }
+
+    /// W4: the order remark, set from a case page; shared with the order module.
+    pub fn set_order_remark_via_case(&self, actor: Actor, case_id: CaseId, remark: String) -> Result<Order, EngineError> {
+        let clock = self.clock.clone();
+        self.transact(move |tx| {
+            let case = load_case(tx, case_id, &actor)?;
+            let order = load_order(tx, case.order_id, &actor)?;
+            exec_order(tx, order, &actor, &OrderCommand::SetRemark { text: remark }, clock.now())
+        })
+    }
+
+    /// What the actor may do on the case now, and the deadline governing it.
+    pub fn available(&self, actor: Actor, case_id: CaseId) -> Result<(Vec<Action>, Option<Deadline>), EngineError> {
+        let now = self.clock.now();
+        self.store
+            .read(|tx| {
+                let r = (|| {
+                    let case = load_case(tx, case_id, &actor)?;
+                    let order = load_order(tx, case.order_id, &Actor::System)?;
+                    let (policy, default_address) = shop_ctx(tx, case.shop_id)?;
+                    let ctx = Ctx { policy: &policy, now, default_address: default_address.as_ref() };
+                    Ok((available_actions(&order, &case, &actor, &ctx), case.governing_deadline(&policy)))
+                })();
+                Ok(r)
+            })?
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Deadlines
+
+    /// Fires a batch of due rows in one transaction, each in its own savepoint.
+    pub fn fire_batch(&self, rows: Vec<DueDeadline>) -> Result<Vec<Result<Firing, EngineError>>, EngineError> {
+        let clock = self.clock.clone();
+        let gateway = self.gateway.clone();
+        self.transact(move |tx| {
+            let now = clock.now();
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                tx.savepoint()?;
+                match fire_one(tx, row, now, gateway.as_ref()) {
+                    Ok(f) => {
+                        tx.release()?;
+                        out.push(Ok(f));
+                    }
+                    Err(EngineError::Store(e)) => return Err(EngineError::Store(e)),
+                    Err(e) => {
+                        tx.rollback_to()?;
+                        out.push(Err(e));
+                    }
+                }
+            }
+            Ok(out)
+        })
+    }
+}
+
+fn check_version(what: &'static str, expected: Option<u64>, actual: u64) -> Result<(), EngineError> {
+    match expected {
+        Some(e) if e != actual => Err(EngineError::Conflict { what, expected: e, actual }),
+        _ => Ok(()),
+    }
+}
+
+/// Loads an order the actor may see; another shop's or buyer's order is "not found".
+fn load_order(tx: &mut dyn ReadTx, id: OrderId, actor: &Actor) -> Result<Order, EngineError> {
+    let not_found = || EngineError::NotFound { what: "order", id: id.to_string() };
+    let order = tx.order(id)?.ok_or_else(not_found)?;
+    let visible = match actor {
+        Actor::Buyer { buyer } => *buyer == order.buyer_id,
+        Actor::Merchant { shop, .. } => *shop == order.shop_id,
+        Actor::Platform { .. } | Actor::System => true,
+    };
+    if visible {
+        Ok(order)
+    } else {
+        Err(not_found())
+    }
+}
+
+fn load_case(tx: &mut dyn ReadTx, id: CaseId, actor: &Actor) -> Result<Case, EngineError> {
+    let not_found = || EngineError::NotFound { what: "case", id: id.to_string() };
+    let case = tx.case(id)?.ok_or_else(not_found)?;
+    let visible = match actor {
+        Actor::Buyer { buyer } => *buyer == case.buyer_id,
+        Actor::Merchant { shop, .. } => *shop == case.shop_id,
+        Actor::Platform { .. } | Actor::System => true,
+    };
+    if visible {
+        Ok(case)
+    } else {
+        Err(not_found())
+    }
+}
+
+fn exec_order(tx: &mut dyn WriteTx, order: Order, actor: &Actor, cmd: &OrderCommand, now: Timestamp) -> Result<Order, EngineError> {
+    let (policy, default_address) = shop_ctx(tx, order.shop_id)?;
+    let ctx = Ctx { policy: &policy, now, default_address: default_address.as_ref() };
+    let events = decide_order(&order, cmd, actor, &ctx)?;
+    let mut new_order = order.clone();
+    let recorded: Vec<Recorded> = events.into_iter().map(|event| Recorded { at: now, actor: *actor, event }).collect();
+    for r in &recorded {
+        new_order.apply(r);
+    }
+    if !tx.update_order(&new_order, order.version)? {
+        return Err(EngineError::Conflict { what: "order", expected: order.version, actual: order.version + 1 });
+    }
+    tx.append_events(order.id, None, &recorded)?;
+    tx.sync_deadlines(Subject::Order(order.id), new_order.version, &new_order.deadlines(&policy))?;
+    Ok(new_order)
+}
+
+fn exec_case(
+    tx: &mut dyn WriteTx,
+    case: Case,
+    actor: &Actor,
+    cmd: &CaseCommand,
+    now: Timestamp,
+    _gateway: &dyn PaymentGateway,
+) -> Result<Case, EngineError> {
+    let order = tx.order(case.order_id)?.ok_or(EngineError::NotFound { what: "order", id: case.order_id.to_string() })?;
+    let (policy, default_address) = shop_ctx(tx, case.shop_id)?;
+    let ctx = Ctx { policy: &policy, now, default_address: default_address.as_ref() };
+    let events = decide_case(&order, &case, cmd, actor, &ctx)?;
+    let recorded: Vec<Recorded> = events.into_iter().map(|event| Recorded { at: now, actor: *actor, event }).collect();
+    let mut new_case = case.clone();
+    let mut new_order = order.clone();
+    for r in &recorded {
+        new_case.apply(r);
+        new_order.apply(r);
+    }
+    if !tx.update_case(&new_case, case.version, new_case.governing_deadline(&policy).map(|d| d.due))? {
+        return Err(EngineError::Conflict { what: "case", expected: case.version, actual: case.version + 1 });
+    }
+    persist(tx, &policy, &order, &new_order, &new_case, &recorded)?;
+    Ok(new_case)
+}
+
+/// Everything a case change writes besides the case row: the order if it moved, the log, the
+/// deadlines, the notices and any penalty.
+fn persist(
+    tx: &mut dyn WriteTx,
+    policy: &Policy,
+    order: &Order,
+    new_order: &Order,
+    case: &Case,
+    recorded: &[Recorded],
+) -> Result<(), EngineError> {
+    if new_order.version != order.version {
+        if !tx.update_order(new_order, order.version)? {
+            return Err(EngineError::Conflict { what: "order", expected: order.version, actual: order.version + 1 });
+        }
+        tx.sync_deadlines(Subject::Order(order.id), new_order.version, &new_order.deadlines(policy))?;
+    }
+    tx.append_events(order.id, Some(case.id), recorded)?;
+    tx.sync_deadlines(Subject::Case(case.id), case.version, &case.deadlines(policy))?;
+    let events: Vec<Event> = recorded.iter().map(|r| r.event.clone()).collect();
+    let outbox = notices_for(new_order, case, &events);
+    if let Some(at) = recorded.first().map(|r| r.at) {
+        tx.insert_outbox(Some(case.id), &outbox, at)?;
+        for e in &events {
+            if let Event::AdvanceCompensated { amount } = e {
+                tx.insert_penalty(&Penalty {
+                    shop_id: case.shop_id,
+                    case_id: case.id,
+                    reason: "no COD refund voucher within the window (M6)".into(),
+                    amount: *amount,
+                    at,
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Fires one due row if it is still what the state says; otherwise does nothing.
+fn fire_one(tx: &mut dyn WriteTx, row: DueDeadline, now: Timestamp, gateway: &dyn PaymentGateway) -> Result<Firing, EngineError> {
+    let current = tx.deadlines_of(row.subject)?.into_iter().find(|d| d.kind == row.kind);
+    if current != Some(row) || row.due > now {
+        return Ok(Firing::Stale);
+    }
+    match row.subject {
+        Subject::Case(id) => {
+            let Some(case) = tx.case(id)? else {
+                tx.delete_deadline(row.subject, row.kind)?;
+                return Ok(Firing::Stale);
+            };
+            let (policy, _) = shop_ctx(tx, case.shop_id)?;
+            let live = case.deadlines(&policy);
+            if case.version != row.version || !live.iter().any(|d| d.kind == row.kind && d.due == row.due) {
+                // The row no longer matches the state (e.g. the shop's policy changed): re-arm.
+                tx.sync_deadlines(row.subject, case.version, &live)?;
+                return Ok(Firing::Stale);
+            }
+            let cmd = if row.kind == DeadlineKind::RefundSettle {
+                let Some(refund) = case.refund.as_ref() else { return Ok(Firing::Stale) };
+                match gateway.settle(&case, refund, now) {
+                    GatewayOutcome::Succeeded => CaseCommand::RecordRefundOutcome { ok: true, detail: "settled".into() },
+                    GatewayOutcome::Failed(why) => CaseCommand::RecordRefundOutcome { ok: false, detail: why },
+                }
+            } else {
+                CaseCommand::Expire { kind: row.kind }
+            };
+            exec_case(tx, case, &Actor::System, &cmd, now, gateway)?;
+            Ok(Firing::Fired)
+        }
+        Subject::Order(id) => {
+            let Some(order) = tx.order(id)? else {
+                tx.delete_deadline(row.subject, row.kind)?;
+                return Ok(Firing::Stale);
+            };
+            if order.version != row.version {
+                let (policy, _) = shop_ctx(tx, order.shop_id)?;
+                tx.sync_deadlines(row.subject, order.version, &order.deadlines(&policy))?;
+                return Ok(Firing::Stale);
+            }
+            exec_order(tx, order, &Actor::System, &OrderCommand::Expire { kind: row.kind }, now)?;
+            Ok(Firing::Fired)
+        }
+    }
+}
