@@ -380,6 +380,11 @@ pub fn gate(order: &Order, case: &Case, action: Action, actor: &Actor, ctx: &Ctx
     }
     let wrong = || {
         // An action whose deadline fired when the case last moved gets the clearer answer.
+        if action == Action::Appeal && case.appeal_window_closed && case.appeal.is_none() {
+            if let Some(r) = case.arbitration.as_ref().and_then(|a| a.ruling.as_ref()) {
+                return Refusal::DeadlinePassed { kind: DeadlineKind::AppealWindow, at: r.at + ctx.policy.appeal_window, action: "appeal" };
+            }
+        }
         if let Some((kind, at)) = case.last_expiry {
             if at == case.status_since && action.governed_by().contains(&kind) {
                 return Refusal::DeadlinePassed { kind, at, action: action.as_str() };

@@ -122,6 +122,13 @@ impl std::ops::Sub<Timestamp> for Timestamp {
     }
 }
 
+impl std::ops::Sub for Dur {
+    type Output = Dur;
+    fn sub(self, rhs: Dur) -> Dur {
+        Dur(self.0.saturating_sub(rhs.0))
+    }
+}
+
 impl std::ops::Add for Dur {
     type Output = Dur;
     fn add(self, rhs: Dur) -> Dur {
