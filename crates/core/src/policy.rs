@@ -57,8 +57,17 @@ const TAOTE: &str = include_str!("../profiles/taote.toml");
 const TIKTOK_SHOP: &str = include_str!("../profiles/tiktok_shop.toml");
 
 impl Policy {
-    /// One of the built-in profiles by name.
+    /// One of the built-in profiles by name (parsed once, then cloned).
     pub fn profile(name: &str) -> Result<Policy, String> {
+        static PARSED: std::sync::OnceLock<Vec<Result<Policy, String>>> = std::sync::OnceLock::new();
+        let parsed = PARSED.get_or_init(|| PROFILE_NAMES.iter().map(|n| Policy::parse_profile(n)).collect());
+        match PROFILE_NAMES.iter().position(|n| *n == name) {
+            Some(i) => parsed[i].clone(),
+            None => Err(format!("unknown profile {name:?} (known: douyin, taote, tiktok_shop)")),
+        }
+    }
+
+    fn parse_profile(name: &str) -> Result<Policy, String> {
         let text = match name {
             "douyin" => DOUYIN,
             "taote" => TAOTE,

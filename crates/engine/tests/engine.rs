@@ -1,0 +1,390 @@
+//! The engine against a real SQLite file: one transaction per use-case, races, idempotency,
+//! restarts, and the deadline runner firing exactly once.
+
+use aftersale_core::command::*;
+use aftersale_core::model::*;
+use aftersale_core::values::*;
+use aftersale_core::*;
+use aftersale_engine::*;
+use std::sync::Arc;
+
+const BUYER: Actor = Actor::Buyer { buyer: BuyerId(7) };
+const MERCHANT: Actor = Actor::Merchant { shop: ShopId(1), staff: StaffId(11) };
+const OTHER_SHOP: Actor = Actor::Merchant { shop: ShopId(2), staff: StaffId(21) };
+const AGENT: Actor = Actor::Platform { agent: AgentId(31) };
+const T0: Timestamp = Timestamp(1_795_424_400_000);
+
+struct App {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+    clock: ManualClock,
+    engine: Arc<Engine>,
+    store: Arc<SqliteStore>,
+}
+
+fn open_at(dir: tempfile::TempDir, clock: ManualClock) -> App {
+    let path = dir.path().join("aftersale.db");
+    let store = Arc::new(SqliteStore::open(&path, SqliteOptions::default()).unwrap());
+    let engine = Arc::new(Engine::new(store.clone(), Arc::new(clock.clone()), Arc::new(BuiltinGateway)));
+    App { _dir: dir, path, clock, engine, store }
+}
+
+fn app() -> App {
+    let a = open_at(tempfile::tempdir().unwrap(), ManualClock::new(T0));
+    let shop = a.engine.create_shop("Shop one", "douyin", PolicyOverrides::default()).unwrap();
+    assert_eq!(shop.id, ShopId(1));
+    a.engine.create_shop("Shop two", "douyin", PolicyOverrides::default()).unwrap();
+    a.engine
+        .add_address(
+            shop.id,
+            AddressInput {
+                name: "退货仓".into(),
+                phone: Phone::parse("13900001111").unwrap(),
+                region: "浙江省杭州市".into(),
+                detail: "余杭区 1 号".into(),
+                is_default: true,
+            },
+        )
+        .unwrap();
+    a
+}
+
+impl App {
+    fn reopen(self) -> App {
+        let App { _dir, clock, engine, store, .. } = self;
+        drop(engine);
+        store.close();
+        drop(store);
+        open_at(_dir, clock)
+    }
+
+    fn order(&self, no: &str, payment: PaymentMethod, delivered: bool) -> Order {
+        let new = NewOrder {
+            order_no: no.into(),
+            buyer_id: BuyerId(7),
+            payment,
+            total: Money::cny(11_000),
+            shipping_fee: Money::cny(1_000),
+            fresh: false,
+            customer_name: "王小明".into(),
+            customer_phone: Phone::parse("13800131234").unwrap(),
+        };
+        let o = self.engine.create_order(MERCHANT, ShopId(1), new, None).unwrap();
+        if payment == PaymentMethod::Online {
+            self.engine.order_command(Actor::System, o.id, OrderCommand::Pay, None, None).unwrap();
+        }
+        let mut o = o;
+        if delivered {
+            let logistics = Logistics { carrier: Carrier::parse("SF").unwrap(), tracking_no: TrackingNo::parse("SF1000000001").unwrap() };
+            self.engine.order_command(MERCHANT, o.id, OrderCommand::Ship { logistics }, None, None).unwrap();
+            o = self.engine.order_command(Actor::System, o.id, OrderCommand::Deliver, None, None).unwrap();
+        }
+        o
+    }
+
+    fn apply(&self, order: OrderId, kind: CaseType, yuan: i64) -> Case {
+        let cmd = Apply { kind, reason: "damaged".into(), amount: Money::cny(yuan * 100), description: String::new(), evidence: vec![], refund_account: None };
+        self.engine.apply(BUYER, order, cmd, None).unwrap()
+    }
+
+    fn case(&self, id: CaseId) -> Case {
+        self.engine.read(|tx| tx.case(id)).unwrap().unwrap()
+    }
+
+    fn runner(&self) -> Runner {
+        Runner::new(self.engine.clone())
+    }
+
+    fn event_count(&self) -> i64 {
+        let conn = rusqlite::Connection::open(&self.path).unwrap();
+        conn.query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0)).unwrap()
+    }
+}
+
+#[test]
+fn a_use_case_writes_state_log_deadlines_and_notices_together() {
+    let a = app();
+    let o = a.order("A1", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::ReturnRefund, 100);
+    let kinds: Vec<DeadlineKind> = a.engine.read(|tx| tx.deadlines_of(Subject::Case(c.id))).unwrap().iter().map(|d| d.kind).collect();
+    assert_eq!(kinds, vec![DeadlineKind::ReviewReminder, DeadlineKind::Review]);
+    let notices = a.engine.read(|tx| tx.notices(Recipient::Shop(ShopId(1)))).unwrap();
+    assert_eq!(notices.len(), 1);
+    assert_eq!(notices[0].case_id, Some(c.id));
+    // replaying the stored log rebuilds the stored state
+    let events = a.engine.read(|tx| tx.order_events(o.id)).unwrap();
+    let recorded: Vec<Recorded> = events.iter().map(|e| e.recorded.clone()).collect();
+    let order = Order::replay(&recorded).unwrap();
+    assert_eq!(Some(order.clone()), a.engine.read(|tx| tx.order(o.id)).unwrap());
+    let case_events = a.engine.read(|tx| tx.case_events(c.id)).unwrap();
+    assert_eq!(Case::replay(&order, case_events.iter().map(|e| &e.recorded)), Some(a.case(c.id)));
+}
+
+#[test]
+fn x2_sms_notices_are_recorded_in_the_outbox() {
+    let a = app();
+    let o = a.order("X2", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::ReturnRefund, 100);
+    a.engine.agree_return(MERCHANT, c.id, AddressId(1), true, None, None).unwrap();
+    let sms = a.engine.read(|tx| tx.sms_outbox()).unwrap();
+    assert_eq!(sms.len(), 1);
+    assert_eq!(sms[0].phone, "13800131234");
+    assert!(sms[0].text.ends_with(REFUSE_FREIGHT_COLLECT_TEXT));
+    // an address from another shop's book is refused
+    let c2 = a.case(c.id);
+    assert_eq!(c2.status, Status::AwaitingBuyerReturn);
+}
+
+#[test]
+fn x1_message_box_per_party() {
+    let a = app();
+    let o = a.order("X1", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let reject = CaseCommand::Reject {
+        reason_code: "not_as_claimed".into(),
+        explanation: String::new(),
+        evidence: vec![Evidence { key: "e/1.jpg".into(), kind: EvidenceKind::Image, sha256: "a".repeat(64), caption: String::new() }],
+    };
+    a.engine.case_command(MERCHANT, c.id, reject, None, None).unwrap();
+    let buyer = a.engine.read(|tx| tx.notices(Recipient::Buyer(BuyerId(7)))).unwrap();
+    assert_eq!(buyer.len(), 1);
+    assert!(!buyer[0].read);
+    assert!(a.engine.read(|tx| tx.notices(Recipient::Shop(ShopId(2)))).unwrap().is_empty());
+}
+
+#[test]
+fn w1_queue_counts_per_shop() {
+    let a = app();
+    for i in 0..3 {
+        let o = a.order(&format!("Q{i}"), PaymentMethod::Online, true);
+        a.apply(o.id, if i == 0 { CaseType::RefundOnly } else { CaseType::ReturnRefund }, 10);
+    }
+    let counts = a.engine.read(|tx| tx.queue_counts(ShopId(1))).unwrap();
+    let get = |q: Queue| counts.iter().find(|(x, _)| *x == q).unwrap().1;
+    assert_eq!((get(Queue::RefundOnly), get(Queue::ReturnReview), get(Queue::Closed)), (1, 2, 0));
+    assert!(a.engine.read(|tx| tx.queue_counts(ShopId(2))).unwrap().iter().all(|(_, n)| *n == 0));
+}
+
+#[test]
+fn w3_flag_set_from_a_case_shows_on_the_order_and_its_cases() {
+    let a = app();
+    let o = a.order("W3", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let order = a.engine.set_flag_via_case(MERCHANT, c.id, Some(Flag::Purple)).unwrap();
+    assert_eq!(order.flag, Some(Flag::Purple));
+    let again = a.engine.order_command(MERCHANT, o.id, OrderCommand::SetFlag { flag: Some(Flag::Green) }, None, None).unwrap();
+    assert_eq!(a.engine.read(|tx| tx.order(a.case(c.id).order_id)).unwrap().unwrap().flag, again.flag);
+    // another shop cannot see it
+    assert!(matches!(a.engine.set_flag_via_case(OTHER_SHOP, c.id, Some(Flag::Red)), Err(EngineError::NotFound { .. })));
+}
+
+#[test]
+fn w4_order_remark_is_shared_and_case_remark_is_the_cases_own() {
+    let a = app();
+    let o = a.order("W4", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    a.engine.set_order_remark_via_case(MERCHANT, c.id, "fragile".into()).unwrap();
+    a.engine.case_command(MERCHANT, c.id, CaseCommand::SetRemark { text: "called".into() }, None, None).unwrap();
+    assert_eq!(a.engine.read(|tx| tx.order(o.id)).unwrap().unwrap().remark, "fragile");
+    assert_eq!(a.case(c.id).remark, "called");
+}
+
+#[test]
+fn racing_commands_on_one_case_give_one_success_and_one_conflict() {
+    let a = app();
+    let o = a.order("R1", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let barrier = Arc::new(std::sync::Barrier::new(2));
+    let handles: Vec<_> = [CaseCommand::Refund, CaseCommand::SetRemark { text: "mine".into() }]
+        .into_iter()
+        .map(|cmd| {
+            let engine = a.engine.clone();
+            let barrier = barrier.clone();
+            let version = c.version;
+            std::thread::spawn(move || {
+                barrier.wait();
+                engine.case_command(MERCHANT, c.id, cmd, Some(version), None)
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    let conflicts = results.iter().filter(|r| matches!(r, Err(EngineError::Conflict { .. }))).count();
+    assert_eq!((ok, conflicts), (1, 1), "{results:?}");
+    assert_eq!(a.case(c.id).version, c.version + 1, "exactly one command was applied");
+}
+
+#[test]
+fn idempotency_keys_replay_the_first_result_and_refuse_a_different_command() {
+    let a = app();
+    let o = a.order("I1", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let key = || Some(IdemKey("k-1".into()));
+    let first = a.engine.case_command(MERCHANT, c.id, CaseCommand::SetRemark { text: "a".into() }, None, key()).unwrap();
+    let events = a.event_count();
+    let second = a.engine.case_command(MERCHANT, c.id, CaseCommand::SetRemark { text: "a".into() }, None, key()).unwrap();
+    assert_eq!(first, second);
+    assert_eq!(a.event_count(), events, "a replay writes nothing");
+    let other = a.engine.case_command(MERCHANT, c.id, CaseCommand::SetRemark { text: "b".into() }, None, key());
+    assert!(matches!(other, Err(EngineError::IdempotencyKeyReused)));
+    // keys are per caller
+    let buyer = a.engine.case_command(BUYER, c.id, CaseCommand::PostMessage { text: "hi".into() }, None, key());
+    assert!(buyer.is_ok());
+}
+
+#[test]
+fn a_refused_command_changes_nothing() {
+    let a = app();
+    let o = a.order("N1", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let events = a.event_count();
+    let r = a.engine.case_command(MERCHANT, c.id, CaseCommand::Reject { reason_code: "nope".into(), explanation: String::new(), evidence: vec![] }, None, Some(IdemKey("x".into())));
+    assert!(matches!(r, Err(EngineError::Refused(_))));
+    assert_eq!(a.event_count(), events);
+    assert_eq!(a.case(c.id), c);
+    // and the key was not consumed by the refusal
+    a.engine.case_command(MERCHANT, c.id, CaseCommand::Refund, None, Some(IdemKey("x".into()))).unwrap();
+}
+
+#[test]
+fn deadlines_fire_once_on_time_and_late_actions_are_refused() {
+    let a = app();
+    let o = a.order("D1", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let runner = a.runner();
+    a.clock.advance(Dur::hours(48) - Dur::secs(1));
+    assert_eq!(runner.run_due().unwrap().fired, 1, "only the 12h reminder");
+    a.clock.advance(Dur::secs(1));
+    assert_eq!(runner.run_due().unwrap().fired, 1);
+    assert_eq!(runner.run_due().unwrap().fired, 0);
+    assert_eq!(a.case(c.id).status, Status::Refunding);
+    a.clock.advance(Dur::secs(1));
+    let before = (a.case(c.id), a.event_count());
+    let late = a.engine.case_command(MERCHANT, c.id, CaseCommand::Refund, None, None);
+    assert!(matches!(late, Err(EngineError::Refused(Refusal::DeadlinePassed { kind: DeadlineKind::Review, .. }))), "{late:?}");
+    assert_eq!((a.case(c.id), a.event_count()), before);
+    // the refund settles one working day later through the gateway
+    a.clock.advance(Dur::days(1));
+    runner.run_due().unwrap();
+    assert_eq!(a.case(c.id).status, Status::Completed);
+}
+
+#[test]
+fn a_firing_whose_case_moved_on_does_nothing() {
+    let a = app();
+    let o = a.order("S1", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    a.clock.advance(Dur::hours(49));
+    let rows = a.engine.read(|tx| tx.due_deadlines(a.clock.now(), 10)).unwrap();
+    let review = rows.iter().find(|r| r.kind == DeadlineKind::Review).copied().unwrap();
+    // the buyer withdraws between the claim and the firing
+    a.engine.case_command(BUYER, c.id, CaseCommand::Withdraw, None, None).unwrap();
+    let out = a.engine.fire_batch(vec![review]).unwrap();
+    assert!(matches!(out[0], Ok(Firing::Stale)));
+    assert_eq!(a.case(c.id).status, Status::Closed { reason: CloseReason::Withdrawn });
+    assert!(a.engine.read(|tx| tx.deadlines_of(Subject::Case(c.id))).unwrap().is_empty());
+}
+
+#[test]
+fn deadlines_due_while_closed_fire_exactly_once_after_reopening() {
+    let a = app();
+    let mut ids = vec![];
+    for i in 0..20 {
+        let o = a.order(&format!("RS{i}"), PaymentMethod::Online, true);
+        ids.push(a.apply(o.id, CaseType::ReturnRefund, 10).id);
+    }
+    let unpaid = a.engine.create_order(MERCHANT, ShopId(1), NewOrder {
+        order_no: "UNPAID".into(),
+        buyer_id: BuyerId(7),
+        payment: PaymentMethod::Online,
+        total: Money::cny(100),
+        shipping_fee: Money::cny(0),
+        fresh: false,
+        customer_name: "x".into(),
+        customer_phone: Phone::parse("13800131234").unwrap(),
+    }, None).unwrap();
+    // the process stops; three days pass
+    let clock = a.clock.clone();
+    let a = a.reopen();
+    clock.advance(Dur::days(3));
+    let stats = a.runner().run_due().unwrap();
+    // per case: the reminder and the review (agree return); plus the unpaid order
+    assert_eq!(stats.fired, 20 * 2 + 1);
+    assert_eq!(a.runner().run_due().unwrap().fired, 0);
+    let a = a.reopen();
+    assert_eq!(a.runner().run_due().unwrap().fired, 0, "nothing fires twice across restarts");
+    for id in ids {
+        let case = a.case(id);
+        assert_eq!(case.status, Status::AwaitingBuyerReturn);
+        let fired = a.engine.read(|tx| tx.case_events(id)).unwrap().iter().filter(|e| matches!(e.recorded.event, Event::DeadlineFired { .. })).count();
+        assert_eq!(fired, 1);
+    }
+    assert_eq!(a.engine.read(|tx| tx.order(unpaid.id)).unwrap().unwrap().state, OrderState::Cancelled);
+}
+
+#[test]
+fn m6_penalty_is_recorded_against_the_shop() {
+    let a = app();
+    let o = a.order("COD1", PaymentMethod::Cod, true);
+    let cmd = Apply {
+        kind: CaseType::RefundOnly,
+        reason: "damaged".into(),
+        amount: Money::cny(5_000),
+        description: String::new(),
+        evidence: vec![],
+        refund_account: Some(RefundAccount { holder: "李四".into(), bank: "工商银行".into(), number: "6222020200112233445".into() }),
+    };
+    let c = a.engine.apply(BUYER, o.id, cmd, None).unwrap();
+    a.engine.case_command(MERCHANT, c.id, CaseCommand::Refund, None, None).unwrap();
+    a.clock.advance(Dur::hours(48));
+    a.runner().run_due().unwrap();
+    let penalties = a.engine.read(|tx| tx.penalties(ShopId(1))).unwrap();
+    assert_eq!(penalties.len(), 1);
+    assert_eq!(penalties[0].amount, Money::cny(5_000));
+    // R6: the account is in no notice or SMS
+    let conn = rusqlite::Connection::open(&a.path).unwrap();
+    let leaked: i64 = conn
+        .query_row("SELECT (SELECT COUNT(*) FROM notices WHERE body LIKE '%6222020200%' OR title LIKE '%6222020200%') + (SELECT COUNT(*) FROM sms_outbox WHERE text LIKE '%6222020200%')", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(leaked, 0);
+}
+
+#[test]
+fn concurrent_commands_share_commits_and_all_succeed() {
+    let a = app();
+    let mut cases = vec![];
+    for i in 0..40 {
+        let o = a.order(&format!("G{i}"), PaymentMethod::Online, true);
+        cases.push(a.apply(o.id, CaseType::RefundOnly, 10).id);
+    }
+    let handles: Vec<_> = cases
+        .iter()
+        .map(|id| {
+            let engine = a.engine.clone();
+            let id = *id;
+            std::thread::spawn(move || engine.case_command(MERCHANT, id, CaseCommand::Refund, None, None))
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap().unwrap();
+    }
+    for id in cases {
+        assert_eq!(a.case(id).status, Status::Refunding);
+    }
+}
+
+#[test]
+fn other_parties_cases_are_not_found() {
+    let a = app();
+    let o = a.order("P1", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let r = a.engine.case_command(OTHER_SHOP, c.id, CaseCommand::Refund, None, None);
+    assert!(matches!(r, Err(EngineError::NotFound { what: "case", .. })));
+    let r = a.engine.case_command(Actor::Buyer { buyer: BuyerId(99) }, c.id, CaseCommand::Withdraw, None, None);
+    assert!(matches!(r, Err(EngineError::NotFound { .. })));
+    let (actions, deadline) = a.engine.available(MERCHANT, c.id).unwrap();
+    assert!(actions.contains(&Action::Refund) && actions.contains(&Action::Reject));
+    assert_eq!(deadline.unwrap().kind, DeadlineKind::Review);
+    let (agent_actions, _) = a.engine.available(AGENT, c.id).unwrap();
+    assert!(agent_actions.is_empty());
+}
