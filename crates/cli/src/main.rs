@@ -1,1 +1,80 @@
-fn main(){}
+//! The `aftersale` binary: thin wrappers over the engine. `migrate` applies the embedded schema,
+//! `bench` measures the engine against the raw SQLite ceiling, `profile` prints a policy profile.
+//! (`serve` and `demo` come with the HTTP API.)
+
+mod bench;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "aftersale", version, about = "After-sales engine and merchant workbench")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create or upgrade the SQLite database (migrations are embedded in the binary).
+    Migrate {
+        /// Database file.
+        #[arg(long, default_value = "data/aftersale.db")]
+        db: PathBuf,
+    },
+    /// Measure commands and deadline firings against the raw SQLite ceiling, in one run.
+    Bench(bench::BenchArgs),
+    /// Print a built-in policy profile (douyin, taote, tiktok_shop) as TOML.
+    Profile { name: String },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Migrate { db } => migrate(&db),
+        Command::Bench(args) => bench::run(args),
+        Command::Profile { name } => aftersale_core::Policy::profile(&name).and_then(|p| {
+            let out = toml_string(&p);
+            println!("{out}");
+            Ok(())
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("aftersale: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn toml_string(p: &aftersale_core::Policy) -> String {
+    let json = serde_json::to_value(p).unwrap_or_default();
+    let mut out = String::new();
+    if let Some(map) = json.as_object() {
+        for (k, v) in map {
+            match v {
+                serde_json::Value::Null => out.push_str(&format!("# {k} = (not in this profile)\n")),
+                serde_json::Value::String(s) => out.push_str(&format!("{k} = \"{s}\"\n")),
+                other => out.push_str(&format!("{k} = {other}\n")),
+            }
+        }
+    }
+    out
+}
+
+fn migrate(db: &std::path::Path) -> Result<(), String> {
+    if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    }
+    let mut conn = rusqlite::Connection::open(db).map_err(|e| e.to_string())?;
+    conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0)).map_err(|e| e.to_string())?;
+    let applied = aftersale_engine::store::sqlite::migrate(&mut conn).map_err(|e| e.to_string())?;
+    if applied.is_empty() {
+        println!("{}: schema is up to date", db.display());
+    } else {
+        println!("{}: applied migrations {applied:?}", db.display());
+    }
+    Ok(())
+}

@@ -77,12 +77,19 @@ pub struct Order {
     pub fresh: bool,
     pub customer: Customer,
     pub created_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paid_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipment: Option<Logistics>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivered_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub remark: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flag: Option<Flag>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancellation: Option<Cancellation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open_case: Option<CaseId>,
     pub version: u64,
 }
@@ -220,7 +227,9 @@ pub struct Rejection {
     pub stage: Stage,
     pub reason_code: String,
     pub explanation: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<Evidence>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logistics: Option<Logistics>,
     pub at: Timestamp,
 }
@@ -246,6 +255,7 @@ pub enum ProposalState {
 pub struct Proposal {
     pub kind: CaseType,
     pub amount: Money,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<Address>,
     pub at: Timestamp,
     pub state: ProposalState,
@@ -256,8 +266,11 @@ pub struct EvidenceRequest {
     pub instructions: String,
     pub requested_at: Timestamp,
     pub agent: AgentId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub submitted_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub explanation: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<Evidence>,
 }
 
@@ -267,6 +280,7 @@ pub struct Ruling {
     pub reason: String,
     pub at: Timestamp,
     /// None when the system ruled because the evidence deadline passed (E2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<AgentId>,
 }
 
@@ -277,7 +291,9 @@ pub struct Arbitration {
     pub opened_at: Timestamp,
     /// The status the case was in when escalated.
     pub from: Status,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub requests: Vec<EvidenceRequest>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ruling: Option<Ruling>,
 }
 
@@ -299,10 +315,13 @@ pub enum AppealState {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Appeal {
     pub text: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<Evidence>,
     pub at: Timestamp,
     pub state: AppealState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decided_at: Option<Timestamp>,
 }
 
@@ -332,9 +351,13 @@ pub struct Refund {
     pub state: RefundState,
     pub started_at: Timestamp,
     pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_attempt_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settled_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub voucher: Vec<Evidence>,
 }
 
@@ -350,29 +373,43 @@ pub struct Case {
     pub requested_amount: Money,
     pub amount: Money,
     pub reason: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
     pub status: Status,
     pub status_since: Timestamp,
     pub applied_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<(Party, Evidence)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejection: Option<Rejection>,
     pub resubmissions: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_address: Option<Address>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_parcel: Option<ReturnParcel>,
     /// R6: never leaves the core toward a merchant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund_account: Option<RefundAccount>,
     pub extension_used: bool,
     pub buyer_reminders: u32,
     /// Reminders already sent, by kind and the due time of the deadline they were for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reminders: Vec<(DeadlineKind, Timestamp)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proposal: Option<Proposal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arbitration: Option<Arbitration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub appeal: Option<Appeal>,
     pub appeal_window_closed: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund: Option<Refund>,
     pub penalty: bool,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub remark: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub thread: Vec<ThreadMessage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_expiry: Option<(DeadlineKind, Timestamp)>,
     pub version: u64,
 }

@@ -7,7 +7,8 @@ use crate::store::*;
 use aftersale_core::values::*;
 use aftersale_core::*;
 use serde::{de::DeserializeOwned, Serialize};
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -30,13 +31,50 @@ pub enum EngineError {
 #[derive(Clone, Debug)]
 pub struct IdemKey(pub String);
 
-/// The policy and return address a decision on one shop needs.
-fn shop_ctx(tx: &mut dyn ReadTx, shop: ShopId) -> Result<(Policy, Option<Address>), EngineError> {
+/// What a decision on one shop needs: its policy and its default return address.
+#[derive(Clone, Debug)]
+pub struct ShopCtx {
+    pub policy: Policy,
+    pub default_address: Option<Address>,
+}
+
+fn load_shop_ctx(tx: &mut dyn ReadTx, shop: ShopId) -> Result<ShopCtx, EngineError> {
     let record = tx.shop(shop)?.ok_or(EngineError::NotFound { what: "shop", id: shop.to_string() })?;
     let policy = Policy::profile(&record.profile)
         .and_then(|p| p.with_overrides(&record.overrides))
         .map_err(|reason| EngineError::Invalid { field: "profile", reason })?;
-    Ok((policy, record.default_address))
+    Ok(ShopCtx { policy, default_address: record.default_address })
+}
+
+/// Shop contexts kept between commands inside the writer. Every change to a shop goes through
+/// the engine, which drops the shop's entry once the change is committed; reads on other
+/// connections load their own and never fill the cache.
+#[derive(Default)]
+pub struct ShopCache(RwLock<HashMap<ShopId, Arc<ShopCtx>>>);
+
+impl ShopCache {
+    fn get(&self, tx: &mut dyn ReadTx, shop: ShopId) -> Result<Arc<ShopCtx>, EngineError> {
+        if let Some(hit) = self.0.read().ok().and_then(|m| m.get(&shop).cloned()) {
+            return Ok(hit);
+        }
+        let ctx = Arc::new(load_shop_ctx(tx, shop)?);
+        if let Ok(mut m) = self.0.write() {
+            m.insert(shop, ctx.clone());
+        }
+        Ok(ctx)
+    }
+
+    pub fn forget(&self, shop: ShopId) {
+        if let Ok(mut m) = self.0.write() {
+            m.remove(&shop);
+        }
+    }
+}
+
+/// What every write path shares.
+struct Deps {
+    shops: Arc<ShopCache>,
+    gateway: Arc<dyn PaymentGateway>,
 }
 
 /// FNV-1a over the request's canonical JSON: stable across builds, unlike `DefaultHasher`.
@@ -61,12 +99,17 @@ pub enum Firing {
 pub struct Engine {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
-    gateway: Arc<dyn PaymentGateway>,
+    deps: Arc<Deps>,
 }
 
 impl Engine {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, gateway: Arc<dyn PaymentGateway>) -> Engine {
-        Engine { store, clock, gateway }
+        Engine { store, clock, deps: Arc::new(Deps { shops: Arc::new(ShopCache::default()), gateway }) }
+    }
+
+    /// Drops what the engine remembers of a shop; call after changing a shop outside the engine.
+    pub fn forget_shop(&self, shop: ShopId) {
+        self.deps.shops.forget(shop);
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -152,16 +195,17 @@ impl Engine {
         for (field, value, max) in [("name", &input.name, 64), ("region", &input.region, 200), ("detail", &input.detail, 300)] {
             text(field, value, max, true).map_err(|(_, reason)| EngineError::Invalid { field, reason })?;
         }
-        self.transact(move |tx| {
+        let result = self.transact(move |tx| {
             tx.shop(shop)?.ok_or(EngineError::NotFound { what: "shop", id: shop.to_string() })?;
             let id = tx.insert_address(shop, &input)?;
             Ok(Address { id, name: input.name, phone: input.phone, region: input.region, detail: input.detail })
-        })
+        });
+        self.deps.shops.forget(shop);
+        result
     }
 
     pub fn policy_of(&self, shop: ShopId) -> Result<Policy, EngineError> {
-        self.store
-            .read(|tx| Ok(shop_ctx(tx, shop).map(|(p, _)| p)))?
+        self.store.read(|tx| Ok(load_shop_ctx(tx, shop).map(|c| c.policy)))?
     }
 
     // -----------------------------------------------------------------------------------------
@@ -178,22 +222,23 @@ impl Engine {
             return Err(Refusal::NotAllowedFor { party: Party::Buyer, action: "create orders", rule: "O1" }.into());
         }
         let clock = self.clock.clone();
+        let deps = self.deps.clone();
         let idem = Self::idem(&actor, key, &("create_order", shop, &new));
         self.transact(move |tx| {
             let now = clock.now();
             Self::idempotent(tx, idem.as_ref(), now, |tx| {
-                let (policy, default_address) = shop_ctx(tx, shop)?;
+                let sc = deps.shops.get(tx, shop)?;
                 if tx.order_by_no(shop, new.order_no.trim())?.is_some() {
                     return Err(Refusal::invalid("order_no", "is already used in this shop", "O1").into());
                 }
                 let id = tx.next_order_id()?;
-                let ctx = Ctx { policy: &policy, now, default_address: default_address.as_ref() };
+                let ctx = Ctx { policy: &sc.policy, now, default_address: sc.default_address.as_ref() };
                 let events = create_order(id, shop, &new, &ctx)?;
                 let recorded: Vec<Recorded> = events.into_iter().map(|event| Recorded { at: now, actor, event }).collect();
                 let order = Order::replay(&recorded).ok_or(EngineError::Invalid { field: "order", reason: "no order event".into() })?;
                 tx.insert_order(&order)?;
                 tx.append_events(order.id, None, &recorded)?;
-                tx.sync_deadlines(Subject::Order(order.id), order.version, &order.deadlines(&policy))?;
+                tx.sync_deadlines(Subject::Order(order.id), order.version, &[], &order.deadlines(&sc.policy))?;
                 Ok(order)
             })
         })
@@ -208,13 +253,14 @@ impl Engine {
         key: Option<IdemKey>,
     ) -> Result<Order, EngineError> {
         let clock = self.clock.clone();
+        let deps = self.deps.clone();
         let idem = Self::idem(&actor, key, &("order", order_id, &cmd));
         self.transact(move |tx| {
             let now = clock.now();
             Self::idempotent(tx, idem.as_ref(), now, |tx| {
                 let order = load_order(tx, order_id, &actor)?;
                 check_version("order", expected_version, order.version)?;
-                exec_order(tx, order, &actor, &cmd, now)
+                exec_order(tx, &deps, order, &actor, &cmd, now)
             })
         })
     }
@@ -225,13 +271,15 @@ impl Engine {
     /// U1/S1/R1: a buyer applies on an order.
     pub fn apply(&self, actor: Actor, order_id: OrderId, cmd: Apply, key: Option<IdemKey>) -> Result<Case, EngineError> {
         let clock = self.clock.clone();
+        let deps = self.deps.clone();
         let idem = Self::idem(&actor, key, &("apply", order_id, &cmd));
         self.transact(move |tx| {
             let now = clock.now();
             Self::idempotent(tx, idem.as_ref(), now, |tx| {
                 let order = load_order(tx, order_id, &actor)?;
-                let (policy, default_address) = shop_ctx(tx, order.shop_id)?;
-                let ctx = Ctx { policy: &policy, now, default_address: default_address.as_ref() };
+                let sc = deps.shops.get(tx, order.shop_id)?;
+                let policy = &sc.policy;
+                let ctx = Ctx { policy, now, default_address: sc.default_address.as_ref() };
                 let case_id = tx.next_case_id()?;
                 let events = aftersale_core::apply(&order, case_id, &cmd, &actor, &ctx)?;
                 let recorded: Vec<Recorded> = events.into_iter().map(|event| Recorded { at: now, actor, event }).collect();
@@ -241,8 +289,8 @@ impl Engine {
                 for r in &recorded {
                     new_order.apply(r);
                 }
-                tx.insert_case(&case, case.governing_deadline(&policy).map(|d| d.due))?;
-                persist(tx, &policy, &order, &new_order, &case, &recorded)?;
+                tx.insert_case(&case, case.governing_deadline(policy).map(|d| d.due))?;
+                persist(tx, policy, &order, &new_order, None, &case, &recorded)?;
                 Ok(case)
             })
         })
@@ -258,14 +306,14 @@ impl Engine {
         key: Option<IdemKey>,
     ) -> Result<Case, EngineError> {
         let clock = self.clock.clone();
-        let gateway = self.gateway.clone();
+        let deps = self.deps.clone();
         let idem = Self::idem(&actor, key, &("case", case_id, &cmd));
         self.transact(move |tx| {
             let now = clock.now();
             Self::idempotent(tx, idem.as_ref(), now, |tx| {
                 let case = load_case(tx, case_id, &actor)?;
                 check_version("case", expected_version, case.version)?;
-                exec_case(tx, case, &actor, &cmd, now, gateway.as_ref())
+                exec_case(tx, &deps, case, &actor, &cmd, now)
             })
         })
     }
@@ -296,20 +344,22 @@ impl Engine {
     /// W3: flag the order from one of its cases; the order and all its cases show the colour.
     pub fn set_flag_via_case(&self, actor: Actor, case_id: CaseId, flag: Option<Flag>) -> Result<Order, EngineError> {
         let clock = self.clock.clone();
+        let deps = self.deps.clone();
         self.transact(move |tx| {
             let case = load_case(tx, case_id, &actor)?;
             let order = load_order(tx, case.order_id, &actor)?;
-            exec_order(tx, order, &actor, &OrderCommand::SetFlag { flag }, clock.now())
+            exec_order(tx, &deps, order, &actor, &OrderCommand::SetFlag { flag }, clock.now())
         })
     }
 
     /// W4: the order remark, set from a case page; shared with the order module.
     pub fn set_order_remark_via_case(&self, actor: Actor, case_id: CaseId, remark: String) -> Result<Order, EngineError> {
         let clock = self.clock.clone();
+        let deps = self.deps.clone();
         self.transact(move |tx| {
             let case = load_case(tx, case_id, &actor)?;
             let order = load_order(tx, case.order_id, &actor)?;
-            exec_order(tx, order, &actor, &OrderCommand::SetRemark { text: remark }, clock.now())
+            exec_order(tx, &deps, order, &actor, &OrderCommand::SetRemark { text: remark }, clock.now())
         })
     }
 
@@ -321,9 +371,9 @@ impl Engine {
                 let r = (|| {
                     let case = load_case(tx, case_id, &actor)?;
                     let order = load_order(tx, case.order_id, &Actor::System)?;
-                    let (policy, default_address) = shop_ctx(tx, case.shop_id)?;
-                    let ctx = Ctx { policy: &policy, now, default_address: default_address.as_ref() };
-                    Ok((available_actions(&order, &case, &actor, &ctx), case.governing_deadline(&policy)))
+                    let sc = load_shop_ctx(tx, case.shop_id)?;
+                    let ctx = Ctx { policy: &sc.policy, now, default_address: sc.default_address.as_ref() };
+                    Ok((available_actions(&order, &case, &actor, &ctx), case.governing_deadline(&sc.policy)))
                 })();
                 Ok(r)
             })?
@@ -332,25 +382,20 @@ impl Engine {
     // -----------------------------------------------------------------------------------------
     // Deadlines
 
-    /// Fires a batch of due rows in one transaction, each in its own savepoint.
+    /// Fires a batch of due rows in one transaction. A firing the rules refuse has written
+    /// nothing (the core decides before any write), so it is reported and the batch goes on;
+    /// any other error rolls the whole batch back, to be claimed again.
     pub fn fire_batch(&self, rows: Vec<DueDeadline>) -> Result<Vec<Result<Firing, EngineError>>, EngineError> {
         let clock = self.clock.clone();
-        let gateway = self.gateway.clone();
+        let deps = self.deps.clone();
         self.transact(move |tx| {
             let now = clock.now();
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
-                tx.savepoint()?;
-                match fire_one(tx, row, now, gateway.as_ref()) {
-                    Ok(f) => {
-                        tx.release()?;
-                        out.push(Ok(f));
-                    }
-                    Err(EngineError::Store(e)) => return Err(EngineError::Store(e)),
-                    Err(e) => {
-                        tx.rollback_to()?;
-                        out.push(Err(e));
-                    }
+                match fire_one(tx, &deps, row, now) {
+                    Ok(f) => out.push(Ok(f)),
+                    Err(e @ EngineError::Refused(_)) => out.push(Err(e)),
+                    Err(e) => return Err(e),
                 }
             }
             Ok(out)
@@ -396,9 +441,9 @@ fn load_case(tx: &mut dyn ReadTx, id: CaseId, actor: &Actor) -> Result<Case, Eng
     }
 }
 
-fn exec_order(tx: &mut dyn WriteTx, order: Order, actor: &Actor, cmd: &OrderCommand, now: Timestamp) -> Result<Order, EngineError> {
-    let (policy, default_address) = shop_ctx(tx, order.shop_id)?;
-    let ctx = Ctx { policy: &policy, now, default_address: default_address.as_ref() };
+fn exec_order(tx: &mut dyn WriteTx, deps: &Deps, order: Order, actor: &Actor, cmd: &OrderCommand, now: Timestamp) -> Result<Order, EngineError> {
+    let sc = deps.shops.get(tx, order.shop_id)?;
+    let ctx = Ctx { policy: &sc.policy, now, default_address: sc.default_address.as_ref() };
     let events = decide_order(&order, cmd, actor, &ctx)?;
     let mut new_order = order.clone();
     let recorded: Vec<Recorded> = events.into_iter().map(|event| Recorded { at: now, actor: *actor, event }).collect();
@@ -409,21 +454,16 @@ fn exec_order(tx: &mut dyn WriteTx, order: Order, actor: &Actor, cmd: &OrderComm
         return Err(EngineError::Conflict { what: "order", expected: order.version, actual: order.version + 1 });
     }
     tx.append_events(order.id, None, &recorded)?;
-    tx.sync_deadlines(Subject::Order(order.id), new_order.version, &new_order.deadlines(&policy))?;
+    tx.sync_deadlines(Subject::Order(order.id), new_order.version, &order.deadlines(&sc.policy), &new_order.deadlines(&sc.policy))?;
     Ok(new_order)
 }
 
-fn exec_case(
-    tx: &mut dyn WriteTx,
-    case: Case,
-    actor: &Actor,
-    cmd: &CaseCommand,
-    now: Timestamp,
-    _gateway: &dyn PaymentGateway,
-) -> Result<Case, EngineError> {
+fn exec_case(tx: &mut dyn WriteTx, deps: &Deps, case: Case, actor: &Actor, cmd: &CaseCommand, now: Timestamp) -> Result<Case, EngineError> {
     let order = tx.order(case.order_id)?.ok_or(EngineError::NotFound { what: "order", id: case.order_id.to_string() })?;
-    let (policy, default_address) = shop_ctx(tx, case.shop_id)?;
-    let ctx = Ctx { policy: &policy, now, default_address: default_address.as_ref() };
+    let sc = deps.shops.get(tx, case.shop_id)?;
+    let policy = &sc.policy;
+    let ctx = Ctx { policy, now, default_address: sc.default_address.as_ref() };
+    // The core decides before anything is written: a refusal leaves no trace.
     let events = decide_case(&order, &case, cmd, actor, &ctx)?;
     let recorded: Vec<Recorded> = events.into_iter().map(|event| Recorded { at: now, actor: *actor, event }).collect();
     let mut new_case = case.clone();
@@ -432,20 +472,22 @@ fn exec_case(
         new_case.apply(r);
         new_order.apply(r);
     }
-    if !tx.update_case(&new_case, case.version, new_case.governing_deadline(&policy).map(|d| d.due))? {
+    if !tx.update_case(&new_case, case.version, new_case.governing_deadline(policy).map(|d| d.due))? {
         return Err(EngineError::Conflict { what: "case", expected: case.version, actual: case.version + 1 });
     }
-    persist(tx, &policy, &order, &new_order, &new_case, &recorded)?;
+    persist(tx, policy, &order, &new_order, Some(&case), &new_case, &recorded)?;
     Ok(new_case)
 }
 
 /// Everything a case change writes besides the case row: the order if it moved, the log, the
-/// deadlines, the notices and any penalty.
+/// deadlines (as the difference between what the old and new states imply), the notices and any
+/// penalty.
 fn persist(
     tx: &mut dyn WriteTx,
     policy: &Policy,
     order: &Order,
     new_order: &Order,
+    old_case: Option<&Case>,
     case: &Case,
     recorded: &[Recorded],
 ) -> Result<(), EngineError> {
@@ -453,14 +495,17 @@ fn persist(
         if !tx.update_order(new_order, order.version)? {
             return Err(EngineError::Conflict { what: "order", expected: order.version, actual: order.version + 1 });
         }
-        tx.sync_deadlines(Subject::Order(order.id), new_order.version, &new_order.deadlines(policy))?;
+        tx.sync_deadlines(Subject::Order(order.id), new_order.version, &order.deadlines(policy), &new_order.deadlines(policy))?;
     }
     tx.append_events(order.id, Some(case.id), recorded)?;
-    tx.sync_deadlines(Subject::Case(case.id), case.version, &case.deadlines(policy))?;
+    let old = old_case.map(|c| c.deadlines(policy)).unwrap_or_default();
+    tx.sync_deadlines(Subject::Case(case.id), case.version, &old, &case.deadlines(policy))?;
     let events: Vec<Event> = recorded.iter().map(|r| r.event.clone()).collect();
     let outbox = notices_for(new_order, case, &events);
     if let Some(at) = recorded.first().map(|r| r.at) {
-        tx.insert_outbox(Some(case.id), &outbox, at)?;
+        if !outbox.notices.is_empty() || !outbox.sms.is_empty() {
+            tx.insert_outbox(Some(case.id), &outbox, at)?;
+        }
         for e in &events {
             if let Event::AdvanceCompensated { amount } = e {
                 tx.insert_penalty(&Penalty {
@@ -476,35 +521,37 @@ fn persist(
     Ok(())
 }
 
-/// Fires one due row if it is still what the state says; otherwise does nothing.
-fn fire_one(tx: &mut dyn WriteTx, row: DueDeadline, now: Timestamp, gateway: &dyn PaymentGateway) -> Result<Firing, EngineError> {
-    let current = tx.deadlines_of(row.subject)?.into_iter().find(|d| d.kind == row.kind);
-    if current != Some(row) || row.due > now {
-        return Ok(Firing::Stale);
-    }
+/// Fires one claimed row if the state still says it is due; otherwise does nothing. The state
+/// is the truth: a firing changes it so that the same deadline is never due again, so whatever
+/// claimed the row (another runner, a retry after a crash) cannot fire it twice.
+fn fire_one(tx: &mut dyn WriteTx, deps: &Deps, row: DueDeadline, now: Timestamp) -> Result<Firing, EngineError> {
     match row.subject {
         Subject::Case(id) => {
             let Some(case) = tx.case(id)? else {
                 tx.delete_deadline(row.subject, row.kind)?;
                 return Ok(Firing::Stale);
             };
-            let (policy, _) = shop_ctx(tx, case.shop_id)?;
-            let live = case.deadlines(&policy);
-            if case.version != row.version || !live.iter().any(|d| d.kind == row.kind && d.due == row.due) {
-                // The row no longer matches the state (e.g. the shop's policy changed): re-arm.
-                tx.sync_deadlines(row.subject, case.version, &live)?;
+            let sc = deps.shops.get(tx, case.shop_id)?;
+            let live = case.deadlines(&sc.policy);
+            let Some(current) = live.iter().find(|d| d.kind == row.kind) else {
+                tx.delete_deadline(row.subject, row.kind)?;
+                return Ok(Firing::Stale);
+            };
+            if current.due > now {
+                // The state moved the deadline (or the shop's policy changed): re-arm the row.
+                tx.sync_deadlines(row.subject, case.version, &[], &[*current])?;
                 return Ok(Firing::Stale);
             }
             let cmd = if row.kind == DeadlineKind::RefundSettle {
                 let Some(refund) = case.refund.as_ref() else { return Ok(Firing::Stale) };
-                match gateway.settle(&case, refund, now) {
+                match deps.gateway.settle(&case, refund, now) {
                     GatewayOutcome::Succeeded => CaseCommand::RecordRefundOutcome { ok: true, detail: "settled".into() },
                     GatewayOutcome::Failed(why) => CaseCommand::RecordRefundOutcome { ok: false, detail: why },
                 }
             } else {
                 CaseCommand::Expire { kind: row.kind }
             };
-            exec_case(tx, case, &Actor::System, &cmd, now, gateway)?;
+            exec_case(tx, deps, case, &Actor::System, &cmd, now)?;
             Ok(Firing::Fired)
         }
         Subject::Order(id) => {
@@ -512,13 +559,21 @@ fn fire_one(tx: &mut dyn WriteTx, row: DueDeadline, now: Timestamp, gateway: &dy
                 tx.delete_deadline(row.subject, row.kind)?;
                 return Ok(Firing::Stale);
             };
-            if order.version != row.version {
-                let (policy, _) = shop_ctx(tx, order.shop_id)?;
-                tx.sync_deadlines(row.subject, order.version, &order.deadlines(&policy))?;
-                return Ok(Firing::Stale);
+            let sc = deps.shops.get(tx, order.shop_id)?;
+            match order.deadlines(&sc.policy).into_iter().find(|d| d.kind == row.kind) {
+                None => {
+                    tx.delete_deadline(row.subject, row.kind)?;
+                    Ok(Firing::Stale)
+                }
+                Some(d) if d.due > now => {
+                    tx.sync_deadlines(row.subject, order.version, &[], &[d])?;
+                    Ok(Firing::Stale)
+                }
+                Some(_) => {
+                    exec_order(tx, deps, order, &Actor::System, &OrderCommand::Expire { kind: row.kind }, now)?;
+                    Ok(Firing::Fired)
+                }
             }
-            exec_order(tx, order, &Actor::System, &OrderCommand::Expire { kind: row.kind }, now)?;
-            Ok(Firing::Fired)
         }
     }
 }

@@ -108,7 +108,7 @@ pub struct StoredSms {
     pub at: Timestamp,
 }
 
-/// One line of a log as stored.
+/// One line of a log as stored; events of one command share the row `id`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredEvent {
     pub id: i64,
@@ -157,16 +157,14 @@ pub trait WriteTx: ReadTx {
     fn insert_case(&mut self, case: &Case, due: Option<Timestamp>) -> Result<(), StoreError>;
     fn update_case(&mut self, case: &Case, expected: u64, due: Option<Timestamp>) -> Result<bool, StoreError>;
     fn append_events(&mut self, order: OrderId, case: Option<CaseId>, events: &[Recorded]) -> Result<(), StoreError>;
-    /// Makes the stored deadlines of `subject` exactly `deadlines`, each stamped with `version`.
-    fn sync_deadlines(&mut self, subject: Subject, version: u64, deadlines: &[Deadline]) -> Result<(), StoreError>;
+    /// Moves the stored deadlines of `subject` from `old` (what the previous state implied) to
+    /// `new`: rows whose kind is gone are deleted, new or moved ones are written with `version`.
+    fn sync_deadlines(&mut self, subject: Subject, version: u64, old: &[Deadline], new: &[Deadline]) -> Result<(), StoreError>;
     fn delete_deadline(&mut self, subject: Subject, kind: DeadlineKind) -> Result<(), StoreError>;
     fn insert_outbox(&mut self, case: Option<CaseId>, outbox: &Outbox, at: Timestamp) -> Result<(), StoreError>;
     fn insert_penalty(&mut self, p: &Penalty) -> Result<(), StoreError>;
     fn idempotency_get(&mut self, key: &str) -> Result<Option<(String, String)>, StoreError>;
     fn idempotency_put(&mut self, key: &str, request_hash: &str, response: &str, at: Timestamp) -> Result<(), StoreError>;
-    fn savepoint(&mut self) -> Result<(), StoreError>;
-    fn release(&mut self) -> Result<(), StoreError>;
-    fn rollback_to(&mut self) -> Result<(), StoreError>;
 }
 
 /// A job aborted: its writes are rolled back; the job reports why through its own channel.

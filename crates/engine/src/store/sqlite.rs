@@ -43,6 +43,8 @@ pub struct SqliteStore {
 
 fn configure(conn: &Connection, full: bool) -> Result<(), StoreError> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // Every statement the store runs stays prepared (the default cache holds only 16).
+    conn.set_prepared_statement_cache_capacity(128);
     let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
         return Err(StoreError::Db(format!("could not enable WAL (journal_mode={mode})")));
@@ -111,6 +113,7 @@ impl SqliteStore {
         }
         let conn = Connection::open(&self.path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.set_prepared_statement_cache_capacity(128);
         conn.execute_batch("PRAGMA cache_size=-16000;")?;
         Ok(conn)
     }
@@ -260,12 +263,16 @@ impl Sql<'_> {
         let mut out = Vec::new();
         for row in rows {
             let (id, order_id, case_id, at, actor, data) = row?;
-            out.push(StoredEvent {
-                id,
-                order_id: OrderId(order_id),
-                case_id: case_id.map(CaseId),
-                recorded: Recorded { at: Timestamp(at), actor: serde_json::from_str(&actor)?, event: serde_json::from_str(&data)? },
-            });
+            let actor: Actor = serde_json::from_str(&actor)?;
+            let events: Vec<Event> = serde_json::from_str(&data)?;
+            for event in events {
+                out.push(StoredEvent {
+                    id,
+                    order_id: OrderId(order_id),
+                    case_id: case_id.map(CaseId),
+                    recorded: Recorded { at: Timestamp(at), actor, event },
+                });
+            }
         }
         Ok(out)
     }
@@ -544,36 +551,37 @@ impl WriteTx for Sql<'_> {
     }
 
     fn append_events(&mut self, order: OrderId, case: Option<CaseId>, events: &[Recorded]) -> Result<(), StoreError> {
-        let mut st = self
-            .conn
-            .prepare_cached("INSERT INTO events (order_id, case_id, at, actor, kind, data) VALUES (?, ?, ?, ?, ?, ?)")?;
-        for r in events {
-            let case_id = if r.event.is_case_event() { case.map(|c| c.0) } else { None };
-            st.execute(params![
+        // One row per command: its events share the actor and the time.
+        let Some(first) = events.first() else { return Ok(()) };
+        let case_id = if first.event.is_case_event() { case.map(|c| c.0) } else { None };
+        let list: Vec<&Event> = events.iter().map(|r| &r.event).collect();
+        self.conn
+            .prepare_cached("INSERT INTO events (order_id, case_id, at, actor, kind, data) VALUES (?, ?, ?, ?, ?, ?)")?
+            .execute(params![
                 order.0,
                 case_id,
-                r.at.0,
-                serde_json::to_string(&r.actor)?,
-                r.event.name(),
-                serde_json::to_string(&r.event)?
+                first.at.0,
+                serde_json::to_string(&first.actor)?,
+                first.event.name(),
+                serde_json::to_string(&list)?
             ])?;
-        }
         Ok(())
     }
 
-    fn sync_deadlines(&mut self, subject: Subject, version: u64, deadlines: &[Deadline]) -> Result<(), StoreError> {
-        let existing = self.deadlines_of(subject)?;
-        for old in &existing {
-            if !deadlines.iter().any(|d| d.kind == old.kind) {
-                self.delete_deadline(subject, old.kind)?;
+    fn sync_deadlines(&mut self, subject: Subject, version: u64, old: &[Deadline], new: &[Deadline]) -> Result<(), StoreError> {
+        for o in old {
+            if !new.iter().any(|d| d.kind == o.kind) {
+                self.delete_deadline(subject, o.kind)?;
             }
         }
         let mut st = self.conn.prepare_cached(
             "INSERT INTO deadlines (subject, subject_id, kind, due_at, version) VALUES (?, ?, ?, ?, ?) \
              ON CONFLICT (subject, subject_id, kind) DO UPDATE SET due_at = excluded.due_at, version = excluded.version",
         )?;
-        for d in deadlines {
-            st.execute(params![subject.kind_str(), subject.id(), d.kind.as_str(), d.due.0, version as i64])?;
+        for d in new {
+            if !old.contains(d) {
+                st.execute(params![subject.kind_str(), subject.id(), d.kind.as_str(), d.due.0, version as i64])?;
+            }
         }
         Ok(())
     }
@@ -622,17 +630,5 @@ impl WriteTx for Sql<'_> {
             .prepare_cached("INSERT INTO idempotency (key, request_hash, response, created_at) VALUES (?, ?, ?, ?)")?
             .execute(params![key, request_hash, response, at.0])?;
         Ok(())
-    }
-
-    fn savepoint(&mut self) -> Result<(), StoreError> {
-        Ok(self.conn.execute_batch("SAVEPOINT sp")?)
-    }
-
-    fn release(&mut self) -> Result<(), StoreError> {
-        Ok(self.conn.execute_batch("RELEASE sp")?)
-    }
-
-    fn rollback_to(&mut self) -> Result<(), StoreError> {
-        Ok(self.conn.execute_batch("ROLLBACK TO sp; RELEASE sp")?)
     }
 }

@@ -48,6 +48,7 @@ CREATE TABLE cases (
 CREATE INDEX cases_shop_queue_due ON cases (shop_id, queue, due_at);
 CREATE INDEX cases_order ON cases (order_id);
 CREATE INDEX cases_buyer ON cases (buyer_id, applied_at);
+-- The log: one row per command, `data` holding its events as a JSON array, `kind` the first.
 CREATE TABLE events (
     id INTEGER PRIMARY KEY,
     order_id INTEGER NOT NULL,

@@ -1,0 +1,524 @@
+//! `aftersale bench`: the engine's throughput next to the raw SQLite ceiling measured in the same
+//! run, on files with the same pragmas (WAL, `synchronous=FULL`).
+//!
+//! - commands: a realistic mix of flows (return: apply → agree → buyer ships → received, refund;
+//!   refund before shipment: apply → refund), one transaction per command, one client;
+//! - group commands: the same mix from many clients at once, sharing commits;
+//! - raw: a bare transaction doing the same row writes per command (read one row, update it,
+//!   insert one event, insert and delete one deadline), one per commit and grouped;
+//! - deadline firings: N due review deadlines fired by the runner, against a raw loop doing the
+//!   same row writes per firing in batches of the same size.
+
+use aftersale_core::command::*;
+use aftersale_core::model::*;
+use aftersale_core::values::*;
+use aftersale_core::*;
+use aftersale_engine::store::{AddressInput, Subject};
+use aftersale_engine::*;
+use rusqlite::{params, Connection};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Directory for the benchmark's database files (emptied first).
+    #[arg(long, default_value = "data/bench")]
+    dir: PathBuf,
+    /// Commands for the one-transaction-per-command runs.
+    #[arg(long, default_value_t = 3_000)]
+    commands: usize,
+    /// Commands for the group-commit run.
+    #[arg(long, default_value_t = 30_000)]
+    group_commands: usize,
+    /// Concurrent clients in the group-commit run.
+    #[arg(long, default_value_t = 64)]
+    clients: usize,
+    /// Due deadlines to fire.
+    #[arg(long, default_value_t = 1_000_000)]
+    deadlines: usize,
+    /// Rows the runner fires per transaction.
+    #[arg(long, default_value_t = 1_000)]
+    firing_batch: usize,
+    /// Keep the database files afterwards.
+    #[arg(long)]
+    keep: bool,
+}
+
+const T0: Timestamp = Timestamp(1_795_424_400_000);
+const MERCHANT: Actor = Actor::Merchant { shop: ShopId(1), staff: StaffId(1) };
+
+/// A database file name not used before in this run.
+fn fresh(dir: &Path, label: &str) -> PathBuf {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    dir.join(format!("{n}-{label}.db"))
+}
+
+fn err<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+fn raw_conn(path: &Path) -> Result<Connection, String> {
+    let conn = Connection::open(path).map_err(err)?;
+    conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0)).map_err(err)?;
+    conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA cache_size=-32000; PRAGMA temp_store=MEMORY;").map_err(err)?;
+    Ok(conn)
+}
+
+struct Setup {
+    engine: Arc<Engine>,
+    store: Arc<SqliteStore>,
+    address: Address,
+    clock: ManualClock,
+}
+
+fn setup(path: &Path, max_batch: usize) -> Result<Setup, String> {
+    let store = Arc::new(SqliteStore::open(path, SqliteOptions { max_batch, synchronous_full: true }).map_err(err)?);
+    let clock = ManualClock::new(T0);
+    let engine = Arc::new(Engine::new(store.clone(), Arc::new(clock.clone()), Arc::new(BuiltinGateway)));
+    let shop = engine.create_shop("Bench shop", "douyin", PolicyOverrides::default()).map_err(err)?;
+    let address = engine
+        .add_address(
+            shop.id,
+            AddressInput {
+                name: "退货仓".into(),
+                phone: Phone::parse("13900001111").map_err(err)?,
+                region: "浙江省杭州市".into(),
+                detail: "余杭区 1 号".into(),
+                is_default: true,
+            },
+        )
+        .map_err(err)?;
+    Ok(Setup { engine, store, address, clock })
+}
+
+/// An order in the given state, built through the core so it is a valid one.
+fn order(id: i64, state: OrderState) -> Result<Order, String> {
+    let policy = Policy::douyin();
+    let ctx = Ctx { policy: &policy, now: T0, default_address: None };
+    let new = NewOrder {
+        order_no: format!("B{id:09}"),
+        buyer_id: BuyerId(id),
+        payment: PaymentMethod::Online,
+        total: Money::cny(11_000),
+        shipping_fee: Money::cny(1_000),
+        fresh: false,
+        customer_name: "王小明".into(),
+        customer_phone: Phone::parse("13800131234").map_err(err)?,
+    };
+    let events = create_order(OrderId(id), ShopId(1), &new, &ctx).map_err(err)?;
+    let mut log: Vec<Recorded> = events.into_iter().map(|event| Recorded { at: T0, actor: MERCHANT, event }).collect();
+    let mut extra = vec![Event::OrderPaid];
+    if state == OrderState::Delivered {
+        let logistics = Logistics { carrier: Carrier::parse("SF").map_err(err)?, tracking_no: TrackingNo::parse("SF1000000001").map_err(err)? };
+        extra.push(Event::OrderShipped { logistics });
+        extra.push(Event::OrderDelivered);
+    }
+    log.extend(extra.into_iter().map(|event| Recorded { at: T0, actor: Actor::System, event }));
+    Order::replay(&log).ok_or_else(|| "no order".to_string())
+}
+
+/// Inserts `n` orders (ids from `first`) in large transactions.
+fn seed_orders(engine: &Engine, first: i64, n: usize, state: OrderState) -> Result<(), String> {
+    let template = order(first, state)?;
+    let mut next = first;
+    let end = first + n as i64;
+    while next < end {
+        let from = next;
+        let to = (from + 20_000).min(end);
+        let t = template.clone();
+        engine
+            .transact(move |tx| {
+                for id in from..to {
+                    let mut o = t.clone();
+                    o.id = OrderId(id);
+                    o.buyer_id = BuyerId(id);
+                    o.order_no = format!("B{id:09}");
+                    tx.insert_order(&o)?;
+                }
+                Ok(())
+            })
+            .map_err(err)?;
+        next = to;
+    }
+    Ok(())
+}
+
+fn buyer(order: i64) -> Actor {
+    Actor::Buyer { buyer: BuyerId(order) }
+}
+
+fn apply_cmd(kind: CaseType, yuan: i64) -> Apply {
+    Apply { kind, reason: "damaged".into(), amount: Money::cny(yuan * 100), description: String::new(), evidence: vec![], refund_account: None }
+}
+
+/// Return flow: apply → agree return → buyer ships → received, refund. Four commands.
+fn return_flow(engine: &Engine, order: i64, address: &Address) -> Result<usize, String> {
+    let c = engine.apply(buyer(order), OrderId(order), apply_cmd(CaseType::ReturnRefund, 100), None).map_err(err)?;
+    engine
+        .case_command(MERCHANT, c.id, CaseCommand::AgreeReturn { address: address.clone(), refuse_freight_collect: false }, None, None)
+        .map_err(err)?;
+    let logistics = Logistics { carrier: Carrier::parse("YTO").map_err(err)?, tracking_no: TrackingNo::parse("YT2000000001").map_err(err)? };
+    engine
+        .case_command(buyer(order), c.id, CaseCommand::SubmitReturnLogistics { logistics, refund_account: None }, None, None)
+        .map_err(err)?;
+    engine.case_command(MERCHANT, c.id, CaseCommand::ReceivedRefund, None, None).map_err(err)?;
+    Ok(4)
+}
+
+/// Refund before shipment: apply → refund. Two commands.
+fn unshipped_flow(engine: &Engine, order: i64) -> Result<usize, String> {
+    let c = engine.apply(buyer(order), OrderId(order), apply_cmd(CaseType::RefundUnshipped, 110), None).map_err(err)?;
+    engine.case_command(MERCHANT, c.id, CaseCommand::Refund, None, None).map_err(err)?;
+    Ok(2)
+}
+
+/// Runs flow pairs on orders `first..` until `target` commands are done; returns commands.
+fn run_flows(engine: &Engine, address: &Address, orders: &[i64], target: usize) -> Result<usize, String> {
+    let mut done = 0;
+    for pair in orders.chunks(2) {
+        if done >= target {
+            break;
+        }
+        done += return_flow(engine, pair[0], address)?;
+        if let Some(o) = pair.get(1) {
+            done += unshipped_flow(engine, *o)?;
+        }
+    }
+    Ok(done)
+}
+
+/// Seeds `n` orders for flows: even ids delivered (returns), odd ids paid (refund before shipment).
+fn seed_flow_orders(engine: &Engine, n: usize) -> Result<Vec<i64>, String> {
+    let n = n + n % 2;
+    let template_d = order(1, OrderState::Delivered)?;
+    let template_p = order(1, OrderState::AwaitingConfirmation)?;
+    engine
+        .transact(move |tx| {
+            for id in 1..=n as i64 {
+                let mut o = if id % 2 == 1 { template_d.clone() } else { template_p.clone() };
+                o.id = OrderId(id);
+                o.buyer_id = BuyerId(id);
+                o.order_no = format!("B{id:09}");
+                tx.insert_order(&o)?;
+            }
+            Ok(())
+        })
+        .map_err(err)?;
+    Ok((1..=n as i64).collect())
+}
+
+fn engine_commands(dir: &Path, commands: usize, clients: usize, max_batch: usize) -> Result<f64, String> {
+    let path = fresh(dir, "engine");
+    let s = setup(&path, max_batch)?;
+    let orders = seed_flow_orders(&s.engine, commands / 3 + 2 * clients + 2)?;
+    let per_client: Vec<Vec<i64>> = orders.chunks((orders.len() / clients.max(1) & !1).max(2)).map(|c| c.to_vec()).collect();
+    let target = commands / clients.max(1);
+    let start = Instant::now();
+    let handles: Vec<_> = per_client
+        .into_iter()
+        .take(clients.max(1))
+        .map(|mine| {
+            let engine = s.engine.clone();
+            let address = s.address.clone();
+            std::thread::spawn(move || run_flows(&engine, &address, &mine, target))
+        })
+        .collect();
+    let mut done = 0;
+    for h in handles {
+        done += h.join().map_err(|_| "a client thread panicked".to_string())??;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    s.store.close();
+    Ok(done as f64 / secs)
+}
+
+/// The raw ceiling for one command: read one row, update it, insert one event, insert and
+/// delete one deadline; `per_commit` commands per transaction.
+fn raw_commands(dir: &Path, commands: usize, per_commit: usize) -> Result<f64, String> {
+    let path = fresh(dir, "raw");
+    let mut conn = raw_conn(&path)?;
+    conn.execute_batch(
+        "CREATE TABLE raw_cases (id INTEGER PRIMARY KEY, version INTEGER NOT NULL, data TEXT NOT NULL);
+         CREATE TABLE raw_events (id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL, at INTEGER NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL);
+         CREATE TABLE raw_deadlines (case_id INTEGER NOT NULL, kind TEXT NOT NULL, due_at INTEGER NOT NULL, PRIMARY KEY (case_id, kind)) WITHOUT ROWID;
+         CREATE INDEX raw_deadlines_due ON raw_deadlines (due_at);",
+    )
+    .map_err(err)?;
+    let data = sample_case_json()?;
+    let rows = (commands / 4).max(1);
+    {
+        let tx = conn.transaction().map_err(err)?;
+        for id in 1..=rows as i64 {
+            tx.execute("INSERT INTO raw_cases (id, version, data) VALUES (?, 1, ?)", params![id, data]).map_err(err)?;
+            tx.execute("INSERT INTO raw_deadlines (case_id, kind, due_at) VALUES (?, 'k0', ?)", params![id, 1]).map_err(err)?;
+        }
+        tx.commit().map_err(err)?;
+    }
+    let start = Instant::now();
+    let mut done = 0usize;
+    while done < commands {
+        let tx = conn.transaction().map_err(err)?;
+        for _ in 0..per_commit.min(commands - done) {
+            raw_step(&tx, (done % rows) as i64 + 1, done as i64)?;
+            done += 1;
+        }
+        tx.commit().map_err(err)?;
+    }
+    Ok(done as f64 / start.elapsed().as_secs_f64())
+}
+
+fn raw_step(tx: &rusqlite::Transaction<'_>, id: i64, n: i64) -> Result<(), String> {
+    let data: String = tx
+        .prepare_cached("SELECT data FROM raw_cases WHERE id = ?")
+        .and_then(|mut s| s.query_row([id], |r| r.get(0)))
+        .map_err(err)?;
+    tx.prepare_cached("UPDATE raw_cases SET version = version + 1, data = ? WHERE id = ?")
+        .and_then(|mut s| s.execute(params![data, id]))
+        .map_err(err)?;
+    tx.prepare_cached("INSERT INTO raw_events (case_id, at, kind, data) VALUES (?, ?, 'step', ?)")
+        .and_then(|mut s| s.execute(params![id, n, "{\"type\":\"refund_started\",\"amount\":{\"minor\":10000,\"currency\":\"CNY\"}}"]))
+        .map_err(err)?;
+    tx.prepare_cached("DELETE FROM raw_deadlines WHERE case_id = ? AND kind = ?")
+        .and_then(|mut s| s.execute(params![id, format!("k{}", n % 2)]))
+        .map_err(err)?;
+    tx.prepare_cached("INSERT OR REPLACE INTO raw_deadlines (case_id, kind, due_at) VALUES (?, ?, ?)")
+        .and_then(|mut s| s.execute(params![id, format!("k{}", (n + 1) % 2), n + 1_000_000_000_000]))
+        .map_err(err)?;
+    Ok(())
+}
+
+fn sample_case_json() -> Result<String, String> {
+    let o = order(1, OrderState::Delivered)?;
+    let r = Recorded {
+        at: T0,
+        actor: buyer(1),
+        event: Event::Applied {
+            case_id: CaseId(1),
+            kind: CaseType::RefundOnly,
+            reason: "damaged".into(),
+            amount: Money::cny(10_000),
+            description: String::new(),
+            evidence: vec![],
+            refund_account: None,
+        },
+    };
+    let c = Case::open(&o, &r).ok_or("no case")?;
+    serde_json::to_string(&c).map_err(err)
+}
+
+/// Seeds `n` refund-only cases awaiting review whose review deadline is due, their orders, and
+/// the deadline rows; the near-deadline reminders count as sent so only the review fires.
+fn seed_due_cases(s: &Setup, n: usize) -> Result<(), String> {
+    seed_orders(&s.engine, 1, n, OrderState::Delivered)?;
+    let o = order(1, OrderState::Delivered)?;
+    let policy = Policy::douyin();
+    let mut next = 1i64;
+    let end = n as i64 + 1;
+    while next < end {
+        let from = next;
+        let to = (from + 20_000).min(end);
+        let o = o.clone();
+        let policy = policy.clone();
+        s.engine
+            .transact(move |tx| {
+                for id in from..to {
+                    let r = Recorded {
+                        at: T0,
+                        actor: buyer(id),
+                        event: Event::Applied {
+                            case_id: CaseId(id),
+                            kind: CaseType::RefundOnly,
+                            reason: "damaged".into(),
+                            amount: Money::cny(10_000),
+                            description: String::new(),
+                            evidence: vec![],
+                            refund_account: None,
+                        },
+                    };
+                    let mut order = o.clone();
+                    order.id = OrderId(id);
+                    order.buyer_id = BuyerId(id);
+                    let mut case = Case::open(&order, &r).ok_or(EngineError::Invalid { field: "case", reason: "seed".into() })?;
+                    let due = T0 + policy.review;
+                    case.reminders.push((DeadlineKind::ReviewReminder, due));
+                    tx.insert_case(&case, Some(due))?;
+                    tx.append_events(order.id, Some(case.id), &[r])?;
+                    tx.sync_deadlines(Subject::Case(case.id), case.version, &[], &case.deadlines(&policy))?;
+                }
+                Ok(())
+            })
+            .map_err(err)?;
+        next = to;
+    }
+    Ok(())
+}
+
+struct Firings {
+    engine_per_s: f64,
+    fired: u64,
+    seed_s: f64,
+}
+
+fn engine_firings(dir: &Path, n: usize, batch: usize) -> Result<Firings, String> {
+    let path = fresh(dir, "deadlines");
+    let s = setup(&path, 1)?;
+    let seed = Instant::now();
+    seed_due_cases(&s, n)?;
+    let seed_s = seed.elapsed().as_secs_f64();
+    s.clock.advance(Dur::hours(49));
+    let runner = Runner::new(s.engine.clone()).with_batch(batch);
+    let start = Instant::now();
+    let stats = runner.run_due().map_err(err)?;
+    let secs = start.elapsed().as_secs_f64();
+    if stats.fired as usize != n {
+        return Err(format!("expected {n} firings, the runner fired {} ({} stale, {} refused)", stats.fired, stats.stale, stats.refused));
+    }
+    s.store.close();
+    Ok(Firings { engine_per_s: stats.fired as f64 / secs, fired: stats.fired, seed_s })
+}
+
+/// The raw ceiling for firings: claim due rows, and per row read the case, update it, insert one
+/// event, delete the deadline and insert the next one; `batch` rows per transaction.
+fn raw_firings(dir: &Path, n: usize, batch: usize) -> Result<f64, String> {
+    let path = fresh(dir, "raw-deadlines");
+    let mut conn = raw_conn(&path)?;
+    conn.execute_batch(
+        "CREATE TABLE raw_cases (id INTEGER PRIMARY KEY, version INTEGER NOT NULL, data TEXT NOT NULL);
+         CREATE TABLE raw_events (id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL, at INTEGER NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL);
+         CREATE TABLE raw_deadlines (case_id INTEGER NOT NULL, kind TEXT NOT NULL, due_at INTEGER NOT NULL, PRIMARY KEY (case_id, kind)) WITHOUT ROWID;
+         CREATE INDEX raw_deadlines_due ON raw_deadlines (due_at);",
+    )
+    .map_err(err)?;
+    let data = sample_case_json()?;
+    {
+        let tx = conn.transaction().map_err(err)?;
+        for id in 1..=n as i64 {
+            tx.execute("INSERT INTO raw_cases (id, version, data) VALUES (?, 1, ?)", params![id, data]).map_err(err)?;
+            tx.execute("INSERT INTO raw_deadlines (case_id, kind, due_at) VALUES (?, 'review', ?)", params![id, id]).map_err(err)?;
+        }
+        tx.commit().map_err(err)?;
+    }
+    let now = n as i64 + 1;
+    let start = Instant::now();
+    let mut fired = 0usize;
+    loop {
+        let due: Vec<(i64, String)> = conn
+            .prepare_cached("SELECT case_id, kind FROM raw_deadlines WHERE due_at <= ? ORDER BY due_at LIMIT ?")
+            .and_then(|mut s| s.query_map(params![now, batch as i64], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            .map_err(err)?;
+        if due.is_empty() {
+            break;
+        }
+        let tx = conn.transaction().map_err(err)?;
+        for (id, kind) in due {
+            let data: String = tx
+                .prepare_cached("SELECT data FROM raw_cases WHERE id = ?")
+                .and_then(|mut s| s.query_row([id], |r| r.get(0)))
+                .map_err(err)?;
+            tx.prepare_cached("UPDATE raw_cases SET version = version + 1, data = ? WHERE id = ?")
+                .and_then(|mut s| s.execute(params![data, id]))
+                .map_err(err)?;
+            tx.prepare_cached("INSERT INTO raw_events (case_id, at, kind, data) VALUES (?, ?, 'deadline_fired', '{}')")
+                .and_then(|mut s| s.execute(params![id, now]))
+                .map_err(err)?;
+            tx.prepare_cached("DELETE FROM raw_deadlines WHERE case_id = ? AND kind = ?")
+                .and_then(|mut s| s.execute(params![id, kind]))
+                .map_err(err)?;
+            tx.prepare_cached("INSERT INTO raw_deadlines (case_id, kind, due_at) VALUES (?, 'refund_settle', ?)")
+                .and_then(|mut s| s.execute(params![id, now + 1_000_000_000]))
+                .map_err(err)?;
+            fired += 1;
+        }
+        tx.commit().map_err(err)?;
+    }
+    if fired != n {
+        return Err(format!("raw loop fired {fired} of {n}"));
+    }
+    Ok(fired as f64 / start.elapsed().as_secs_f64())
+}
+
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+pub fn run(args: BenchArgs) -> Result<(), String> {
+    if args.dir.exists() {
+        std::fs::remove_dir_all(&args.dir).map_err(|e| format!("emptying {}: {e}", args.dir.display()))?;
+    }
+    std::fs::create_dir_all(&args.dir).map_err(|e| format!("creating {}: {e}", args.dir.display()))?;
+    let say = |m: &str| {
+        if !args.json {
+            eprintln!("… {m}");
+        }
+    };
+    say("engine, one transaction per command");
+    let commands = engine_commands(&args.dir, args.commands, 1, 1)?;
+    say("raw SQLite, one transaction per command");
+    let raw = raw_commands(&args.dir, args.commands, 1)?;
+    say("engine, concurrent clients sharing commits");
+    let group = engine_commands(&args.dir, args.group_commands, args.clients, 256)?;
+    say("raw SQLite, grouped commits");
+    let raw_group = raw_commands(&args.dir, args.group_commands, args.clients)?;
+    say(&format!("seeding and firing {} due deadlines", args.deadlines));
+    let firings = engine_firings(&args.dir, args.deadlines, args.firing_batch)?;
+    say("raw SQLite firing loop");
+    let raw_firings = raw_firings(&args.dir, args.deadlines, args.firing_batch)?;
+    let rss = peak_rss_mb();
+    if !args.keep {
+        let _ = std::fs::remove_dir_all(&args.dir);
+    }
+    let report = serde_json::json!({
+        "synchronous": "FULL",
+        "journal_mode": "WAL",
+        "commands": args.commands,
+        "commands_per_s": commands.round(),
+        "raw_commands_per_s": raw.round(),
+        "commands_ratio": (commands / raw * 100.0).round() / 100.0,
+        "group_clients": args.clients,
+        "group_commands": args.group_commands,
+        "group_commands_per_s": group.round(),
+        "raw_group_commands_per_s": raw_group.round(),
+        "group_ratio": (group / raw_group * 100.0).round() / 100.0,
+        "deadlines": firings.fired,
+        "deadline_seed_s": (firings.seed_s * 10.0).round() / 10.0,
+        "firing_batch": args.firing_batch,
+        "deadline_firings_per_s": firings.engine_per_s.round(),
+        "raw_deadline_firings_per_s": raw_firings.round(),
+        "firings_ratio": (firings.engine_per_s / raw_firings * 100.0).round() / 100.0,
+        "peak_rss_mb": rss.round(),
+    });
+    if args.json {
+        println!("{report}");
+    } else {
+        println!("aftersale bench — SQLite WAL, synchronous=FULL, one run");
+        println!("{:<44} {:>12} {:>12} {:>7}", "", "engine/s", "raw/s", "ratio");
+        println!("{:<44} {:>12.0} {:>12.0} {:>7.2}", "commands, 1 per commit, 1 client", commands, raw, commands / raw);
+        println!(
+            "{:<44} {:>12.0} {:>12.0} {:>7.2}",
+            format!("commands, group commit, {} clients", args.clients),
+            group,
+            raw_group,
+            group / raw_group
+        );
+        println!(
+            "{:<44} {:>12.0} {:>12.0} {:>7.2}",
+            format!("deadline firings ({} due, {} per commit)", firings.fired, args.firing_batch),
+            firings.engine_per_s,
+            raw_firings,
+            firings.engine_per_s / raw_firings
+        );
+        println!("peak RSS {rss:.0} MB; seeding {} due cases took {:.1}s", firings.fired, firings.seed_s);
+    }
+    Ok(())
+}
