@@ -1,6 +1,7 @@
 //! SQLite (WAL, `synchronous=FULL`) implementation of the store. One writer thread owns the write
-//! connection and commits jobs in groups: each job runs inside its own savepoint, a group shares
-//! one `COMMIT` (one fsync), and no job is acknowledged before that commit returns. Readers use
+//! connection and commits jobs in groups: a group shares one `COMMIT` (one fsync), and no job is
+//! acknowledged before that commit returns. A job that fails after writing rolls its group back
+//! and every job in it is told so; nothing half-written is ever committed. Readers use
 //! their own connections, which WAL lets run beside the writer.
 
 use super::*;
@@ -136,8 +137,15 @@ impl Drop for SqliteStore {
 }
 
 fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, max_batch: usize) {
-    while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
+    let mut carried: Vec<Job> = Vec::new();
+    loop {
+        let mut batch = std::mem::take(&mut carried);
+        if batch.is_empty() {
+            match rx.recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => return,
+            }
+        }
         while batch.len() < max_batch {
             match rx.try_recv() {
                 Ok(job) => batch.push(job),
@@ -150,43 +158,50 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, max_batch: usize) {
             }
             continue;
         }
-        let mut replies = Vec::with_capacity(batch.len());
-        for job in batch {
-            let outcome = run_job(&conn, job.work);
-            replies.push((job.reply, outcome));
+        let mut done = Vec::with_capacity(batch.len());
+        let mut poisoned: Option<StoreError> = None;
+        let mut jobs = batch.into_iter();
+        for job in jobs.by_ref() {
+            match run_job(&conn, job.work) {
+                Ok(()) => done.push(job.reply),
+                Err(e) => {
+                    // The job wrote and then failed: the whole transaction goes.
+                    poisoned = Some(e);
+                    let _ = job.reply.send(Err(StoreError::Db("the write failed and was rolled back".into())));
+                    break;
+                }
+            }
         }
-        let commit = conn.execute_batch("COMMIT");
-        if commit.is_err() {
-            let _ = conn.execute_batch("ROLLBACK");
-        }
-        for (reply, outcome) in replies {
-            let result = match (&commit, outcome) {
-                (Err(e), _) => Err(StoreError::Db(format!("commit failed: {e}"))),
-                (Ok(()), r) => r,
-            };
-            let _ = reply.send(result);
+        // Jobs not run yet go into the next transaction.
+        carried.extend(jobs);
+        let outcome = match poisoned {
+            Some(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                Err(format!("rolled back with a failed write in the same commit: {e}"))
+            }
+            None => conn.execute_batch("COMMIT").map_err(|e| {
+                let _ = conn.execute_batch("ROLLBACK");
+                format!("commit failed: {e}")
+            }),
+        };
+        for reply in done {
+            let _ = reply.send(outcome.clone().map_err(StoreError::Db));
         }
     }
 }
 
-/// Runs one job in its own savepoint; an aborted or panicking job leaves no trace.
+/// Runs one job. Jobs decide before they write, so an aborted job has usually written nothing
+/// and its commit-mates are unaffected; one that wrote and then aborted (or panicked) makes the
+/// caller roll the whole transaction back. No savepoints: SQLite would copy every page a job
+/// touches into a sub-journal.
 fn run_job(conn: &Connection, work: WriteJob) -> Result<(), StoreError> {
-    conn.execute_batch("SAVEPOINT job")?;
-    let mut tx = Sql { conn };
+    let mut tx = Sql { conn, dirty: false };
     let result = catch_unwind(AssertUnwindSafe(|| work(&mut tx)));
     match result {
-        Ok(Ok(())) => {
-            conn.execute_batch("RELEASE job")?;
-            Ok(())
-        }
-        Ok(Err(Abort)) => {
-            conn.execute_batch("ROLLBACK TO job; RELEASE job")?;
-            Ok(())
-        }
-        Err(_) => {
-            conn.execute_batch("ROLLBACK TO job; RELEASE job")?;
-            Err(StoreError::Db("a write job panicked; nothing was written".into()))
-        }
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(Abort)) if !tx.dirty => Ok(()),
+        Ok(Err(Abort)) => Err(StoreError::Db("a job failed after writing".into())),
+        Err(_) => Err(StoreError::Db("a write job panicked".into())),
     }
 }
 
@@ -204,7 +219,7 @@ impl Store for SqliteStore {
     fn read_dyn(&self, f: &mut dyn FnMut(&mut dyn ReadTx) -> Result<(), StoreError>) -> Result<(), StoreError> {
         let conn = self.reader()?;
         let result = {
-            let mut tx = Sql { conn: &conn };
+            let mut tx = Sql { conn: &conn, dirty: false };
             f(&mut tx)
         };
         if let Ok(mut pool) = self.readers.lock() {
@@ -219,6 +234,8 @@ impl Store for SqliteStore {
 /// Queries over one connection; used for reads and, inside the writer, for writes.
 struct Sql<'c> {
     conn: &'c Connection,
+    /// Whether this job has changed anything (an aborted job that has not may share a commit).
+    dirty: bool,
 }
 
 fn recipient_cols(r: Recipient) -> (&'static str, i64) {
@@ -443,6 +460,7 @@ impl ReadTx for Sql<'_> {
 
 impl WriteTx for Sql<'_> {
     fn insert_shop(&mut self, name: &str, profile: &str, overrides: &PolicyOverrides) -> Result<ShopId, StoreError> {
+        self.dirty = true;
         self.conn.prepare_cached("INSERT INTO shops (name, profile, overrides, created_at) VALUES (?, ?, ?, 0)")?.execute(
             params![name, profile, serde_json::to_string(overrides)?],
         )?;
@@ -450,6 +468,7 @@ impl WriteTx for Sql<'_> {
     }
 
     fn insert_address(&mut self, shop: ShopId, a: &AddressInput) -> Result<AddressId, StoreError> {
+        self.dirty = true;
         if a.is_default {
             self.conn.prepare_cached("UPDATE addresses SET is_default = 0 WHERE shop_id = ?")?.execute([shop.0])?;
         }
@@ -470,6 +489,7 @@ impl WriteTx for Sql<'_> {
     }
 
     fn insert_order(&mut self, o: &Order) -> Result<(), StoreError> {
+        self.dirty = true;
         self.conn
             .prepare_cached(
                 "INSERT INTO orders (id, shop_id, buyer_id, order_no, state, flag, customer_name, customer_phone, created_at, version, data) \
@@ -503,10 +523,12 @@ impl WriteTx for Sql<'_> {
                 o.id.0,
                 expected as i64
             ])?;
+        self.dirty |= n > 0;
         Ok(n == 1)
     }
 
     fn insert_case(&mut self, c: &Case, due: Option<Timestamp>) -> Result<(), StoreError> {
+        self.dirty = true;
         self.conn
             .prepare_cached(
                 "INSERT INTO cases (id, order_id, shop_id, buyer_id, kind, status, queue, due_at, applied_at, updated_at, version, data) \
@@ -547,10 +569,12 @@ impl WriteTx for Sql<'_> {
                 c.id.0,
                 expected as i64
             ])?;
+        self.dirty |= n > 0;
         Ok(n == 1)
     }
 
     fn append_events(&mut self, order: OrderId, case: Option<CaseId>, events: &[Recorded]) -> Result<(), StoreError> {
+        self.dirty = true;
         // One row per command: its events share the actor and the time.
         let Some(first) = events.first() else { return Ok(()) };
         let case_id = if first.event.is_case_event() { case.map(|c| c.0) } else { None };
@@ -569,6 +593,7 @@ impl WriteTx for Sql<'_> {
     }
 
     fn sync_deadlines(&mut self, subject: Subject, version: u64, old: &[Deadline], new: &[Deadline]) -> Result<(), StoreError> {
+        self.dirty = true;
         for o in old {
             if !new.iter().any(|d| d.kind == o.kind) {
                 self.delete_deadline(subject, o.kind)?;
@@ -587,6 +612,7 @@ impl WriteTx for Sql<'_> {
     }
 
     fn delete_deadline(&mut self, subject: Subject, kind: DeadlineKind) -> Result<(), StoreError> {
+        self.dirty = true;
         self.conn
             .prepare_cached("DELETE FROM deadlines WHERE subject = ? AND subject_id = ? AND kind = ?")?
             .execute(params![subject.kind_str(), subject.id(), kind.as_str()])?;
@@ -594,6 +620,7 @@ impl WriteTx for Sql<'_> {
     }
 
     fn insert_outbox(&mut self, case: Option<CaseId>, outbox: &Outbox, at: Timestamp) -> Result<(), StoreError> {
+        self.dirty = true;
         let mut st = self.conn.prepare_cached(
             "INSERT INTO notices (recipient, recipient_id, case_id, category, title, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         )?;
@@ -609,6 +636,7 @@ impl WriteTx for Sql<'_> {
     }
 
     fn insert_penalty(&mut self, p: &Penalty) -> Result<(), StoreError> {
+        self.dirty = true;
         self.conn
             .prepare_cached(
                 "INSERT INTO penalties (shop_id, case_id, reason, amount_minor, currency, created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -626,6 +654,7 @@ impl WriteTx for Sql<'_> {
     }
 
     fn idempotency_put(&mut self, key: &str, request_hash: &str, response: &str, at: Timestamp) -> Result<(), StoreError> {
+        self.dirty = true;
         self.conn
             .prepare_cached("INSERT INTO idempotency (key, request_hash, response, created_at) VALUES (?, ?, ?, ?)")?
             .execute(params![key, request_hash, response, at.0])?;
