@@ -138,7 +138,7 @@ fn seed_orders(engine: &Engine, first: i64, n: usize, state: OrderState) -> Resu
                     o.id = OrderId(id);
                     o.buyer_id = BuyerId(id);
                     o.order_no = format!("B{id:09}");
-                    tx.insert_order(&o)?;
+                    tx.insert_order(&o, &serde_json::to_string(&o).map_err(|e| EngineError::Invalid { field: "order", reason: e.to_string() })?)?;
                 }
                 Ok(())
             })
@@ -204,7 +204,7 @@ fn seed_flow_orders(engine: &Engine, n: usize) -> Result<Vec<i64>, String> {
                 o.id = OrderId(id);
                 o.buyer_id = BuyerId(id);
                 o.order_no = format!("B{id:09}");
-                tx.insert_order(&o)?;
+                tx.insert_order(&o, &serde_json::to_string(&o).map_err(|e| EngineError::Invalid { field: "order", reason: e.to_string() })?)?;
             }
             Ok(())
         })
@@ -346,7 +346,7 @@ fn seed_due_cases(s: &Setup, n: usize) -> Result<(), String> {
                     let mut case = Case::open(&order, &r).ok_or(EngineError::Invalid { field: "case", reason: "seed".into() })?;
                     let due = T0 + policy.review;
                     case.reminders.push((DeadlineKind::ReviewReminder, due));
-                    tx.insert_case(&case, Some(due))?;
+                    tx.insert_case(&case, &serde_json::to_string(&case).map_err(|e| EngineError::Invalid { field: "case", reason: e.to_string() })?, Some(due))?;
                     tx.append_events(order.id, Some(case.id), &[r])?;
                     tx.sync_deadlines(Subject::Case(case.id), case.version, &[], &case.deadlines(&policy))?;
                 }

@@ -31,35 +31,65 @@ impl Runner {
         self
     }
 
-    /// Fires everything due now, batch after batch, until nothing is due.
+    /// Fires everything due now, batch after batch, until nothing is due. Batches are pipelined:
+    /// while the writer writes one, this thread claims and decides the next from the last
+    /// committed state (a decision that went stale is redone by the writer).
     pub fn run_due(&self) -> Result<RunStats, EngineError> {
         let mut stats = RunStats::default();
         loop {
-            let now = self.engine.now();
-            let batch = self.batch;
-            let rows = self.engine.read(|tx| tx.due_deadlines(now, batch))?;
-            if rows.is_empty() {
-                return Ok(stats);
-            }
-            let mut progressed = 0;
-            for r in self.engine.fire_batch(rows)? {
-                match r {
-                    Ok(Firing::Fired) => {
-                        stats.fired += 1;
-                        progressed += 1;
-                    }
-                    Ok(Firing::Stale) => {
-                        stats.stale += 1;
-                        progressed += 1;
-                    }
-                    Err(_) => stats.refused += 1,
-                }
-            }
+            let before = stats;
+            self.pass(&mut stats)?;
             // Rows the rules refused stay for inspection; stop rather than spin on them.
-            if progressed == 0 {
+            if stats.fired == before.fired && stats.stale == before.stale {
                 return Ok(stats);
             }
         }
+    }
+
+    /// One pass over the rows due now, in (due, subject, id, kind) order.
+    fn pass(&self, stats: &mut RunStats) -> Result<(), EngineError> {
+        let now = self.engine.now();
+        let batch = self.batch;
+        let engine = &self.engine;
+        std::thread::scope(|scope| {
+            let mut cursor = None;
+            let mut inflight: Option<std::thread::ScopedJoinHandle<'_, _>> = None;
+            let mut result = Ok(());
+            loop {
+                let rows = match engine.read(|tx| tx.due_deadlines_after(now, cursor, batch)) {
+                    Ok(rows) => rows,
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                };
+                if rows.is_empty() {
+                    break;
+                }
+                cursor = rows.last().copied();
+                let prepared = match engine.prepare_firings(rows) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                };
+                if let Some(h) = inflight.take() {
+                    if let Err(e) = tally(h.join(), stats) {
+                        result = Err(e);
+                        break;
+                    }
+                }
+                inflight = Some(scope.spawn(move || engine.fire_prepared(prepared)));
+            }
+            if let Some(h) = inflight.take() {
+                let joined = tally(h.join(), stats);
+                if result.is_ok() {
+                    result = joined;
+                }
+            }
+            result
+        })
     }
 
     /// Runs in the background until `stop` is set: fires what is due, then sleeps until the next
@@ -77,4 +107,18 @@ impl Runner {
             }
         })
     }
+}
+
+type Fired = Result<Vec<Result<Firing, EngineError>>, EngineError>;
+
+fn tally(joined: std::thread::Result<Fired>, stats: &mut RunStats) -> Result<(), EngineError> {
+    let results = joined.map_err(|_| EngineError::Store(crate::store::StoreError::Db("a firing thread panicked".into())))??;
+    for r in results {
+        match r {
+            Ok(Firing::Fired) => stats.fired += 1,
+            Ok(Firing::Stale) => stats.stale += 1,
+            Err(_) => stats.refused += 1,
+        }
+    }
+    Ok(())
 }

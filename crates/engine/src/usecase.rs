@@ -46,26 +46,33 @@ fn load_shop_ctx(tx: &mut dyn ReadTx, shop: ShopId) -> Result<ShopCtx, EngineErr
     Ok(ShopCtx { policy, default_address: record.default_address })
 }
 
-/// Shop contexts kept between commands inside the writer. Every change to a shop goes through
-/// the engine, which drops the shop's entry once the change is committed; reads on other
-/// connections load their own and never fill the cache.
+/// Shop contexts kept between commands. Every change to a shop goes through the engine, which
+/// drops the shop's entry once the change is committed; a generation counter keeps a load that
+/// started before the change from putting the old context back.
 #[derive(Default)]
-pub struct ShopCache(RwLock<HashMap<ShopId, Arc<ShopCtx>>>);
+pub struct ShopCache {
+    map: RwLock<HashMap<ShopId, Arc<ShopCtx>>>,
+    generation: std::sync::atomic::AtomicU64,
+}
 
 impl ShopCache {
     fn get(&self, tx: &mut dyn ReadTx, shop: ShopId) -> Result<Arc<ShopCtx>, EngineError> {
-        if let Some(hit) = self.0.read().ok().and_then(|m| m.get(&shop).cloned()) {
+        if let Some(hit) = self.map.read().ok().and_then(|m| m.get(&shop).cloned()) {
             return Ok(hit);
         }
+        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
         let ctx = Arc::new(load_shop_ctx(tx, shop)?);
-        if let Ok(mut m) = self.0.write() {
-            m.insert(shop, ctx.clone());
+        if let Ok(mut m) = self.map.write() {
+            if self.generation.load(std::sync::atomic::Ordering::SeqCst) == generation {
+                m.insert(shop, ctx.clone());
+            }
         }
         Ok(ctx)
     }
 
     pub fn forget(&self, shop: ShopId) {
-        if let Ok(mut m) = self.0.write() {
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if let Ok(mut m) = self.map.write() {
             m.remove(&shop);
         }
     }
@@ -171,6 +178,16 @@ impl Engine {
         Ok(result)
     }
 
+    /// The stored answer for an idempotency key, if the key was used; read off the writer.
+    fn replay<R: DeserializeOwned>(tx: &mut dyn ReadTx, key: Option<&(String, String)>) -> Result<Option<R>, EngineError> {
+        let Some((key, hash)) = key else { return Ok(None) };
+        match tx.idempotency_get(key)? {
+            Some((stored, _)) if &stored != hash => Err(EngineError::IdempotencyKeyReused),
+            Some((_, response)) => Ok(Some(serde_json::from_str(&response).map_err(StoreError::from)?)),
+            None => Ok(None),
+        }
+    }
+
     fn idem(actor: &Actor, key: Option<IdemKey>, request: &impl Serialize) -> Option<(String, String)> {
         key.map(|k| (format!("{}:{}", serde_json::to_string(actor).unwrap_or_default(), k.0), request_hash(request)))
     }
@@ -236,7 +253,7 @@ impl Engine {
                 let events = create_order(id, shop, &new, &ctx)?;
                 let recorded: Vec<Recorded> = events.into_iter().map(|event| Recorded { at: now, actor, event }).collect();
                 let order = Order::replay(&recorded).ok_or(EngineError::Invalid { field: "order", reason: "no order event".into() })?;
-                tx.insert_order(&order)?;
+                tx.insert_order(&order, &json(&order)?)?;
                 tx.append_events(order.id, None, &recorded)?;
                 tx.sync_deadlines(Subject::Order(order.id), order.version, &[], &order.deadlines(&sc.policy))?;
                 Ok(order)
@@ -285,18 +302,17 @@ impl Engine {
                 let recorded: Vec<Recorded> = events.into_iter().map(|event| Recorded { at: now, actor, event }).collect();
                 let case = Case::open(&order, &recorded[0])
                     .ok_or(EngineError::Invalid { field: "case", reason: "no application event".into() })?;
-                let mut new_order = order.clone();
-                for r in &recorded {
-                    new_order.apply(r);
-                }
-                tx.insert_case(&case, case.governing_deadline(policy).map(|d| d.due))?;
-                persist(tx, policy, &order, &new_order, None, &case, &recorded)?;
-                Ok(case)
+                let plan = CasePlan::new(&order, None, case, recorded, policy)?;
+                write_plan(tx, &plan)?;
+                Ok(plan.case)
             })
         })
     }
 
-    /// Any command on an existing case, by any actor.
+    /// Any command on an existing case, by any actor. The decision is made on the last committed
+    /// state off the writer (a refusal never reaches it); the writer applies it if the case and
+    /// order are still at the versions decided on, and otherwise decides again on the spot — or,
+    /// when the caller named an expected version, answers with a conflict.
     pub fn case_command(
         &self,
         actor: Actor,
@@ -305,12 +321,30 @@ impl Engine {
         expected_version: Option<u64>,
         key: Option<IdemKey>,
     ) -> Result<Case, EngineError> {
-        let clock = self.clock.clone();
-        let deps = self.deps.clone();
+        let now = self.clock.now();
         let idem = Self::idem(&actor, key, &("case", case_id, &cmd));
+        let deps = self.deps.clone();
+        let prepared: Result<Result<CasePlan, Case>, EngineError> = self.store.read(|tx| {
+            Ok((|| {
+                if let Some(done) = Self::replay::<Case>(tx, idem.as_ref())? {
+                    return Ok(Err(done));
+                }
+                let case = load_case(tx, case_id, &actor)?;
+                check_version("case", expected_version, case.version)?;
+                let order = load_order(tx, case.order_id, &Actor::System)?;
+                let sc = deps.shops.get(tx, case.shop_id)?;
+                Ok(Ok(plan_case(&order, case, &sc, &actor, &cmd, now)?))
+            })())
+        })?;
+        let plan = match prepared? {
+            Err(replayed) => return Ok(replayed),
+            Ok(plan) => plan,
+        };
         self.transact(move |tx| {
-            let now = clock.now();
             Self::idempotent(tx, idem.as_ref(), now, |tx| {
+                if write_plan(tx, &plan)? {
+                    return Ok(plan.case);
+                }
                 let case = load_case(tx, case_id, &actor)?;
                 check_version("case", expected_version, case.version)?;
                 exec_case(tx, &deps, case, &actor, &cmd, now)
@@ -382,17 +416,42 @@ impl Engine {
     // -----------------------------------------------------------------------------------------
     // Deadlines
 
-    /// Fires a batch of due rows in one transaction. A firing the rules refuse has written
-    /// nothing (the core decides before any write), so it is reported and the batch goes on;
-    /// any other error rolls the whole batch back, to be claimed again.
-    pub fn fire_batch(&self, rows: Vec<DueDeadline>) -> Result<Vec<Result<Firing, EngineError>>, EngineError> {
-        let clock = self.clock.clone();
+    /// Decides the firings of due rows on the last committed state, off the writer (the payment
+    /// gateway is asked here too). Rows that cannot be decided here go to the writer undecided.
+    pub fn prepare_firings(&self, rows: Vec<DueDeadline>) -> Result<Vec<PreparedFiring>, EngineError> {
+        let now = self.clock.now();
+        let deps = self.deps.clone();
+        self.store
+            .read(|tx| {
+                let mut out = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let plan = match plan_firing(tx, &deps, row, now) {
+                        Ok(p) => p,
+                        Err(EngineError::Store(e)) => return Err(e),
+                        Err(_) => None,
+                    };
+                    out.push(PreparedFiring { row, plan, now });
+                }
+                Ok(out)
+            })
+            .map_err(EngineError::from)
+    }
+
+    /// Fires prepared rows in one transaction. A firing whose plan went stale is decided again
+    /// inside the writer; one the rules refuse has written nothing and is reported; any other
+    /// error rolls the whole batch back, to be claimed again.
+    pub fn fire_prepared(&self, batch: Vec<PreparedFiring>) -> Result<Vec<Result<Firing, EngineError>>, EngineError> {
         let deps = self.deps.clone();
         self.transact(move |tx| {
-            let now = clock.now();
-            let mut out = Vec::with_capacity(rows.len());
-            for row in rows {
-                match fire_one(tx, &deps, row, now) {
+            let mut out = Vec::with_capacity(batch.len());
+            for p in batch {
+                if let Some(plan) = &p.plan {
+                    if write_plan(tx, plan)? {
+                        out.push(Ok(Firing::Fired));
+                        continue;
+                    }
+                }
+                match fire_one(tx, &deps, p.row, p.now) {
                     Ok(f) => out.push(Ok(f)),
                     Err(e @ EngineError::Refused(_)) => out.push(Err(e)),
                     Err(e) => return Err(e),
@@ -401,6 +460,149 @@ impl Engine {
             Ok(out)
         })
     }
+
+    /// Prepares and fires a batch of due rows.
+    pub fn fire_batch(&self, rows: Vec<DueDeadline>) -> Result<Vec<Result<Firing, EngineError>>, EngineError> {
+        let prepared = self.prepare_firings(rows)?;
+        self.fire_prepared(prepared)
+    }
+}
+
+/// A due row with its firing decided in advance (when it could be).
+pub struct PreparedFiring {
+    row: DueDeadline,
+    plan: Option<CasePlan>,
+    now: Timestamp,
+}
+
+fn json<T: Serialize>(v: &T) -> Result<String, EngineError> {
+    Ok(serde_json::to_string(v).map_err(StoreError::from)?)
+}
+
+/// A case change decided on a snapshot: the new state, already serialized, and everything else
+/// the change writes. The writer applies it only if the order and case are still at the
+/// versions it was decided on.
+pub struct CasePlan {
+    order_before: u64,
+    case_before: Option<u64>,
+    order: Order,
+    order_json: Option<String>,
+    order_deadlines: (Vec<Deadline>, Vec<Deadline>),
+    case: Case,
+    case_json: String,
+    case_due: Option<Timestamp>,
+    case_deadlines: (Vec<Deadline>, Vec<Deadline>),
+    recorded: Vec<Recorded>,
+    outbox: aftersale_core::notice::Outbox,
+}
+
+impl CasePlan {
+    /// `old` is the case before (None for a new case); `case` is it after `recorded`.
+    fn new(order: &Order, old: Option<&Case>, case: Case, recorded: Vec<Recorded>, policy: &Policy) -> Result<CasePlan, EngineError> {
+        let mut new_order = order.clone();
+        for r in &recorded {
+            new_order.apply(r);
+        }
+        let order_changed = new_order.version != order.version;
+        let events: Vec<Event> = recorded.iter().map(|r| r.event.clone()).collect();
+        let outbox = notices_for(&new_order, &case, &events);
+        Ok(CasePlan {
+            order_before: order.version,
+            case_before: old.map(|c| c.version),
+            order_json: if order_changed { Some(json(&new_order)?) } else { None },
+            order_deadlines: if order_changed { (order.deadlines(policy), new_order.deadlines(policy)) } else { (vec![], vec![]) },
+            order: new_order,
+            case_json: json(&case)?,
+            case_due: case.governing_deadline(policy).map(|d| d.due),
+            case_deadlines: (old.map(|c| c.deadlines(policy)).unwrap_or_default(), case.deadlines(policy)),
+            case,
+            recorded,
+            outbox,
+        })
+    }
+}
+
+/// Decides a command on a case into a plan; a refusal comes back before anything is written.
+fn plan_case(order: &Order, case: Case, sc: &ShopCtx, actor: &Actor, cmd: &CaseCommand, now: Timestamp) -> Result<CasePlan, EngineError> {
+    let ctx = Ctx { policy: &sc.policy, now, default_address: sc.default_address.as_ref() };
+    let events = decide_case(order, &case, cmd, actor, &ctx)?;
+    let recorded: Vec<Recorded> = events.into_iter().map(|event| Recorded { at: now, actor: *actor, event }).collect();
+    let mut new_case = case.clone();
+    for r in &recorded {
+        new_case.apply(r);
+    }
+    CasePlan::new(order, Some(&case), new_case, recorded, &sc.policy)
+}
+
+/// Writes a plan if the order and case are still at the versions it was decided on; returns
+/// false, having written nothing, if either moved.
+fn write_plan(tx: &mut dyn WriteTx, plan: &CasePlan) -> Result<bool, EngineError> {
+    let order_id = plan.order.id;
+    if tx.order_version(order_id)? != Some(plan.order_before) {
+        return Ok(false);
+    }
+    match plan.case_before {
+        Some(before) => {
+            if !tx.update_case(&plan.case, &plan.case_json, before, plan.case_due)? {
+                return Ok(false);
+            }
+        }
+        None => tx.insert_case(&plan.case, &plan.case_json, plan.case_due)?,
+    }
+    if let Some(order_json) = &plan.order_json {
+        if !tx.update_order(&plan.order, order_json, plan.order_before)? {
+            return Err(EngineError::Conflict { what: "order", expected: plan.order_before, actual: plan.order_before + 1 });
+        }
+        let (old, new) = &plan.order_deadlines;
+        tx.sync_deadlines(Subject::Order(order_id), plan.order.version, old, new)?;
+    }
+    tx.append_events(order_id, Some(plan.case.id), &plan.recorded)?;
+    let (old, new) = &plan.case_deadlines;
+    tx.sync_deadlines(Subject::Case(plan.case.id), plan.case.version, old, new)?;
+    if let Some(at) = plan.recorded.first().map(|r| r.at) {
+        if !plan.outbox.notices.is_empty() || !plan.outbox.sms.is_empty() {
+            tx.insert_outbox(Some(plan.case.id), &plan.outbox, at)?;
+        }
+        for r in &plan.recorded {
+            if let Event::AdvanceCompensated { amount } = &r.event {
+                tx.insert_penalty(&Penalty {
+                    shop_id: plan.case.shop_id,
+                    case_id: plan.case.id,
+                    reason: "no COD refund voucher within the window (M6)".into(),
+                    amount: *amount,
+                    at,
+                })?;
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// The firing of a case row decided on a snapshot; None when the row is not plainly due there.
+fn plan_firing(tx: &mut dyn ReadTx, deps: &Deps, row: DueDeadline, now: Timestamp) -> Result<Option<CasePlan>, EngineError> {
+    let Subject::Case(id) = row.subject else { return Ok(None) };
+    let Some(case) = tx.case(id)? else { return Ok(None) };
+    let sc = deps.shops.get(tx, case.shop_id)?;
+    let due = case.deadlines(&sc.policy).into_iter().any(|d| d.kind == row.kind && d.due <= now);
+    if !due {
+        return Ok(None);
+    }
+    let Some(order) = tx.order(case.order_id)? else { return Ok(None) };
+    let cmd = firing_command(deps, &case, row.kind, now);
+    let Some(cmd) = cmd else { return Ok(None) };
+    Ok(Some(plan_case(&order, case, &sc, &Actor::System, &cmd, now)?))
+}
+
+/// What the system does when a case deadline is due: expire it, or for a refund ask the gateway.
+fn firing_command(deps: &Deps, case: &Case, kind: DeadlineKind, now: Timestamp) -> Option<CaseCommand> {
+    if kind != DeadlineKind::RefundSettle {
+        return Some(CaseCommand::Expire { kind });
+    }
+    let refund = case.refund.as_ref()?;
+    Some(match deps.gateway.settle(case, refund, now) {
+        GatewayOutcome::Succeeded => CaseCommand::RecordRefundOutcome { ok: true, detail: "settled".into() },
+        GatewayOutcome::Failed(why) => CaseCommand::RecordRefundOutcome { ok: false, detail: why },
+    })
 }
 
 fn check_version(what: &'static str, expected: Option<u64>, actual: u64) -> Result<(), EngineError> {
@@ -450,7 +652,7 @@ fn exec_order(tx: &mut dyn WriteTx, deps: &Deps, order: Order, actor: &Actor, cm
     for r in &recorded {
         new_order.apply(r);
     }
-    if !tx.update_order(&new_order, order.version)? {
+    if !tx.update_order(&new_order, &json(&new_order)?, order.version)? {
         return Err(EngineError::Conflict { what: "order", expected: order.version, actual: order.version + 1 });
     }
     tx.append_events(order.id, None, &recorded)?;
@@ -461,64 +663,13 @@ fn exec_order(tx: &mut dyn WriteTx, deps: &Deps, order: Order, actor: &Actor, cm
 fn exec_case(tx: &mut dyn WriteTx, deps: &Deps, case: Case, actor: &Actor, cmd: &CaseCommand, now: Timestamp) -> Result<Case, EngineError> {
     let order = tx.order(case.order_id)?.ok_or(EngineError::NotFound { what: "order", id: case.order_id.to_string() })?;
     let sc = deps.shops.get(tx, case.shop_id)?;
-    let policy = &sc.policy;
-    let ctx = Ctx { policy, now, default_address: sc.default_address.as_ref() };
-    // The core decides before anything is written: a refusal leaves no trace.
-    let events = decide_case(&order, &case, cmd, actor, &ctx)?;
-    let recorded: Vec<Recorded> = events.into_iter().map(|event| Recorded { at: now, actor: *actor, event }).collect();
-    let mut new_case = case.clone();
-    let mut new_order = order.clone();
-    for r in &recorded {
-        new_case.apply(r);
-        new_order.apply(r);
+    let version = case.version;
+    let plan = plan_case(&order, case, &sc, actor, cmd, now)?;
+    // Read and written in the same transaction: the versions cannot have moved.
+    if !write_plan(tx, &plan)? {
+        return Err(EngineError::Conflict { what: "case", expected: version, actual: version + 1 });
     }
-    if !tx.update_case(&new_case, case.version, new_case.governing_deadline(policy).map(|d| d.due))? {
-        return Err(EngineError::Conflict { what: "case", expected: case.version, actual: case.version + 1 });
-    }
-    persist(tx, policy, &order, &new_order, Some(&case), &new_case, &recorded)?;
-    Ok(new_case)
-}
-
-/// Everything a case change writes besides the case row: the order if it moved, the log, the
-/// deadlines (as the difference between what the old and new states imply), the notices and any
-/// penalty.
-fn persist(
-    tx: &mut dyn WriteTx,
-    policy: &Policy,
-    order: &Order,
-    new_order: &Order,
-    old_case: Option<&Case>,
-    case: &Case,
-    recorded: &[Recorded],
-) -> Result<(), EngineError> {
-    if new_order.version != order.version {
-        if !tx.update_order(new_order, order.version)? {
-            return Err(EngineError::Conflict { what: "order", expected: order.version, actual: order.version + 1 });
-        }
-        tx.sync_deadlines(Subject::Order(order.id), new_order.version, &order.deadlines(policy), &new_order.deadlines(policy))?;
-    }
-    tx.append_events(order.id, Some(case.id), recorded)?;
-    let old = old_case.map(|c| c.deadlines(policy)).unwrap_or_default();
-    tx.sync_deadlines(Subject::Case(case.id), case.version, &old, &case.deadlines(policy))?;
-    let events: Vec<Event> = recorded.iter().map(|r| r.event.clone()).collect();
-    let outbox = notices_for(new_order, case, &events);
-    if let Some(at) = recorded.first().map(|r| r.at) {
-        if !outbox.notices.is_empty() || !outbox.sms.is_empty() {
-            tx.insert_outbox(Some(case.id), &outbox, at)?;
-        }
-        for e in &events {
-            if let Event::AdvanceCompensated { amount } = e {
-                tx.insert_penalty(&Penalty {
-                    shop_id: case.shop_id,
-                    case_id: case.id,
-                    reason: "no COD refund voucher within the window (M6)".into(),
-                    amount: *amount,
-                    at,
-                })?;
-            }
-        }
-    }
-    Ok(())
+    Ok(plan.case)
 }
 
 /// Fires one claimed row if the state still says it is due; otherwise does nothing. The state
@@ -542,15 +693,7 @@ fn fire_one(tx: &mut dyn WriteTx, deps: &Deps, row: DueDeadline, now: Timestamp)
                 tx.sync_deadlines(row.subject, case.version, &[], &[*current])?;
                 return Ok(Firing::Stale);
             }
-            let cmd = if row.kind == DeadlineKind::RefundSettle {
-                let Some(refund) = case.refund.as_ref() else { return Ok(Firing::Stale) };
-                match deps.gateway.settle(&case, refund, now) {
-                    GatewayOutcome::Succeeded => CaseCommand::RecordRefundOutcome { ok: true, detail: "settled".into() },
-                    GatewayOutcome::Failed(why) => CaseCommand::RecordRefundOutcome { ok: false, detail: why },
-                }
-            } else {
-                CaseCommand::Expire { kind: row.kind }
-            };
+            let Some(cmd) = firing_command(deps, &case, row.kind, now) else { return Ok(Firing::Stale) };
             exec_case(tx, deps, case, &Actor::System, &cmd, now)?;
             Ok(Firing::Fired)
         }

@@ -143,6 +143,12 @@ pub trait ReadTx {
     fn sms_outbox(&mut self) -> Result<Vec<StoredSms>, StoreError>;
     fn penalties(&mut self, shop: ShopId) -> Result<Vec<Penalty>, StoreError>;
     fn queue_counts(&mut self, shop: ShopId) -> Result<Vec<(Queue, u64)>, StoreError>;
+    fn order_version(&mut self, id: OrderId) -> Result<Option<u64>, StoreError>;
+    /// Due rows after `after` in (due, subject, id, kind) order: lets a runner page through
+    /// what is due while earlier pages are still being written.
+    fn due_deadlines_after(&mut self, now: Timestamp, after: Option<DueDeadline>, limit: usize) -> Result<Vec<DueDeadline>, StoreError>;
+    /// (request hash, stored response) for an idempotency key.
+    fn idempotency_get(&mut self, key: &str) -> Result<Option<(String, String)>, StoreError>;
 }
 
 /// Writes, only inside `Store::write`.
@@ -151,11 +157,12 @@ pub trait WriteTx: ReadTx {
     fn insert_address(&mut self, shop: ShopId, a: &AddressInput) -> Result<AddressId, StoreError>;
     fn next_order_id(&mut self) -> Result<OrderId, StoreError>;
     fn next_case_id(&mut self) -> Result<CaseId, StoreError>;
-    fn insert_order(&mut self, order: &Order) -> Result<(), StoreError>;
-    /// False when the stored version is not `expected` (someone else won).
-    fn update_order(&mut self, order: &Order, expected: u64) -> Result<bool, StoreError>;
-    fn insert_case(&mut self, case: &Case, due: Option<Timestamp>) -> Result<(), StoreError>;
-    fn update_case(&mut self, case: &Case, expected: u64, due: Option<Timestamp>) -> Result<bool, StoreError>;
+    /// `json` is the order serialized (callers may do that off the writer).
+    fn insert_order(&mut self, order: &Order, json: &str) -> Result<(), StoreError>;
+    /// False when the stored version is not `expected` (someone else won); nothing is written.
+    fn update_order(&mut self, order: &Order, json: &str, expected: u64) -> Result<bool, StoreError>;
+    fn insert_case(&mut self, case: &Case, json: &str, due: Option<Timestamp>) -> Result<(), StoreError>;
+    fn update_case(&mut self, case: &Case, json: &str, expected: u64, due: Option<Timestamp>) -> Result<bool, StoreError>;
     fn append_events(&mut self, order: OrderId, case: Option<CaseId>, events: &[Recorded]) -> Result<(), StoreError>;
     /// Moves the stored deadlines of `subject` from `old` (what the previous state implied) to
     /// `new`: rows whose kind is gone are deleted, new or moved ones are written with `version`.
@@ -163,7 +170,6 @@ pub trait WriteTx: ReadTx {
     fn delete_deadline(&mut self, subject: Subject, kind: DeadlineKind) -> Result<(), StoreError>;
     fn insert_outbox(&mut self, case: Option<CaseId>, outbox: &Outbox, at: Timestamp) -> Result<(), StoreError>;
     fn insert_penalty(&mut self, p: &Penalty) -> Result<(), StoreError>;
-    fn idempotency_get(&mut self, key: &str) -> Result<Option<(String, String)>, StoreError>;
     fn idempotency_put(&mut self, key: &str, request_hash: &str, response: &str, at: Timestamp) -> Result<(), StoreError>;
 }
 

@@ -382,7 +382,8 @@ impl ReadTx for Sql<'_> {
 
     fn due_deadlines(&mut self, now: Timestamp, limit: usize) -> Result<Vec<DueDeadline>, StoreError> {
         let mut st = self.conn.prepare_cached(
-            "SELECT subject, subject_id, kind, due_at, version FROM deadlines WHERE due_at <= ? ORDER BY due_at LIMIT ?",
+            "SELECT subject, subject_id, kind, due_at, version FROM deadlines WHERE due_at <= ? \
+             ORDER BY due_at, subject, subject_id, kind LIMIT ?",
         )?;
         let rows = st.query_map(params![now.0, limit as i64], deadline_row)?;
         rows.map(|r| to_deadline(r?)).collect()
@@ -456,6 +457,37 @@ impl ReadTx for Sql<'_> {
         }
         Ok(counts)
     }
+
+    fn order_version(&mut self, id: OrderId) -> Result<Option<u64>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT version FROM orders WHERE id = ?")?
+            .query_row([id.0], |r| r.get::<_, i64>(0))
+            .optional()?
+            .map(|v| v as u64))
+    }
+
+    fn due_deadlines_after(&mut self, now: Timestamp, after: Option<DueDeadline>, limit: usize) -> Result<Vec<DueDeadline>, StoreError> {
+        let Some(a) = after else { return self.due_deadlines(now, limit) };
+        let mut st = self.conn.prepare_cached(
+            "SELECT subject, subject_id, kind, due_at, version FROM deadlines \
+             WHERE due_at <= ? AND (due_at, subject, subject_id, kind) > (?, ?, ?, ?) \
+             ORDER BY due_at, subject, subject_id, kind LIMIT ?",
+        )?;
+        let rows = st.query_map(
+            params![now.0, a.due.0, a.subject.kind_str(), a.subject.id(), a.kind.as_str(), limit as i64],
+            deadline_row,
+        )?;
+        rows.map(|r| to_deadline(r?)).collect()
+    }
+
+    fn idempotency_get(&mut self, key: &str) -> Result<Option<(String, String)>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT request_hash, response FROM idempotency WHERE key = ?")?
+            .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
 }
 
 impl WriteTx for Sql<'_> {
@@ -488,7 +520,7 @@ impl WriteTx for Sql<'_> {
         Ok(CaseId(v))
     }
 
-    fn insert_order(&mut self, o: &Order) -> Result<(), StoreError> {
+    fn insert_order(&mut self, o: &Order, json: &str) -> Result<(), StoreError> {
         self.dirty = true;
         self.conn
             .prepare_cached(
@@ -506,12 +538,12 @@ impl WriteTx for Sql<'_> {
                 o.customer.phone.as_str(),
                 o.created_at.0,
                 o.version as i64,
-                serde_json::to_string(o)?
+                json
             ])?;
         Ok(())
     }
 
-    fn update_order(&mut self, o: &Order, expected: u64) -> Result<bool, StoreError> {
+    fn update_order(&mut self, o: &Order, json: &str, expected: u64) -> Result<bool, StoreError> {
         let n = self
             .conn
             .prepare_cached("UPDATE orders SET state = ?, flag = ?, version = ?, data = ? WHERE id = ? AND version = ?")?
@@ -519,7 +551,7 @@ impl WriteTx for Sql<'_> {
                 o.state.as_str(),
                 o.flag.map(|f| f.as_str()),
                 o.version as i64,
-                serde_json::to_string(o)?,
+                json,
                 o.id.0,
                 expected as i64
             ])?;
@@ -527,7 +559,7 @@ impl WriteTx for Sql<'_> {
         Ok(n == 1)
     }
 
-    fn insert_case(&mut self, c: &Case, due: Option<Timestamp>) -> Result<(), StoreError> {
+    fn insert_case(&mut self, c: &Case, json: &str, due: Option<Timestamp>) -> Result<(), StoreError> {
         self.dirty = true;
         self.conn
             .prepare_cached(
@@ -546,12 +578,12 @@ impl WriteTx for Sql<'_> {
                 c.applied_at.0,
                 c.status_since.0,
                 c.version as i64,
-                serde_json::to_string(c)?
+                json
             ])?;
         Ok(())
     }
 
-    fn update_case(&mut self, c: &Case, expected: u64, due: Option<Timestamp>) -> Result<bool, StoreError> {
+    fn update_case(&mut self, c: &Case, json: &str, expected: u64, due: Option<Timestamp>) -> Result<bool, StoreError> {
         let n = self
             .conn
             .prepare_cached(
@@ -565,7 +597,7 @@ impl WriteTx for Sql<'_> {
                 due.map(|d| d.0),
                 c.status_since.0,
                 c.version as i64,
-                serde_json::to_string(c)?,
+                json,
                 c.id.0,
                 expected as i64
             ])?;
@@ -643,14 +675,6 @@ impl WriteTx for Sql<'_> {
             )?
             .execute(params![p.shop_id.0, p.case_id.0, p.reason, p.amount.minor, p.amount.currency.as_str(), p.at.0])?;
         Ok(())
-    }
-
-    fn idempotency_get(&mut self, key: &str) -> Result<Option<(String, String)>, StoreError> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT request_hash, response FROM idempotency WHERE key = ?")?
-            .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?)
     }
 
     fn idempotency_put(&mut self, key: &str, request_hash: &str, response: &str, at: Timestamp) -> Result<(), StoreError> {

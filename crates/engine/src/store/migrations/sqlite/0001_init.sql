@@ -68,7 +68,7 @@ CREATE TABLE deadlines (
     version INTEGER NOT NULL,
     PRIMARY KEY (subject, subject_id, kind)
 ) WITHOUT ROWID;
-CREATE INDEX deadlines_due ON deadlines (due_at);
+CREATE INDEX deadlines_due ON deadlines (due_at, subject, subject_id, kind);
 CREATE TABLE notices (
     id INTEGER PRIMARY KEY,
     recipient TEXT NOT NULL,
