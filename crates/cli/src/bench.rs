@@ -237,34 +237,31 @@ fn engine_commands(dir: &Path, commands: usize, clients: usize, max_batch: usize
     Ok(done as f64 / secs)
 }
 
-/// The raw ceiling for one command: read one row, update it, insert one event, insert and
-/// delete one deadline; `per_commit` commands per transaction.
-fn raw_commands(dir: &Path, commands: usize, per_commit: usize) -> Result<f64, String> {
+/// A database with the engine's schema and `n` seeded cases whose review deadline is due, for
+/// the raw loops to work on the same tables, indexes and row sizes as the engine.
+fn raw_db(dir: &Path, n: usize) -> Result<(PathBuf, Connection), String> {
     let path = fresh(dir, "raw");
-    let mut conn = raw_conn(&path)?;
-    conn.execute_batch(
-        "CREATE TABLE raw_cases (id INTEGER PRIMARY KEY, version INTEGER NOT NULL, data TEXT NOT NULL);
-         CREATE TABLE raw_events (id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL, at INTEGER NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL);
-         CREATE TABLE raw_deadlines (case_id INTEGER NOT NULL, kind TEXT NOT NULL, due_at INTEGER NOT NULL, PRIMARY KEY (case_id, kind)) WITHOUT ROWID;
-         CREATE INDEX raw_deadlines_due ON raw_deadlines (due_at);",
-    )
-    .map_err(err)?;
-    let data = sample_case_json()?;
+    let s = setup(&path, 1)?;
+    seed_due_cases(&s, n)?;
+    s.store.close();
+    drop(s);
+    Ok((path.clone(), raw_conn(&path)?))
+}
+
+/// The raw ceiling for one command on the engine's tables: read the case row, update it, insert
+/// one log row, delete one deadline row and insert another; `per_commit` commands per commit.
+fn raw_commands(dir: &Path, commands: usize, per_commit: usize) -> Result<f64, String> {
     let rows = (commands / 4).max(1);
-    {
-        let tx = conn.transaction().map_err(err)?;
-        for id in 1..=rows as i64 {
-            tx.execute("INSERT INTO raw_cases (id, version, data) VALUES (?, 1, ?)", params![id, data]).map_err(err)?;
-            tx.execute("INSERT INTO raw_deadlines (case_id, kind, due_at) VALUES (?, 'k0', ?)", params![id, 1]).map_err(err)?;
-        }
-        tx.commit().map_err(err)?;
-    }
+    let (_, mut conn) = raw_db(dir, rows)?;
     let start = Instant::now();
     let mut done = 0usize;
     while done < commands {
         let tx = conn.transaction().map_err(err)?;
         for _ in 0..per_commit.min(commands - done) {
-            raw_step(&tx, (done % rows) as i64 + 1, done as i64)?;
+            let id = (done % rows) as i64 + 1;
+            let visit = (done / rows) as i64;
+            let kinds = ["review", "buyer_ship"];
+            raw_step(&tx, id, visit, kinds[(visit % 2) as usize], kinds[((visit + 1) % 2) as usize])?;
             done += 1;
         }
         tx.commit().map_err(err)?;
@@ -272,43 +269,30 @@ fn raw_commands(dir: &Path, commands: usize, per_commit: usize) -> Result<f64, S
     Ok(done as f64 / start.elapsed().as_secs_f64())
 }
 
-fn raw_step(tx: &rusqlite::Transaction<'_>, id: i64, n: i64) -> Result<(), String> {
+/// The row writes of one command or firing, bare: read the case, update it, insert one log row,
+/// delete the deadline `gone` and insert `next`.
+fn raw_step(tx: &rusqlite::Transaction<'_>, id: i64, n: i64, gone: &str, next: &str) -> Result<(), String> {
     let data: String = tx
-        .prepare_cached("SELECT data FROM raw_cases WHERE id = ?")
+        .prepare_cached("SELECT data FROM cases WHERE id = ?")
         .and_then(|mut s| s.query_row([id], |r| r.get(0)))
         .map_err(err)?;
-    tx.prepare_cached("UPDATE raw_cases SET version = version + 1, data = ? WHERE id = ?")
-        .and_then(|mut s| s.execute(params![data, id]))
+    tx.prepare_cached(
+        "UPDATE cases SET status = 'refunding', queue = 'in_progress', due_at = ?, updated_at = ?, version = version + 1, data = ? WHERE id = ?",
+    )
+    .and_then(|mut s| s.execute(params![n + 1_000_000, n, data, id]))
+    .map_err(err)?;
+    tx.prepare_cached("INSERT INTO events (order_id, case_id, at, actor, kind, data) VALUES (?, ?, ?, '{\"role\":\"system\"}', 'deadline_fired', ?)")
+        .and_then(|mut s| {
+            s.execute(params![id, id, n, "[{\"type\":\"deadline_fired\",\"kind\":\"review\",\"due\":1},{\"type\":\"refund_started\",\"amount\":{\"minor\":10000,\"currency\":\"CNY\"},\"settle_at\":2,\"cancels_order\":false}]"])
+        })
         .map_err(err)?;
-    tx.prepare_cached("INSERT INTO raw_events (case_id, at, kind, data) VALUES (?, ?, 'step', ?)")
-        .and_then(|mut s| s.execute(params![id, n, "{\"type\":\"refund_started\",\"amount\":{\"minor\":10000,\"currency\":\"CNY\"}}"]))
+    tx.prepare_cached("DELETE FROM deadlines WHERE subject = 'case' AND subject_id = ? AND kind = ?")
+        .and_then(|mut s| s.execute(params![id, gone]))
         .map_err(err)?;
-    tx.prepare_cached("DELETE FROM raw_deadlines WHERE case_id = ? AND kind = ?")
-        .and_then(|mut s| s.execute(params![id, format!("k{}", n % 2)]))
-        .map_err(err)?;
-    tx.prepare_cached("INSERT OR REPLACE INTO raw_deadlines (case_id, kind, due_at) VALUES (?, ?, ?)")
-        .and_then(|mut s| s.execute(params![id, format!("k{}", (n + 1) % 2), n + 1_000_000_000_000]))
+    tx.prepare_cached("INSERT INTO deadlines (subject, subject_id, kind, due_at, version) VALUES ('case', ?, ?, ?, ?)")
+        .and_then(|mut s| s.execute(params![id, next, n + 1_000_000_000_000, n]))
         .map_err(err)?;
     Ok(())
-}
-
-fn sample_case_json() -> Result<String, String> {
-    let o = order(1, OrderState::Delivered)?;
-    let r = Recorded {
-        at: T0,
-        actor: buyer(1),
-        event: Event::Applied {
-            case_id: CaseId(1),
-            kind: CaseType::RefundOnly,
-            reason: "damaged".into(),
-            amount: Money::cny(10_000),
-            description: String::new(),
-            evidence: vec![],
-            refund_account: None,
-        },
-    };
-    let c = Case::open(&o, &r).ok_or("no case")?;
-    serde_json::to_string(&c).map_err(err)
 }
 
 /// Seeds `n` refund-only cases awaiting review whose review deadline is due, their orders, and
@@ -347,7 +331,9 @@ fn seed_due_cases(s: &Setup, n: usize) -> Result<(), String> {
                     let due = T0 + policy.review;
                     case.reminders.push((DeadlineKind::ReviewReminder, due));
                     tx.insert_case(&case, &serde_json::to_string(&case).map_err(|e| EngineError::Invalid { field: "case", reason: e.to_string() })?, Some(due))?;
-                    tx.append_events(order.id, Some(case.id), &[r])?;
+                    if let Some(log) = aftersale_engine::LogRow::new(&[r])? {
+                        tx.append_log(order.id, Some(case.id), &log)?;
+                    }
                     tx.sync_deadlines(Subject::Case(case.id), case.version, &[], &case.deadlines(&policy))?;
                 }
                 Ok(())
@@ -382,33 +368,18 @@ fn engine_firings(dir: &Path, n: usize, batch: usize) -> Result<Firings, String>
     Ok(Firings { engine_per_s: stats.fired as f64 / secs, fired: stats.fired, seed_s })
 }
 
-/// The raw ceiling for firings: claim due rows, and per row read the case, update it, insert one
-/// event, delete the deadline and insert the next one; `batch` rows per transaction.
+/// The raw ceiling for firings on the engine's tables: claim due rows, and per row do the row
+/// writes of `raw_step`; `batch` rows per transaction.
 fn raw_firings(dir: &Path, n: usize, batch: usize) -> Result<f64, String> {
-    let path = fresh(dir, "raw-deadlines");
-    let mut conn = raw_conn(&path)?;
-    conn.execute_batch(
-        "CREATE TABLE raw_cases (id INTEGER PRIMARY KEY, version INTEGER NOT NULL, data TEXT NOT NULL);
-         CREATE TABLE raw_events (id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL, at INTEGER NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL);
-         CREATE TABLE raw_deadlines (case_id INTEGER NOT NULL, kind TEXT NOT NULL, due_at INTEGER NOT NULL, PRIMARY KEY (case_id, kind)) WITHOUT ROWID;
-         CREATE INDEX raw_deadlines_due ON raw_deadlines (due_at);",
-    )
-    .map_err(err)?;
-    let data = sample_case_json()?;
-    {
-        let tx = conn.transaction().map_err(err)?;
-        for id in 1..=n as i64 {
-            tx.execute("INSERT INTO raw_cases (id, version, data) VALUES (?, 1, ?)", params![id, data]).map_err(err)?;
-            tx.execute("INSERT INTO raw_deadlines (case_id, kind, due_at) VALUES (?, 'review', ?)", params![id, id]).map_err(err)?;
-        }
-        tx.commit().map_err(err)?;
-    }
-    let now = n as i64 + 1;
+    let (_, mut conn) = raw_db(dir, n)?;
+    let now = (T0 + Dur::hours(49)).0;
     let start = Instant::now();
     let mut fired = 0usize;
     loop {
         let due: Vec<(i64, String)> = conn
-            .prepare_cached("SELECT case_id, kind FROM raw_deadlines WHERE due_at <= ? ORDER BY due_at LIMIT ?")
+            .prepare_cached(
+                "SELECT subject_id, kind FROM deadlines WHERE due_at <= ? ORDER BY due_at, subject, subject_id, kind LIMIT ?",
+            )
             .and_then(|mut s| s.query_map(params![now, batch as i64], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
             .map_err(err)?;
         if due.is_empty() {
@@ -416,22 +387,7 @@ fn raw_firings(dir: &Path, n: usize, batch: usize) -> Result<f64, String> {
         }
         let tx = conn.transaction().map_err(err)?;
         for (id, kind) in due {
-            let data: String = tx
-                .prepare_cached("SELECT data FROM raw_cases WHERE id = ?")
-                .and_then(|mut s| s.query_row([id], |r| r.get(0)))
-                .map_err(err)?;
-            tx.prepare_cached("UPDATE raw_cases SET version = version + 1, data = ? WHERE id = ?")
-                .and_then(|mut s| s.execute(params![data, id]))
-                .map_err(err)?;
-            tx.prepare_cached("INSERT INTO raw_events (case_id, at, kind, data) VALUES (?, ?, 'deadline_fired', '{}')")
-                .and_then(|mut s| s.execute(params![id, now]))
-                .map_err(err)?;
-            tx.prepare_cached("DELETE FROM raw_deadlines WHERE case_id = ? AND kind = ?")
-                .and_then(|mut s| s.execute(params![id, kind]))
-                .map_err(err)?;
-            tx.prepare_cached("INSERT INTO raw_deadlines (case_id, kind, due_at) VALUES (?, 'refund_settle', ?)")
-                .and_then(|mut s| s.execute(params![id, now + 1_000_000_000]))
-                .map_err(err)?;
+            raw_step(&tx, id, now, &kind, "refund_settle")?;
             fired += 1;
         }
         tx.commit().map_err(err)?;

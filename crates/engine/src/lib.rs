@@ -12,5 +12,5 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use gateway::{BuiltinGateway, GatewayOutcome, PaymentGateway};
 pub use runner::{RunStats, Runner};
 pub use store::sqlite::{SqliteOptions, SqliteStore};
-pub use store::{AddressInput, DueDeadline, ReadTx, ShopRecord, Store, StoreError, Subject, WriteTx};
+pub use store::{AddressInput, DueDeadline, LogRow, ReadTx, ShopRecord, Store, StoreError, Subject, WriteTx};
 pub use usecase::{Engine, EngineError, Firing, IdemKey};

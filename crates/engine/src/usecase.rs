@@ -254,7 +254,7 @@ impl Engine {
                 let recorded: Vec<Recorded> = events.into_iter().map(|event| Recorded { at: now, actor, event }).collect();
                 let order = Order::replay(&recorded).ok_or(EngineError::Invalid { field: "order", reason: "no order event".into() })?;
                 tx.insert_order(&order, &json(&order)?)?;
-                tx.append_events(order.id, None, &recorded)?;
+                append(tx, order.id, None, &recorded)?;
                 tx.sync_deadlines(Subject::Order(order.id), order.version, &[], &order.deadlines(&sc.policy))?;
                 Ok(order)
             })
@@ -475,6 +475,13 @@ pub struct PreparedFiring {
     now: Timestamp,
 }
 
+fn append(tx: &mut dyn WriteTx, order: OrderId, case: Option<CaseId>, recorded: &[Recorded]) -> Result<(), EngineError> {
+    if let Some(log) = LogRow::new(recorded)? {
+        tx.append_log(order, case, &log)?;
+    }
+    Ok(())
+}
+
 fn json<T: Serialize>(v: &T) -> Result<String, EngineError> {
     Ok(serde_json::to_string(v).map_err(StoreError::from)?)
 }
@@ -493,6 +500,7 @@ pub struct CasePlan {
     case_due: Option<Timestamp>,
     case_deadlines: (Vec<Deadline>, Vec<Deadline>),
     recorded: Vec<Recorded>,
+    log: Option<LogRow>,
     outbox: aftersale_core::notice::Outbox,
 }
 
@@ -516,6 +524,7 @@ impl CasePlan {
             case_due: case.governing_deadline(policy).map(|d| d.due),
             case_deadlines: (old.map(|c| c.deadlines(policy)).unwrap_or_default(), case.deadlines(policy)),
             case,
+            log: LogRow::new(&recorded)?,
             recorded,
             outbox,
         })
@@ -556,7 +565,9 @@ fn write_plan(tx: &mut dyn WriteTx, plan: &CasePlan) -> Result<bool, EngineError
         let (old, new) = &plan.order_deadlines;
         tx.sync_deadlines(Subject::Order(order_id), plan.order.version, old, new)?;
     }
-    tx.append_events(order_id, Some(plan.case.id), &plan.recorded)?;
+    if let Some(log) = &plan.log {
+        tx.append_log(order_id, Some(plan.case.id), log)?;
+    }
     let (old, new) = &plan.case_deadlines;
     tx.sync_deadlines(Subject::Case(plan.case.id), plan.case.version, old, new)?;
     if let Some(at) = plan.recorded.first().map(|r| r.at) {
@@ -655,7 +666,7 @@ fn exec_order(tx: &mut dyn WriteTx, deps: &Deps, order: Order, actor: &Actor, cm
     if !tx.update_order(&new_order, &json(&new_order)?, order.version)? {
         return Err(EngineError::Conflict { what: "order", expected: order.version, actual: order.version + 1 });
     }
-    tx.append_events(order.id, None, &recorded)?;
+    append(tx, order.id, None, &recorded)?;
     tx.sync_deadlines(Subject::Order(order.id), new_order.version, &order.deadlines(&sc.policy), &new_order.deadlines(&sc.policy))?;
     Ok(new_order)
 }

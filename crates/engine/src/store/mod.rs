@@ -126,6 +126,31 @@ pub struct Penalty {
     pub at: Timestamp,
 }
 
+/// One command's events, serialized for the log (callers may do that off the writer).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogRow {
+    pub at: Timestamp,
+    pub actor_json: String,
+    pub kind: &'static str,
+    pub events_json: String,
+    pub case_events: bool,
+}
+
+impl LogRow {
+    /// None for an empty list of events.
+    pub fn new(events: &[Recorded]) -> Result<Option<LogRow>, StoreError> {
+        let Some(first) = events.first() else { return Ok(None) };
+        let list: Vec<&Event> = events.iter().map(|r| &r.event).collect();
+        Ok(Some(LogRow {
+            at: first.at,
+            actor_json: serde_json::to_string(&first.actor)?,
+            kind: first.event.name(),
+            events_json: serde_json::to_string(&list)?,
+            case_events: first.event.is_case_event(),
+        }))
+    }
+}
+
 /// Reads, on a connection of their own or inside a write transaction.
 pub trait ReadTx {
     fn shop(&mut self, id: ShopId) -> Result<Option<ShopRecord>, StoreError>;
@@ -163,7 +188,8 @@ pub trait WriteTx: ReadTx {
     fn update_order(&mut self, order: &Order, json: &str, expected: u64) -> Result<bool, StoreError>;
     fn insert_case(&mut self, case: &Case, json: &str, due: Option<Timestamp>) -> Result<(), StoreError>;
     fn update_case(&mut self, case: &Case, json: &str, expected: u64, due: Option<Timestamp>) -> Result<bool, StoreError>;
-    fn append_events(&mut self, order: OrderId, case: Option<CaseId>, events: &[Recorded]) -> Result<(), StoreError>;
+    /// Appends one command's events to the log as one row.
+    fn append_log(&mut self, order: OrderId, case: Option<CaseId>, row: &LogRow) -> Result<(), StoreError>;
     /// Moves the stored deadlines of `subject` from `old` (what the previous state implied) to
     /// `new`: rows whose kind is gone are deleted, new or moved ones are written with `version`.
     fn sync_deadlines(&mut self, subject: Subject, version: u64, old: &[Deadline], new: &[Deadline]) -> Result<(), StoreError>;

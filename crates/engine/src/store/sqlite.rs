@@ -605,40 +605,42 @@ impl WriteTx for Sql<'_> {
         Ok(n == 1)
     }
 
-    fn append_events(&mut self, order: OrderId, case: Option<CaseId>, events: &[Recorded]) -> Result<(), StoreError> {
+    fn append_log(&mut self, order: OrderId, case: Option<CaseId>, row: &LogRow) -> Result<(), StoreError> {
         self.dirty = true;
-        // One row per command: its events share the actor and the time.
-        let Some(first) = events.first() else { return Ok(()) };
-        let case_id = if first.event.is_case_event() { case.map(|c| c.0) } else { None };
-        let list: Vec<&Event> = events.iter().map(|r| &r.event).collect();
+        let case_id = if row.case_events { case.map(|c| c.0) } else { None };
         self.conn
             .prepare_cached("INSERT INTO events (order_id, case_id, at, actor, kind, data) VALUES (?, ?, ?, ?, ?, ?)")?
-            .execute(params![
-                order.0,
-                case_id,
-                first.at.0,
-                serde_json::to_string(&first.actor)?,
-                first.event.name(),
-                serde_json::to_string(&list)?
-            ])?;
+            .execute(params![order.0, case_id, row.at.0, row.actor_json, row.kind, row.events_json])?;
         Ok(())
     }
 
     fn sync_deadlines(&mut self, subject: Subject, version: u64, old: &[Deadline], new: &[Deadline]) -> Result<(), StoreError> {
-        self.dirty = true;
-        for o in old {
-            if !new.iter().any(|d| d.kind == o.kind) {
-                self.delete_deadline(subject, o.kind)?;
-            }
+        let mut gone = old.iter().filter(|o| !new.iter().any(|d| d.kind == o.kind)).peekable();
+        let changed: Vec<&Deadline> = new.iter().filter(|d| !old.contains(d)).collect();
+        if gone.peek().is_none() && changed.is_empty() {
+            return Ok(());
         }
-        let mut st = self.conn.prepare_cached(
-            "INSERT INTO deadlines (subject, subject_id, kind, due_at, version) VALUES (?, ?, ?, ?, ?) \
-             ON CONFLICT (subject, subject_id, kind) DO UPDATE SET due_at = excluded.due_at, version = excluded.version",
-        )?;
-        for d in new {
-            if !old.contains(d) {
-                st.execute(params![subject.kind_str(), subject.id(), d.kind.as_str(), d.due.0, version as i64])?;
+        self.dirty = true;
+        for d in changed {
+            let fresh = !old.iter().any(|o| o.kind == d.kind);
+            // A kind that replaces one that is gone takes over its row: one statement, not two.
+            if let Some(g) = gone.next_if(|_| fresh) {
+                self.conn
+                    .prepare_cached(
+                        "UPDATE deadlines SET kind = ?, due_at = ?, version = ? WHERE subject = ? AND subject_id = ? AND kind = ?",
+                    )?
+                    .execute(params![d.kind.as_str(), d.due.0, version as i64, subject.kind_str(), subject.id(), g.kind.as_str()])?;
+                continue;
             }
+            self.conn
+                .prepare_cached(
+                    "INSERT INTO deadlines (subject, subject_id, kind, due_at, version) VALUES (?, ?, ?, ?, ?) \
+                     ON CONFLICT (subject, subject_id, kind) DO UPDATE SET due_at = excluded.due_at, version = excluded.version",
+                )?
+                .execute(params![subject.kind_str(), subject.id(), d.kind.as_str(), d.due.0, version as i64])?;
+        }
+        for g in gone {
+            self.delete_deadline(subject, g.kind)?;
         }
         Ok(())
     }
