@@ -547,6 +547,7 @@ fn plan_case(order: &Order, case: Case, sc: &ShopCtx, actor: &Actor, cmd: &CaseC
 /// false, having written nothing, if either moved.
 fn write_plan(tx: &mut dyn WriteTx, plan: &CasePlan) -> Result<bool, EngineError> {
     let order_id = plan.order.id;
+    // Checked before anything is written, so a stale plan leaves no trace.
     if tx.order_version(order_id)? != Some(plan.order_before) {
         return Ok(false);
     }

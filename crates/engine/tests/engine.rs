@@ -388,3 +388,33 @@ fn other_parties_cases_are_not_found() {
     let (agent_actions, _) = a.engine.available(AGENT, c.id).unwrap();
     assert!(agent_actions.is_empty());
 }
+
+#[test]
+fn a_firing_decided_on_a_stale_snapshot_is_decided_again_and_applied_once() {
+    let a = app();
+    let o = a.order("ST1", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    a.clock.advance(Dur::hours(49));
+    let rows: Vec<DueDeadline> = a
+        .engine
+        .read(|tx| tx.due_deadlines(a.clock.now(), 10))
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.kind == DeadlineKind::Review)
+        .collect();
+    // decided now: refund, which also changes the order
+    let prepared = a.engine.prepare_firings(rows).unwrap();
+    // the case moves on without touching the order (the remark is not under the deadline)
+    a.engine.case_command(MERCHANT, c.id, CaseCommand::SetRemark { text: "called".into() }, None, None).unwrap();
+    let out = a.engine.fire_prepared(prepared).unwrap();
+    assert!(matches!(out[0], Ok(Firing::Fired)));
+    let case = a.case(c.id);
+    assert_eq!((case.status, case.remark.as_str()), (Status::Refunding, "called"));
+    let order = a.engine.read(|tx| tx.order(o.id)).unwrap().unwrap();
+    assert_eq!(order.refunded, Money::cny(1_000), "refunded once");
+    // the stored order is what its log says
+    let log: Vec<Recorded> = a.engine.read(|tx| tx.order_events(o.id)).unwrap().into_iter().map(|e| e.recorded).collect();
+    assert_eq!(Order::replay(&log).unwrap(), order);
+    let fired = a.engine.read(|tx| tx.case_events(c.id)).unwrap().iter().filter(|e| matches!(e.recorded.event, Event::DeadlineFired { .. })).count();
+    assert_eq!(fired, 1);
+}
