@@ -483,7 +483,10 @@ fn append(tx: &mut dyn WriteTx, order: OrderId, case: Option<CaseId>, recorded: 
 }
 
 fn json<T: Serialize>(v: &T) -> Result<String, EngineError> {
-    Ok(serde_json::to_string(v).map_err(StoreError::from)?)
+    // Room for a whole case or order up front: no regrowing while writing.
+    let mut buf = Vec::with_capacity(1024);
+    serde_json::to_writer(&mut buf, v).map_err(StoreError::from)?;
+    String::from_utf8(buf).map_err(|e| EngineError::Store(StoreError::Corrupt(e.to_string())))
 }
 
 /// A case change decided on a snapshot: the new state, already serialized, and everything else

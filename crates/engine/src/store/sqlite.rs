@@ -218,10 +218,16 @@ impl Store for SqliteStore {
 
     fn read_dyn(&self, f: &mut dyn FnMut(&mut dyn ReadTx) -> Result<(), StoreError>) -> Result<(), StoreError> {
         let conn = self.reader()?;
+        // One read transaction: every query in `f` sees the same snapshot, and the WAL read
+        // lock is taken once rather than per statement.
+        conn.execute_batch("BEGIN")?;
         let result = {
             let mut tx = Sql { conn: &conn, dirty: false };
             f(&mut tx)
         };
+        if conn.execute_batch("COMMIT").is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
         if let Ok(mut pool) = self.readers.lock() {
             if pool.len() < 16 {
                 pool.push(conn);
@@ -272,6 +278,19 @@ fn to_deadline((s, id, kind, due, version): (String, i64, String, i64, i64)) -> 
 }
 
 impl Sql<'_> {
+    /// One row's JSON column, parsed straight from SQLite's buffer (no copy into a String).
+    fn json_row<T: serde::de::DeserializeOwned>(&self, sql: &str, id: i64) -> Result<Option<T>, StoreError> {
+        let mut st = self.conn.prepare_cached(sql)?;
+        let mut rows = st.query([id])?;
+        match rows.next()? {
+            Some(row) => {
+                let bytes = row.get_ref(0)?.as_bytes().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok(Some(serde_json::from_slice(bytes)?))
+            }
+            None => Ok(None),
+        }
+    }
+
     fn events(&self, sql: &str, id: i64) -> Result<Vec<StoredEvent>, StoreError> {
         let mut st = self.conn.prepare_cached(sql)?;
         let rows = st.query_map([id], |r| {
@@ -329,15 +348,7 @@ impl ReadTx for Sql<'_> {
     }
 
     fn order(&mut self, id: OrderId) -> Result<Option<Order>, StoreError> {
-        let data = self
-            .conn
-            .prepare_cached("SELECT data FROM orders WHERE id = ?")?
-            .query_row([id.0], |r| r.get::<_, String>(0))
-            .optional()?;
-        Ok(match data {
-            Some(d) => Some(serde_json::from_str(&d)?),
-            None => None,
-        })
+        self.json_row("SELECT data FROM orders WHERE id = ?", id.0)
     }
 
     fn order_by_no(&mut self, shop: ShopId, order_no: &str) -> Result<Option<Order>, StoreError> {
@@ -353,15 +364,7 @@ impl ReadTx for Sql<'_> {
     }
 
     fn case(&mut self, id: CaseId) -> Result<Option<Case>, StoreError> {
-        let data = self
-            .conn
-            .prepare_cached("SELECT data FROM cases WHERE id = ?")?
-            .query_row([id.0], |r| r.get::<_, String>(0))
-            .optional()?;
-        Ok(match data {
-            Some(d) => Some(serde_json::from_str(&d)?),
-            None => None,
-        })
+        self.json_row("SELECT data FROM cases WHERE id = ?", id.0)
     }
 
     fn case_events(&mut self, id: CaseId) -> Result<Vec<StoredEvent>, StoreError> {
@@ -615,32 +618,23 @@ impl WriteTx for Sql<'_> {
     }
 
     fn sync_deadlines(&mut self, subject: Subject, version: u64, old: &[Deadline], new: &[Deadline]) -> Result<(), StoreError> {
-        let mut gone = old.iter().filter(|o| !new.iter().any(|d| d.kind == o.kind)).peekable();
-        let changed: Vec<&Deadline> = new.iter().filter(|d| !old.contains(d)).collect();
-        if gone.peek().is_none() && changed.is_empty() {
-            return Ok(());
+        // Measured: a delete and an insert cost less than an update of the key's `kind`.
+        for o in old {
+            if !new.iter().any(|d| d.kind == o.kind) {
+                self.delete_deadline(subject, o.kind)?;
+            }
         }
-        self.dirty = true;
-        for d in changed {
-            let fresh = !old.iter().any(|o| o.kind == d.kind);
-            // A kind that replaces one that is gone takes over its row: one statement, not two.
-            if let Some(g) = gone.next_if(|_| fresh) {
-                self.conn
-                    .prepare_cached(
-                        "UPDATE deadlines SET kind = ?, due_at = ?, version = ? WHERE subject = ? AND subject_id = ? AND kind = ?",
-                    )?
-                    .execute(params![d.kind.as_str(), d.due.0, version as i64, subject.kind_str(), subject.id(), g.kind.as_str()])?;
+        for d in new {
+            if old.contains(d) {
                 continue;
             }
+            self.dirty = true;
             self.conn
                 .prepare_cached(
                     "INSERT INTO deadlines (subject, subject_id, kind, due_at, version) VALUES (?, ?, ?, ?, ?) \
                      ON CONFLICT (subject, subject_id, kind) DO UPDATE SET due_at = excluded.due_at, version = excluded.version",
                 )?
                 .execute(params![subject.kind_str(), subject.id(), d.kind.as_str(), d.due.0, version as i64])?;
-        }
-        for g in gone {
-            self.delete_deadline(subject, g.kind)?;
         }
         Ok(())
     }
