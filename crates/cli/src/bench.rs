@@ -114,7 +114,10 @@ fn order(id: i64, state: OrderState) -> Result<Order, String> {
     let mut log: Vec<Recorded> = events.into_iter().map(|event| Recorded { at: T0, actor: MERCHANT, event }).collect();
     let mut extra = vec![Event::OrderPaid];
     if state == OrderState::Delivered {
-        let logistics = Logistics { carrier: Carrier::parse("SF").map_err(err)?, tracking_no: TrackingNo::parse("SF1000000001").map_err(err)? };
+        let logistics = Logistics {
+            carrier: Carrier::parse("SF").map_err(err)?,
+            tracking_no: TrackingNo::parse("SF1000000001").map_err(err)?,
+        };
         extra.push(Event::OrderShipped { logistics });
         extra.push(Event::OrderDelivered);
     }
@@ -138,7 +141,11 @@ fn seed_orders(engine: &Engine, first: i64, n: usize, state: OrderState) -> Resu
                     o.id = OrderId(id);
                     o.buyer_id = BuyerId(id);
                     o.order_no = format!("B{id:09}");
-                    tx.insert_order(&o, &serde_json::to_string(&o).map_err(|e| EngineError::Invalid { field: "order", reason: e.to_string() })?)?;
+                    tx.insert_order(
+                        &o,
+                        &serde_json::to_string(&o)
+                            .map_err(|e| EngineError::Invalid { field: "order", reason: e.to_string() })?,
+                    )?;
                 }
                 Ok(())
             })
@@ -153,18 +160,40 @@ fn buyer(order: i64) -> Actor {
 }
 
 fn apply_cmd(kind: CaseType, yuan: i64) -> Apply {
-    Apply { kind, reason: "damaged".into(), amount: Money::cny(yuan * 100), description: String::new(), evidence: vec![], refund_account: None }
+    Apply {
+        kind,
+        reason: "damaged".into(),
+        amount: Money::cny(yuan * 100),
+        description: String::new(),
+        evidence: vec![],
+        refund_account: None,
+    }
 }
 
 /// Return flow: apply → agree return → buyer ships → received, refund. Four commands.
 fn return_flow(engine: &Engine, order: i64, address: &Address) -> Result<usize, String> {
     let c = engine.apply(buyer(order), OrderId(order), apply_cmd(CaseType::ReturnRefund, 100), None).map_err(err)?;
     engine
-        .case_command(MERCHANT, c.id, CaseCommand::AgreeReturn { address: address.clone(), refuse_freight_collect: false }, None, None)
+        .case_command(
+            MERCHANT,
+            c.id,
+            CaseCommand::AgreeReturn { address: address.clone(), refuse_freight_collect: false },
+            None,
+            None,
+        )
         .map_err(err)?;
-    let logistics = Logistics { carrier: Carrier::parse("YTO").map_err(err)?, tracking_no: TrackingNo::parse("YT2000000001").map_err(err)? };
+    let logistics = Logistics {
+        carrier: Carrier::parse("YTO").map_err(err)?,
+        tracking_no: TrackingNo::parse("YT2000000001").map_err(err)?,
+    };
     engine
-        .case_command(buyer(order), c.id, CaseCommand::SubmitReturnLogistics { logistics, refund_account: None }, None, None)
+        .case_command(
+            buyer(order),
+            c.id,
+            CaseCommand::SubmitReturnLogistics { logistics, refund_account: None },
+            None,
+            None,
+        )
         .map_err(err)?;
     engine.case_command(MERCHANT, c.id, CaseCommand::ReceivedRefund, None, None).map_err(err)?;
     Ok(4)
@@ -204,7 +233,11 @@ fn seed_flow_orders(engine: &Engine, n: usize) -> Result<Vec<i64>, String> {
                 o.id = OrderId(id);
                 o.buyer_id = BuyerId(id);
                 o.order_no = format!("B{id:09}");
-                tx.insert_order(&o, &serde_json::to_string(&o).map_err(|e| EngineError::Invalid { field: "order", reason: e.to_string() })?)?;
+                tx.insert_order(
+                    &o,
+                    &serde_json::to_string(&o)
+                        .map_err(|e| EngineError::Invalid { field: "order", reason: e.to_string() })?,
+                )?;
             }
             Ok(())
         })
@@ -216,7 +249,8 @@ fn engine_commands(dir: &Path, commands: usize, clients: usize, max_batch: usize
     let path = fresh(dir, "engine");
     let s = setup(&path, max_batch)?;
     let orders = seed_flow_orders(&s.engine, commands / 3 + 2 * clients + 2)?;
-    let per_client: Vec<Vec<i64>> = orders.chunks((orders.len() / clients.max(1) & !1).max(2)).map(|c| c.to_vec()).collect();
+    let per_client: Vec<Vec<i64>> =
+        orders.chunks(((orders.len() / clients.max(1)) & !1).max(2)).map(|c| c.to_vec()).collect();
     let target = commands / clients.max(1);
     let start = Instant::now();
     let handles: Vec<_> = per_client
@@ -330,10 +364,16 @@ fn seed_due_cases(s: &Setup, n: usize) -> Result<(), String> {
                     let mut order = o.clone();
                     order.id = OrderId(id);
                     order.buyer_id = BuyerId(id);
-                    let mut case = Case::open(&order, &r).ok_or(EngineError::Invalid { field: "case", reason: "seed".into() })?;
+                    let mut case =
+                        Case::open(&order, &r).ok_or(EngineError::Invalid { field: "case", reason: "seed".into() })?;
                     let due = applied + policy.review;
                     case.reminders.push((DeadlineKind::ReviewReminder, due));
-                    tx.insert_case(&case, &serde_json::to_string(&case).map_err(|e| EngineError::Invalid { field: "case", reason: e.to_string() })?, Some(due))?;
+                    tx.insert_case(
+                        &case,
+                        &serde_json::to_string(&case)
+                            .map_err(|e| EngineError::Invalid { field: "case", reason: e.to_string() })?,
+                        Some(due),
+                    )?;
                     if let Some(log) = aftersale_engine::LogRow::new(&[r])? {
                         tx.append_log(order.id, Some(case.id), &log)?;
                     }

@@ -34,10 +34,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Migrate { db } => migrate(&db),
         Command::Bench(args) => bench::run(args),
-        Command::Profile { name } => aftersale_core::Policy::profile(&name).and_then(|p| {
+        Command::Profile { name } => aftersale_core::Policy::profile(&name).map(|p| {
             let out = toml_string(&p);
             println!("{out}");
-            Ok(())
         }),
     };
     match result {

@@ -7,9 +7,16 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "role", rename_all = "snake_case")]
 pub enum Actor {
-    Buyer { buyer: BuyerId },
-    Merchant { shop: ShopId, staff: StaffId },
-    Platform { agent: AgentId },
+    Buyer {
+        buyer: BuyerId,
+    },
+    Merchant {
+        shop: ShopId,
+        staff: StaffId,
+    },
+    Platform {
+        agent: AgentId,
+    },
     /// Deadlines, the payment gateway and logistics feeds.
     System,
 }

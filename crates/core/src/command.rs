@@ -13,14 +13,26 @@ use serde::{Deserialize, Serialize};
 pub enum OrderCommand {
     Pay,
     Confirm,
-    Ship { logistics: Logistics },
+    Ship {
+        logistics: Logistics,
+    },
     Deliver,
     Complete,
     /// O2/O3: who may cancel depends on the payment method and the state.
-    Cancel { reason: String, #[serde(default)] buyer_contacted: bool },
-    SetFlag { flag: Option<Flag> },
-    SetRemark { text: String },
-    Expire { kind: DeadlineKind },
+    Cancel {
+        reason: String,
+        #[serde(default)]
+        buyer_contacted: bool,
+    },
+    SetFlag {
+        flag: Option<Flag>,
+    },
+    SetRemark {
+        text: String,
+    },
+    Expire {
+        kind: DeadlineKind,
+    },
 }
 
 /// A new order from an integration.
@@ -56,34 +68,94 @@ pub struct Apply {
 pub enum CaseCommand {
     // buyer
     Withdraw,
-    Resubmit { kind: CaseType, reason: String, amount: Money, #[serde(default)] description: String, #[serde(default)] evidence: Vec<Evidence> },
-    Escalate { reason: String },
-    SubmitReturnLogistics { logistics: Logistics, #[serde(default)] refund_account: Option<RefundAccount> },
+    Resubmit {
+        kind: CaseType,
+        reason: String,
+        amount: Money,
+        #[serde(default)]
+        description: String,
+        #[serde(default)]
+        evidence: Vec<Evidence>,
+    },
+    Escalate {
+        reason: String,
+    },
+    SubmitReturnLogistics {
+        logistics: Logistics,
+        #[serde(default)]
+        refund_account: Option<RefundAccount>,
+    },
     AcceptProposal,
     DeclineProposal,
-    AddEvidence { evidence: Vec<Evidence> },
-    PostMessage { text: String },
+    AddEvidence {
+        evidence: Vec<Evidence>,
+    },
+    PostMessage {
+        text: String,
+    },
     // merchant
     Refund,
-    RejectByShipping { logistics: Logistics },
-    Reject { reason_code: String, #[serde(default)] explanation: String, evidence: Vec<Evidence> },
-    AgreeReturn { address: Address, #[serde(default)] refuse_freight_collect: bool },
+    RejectByShipping {
+        logistics: Logistics,
+    },
+    Reject {
+        reason_code: String,
+        #[serde(default)]
+        explanation: String,
+        evidence: Vec<Evidence>,
+    },
+    AgreeReturn {
+        address: Address,
+        #[serde(default)]
+        refuse_freight_collect: bool,
+    },
     ReceivedRefund,
     ExtendReceipt,
     RemindBuyer,
-    Propose { kind: CaseType, amount: Money, #[serde(default)] address: Option<Address> },
-    SubmitEvidence { explanation: String, #[serde(default)] evidence: Vec<Evidence> },
-    UploadVoucher { evidence: Vec<Evidence> },
-    Appeal { text: String, #[serde(default)] evidence: Vec<Evidence> },
-    SetRemark { text: String },
+    Propose {
+        kind: CaseType,
+        amount: Money,
+        #[serde(default)]
+        address: Option<Address>,
+    },
+    SubmitEvidence {
+        explanation: String,
+        #[serde(default)]
+        evidence: Vec<Evidence>,
+    },
+    UploadVoucher {
+        evidence: Vec<Evidence>,
+    },
+    Appeal {
+        text: String,
+        #[serde(default)]
+        evidence: Vec<Evidence>,
+    },
+    SetRemark {
+        text: String,
+    },
     // platform
-    RequestEvidence { instructions: String },
-    Rule { for_party: Party, reason: String },
+    RequestEvidence {
+        instructions: String,
+    },
+    Rule {
+        for_party: Party,
+        reason: String,
+    },
     ReviewAppeal,
-    DecideAppeal { upheld: bool, reason: String },
+    DecideAppeal {
+        upheld: bool,
+        reason: String,
+    },
     // system
-    Expire { kind: DeadlineKind },
-    RecordRefundOutcome { ok: bool, #[serde(default)] detail: String },
+    Expire {
+        kind: DeadlineKind,
+    },
+    RecordRefundOutcome {
+        ok: bool,
+        #[serde(default)]
+        detail: String,
+    },
     ReturnParcelSigned,
 }
 
@@ -297,4 +369,3 @@ pub const APPLY_REASONS: &[&str] = &[
 
 /// R4: the fixed, non-editable text a merchant may append to the SMS notice.
 pub const REFUSE_FREIGHT_COLLECT_TEXT: &str = "拒收到付/EMS/顺丰/邮政包邮";
-

@@ -184,7 +184,9 @@ pub fn decide_order(order: &Order, cmd: &OrderCommand, actor: &Actor, ctx: &Ctx)
                     }
                     true
                 }
-                (PaymentMethod::Online, Party::Merchant) => return Err(not_allowed("cancel an online-payment order", "O3")),
+                (PaymentMethod::Online, Party::Merchant) => {
+                    return Err(not_allowed("cancel an online-payment order", "O3"))
+                }
                 (PaymentMethod::Cod, Party::Merchant) => {
                     if !order.state.is_unshipped() {
                         return Err(wrong("cancel", "O2"));
@@ -227,13 +229,11 @@ pub fn decide_order(order: &Order, cmd: &OrderCommand, actor: &Actor, ctx: &Ctx)
             }
             let due = order.deadlines(ctx.policy).into_iter().find(|d| d.kind == *kind);
             match due {
-                Some(d) if d.due <= ctx.now => Ok(vec![
-                    Event::OrderCancelled {
-                        by: Party::System,
-                        reason: "unpaid for the payment window (O4)".into(),
-                        buyer_contacted: false,
-                    },
-                ]),
+                Some(d) if d.due <= ctx.now => Ok(vec![Event::OrderCancelled {
+                    by: Party::System,
+                    reason: "unpaid for the payment window (O4)".into(),
+                    buyer_contacted: false,
+                }]),
                 _ => Err(Refusal::NotDue { kind: *kind }),
             }
         }
@@ -247,8 +247,16 @@ pub fn decide_order(order: &Order, cmd: &OrderCommand, actor: &Actor, ctx: &Ctx)
 pub fn apply(order: &Order, case_id: CaseId, cmd: &Apply, actor: &Actor, ctx: &Ctx) -> Result<Events, Refusal> {
     match actor {
         Actor::Buyer { buyer } if *buyer == order.buyer_id => {}
-        Actor::Buyer { .. } => return Err(Refusal::NotAllowedFor { party: Party::Buyer, action: "apply on another buyer's order", rule: "T1" }),
-        other => return Err(Refusal::NotAllowedFor { party: other.party(), action: "apply for after-sales", rule: "T1" }),
+        Actor::Buyer { .. } => {
+            return Err(Refusal::NotAllowedFor {
+                party: Party::Buyer,
+                action: "apply on another buyer's order",
+                rule: "T1",
+            })
+        }
+        other => {
+            return Err(Refusal::NotAllowedFor { party: other.party(), action: "apply for after-sales", rule: "T1" })
+        }
     }
     if let Some(open) = order.open_case {
         return Err(Refusal::CaseAlreadyOpen { case: open.0 });
@@ -317,10 +325,14 @@ fn check_kind_for_order(order: &Order, kind: CaseType) -> Result<(), Refusal> {
         Err(Refusal::WrongState {
             action: kind.as_str(),
             subject: "order",
-            state: format!("{} ({})", order.state.as_str(), match order.payment {
-                PaymentMethod::Online => "online payment",
-                PaymentMethod::Cod => "cash on delivery",
-            }),
+            state: format!(
+                "{} ({})",
+                order.state.as_str(),
+                match order.payment {
+                    PaymentMethod::Online => "online payment",
+                    PaymentMethod::Cod => "cash on delivery",
+                }
+            ),
             rule,
         })
     }
@@ -382,7 +394,11 @@ pub fn gate(order: &Order, case: &Case, action: Action, actor: &Actor, ctx: &Ctx
         // An action whose deadline fired when the case last moved gets the clearer answer.
         if action == Action::Appeal && case.appeal_window_closed && case.appeal.is_none() {
             if let Some(r) = case.arbitration.as_ref().and_then(|a| a.ruling.as_ref()) {
-                return Refusal::DeadlinePassed { kind: DeadlineKind::AppealWindow, at: r.at + ctx.policy.appeal_window, action: "appeal" };
+                return Refusal::DeadlinePassed {
+                    kind: DeadlineKind::AppealWindow,
+                    at: r.at + ctx.policy.appeal_window,
+                    action: "appeal",
+                };
             }
         }
         if let Some((kind, at)) = case.last_expiry {
@@ -392,7 +408,8 @@ pub fn gate(order: &Order, case: &Case, action: Action, actor: &Actor, ctx: &Ctx
         }
         Refusal::WrongState { action: action.as_str(), subject: "case", state: case.status.as_str().into(), rule }
     };
-    let appeal_actions = matches!(action, Action::Appeal | Action::ReviewAppeal | Action::DecideAppeal | Action::Expire);
+    let appeal_actions =
+        matches!(action, Action::Appeal | Action::ReviewAppeal | Action::DecideAppeal | Action::Expire);
     if case.is_finished() || (case.status.is_terminal() && !appeal_actions) {
         return Err(wrong());
     }
@@ -400,7 +417,11 @@ pub fn gate(order: &Order, case: &Case, action: Action, actor: &Actor, ctx: &Ctx
     let ok = match action {
         Action::Withdraw => matches!(
             s,
-            Status::AwaitingReview | Status::Rejected { .. } | Status::AwaitingBuyerReturn | Status::AwaitingReceipt | Status::InArbitration
+            Status::AwaitingReview
+                | Status::Rejected { .. }
+                | Status::AwaitingBuyerReturn
+                | Status::AwaitingReceipt
+                | Status::InArbitration
         ),
         Action::Resubmit => {
             if matches!(s, Status::Rejected { .. }) && case.resubmissions >= ctx.policy.resubmissions {
@@ -415,7 +436,12 @@ pub fn gate(order: &Order, case: &Case, action: Action, actor: &Actor, ctx: &Ctx
         Action::SubmitReturnLogistics => s == Status::AwaitingBuyerReturn,
         Action::AcceptProposal | Action::DeclineProposal => {
             if s == Status::AwaitingReview && case.open_proposal().is_none() {
-                return Err(Refusal::WrongState { action: action.as_str(), subject: "proposal", state: "not open".into(), rule: "N4" });
+                return Err(Refusal::WrongState {
+                    action: action.as_str(),
+                    subject: "proposal",
+                    state: "not open".into(),
+                    rule: "N4",
+                });
             }
             s == Status::AwaitingReview
         }
@@ -439,7 +465,9 @@ pub fn gate(order: &Order, case: &Case, action: Action, actor: &Actor, ctx: &Ctx
                     return Err(Refusal::NegotiationNotAvailable { why: "fresh goods cannot be negotiated" });
                 }
                 if case.kind == CaseType::RefundUnshipped {
-                    return Err(Refusal::NegotiationNotAvailable { why: "refunds before shipment cannot be negotiated" });
+                    return Err(Refusal::NegotiationNotAvailable {
+                        why: "refunds before shipment cannot be negotiated",
+                    });
                 }
                 if case.proposal.is_some() {
                     return Err(Refusal::NegotiationUsed);
@@ -512,10 +540,7 @@ pub fn gate(order: &Order, case: &Case, action: Action, actor: &Actor, ctx: &Ctx
 
 /// Every action the actor may take on the case now (inputs aside).
 pub fn available_actions(order: &Order, case: &Case, actor: &Actor, ctx: &Ctx) -> Vec<Action> {
-    Action::ALL
-        .into_iter()
-        .filter(|a| *a != Action::Expire && gate(order, case, *a, actor, ctx).is_ok())
-        .collect()
+    Action::ALL.into_iter().filter(|a| *a != Action::Expire && gate(order, case, *a, actor, ctx).is_ok()).collect()
 }
 
 /// What happens when a deadline passes, in words for the case page.
@@ -634,7 +659,9 @@ pub fn decide_case(order: &Order, case: &Case, cmd: &CaseCommand, actor: &Actor,
                         None => return Err(Refusal::NoReturnAddress),
                     }
                 }
-                CaseType::RefundOnly | CaseType::RefundUnshipped => ev.extend(refund_events(order, &accepted, p.amount, ctx)),
+                CaseType::RefundOnly | CaseType::RefundUnshipped => {
+                    ev.extend(refund_events(order, &accepted, p.amount, ctx))
+                }
             }
             ev
         }
@@ -673,8 +700,16 @@ pub fn decide_case(order: &Order, case: &Case, cmd: &CaseCommand, actor: &Actor,
             let rule = if stage == Stage::Receipt { "M2" } else { "S4" };
             let known = REJECT_REASONS.iter().find(|(code, _, _)| code == reason_code);
             match known {
-                None if reason_code.trim().is_empty() => return Err(Refusal::MissingField { field: "reason_code", rule }),
-                None => return Err(Refusal::invalid("reason_code", "is not on the platform's list of rejection reasons", rule)),
+                None if reason_code.trim().is_empty() => {
+                    return Err(Refusal::MissingField { field: "reason_code", rule })
+                }
+                None => {
+                    return Err(Refusal::invalid(
+                        "reason_code",
+                        "is not on the platform's list of rejection reasons",
+                        rule,
+                    ))
+                }
                 Some((_, _, stages)) if !stages.contains(&stage) => {
                     return Err(Refusal::invalid("reason_code", "does not apply at this stage", rule))
                 }
@@ -686,7 +721,12 @@ pub fn decide_case(order: &Order, case: &Case, cmd: &CaseCommand, actor: &Actor,
             check_evidence(evidence, "evidence", rule)?;
             let explanation = text("explanation", explanation, 1000, false).map_err(|e| field_err(e, rule))?;
             let mut ev = withdraw_open_proposal(case);
-            ev.push(Event::Rejected { stage, reason_code: reason_code.clone(), explanation, evidence: evidence.clone() });
+            ev.push(Event::Rejected {
+                stage,
+                reason_code: reason_code.clone(),
+                explanation,
+                evidence: evidence.clone(),
+            });
             ev
         }
         CaseCommand::AgreeReturn { address, refuse_freight_collect } => {
@@ -722,7 +762,11 @@ pub fn decide_case(order: &Order, case: &Case, cmd: &CaseCommand, actor: &Actor,
                 (CaseType::ReturnRefund, CaseType::RefundOnly) => {
                     check_amount(*amount, order.refundable(CaseType::RefundOnly), "N2")?;
                     if amount.minor >= case.amount.minor {
-                        return Err(Refusal::invalid("amount", "must be below the requested amount for a partial refund", "N2"));
+                        return Err(Refusal::invalid(
+                            "amount",
+                            "must be below the requested amount for a partial refund",
+                            "N2",
+                        ));
                     }
                     if address.is_some() {
                         return Err(Refusal::invalid("address", "is not used by a refund-only proposal", "N2"));
@@ -731,10 +775,14 @@ pub fn decide_case(order: &Order, case: &Case, cmd: &CaseCommand, actor: &Actor,
                 _ => {
                     return Err(Refusal::invalid(
                         "kind",
-                        format!("a {} case can only be proposed as {}", case.kind.as_str(), match case.kind {
-                            CaseType::RefundOnly => "return_refund",
-                            _ => "refund_only",
-                        }),
+                        format!(
+                            "a {} case can only be proposed as {}",
+                            case.kind.as_str(),
+                            match case.kind {
+                                CaseType::RefundOnly => "return_refund",
+                                _ => "refund_only",
+                            }
+                        ),
                         "N2",
                     ))
                 }
@@ -764,12 +812,16 @@ pub fn decide_case(order: &Order, case: &Case, cmd: &CaseCommand, actor: &Actor,
         }
         CaseCommand::RequestEvidence { instructions } => {
             let instructions = text("instructions", instructions, 1000, true).map_err(|e| field_err(e, "E2"))?;
-            let Actor::Platform { agent } = actor else { return Err(Refusal::NotAllowedFor { party, action: "request evidence", rule }) };
+            let Actor::Platform { agent } = actor else {
+                return Err(Refusal::NotAllowedFor { party, action: "request evidence", rule });
+            };
             vec![Event::EvidenceRequested { instructions, agent: *agent }]
         }
         CaseCommand::Rule { for_party, reason } => {
             let reason = text("reason", reason, 1000, true).map_err(|e| field_err(e, "E6"))?;
-            let Actor::Platform { agent } = actor else { return Err(Refusal::NotAllowedFor { party, action: "rule", rule }) };
+            let Actor::Platform { agent } = actor else {
+                return Err(Refusal::NotAllowedFor { party, action: "rule", rule });
+            };
             if !matches!(for_party, Party::Buyer | Party::Merchant) {
                 return Err(Refusal::invalid("for_party", "must be buyer or merchant", "E6"));
             }
@@ -796,7 +848,12 @@ pub fn decide_case(order: &Order, case: &Case, cmd: &CaseCommand, actor: &Actor,
         }
         CaseCommand::ReturnParcelSigned => {
             if case.return_parcel.as_ref().is_some_and(|p| p.signed) {
-                return Err(Refusal::WrongState { action: "return_parcel_signed", subject: "return parcel", state: "signed".into(), rule: "M3" });
+                return Err(Refusal::WrongState {
+                    action: "return_parcel_signed",
+                    subject: "return parcel",
+                    state: "signed".into(),
+                    rule: "M3",
+                });
             }
             vec![Event::ReturnParcelSigned]
         }
@@ -849,7 +906,14 @@ fn expire(order: &Order, case: &Case, kind: DeadlineKind, ctx: &Ctx) -> Result<E
             ev.push(Event::AdvanceCompensated { amount });
         }
         DeadlineKind::Evidence => {
-            ev.extend(ruling(order, case, Party::Buyer, "the merchant did not submit evidence in time (E2)".into(), None, ctx));
+            ev.extend(ruling(
+                order,
+                case,
+                Party::Buyer,
+                "the merchant did not submit evidence in time (E2)".into(),
+                None,
+                ctx,
+            ));
         }
         DeadlineKind::BuyerAfterRejection => ev.push(Event::Closed { reason: CloseReason::RejectionNotContested }),
         DeadlineKind::AppealWindow => ev.push(Event::AppealWindowClosed),

@@ -112,9 +112,7 @@ impl CaseType {
         }
     }
     pub fn parse(s: &str) -> Option<CaseType> {
-        [CaseType::RefundUnshipped, CaseType::RefundOnly, CaseType::ReturnRefund]
-            .into_iter()
-            .find(|t| t.as_str() == s)
+        [CaseType::RefundUnshipped, CaseType::RefundOnly, CaseType::ReturnRefund].into_iter().find(|t| t.as_str() == s)
     }
 }
 
@@ -426,15 +424,27 @@ pub struct Recorded {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     // --- orders ---
-    OrderCreated { order: Box<Order> },
+    OrderCreated {
+        order: Box<Order>,
+    },
     OrderPaid,
     OrderConfirmed,
-    OrderShipped { logistics: Logistics },
+    OrderShipped {
+        logistics: Logistics,
+    },
     OrderDelivered,
     OrderCompleted,
-    OrderCancelled { by: Party, reason: String, buyer_contacted: bool },
-    FlagSet { flag: Option<Flag> },
-    OrderRemarkSet { text: String },
+    OrderCancelled {
+        by: Party,
+        reason: String,
+        buyer_contacted: bool,
+    },
+    FlagSet {
+        flag: Option<Flag>,
+    },
+    OrderRemarkSet {
+        text: String,
+    },
     // --- cases ---
     Applied {
         case_id: CaseId,
@@ -446,41 +456,115 @@ pub enum Event {
         refund_account: Option<RefundAccount>,
     },
     Withdrawn,
-    Resubmitted { kind: CaseType, reason: String, amount: Money, description: String, evidence: Vec<Evidence> },
-    Rejected { stage: Stage, reason_code: String, explanation: String, evidence: Vec<Evidence> },
-    RejectedByShipping { logistics: Logistics },
-    ReturnAgreed { address: Address, refuse_freight_collect: bool },
-    ReturnLogisticsSubmitted { logistics: Logistics, refund_account: Option<RefundAccount> },
+    Resubmitted {
+        kind: CaseType,
+        reason: String,
+        amount: Money,
+        description: String,
+        evidence: Vec<Evidence>,
+    },
+    Rejected {
+        stage: Stage,
+        reason_code: String,
+        explanation: String,
+        evidence: Vec<Evidence>,
+    },
+    RejectedByShipping {
+        logistics: Logistics,
+    },
+    ReturnAgreed {
+        address: Address,
+        refuse_freight_collect: bool,
+    },
+    ReturnLogisticsSubmitted {
+        logistics: Logistics,
+        refund_account: Option<RefundAccount>,
+    },
     ReturnParcelSigned,
     BuyerReminded,
-    ReceiptExtended { until: Timestamp },
+    ReceiptExtended {
+        until: Timestamp,
+    },
     ReceiptConfirmed,
     TurnedIntoRefundOnly,
-    RefundStarted { amount: Money, settle_at: Timestamp, cancels_order: bool },
-    RefundSettled { ok: bool, detail: String, retry_at: Option<Timestamp> },
-    VoucherAwaited { amount: Money },
-    VoucherUploaded { evidence: Vec<Evidence> },
-    AdvanceCompensated { amount: Money },
-    ProposalMade { kind: CaseType, amount: Money, address: Option<Address> },
+    RefundStarted {
+        amount: Money,
+        settle_at: Timestamp,
+        cancels_order: bool,
+    },
+    RefundSettled {
+        ok: bool,
+        detail: String,
+        retry_at: Option<Timestamp>,
+    },
+    VoucherAwaited {
+        amount: Money,
+    },
+    VoucherUploaded {
+        evidence: Vec<Evidence>,
+    },
+    AdvanceCompensated {
+        amount: Money,
+    },
+    ProposalMade {
+        kind: CaseType,
+        amount: Money,
+        address: Option<Address>,
+    },
     ProposalAccepted,
     ProposalDeclined,
     ProposalWithdrawn,
     ProposalLapsed,
-    Escalated { by: Party, reason: String },
-    EvidenceRequested { instructions: String, agent: AgentId },
-    EvidenceSubmitted { explanation: String, evidence: Vec<Evidence> },
-    Ruled { for_party: Party, reason: String, agent: Option<AgentId> },
-    AppealSubmitted { text: String, evidence: Vec<Evidence> },
+    Escalated {
+        by: Party,
+        reason: String,
+    },
+    EvidenceRequested {
+        instructions: String,
+        agent: AgentId,
+    },
+    EvidenceSubmitted {
+        explanation: String,
+        evidence: Vec<Evidence>,
+    },
+    Ruled {
+        for_party: Party,
+        reason: String,
+        agent: Option<AgentId>,
+    },
+    AppealSubmitted {
+        text: String,
+        evidence: Vec<Evidence>,
+    },
     AppealReviewStarted,
-    AppealDecided { upheld: bool, reason: String },
+    AppealDecided {
+        upheld: bool,
+        reason: String,
+    },
     AppealWindowClosed,
-    Closed { reason: CloseReason },
-    EvidenceAdded { party: Party, evidence: Vec<Evidence> },
-    MessagePosted { party: Party, text: String },
-    CaseRemarkSet { text: String },
-    ReminderSent { kind: DeadlineKind, for_due: Timestamp },
+    Closed {
+        reason: CloseReason,
+    },
+    EvidenceAdded {
+        party: Party,
+        evidence: Vec<Evidence>,
+    },
+    MessagePosted {
+        party: Party,
+        text: String,
+    },
+    CaseRemarkSet {
+        text: String,
+    },
+    ReminderSent {
+        kind: DeadlineKind,
+        for_due: Timestamp,
+    },
     /// W5: an automatic action names the deadline that fired; its effects follow.
-    DeadlineFired { kind: DeadlineKind, due: Timestamp },
+    DeadlineFired {
+        kind: DeadlineKind,
+        due: Timestamp,
+    },
 }
 
 impl Event {
@@ -717,7 +801,8 @@ impl Case {
                 self.set_status(Status::AwaitingBuyerReturn, at);
             }
             Event::ReturnLogisticsSubmitted { logistics, refund_account } => {
-                self.return_parcel = Some(ReturnParcel { logistics: logistics.clone(), submitted_at: at, signed: false });
+                self.return_parcel =
+                    Some(ReturnParcel { logistics: logistics.clone(), submitted_at: at, signed: false });
                 if refund_account.is_some() {
                     self.refund_account = refund_account.clone();
                 }
@@ -908,18 +993,13 @@ impl Case {
 
     /// T4: the merchant lost a ruling and may still appeal.
     pub fn appeal_window_open(&self) -> bool {
-        let lost = self
-            .arbitration
-            .as_ref()
-            .and_then(|a| a.ruling.as_ref())
-            .is_some_and(|r| r.for_party == Party::Buyer);
+        let lost =
+            self.arbitration.as_ref().and_then(|a| a.ruling.as_ref()).is_some_and(|r| r.for_party == Party::Buyer);
         lost && self.appeal.is_none() && !self.appeal_window_closed
     }
 
     pub fn appeal_pending(&self) -> bool {
-        self.appeal
-            .as_ref()
-            .is_some_and(|a| matches!(a.state, AppealState::Submitted | AppealState::UnderReview))
+        self.appeal.as_ref().is_some_and(|a| matches!(a.state, AppealState::Submitted | AppealState::UnderReview))
     }
 
     /// A finished case accepts nothing more: terminal, and no appeal possible or pending.
@@ -940,7 +1020,9 @@ impl Case {
                     push(DeadlineKind::ReviewReminder, remind);
                 }
             }
-            Status::Rejected { .. } => push(DeadlineKind::BuyerAfterRejection, self.status_since + policy.buyer_after_rejection),
+            Status::Rejected { .. } => {
+                push(DeadlineKind::BuyerAfterRejection, self.status_since + policy.buyer_after_rejection)
+            }
             Status::AwaitingBuyerReturn => push(DeadlineKind::BuyerShip, self.status_since + policy.buyer_ship),
             Status::AwaitingReceipt => {
                 if let Some(due) = self.receipt_due(policy) {

@@ -70,10 +70,7 @@ impl Money {
     }
 
     pub fn cny(minor: i64) -> Money {
-        Money {
-            minor,
-            currency: Currency::CNY,
-        }
+        Money { minor, currency: Currency::CNY }
     }
 
     pub fn is_zero(&self) -> bool {
@@ -82,17 +79,11 @@ impl Money {
 
     /// `self - other`, floored at zero; currencies must match.
     pub fn saturating_sub(self, other: Money) -> Money {
-        Money {
-            minor: (self.minor - other.minor).max(0),
-            currency: self.currency,
-        }
+        Money { minor: (self.minor - other.minor).max(0), currency: self.currency }
     }
 
     pub fn plus(self, other: Money) -> Money {
-        Money {
-            minor: self.minor.saturating_add(other.minor),
-            currency: self.currency,
-        }
+        Money { minor: self.minor.saturating_add(other.minor), currency: self.currency }
     }
 }
 

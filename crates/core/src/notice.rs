@@ -123,7 +123,10 @@ pub fn notices_for(order: &Order, case: &Case, events: &[Event]) -> Outbox {
                     buyer,
                     Category::AfterSales,
                     format!("Return agreed for {no}"),
-                    format!("Ship the goods back to {} {} and submit the tracking number.", address.region, address.detail),
+                    format!(
+                        "Ship the goods back to {} {} and submit the tracking number.",
+                        address.region, address.detail
+                    ),
                 );
                 // R4: the SMS notice, with the fixed text appended when the merchant ticked it.
                 let mut text = format!(
@@ -188,7 +191,12 @@ pub fn notices_for(order: &Order, case: &Case, events: &[Event]) -> Outbox {
             }
             Event::MessagePosted { party, .. } => {
                 let to = if *party == Party::Buyer { shop } else { buyer };
-                note(to, Category::AfterSales, format!("New message on {no}"), "Open the case to read and reply.".into());
+                note(
+                    to,
+                    Category::AfterSales,
+                    format!("New message on {no}"),
+                    "Open the case to read and reply.".into(),
+                );
             }
             _ => {}
         }

@@ -92,9 +92,21 @@ impl Policy {
         macro_rules! take {
             ($($f:ident),*) => {$( if let Some(v) = o.$f { p.$f = v; } )*};
         }
-        take!(review, buyer_ship, receipt, extension_min_tracking_age, evidence, evidence_reminder_left,
-            buyer_after_rejection, resubmissions, appeal_window, unpaid_order, near_deadline,
-            refund_settle_working_days, refund_retry);
+        take!(
+            review,
+            buyer_ship,
+            receipt,
+            extension_min_tracking_age,
+            evidence,
+            evidence_reminder_left,
+            buyer_after_rejection,
+            resubmissions,
+            appeal_window,
+            unpaid_order,
+            near_deadline,
+            refund_settle_working_days,
+            refund_retry
+        );
         if o.receipt_extension.is_some() {
             p.receipt_extension = o.receipt_extension;
         }

@@ -77,7 +77,9 @@ impl Refusal {
             Refusal::AmountAboveRefundable { .. } => "B3",
             Refusal::NegotiationUsed => "N3",
             Refusal::NegotiationNotAvailable { .. } => "N1",
-            Refusal::ExtendReceiptNotYetAllowed { .. } | Refusal::ExtensionUsed | Refusal::ExtensionNotInProfile => "M3",
+            Refusal::ExtendReceiptNotYetAllowed { .. } | Refusal::ExtensionUsed | Refusal::ExtensionNotInProfile => {
+                "M3"
+            }
             Refusal::ResubmissionUsed { .. } => "B2",
             Refusal::NoReturnAddress => "R2",
             Refusal::CaseAlreadyOpen { .. } => "T1",

@@ -52,9 +52,7 @@ impl Dur {
                 'd' => DAY.0,
                 _ => return Err(format!("unknown unit {ch:?} in duration {text:?}")),
             };
-            let n: i64 = number
-                .parse()
-                .map_err(|_| format!("missing number before {ch:?} in {text:?}"))?;
+            let n: i64 = number.parse().map_err(|_| format!("missing number before {ch:?} in {text:?}"))?;
             number.clear();
             total = n
                 .checked_mul(unit)
@@ -246,7 +244,7 @@ mod tests {
         let t = Timestamp::parse_rfc3339("2026-11-22T03:08:52Z").unwrap();
         assert_eq!(t.to_string(), "2026-11-22T03:08:52Z");
         assert_eq!(t.weekday(), 7); // a Sunday
-        // Friday 10:00 plus one working day is Monday 10:00.
+                                    // Friday 10:00 plus one working day is Monday 10:00.
         let fri = Timestamp::parse_rfc3339("2026-11-20T10:00:00Z").unwrap();
         assert_eq!(fri.add_working_days(1).to_string(), "2026-11-23T10:00:00Z");
     }

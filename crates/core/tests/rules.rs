@@ -2,6 +2,8 @@
 //! plus the seed 003 worked example, every deadline of the table on each profile, and a property
 //! test over random command sequences. Pure: no database, no clock.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use aftersale_core::command::*;
 use aftersale_core::model::*;
 use aftersale_core::values::*;
@@ -30,7 +32,12 @@ mod harness {
     }
 
     pub fn evidence(n: u8) -> Evidence {
-        Evidence { key: format!("ev/{n}.jpg"), kind: EvidenceKind::Image, sha256: format!("{:064x}", n), caption: String::new() }
+        Evidence {
+            key: format!("ev/{n}.jpg"),
+            kind: EvidenceKind::Image,
+            sha256: format!("{:064x}", n),
+            caption: String::new(),
+        }
     }
 
     pub fn logistics(no: &str) -> Logistics {
@@ -83,9 +90,11 @@ mod harness {
             };
             let ctx = Ctx { policy: &policy, now: T0, default_address: None };
             let events = create_order(OrderId(100), ShopId(1), &new, &ctx).unwrap();
-            let log: Vec<Recorded> = events.into_iter().map(|event| Recorded { at: T0, actor: MERCHANT, event }).collect();
+            let log: Vec<Recorded> =
+                events.into_iter().map(|event| Recorded { at: T0, actor: MERCHANT, event }).collect();
             let order = Order::replay(&log).unwrap();
-            let mut w = World { policy, now: T0, order, case: None, log, default_address: Some(address(1)), fired: vec![] };
+            let mut w =
+                World { policy, now: T0, order, case: None, log, default_address: Some(address(1)), fired: vec![] };
             if payment == PaymentMethod::Online && at != At::Unpaid {
                 w.order_cmd(SYSTEM, OrderCommand::Pay).unwrap();
             }
@@ -191,7 +200,8 @@ mod harness {
                     let cmd = CaseCommand::RecordRefundOutcome { ok: true, detail: "settled".into() };
                     decide_case(&self.order, self.case(), &cmd, &SYSTEM, &self.ctx()).unwrap()
                 } else {
-                    decide_case(&self.order, self.case(), &CaseCommand::Expire { kind: d.kind }, &SYSTEM, &self.ctx()).unwrap()
+                    decide_case(&self.order, self.case(), &CaseCommand::Expire { kind: d.kind }, &SYSTEM, &self.ctx())
+                        .unwrap()
                 };
                 self.record(SYSTEM, &events);
                 self.fired.push((d.kind, d.due));
@@ -216,11 +226,19 @@ mod harness {
     }
 
     pub fn reject_cmd() -> CaseCommand {
-        CaseCommand::Reject { reason_code: "not_as_claimed".into(), explanation: "photos show no damage".into(), evidence: vec![evidence(9)] }
+        CaseCommand::Reject {
+            reason_code: "not_as_claimed".into(),
+            explanation: "photos show no damage".into(),
+            evidence: vec![evidence(9)],
+        }
     }
 
     pub fn receipt_reject_cmd() -> CaseCommand {
-        CaseCommand::Reject { reason_code: "used_or_damaged".into(), explanation: "returned used".into(), evidence: vec![evidence(8)] }
+        CaseCommand::Reject {
+            reason_code: "used_or_damaged".into(),
+            explanation: "returned used".into(),
+            evidence: vec![evidence(8)],
+        }
     }
 }
 
@@ -283,7 +301,8 @@ fn o2_cod_cancellation_rules() {
     let mut s = World::new("douyin", Cod, At::Shipped);
     assert!(s.order_cmd(MERCHANT, cancel(true)).is_err());
     assert!(s.order_cmd(BUYER, cancel(true)).is_err());
-    s.order_cmd(AGENT, OrderCommand::Cancel { reason: "buyer asked the platform".into(), buyer_contacted: false }).unwrap();
+    s.order_cmd(AGENT, OrderCommand::Cancel { reason: "buyer asked the platform".into(), buyer_contacted: false })
+        .unwrap();
     assert_eq!(s.order.cancellation.as_ref().unwrap().by, Party::Platform);
 }
 
@@ -333,7 +352,10 @@ fn u1_buyer_applies_for_refund_before_shipment() {
     assert_eq!(w.case().queue(), Queue::RefundUnshipped);
     // shipped orders and COD orders cannot take it
     let mut shipped = World::new("douyin", Online, At::Shipped);
-    assert!(matches!(shipped.apply_for(CaseType::RefundUnshipped, cny(10)), Err(Refusal::WrongState { rule: "U1", .. })));
+    assert!(matches!(
+        shipped.apply_for(CaseType::RefundUnshipped, cny(10)),
+        Err(Refusal::WrongState { rule: "U1", .. })
+    ));
     let mut cod = World::new("douyin", Cod, At::Paid);
     assert!(cod.apply_for(CaseType::RefundUnshipped, cny(10)).is_err());
 }
@@ -416,11 +438,20 @@ fn s3_detail_shows_time_left_and_buyer_evidence() {
 fn s4_reject_needs_a_listed_reason_and_evidence() {
     let mut w = World::new("douyin", Online, At::Shipped);
     w.apply_for(CaseType::RefundOnly, cny(50)).unwrap();
-    let no_evidence = CaseCommand::Reject { reason_code: "not_as_claimed".into(), explanation: String::new(), evidence: vec![] };
+    let no_evidence =
+        CaseCommand::Reject { reason_code: "not_as_claimed".into(), explanation: String::new(), evidence: vec![] };
     assert_eq!(w.refused(MERCHANT, no_evidence).field(), Some("evidence"));
-    let bad_reason = CaseCommand::Reject { reason_code: "i_dont_like_it".into(), explanation: String::new(), evidence: vec![evidence(2)] };
+    let bad_reason = CaseCommand::Reject {
+        reason_code: "i_dont_like_it".into(),
+        explanation: String::new(),
+        evidence: vec![evidence(2)],
+    };
     assert_eq!(w.refused(MERCHANT, bad_reason).field(), Some("reason_code"));
-    let wrong_stage = CaseCommand::Reject { reason_code: "missing_parts".into(), explanation: String::new(), evidence: vec![evidence(2)] };
+    let wrong_stage = CaseCommand::Reject {
+        reason_code: "missing_parts".into(),
+        explanation: String::new(),
+        evidence: vec![evidence(2)],
+    };
     assert_eq!(w.refused(MERCHANT, wrong_stage).rule(), Some("S4"));
     w.cmd(MERCHANT, reject_cmd()).unwrap();
     assert_eq!(w.status(), Status::Rejected { stage: Stage::Review });
@@ -470,7 +501,8 @@ fn r4_agreeing_sends_an_sms_with_the_optional_fixed_text() {
     for tick in [false, true] {
         let mut w = World::new("douyin", Online, At::Delivered);
         w.apply_for(CaseType::ReturnRefund, cny(100)).unwrap();
-        let ev = w.cmd(MERCHANT, CaseCommand::AgreeReturn { address: address(2), refuse_freight_collect: tick }).unwrap();
+        let ev =
+            w.cmd(MERCHANT, CaseCommand::AgreeReturn { address: address(2), refuse_freight_collect: tick }).unwrap();
         assert_eq!(w.status(), Status::AwaitingBuyerReturn);
         assert_eq!(w.case().queue(), Queue::AwaitingBuyerReturn);
         let sms = w.notices(&ev).sms;
@@ -482,7 +514,10 @@ fn r4_agreeing_sends_an_sms_with_the_optional_fixed_text() {
     // agreeing is only for returns
     let mut w = World::new("douyin", Online, At::Shipped);
     w.apply_for(CaseType::RefundOnly, cny(10)).unwrap();
-    assert!(matches!(w.refused(MERCHANT, CaseCommand::AgreeReturn { address: address(2), refuse_freight_collect: false }), Refusal::WrongState { .. }));
+    assert!(matches!(
+        w.refused(MERCHANT, CaseCommand::AgreeReturn { address: address(2), refuse_freight_collect: false }),
+        Refusal::WrongState { .. }
+    ));
 }
 
 #[test]
@@ -505,7 +540,8 @@ fn r6_cod_refund_account_is_required_and_never_in_notices() {
     w.cmd(MERCHANT, CaseCommand::AgreeReturn { address: address(1), refuse_freight_collect: false }).unwrap();
     let without = CaseCommand::SubmitReturnLogistics { logistics: logistics("SF2000000001"), refund_account: None };
     assert_eq!(w.refused(BUYER, without), Refusal::MissingField { field: "refund_account", rule: "R6" });
-    let with = CaseCommand::SubmitReturnLogistics { logistics: logistics("SF2000000001"), refund_account: Some(account()) };
+    let with =
+        CaseCommand::SubmitReturnLogistics { logistics: logistics("SF2000000001"), refund_account: Some(account()) };
     let ev = w.cmd(BUYER, with).unwrap();
     assert_eq!(w.case().refund_account, Some(account()));
     // the account never shows in Debug output or in any notice
@@ -514,7 +550,14 @@ fn r6_cod_refund_account_is_required_and_never_in_notices() {
     assert!(!format!("{out:?}").contains("6222020200112233445"));
     // online orders do not take one
     let mut online = World::new("douyin", Online, At::Delivered);
-    let mut cmd = Apply { kind: CaseType::ReturnRefund, reason: "damaged".into(), amount: cny(5), description: String::new(), evidence: vec![], refund_account: Some(account()) };
+    let mut cmd = Apply {
+        kind: CaseType::ReturnRefund,
+        reason: "damaged".into(),
+        amount: cny(5),
+        description: String::new(),
+        evidence: vec![],
+        refund_account: Some(account()),
+    };
     assert_eq!(online.apply_with(cmd.clone()).unwrap_err().rule(), Some("R6"));
     cmd.refund_account = None;
     online.apply_with(cmd).unwrap();
@@ -539,7 +582,8 @@ fn shipped_back(profile: &str, payment: PaymentMethod) -> World {
     w.cmd(MERCHANT, CaseCommand::AgreeReturn { address: address(1), refuse_freight_collect: false }).unwrap();
     let account = (payment == Cod).then(account);
     w.advance(Dur::hours(5));
-    w.cmd(BUYER, CaseCommand::SubmitReturnLogistics { logistics: logistics("SF3000000001"), refund_account: account }).unwrap();
+    w.cmd(BUYER, CaseCommand::SubmitReturnLogistics { logistics: logistics("SF3000000001"), refund_account: account })
+        .unwrap();
     w
 }
 
@@ -561,7 +605,11 @@ fn m2_receipt_actions_refund_reject_and_remind() {
     let mut w = shipped_back("douyin", Online);
     assert!(matches!(w.refused(MERCHANT, CaseCommand::RemindBuyer), Refusal::WrongState { .. }));
     // reject at receipt: a receipt-stage reason and evidence
-    let review_only = CaseCommand::Reject { reason_code: "no_quality_issue".into(), explanation: String::new(), evidence: vec![evidence(8)] };
+    let review_only = CaseCommand::Reject {
+        reason_code: "no_quality_issue".into(),
+        explanation: String::new(),
+        evidence: vec![evidence(8)],
+    };
     assert_eq!(w.refused(MERCHANT, review_only).rule(), Some("M2"));
     w.cmd(MERCHANT, receipt_reject_cmd()).unwrap();
     assert_eq!(w.status(), Status::Rejected { stage: Stage::Receipt });
@@ -661,7 +709,10 @@ fn m6_cod_voucher_within_48h_else_advance_compensation_and_penalty() {
     let out = w.notices(&events);
     assert!(out.notices.iter().any(|n| n.recipient == Recipient::Shop(ShopId(1)) && n.title.contains("penalty")));
     w.advance(Dur::secs(1));
-    assert!(matches!(w.refused(MERCHANT, CaseCommand::UploadVoucher { evidence: vec![evidence(4)] }), Refusal::DeadlinePassed { kind: K::Voucher, .. }));
+    assert!(matches!(
+        w.refused(MERCHANT, CaseCommand::UploadVoucher { evidence: vec![evidence(4)] }),
+        Refusal::DeadlinePassed { kind: K::Voucher, .. }
+    ));
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -717,7 +768,10 @@ fn w5_case_log_names_actor_time_inputs_and_the_fired_deadline() {
     w.run_to(K::BuyerShip);
     let case_log: Vec<&Recorded> = w.log.iter().filter(|r| r.event.is_case_event()).collect();
     assert!(matches!(case_log[0], Recorded { actor: BUYER, event: Event::Applied { .. }, at } if *at == T0));
-    assert!(matches!(case_log[1], Recorded { actor: MERCHANT, event: Event::ReturnAgreed { refuse_freight_collect: true, .. }, .. }));
+    assert!(matches!(
+        case_log[1],
+        Recorded { actor: MERCHANT, event: Event::ReturnAgreed { refuse_freight_collect: true, .. }, .. }
+    ));
     assert!(matches!(case_log[2].event, Event::DeadlineFired { kind: K::BuyerShip, .. }));
     assert_eq!(case_log[2].actor, SYSTEM);
     assert!(case_log.windows(2).all(|p| p[0].at <= p[1].at));
@@ -774,7 +828,8 @@ fn e3_awaiting_evidence_queue_shows_time_left_and_takes_submission() {
     assert_eq!((d.kind, d.due - w.now), (K::Evidence, Dur::hours(21)));
     let missing = CaseCommand::SubmitEvidence { explanation: " ".into(), evidence: vec![] };
     assert_eq!(w.refused(MERCHANT, missing).field(), Some("explanation"));
-    w.cmd(MERCHANT, CaseCommand::SubmitEvidence { explanation: "packed intact".into(), evidence: vec![evidence(5)] }).unwrap();
+    w.cmd(MERCHANT, CaseCommand::SubmitEvidence { explanation: "packed intact".into(), evidence: vec![evidence(5)] })
+        .unwrap();
     assert_eq!(w.case().queue(), Queue::InArbitration);
     assert_eq!(w.deadline(K::Evidence), None);
 }
@@ -784,7 +839,8 @@ fn e4_evidence_request_and_submission_appear_in_the_log() {
     let mut w = rejected("douyin");
     w.cmd(BUYER, CaseCommand::Escalate { reason: "broken".into() }).unwrap();
     w.cmd(AGENT, CaseCommand::RequestEvidence { instructions: "photos".into() }).unwrap();
-    w.cmd(MERCHANT, CaseCommand::SubmitEvidence { explanation: "packed intact".into(), evidence: vec![evidence(5)] }).unwrap();
+    w.cmd(MERCHANT, CaseCommand::SubmitEvidence { explanation: "packed intact".into(), evidence: vec![evidence(5)] })
+        .unwrap();
     let names: Vec<(&str, Party)> = w.log.iter().map(|r| (r.event.name(), r.actor.party())).collect();
     assert!(names.contains(&("evidence_requested", Party::Platform)));
     assert!(names.contains(&("evidence_submitted", Party::Merchant)));
@@ -802,7 +858,10 @@ fn e5_evidence_reminder_at_12h_left_goes_to_the_shop_message_box() {
     let last = w.log.last().unwrap().event.clone();
     let out = w.notices(&[last]);
     assert_eq!(out.notices.len(), 1);
-    assert_eq!((out.notices[0].recipient, out.notices[0].category), (Recipient::Shop(ShopId(1)), notice::Category::AfterSales));
+    assert_eq!(
+        (out.notices[0].recipient, out.notices[0].category),
+        (Recipient::Shop(ShopId(1)), notice::Category::AfterSales)
+    );
     // once only
     w.advance(Dur::hours(1));
     assert!(w.fire_due().is_empty());
@@ -832,7 +891,10 @@ fn e6_the_agent_rules_and_both_sides_see_it() {
     r.cmd(AGENT, CaseCommand::Rule { for_party: Party::Buyer, reason: "ok".into() }).unwrap();
     assert_eq!(r.status(), Status::AwaitingBuyerReturn);
     // only agents rule
-    assert!(matches!(m.cmd(MERCHANT, CaseCommand::Rule { for_party: Party::Merchant, reason: "x".into() }), Err(Refusal::NotAllowedFor { .. })));
+    assert!(matches!(
+        m.cmd(MERCHANT, CaseCommand::Rule { for_party: Party::Merchant, reason: "x".into() }),
+        Err(Refusal::NotAllowedFor { .. })
+    ));
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -862,14 +924,23 @@ fn n1_negotiation_only_for_non_fresh_goods_awaiting_review() {
 fn n2_proposal_changes_type_and_amount() {
     // return → partial refund only, below the request
     let mut w = return_case("taote");
-    assert_eq!(w.refused(MERCHANT, CaseCommand::Propose { kind: CaseType::RefundOnly, amount: cny(100), address: None }).rule(), Some("N2"));
+    assert_eq!(
+        w.refused(MERCHANT, CaseCommand::Propose { kind: CaseType::RefundOnly, amount: cny(100), address: None })
+            .rule(),
+        Some("N2")
+    );
     w.cmd(MERCHANT, propose_partial()).unwrap();
     assert_eq!(w.case().open_proposal().unwrap().amount, cny(2));
     // refund only → return and refund, needs an address
     let mut r = World::new("taote", Online, At::Delivered);
     r.apply_for(CaseType::RefundOnly, cny(50)).unwrap();
-    assert_eq!(r.refused(MERCHANT, CaseCommand::Propose { kind: CaseType::ReturnRefund, amount: cny(50), address: None }).field(), Some("address"));
-    r.cmd(MERCHANT, CaseCommand::Propose { kind: CaseType::ReturnRefund, amount: cny(50), address: Some(address(2)) }).unwrap();
+    assert_eq!(
+        r.refused(MERCHANT, CaseCommand::Propose { kind: CaseType::ReturnRefund, amount: cny(50), address: None })
+            .field(),
+        Some("address")
+    );
+    r.cmd(MERCHANT, CaseCommand::Propose { kind: CaseType::ReturnRefund, amount: cny(50), address: Some(address(2)) })
+        .unwrap();
     r.cmd(BUYER, CaseCommand::AcceptProposal).unwrap();
     assert_eq!(r.status(), Status::AwaitingBuyerReturn);
     assert_eq!(r.case().return_address, Some(address(2)));
@@ -888,7 +959,9 @@ fn n4_buyer_sees_the_proposal_and_answers_it() {
     let mut w = return_case("taote");
     let ev = w.cmd(MERCHANT, propose_partial()).unwrap();
     let out = w.notices(&ev);
-    assert!(out.notices.iter().any(|n| n.recipient == Recipient::Buyer(BuyerId(7)) && n.body.contains("refund_only") && n.body.contains("2.00 CNY")));
+    assert!(out.notices.iter().any(|n| n.recipient == Recipient::Buyer(BuyerId(7))
+        && n.body.contains("refund_only")
+        && n.body.contains("2.00 CNY")));
     assert!(available_actions(&w.order, w.case(), &BUYER, &w.ctx()).contains(&Action::AcceptProposal));
     assert!(matches!(w.refused(MERCHANT, CaseCommand::AcceptProposal), Refusal::NotAllowedFor { .. }));
     assert!(matches!(w.refused(OTHER_BUYER, CaseCommand::AcceptProposal), Refusal::NotAllowedFor { .. }));
@@ -980,7 +1053,14 @@ fn seed003_scenario3_silence_agrees_the_return() {
 #[test]
 fn t1_application_carries_its_fields_and_both_sides_add_evidence() {
     let mut w = World::new("douyin", Online, At::Shipped);
-    let bad = Apply { kind: CaseType::RefundOnly, reason: "whatever".into(), amount: cny(5), description: String::new(), evidence: vec![], refund_account: None };
+    let bad = Apply {
+        kind: CaseType::RefundOnly,
+        reason: "whatever".into(),
+        amount: cny(5),
+        description: String::new(),
+        evidence: vec![],
+        refund_account: None,
+    };
     assert_eq!(w.apply_with(bad).unwrap_err().field(), Some("reason"));
     w.apply_for(CaseType::RefundOnly, cny(20)).unwrap();
     let c = w.case();
@@ -992,7 +1072,10 @@ fn t1_application_carries_its_fields_and_both_sides_add_evidence() {
     // one open case per order
     assert!(matches!(w.apply_for(CaseType::RefundOnly, cny(1)), Err(Refusal::CaseAlreadyOpen { .. })));
     // another shop cannot touch it
-    assert!(matches!(w.refused(OTHER_SHOP, CaseCommand::AddEvidence { evidence: vec![evidence(6)] }), Refusal::NotAllowedFor { .. }));
+    assert!(matches!(
+        w.refused(OTHER_SHOP, CaseCommand::AddEvidence { evidence: vec![evidence(6)] }),
+        Refusal::NotAllowedFor { .. }
+    ));
 }
 
 #[test]
@@ -1078,7 +1161,13 @@ fn b1_buyer_may_withdraw_before_completion() {
 fn b2_after_rejection_the_buyer_revises_once_or_escalates_within_7_days() {
     let mut w = rejected("douyin");
     assert_eq!(w.deadline(K::BuyerAfterRejection), Some(w.now + Dur::days(7)));
-    let revise = CaseCommand::Resubmit { kind: CaseType::RefundOnly, reason: "damaged".into(), amount: cny(30), description: "more photos".into(), evidence: vec![evidence(11)] };
+    let revise = CaseCommand::Resubmit {
+        kind: CaseType::RefundOnly,
+        reason: "damaged".into(),
+        amount: cny(30),
+        description: "more photos".into(),
+        evidence: vec![evidence(11)],
+    };
     w.cmd(BUYER, revise.clone()).unwrap();
     assert_eq!((w.status(), w.case().amount), (Status::AwaitingReview, cny(30)));
     w.cmd(MERCHANT, reject_cmd()).unwrap();
@@ -1087,7 +1176,10 @@ fn b2_after_rejection_the_buyer_revises_once_or_escalates_within_7_days() {
     w.run_to(K::BuyerAfterRejection);
     assert_eq!(w.status(), Status::Closed { reason: CloseReason::RejectionNotContested });
     w.advance(Dur::secs(1));
-    assert!(matches!(w.refused(BUYER, CaseCommand::Escalate { reason: "late".into() }), Refusal::DeadlinePassed { kind: K::BuyerAfterRejection, .. }));
+    assert!(matches!(
+        w.refused(BUYER, CaseCommand::Escalate { reason: "late".into() }),
+        Refusal::DeadlinePassed { kind: K::BuyerAfterRejection, .. }
+    ));
     // tiktok_shop gives 48 hours
     let t = rejected("tiktok_shop");
     assert_eq!(t.deadline(K::BuyerAfterRejection), Some(t.now + Dur::hours(48)));
@@ -1166,7 +1258,12 @@ fn deadline_table_expires_on_every_profile() {
         // buyer ships back
         let mut w = return_case(profile);
         w.cmd(MERCHANT, CaseCommand::AgreeReturn { address: address(1), refuse_freight_collect: false }).unwrap();
-        check(w, K::BuyerShip, p.buyer_ship, (BUYER, CaseCommand::SubmitReturnLogistics { logistics: logistics("SF5000000001"), refund_account: None }));
+        check(
+            w,
+            K::BuyerShip,
+            p.buyer_ship,
+            (BUYER, CaseCommand::SubmitReturnLogistics { logistics: logistics("SF5000000001"), refund_account: None }),
+        );
         // merchant receipt, and with the extension where the profile has one
         let w = shipped_back(profile, Online);
         check(w, K::Receipt, p.receipt, (MERCHANT, CaseCommand::ReceivedRefund));
@@ -1188,15 +1285,30 @@ fn deadline_table_expires_on_every_profile() {
         let mut w = rejected(profile);
         w.cmd(BUYER, CaseCommand::Escalate { reason: "x".into() }).unwrap();
         w.cmd(AGENT, CaseCommand::RequestEvidence { instructions: "photos".into() }).unwrap();
-        check(w, K::Evidence, p.evidence, (MERCHANT, CaseCommand::SubmitEvidence { explanation: "x".into(), evidence: vec![] }));
+        check(
+            w,
+            K::Evidence,
+            p.evidence,
+            (MERCHANT, CaseCommand::SubmitEvidence { explanation: "x".into(), evidence: vec![] }),
+        );
         // buyer after rejection
         let w = rejected(profile);
-        check(w, K::BuyerAfterRejection, p.buyer_after_rejection, (BUYER, CaseCommand::Escalate { reason: "x".into() }));
+        check(
+            w,
+            K::BuyerAfterRejection,
+            p.buyer_after_rejection,
+            (BUYER, CaseCommand::Escalate { reason: "x".into() }),
+        );
         // appeal window
         let mut w = rejected(profile);
         w.cmd(BUYER, CaseCommand::Escalate { reason: "x".into() }).unwrap();
         w.cmd(AGENT, CaseCommand::Rule { for_party: Party::Buyer, reason: "x".into() }).unwrap();
-        check(w, K::AppealWindow, p.appeal_window, (MERCHANT, CaseCommand::Appeal { text: "x".into(), evidence: vec![] }));
+        check(
+            w,
+            K::AppealWindow,
+            p.appeal_window,
+            (MERCHANT, CaseCommand::Appeal { text: "x".into(), evidence: vec![] }),
+        );
         // unpaid order
         let mut w = World::new(profile, Online, At::Unpaid);
         assert_eq!(w.deadline(K::OrderUnpaid), Some(T0 + p.unpaid_order));
@@ -1218,31 +1330,62 @@ mod properties {
         let ev = vec![evidence(n)];
         match i % 26 {
             0 => (BUYER, CaseCommand::Withdraw),
-            1 => (BUYER, CaseCommand::Resubmit { kind: CaseType::RefundOnly, reason: "damaged".into(), amount: cny(n as i64 % 60 + 1), description: String::new(), evidence: vec![] }),
+            1 => (
+                BUYER,
+                CaseCommand::Resubmit {
+                    kind: CaseType::RefundOnly,
+                    reason: "damaged".into(),
+                    amount: cny(n as i64 % 60 + 1),
+                    description: String::new(),
+                    evidence: vec![],
+                },
+            ),
             2 => (BUYER, CaseCommand::Escalate { reason: "x".into() }),
-            3 => (BUYER, CaseCommand::SubmitReturnLogistics { logistics: logistics("SF9000000001"), refund_account: None }),
+            3 => (
+                BUYER,
+                CaseCommand::SubmitReturnLogistics { logistics: logistics("SF9000000001"), refund_account: None },
+            ),
             4 => (BUYER, CaseCommand::AcceptProposal),
             5 => (BUYER, CaseCommand::DeclineProposal),
             6 => (BUYER, CaseCommand::PostMessage { text: "hello".into() }),
             7 => (MERCHANT, CaseCommand::Refund),
             8 => (MERCHANT, reject_cmd()),
             9 => (MERCHANT, receipt_reject_cmd()),
-            10 => (MERCHANT, CaseCommand::AgreeReturn { address: address(1), refuse_freight_collect: n % 2 == 0 }),
+            10 => (
+                MERCHANT,
+                CaseCommand::AgreeReturn { address: address(1), refuse_freight_collect: n.is_multiple_of(2) },
+            ),
             11 => (MERCHANT, CaseCommand::ReceivedRefund),
             12 => (MERCHANT, CaseCommand::ExtendReceipt),
             13 => (MERCHANT, CaseCommand::RemindBuyer),
-            14 => (MERCHANT, CaseCommand::Propose { kind: CaseType::RefundOnly, amount: cny(n as i64 % 20 + 1), address: None }),
-            15 => (MERCHANT, CaseCommand::Propose { kind: CaseType::ReturnRefund, amount: cny(n as i64 % 20 + 1), address: Some(address(2)) }),
+            14 => (
+                MERCHANT,
+                CaseCommand::Propose { kind: CaseType::RefundOnly, amount: cny(n as i64 % 20 + 1), address: None },
+            ),
+            15 => (
+                MERCHANT,
+                CaseCommand::Propose {
+                    kind: CaseType::ReturnRefund,
+                    amount: cny(n as i64 % 20 + 1),
+                    address: Some(address(2)),
+                },
+            ),
             16 => (MERCHANT, CaseCommand::SubmitEvidence { explanation: "see".into(), evidence: ev }),
             17 => (MERCHANT, CaseCommand::UploadVoucher { evidence: ev }),
             18 => (MERCHANT, CaseCommand::Appeal { text: "unfair".into(), evidence: vec![] }),
             19 => (MERCHANT, CaseCommand::Escalate { reason: "x".into() }),
             20 => (AGENT, CaseCommand::RequestEvidence { instructions: "photos".into() }),
-            21 => (AGENT, CaseCommand::Rule { for_party: if n % 2 == 0 { Party::Buyer } else { Party::Merchant }, reason: "r".into() }),
+            21 => (
+                AGENT,
+                CaseCommand::Rule {
+                    for_party: if n.is_multiple_of(2) { Party::Buyer } else { Party::Merchant },
+                    reason: "r".into(),
+                },
+            ),
             22 => (AGENT, CaseCommand::ReviewAppeal),
-            23 => (AGENT, CaseCommand::DecideAppeal { upheld: n % 2 == 0, reason: "r".into() }),
+            23 => (AGENT, CaseCommand::DecideAppeal { upheld: n.is_multiple_of(2), reason: "r".into() }),
             24 => (SYSTEM, CaseCommand::ReturnParcelSigned),
-            _ => (SYSTEM, CaseCommand::RecordRefundOutcome { ok: n % 3 != 0, detail: "gateway".into() }),
+            _ => (SYSTEM, CaseCommand::RecordRefundOutcome { ok: !n.is_multiple_of(3), detail: "gateway".into() }),
         }
     }
 

@@ -112,7 +112,8 @@ impl Runner {
 type Fired = Result<Vec<Result<Firing, EngineError>>, EngineError>;
 
 fn tally(joined: std::thread::Result<Fired>, stats: &mut RunStats) -> Result<(), EngineError> {
-    let results = joined.map_err(|_| EngineError::Store(crate::store::StoreError::Db("a firing thread panicked".into())))??;
+    let results =
+        joined.map_err(|_| EngineError::Store(crate::store::StoreError::Db("a firing thread panicked".into())))??;
     for r in results {
         match r {
             Ok(Firing::Fired) => stats.fired += 1,

@@ -179,7 +179,10 @@ impl Engine {
     }
 
     /// The stored answer for an idempotency key, if the key was used; read off the writer.
-    fn replay<R: DeserializeOwned>(tx: &mut dyn ReadTx, key: Option<&(String, String)>) -> Result<Option<R>, EngineError> {
+    fn replay<R: DeserializeOwned>(
+        tx: &mut dyn ReadTx,
+        key: Option<&(String, String)>,
+    ) -> Result<Option<R>, EngineError> {
         let Some((key, hash)) = key else { return Ok(None) };
         match tx.idempotency_get(key)? {
             Some((stored, _)) if &stored != hash => Err(EngineError::IdempotencyKeyReused),
@@ -195,8 +198,14 @@ impl Engine {
     // -----------------------------------------------------------------------------------------
     // Shops
 
-    pub fn create_shop(&self, name: &str, profile: &str, overrides: PolicyOverrides) -> Result<ShopRecord, EngineError> {
-        let name = text("name", name, 100, true).map_err(|(_, reason)| EngineError::Invalid { field: "name", reason })?;
+    pub fn create_shop(
+        &self,
+        name: &str,
+        profile: &str,
+        overrides: PolicyOverrides,
+    ) -> Result<ShopRecord, EngineError> {
+        let name =
+            text("name", name, 100, true).map_err(|(_, reason)| EngineError::Invalid { field: "name", reason })?;
         Policy::profile(profile)
             .and_then(|p| p.with_overrides(&overrides))
             .map_err(|reason| EngineError::Invalid { field: "profile", reason })?;
@@ -209,7 +218,9 @@ impl Engine {
 
     /// R4: adds an address to the shop's book (optionally as the default).
     pub fn add_address(&self, shop: ShopId, input: AddressInput) -> Result<Address, EngineError> {
-        for (field, value, max) in [("name", &input.name, 64), ("region", &input.region, 200), ("detail", &input.detail, 300)] {
+        for (field, value, max) in
+            [("name", &input.name, 64), ("region", &input.region, 200), ("detail", &input.detail, 300)]
+        {
             text(field, value, max, true).map_err(|(_, reason)| EngineError::Invalid { field, reason })?;
         }
         let result = self.transact(move |tx| {
@@ -229,7 +240,13 @@ impl Engine {
     // Orders
 
     /// O1: an integration creates an order.
-    pub fn create_order(&self, actor: Actor, shop: ShopId, new: NewOrder, key: Option<IdemKey>) -> Result<Order, EngineError> {
+    pub fn create_order(
+        &self,
+        actor: Actor,
+        shop: ShopId,
+        new: NewOrder,
+        key: Option<IdemKey>,
+    ) -> Result<Order, EngineError> {
         if let Actor::Merchant { shop: s, .. } = actor {
             if s != shop {
                 return Err(EngineError::NotFound { what: "shop", id: shop.to_string() });
@@ -251,8 +268,10 @@ impl Engine {
                 let id = tx.next_order_id()?;
                 let ctx = Ctx { policy: &sc.policy, now, default_address: sc.default_address.as_ref() };
                 let events = create_order(id, shop, &new, &ctx)?;
-                let recorded: Vec<Recorded> = events.into_iter().map(|event| Recorded { at: now, actor, event }).collect();
-                let order = Order::replay(&recorded).ok_or(EngineError::Invalid { field: "order", reason: "no order event".into() })?;
+                let recorded: Vec<Recorded> =
+                    events.into_iter().map(|event| Recorded { at: now, actor, event }).collect();
+                let order = Order::replay(&recorded)
+                    .ok_or(EngineError::Invalid { field: "order", reason: "no order event".into() })?;
                 tx.insert_order(&order, &json(&order)?)?;
                 append(tx, order.id, None, &recorded)?;
                 tx.sync_deadlines(Subject::Order(order.id), order.version, &[], &order.deadlines(&sc.policy))?;
@@ -286,7 +305,13 @@ impl Engine {
     // Cases
 
     /// U1/S1/R1: a buyer applies on an order.
-    pub fn apply(&self, actor: Actor, order_id: OrderId, cmd: Apply, key: Option<IdemKey>) -> Result<Case, EngineError> {
+    pub fn apply(
+        &self,
+        actor: Actor,
+        order_id: OrderId,
+        cmd: Apply,
+        key: Option<IdemKey>,
+    ) -> Result<Case, EngineError> {
         let clock = self.clock.clone();
         let deps = self.deps.clone();
         let idem = Self::idem(&actor, key, &("apply", order_id, &cmd));
@@ -299,7 +324,8 @@ impl Engine {
                 let ctx = Ctx { policy, now, default_address: sc.default_address.as_ref() };
                 let case_id = tx.next_case_id()?;
                 let events = aftersale_core::apply(&order, case_id, &cmd, &actor, &ctx)?;
-                let recorded: Vec<Recorded> = events.into_iter().map(|event| Recorded { at: now, actor, event }).collect();
+                let recorded: Vec<Recorded> =
+                    events.into_iter().map(|event| Recorded { at: now, actor, event }).collect();
                 let case = Case::open(&order, &recorded[0])
                     .ok_or(EngineError::Invalid { field: "case", reason: "no application event".into() })?;
                 let plan = CasePlan::new(&order, None, case, recorded, policy)?;
@@ -372,7 +398,13 @@ impl Engine {
             .store
             .read(|tx| tx.address(shop, address_id))?
             .ok_or(EngineError::Refused(Refusal::invalid("address_id", "is not in the shop's address book", "R4")))?;
-        self.case_command(actor, case_id, CaseCommand::AgreeReturn { address, refuse_freight_collect }, expected_version, key)
+        self.case_command(
+            actor,
+            case_id,
+            CaseCommand::AgreeReturn { address, refuse_freight_collect },
+            expected_version,
+            key,
+        )
     }
 
     /// W3: flag the order from one of its cases; the order and all its cases show the colour.
@@ -387,7 +419,12 @@ impl Engine {
     }
 
     /// W4: the order remark, set from a case page; shared with the order module.
-    pub fn set_order_remark_via_case(&self, actor: Actor, case_id: CaseId, remark: String) -> Result<Order, EngineError> {
+    pub fn set_order_remark_via_case(
+        &self,
+        actor: Actor,
+        case_id: CaseId,
+        remark: String,
+    ) -> Result<Order, EngineError> {
         let clock = self.clock.clone();
         let deps = self.deps.clone();
         self.transact(move |tx| {
@@ -400,17 +437,16 @@ impl Engine {
     /// What the actor may do on the case now, and the deadline governing it.
     pub fn available(&self, actor: Actor, case_id: CaseId) -> Result<(Vec<Action>, Option<Deadline>), EngineError> {
         let now = self.clock.now();
-        self.store
-            .read(|tx| {
-                let r = (|| {
-                    let case = load_case(tx, case_id, &actor)?;
-                    let order = load_order(tx, case.order_id, &Actor::System)?;
-                    let sc = load_shop_ctx(tx, case.shop_id)?;
-                    let ctx = Ctx { policy: &sc.policy, now, default_address: sc.default_address.as_ref() };
-                    Ok((available_actions(&order, &case, &actor, &ctx), case.governing_deadline(&sc.policy)))
-                })();
-                Ok(r)
-            })?
+        self.store.read(|tx| {
+            let r = (|| {
+                let case = load_case(tx, case_id, &actor)?;
+                let order = load_order(tx, case.order_id, &Actor::System)?;
+                let sc = load_shop_ctx(tx, case.shop_id)?;
+                let ctx = Ctx { policy: &sc.policy, now, default_address: sc.default_address.as_ref() };
+                Ok((available_actions(&order, &case, &actor, &ctx), case.governing_deadline(&sc.policy)))
+            })();
+            Ok(r)
+        })?
     }
 
     // -----------------------------------------------------------------------------------------
@@ -475,7 +511,12 @@ pub struct PreparedFiring {
     now: Timestamp,
 }
 
-fn append(tx: &mut dyn WriteTx, order: OrderId, case: Option<CaseId>, recorded: &[Recorded]) -> Result<(), EngineError> {
+fn append(
+    tx: &mut dyn WriteTx,
+    order: OrderId,
+    case: Option<CaseId>,
+    recorded: &[Recorded],
+) -> Result<(), EngineError> {
     if let Some(log) = LogRow::new(recorded)? {
         tx.append_log(order, case, &log)?;
     }
@@ -509,7 +550,13 @@ pub struct CasePlan {
 
 impl CasePlan {
     /// `old` is the case before (None for a new case); `case` is it after `recorded`.
-    fn new(order: &Order, old: Option<&Case>, case: Case, recorded: Vec<Recorded>, policy: &Policy) -> Result<CasePlan, EngineError> {
+    fn new(
+        order: &Order,
+        old: Option<&Case>,
+        case: Case,
+        recorded: Vec<Recorded>,
+        policy: &Policy,
+    ) -> Result<CasePlan, EngineError> {
         let mut new_order = order.clone();
         for r in &recorded {
             new_order.apply(r);
@@ -521,7 +568,11 @@ impl CasePlan {
             order_before: order.version,
             case_before: old.map(|c| c.version),
             order_json: if order_changed { Some(json(&new_order)?) } else { None },
-            order_deadlines: if order_changed { (order.deadlines(policy), new_order.deadlines(policy)) } else { (vec![], vec![]) },
+            order_deadlines: if order_changed {
+                (order.deadlines(policy), new_order.deadlines(policy))
+            } else {
+                (vec![], vec![])
+            },
             order: new_order,
             case_json: json(&case)?,
             case_due: case.governing_deadline(policy).map(|d| d.due),
@@ -535,7 +586,14 @@ impl CasePlan {
 }
 
 /// Decides a command on a case into a plan; a refusal comes back before anything is written.
-fn plan_case(order: &Order, case: Case, sc: &ShopCtx, actor: &Actor, cmd: &CaseCommand, now: Timestamp) -> Result<CasePlan, EngineError> {
+fn plan_case(
+    order: &Order,
+    case: Case,
+    sc: &ShopCtx,
+    actor: &Actor,
+    cmd: &CaseCommand,
+    now: Timestamp,
+) -> Result<CasePlan, EngineError> {
     let ctx = Ctx { policy: &sc.policy, now, default_address: sc.default_address.as_ref() };
     let events = decide_case(order, &case, cmd, actor, &ctx)?;
     let recorded: Vec<Recorded> = events.into_iter().map(|event| Recorded { at: now, actor: *actor, event }).collect();
@@ -564,7 +622,11 @@ fn write_plan(tx: &mut dyn WriteTx, plan: &CasePlan) -> Result<bool, EngineError
     }
     if let Some(order_json) = &plan.order_json {
         if !tx.update_order(&plan.order, order_json, plan.order_before)? {
-            return Err(EngineError::Conflict { what: "order", expected: plan.order_before, actual: plan.order_before + 1 });
+            return Err(EngineError::Conflict {
+                what: "order",
+                expected: plan.order_before,
+                actual: plan.order_before + 1,
+            });
         }
         let (old, new) = &plan.order_deadlines;
         tx.sync_deadlines(Subject::Order(order_id), plan.order.version, old, new)?;
@@ -594,7 +656,12 @@ fn write_plan(tx: &mut dyn WriteTx, plan: &CasePlan) -> Result<bool, EngineError
 }
 
 /// The firing of a case row decided on a snapshot; None when the row is not plainly due there.
-fn plan_firing(tx: &mut dyn ReadTx, deps: &Deps, row: DueDeadline, now: Timestamp) -> Result<Option<CasePlan>, EngineError> {
+fn plan_firing(
+    tx: &mut dyn ReadTx,
+    deps: &Deps,
+    row: DueDeadline,
+    now: Timestamp,
+) -> Result<Option<CasePlan>, EngineError> {
     let Subject::Case(id) = row.subject else { return Ok(None) };
     let Some(case) = tx.case(id)? else { return Ok(None) };
     let sc = deps.shops.get(tx, case.shop_id)?;
@@ -658,7 +725,14 @@ fn load_case(tx: &mut dyn ReadTx, id: CaseId, actor: &Actor) -> Result<Case, Eng
     }
 }
 
-fn exec_order(tx: &mut dyn WriteTx, deps: &Deps, order: Order, actor: &Actor, cmd: &OrderCommand, now: Timestamp) -> Result<Order, EngineError> {
+fn exec_order(
+    tx: &mut dyn WriteTx,
+    deps: &Deps,
+    order: Order,
+    actor: &Actor,
+    cmd: &OrderCommand,
+    now: Timestamp,
+) -> Result<Order, EngineError> {
     let sc = deps.shops.get(tx, order.shop_id)?;
     let ctx = Ctx { policy: &sc.policy, now, default_address: sc.default_address.as_ref() };
     let events = decide_order(&order, cmd, actor, &ctx)?;
@@ -671,12 +745,25 @@ fn exec_order(tx: &mut dyn WriteTx, deps: &Deps, order: Order, actor: &Actor, cm
         return Err(EngineError::Conflict { what: "order", expected: order.version, actual: order.version + 1 });
     }
     append(tx, order.id, None, &recorded)?;
-    tx.sync_deadlines(Subject::Order(order.id), new_order.version, &order.deadlines(&sc.policy), &new_order.deadlines(&sc.policy))?;
+    tx.sync_deadlines(
+        Subject::Order(order.id),
+        new_order.version,
+        &order.deadlines(&sc.policy),
+        &new_order.deadlines(&sc.policy),
+    )?;
     Ok(new_order)
 }
 
-fn exec_case(tx: &mut dyn WriteTx, deps: &Deps, case: Case, actor: &Actor, cmd: &CaseCommand, now: Timestamp) -> Result<Case, EngineError> {
-    let order = tx.order(case.order_id)?.ok_or(EngineError::NotFound { what: "order", id: case.order_id.to_string() })?;
+fn exec_case(
+    tx: &mut dyn WriteTx,
+    deps: &Deps,
+    case: Case,
+    actor: &Actor,
+    cmd: &CaseCommand,
+    now: Timestamp,
+) -> Result<Case, EngineError> {
+    let order =
+        tx.order(case.order_id)?.ok_or(EngineError::NotFound { what: "order", id: case.order_id.to_string() })?;
     let sc = deps.shops.get(tx, case.shop_id)?;
     let version = case.version;
     let plan = plan_case(&order, case, &sc, actor, cmd, now)?;

@@ -1,6 +1,8 @@
 //! The engine against a real SQLite file: one transaction per use-case, races, idempotency,
 //! restarts, and the deadline runner firing exactly once.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use aftersale_core::command::*;
 use aftersale_core::model::*;
 use aftersale_core::values::*;
@@ -75,7 +77,10 @@ impl App {
         }
         let mut o = o;
         if delivered {
-            let logistics = Logistics { carrier: Carrier::parse("SF").unwrap(), tracking_no: TrackingNo::parse("SF1000000001").unwrap() };
+            let logistics = Logistics {
+                carrier: Carrier::parse("SF").unwrap(),
+                tracking_no: TrackingNo::parse("SF1000000001").unwrap(),
+            };
             self.engine.order_command(MERCHANT, o.id, OrderCommand::Ship { logistics }, None, None).unwrap();
             o = self.engine.order_command(Actor::System, o.id, OrderCommand::Deliver, None, None).unwrap();
         }
@@ -83,7 +88,14 @@ impl App {
     }
 
     fn apply(&self, order: OrderId, kind: CaseType, yuan: i64) -> Case {
-        let cmd = Apply { kind, reason: "damaged".into(), amount: Money::cny(yuan * 100), description: String::new(), evidence: vec![], refund_account: None };
+        let cmd = Apply {
+            kind,
+            reason: "damaged".into(),
+            amount: Money::cny(yuan * 100),
+            description: String::new(),
+            evidence: vec![],
+            refund_account: None,
+        };
         self.engine.apply(BUYER, order, cmd, None).unwrap()
     }
 
@@ -106,7 +118,8 @@ fn a_use_case_writes_state_log_deadlines_and_notices_together() {
     let a = app();
     let o = a.order("A1", PaymentMethod::Online, true);
     let c = a.apply(o.id, CaseType::ReturnRefund, 100);
-    let kinds: Vec<DeadlineKind> = a.engine.read(|tx| tx.deadlines_of(Subject::Case(c.id))).unwrap().iter().map(|d| d.kind).collect();
+    let kinds: Vec<DeadlineKind> =
+        a.engine.read(|tx| tx.deadlines_of(Subject::Case(c.id))).unwrap().iter().map(|d| d.kind).collect();
     assert_eq!(kinds, vec![DeadlineKind::ReviewReminder, DeadlineKind::Review]);
     let notices = a.engine.read(|tx| tx.notices(Recipient::Shop(ShopId(1)))).unwrap();
     assert_eq!(notices.len(), 1);
@@ -143,7 +156,12 @@ fn x1_message_box_per_party() {
     let reject = CaseCommand::Reject {
         reason_code: "not_as_claimed".into(),
         explanation: String::new(),
-        evidence: vec![Evidence { key: "e/1.jpg".into(), kind: EvidenceKind::Image, sha256: "a".repeat(64), caption: String::new() }],
+        evidence: vec![Evidence {
+            key: "e/1.jpg".into(),
+            kind: EvidenceKind::Image,
+            sha256: "a".repeat(64),
+            caption: String::new(),
+        }],
     };
     a.engine.case_command(MERCHANT, c.id, reject, None, None).unwrap();
     let buyer = a.engine.read(|tx| tx.notices(Recipient::Buyer(BuyerId(7)))).unwrap();
@@ -172,7 +190,8 @@ fn w3_flag_set_from_a_case_shows_on_the_order_and_its_cases() {
     let c = a.apply(o.id, CaseType::RefundOnly, 10);
     let order = a.engine.set_flag_via_case(MERCHANT, c.id, Some(Flag::Purple)).unwrap();
     assert_eq!(order.flag, Some(Flag::Purple));
-    let again = a.engine.order_command(MERCHANT, o.id, OrderCommand::SetFlag { flag: Some(Flag::Green) }, None, None).unwrap();
+    let again =
+        a.engine.order_command(MERCHANT, o.id, OrderCommand::SetFlag { flag: Some(Flag::Green) }, None, None).unwrap();
     assert_eq!(a.engine.read(|tx| tx.order(a.case(c.id).order_id)).unwrap().unwrap().flag, again.flag);
     // another shop cannot see it
     assert!(matches!(a.engine.set_flag_via_case(OTHER_SHOP, c.id, Some(Flag::Red)), Err(EngineError::NotFound { .. })));
@@ -220,9 +239,11 @@ fn idempotency_keys_replay_the_first_result_and_refuse_a_different_command() {
     let o = a.order("I1", PaymentMethod::Online, true);
     let c = a.apply(o.id, CaseType::RefundOnly, 10);
     let key = || Some(IdemKey("k-1".into()));
-    let first = a.engine.case_command(MERCHANT, c.id, CaseCommand::SetRemark { text: "a".into() }, None, key()).unwrap();
+    let first =
+        a.engine.case_command(MERCHANT, c.id, CaseCommand::SetRemark { text: "a".into() }, None, key()).unwrap();
     let events = a.event_count();
-    let second = a.engine.case_command(MERCHANT, c.id, CaseCommand::SetRemark { text: "a".into() }, None, key()).unwrap();
+    let second =
+        a.engine.case_command(MERCHANT, c.id, CaseCommand::SetRemark { text: "a".into() }, None, key()).unwrap();
     assert_eq!(first, second);
     assert_eq!(a.event_count(), events, "a replay writes nothing");
     let other = a.engine.case_command(MERCHANT, c.id, CaseCommand::SetRemark { text: "b".into() }, None, key());
@@ -238,7 +259,13 @@ fn a_refused_command_changes_nothing() {
     let o = a.order("N1", PaymentMethod::Online, true);
     let c = a.apply(o.id, CaseType::RefundOnly, 10);
     let events = a.event_count();
-    let r = a.engine.case_command(MERCHANT, c.id, CaseCommand::Reject { reason_code: "nope".into(), explanation: String::new(), evidence: vec![] }, None, Some(IdemKey("x".into())));
+    let r = a.engine.case_command(
+        MERCHANT,
+        c.id,
+        CaseCommand::Reject { reason_code: "nope".into(), explanation: String::new(), evidence: vec![] },
+        None,
+        Some(IdemKey("x".into())),
+    );
     assert!(matches!(r, Err(EngineError::Refused(_))));
     assert_eq!(a.event_count(), events);
     assert_eq!(a.case(c.id), c);
@@ -261,7 +288,10 @@ fn deadlines_fire_once_on_time_and_late_actions_are_refused() {
     a.clock.advance(Dur::secs(1));
     let before = (a.case(c.id), a.event_count());
     let late = a.engine.case_command(MERCHANT, c.id, CaseCommand::Refund, None, None);
-    assert!(matches!(late, Err(EngineError::Refused(Refusal::DeadlinePassed { kind: DeadlineKind::Review, .. }))), "{late:?}");
+    assert!(
+        matches!(late, Err(EngineError::Refused(Refusal::DeadlinePassed { kind: DeadlineKind::Review, .. }))),
+        "{late:?}"
+    );
     assert_eq!((a.case(c.id), a.event_count()), before);
     // the refund settles one working day later through the gateway
     a.clock.advance(Dur::days(1));
@@ -293,16 +323,24 @@ fn deadlines_due_while_closed_fire_exactly_once_after_reopening() {
         let o = a.order(&format!("RS{i}"), PaymentMethod::Online, true);
         ids.push(a.apply(o.id, CaseType::ReturnRefund, 10).id);
     }
-    let unpaid = a.engine.create_order(MERCHANT, ShopId(1), NewOrder {
-        order_no: "UNPAID".into(),
-        buyer_id: BuyerId(7),
-        payment: PaymentMethod::Online,
-        total: Money::cny(100),
-        shipping_fee: Money::cny(0),
-        fresh: false,
-        customer_name: "x".into(),
-        customer_phone: Phone::parse("13800131234").unwrap(),
-    }, None).unwrap();
+    let unpaid = a
+        .engine
+        .create_order(
+            MERCHANT,
+            ShopId(1),
+            NewOrder {
+                order_no: "UNPAID".into(),
+                buyer_id: BuyerId(7),
+                payment: PaymentMethod::Online,
+                total: Money::cny(100),
+                shipping_fee: Money::cny(0),
+                fresh: false,
+                customer_name: "x".into(),
+                customer_phone: Phone::parse("13800131234").unwrap(),
+            },
+            None,
+        )
+        .unwrap();
     // the process stops; three days pass
     let clock = a.clock.clone();
     let a = a.reopen();
@@ -316,7 +354,13 @@ fn deadlines_due_while_closed_fire_exactly_once_after_reopening() {
     for id in ids {
         let case = a.case(id);
         assert_eq!(case.status, Status::AwaitingBuyerReturn);
-        let fired = a.engine.read(|tx| tx.case_events(id)).unwrap().iter().filter(|e| matches!(e.recorded.event, Event::DeadlineFired { .. })).count();
+        let fired = a
+            .engine
+            .read(|tx| tx.case_events(id))
+            .unwrap()
+            .iter()
+            .filter(|e| matches!(e.recorded.event, Event::DeadlineFired { .. }))
+            .count();
         assert_eq!(fired, 1);
     }
     assert_eq!(a.engine.read(|tx| tx.order(unpaid.id)).unwrap().unwrap().state, OrderState::Cancelled);
@@ -332,7 +376,11 @@ fn m6_penalty_is_recorded_against_the_shop() {
         amount: Money::cny(5_000),
         description: String::new(),
         evidence: vec![],
-        refund_account: Some(RefundAccount { holder: "李四".into(), bank: "工商银行".into(), number: "6222020200112233445".into() }),
+        refund_account: Some(RefundAccount {
+            holder: "李四".into(),
+            bank: "工商银行".into(),
+            number: "6222020200112233445".into(),
+        }),
     };
     let c = a.engine.apply(BUYER, o.id, cmd, None).unwrap();
     a.engine.case_command(MERCHANT, c.id, CaseCommand::Refund, None, None).unwrap();
@@ -413,8 +461,15 @@ fn a_firing_decided_on_a_stale_snapshot_is_decided_again_and_applied_once() {
     let order = a.engine.read(|tx| tx.order(o.id)).unwrap().unwrap();
     assert_eq!(order.refunded, Money::cny(1_000), "refunded once");
     // the stored order is what its log says
-    let log: Vec<Recorded> = a.engine.read(|tx| tx.order_events(o.id)).unwrap().into_iter().map(|e| e.recorded).collect();
+    let log: Vec<Recorded> =
+        a.engine.read(|tx| tx.order_events(o.id)).unwrap().into_iter().map(|e| e.recorded).collect();
     assert_eq!(Order::replay(&log).unwrap(), order);
-    let fired = a.engine.read(|tx| tx.case_events(c.id)).unwrap().iter().filter(|e| matches!(e.recorded.event, Event::DeadlineFired { .. })).count();
+    let fired = a
+        .engine
+        .read(|tx| tx.case_events(c.id))
+        .unwrap()
+        .iter()
+        .filter(|e| matches!(e.recorded.event, Event::DeadlineFired { .. }))
+        .count();
     assert_eq!(fired, 1);
 }

@@ -171,7 +171,12 @@ pub trait ReadTx {
     fn order_version(&mut self, id: OrderId) -> Result<Option<u64>, StoreError>;
     /// Due rows after `after` in (due, subject, id, kind) order: lets a runner page through
     /// what is due while earlier pages are still being written.
-    fn due_deadlines_after(&mut self, now: Timestamp, after: Option<DueDeadline>, limit: usize) -> Result<Vec<DueDeadline>, StoreError>;
+    fn due_deadlines_after(
+        &mut self,
+        now: Timestamp,
+        after: Option<DueDeadline>,
+        limit: usize,
+    ) -> Result<Vec<DueDeadline>, StoreError>;
     /// (request hash, stored response) for an idempotency key.
     fn idempotency_get(&mut self, key: &str) -> Result<Option<(String, String)>, StoreError>;
 }
@@ -187,16 +192,34 @@ pub trait WriteTx: ReadTx {
     /// False when the stored version is not `expected` (someone else won); nothing is written.
     fn update_order(&mut self, order: &Order, json: &str, expected: u64) -> Result<bool, StoreError>;
     fn insert_case(&mut self, case: &Case, json: &str, due: Option<Timestamp>) -> Result<(), StoreError>;
-    fn update_case(&mut self, case: &Case, json: &str, expected: u64, due: Option<Timestamp>) -> Result<bool, StoreError>;
+    fn update_case(
+        &mut self,
+        case: &Case,
+        json: &str,
+        expected: u64,
+        due: Option<Timestamp>,
+    ) -> Result<bool, StoreError>;
     /// Appends one command's events to the log as one row.
     fn append_log(&mut self, order: OrderId, case: Option<CaseId>, row: &LogRow) -> Result<(), StoreError>;
     /// Moves the stored deadlines of `subject` from `old` (what the previous state implied) to
     /// `new`: rows whose kind is gone are deleted, new or moved ones are written with `version`.
-    fn sync_deadlines(&mut self, subject: Subject, version: u64, old: &[Deadline], new: &[Deadline]) -> Result<(), StoreError>;
+    fn sync_deadlines(
+        &mut self,
+        subject: Subject,
+        version: u64,
+        old: &[Deadline],
+        new: &[Deadline],
+    ) -> Result<(), StoreError>;
     fn delete_deadline(&mut self, subject: Subject, kind: DeadlineKind) -> Result<(), StoreError>;
     fn insert_outbox(&mut self, case: Option<CaseId>, outbox: &Outbox, at: Timestamp) -> Result<(), StoreError>;
     fn insert_penalty(&mut self, p: &Penalty) -> Result<(), StoreError>;
-    fn idempotency_put(&mut self, key: &str, request_hash: &str, response: &str, at: Timestamp) -> Result<(), StoreError>;
+    fn idempotency_put(
+        &mut self,
+        key: &str,
+        request_hash: &str,
+        response: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
 }
 
 /// A job aborted: its writes are rolled back; the job reports why through its own channel.

@@ -273,7 +273,8 @@ fn deadline_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, i64, String,
 }
 
 fn to_deadline((s, id, kind, due, version): (String, i64, String, i64, i64)) -> Result<DueDeadline, StoreError> {
-    let kind = DeadlineKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("unknown deadline kind {kind}")))?;
+    let kind =
+        DeadlineKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("unknown deadline kind {kind}")))?;
     Ok(DueDeadline { subject: subject_of(&s, id), kind, due: Timestamp(due), version: version as u64 })
 }
 
@@ -294,7 +295,14 @@ impl Sql<'_> {
     fn events(&self, sql: &str, id: i64) -> Result<Vec<StoredEvent>, StoreError> {
         let mut st = self.conn.prepare_cached(sql)?;
         let rows = st.query_map([id], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<i64>>(2)?, r.get::<_, i64>(3)?, r.get::<_, String>(4)?, r.get::<_, String>(5)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, Option<i64>>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+            ))
         })?;
         let mut out = Vec::new();
         for row in rows {
@@ -393,7 +401,8 @@ impl ReadTx for Sql<'_> {
     }
 
     fn next_due(&mut self) -> Result<Option<Timestamp>, StoreError> {
-        let v: Option<i64> = self.conn.prepare_cached("SELECT MIN(due_at) FROM deadlines")?.query_row([], |r| r.get(0))?;
+        let v: Option<i64> =
+            self.conn.prepare_cached("SELECT MIN(due_at) FROM deadlines")?.query_row([], |r| r.get(0))?;
         Ok(v.map(Timestamp))
     }
 
@@ -419,7 +428,8 @@ impl ReadTx for Sql<'_> {
     }
 
     fn sms_outbox(&mut self) -> Result<Vec<StoredSms>, StoreError> {
-        let mut st = self.conn.prepare_cached("SELECT id, phone, text, case_id, created_at FROM sms_outbox ORDER BY id")?;
+        let mut st =
+            self.conn.prepare_cached("SELECT id, phone, text, case_id, created_at FROM sms_outbox ORDER BY id")?;
         let rows = st.query_map([], |r| {
             Ok(StoredSms {
                 id: r.get(0)?,
@@ -437,13 +447,25 @@ impl ReadTx for Sql<'_> {
             "SELECT case_id, reason, amount_minor, currency, created_at FROM penalties WHERE shop_id = ? ORDER BY id",
         )?;
         let rows = st.query_map([shop.0], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, String>(3)?, r.get::<_, i64>(4)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, i64>(4)?,
+            ))
         })?;
         let mut out = Vec::new();
         for row in rows {
             let (case_id, reason, minor, currency, at) = row?;
             let currency = Currency::parse(&currency).map_err(StoreError::Corrupt)?;
-            out.push(Penalty { shop_id: shop, case_id: CaseId(case_id), reason, amount: Money { minor, currency }, at: Timestamp(at) });
+            out.push(Penalty {
+                shop_id: shop,
+                case_id: CaseId(case_id),
+                reason,
+                amount: Money { minor, currency },
+                at: Timestamp(at),
+            });
         }
         Ok(out)
     }
@@ -470,7 +492,12 @@ impl ReadTx for Sql<'_> {
             .map(|v| v as u64))
     }
 
-    fn due_deadlines_after(&mut self, now: Timestamp, after: Option<DueDeadline>, limit: usize) -> Result<Vec<DueDeadline>, StoreError> {
+    fn due_deadlines_after(
+        &mut self,
+        now: Timestamp,
+        after: Option<DueDeadline>,
+        limit: usize,
+    ) -> Result<Vec<DueDeadline>, StoreError> {
         let Some(a) = after else { return self.due_deadlines(now, limit) };
         let mut st = self.conn.prepare_cached(
             "SELECT subject, subject_id, kind, due_at, version FROM deadlines \
@@ -496,9 +523,9 @@ impl ReadTx for Sql<'_> {
 impl WriteTx for Sql<'_> {
     fn insert_shop(&mut self, name: &str, profile: &str, overrides: &PolicyOverrides) -> Result<ShopId, StoreError> {
         self.dirty = true;
-        self.conn.prepare_cached("INSERT INTO shops (name, profile, overrides, created_at) VALUES (?, ?, ?, 0)")?.execute(
-            params![name, profile, serde_json::to_string(overrides)?],
-        )?;
+        self.conn
+            .prepare_cached("INSERT INTO shops (name, profile, overrides, created_at) VALUES (?, ?, ?, 0)")?
+            .execute(params![name, profile, serde_json::to_string(overrides)?])?;
         Ok(ShopId(self.conn.last_insert_rowid()))
     }
 
@@ -508,18 +535,22 @@ impl WriteTx for Sql<'_> {
             self.conn.prepare_cached("UPDATE addresses SET is_default = 0 WHERE shop_id = ?")?.execute([shop.0])?;
         }
         self.conn
-            .prepare_cached("INSERT INTO addresses (shop_id, name, phone, region, detail, is_default) VALUES (?, ?, ?, ?, ?, ?)")?
+            .prepare_cached(
+                "INSERT INTO addresses (shop_id, name, phone, region, detail, is_default) VALUES (?, ?, ?, ?, ?, ?)",
+            )?
             .execute(params![shop.0, a.name, a.phone.as_str(), a.region, a.detail, a.is_default as i64])?;
         Ok(AddressId(self.conn.last_insert_rowid()))
     }
 
     fn next_order_id(&mut self) -> Result<OrderId, StoreError> {
-        let v: i64 = self.conn.prepare_cached("SELECT COALESCE(MAX(id), 0) + 1 FROM orders")?.query_row([], |r| r.get(0))?;
+        let v: i64 =
+            self.conn.prepare_cached("SELECT COALESCE(MAX(id), 0) + 1 FROM orders")?.query_row([], |r| r.get(0))?;
         Ok(OrderId(v))
     }
 
     fn next_case_id(&mut self) -> Result<CaseId, StoreError> {
-        let v: i64 = self.conn.prepare_cached("SELECT COALESCE(MAX(id), 0) + 1 FROM cases")?.query_row([], |r| r.get(0))?;
+        let v: i64 =
+            self.conn.prepare_cached("SELECT COALESCE(MAX(id), 0) + 1 FROM cases")?.query_row([], |r| r.get(0))?;
         Ok(CaseId(v))
     }
 
@@ -549,7 +580,9 @@ impl WriteTx for Sql<'_> {
     fn update_order(&mut self, o: &Order, json: &str, expected: u64) -> Result<bool, StoreError> {
         let n = self
             .conn
-            .prepare_cached("UPDATE orders SET state = ?, flag = ?, version = ?, data = ? WHERE id = ? AND version = ?")?
+            .prepare_cached(
+                "UPDATE orders SET state = ?, flag = ?, version = ?, data = ? WHERE id = ? AND version = ?",
+            )?
             .execute(params![
                 o.state.as_str(),
                 o.flag.map(|f| f.as_str()),
@@ -617,7 +650,13 @@ impl WriteTx for Sql<'_> {
         Ok(())
     }
 
-    fn sync_deadlines(&mut self, subject: Subject, version: u64, old: &[Deadline], new: &[Deadline]) -> Result<(), StoreError> {
+    fn sync_deadlines(
+        &mut self,
+        subject: Subject,
+        version: u64,
+        old: &[Deadline],
+        new: &[Deadline],
+    ) -> Result<(), StoreError> {
         // Measured: a delete and an insert cost less than an update of the key's `kind`.
         for o in old {
             if !new.iter().any(|d| d.kind == o.kind) {
@@ -656,7 +695,9 @@ impl WriteTx for Sql<'_> {
             let (kind, id) = recipient_cols(n.recipient);
             st.execute(params![kind, id, case.map(|c| c.0), n.category.as_str(), n.title, n.body, at.0])?;
         }
-        let mut st = self.conn.prepare_cached("INSERT INTO sms_outbox (phone, text, case_id, created_at) VALUES (?, ?, ?, ?)")?;
+        let mut st = self
+            .conn
+            .prepare_cached("INSERT INTO sms_outbox (phone, text, case_id, created_at) VALUES (?, ?, ?, ?)")?;
         for s in &outbox.sms {
             st.execute(params![s.phone.as_str(), s.text, case.map(|c| c.0), at.0])?;
         }
@@ -673,7 +714,13 @@ impl WriteTx for Sql<'_> {
         Ok(())
     }
 
-    fn idempotency_put(&mut self, key: &str, request_hash: &str, response: &str, at: Timestamp) -> Result<(), StoreError> {
+    fn idempotency_put(
+        &mut self,
+        key: &str,
+        request_hash: &str,
+        response: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
         self.dirty = true;
         self.conn
             .prepare_cached("INSERT INTO idempotency (key, request_hash, response, created_at) VALUES (?, ?, ?, ?)")?
