@@ -5,12 +5,14 @@
 pub mod clock;
 pub mod gateway;
 pub mod runner;
+pub mod sms;
 pub mod store;
 pub mod usecase;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use gateway::{BuiltinGateway, GatewayOutcome, PaymentGateway};
 pub use runner::{RunStats, Runner};
+pub use sms::{RecordOnly, SmsSender};
 pub use store::sqlite::{SqliteOptions, SqliteStore};
 pub use store::{AddressInput, DueDeadline, LogRow, ReadTx, ShopRecord, Store, StoreError, Subject, WriteTx};
 pub use usecase::{Engine, EngineError, Firing, IdemKey};

@@ -3,6 +3,7 @@
 
 use crate::clock::Clock;
 use crate::gateway::{GatewayOutcome, PaymentGateway};
+use crate::store::StoredNotice;
 use crate::store::*;
 use aftersale_core::values::*;
 use aftersale_core::*;
@@ -447,6 +448,21 @@ impl Engine {
             })();
             Ok(r)
         })?
+    }
+
+    /// X1: a party's message box, newest first, with unread counts per category.
+    pub fn message_box(&self, to: Recipient) -> Result<(Vec<StoredNotice>, Vec<(String, u64)>), EngineError> {
+        self.read(|tx| {
+            let mut notices = tx.notices(to)?;
+            notices.reverse();
+            Ok((notices, tx.unread_counts(to)?))
+        })
+    }
+
+    /// X1: marks entries of the party's own box read; others' entries are left alone.
+    pub fn mark_read(&self, to: Recipient, ids: Vec<i64>) -> Result<u64, EngineError> {
+        let clock = self.clock.clone();
+        self.transact(move |tx| Ok(tx.mark_read(to, &ids, clock.now())?))
     }
 
     // -----------------------------------------------------------------------------------------

@@ -473,3 +473,49 @@ fn a_firing_decided_on_a_stale_snapshot_is_decided_again_and_applied_once() {
         .count();
     assert_eq!(fired, 1);
 }
+
+#[test]
+fn x1_message_box_has_unread_counts_per_category_and_only_the_owner_marks_read() {
+    let a = app();
+    let o = a.order("X1U", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    a.engine.case_command(BUYER, c.id, CaseCommand::PostMessage { text: "hello".into() }, None, None).unwrap();
+    let shop = Recipient::Shop(ShopId(1));
+    let (entries, unread) = a.engine.message_box(shop).unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(unread, vec![("after_sales".to_string(), 2)]);
+    // another shop cannot mark them read
+    assert_eq!(a.engine.mark_read(Recipient::Shop(ShopId(2)), vec![entries[0].id]).unwrap(), 0);
+    assert_eq!(a.engine.mark_read(shop, vec![entries[0].id]).unwrap(), 1);
+    let (entries, unread) = a.engine.message_box(shop).unwrap();
+    assert_eq!(unread, vec![("after_sales".to_string(), 1)]);
+    assert!(entries[0].read, "newest first, and marked read");
+}
+
+#[test]
+fn x2_a_pluggable_sender_delivers_the_outbox_and_failures_stay_queued() {
+    use aftersale_engine::sms::{dispatch, SmsSender};
+    struct Flaky(std::sync::Mutex<Vec<String>>, bool);
+    impl SmsSender for Flaky {
+        fn send(&self, phone: &str, text: &str) -> Result<(), String> {
+            if self.1 {
+                return Err("gateway down".into());
+            }
+            self.0.lock().unwrap().push(format!("{phone}: {text}"));
+            Ok(())
+        }
+    }
+    let a = app();
+    let o = a.order("X2D", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::ReturnRefund, 100);
+    a.engine.agree_return(MERCHANT, c.id, AddressId(1), false, None, None).unwrap();
+    let down = Flaky(Default::default(), true);
+    assert_eq!(dispatch(&a.engine, &down, 10).unwrap().failed, 1);
+    assert_eq!(a.engine.read(|tx| tx.unsent_sms(10)).unwrap().len(), 1);
+    let up = Flaky(Default::default(), false);
+    assert_eq!(dispatch(&a.engine, &up, 10).unwrap().sent, 1);
+    assert!(up.0.lock().unwrap()[0].starts_with("13800131234: 【售后】"));
+    assert!(a.engine.read(|tx| tx.unsent_sms(10)).unwrap().is_empty());
+    assert!(a.engine.read(|tx| tx.sms_outbox()).unwrap()[0].sent_at.is_some(), "the outbox keeps the record");
+    assert_eq!(dispatch(&a.engine, &RecordOnly, 10).unwrap().sent, 0);
+}

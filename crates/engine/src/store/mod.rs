@@ -106,6 +106,7 @@ pub struct StoredSms {
     pub text: String,
     pub case_id: Option<CaseId>,
     pub at: Timestamp,
+    pub sent_at: Option<Timestamp>,
 }
 
 /// One line of a log as stored; events of one command share the row `id`.
@@ -165,7 +166,12 @@ pub trait ReadTx {
     fn due_deadlines(&mut self, now: Timestamp, limit: usize) -> Result<Vec<DueDeadline>, StoreError>;
     fn next_due(&mut self) -> Result<Option<Timestamp>, StoreError>;
     fn notices(&mut self, to: Recipient) -> Result<Vec<StoredNotice>, StoreError>;
+    /// X1: unread entries per category.
+    fn unread_counts(&mut self, to: Recipient) -> Result<Vec<(String, u64)>, StoreError>;
+    /// X2: every SMS recorded, oldest first.
     fn sms_outbox(&mut self) -> Result<Vec<StoredSms>, StoreError>;
+    /// X2: SMS not yet handed to the sender, oldest first.
+    fn unsent_sms(&mut self, limit: usize) -> Result<Vec<StoredSms>, StoreError>;
     fn penalties(&mut self, shop: ShopId) -> Result<Vec<Penalty>, StoreError>;
     fn queue_counts(&mut self, shop: ShopId) -> Result<Vec<(Queue, u64)>, StoreError>;
     fn order_version(&mut self, id: OrderId) -> Result<Option<u64>, StoreError>;
@@ -213,6 +219,9 @@ pub trait WriteTx: ReadTx {
     fn delete_deadline(&mut self, subject: Subject, kind: DeadlineKind) -> Result<(), StoreError>;
     fn insert_outbox(&mut self, case: Option<CaseId>, outbox: &Outbox, at: Timestamp) -> Result<(), StoreError>;
     fn insert_penalty(&mut self, p: &Penalty) -> Result<(), StoreError>;
+    /// Marks the recipient's own entries read; returns how many changed.
+    fn mark_read(&mut self, to: Recipient, ids: &[i64], at: Timestamp) -> Result<u64, StoreError>;
+    fn mark_sms_sent(&mut self, id: i64, at: Timestamp) -> Result<(), StoreError>;
     fn idempotency_put(
         &mut self,
         key: &str,

@@ -279,6 +279,21 @@ fn to_deadline((s, id, kind, due, version): (String, i64, String, i64, i64)) -> 
 }
 
 impl Sql<'_> {
+    fn sms(&self, sql: &str, limit: i64) -> Result<Vec<StoredSms>, StoreError> {
+        let mut st = self.conn.prepare_cached(sql)?;
+        let rows = st.query_map([limit], |r| {
+            Ok(StoredSms {
+                id: r.get(0)?,
+                phone: r.get(1)?,
+                text: r.get(2)?,
+                case_id: r.get::<_, Option<i64>>(3)?.map(CaseId),
+                at: Timestamp(r.get(4)?),
+                sent_at: r.get::<_, Option<i64>>(5)?.map(Timestamp),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// One row's JSON column, parsed straight from SQLite's buffer (no copy into a String).
     fn json_row<T: serde::de::DeserializeOwned>(&self, sql: &str, id: i64) -> Result<Option<T>, StoreError> {
         let mut st = self.conn.prepare_cached(sql)?;
@@ -427,19 +442,25 @@ impl ReadTx for Sql<'_> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn sms_outbox(&mut self) -> Result<Vec<StoredSms>, StoreError> {
-        let mut st =
-            self.conn.prepare_cached("SELECT id, phone, text, case_id, created_at FROM sms_outbox ORDER BY id")?;
-        let rows = st.query_map([], |r| {
-            Ok(StoredSms {
-                id: r.get(0)?,
-                phone: r.get(1)?,
-                text: r.get(2)?,
-                case_id: r.get::<_, Option<i64>>(3)?.map(CaseId),
-                at: Timestamp(r.get(4)?),
-            })
-        })?;
+    fn unread_counts(&mut self, to: Recipient) -> Result<Vec<(String, u64)>, StoreError> {
+        let (kind, id) = recipient_cols(to);
+        let mut st = self.conn.prepare_cached(
+            "SELECT category, COUNT(*) FROM notices WHERE recipient = ? AND recipient_id = ? AND read_at IS NULL \
+             GROUP BY category ORDER BY category",
+        )?;
+        let rows = st.query_map(params![kind, id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn sms_outbox(&mut self) -> Result<Vec<StoredSms>, StoreError> {
+        self.sms("SELECT id, phone, text, case_id, created_at, sent_at FROM sms_outbox ORDER BY id LIMIT ?", i64::MAX)
+    }
+
+    fn unsent_sms(&mut self, limit: usize) -> Result<Vec<StoredSms>, StoreError> {
+        self.sms(
+            "SELECT id, phone, text, case_id, created_at, sent_at FROM sms_outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?",
+            limit as i64,
+        )
     }
 
     fn penalties(&mut self, shop: ShopId) -> Result<Vec<Penalty>, StoreError> {
@@ -711,6 +732,25 @@ impl WriteTx for Sql<'_> {
                 "INSERT INTO penalties (shop_id, case_id, reason, amount_minor, currency, created_at) VALUES (?, ?, ?, ?, ?, ?)",
             )?
             .execute(params![p.shop_id.0, p.case_id.0, p.reason, p.amount.minor, p.amount.currency.as_str(), p.at.0])?;
+        Ok(())
+    }
+
+    fn mark_read(&mut self, to: Recipient, ids: &[i64], at: Timestamp) -> Result<u64, StoreError> {
+        let (kind, rid) = recipient_cols(to);
+        let mut st = self.conn.prepare_cached(
+            "UPDATE notices SET read_at = ? WHERE id = ? AND recipient = ? AND recipient_id = ? AND read_at IS NULL",
+        )?;
+        let mut n = 0;
+        for id in ids {
+            n += st.execute(params![at.0, id, kind, rid])? as u64;
+        }
+        self.dirty |= n > 0;
+        Ok(n)
+    }
+
+    fn mark_sms_sent(&mut self, id: i64, at: Timestamp) -> Result<(), StoreError> {
+        self.dirty = true;
+        self.conn.prepare_cached("UPDATE sms_outbox SET sent_at = ? WHERE id = ?")?.execute(params![at.0, id])?;
         Ok(())
     }
 

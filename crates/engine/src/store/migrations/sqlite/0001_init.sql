@@ -81,6 +81,7 @@ CREATE TABLE notices (
     read_at INTEGER
 );
 CREATE INDEX notices_recipient ON notices (recipient, recipient_id, id);
+CREATE INDEX notices_unread ON notices (recipient, recipient_id, category) WHERE read_at IS NULL;
 CREATE TABLE sms_outbox (
     id INTEGER PRIMARY KEY,
     phone TEXT NOT NULL,
@@ -89,6 +90,7 @@ CREATE TABLE sms_outbox (
     created_at INTEGER NOT NULL,
     sent_at INTEGER
 );
+CREATE INDEX sms_unsent ON sms_outbox (id) WHERE sent_at IS NULL;
 CREATE TABLE penalties (
     id INTEGER PRIMARY KEY,
     shop_id INTEGER NOT NULL,
