@@ -15,4 +15,4 @@ pub use runner::{RunStats, Runner};
 pub use sms::{RecordOnly, SmsSender};
 pub use store::sqlite::{SqliteOptions, SqliteStore};
 pub use store::{AddressInput, DueDeadline, LogRow, ReadTx, ShopRecord, Store, StoreError, Subject, WriteTx};
-pub use usecase::{Engine, EngineError, Firing, IdemKey};
+pub use usecase::{Engine, EngineError, Firing, IdemKey, MessageBox};

@@ -28,6 +28,15 @@ pub enum EngineError {
     Store(#[from] StoreError),
 }
 
+/// X1: a party's message box.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MessageBox {
+    /// Newest first.
+    pub entries: Vec<StoredNotice>,
+    /// Unread entries per category.
+    pub unread: Vec<(String, u64)>,
+}
+
 /// A client's idempotency key for one request.
 #[derive(Clone, Debug)]
 pub struct IdemKey(pub String);
@@ -451,11 +460,11 @@ impl Engine {
     }
 
     /// X1: a party's message box, newest first, with unread counts per category.
-    pub fn message_box(&self, to: Recipient) -> Result<(Vec<StoredNotice>, Vec<(String, u64)>), EngineError> {
+    pub fn message_box(&self, to: Recipient) -> Result<MessageBox, EngineError> {
         self.read(|tx| {
-            let mut notices = tx.notices(to)?;
-            notices.reverse();
-            Ok((notices, tx.unread_counts(to)?))
+            let mut entries = tx.notices(to)?;
+            entries.reverse();
+            Ok(MessageBox { entries, unread: tx.unread_counts(to)? })
         })
     }
 
