@@ -459,6 +459,20 @@ impl Engine {
         })?
     }
 
+    /// W2: search the cases the actor may see — a merchant its shop's, a buyer their own, a
+    /// platform agent all.
+    pub fn search(&self, actor: Actor, mut q: CaseQuery) -> Result<CasePage, EngineError> {
+        match actor {
+            Actor::Merchant { shop, .. } => q.shop = Some(shop),
+            Actor::Buyer { buyer } => q.buyer = Some(buyer),
+            Actor::Platform { .. } | Actor::System => {}
+        }
+        if q.limit == 0 {
+            q.limit = 50;
+        }
+        self.read(|tx| tx.search_cases(&q))
+    }
+
     /// X1: a party's message box, newest first, with unread counts per category.
     pub fn message_box(&self, to: Recipient) -> Result<MessageBox, EngineError> {
         self.read(|tx| {

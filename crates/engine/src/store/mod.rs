@@ -127,6 +127,65 @@ pub struct Penalty {
     pub at: Timestamp,
 }
 
+/// W2: how a list of cases is ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseSort {
+    /// Least time left first; cases no deadline governs last.
+    #[default]
+    TimeLeft,
+    /// Most recently applied first.
+    Newest,
+}
+
+/// Where the next page starts (keyset pagination: stable under inserts).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseCursor {
+    pub key: i64,
+    pub id: i64,
+}
+
+/// W2: search and filters. Full values match exactly (a phone is searched by the full number,
+/// W6); all given filters must hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseQuery {
+    pub shop: Option<ShopId>,
+    pub buyer: Option<BuyerId>,
+    pub queue: Option<Queue>,
+    pub kind: Option<CaseType>,
+    pub flag: Option<Flag>,
+    /// Close to deadline: governed by a deadline due at or before this time.
+    pub due_before: Option<Timestamp>,
+    pub order_no: Option<String>,
+    pub case_id: Option<CaseId>,
+    pub customer_name: Option<String>,
+    pub customer_phone: Option<Phone>,
+    pub applied_from: Option<Timestamp>,
+    pub applied_to: Option<Timestamp>,
+    pub sort: CaseSort,
+    pub after: Option<CaseCursor>,
+    pub limit: usize,
+}
+
+/// One line of a case list: the case with its order's number, customer and flag. The phone is
+/// masked (W6).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseListItem {
+    pub case: Case,
+    pub order_no: String,
+    pub customer_name: String,
+    pub customer_phone_masked: String,
+    pub flag: Option<Flag>,
+    /// The due time of the governing deadline (`i64::MAX` when none): the sort key.
+    pub due_key: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CasePage {
+    pub items: Vec<CaseListItem>,
+    pub next: Option<CaseCursor>,
+}
+
 /// One command's events, serialized for the log (callers may do that off the writer).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogRow {
@@ -174,6 +233,8 @@ pub trait ReadTx {
     fn unsent_sms(&mut self, limit: usize) -> Result<Vec<StoredSms>, StoreError>;
     fn penalties(&mut self, shop: ShopId) -> Result<Vec<Penalty>, StoreError>;
     fn queue_counts(&mut self, shop: ShopId) -> Result<Vec<(Queue, u64)>, StoreError>;
+    /// W2: cases matching `q`, a page at a time.
+    fn search_cases(&mut self, q: &CaseQuery) -> Result<CasePage, StoreError>;
     fn order_version(&mut self, id: OrderId) -> Result<Option<u64>, StoreError>;
     /// Due rows after `after` in (due, subject, id, kind) order: lets a runner page through
     /// what is due while earlier pages are still being written.

@@ -13,6 +13,9 @@ use std::sync::mpsc;
 use std::sync::Mutex;
 use std::thread::JoinHandle;
 
+/// `cases.due_at` of a case that no deadline governs: it sorts last by time left.
+const NO_DEADLINE: i64 = i64::MAX;
+
 /// Embedded migrations, applied in order at open.
 pub const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("migrations/sqlite/0001_init.sql"))];
 
@@ -504,6 +507,104 @@ impl ReadTx for Sql<'_> {
         Ok(counts)
     }
 
+    fn search_cases(&mut self, q: &CaseQuery) -> Result<CasePage, StoreError> {
+        use rusqlite::types::Value;
+        let mut sql = String::from(
+            "SELECT c.data, o.order_no, o.customer_name, o.customer_phone, o.flag, c.due_at, c.applied_at \
+             FROM cases c JOIN orders o ON o.id = c.order_id WHERE 1 = 1",
+        );
+        let mut args: Vec<Value> = Vec::new();
+        let mut filter = |clause: &str, v: Value| {
+            sql.push_str(clause);
+            args.push(v);
+        };
+        if let Some(shop) = q.shop {
+            filter(" AND c.shop_id = ?", Value::Integer(shop.0));
+        }
+        if let Some(buyer) = q.buyer {
+            filter(" AND c.buyer_id = ?", Value::Integer(buyer.0));
+        }
+        if let Some(queue) = q.queue {
+            filter(" AND c.queue = ?", Value::Text(queue.as_str().into()));
+        }
+        if let Some(kind) = q.kind {
+            filter(" AND c.kind = ?", Value::Text(kind.as_str().into()));
+        }
+        if let Some(flag) = q.flag {
+            filter(" AND o.flag = ?", Value::Text(flag.as_str().into()));
+        }
+        if let Some(before) = q.due_before {
+            filter(" AND c.due_at <= ?", Value::Integer(before.0));
+        }
+        if let Some(no) = &q.order_no {
+            filter(" AND o.order_no = ?", Value::Text(no.clone()));
+        }
+        if let Some(id) = q.case_id {
+            filter(" AND c.id = ?", Value::Integer(id.0));
+        }
+        if let Some(name) = &q.customer_name {
+            filter(" AND o.customer_name = ?", Value::Text(name.clone()));
+        }
+        if let Some(phone) = &q.customer_phone {
+            filter(" AND o.customer_phone = ?", Value::Text(phone.as_str().into()));
+        }
+        if let Some(from) = q.applied_from {
+            filter(" AND c.applied_at >= ?", Value::Integer(from.0));
+        }
+        if let Some(to) = q.applied_to {
+            filter(" AND c.applied_at < ?", Value::Integer(to.0));
+        }
+        let (key, order) = match q.sort {
+            CaseSort::TimeLeft => ("c.due_at", " ORDER BY c.due_at, c.id"),
+            CaseSort::Newest => ("c.applied_at", " ORDER BY c.applied_at DESC, c.id DESC"),
+        };
+        if let Some(after) = q.after {
+            let cmp = if q.sort == CaseSort::TimeLeft { ">" } else { "<" };
+            sql.push_str(&format!(" AND ({key}, c.id) {cmp} (?, ?)"));
+            args.push(Value::Integer(after.key));
+            args.push(Value::Integer(after.id));
+        }
+        sql.push_str(order);
+        sql.push_str(" LIMIT ?");
+        let limit = q.limit.clamp(1, 200);
+        args.push(Value::Integer(limit as i64 + 1));
+        let mut st = self.conn.prepare_cached(&sql)?;
+        let rows = st.query_map(rusqlite::params_from_iter(args), |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, i64>(5)?,
+                r.get::<_, i64>(6)?,
+            ))
+        })?;
+        let mut items = Vec::new();
+        let mut next = None;
+        for row in rows {
+            let (data, order_no, customer_name, phone, flag, due, applied) = row?;
+            if items.len() == limit {
+                next = items.last().map(|i: &CaseListItem| CaseCursor {
+                    key: if q.sort == CaseSort::TimeLeft { i.due_key } else { i.case.applied_at.0 },
+                    id: i.case.id.0,
+                });
+                break;
+            }
+            let _ = applied;
+            let phone = Phone::parse(&phone).map_err(StoreError::Corrupt)?;
+            items.push(CaseListItem {
+                case: serde_json::from_str(&data)?,
+                order_no,
+                customer_name,
+                customer_phone_masked: phone.masked(),
+                flag: flag.as_deref().map(Flag::parse).transpose().map_err(StoreError::Corrupt)?,
+                due_key: due,
+            });
+        }
+        Ok(CasePage { items, next })
+    }
+
     fn order_version(&mut self, id: OrderId) -> Result<Option<u64>, StoreError> {
         Ok(self
             .conn
@@ -631,7 +732,7 @@ impl WriteTx for Sql<'_> {
                 c.kind.as_str(),
                 c.status.as_str(),
                 c.queue().as_str(),
-                due.map(|d| d.0),
+                due.map_or(NO_DEADLINE, |d| d.0),
                 c.applied_at.0,
                 c.status_since.0,
                 c.version as i64,
@@ -651,7 +752,7 @@ impl WriteTx for Sql<'_> {
                 c.kind.as_str(),
                 c.status.as_str(),
                 c.queue().as_str(),
-                due.map(|d| d.0),
+                due.map_or(NO_DEADLINE, |d| d.0),
                 c.status_since.0,
                 c.version as i64,
                 json,

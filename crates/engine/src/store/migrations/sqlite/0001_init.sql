@@ -31,6 +31,8 @@ CREATE TABLE orders (
     data TEXT NOT NULL,
     UNIQUE (shop_id, order_no)
 );
+CREATE INDEX orders_shop_phone ON orders (shop_id, customer_phone);
+CREATE INDEX orders_shop_name ON orders (shop_id, customer_name);
 CREATE TABLE cases (
     id INTEGER PRIMARY KEY,
     order_id INTEGER NOT NULL,
@@ -39,13 +41,16 @@ CREATE TABLE cases (
     kind TEXT NOT NULL,
     status TEXT NOT NULL,
     queue TEXT NOT NULL,
-    due_at INTEGER,
+    -- the governing deadline's due time; 9223372036854775807 when none (sorts last)
+    due_at INTEGER NOT NULL,
     applied_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
     version INTEGER NOT NULL,
     data TEXT NOT NULL
 );
 CREATE INDEX cases_shop_queue_due ON cases (shop_id, queue, due_at);
+CREATE INDEX cases_shop_due ON cases (shop_id, due_at, id);
+CREATE INDEX cases_shop_applied ON cases (shop_id, applied_at, id);
 CREATE INDEX cases_order ON cases (order_id);
 CREATE INDEX cases_buyer ON cases (buyer_id, applied_at);
 -- The log: one row per command, `data` holding its events as a JSON array, `kind` the first.
