@@ -43,6 +43,9 @@ pub struct BenchArgs {
     /// Rows the runner fires per transaction.
     #[arg(long, default_value_t = 1_000)]
     firing_batch: usize,
+    /// Page cache per write connection, in MiB, for the engine and the raw loops alike.
+    #[arg(long, default_value_t = 32)]
+    cache_mb: u32,
     /// Keep the database files afterwards.
     #[arg(long)]
     keep: bool,
@@ -62,10 +65,22 @@ fn err<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
 
+/// The page cache every connection of the run gets (engine and raw alike), from `--cache-mb`.
+static CACHE_MB: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(32);
+
+fn cache_mb() -> u32 {
+    CACHE_MB.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 fn raw_conn(path: &Path) -> Result<Connection, String> {
+    let cache_mb = cache_mb();
     let conn = Connection::open(path).map_err(err)?;
     conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0)).map_err(err)?;
-    conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA cache_size=-32000; PRAGMA temp_store=MEMORY;").map_err(err)?;
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous=FULL; PRAGMA cache_size=-{}; PRAGMA temp_store=MEMORY;",
+        u64::from(cache_mb) * 1024
+    ))
+    .map_err(err)?;
     Ok(conn)
 }
 
@@ -77,7 +92,10 @@ struct Setup {
 }
 
 fn setup(path: &Path, max_batch: usize) -> Result<Setup, String> {
-    let store = Arc::new(SqliteStore::open(path, SqliteOptions { max_batch, synchronous_full: true }).map_err(err)?);
+    let store = Arc::new(
+        SqliteStore::open(path, SqliteOptions { max_batch, synchronous_full: true, cache_mb: cache_mb() })
+            .map_err(err)?,
+    );
     let clock = ManualClock::new(T0);
     let engine = Arc::new(Engine::new(store.clone(), Arc::new(clock.clone()), Arc::new(BuiltinGateway)));
     let shop = engine.create_shop("Bench shop", "douyin", PolicyOverrides::default()).map_err(err)?;
@@ -480,6 +498,7 @@ fn peak_rss_mb() -> f64 {
 }
 
 pub fn run(args: BenchArgs) -> Result<(), String> {
+    CACHE_MB.store(args.cache_mb.max(1), std::sync::atomic::Ordering::Relaxed);
     if args.dir.exists() {
         std::fs::remove_dir_all(&args.dir).map_err(|e| format!("emptying {}: {e}", args.dir.display()))?;
     }
@@ -506,6 +525,7 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
     }
     let report = serde_json::json!({
         "synchronous": "FULL",
+        "cache_mb": args.cache_mb,
         "journal_mode": "WAL",
         "commands": args.commands,
         "commands_per_s": commands.round(),

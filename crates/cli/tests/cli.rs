@@ -39,7 +39,19 @@ fn profile_prints_the_deadline_table_values() {
 fn bench_json_prints_every_figure() {
     let dir = tempfile::tempdir().unwrap();
     let out = aftersale()
-        .args(["bench", "--json", "--commands", "60", "--group-commands", "120", "--clients", "4", "--deadlines", "2000", "--dir"])
+        .args([
+            "bench",
+            "--json",
+            "--commands",
+            "60",
+            "--group-commands",
+            "120",
+            "--clients",
+            "4",
+            "--deadlines",
+            "2000",
+            "--dir",
+        ])
         .arg(dir.path().join("bench"))
         .output()
         .unwrap();

@@ -602,25 +602,48 @@ mod stored_invariants {
     use proptest::prelude::*;
 
     fn evidence(n: u8) -> Vec<Evidence> {
-        vec![Evidence { key: format!("e/{n}.jpg"), kind: EvidenceKind::Image, sha256: format!("{n:064x}"), caption: String::new() }]
+        vec![Evidence {
+            key: format!("e/{n}.jpg"),
+            kind: EvidenceKind::Image,
+            sha256: format!("{n:064x}"),
+            caption: String::new(),
+        }]
     }
 
     fn command(i: u8, n: u8) -> (Actor, CaseCommand) {
-        let logistics = Logistics { carrier: Carrier::parse("SF").unwrap(), tracking_no: TrackingNo::parse("SF9000000001").unwrap() };
+        let logistics = Logistics {
+            carrier: Carrier::parse("SF").unwrap(),
+            tracking_no: TrackingNo::parse("SF9000000001").unwrap(),
+        };
         match i % 14 {
             0 => (BUYER, CaseCommand::Withdraw),
             1 => (BUYER, CaseCommand::Escalate { reason: "x".into() }),
             2 => (BUYER, CaseCommand::SubmitReturnLogistics { logistics, refund_account: None }),
             3 => (BUYER, CaseCommand::AcceptProposal),
             4 => (MERCHANT, CaseCommand::Refund),
-            5 => (MERCHANT, CaseCommand::Reject { reason_code: "not_as_claimed".into(), explanation: String::new(), evidence: evidence(n) }),
+            5 => (
+                MERCHANT,
+                CaseCommand::Reject {
+                    reason_code: "not_as_claimed".into(),
+                    explanation: String::new(),
+                    evidence: evidence(n),
+                },
+            ),
             6 => (MERCHANT, CaseCommand::ReceivedRefund),
-            7 => (MERCHANT, CaseCommand::Propose { kind: CaseType::RefundOnly, amount: Money::cny(100), address: None }),
+            7 => {
+                (MERCHANT, CaseCommand::Propose { kind: CaseType::RefundOnly, amount: Money::cny(100), address: None })
+            }
             8 => (MERCHANT, CaseCommand::ExtendReceipt),
             9 => (MERCHANT, CaseCommand::SubmitEvidence { explanation: "see".into(), evidence: evidence(n) }),
             10 => (MERCHANT, CaseCommand::Appeal { text: "unfair".into(), evidence: vec![] }),
             11 => (AGENT, CaseCommand::RequestEvidence { instructions: "photos".into() }),
-            12 => (AGENT, CaseCommand::Rule { for_party: if n % 2 == 0 { Party::Buyer } else { Party::Merchant }, reason: "r".into() }),
+            12 => (
+                AGENT,
+                CaseCommand::Rule {
+                    for_party: if n % 2 == 0 { Party::Buyer } else { Party::Merchant },
+                    reason: "r".into(),
+                },
+            ),
             _ => (MERCHANT, CaseCommand::SetRemark { text: format!("note {n}") }),
         }
     }

@@ -25,11 +25,13 @@ pub struct SqliteOptions {
     pub max_batch: usize,
     /// `FULL` (default) survives power loss; `NORMAL` only process crashes.
     pub synchronous_full: bool,
+    /// Page cache of the write connection, in MiB; read connections get half.
+    pub cache_mb: u32,
 }
 
 impl Default for SqliteOptions {
     fn default() -> Self {
-        SqliteOptions { max_batch: 256, synchronous_full: true }
+        SqliteOptions { max_batch: 256, synchronous_full: true, cache_mb: 32 }
     }
 }
 
@@ -40,12 +42,13 @@ struct Job {
 
 pub struct SqliteStore {
     path: PathBuf,
+    cache_mb: u32,
     sender: Mutex<Option<mpsc::Sender<Job>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
     readers: Mutex<Vec<Connection>>,
 }
 
-fn configure(conn: &Connection, full: bool) -> Result<(), StoreError> {
+fn configure(conn: &Connection, full: bool, cache_mb: u32) -> Result<(), StoreError> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     // Every statement the store runs stays prepared (the default cache holds only 16).
     conn.set_prepared_statement_cache_capacity(128);
@@ -54,7 +57,10 @@ fn configure(conn: &Connection, full: bool) -> Result<(), StoreError> {
         return Err(StoreError::Db(format!("could not enable WAL (journal_mode={mode})")));
     }
     conn.execute_batch(if full { "PRAGMA synchronous=FULL;" } else { "PRAGMA synchronous=NORMAL;" })?;
-    conn.execute_batch("PRAGMA foreign_keys=OFF; PRAGMA cache_size=-32000; PRAGMA temp_store=MEMORY;")?;
+    conn.execute_batch(&format!(
+        "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-{}; PRAGMA temp_store=MEMORY;",
+        u64::from(cache_mb.max(1)) * 1024
+    ))?;
     Ok(())
 }
 
@@ -91,7 +97,7 @@ impl SqliteStore {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::Db(format!("creating {}: {e}", dir.display())))?;
         }
         let mut conn = Connection::open(&path)?;
-        configure(&conn, options.synchronous_full)?;
+        configure(&conn, options.synchronous_full, options.cache_mb)?;
         migrate(&mut conn)?;
         let (tx, rx) = mpsc::channel::<Job>();
         let max_batch = options.max_batch.max(1);
@@ -101,6 +107,7 @@ impl SqliteStore {
             .map_err(|e| StoreError::Db(format!("starting the writer: {e}")))?;
         Ok(SqliteStore {
             path,
+            cache_mb: options.cache_mb,
             sender: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(writer)),
             readers: Mutex::new(Vec::new()),
@@ -118,7 +125,7 @@ impl SqliteStore {
         let conn = Connection::open(&self.path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.set_prepared_statement_cache_capacity(128);
-        conn.execute_batch("PRAGMA cache_size=-16000;")?;
+        conn.execute_batch(&format!("PRAGMA cache_size=-{};", u64::from(self.cache_mb.max(2)) * 512))?;
         Ok(conn)
     }
 
