@@ -640,7 +640,7 @@ mod stored_invariants {
             12 => (
                 AGENT,
                 CaseCommand::Rule {
-                    for_party: if n % 2 == 0 { Party::Buyer } else { Party::Merchant },
+                    for_party: if n.is_multiple_of(2) { Party::Buyer } else { Party::Merchant },
                     reason: "r".into(),
                 },
             ),
