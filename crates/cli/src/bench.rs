@@ -143,27 +143,24 @@ fn order(id: i64, state: OrderState) -> Result<Order, String> {
     Order::replay(&log).ok_or_else(|| "no order".to_string())
 }
 
-/// Inserts `n` orders (ids from `first`) in large transactions.
-fn seed_orders(engine: &Engine, first: i64, n: usize, state: OrderState) -> Result<(), String> {
-    let template = order(first, state)?;
-    let mut next = first;
-    let end = first + n as i64;
+/// Inserts orders 1..=n in large transactions, each in the state `state_of(id)` picks.
+fn seed_orders(engine: &Engine, n: usize, state_of: fn(i64) -> OrderState) -> Result<(), String> {
+    let templates = [order(1, OrderState::Delivered)?, order(1, OrderState::AwaitingConfirmation)?];
+    let end = n as i64 + 1;
+    let mut next = 1i64;
     while next < end {
-        let from = next;
-        let to = (from + 20_000).min(end);
-        let t = template.clone();
+        let (from, to) = (next, (next + 20_000).min(end));
+        let templates = templates.clone();
         engine
             .transact(move |tx| {
                 for id in from..to {
-                    let mut o = t.clone();
+                    let mut o = templates.iter().find(|t| t.state == state_of(id)).unwrap_or(&templates[0]).clone();
                     o.id = OrderId(id);
                     o.buyer_id = BuyerId(id);
                     o.order_no = format!("B{id:09}");
-                    tx.insert_order(
-                        &o,
-                        &serde_json::to_string(&o)
-                            .map_err(|e| EngineError::Invalid { field: "order", reason: e.to_string() })?,
-                    )?;
+                    let json = serde_json::to_string(&o)
+                        .map_err(|e| EngineError::Invalid { field: "order", reason: e.to_string() })?;
+                    tx.insert_order(&o, &json)?;
                 }
                 Ok(())
             })
@@ -239,27 +236,10 @@ fn run_flows(engine: &Engine, address: &Address, orders: &[i64], target: usize) 
     Ok(done)
 }
 
-/// Seeds `n` orders for flows: even ids delivered (returns), odd ids paid (refund before shipment).
+/// Seeds `n` orders for flows: odd ids delivered (returns), even ids paid (refund before shipment).
 fn seed_flow_orders(engine: &Engine, n: usize) -> Result<Vec<i64>, String> {
     let n = n + n % 2;
-    let template_d = order(1, OrderState::Delivered)?;
-    let template_p = order(1, OrderState::AwaitingConfirmation)?;
-    engine
-        .transact(move |tx| {
-            for id in 1..=n as i64 {
-                let mut o = if id % 2 == 1 { template_d.clone() } else { template_p.clone() };
-                o.id = OrderId(id);
-                o.buyer_id = BuyerId(id);
-                o.order_no = format!("B{id:09}");
-                tx.insert_order(
-                    &o,
-                    &serde_json::to_string(&o)
-                        .map_err(|e| EngineError::Invalid { field: "order", reason: e.to_string() })?,
-                )?;
-            }
-            Ok(())
-        })
-        .map_err(err)?;
+    seed_orders(engine, n, |id| if id % 2 == 1 { OrderState::Delivered } else { OrderState::AwaitingConfirmation })?;
     Ok((1..=n as i64).collect())
 }
 
@@ -351,7 +331,7 @@ fn raw_step(tx: &rusqlite::Transaction<'_>, id: i64, n: i64, gone: &str, next: &
 /// the deadline rows; the near-deadline reminders count as sent so only the review fires.
 fn seed_due_cases(s: &Setup, n: usize) -> Result<(), String> {
     let per_round = n.div_ceil(ROUNDS).max(1) as i64;
-    seed_orders(&s.engine, 1, n, OrderState::Delivered)?;
+    seed_orders(&s.engine, n, |_| OrderState::Delivered)?;
     let o = order(1, OrderState::Delivered)?;
     let policy = Policy::douyin();
     let mut next = 1i64;
