@@ -301,13 +301,53 @@ fn raw_commands(dir: &Path, commands: usize, per_commit: usize) -> Result<f64, S
     Ok(done as f64 / start.elapsed().as_secs_f64())
 }
 
+/// A case as the engine stores it after its review deadline refunded the buyer, for the raw loops
+/// to write rows of the same size as the engine's. Built once through the core.
+fn after_firing_json(read: &str) -> Result<&'static str, String> {
+    static AFTER: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
+    let _ = read;
+    AFTER
+        .get_or_init(|| {
+            let policy = Policy::douyin();
+            let o = order(1, OrderState::Delivered)?;
+            let applied = Recorded {
+                at: T0,
+                actor: buyer(1),
+                event: Event::Applied {
+                    case_id: CaseId(1),
+                    kind: CaseType::RefundOnly,
+                    reason: "damaged".into(),
+                    amount: Money::cny(10_000),
+                    description: String::new(),
+                    evidence: vec![],
+                    refund_account: None,
+                },
+            };
+            let mut case = Case::open(&o, &applied).ok_or("no case")?;
+            case.reminders.push((DeadlineKind::ReviewReminder, T0 + policy.review));
+            let now = T0 + policy.review;
+            let ctx = Ctx { policy: &policy, now, default_address: None };
+            let events =
+                decide_case(&o, &case, &CaseCommand::Expire { kind: DeadlineKind::Review }, &Actor::System, &ctx)
+                    .map_err(err)?;
+            for event in events {
+                case.apply(&Recorded { at: now, actor: Actor::System, event });
+            }
+            serde_json::to_string(&case).map_err(err)
+        })
+        .as_deref()
+        .map_err(|e| e.clone())
+}
+
 /// The row writes of one command or firing, bare: read the case, update it, insert one log row,
 /// delete the deadline `gone` and insert `next`.
 fn raw_step(tx: &rusqlite::Transaction<'_>, id: i64, n: i64, gone: &str, next: &str) -> Result<(), String> {
-    let data: String = tx
+    let read: String = tx
         .prepare_cached("SELECT data FROM cases WHERE id = ?")
         .and_then(|mut s| s.query_row([id], |r| r.get(0)))
         .map_err(err)?;
+    // The row written is what the engine writes for this firing: the case after it.
+    let data = after_firing_json(&read)?;
     tx.prepare_cached(
         "UPDATE cases SET status = 'refunding', queue = 'in_progress', due_at = ?, updated_at = ?, version = version + 1, data = ? WHERE id = ?",
     )
