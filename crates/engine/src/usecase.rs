@@ -1,9 +1,10 @@
 //! Use-cases: each loads what it needs, lets the core decide, and writes the new state, the events
 //! (case log), the deadlines and the notices in one transaction. Nothing is enqueued outside it.
+//! Case commands and firings are decided on the last committed state off the writer; the write
+//! transaction checks that the versions decided on still hold, and decides again if not.
 
 use crate::clock::Clock;
 use crate::gateway::{GatewayOutcome, PaymentGateway};
-use crate::store::StoredNotice;
 use crate::store::*;
 use aftersale_core::values::*;
 use aftersale_core::*;
