@@ -92,3 +92,23 @@ impl fmt::Display for Money {
         write!(f, "{}.{:02} {}", self.minor / 100, self.minor % 100, self.currency)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn money_and_currency_constructors_only_build_valid_values(minor in any::<i64>(), code in "\\PC{0,4}") {
+            match Money::new(minor, Currency::CNY) {
+                Ok(m) => prop_assert!((0..=MAX_MINOR).contains(&m.minor)),
+                Err(_) => prop_assert!(!(0..=MAX_MINOR).contains(&minor)),
+            }
+            if let Ok(c) = Currency::parse(&code) {
+                prop_assert_eq!(c.as_str(), code.as_str());
+                prop_assert!(c.as_str().len() == 3 && c.as_str().bytes().all(|b| b.is_ascii_uppercase()));
+            }
+        }
+    }
+}

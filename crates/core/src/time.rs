@@ -204,6 +204,9 @@ impl Timestamp {
         if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
             return Err(bad());
         }
+        if frac.is_empty() || !frac.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
         let ms: i64 = format!("{frac:0<3}")[..3].parse().map_err(|_| bad())?;
         let days = days_from_civil(y, mo, d);
         Ok(Timestamp(days * DAY.0 + h * HOUR.0 + mi * MINUTE.0 + s * SECOND.0 + ms))
@@ -229,6 +232,19 @@ impl fmt::Display for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn parsers_never_panic_and_round_trip(text in "\\PC{0,30}", ms in 0i64..4_102_444_800_000) {
+            let _ = Dur::parse(&text);
+            let _ = Timestamp::parse_rfc3339(&text);
+            let t = Timestamp(ms);
+            prop_assert_eq!(Timestamp::parse_rfc3339(&t.to_string()), Ok(t));
+            let d = Dur(ms / 1000 * 1000);
+            prop_assert_eq!(Dur::parse(&d.to_string()), Ok(d));
+        }
+    }
 
     #[test]
     fn durations_parse_and_print() {
@@ -244,7 +260,10 @@ mod tests {
         let t = Timestamp::parse_rfc3339("2026-11-22T03:08:52Z").unwrap();
         assert_eq!(t.to_string(), "2026-11-22T03:08:52Z");
         assert_eq!(t.weekday(), 7); // a Sunday
-                                    // Friday 10:00 plus one working day is Monday 10:00.
+        assert!(Timestamp::parse_rfc3339("2026-11-22T03:08:52.ééZ").is_err());
+        assert!(Timestamp::parse_rfc3339("2026-13-22T03:08:52Z").is_err());
+        assert_eq!(Timestamp::parse_rfc3339("2026-11-22T03:08:52.5Z").unwrap().to_string(), "2026-11-22T03:08:52.500Z");
+        // Friday 10:00 plus one working day is Monday 10:00.
         let fri = Timestamp::parse_rfc3339("2026-11-20T10:00:00Z").unwrap();
         assert_eq!(fri.add_working_days(1).to_string(), "2026-11-23T10:00:00Z");
     }

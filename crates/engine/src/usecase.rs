@@ -337,7 +337,9 @@ impl Engine {
                 let events = aftersale_core::apply(&order, case_id, &cmd, &actor, &ctx)?;
                 let recorded: Vec<Recorded> =
                     events.into_iter().map(|event| Recorded { at: now, actor, event }).collect();
-                let case = Case::open(&order, &recorded[0])
+                let case = recorded
+                    .first()
+                    .and_then(|r| Case::open(&order, r))
                     .ok_or(EngineError::Invalid { field: "case", reason: "no application event".into() })?;
                 let plan = CasePlan::new(&order, None, case, recorded, policy)?;
                 write_plan(tx, &plan)?;
