@@ -293,7 +293,7 @@ fn raw_commands(dir: &Path, commands: usize, per_commit: usize) -> Result<f64, S
             let id = (done % rows) as i64 + 1;
             let visit = (done / rows) as i64;
             let kinds = ["review", "buyer_ship"];
-            raw_step(&tx, id, visit, kinds[(visit % 2) as usize], kinds[((visit + 1) % 2) as usize])?;
+            raw_step(&tx, id, visit, kinds[(visit % 2) as usize], kinds[((visit + 1) % 2) as usize], false)?;
             done += 1;
         }
         tx.commit().map_err(err)?;
@@ -341,7 +341,14 @@ fn after_firing_json(read: &str) -> Result<&'static str, String> {
 
 /// The row writes of one command or firing, bare: read the case, update it, insert one log row,
 /// delete the deadline `gone` and insert `next`.
-fn raw_step(tx: &rusqlite::Transaction<'_>, id: i64, n: i64, gone: &str, next: &str) -> Result<(), String> {
+fn raw_step(
+    tx: &rusqlite::Transaction<'_>,
+    id: i64,
+    n: i64,
+    gone: &str,
+    next: &str,
+    with_order: bool,
+) -> Result<(), String> {
     let read: String = tx
         .prepare_cached("SELECT data FROM cases WHERE id = ?")
         .and_then(|mut s| s.query_row([id], |r| r.get(0)))
@@ -353,6 +360,16 @@ fn raw_step(tx: &rusqlite::Transaction<'_>, id: i64, n: i64, gone: &str, next: &
     )
     .and_then(|mut s| s.execute(params![n + 1_000_000, n, data, id]))
     .map_err(err)?;
+    if with_order {
+        // The order row a refund also rewrites (B3 accounting): read it and write it back.
+        let order: String = tx
+            .prepare_cached("SELECT data FROM orders WHERE id = ?")
+            .and_then(|mut s| s.query_row([id], |r| r.get(0)))
+            .map_err(err)?;
+        tx.prepare_cached("UPDATE orders SET version = version + 1, data = ? WHERE id = ?")
+            .and_then(|mut s| s.execute(params![order, id]))
+            .map_err(err)?;
+    }
     tx.prepare_cached("INSERT INTO events (order_id, case_id, at, actor, kind, data) VALUES (?, ?, ?, '{\"role\":\"system\"}', 'deadline_fired', ?)")
         .and_then(|mut s| {
             s.execute(params![id, id, n, "[{\"type\":\"deadline_fired\",\"kind\":\"review\",\"due\":1},{\"type\":\"refund_started\",\"amount\":{\"minor\":10000,\"currency\":\"CNY\"},\"settle_at\":2,\"cancels_order\":false}]"])
@@ -433,6 +450,7 @@ struct Firings {
     fired: u64,
     engine_per_s: f64,
     raw_per_s: f64,
+    raw_with_order_per_s: f64,
     engine_cpu_us: f64,
     raw_cpu_us: f64,
     seed_s: f64,
@@ -444,7 +462,9 @@ fn firings(dir: &Path, n: usize, batch: usize) -> Result<Firings, String> {
     seed_due_cases(&s, n)?;
     let seed_s = seed.elapsed().as_secs_f64();
     let (_, mut raw) = raw_db(dir, n)?;
+    let (_, mut raw_order) = raw_db(dir, n)?;
     let runner = Runner::new(s.engine.clone()).with_batch(batch);
+    let (mut raw_order_s, mut raw_order_fired) = (0.0, 0usize);
     let (mut engine_s, mut raw_s, mut engine_cpu, mut raw_cpu) = (0.0, 0.0, 0.0, 0.0);
     let (mut fired, mut raw_fired) = (0u64, 0usize);
     for round in 0..ROUNDS as i64 {
@@ -456,18 +476,22 @@ fn firings(dir: &Path, n: usize, batch: usize) -> Result<Firings, String> {
         engine_cpu += cpu_s() - cpu;
         fired += stats.fired;
         let (start, cpu) = (Instant::now(), cpu_s());
-        raw_fired += raw_fire_due(&mut raw, now.0, batch)?;
+        raw_fired += raw_fire_due(&mut raw, now.0, batch, false)?;
         raw_s += start.elapsed().as_secs_f64();
         raw_cpu += cpu_s() - cpu;
+        let start = Instant::now();
+        raw_order_fired += raw_fire_due(&mut raw_order, now.0, batch, true)?;
+        raw_order_s += start.elapsed().as_secs_f64();
     }
     s.store.close();
-    if fired as usize != n || raw_fired != n {
+    if fired as usize != n || raw_fired != n || raw_order_fired != n {
         return Err(format!("expected {n} firings; the engine fired {fired}, the raw loop {raw_fired}"));
     }
     Ok(Firings {
         fired,
         engine_per_s: n as f64 / engine_s,
         raw_per_s: n as f64 / raw_s,
+        raw_with_order_per_s: n as f64 / raw_order_s,
         engine_cpu_us: engine_cpu * 1e6 / n as f64,
         raw_cpu_us: raw_cpu * 1e6 / n as f64,
         seed_s,
@@ -476,7 +500,7 @@ fn firings(dir: &Path, n: usize, batch: usize) -> Result<Firings, String> {
 
 /// The raw ceiling for firings on the engine's tables: claim due rows, and per row do the row
 /// writes of `raw_step`; `batch` rows per transaction. Returns how many fired.
-fn raw_fire_due(conn: &mut Connection, now: i64, batch: usize) -> Result<usize, String> {
+fn raw_fire_due(conn: &mut Connection, now: i64, batch: usize, with_order: bool) -> Result<usize, String> {
     let mut fired = 0usize;
     loop {
         let due: Vec<(i64, String)> = conn
@@ -490,7 +514,7 @@ fn raw_fire_due(conn: &mut Connection, now: i64, batch: usize) -> Result<usize, 
         }
         let tx = conn.transaction().map_err(err)?;
         for (id, kind) in due {
-            raw_step(&tx, id, now, &kind, "refund_settle")?;
+            raw_step(&tx, id, now, &kind, "refund_settle", with_order)?;
             fired += 1;
         }
         tx.commit().map_err(err)?;
@@ -536,7 +560,10 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
     let group = engine_commands(&args.dir, args.group_commands, args.clients, 256)?;
     say("raw SQLite, grouped commits");
     let raw_group = raw_commands(&args.dir, args.group_commands, args.clients)?;
-    say(&format!("seeding {} due deadlines twice, then firing them in {ROUNDS} alternating rounds", args.deadlines));
+    say(&format!(
+        "seeding {} due deadlines three times, then firing them in {ROUNDS} alternating rounds",
+        args.deadlines
+    ));
     let firings = firings(&args.dir, args.deadlines, args.firing_batch)?;
     let (raw_firings, raw_cpu_us) = (firings.raw_per_s, firings.raw_cpu_us);
     let rss = peak_rss_mb();
@@ -562,6 +589,8 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
         "deadline_firings_per_s": firings.engine_per_s.round(),
         "raw_deadline_firings_per_s": raw_firings.round(),
         "firings_ratio": (firings.engine_per_s / raw_firings * 100.0).round() / 100.0,
+        "raw_firings_with_order_per_s": firings.raw_with_order_per_s.round(),
+        "firings_with_order_ratio": (firings.engine_per_s / firings.raw_with_order_per_s * 100.0).round() / 100.0,
         "firing_cpu_us": (firings.engine_cpu_us * 10.0).round() / 10.0,
         "raw_firing_cpu_us": (raw_cpu_us * 10.0).round() / 10.0,
         "peak_rss_mb": rss.round(),
@@ -585,6 +614,13 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
             firings.engine_per_s,
             raw_firings,
             firings.engine_per_s / raw_firings
+        );
+        println!(
+            "{:<44} {:>12} {:>12.0} {:>7.2}",
+            "  raw also rewriting the order row",
+            "",
+            firings.raw_with_order_per_s,
+            firings.engine_per_s / firings.raw_with_order_per_s
         );
         println!(
             "CPU per firing: engine {:.1} us, raw {:.1} us; peak RSS {rss:.0} MB; seeding {} due cases took {:.1}s",

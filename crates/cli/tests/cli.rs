@@ -64,6 +64,7 @@ fn bench_json_prints_every_figure() {
         "raw_group_commands_per_s",
         "deadline_firings_per_s",
         "raw_deadline_firings_per_s",
+        "raw_firings_with_order_per_s",
         "peak_rss_mb",
     ] {
         assert!(report[key].as_f64().is_some_and(|v| v > 0.0), "{key} missing in {report}");
