@@ -170,6 +170,23 @@ fn seed_orders(engine: &Engine, n: usize, state_of: fn(i64) -> OrderState) -> Re
     Ok(())
 }
 
+/// The buyer of order `id` applying for a 100-yuan refund only, as case `id`.
+fn applied_refund_only(id: i64, at: Timestamp) -> Recorded {
+    Recorded {
+        at,
+        actor: buyer(id),
+        event: Event::Applied {
+            case_id: CaseId(id),
+            kind: CaseType::RefundOnly,
+            reason: "damaged".into(),
+            amount: Money::cny(10_000),
+            description: String::new(),
+            evidence: vec![],
+            refund_account: None,
+        },
+    }
+}
+
 fn buyer(order: i64) -> Actor {
     Actor::Buyer { buyer: BuyerId(order) }
 }
@@ -310,19 +327,7 @@ fn after_firing_json(read: &str) -> Result<&'static str, String> {
         .get_or_init(|| {
             let policy = Policy::douyin();
             let o = order(1, OrderState::Delivered)?;
-            let applied = Recorded {
-                at: T0,
-                actor: buyer(1),
-                event: Event::Applied {
-                    case_id: CaseId(1),
-                    kind: CaseType::RefundOnly,
-                    reason: "damaged".into(),
-                    amount: Money::cny(10_000),
-                    description: String::new(),
-                    evidence: vec![],
-                    refund_account: None,
-                },
-            };
+            let applied = applied_refund_only(1, T0);
             let mut case = Case::open(&o, &applied).ok_or("no case")?;
             case.reminders.push((DeadlineKind::ReviewReminder, T0 + policy.review));
             let now = T0 + policy.review;
@@ -403,19 +408,7 @@ fn seed_due_cases(s: &Setup, n: usize) -> Result<(), String> {
                 for id in from..to {
                     // Cases of round k applied k minutes after T0: due k minutes after each other.
                     let applied = T0 + Dur(((id - 1) / per_round) * 60_000);
-                    let r = Recorded {
-                        at: applied,
-                        actor: buyer(id),
-                        event: Event::Applied {
-                            case_id: CaseId(id),
-                            kind: CaseType::RefundOnly,
-                            reason: "damaged".into(),
-                            amount: Money::cny(10_000),
-                            description: String::new(),
-                            evidence: vec![],
-                            refund_account: None,
-                        },
-                    };
+                    let r = applied_refund_only(id, applied);
                     let mut order = o.clone();
                     order.id = OrderId(id);
                     order.buyer_id = BuyerId(id);
