@@ -97,7 +97,11 @@ impl Runner {
     pub fn spawn(self, stop: Arc<AtomicBool>, poll: Duration) -> std::thread::JoinHandle<()> {
         std::thread::spawn(move || {
             while !stop.load(Ordering::Relaxed) {
-                let _ = self.run_due();
+                // A failed pass rolled back what it wrote; its rows stay due and the next pass
+                // claims them again. (Structured logging arrives with the server.)
+                if let Err(e) = self.run_due() {
+                    eprintln!("aftersale: deadline runner pass failed, retrying: {e}");
+                }
                 let now = self.engine.now();
                 let next = self.engine.read(|tx| tx.next_due()).ok().flatten();
                 let wait = next

@@ -721,3 +721,24 @@ mod stored_invariants {
         }
     }
 }
+
+#[test]
+fn the_background_runner_fires_due_deadlines_on_its_own() {
+    let a = app();
+    let o = a.order("BG1", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let handle = a.runner().spawn(stop.clone(), std::time::Duration::from_millis(20));
+    a.clock.advance(Dur::hours(48));
+    let mut status = a.case(c.id).status;
+    for _ in 0..200 {
+        if status == Status::Refunding {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        status = a.case(c.id).status;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    handle.join().unwrap();
+    assert_eq!(status, Status::Refunding);
+}
