@@ -227,6 +227,48 @@ impl Engine {
         })
     }
 
+    /// Changes a shop's profile and overrides. The deadlines of its open cases and unpaid orders
+    /// are re-armed under the new policy in the same transaction: a shortened window that has
+    /// already passed fires on the runner's next pass.
+    pub fn update_shop_policy(
+        &self,
+        shop: ShopId,
+        profile: &str,
+        overrides: PolicyOverrides,
+    ) -> Result<Policy, EngineError> {
+        let policy = Policy::profile(profile)
+            .and_then(|p| p.with_overrides(&overrides))
+            .map_err(|reason| EngineError::Invalid { field: "profile", reason })?;
+        let profile = profile.to_string();
+        let new_policy = policy.clone();
+        let result = self.transact(move |tx| {
+            if !tx.update_shop(shop, &profile, &overrides)? {
+                return Err(EngineError::NotFound { what: "shop", id: shop.to_string() });
+            }
+            for id in tx.open_case_ids(shop)? {
+                let Some(case) = tx.case(id)? else { continue };
+                let stored: Vec<Deadline> =
+                    tx.deadlines_of(Subject::Case(id))?.iter().map(|d| Deadline { kind: d.kind, due: d.due }).collect();
+                let live = case.deadlines(&new_policy);
+                tx.sync_deadlines(Subject::Case(id), case.version, &stored, &live)?;
+                let due = case.governing_deadline(&new_policy).map(|d| d.due);
+                tx.update_case(&case, &json(&case)?, case.version, due)?;
+            }
+            for id in tx.unpaid_order_ids(shop)? {
+                let Some(order) = tx.order(id)? else { continue };
+                let stored: Vec<Deadline> = tx
+                    .deadlines_of(Subject::Order(id))?
+                    .iter()
+                    .map(|d| Deadline { kind: d.kind, due: d.due })
+                    .collect();
+                tx.sync_deadlines(Subject::Order(id), order.version, &stored, &order.deadlines(&new_policy))?;
+            }
+            Ok(new_policy)
+        });
+        self.deps.shops.forget(shop);
+        result
+    }
+
     /// R4: adds an address to the shop's book (optionally as the default).
     pub fn add_address(&self, shop: ShopId, input: AddressInput) -> Result<Address, EngineError> {
         for (field, value, max) in

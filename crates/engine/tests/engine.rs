@@ -742,3 +742,29 @@ fn the_background_runner_fires_due_deadlines_on_its_own() {
     handle.join().unwrap();
     assert_eq!(status, Status::Refunding);
 }
+
+#[test]
+fn a_policy_change_re_arms_the_deadlines_of_open_cases() {
+    let a = app();
+    let o = a.order("PC1", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    a.clock.advance(Dur::hours(30));
+    // the shop shortens its review window to 24h: already passed for this case
+    let overrides = PolicyOverrides { review: Some(Dur::hours(24)), ..Default::default() };
+    let policy = a.engine.update_shop_policy(ShopId(1), "douyin", overrides).unwrap();
+    assert_eq!(policy.review, Dur::hours(24));
+    let rows = a.engine.read(|tx| tx.deadlines_of(Subject::Case(c.id))).unwrap();
+    let review = rows.iter().find(|d| d.kind == DeadlineKind::Review).unwrap();
+    assert_eq!(review.due, T0 + Dur::hours(24));
+    assert_eq!(a.runner().run_due().unwrap().fired, 2, "the reminder and the review");
+    assert_eq!(a.case(c.id).status, Status::Refunding);
+    // an unknown profile or shop is refused
+    assert!(matches!(
+        a.engine.update_shop_policy(ShopId(1), "amazon", PolicyOverrides::default()),
+        Err(EngineError::Invalid { field: "profile", .. })
+    ));
+    assert!(matches!(
+        a.engine.update_shop_policy(ShopId(9), "taote", PolicyOverrides::default()),
+        Err(EngineError::NotFound { .. })
+    ));
+}

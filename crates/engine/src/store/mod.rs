@@ -233,6 +233,10 @@ pub trait ReadTx {
     fn unsent_sms(&mut self, limit: usize) -> Result<Vec<StoredSms>, StoreError>;
     fn penalties(&mut self, shop: ShopId) -> Result<Vec<Penalty>, StoreError>;
     fn queue_counts(&mut self, shop: ShopId) -> Result<Vec<(Queue, u64)>, StoreError>;
+    /// Cases of the shop not yet closed (queue other than `closed`).
+    fn open_case_ids(&mut self, shop: ShopId) -> Result<Vec<CaseId>, StoreError>;
+    /// Orders of the shop still awaiting payment (the only order state with a deadline).
+    fn unpaid_order_ids(&mut self, shop: ShopId) -> Result<Vec<OrderId>, StoreError>;
     /// W2: cases matching `q`, a page at a time.
     fn search_cases(&mut self, q: &CaseQuery) -> Result<CasePage, StoreError>;
     fn order_version(&mut self, id: OrderId) -> Result<Option<u64>, StoreError>;
@@ -251,6 +255,7 @@ pub trait ReadTx {
 /// Writes, only inside `Store::write`.
 pub trait WriteTx: ReadTx {
     fn insert_shop(&mut self, name: &str, profile: &str, overrides: &PolicyOverrides) -> Result<ShopId, StoreError>;
+    fn update_shop(&mut self, id: ShopId, profile: &str, overrides: &PolicyOverrides) -> Result<bool, StoreError>;
     fn insert_address(&mut self, shop: ShopId, a: &AddressInput) -> Result<AddressId, StoreError>;
     fn next_order_id(&mut self) -> Result<OrderId, StoreError>;
     fn next_case_id(&mut self) -> Result<CaseId, StoreError>;

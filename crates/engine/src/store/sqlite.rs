@@ -514,6 +514,21 @@ impl ReadTx for Sql<'_> {
         Ok(counts)
     }
 
+    fn open_case_ids(&mut self, shop: ShopId) -> Result<Vec<CaseId>, StoreError> {
+        let mut st =
+            self.conn.prepare_cached("SELECT id FROM cases WHERE shop_id = ? AND queue <> 'closed' ORDER BY id")?;
+        let rows = st.query_map([shop.0], |r| r.get::<_, i64>(0))?;
+        Ok(rows.map(|r| r.map(CaseId)).collect::<Result<_, _>>()?)
+    }
+
+    fn unpaid_order_ids(&mut self, shop: ShopId) -> Result<Vec<OrderId>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT id FROM orders WHERE shop_id = ? AND state = 'awaiting_payment' ORDER BY id")?;
+        let rows = st.query_map([shop.0], |r| r.get::<_, i64>(0))?;
+        Ok(rows.map(|r| r.map(OrderId)).collect::<Result<_, _>>()?)
+    }
+
     fn search_cases(&mut self, q: &CaseQuery) -> Result<CasePage, StoreError> {
         use rusqlite::types::Value;
         let mut sql = String::from(
@@ -656,6 +671,15 @@ impl WriteTx for Sql<'_> {
             .prepare_cached("INSERT INTO shops (name, profile, overrides, created_at) VALUES (?, ?, ?, 0)")?
             .execute(params![name, profile, serde_json::to_string(overrides)?])?;
         Ok(ShopId(self.conn.last_insert_rowid()))
+    }
+
+    fn update_shop(&mut self, id: ShopId, profile: &str, overrides: &PolicyOverrides) -> Result<bool, StoreError> {
+        let n = self
+            .conn
+            .prepare_cached("UPDATE shops SET profile = ?, overrides = ? WHERE id = ?")?
+            .execute(params![profile, serde_json::to_string(overrides)?, id.0])?;
+        self.dirty |= n > 0;
+        Ok(n == 1)
     }
 
     fn insert_address(&mut self, shop: ShopId, a: &AddressInput) -> Result<AddressId, StoreError> {
