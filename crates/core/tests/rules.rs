@@ -1403,7 +1403,7 @@ mod properties {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
         #[test]
         fn invariants_hold_under_random_commands(
             profile in prop::sample::select(vec!["douyin", "taote", "tiktok_shop"]),

@@ -664,7 +664,7 @@ mod stored_invariants {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
         #[test]
         fn stored_state_matches_its_log_and_every_due_deadline_fires_once(steps in prop::collection::vec(step(), 1..40)) {
             let a = app();
@@ -731,7 +731,7 @@ fn the_background_runner_fires_due_deadlines_on_its_own() {
     let handle = a.runner().spawn(stop.clone(), std::time::Duration::from_millis(20));
     a.clock.advance(Dur::hours(48));
     let mut status = a.case(c.id).status;
-    for _ in 0..200 {
+    for _ in 0..1000 {
         if status == Status::Refunding {
             break;
         }
