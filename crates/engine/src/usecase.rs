@@ -747,13 +747,12 @@ fn plan_firing(
     now: Timestamp,
 ) -> Result<Option<CasePlan>, EngineError> {
     let Subject::Case(id) = row.subject else { return Ok(None) };
-    let Some(case) = tx.case(id)? else { return Ok(None) };
+    let Some((case, order)) = tx.case_and_order(id)? else { return Ok(None) };
     let sc = deps.shops.get(tx, case.shop_id)?;
     let due = case.deadlines(&sc.policy).into_iter().any(|d| d.kind == row.kind && d.due <= now);
     if !due {
         return Ok(None);
     }
-    let Some(order) = tx.order(case.order_id)? else { return Ok(None) };
     let cmd = firing_command(deps, &case, row.kind, now);
     let Some(cmd) = cmd else { return Ok(None) };
     Ok(Some(plan_case(&order, case, &sc, &Actor::System, &cmd, now)?))

@@ -218,6 +218,8 @@ pub trait ReadTx {
     fn order(&mut self, id: OrderId) -> Result<Option<Order>, StoreError>;
     fn order_by_no(&mut self, shop: ShopId, order_no: &str) -> Result<Option<Order>, StoreError>;
     fn case(&mut self, id: CaseId) -> Result<Option<Case>, StoreError>;
+    /// A case and its order, read together.
+    fn case_and_order(&mut self, id: CaseId) -> Result<Option<(Case, Order)>, StoreError>;
     fn case_events(&mut self, id: CaseId) -> Result<Vec<StoredEvent>, StoreError>;
     fn order_events(&mut self, id: OrderId) -> Result<Vec<StoredEvent>, StoreError>;
     fn deadlines_of(&mut self, subject: Subject) -> Result<Vec<DueDeadline>, StoreError>;

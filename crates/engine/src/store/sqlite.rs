@@ -400,6 +400,21 @@ impl ReadTx for Sql<'_> {
         self.json_row("SELECT data FROM cases WHERE id = ?", id.0)
     }
 
+    fn case_and_order(&mut self, id: CaseId) -> Result<Option<(Case, Order)>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT c.data, o.data FROM cases c JOIN orders o ON o.id = c.order_id WHERE c.id = ?")?;
+        let mut rows = st.query([id.0])?;
+        match rows.next()? {
+            Some(row) => {
+                let case = row.get_ref(0)?.as_bytes().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let order = row.get_ref(1)?.as_bytes().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok(Some((serde_json::from_slice(case)?, serde_json::from_slice(order)?)))
+            }
+            None => Ok(None),
+        }
+    }
+
     fn case_events(&mut self, id: CaseId) -> Result<Vec<StoredEvent>, StoreError> {
         self.events("SELECT id, order_id, case_id, at, actor, data FROM events WHERE case_id = ? ORDER BY id", id.0)
     }
