@@ -412,6 +412,15 @@ pub struct Case {
     pub version: u64,
 }
 
+/// The governing deadline among a case's live ones (`Case::deadlines`): the first that is not a
+/// reminder or the appeal window, else the appeal window.
+pub fn governing(live: &[Deadline]) -> Option<Deadline> {
+    live.iter()
+        .find(|d| !d.kind.is_reminder() && d.kind != DeadlineKind::AppealWindow)
+        .or_else(|| live.iter().find(|d| d.kind == DeadlineKind::AppealWindow))
+        .copied()
+}
+
 /// An event with who did it and when: one line of the case log (W5).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Recorded {
@@ -1072,11 +1081,7 @@ impl Case {
     /// The deadline that governs the case now (reminders and the appeal window aside, unless
     /// it is the only one).
     pub fn governing_deadline(&self, policy: &Policy) -> Option<Deadline> {
-        let all = self.deadlines(policy);
-        all.iter()
-            .find(|d| !d.kind.is_reminder() && d.kind != DeadlineKind::AppealWindow)
-            .or_else(|| all.iter().find(|d| d.kind == DeadlineKind::AppealWindow))
-            .copied()
+        governing(&self.deadlines(policy))
     }
 
     /// W1: the workbench queue the case sits in.

@@ -648,6 +648,7 @@ impl CasePlan {
         let order_changed = new_order.version != order.version;
         let events: Vec<Event> = recorded.iter().map(|r| r.event.clone()).collect();
         let outbox = notices_for(&new_order, &case, &events);
+        let live = case.deadlines(policy);
         Ok(CasePlan {
             order_before: order.version,
             case_before: old.map(|c| c.version),
@@ -659,8 +660,8 @@ impl CasePlan {
             },
             order: new_order,
             case_json: json(&case)?,
-            case_due: case.governing_deadline(policy).map(|d| d.due),
-            case_deadlines: (old.map(|c| c.deadlines(policy)).unwrap_or_default(), case.deadlines(policy)),
+            case_due: aftersale_core::model::governing(&live).map(|d| d.due),
+            case_deadlines: (old.map(|c| c.deadlines(policy)).unwrap_or_default(), live),
             case,
             log: LogRow::new(&recorded)?,
             recorded,

@@ -138,14 +138,29 @@ fn x2_sms_notices_are_recorded_in_the_outbox() {
     let a = app();
     let o = a.order("X2", PaymentMethod::Online, true);
     let c = a.apply(o.id, CaseType::ReturnRefund, 100);
+    // an address from another shop's book is refused, and nothing is sent
+    let foreign = a
+        .engine
+        .add_address(
+            ShopId(2),
+            AddressInput {
+                name: "别家仓".into(),
+                phone: Phone::parse("13900002222").unwrap(),
+                region: "上海市".into(),
+                detail: "1 号".into(),
+                is_default: true,
+            },
+        )
+        .unwrap();
+    let refused = a.engine.agree_return(MERCHANT, c.id, foreign.id, false, None, None);
+    assert!(matches!(refused, Err(EngineError::Refused(Refusal::InvalidField { .. }))), "{refused:?}");
+    assert!(a.engine.read(|tx| tx.sms_outbox()).unwrap().is_empty());
     a.engine.agree_return(MERCHANT, c.id, AddressId(1), true, None, None).unwrap();
     let sms = a.engine.read(|tx| tx.sms_outbox()).unwrap();
     assert_eq!(sms.len(), 1);
     assert_eq!(sms[0].phone, "13800131234");
     assert!(sms[0].text.ends_with(REFUSE_FREIGHT_COLLECT_TEXT));
-    // an address from another shop's book is refused
-    let c2 = a.case(c.id);
-    assert_eq!(c2.status, Status::AwaitingBuyerReturn);
+    assert_eq!(a.case(c.id).status, Status::AwaitingBuyerReturn);
 }
 
 #[test]
