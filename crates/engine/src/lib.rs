@@ -2,6 +2,7 @@
 //! one transaction; storage (SQLite, group commit); the deadline runner; the clock and the
 //! payment gateway.
 
+pub mod accounts;
 pub mod clock;
 pub mod gateway;
 pub mod runner;
@@ -14,5 +15,8 @@ pub use gateway::{BuiltinGateway, GatewayOutcome, PaymentGateway};
 pub use runner::{RunStats, Runner};
 pub use sms::{RecordOnly, SmsSender};
 pub use store::sqlite::{SqliteOptions, SqliteStore};
-pub use store::{AddressInput, DueDeadline, LogRow, ReadTx, ShopRecord, Store, StoreError, Subject, WriteTx};
+pub use store::{
+    AddressInput, CaseQuery, CaseSort, CaseCursor, CasePage, CaseListItem, DueDeadline, EvidenceObject, LogRow, Penalty, StoredEvent, StoredNotice, StoredSms, ReadTx, ReplyTemplate, Role, ShopRecord, Store, StoreError, Subject,
+    TokenRecord, UserRecord, WriteTx,
+};
 pub use usecase::{Engine, EngineError, Firing, IdemKey, MessageBox};

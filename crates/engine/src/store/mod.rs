@@ -211,6 +211,103 @@ impl LogRow {
     }
 }
 
+
+/// Who a login is. Buyers act as themselves; owners and staff act for their shop (owners also
+/// change the shop's settings); agents arbitrate; admins run the platform (and act as agents).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Buyer,
+    Owner,
+    Staff,
+    Agent,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [Role::Buyer, Role::Owner, Role::Staff, Role::Agent, Role::Admin];
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::Buyer => "buyer",
+            Role::Owner => "owner",
+            Role::Staff => "staff",
+            Role::Agent => "agent",
+            Role::Admin => "admin",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// A stored account. `password_hash` is an argon2id PHC string; it never leaves the server.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRecord {
+    pub id: i64,
+    pub login: String,
+    pub role: Role,
+    pub shop_id: Option<ShopId>,
+    pub display_name: String,
+    #[serde(skip_serializing)]
+    pub password_hash: String,
+    pub created_at: Timestamp,
+}
+
+impl std::fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("id", &self.id)
+            .field("login", &self.login)
+            .field("role", &self.role)
+            .field("shop_id", &self.shop_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UserRecord {
+    /// The actor this account acts as in the rules (None: none yet, e.g. staff without a shop).
+    pub fn actor(&self) -> Option<Actor> {
+        match self.role {
+            Role::Buyer => Some(Actor::Buyer { buyer: BuyerId(self.id) }),
+            Role::Owner | Role::Staff => self.shop_id.map(|shop| Actor::Merchant { shop, staff: StaffId(self.id) }),
+            Role::Agent | Role::Admin => Some(Actor::Platform { agent: AgentId(self.id) }),
+        }
+    }
+}
+
+/// An API token as listed to its owner: never the token itself, which is stored hashed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRecord {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A shop's canned reply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyTemplate {
+    pub id: i64,
+    pub shop_id: ShopId,
+    pub title: String,
+    pub body: String,
+}
+
+/// An uploaded evidence file: who uploaded it, what its bytes are, and their checksum.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceObject {
+    pub key: String,
+    pub uploader: i64,
+    pub shop_id: Option<ShopId>,
+    pub buyer_id: Option<BuyerId>,
+    pub kind: EvidenceKind,
+    pub content_type: String,
+    pub size: u64,
+    pub sha256: String,
+    pub created_at: Timestamp,
+}
+
 /// Reads, on a connection of their own or inside a write transaction.
 pub trait ReadTx {
     fn shop(&mut self, id: ShopId) -> Result<Option<ShopRecord>, StoreError>;
@@ -252,6 +349,18 @@ pub trait ReadTx {
     ) -> Result<Vec<DueDeadline>, StoreError>;
     /// (request hash, stored response) for an idempotency key.
     fn idempotency_get(&mut self, key: &str) -> Result<Option<(String, String)>, StoreError>;
+    fn shops(&mut self) -> Result<Vec<ShopRecord>, StoreError>;
+    fn addresses(&mut self, shop: ShopId) -> Result<Vec<(Address, bool)>, StoreError>;
+    fn user(&mut self, id: i64) -> Result<Option<UserRecord>, StoreError>;
+    fn user_by_login(&mut self, login: &str) -> Result<Option<UserRecord>, StoreError>;
+    fn users(&mut self) -> Result<Vec<UserRecord>, StoreError>;
+    /// The user of a live session (not expired at `now`).
+    fn session_user(&mut self, token_hash: &str, now: Timestamp) -> Result<Option<UserRecord>, StoreError>;
+    /// The user of a token not revoked.
+    fn token_user(&mut self, token_hash: &str) -> Result<Option<UserRecord>, StoreError>;
+    fn tokens_of(&mut self, user: i64) -> Result<Vec<TokenRecord>, StoreError>;
+    fn templates(&mut self, shop: ShopId) -> Result<Vec<ReplyTemplate>, StoreError>;
+    fn evidence_object(&mut self, key: &str) -> Result<Option<EvidenceObject>, StoreError>;
 }
 
 /// Writes, only inside `Store::write`.
@@ -297,6 +406,25 @@ pub trait WriteTx: ReadTx {
         response: &str,
         at: Timestamp,
     ) -> Result<(), StoreError>;
+    /// None when the login is taken.
+    fn insert_user(
+        &mut self,
+        login: &str,
+        role: Role,
+        shop: Option<ShopId>,
+        display_name: &str,
+        password_hash: &str,
+        at: Timestamp,
+    ) -> Result<Option<i64>, StoreError>;
+    fn insert_session(&mut self, token_hash: &str, user: i64, at: Timestamp, expires: Timestamp)
+        -> Result<(), StoreError>;
+    fn delete_session(&mut self, token_hash: &str) -> Result<(), StoreError>;
+    fn insert_token(&mut self, token_hash: &str, user: i64, name: &str, at: Timestamp) -> Result<i64, StoreError>;
+    /// Revokes the user's own token; false when there is no such live token of theirs.
+    fn revoke_token(&mut self, user: i64, id: i64, at: Timestamp) -> Result<bool, StoreError>;
+    fn insert_template(&mut self, shop: ShopId, title: &str, body: &str) -> Result<i64, StoreError>;
+    fn delete_template(&mut self, shop: ShopId, id: i64) -> Result<bool, StoreError>;
+    fn insert_evidence_object(&mut self, o: &EvidenceObject) -> Result<(), StoreError>;
 }
 
 /// A job aborted: its writes are rolled back; the job reports why through its own channel.

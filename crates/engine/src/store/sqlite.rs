@@ -17,7 +17,30 @@ use std::thread::JoinHandle;
 const NO_DEADLINE: i64 = i64::MAX;
 
 /// Embedded migrations, applied in order at open.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("migrations/sqlite/0001_init.sql"))];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("migrations/sqlite/0001_init.sql")),
+    (2, "accounts", include_str!("migrations/sqlite/0002_accounts.sql")),
+];
+
+const USER_COLUMNS: &str =
+    "SELECT u.id, u.login, u.role, u.shop_id, u.display_name, u.password_hash, u.created_at FROM users u";
+
+/// One `USER_COLUMNS` row; the inner result is the role check.
+fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<UserRecord, StoreError>> {
+    let role: String = r.get(2)?;
+    let Some(role) = Role::parse(&role) else {
+        return Ok(Err(StoreError::Corrupt(format!("unknown role {role}"))));
+    };
+    Ok(Ok(UserRecord {
+        id: r.get(0)?,
+        login: r.get(1)?,
+        role,
+        shop_id: r.get::<_, Option<i64>>(3)?.map(ShopId),
+        display_name: r.get(4)?,
+        password_hash: r.get(5)?,
+        created_at: Timestamp(r.get(6)?),
+    }))
+}
 
 #[derive(Clone, Debug)]
 pub struct SqliteOptions {
@@ -289,6 +312,14 @@ fn to_deadline((s, id, kind, due, version): (String, i64, String, i64, i64)) -> 
 }
 
 impl Sql<'_> {
+    fn user_where(&self, clause: &str, v: rusqlite::types::Value) -> Result<Option<UserRecord>, StoreError> {
+        let mut st = self.conn.prepare_cached(&format!("{USER_COLUMNS} WHERE {clause}"))?;
+        match st.query_row([v], user_row).optional()? {
+            Some(u) => Ok(Some(u?)),
+            None => Ok(None),
+        }
+    }
+
     fn sms(&self, sql: &str, limit: i64) -> Result<Vec<StoredSms>, StoreError> {
         let mut st = self.conn.prepare_cached(sql)?;
         let rows = st.query_map([limit], |r| {
@@ -517,7 +548,8 @@ impl ReadTx for Sql<'_> {
     }
 
     fn queue_counts(&mut self, shop: ShopId) -> Result<Vec<(Queue, u64)>, StoreError> {
-        let mut st = self.conn.prepare_cached("SELECT queue, COUNT(*) FROM cases WHERE shop_id = ? GROUP BY queue")?;
+        // Kept by triggers (migration 0002): no counting of case rows.
+        let mut st = self.conn.prepare_cached("SELECT queue, n FROM queue_counts WHERE shop_id = ?")?;
         let rows = st.query_map([shop.0], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
         let mut counts: Vec<(Queue, u64)> = Queue::ALL.iter().map(|q| (*q, 0)).collect();
         for row in rows {
@@ -676,6 +708,142 @@ impl ReadTx for Sql<'_> {
             .prepare_cached("SELECT request_hash, response FROM idempotency WHERE key = ?")?
             .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?)
+    }
+
+    fn shops(&mut self) -> Result<Vec<ShopRecord>, StoreError> {
+        let ids: Vec<i64> = {
+            let mut st = self.conn.prepare_cached("SELECT id FROM shops ORDER BY id")?;
+            let rows = st.query_map([], |r| r.get::<_, i64>(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(s) = self.shop(ShopId(id))? {
+                out.push(s);
+            }
+        }
+        Ok(out)
+    }
+
+    fn addresses(&mut self, shop: ShopId) -> Result<Vec<(Address, bool)>, StoreError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, name, phone, region, detail, is_default FROM addresses WHERE shop_id = ? ORDER BY id",
+        )?;
+        let rows = st.query_map([shop.0], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, bool>(5)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, name, phone, region, detail, is_default) = row?;
+            let phone = Phone::parse(&phone).map_err(StoreError::Corrupt)?;
+            out.push((Address { id: AddressId(id), name, phone, region, detail }, is_default));
+        }
+        Ok(out)
+    }
+
+    fn user(&mut self, id: i64) -> Result<Option<UserRecord>, StoreError> {
+        self.user_where("u.id = ?", rusqlite::types::Value::Integer(id))
+    }
+
+    fn user_by_login(&mut self, login: &str) -> Result<Option<UserRecord>, StoreError> {
+        self.user_where("u.login = ?", rusqlite::types::Value::Text(login.to_string()))
+    }
+
+    fn users(&mut self) -> Result<Vec<UserRecord>, StoreError> {
+        let mut st = self.conn.prepare_cached(&format!("{USER_COLUMNS} ORDER BY u.id"))?;
+        let rows = st.query_map([], user_row)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(row??);
+        }
+        Ok(out)
+    }
+
+    fn session_user(&mut self, token_hash: &str, now: Timestamp) -> Result<Option<UserRecord>, StoreError> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "{USER_COLUMNS} JOIN sessions s ON s.user_id = u.id WHERE s.token_hash = ? AND s.expires_at > ?"
+        ))?;
+        match st.query_row(params![token_hash, now.0], user_row).optional()? {
+            Some(u) => Ok(Some(u?)),
+            None => Ok(None),
+        }
+    }
+
+    fn token_user(&mut self, token_hash: &str) -> Result<Option<UserRecord>, StoreError> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "{USER_COLUMNS} JOIN api_tokens t ON t.user_id = u.id WHERE t.token_hash = ? AND t.revoked_at IS NULL"
+        ))?;
+        match st.query_row([token_hash], user_row).optional()? {
+            Some(u) => Ok(Some(u?)),
+            None => Ok(None),
+        }
+    }
+
+    fn tokens_of(&mut self, user: i64) -> Result<Vec<TokenRecord>, StoreError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, name, created_at, revoked_at FROM api_tokens WHERE user_id = ? ORDER BY id",
+        )?;
+        let rows = st.query_map([user], |r| {
+            Ok(TokenRecord {
+                id: r.get(0)?,
+                user_id: user,
+                name: r.get(1)?,
+                created_at: Timestamp(r.get(2)?),
+                revoked_at: r.get::<_, Option<i64>>(3)?.map(Timestamp),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn templates(&mut self, shop: ShopId) -> Result<Vec<ReplyTemplate>, StoreError> {
+        let mut st =
+            self.conn.prepare_cached("SELECT id, title, body FROM reply_templates WHERE shop_id = ? ORDER BY id")?;
+        let rows = st.query_map([shop.0], |r| {
+            Ok(ReplyTemplate { id: r.get(0)?, shop_id: shop, title: r.get(1)?, body: r.get(2)? })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn evidence_object(&mut self, key: &str) -> Result<Option<EvidenceObject>, StoreError> {
+        let row = self
+            .conn
+            .prepare_cached(
+                "SELECT uploader, shop_id, buyer_id, kind, content_type, size, sha256, created_at \
+                 FROM evidence_objects WHERE key = ?",
+            )?
+            .query_row([key], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Option<i64>>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, i64>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, i64>(7)?,
+                ))
+            })
+            .optional()?;
+        let Some((uploader, shop, buyer, kind, content_type, size, sha256, at)) = row else { return Ok(None) };
+        let kind: EvidenceKind = serde_json::from_value(serde_json::Value::String(kind))?;
+        Ok(Some(EvidenceObject {
+            key: key.to_string(),
+            uploader,
+            shop_id: shop.map(ShopId),
+            buyer_id: buyer.map(BuyerId),
+            kind,
+            content_type,
+            size: size as u64,
+            sha256,
+            created_at: Timestamp(at),
+        }))
     }
 }
 
@@ -914,4 +1082,106 @@ impl WriteTx for Sql<'_> {
             .execute(params![key, request_hash, response, at.0])?;
         Ok(())
     }
+
+    fn insert_user(
+        &mut self,
+        login: &str,
+        role: Role,
+        shop: Option<ShopId>,
+        display_name: &str,
+        password_hash: &str,
+        at: Timestamp,
+    ) -> Result<Option<i64>, StoreError> {
+        let n = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO users (login, role, shop_id, display_name, password_hash, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (login) DO NOTHING",
+            )?
+            .execute(params![login, role.as_str(), shop.map(|s| s.0), display_name, password_hash, at.0])?;
+        if n == 0 {
+            return Ok(None);
+        }
+        self.dirty = true;
+        Ok(Some(self.conn.last_insert_rowid()))
+    }
+
+    fn insert_session(
+        &mut self,
+        token_hash: &str,
+        user: i64,
+        at: Timestamp,
+        expires: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.dirty = true;
+        self.conn
+            .prepare_cached("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)")?
+            .execute(params![token_hash, user, at.0, expires.0])?;
+        Ok(())
+    }
+
+    fn delete_session(&mut self, token_hash: &str) -> Result<(), StoreError> {
+        self.dirty = true;
+        self.conn.prepare_cached("DELETE FROM sessions WHERE token_hash = ?")?.execute([token_hash])?;
+        Ok(())
+    }
+
+    fn insert_token(&mut self, token_hash: &str, user: i64, name: &str, at: Timestamp) -> Result<i64, StoreError> {
+        self.dirty = true;
+        self.conn
+            .prepare_cached("INSERT INTO api_tokens (token_hash, user_id, name, created_at) VALUES (?, ?, ?, ?)")?
+            .execute(params![token_hash, user, name, at.0])?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn revoke_token(&mut self, user: i64, id: i64, at: Timestamp) -> Result<bool, StoreError> {
+        let n = self
+            .conn
+            .prepare_cached(
+                "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL",
+            )?
+            .execute(params![at.0, id, user])?;
+        self.dirty |= n > 0;
+        Ok(n == 1)
+    }
+
+    fn insert_template(&mut self, shop: ShopId, title: &str, body: &str) -> Result<i64, StoreError> {
+        self.dirty = true;
+        self.conn
+            .prepare_cached("INSERT INTO reply_templates (shop_id, title, body) VALUES (?, ?, ?)")?
+            .execute(params![shop.0, title, body])?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn delete_template(&mut self, shop: ShopId, id: i64) -> Result<bool, StoreError> {
+        let n = self
+            .conn
+            .prepare_cached("DELETE FROM reply_templates WHERE shop_id = ? AND id = ?")?
+            .execute(params![shop.0, id])?;
+        self.dirty |= n > 0;
+        Ok(n == 1)
+    }
+
+    fn insert_evidence_object(&mut self, o: &EvidenceObject) -> Result<(), StoreError> {
+        self.dirty = true;
+        let kind = serde_json::to_value(o.kind)?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO evidence_objects (key, uploader, shop_id, buyer_id, kind, content_type, size, sha256, \
+                 created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )?
+            .execute(params![
+                o.key,
+                o.uploader,
+                o.shop_id.map(|s| s.0),
+                o.buyer_id.map(|b| b.0),
+                kind.as_str().unwrap_or("image"),
+                o.content_type,
+                o.size as i64,
+                o.sha256,
+                o.created_at.0
+            ])?;
+        Ok(())
+    }
 }
+

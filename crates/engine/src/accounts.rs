@@ -1,0 +1,237 @@
+//! Accounts, sessions, API tokens, shop settings and evidence records: the use-cases the HTTP
+//! layer needs besides the rules. Secrets arrive here already hashed (argon2 for passwords,
+//! SHA-256 for session and API tokens); the engine never sees a password or a token.
+
+use crate::store::*;
+use crate::usecase::{Engine, EngineError};
+use aftersale_core::values::*;
+use aftersale_core::*;
+
+/// A new account, its password already hashed.
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    pub login: String,
+    pub role: Role,
+    pub shop_id: Option<ShopId>,
+    pub display_name: String,
+    pub password_hash: String,
+}
+
+fn invalid(field: &'static str, reason: impl Into<String>) -> EngineError {
+    EngineError::Invalid { field, reason: reason.into() }
+}
+
+/// Logins are 3-64 characters of lower-case letters, digits and `._@-`.
+pub fn validate_login(login: &str) -> Result<(), EngineError> {
+    let ok_chars = login.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._@-".contains(&b));
+    if !(3..=64).contains(&login.len()) || !ok_chars {
+        return Err(invalid("login", "must be 3-64 characters of a-z, 0-9 and . _ @ -"));
+    }
+    Ok(())
+}
+
+impl Engine {
+    /// Creates an account. Shop roles need an existing shop; other roles must not name one.
+    pub fn create_user(&self, new: NewUser) -> Result<UserRecord, EngineError> {
+        validate_login(&new.login)?;
+        let display_name = text("display_name", &new.display_name, 64, true)
+            .map_err(|(_, reason)| invalid("display_name", reason))?;
+        match (new.role, new.shop_id) {
+            (Role::Owner | Role::Staff, None) => return Err(invalid("shop_id", "is required for shop staff")),
+            (Role::Buyer | Role::Agent | Role::Admin, Some(_)) => {
+                return Err(invalid("shop_id", "is only for shop staff"))
+            }
+            _ => {}
+        }
+        let now = self.now();
+        self.transact(move |tx| {
+            if let Some(shop) = new.shop_id {
+                tx.shop(shop)?.ok_or(EngineError::NotFound { what: "shop", id: shop.to_string() })?;
+            }
+            let id = tx
+                .insert_user(&new.login, new.role, new.shop_id, &display_name, &new.password_hash, now)?
+                .ok_or_else(|| invalid("login", "is already taken"))?;
+            Ok(UserRecord {
+                id,
+                login: new.login,
+                role: new.role,
+                shop_id: new.shop_id,
+                display_name,
+                password_hash: new.password_hash,
+                created_at: now,
+            })
+        })
+    }
+
+    pub fn user_by_login(&self, login: &str) -> Result<Option<UserRecord>, EngineError> {
+        self.read(|tx| tx.user_by_login(login))
+    }
+
+    pub fn users(&self) -> Result<Vec<UserRecord>, EngineError> {
+        self.read(|tx| tx.users())
+    }
+
+    /// Opens a session for `ttl`; the caller keeps the token, the store only its hash.
+    pub fn open_session(&self, user: i64, token_hash: String, ttl: Dur) -> Result<Timestamp, EngineError> {
+        let now = self.now();
+        let expires = Timestamp(now.0.saturating_add(ttl.as_millis()));
+        self.transact(move |tx| {
+            tx.insert_session(&token_hash, user, now, expires)?;
+            Ok(expires)
+        })
+    }
+
+    pub fn close_session(&self, token_hash: String) -> Result<(), EngineError> {
+        self.transact(move |tx| Ok(tx.delete_session(&token_hash)?))
+    }
+
+    /// The account behind a session or an API token hash, if it is live.
+    pub fn authenticate(&self, session_hash: Option<&str>, token_hash: Option<&str>) -> Result<Option<UserRecord>, EngineError> {
+        let now = self.now();
+        self.read(|tx| {
+            if let Some(h) = token_hash {
+                return tx.token_user(h);
+            }
+            match session_hash {
+                Some(h) => tx.session_user(h, now),
+                None => Ok(None),
+            }
+        })
+    }
+
+    pub fn issue_token(&self, user: i64, token_hash: String, name: &str) -> Result<TokenRecord, EngineError> {
+        let name = text("name", name, 64, true).map_err(|(_, reason)| invalid("name", reason))?;
+        let now = self.now();
+        self.transact(move |tx| {
+            let id = tx.insert_token(&token_hash, user, &name, now)?;
+            Ok(TokenRecord { id, user_id: user, name, created_at: now, revoked_at: None })
+        })
+    }
+
+    pub fn tokens(&self, user: i64) -> Result<Vec<TokenRecord>, EngineError> {
+        self.read(|tx| tx.tokens_of(user))
+    }
+
+    /// Revokes one of the user's own tokens; another user's token is "not found".
+    pub fn revoke_token(&self, user: i64, id: i64) -> Result<(), EngineError> {
+        let now = self.now();
+        self.transact(move |tx| {
+            if tx.revoke_token(user, id, now)? {
+                Ok(())
+            } else {
+                Err(EngineError::NotFound { what: "token", id: id.to_string() })
+            }
+        })
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Shop settings
+
+    pub fn shops(&self) -> Result<Vec<ShopRecord>, EngineError> {
+        self.read(|tx| tx.shops())
+    }
+
+    pub fn shop(&self, id: ShopId) -> Result<ShopRecord, EngineError> {
+        self.read(|tx| tx.shop(id))?.ok_or(EngineError::NotFound { what: "shop", id: id.to_string() })
+    }
+
+    /// R4: the shop's address book; `true` marks the default.
+    pub fn addresses(&self, shop: ShopId) -> Result<Vec<(Address, bool)>, EngineError> {
+        self.read(|tx| tx.addresses(shop))
+    }
+
+    pub fn templates(&self, shop: ShopId) -> Result<Vec<ReplyTemplate>, EngineError> {
+        self.read(|tx| tx.templates(shop))
+    }
+
+    pub fn add_template(&self, shop: ShopId, title: &str, body: &str) -> Result<ReplyTemplate, EngineError> {
+        let title = text("title", title, 64, true).map_err(|(_, reason)| invalid("title", reason))?;
+        let body = text("body", body, 2000, true).map_err(|(_, reason)| invalid("body", reason))?;
+        self.transact(move |tx| {
+            tx.shop(shop)?.ok_or(EngineError::NotFound { what: "shop", id: shop.to_string() })?;
+            let id = tx.insert_template(shop, &title, &body)?;
+            Ok(ReplyTemplate { id, shop_id: shop, title, body })
+        })
+    }
+
+    pub fn delete_template(&self, shop: ShopId, id: i64) -> Result<(), EngineError> {
+        self.transact(move |tx| {
+            if tx.delete_template(shop, id)? {
+                Ok(())
+            } else {
+                Err(EngineError::NotFound { what: "template", id: id.to_string() })
+            }
+        })
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Evidence
+
+    pub fn record_evidence(&self, object: EvidenceObject) -> Result<EvidenceObject, EngineError> {
+        self.transact(move |tx| {
+            tx.insert_evidence_object(&object)?;
+            Ok(object)
+        })
+    }
+
+    pub fn evidence_object(&self, key: &str) -> Result<Option<EvidenceObject>, EngineError> {
+        self.read(|tx| tx.evidence_object(key))
+    }
+
+    /// A case with its order and the events of its log, for a caller allowed to see it.
+    pub fn case_view(&self, actor: Actor, id: CaseId) -> Result<(Case, Order, Vec<StoredEvent>), EngineError> {
+        let found = self.read(|tx| {
+            let Some((case, order)) = tx.case_and_order(id)? else { return Ok(None) };
+            let events = tx.case_events(id)?;
+            Ok(Some((case, order, events)))
+        })?;
+        match found {
+            Some((case, order, events)) if may_see_case(&actor, &case) => Ok((case, order, events)),
+            _ => Err(EngineError::NotFound { what: "case", id: id.to_string() }),
+        }
+    }
+
+    /// An order, for a caller allowed to see it (its buyer, its shop, the platform).
+    pub fn order_view(&self, actor: Actor, id: OrderId) -> Result<Order, EngineError> {
+        match self.read(|tx| tx.order(id))? {
+            Some(o) if may_see_order(&actor, &o) => Ok(o),
+            _ => Err(EngineError::NotFound { what: "order", id: id.to_string() }),
+        }
+    }
+
+    pub fn order_by_no(&self, actor: Actor, shop: ShopId, order_no: &str) -> Result<Order, EngineError> {
+        match self.read(|tx| tx.order_by_no(shop, order_no))? {
+            Some(o) if may_see_order(&actor, &o) => Ok(o),
+            _ => Err(EngineError::NotFound { what: "order", id: order_no.to_string() }),
+        }
+    }
+
+    pub fn queue_counts(&self, shop: ShopId) -> Result<Vec<(Queue, u64)>, EngineError> {
+        self.read(|tx| tx.queue_counts(shop))
+    }
+
+    pub fn sms_outbox(&self) -> Result<Vec<StoredSms>, EngineError> {
+        self.read(|tx| tx.sms_outbox())
+    }
+
+    pub fn penalties(&self, shop: ShopId) -> Result<Vec<Penalty>, EngineError> {
+        self.read(|tx| tx.penalties(shop))
+    }
+}
+
+/// A case is visible to its buyer, its shop's staff and the platform.
+pub fn may_see_case(actor: &Actor, case: &Case) -> bool {
+    match actor {
+        Actor::Buyer { buyer } => *buyer == case.buyer_id,
+        Actor::Merchant { shop, .. } => *shop == case.shop_id,
+        Actor::Platform { .. } | Actor::System => true,
+    }
+}
+
+pub fn may_see_order(actor: &Actor, order: &Order) -> bool {
+    match actor {
+        Actor::Buyer { buyer } => *buyer == order.buyer_id,
+        Actor::Merchant { shop, .. } => *shop == order.shop_id,
+        Actor::Platform { .. } | Actor::System => true,
+    }
+}

@@ -1,0 +1,210 @@
+//! Builds the application from a config and a listener it is handed (port 0 in tests), runs the
+//! deadline runner beside it, and stops both on a shutdown signal, letting requests in flight
+//! finish.
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::request_id::{fresh, REQUEST_ID};
+use crate::state::{AppState, RunnerSignal};
+use aftersale_core::Timestamp;
+use aftersale_engine::{BuiltinGateway, Clock, Engine, ManualClock, Runner, SqliteOptions, SqliteStore, SystemClock};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::Router;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A running server.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: tokio::task::JoinHandle<()>,
+    runner: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops accepting, lets requests in flight finish, stops the runner.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.server).await;
+        self.state.runner.stop();
+        if let Some(h) = self.runner.take() {
+            let _ = tokio::task::spawn_blocking(move || h.join()).await;
+        }
+    }
+
+    /// Runs until the server task ends (after `shutdown` resolves).
+    pub async fn wait(mut self, shutdown: impl std::future::Future<Output = ()>) {
+        shutdown.await;
+        tracing::info!("shutting down");
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.server).await;
+        self.state.runner.stop();
+        if let Some(h) = self.runner.take() {
+            let _ = tokio::task::spawn_blocking(move || h.join()).await;
+        }
+    }
+}
+
+/// Opens the store and builds the shared state. `start` sets the manual clock's first reading.
+pub fn build_state(config: &Config, start: Option<Timestamp>) -> Result<AppState, String> {
+    let store = SqliteStore::open(
+        &config.database.path,
+        SqliteOptions { cache_mb: config.database.cache_mib, max_batch: config.database.max_batch, ..SqliteOptions::default() },
+    )
+    .map_err(|e| format!("opening {}: {e}", config.database.path.display()))?;
+    let (clock, manual): (Arc<dyn Clock>, Option<ManualClock>) = if config.server.manual_clock {
+        let c = ManualClock::new(start.unwrap_or_else(|| SystemClock.now()));
+        (Arc::new(c.clone()), Some(c))
+    } else {
+        (Arc::new(SystemClock), None)
+    };
+    let engine = Arc::new(Engine::new(Arc::new(store), clock, Arc::new(BuiltinGateway)));
+    let objects = crate::objects::open(&config.evidence)?;
+    Ok(AppState {
+        engine,
+        manual_clock: manual,
+        objects,
+        metrics: Arc::new(Metrics::default()),
+        config: Arc::new(config.clone()),
+        runner: Arc::new(RunnerSignal::default()),
+    })
+}
+
+pub fn router(state: AppState) -> Router {
+    let api = crate::routes::api();
+    let json_limit = state.config.server.json_limit_kib * 1024;
+    api.router
+        .route_layer(DefaultBodyLimit::max(json_limit))
+        .fallback(fallback)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+async fn fallback(req: Request) -> ApiError {
+    if req.uri().path().starts_with("/api/") || req.uri().path() == "/" {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no route {} {}", req.method(), req.uri().path()))
+    } else {
+        ApiError::not_found("page")
+    }
+}
+
+/// Request id, metrics and one log line per request.
+async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let id = fresh();
+    let method = req.method().clone();
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let started = Instant::now();
+    let mut res = REQUEST_ID.scope(id.clone(), next.run(req)).await;
+    let elapsed = started.elapsed();
+    let status = res.status().as_u16();
+    state.metrics.request(method.as_str(), &route, status, elapsed.as_secs_f64());
+    if status >= 500 {
+        tracing::warn!(request_id = %id, %method, %route, status, micros = elapsed.as_micros() as u64, "request failed");
+    } else {
+        tracing::debug!(request_id = %id, %method, %route, status, micros = elapsed.as_micros() as u64, "request");
+    }
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert("x-request-id", v);
+    }
+    res
+}
+
+/// The deadline runner: fires what is due, then sleeps until the next due time, the poll
+/// interval, a wake-up (clock moved) or a stop.
+fn spawn_runner(state: AppState) -> std::thread::JoinHandle<()> {
+    let poll = Duration::from_millis(state.config.server.runner_poll_ms.max(10));
+    std::thread::spawn(move || {
+        let runner = Runner::new(state.engine.clone());
+        loop {
+            match runner.run_due() {
+                Ok(stats) => {
+                    state.metrics.deadlines_fired.fetch_add(stats.fired, Ordering::Relaxed);
+                    state.metrics.deadlines_stale.fetch_add(stats.stale, Ordering::Relaxed);
+                    if stats.fired > 0 {
+                        tracing::info!(fired = stats.fired, stale = stats.stale, refused = stats.refused, "deadlines fired");
+                    }
+                }
+                Err(e) => {
+                    state.metrics.runner_errors.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(error = %e, "deadline runner pass failed; retrying");
+                }
+            }
+            let now = state.engine.now();
+            let next = state.engine.read(|tx| tx.next_due()).ok().flatten();
+            // On the manual clock a due time says nothing about wall time: poll.
+            let wait = match next {
+                Some(t) if state.manual_clock.is_none() => Duration::from_millis((t.0 - now.0).clamp(1, poll.as_millis() as i64) as u64),
+                _ => poll,
+            };
+            let Ok(guard) = state.runner.state.lock() else { return };
+            let Ok((mut guard, _)) = state.runner.cv.wait_timeout_while(guard, wait, |s| !s.0 && !s.1) else { return };
+            if guard.1 {
+                return;
+            }
+            guard.0 = false;
+        }
+    })
+}
+
+/// Builds everything and starts serving on `listener`.
+pub async fn start(config: Config, listener: tokio::net::TcpListener, start: Option<Timestamp>) -> Result<Running, String> {
+    let state = build_state(&config, start)?;
+    start_with_state(state, listener).await
+}
+
+pub async fn start_with_state(state: AppState, listener: tokio::net::TcpListener) -> Result<Running, String> {
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let app = router(state.clone());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = rx.await;
+        };
+        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+            tracing::error!(error = %e, "server stopped");
+        }
+    });
+    let runner = spawn_runner(state.clone());
+    tracing::info!(%addr, manual_clock = state.manual_clock.is_some(), "aftersale listening");
+    Ok(Running { addr, state, shutdown: Some(tx), server, runner: Some(runner) })
+}
+
+/// Sets up logging from the config (text or JSON lines, at the configured level).
+pub fn init_logging(config: &Config) {
+    let level: tracing::Level = config.log.level.parse().unwrap_or(tracing::Level::INFO);
+    let builder = tracing_subscriber::fmt().with_max_level(level).with_target(false);
+    let _ = if config.log.format == "json" { builder.json().try_init() } else { builder.try_init() };
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,141 @@
+//! API errors as `application/problem+json` (RFC 9457). Every answer carries a stable `code`
+//! from the registry below, the field at fault when there is one, and the rule ID when a rule
+//! refused. Internal errors are opaque to the client: a request id, with the cause logged.
+
+use aftersale_engine::{EngineError, StoreError};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// The registry of codes that are not rule refusals (those come from `Refusal::code`).
+pub const CODES: &[(&str, u16, &str)] = &[
+    ("malformed_json", 400, "The body is not valid JSON, or not the JSON this endpoint takes."),
+    ("invalid_field", 400, "A field has a value this endpoint does not take."),
+    ("invalid_query", 400, "A query parameter has a value this endpoint does not take."),
+    ("invalid_header", 400, "A header has a value this endpoint does not take."),
+    ("unauthenticated", 401, "No valid session cookie or API token."),
+    ("forbidden", 403, "Your role may not use this endpoint."),
+    ("not_found", 404, "No such resource, or not one you may see."),
+    ("method_not_allowed", 405, "The resource does not take this method."),
+    ("version_conflict", 409, "The resource changed since the version you named (If-Match / expected_version)."),
+    ("idempotency_key_reused", 409, "The Idempotency-Key was used before for a different request."),
+    ("body_too_large", 413, "The body is larger than this endpoint takes."),
+    ("unsupported_media_type", 415, "The content type, or the uploaded bytes, are not what this endpoint takes."),
+    ("login_failed", 401, "Wrong login or password."),
+    ("demo_only", 403, "Only a server running on the manual (demo) clock takes this."),
+    ("internal", 500, "Something failed on our side; quote the request id."),
+    ("unavailable", 503, "The service is starting or stopping."),
+];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    pub code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<u64>,
+}
+
+#[derive(Debug)]
+pub struct ApiError(pub Box<Problem>);
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> ApiError {
+        let title = status.canonical_reason().unwrap_or("Error").to_string();
+        ApiError(Box::new(Problem {
+            type_: format!("https://aftersale.dev/problems/{code}"),
+            title,
+            status: status.as_u16(),
+            detail: detail.into(),
+            code: code.to_string(),
+            field: None,
+            rule: None,
+            current_version: None,
+        }))
+    }
+    pub fn field(mut self, field: impl Into<String>) -> ApiError {
+        self.0.field = Some(field.into());
+        self
+    }
+    pub fn rule(mut self, rule: &str) -> ApiError {
+        self.0.rule = Some(rule.to_string());
+        self
+    }
+    pub fn bad(field: &str, detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_field", detail).field(field)
+    }
+    pub fn not_found(what: &str) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+    }
+    pub fn forbidden(detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", detail)
+    }
+    pub fn unauthenticated() -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "log in, or send an API token as a Bearer token")
+    }
+    pub fn internal(request_id: &str) -> ApiError {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("internal error; request id {request_id}"))
+    }
+    pub fn status(&self) -> u16 {
+        self.0.status
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> ApiError {
+        match e {
+            EngineError::Refused(r) => {
+                let status = match r {
+                    aftersale_core::Refusal::NotAllowedFor { .. } => StatusCode::FORBIDDEN,
+                    aftersale_core::Refusal::MissingField { .. } | aftersale_core::Refusal::InvalidField { .. } => {
+                        StatusCode::UNPROCESSABLE_ENTITY
+                    }
+                    _ => StatusCode::UNPROCESSABLE_ENTITY,
+                };
+                let mut err = ApiError::new(status, r.code(), r.to_string());
+                err.0.field = r.field().map(str::to_string);
+                err.0.rule = r.rule().map(str::to_string);
+                err
+            }
+            EngineError::Conflict { actual, .. } => {
+                let mut err = ApiError::new(StatusCode::CONFLICT, "version_conflict", e.to_string());
+                err.0.current_version = Some(actual);
+                err
+            }
+            EngineError::NotFound { what, .. } => ApiError::not_found(what),
+            EngineError::IdempotencyKeyReused => {
+                ApiError::new(StatusCode::CONFLICT, "idempotency_key_reused", e.to_string()).field("Idempotency-Key")
+            }
+            EngineError::Invalid { field, reason } => {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_field", format!("{field}: {reason}")).field(field)
+            }
+            EngineError::Store(StoreError::WriterGone) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the store is shutting down")
+            }
+            EngineError::Store(err) => {
+                let id = crate::request_id::next();
+                tracing::error!(request_id = %id, error = %err, "store error");
+                ApiError::internal(&id)
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&*self.0).unwrap_or_default();
+        let mut res = (status, body).into_response();
+        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        res
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,304 @@
+//! Accounts (register, login, logout, API tokens), platform administration (shops, staff,
+//! agents) and shop settings (policy profile and overrides, address book, reply templates).
+
+use super::{path_id, Api, BodyDoc, JsonBody};
+use crate::auth::{hash_password, new_token, sha256_hex, verify_password, Caller, SESSION_COOKIE};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use aftersale_core::values::ShopId;
+use aftersale_core::{Dur, PolicyOverrides};
+use aftersale_engine::accounts::NewUser;
+use aftersale_engine::{AddressInput, Role};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub fn routes(api: Api) -> Api {
+    use BodyDoc::*;
+    api.route(Method::POST, "/api/v1/auth/register", "register", "accounts", "A buyer registers an account.", "anyone", Json("Register"), Some("User"), post(register))
+        .route(Method::POST, "/api/v1/auth/login", "login", "accounts", "Password login; sets the session cookie.", "anyone", Json("Login"), Some("Session"), post(login))
+        .route(Method::POST, "/api/v1/auth/logout", "logout", "accounts", "Ends the session.", "any logged-in user", NoBody, None, post(logout))
+        .route(Method::GET, "/api/v1/me", "me", "accounts", "The caller's account.", "any logged-in user", NoBody, Some("User"), get(me))
+        .route(Method::GET, "/api/v1/tokens", "list_tokens", "accounts", "The caller's API tokens (never the secrets).", "any logged-in user", NoBody, Some("TokenList"), get(list_tokens))
+        .route(Method::POST, "/api/v1/tokens", "create_token", "accounts", "Creates an API token; the secret is shown once.", "any logged-in user", Json("NewToken"), Some("CreatedToken"), post(create_token))
+        .route(Method::DELETE, "/api/v1/tokens/{id}", "revoke_token", "accounts", "Revokes one of the caller's tokens.", "any logged-in user", NoBody, None, delete(revoke_token))
+        .route(Method::GET, "/api/v1/users", "list_users", "admin", "All accounts.", "admin", NoBody, Some("UserList"), get(list_users))
+        .route(Method::POST, "/api/v1/users", "create_user", "admin", "Creates shop staff (owner, staff), platform agents or admins.", "admin", Json("NewUser"), Some("User"), post(create_user))
+        .route(Method::GET, "/api/v1/shops", "list_shops", "shops", "Shops the caller may see.", "staff, agent, admin", NoBody, Some("ShopList"), get(list_shops))
+        .route(Method::POST, "/api/v1/shops", "create_shop", "admin", "Creates a shop on a policy profile.", "admin", Json("NewShop"), Some("Shop"), post(create_shop))
+        .route(Method::GET, "/api/v1/shops/{shop}", "get_shop", "shops", "A shop with its effective policy.", "its staff, agent, admin", NoBody, Some("Shop"), get(get_shop))
+        .route(Method::PUT, "/api/v1/shops/{shop}/policy", "set_policy", "shops", "Sets the shop's profile and overrides; open deadlines are re-armed.", "its owner, admin", Json("PolicyUpdate"), Some("Policy"), put(set_policy))
+        .route(Method::GET, "/api/v1/shops/{shop}/addresses", "list_addresses", "shops", "The shop's return address book (R4).", "its staff, agent, admin", NoBody, Some("AddressList"), get(list_addresses))
+        .route(Method::POST, "/api/v1/shops/{shop}/addresses", "add_address", "shops", "Adds a return address (R4).", "its owner, admin", Json("NewAddress"), Some("Address"), post(add_address))
+        .route(Method::GET, "/api/v1/shops/{shop}/templates", "list_templates", "shops", "The shop's reply templates.", "its staff", NoBody, Some("TemplateList"), get(list_templates))
+        .route(Method::POST, "/api/v1/shops/{shop}/templates", "add_template", "shops", "Adds a reply template.", "its owner", Json("NewTemplate"), Some("Template"), post(add_template))
+        .route(Method::DELETE, "/api/v1/shops/{shop}/templates/{id}", "delete_template", "shops", "Deletes a reply template.", "its owner", NoBody, None, delete(delete_template))
+        .route(Method::GET, "/api/v1/shops/{shop}/penalties", "list_penalties", "shops", "M6 penalties charged to the shop.", "its staff, agent, admin", NoBody, Some("PenaltyList"), get(list_penalties))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Register {
+    login: String,
+    password: String,
+    display_name: String,
+}
+
+async fn register(State(state): State<AppState>, JsonBody(body): JsonBody<Register>) -> ApiResult<Response> {
+    aftersale_engine::accounts::validate_login(&body.login)?;
+    let password_hash = hash_blocking(body.password).await?;
+    let new = NewUser { login: body.login, role: Role::Buyer, shop_id: None, display_name: body.display_name, password_hash };
+    let user = state.run(move |e| e.create_user(new)).await?;
+    Ok((StatusCode::CREATED, Json(user)).into_response())
+}
+
+async fn hash_blocking(password: String) -> ApiResult<String> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|_| ApiError::internal(&crate::request_id::next()))?
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Login {
+    login: String,
+    password: String,
+}
+
+async fn login(State(state): State<AppState>, JsonBody(body): JsonBody<Login>) -> ApiResult<Response> {
+    let login_name = body.login.clone();
+    let user = state.run(move |e| e.user_by_login(&login_name)).await?;
+    let password = body.password;
+    // Verify against a fixed hash when the login is unknown, so both failures take as long.
+    let stored = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| DUMMY_HASH.to_string());
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
+        .await
+        .map_err(|_| ApiError::internal(&crate::request_id::next()))?;
+    let Some(user) = user.filter(|_| ok) else {
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "login_failed", "wrong login or password"));
+    };
+    let token = new_token()?;
+    let hours = state.config.server.session_hours.max(1);
+    let hash = sha256_hex(token.as_bytes());
+    let user_id = user.id;
+    let expires = state.run(move |e| e.open_session(user_id, hash, Dur(hours * 3_600_000))).await?;
+    let secure = if state.config.server.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", hours * 3600);
+    let mut res = Json(json!({ "user": user, "expires_at": expires })).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
+
+/// An argon2id hash of a random password nobody knows.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3qKQ+kq9M4ko8vAZQ9lXJMbFqUQqxbdXS1uh1xsTvyE";
+
+async fn logout(State(state): State<AppState>, _caller: Caller, headers: axum::http::HeaderMap) -> ApiResult<Response> {
+    let mut parts = axum::http::Request::new(()).into_parts().0;
+    parts.headers = headers;
+    if let Some(token) = crate::auth::session_cookie(&parts) {
+        let hash = sha256_hex(token.as_bytes());
+        state.run(move |e| e.close_session(hash)).await?;
+    }
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    res.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("aftersale_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+    );
+    Ok(res)
+}
+
+async fn me(caller: Caller) -> Json<Value> {
+    Json(json!({ "user": caller.user, "actor": caller.actor }))
+}
+
+async fn list_tokens(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    let id = caller.user.id;
+    let tokens = state.run(move |e| e.tokens(id)).await?;
+    Ok(Json(json!({ "items": tokens })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewToken {
+    name: String,
+}
+
+async fn create_token(State(state): State<AppState>, caller: Caller, JsonBody(body): JsonBody<NewToken>) -> ApiResult<Response> {
+    let token = new_token()?;
+    let hash = sha256_hex(token.as_bytes());
+    let id = caller.user.id;
+    let record = state.run(move |e| e.issue_token(id, hash, &body.name)).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "token": token, "record": record }))).into_response())
+}
+
+async fn revoke_token(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    let id = path_id(&id, "token")?;
+    let user = caller.user.id;
+    state.run(move |e| e.revoke_token(user, id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_users(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    caller.require(&[Role::Admin])?;
+    let users = state.run(|e| e.users()).await?;
+    Ok(Json(json!({ "items": users })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateUser {
+    login: String,
+    password: String,
+    role: Role,
+    #[serde(default)]
+    shop_id: Option<ShopId>,
+    display_name: String,
+}
+
+async fn create_user(State(state): State<AppState>, caller: Caller, JsonBody(body): JsonBody<CreateUser>) -> ApiResult<Response> {
+    caller.require(&[Role::Admin])?;
+    if body.role == Role::Buyer {
+        return Err(ApiError::bad("role", "buyers register themselves at /api/v1/auth/register"));
+    }
+    aftersale_engine::accounts::validate_login(&body.login)?;
+    let password_hash = hash_blocking(body.password).await?;
+    let new = NewUser { login: body.login, role: body.role, shop_id: body.shop_id, display_name: body.display_name, password_hash };
+    let user = state.run(move |e| e.create_user(new)).await?;
+    Ok((StatusCode::CREATED, Json(user)).into_response())
+}
+
+/// The shop id of the path, if the caller may see that shop (its own staff, or the platform).
+fn visible_shop(caller: &Caller, raw: &str) -> ApiResult<ShopId> {
+    let shop = ShopId(path_id(raw, "shop")?);
+    if caller.is_platform() || caller.shop() == Some(shop) {
+        Ok(shop)
+    } else {
+        Err(ApiError::not_found("shop"))
+    }
+}
+
+/// Settings changes: the shop's owner, or a platform admin.
+fn managing_shop(caller: &Caller, raw: &str) -> ApiResult<ShopId> {
+    let shop = visible_shop(caller, raw)?;
+    caller.require(&[Role::Owner, Role::Admin])?;
+    Ok(shop)
+}
+
+async fn list_shops(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    if caller.role() == Role::Buyer {
+        return Err(ApiError::forbidden("buyers do not list shops"));
+    }
+    let own = caller.shop();
+    let shops = state.run(|e| e.shops()).await?;
+    let shops: Vec<_> = shops.into_iter().filter(|s| own.is_none() || own == Some(s.id)).collect();
+    Ok(Json(json!({ "items": shops })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewShop {
+    name: String,
+    profile: String,
+    #[serde(default)]
+    overrides: PolicyOverrides,
+}
+
+async fn create_shop(State(state): State<AppState>, caller: Caller, JsonBody(body): JsonBody<NewShop>) -> ApiResult<Response> {
+    caller.require(&[Role::Admin])?;
+    let shop = state.run(move |e| e.create_shop(&body.name, &body.profile, body.overrides)).await?;
+    Ok((StatusCode::CREATED, Json(shop)).into_response())
+}
+
+async fn get_shop(State(state): State<AppState>, caller: Caller, Path(shop): Path<String>) -> ApiResult<Json<Value>> {
+    let shop = visible_shop(&caller, &shop)?;
+    let (record, policy) = state.run(move |e| Ok((e.shop(shop)?, e.policy_of(shop)?))).await?;
+    Ok(Json(json!({ "shop": record, "policy": policy })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyUpdate {
+    profile: String,
+    #[serde(default)]
+    overrides: PolicyOverrides,
+}
+
+async fn set_policy(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(shop): Path<String>,
+    JsonBody(body): JsonBody<PolicyUpdate>,
+) -> ApiResult<Json<Value>> {
+    let shop = managing_shop(&caller, &shop)?;
+    let policy = state.run(move |e| e.update_shop_policy(shop, &body.profile, body.overrides)).await?;
+    Ok(Json(json!({ "policy": policy })))
+}
+
+async fn list_addresses(State(state): State<AppState>, caller: Caller, Path(shop): Path<String>) -> ApiResult<Json<Value>> {
+    let shop = visible_shop(&caller, &shop)?;
+    let list = state.run(move |e| e.addresses(shop)).await?;
+    let items: Vec<Value> = list
+        .into_iter()
+        .map(|(a, is_default)| json!({ "address": a, "is_default": is_default }))
+        .collect();
+    Ok(Json(json!({ "items": items })))
+}
+
+async fn add_address(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(shop): Path<String>,
+    JsonBody(body): JsonBody<AddressInput>,
+) -> ApiResult<Response> {
+    let shop = managing_shop(&caller, &shop)?;
+    let is_default = body.is_default;
+    let address = state.run(move |e| e.add_address(shop, body)).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "address": address, "is_default": is_default }))).into_response())
+}
+
+async fn list_templates(State(state): State<AppState>, caller: Caller, Path(shop): Path<String>) -> ApiResult<Json<Value>> {
+    let shop = visible_shop(&caller, &shop)?;
+    let list = state.run(move |e| e.templates(shop)).await?;
+    Ok(Json(json!({ "items": list })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewTemplate {
+    title: String,
+    body: String,
+}
+
+async fn add_template(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(shop): Path<String>,
+    JsonBody(body): JsonBody<NewTemplate>,
+) -> ApiResult<Response> {
+    let shop = managing_shop(&caller, &shop)?;
+    let t = state.run(move |e| e.add_template(shop, &body.title, &body.body)).await?;
+    Ok((StatusCode::CREATED, Json(t)).into_response())
+}
+
+async fn delete_template(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((shop, id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let shop = managing_shop(&caller, &shop)?;
+    let id = path_id(&id, "template")?;
+    state.run(move |e| e.delete_template(shop, id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_penalties(State(state): State<AppState>, caller: Caller, Path(shop): Path<String>) -> ApiResult<Json<Value>> {
+    let shop = visible_shop(&caller, &shop)?;
+    let list = state.run(move |e| e.penalties(shop)).await?;
+    Ok(Json(json!({ "items": list })))
+}

@@ -1,0 +1,193 @@
+//! The API's routes. Every route is added through `Api::route`, which registers the handler and
+//! records its documentation in one step: the OpenAPI document is generated from this table, so
+//! a route cannot exist without being documented.
+
+pub mod accounts;
+pub mod cases;
+pub mod ops;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use aftersale_core::Actor;
+use aftersale_engine::IdemKey;
+use axum::body::Bytes;
+use axum::extract::FromRequest;
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::routing::MethodRouter;
+use axum::Router;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// A route's documentation.
+#[derive(Clone, Debug)]
+pub struct RouteDoc {
+    pub method: Method,
+    pub path: &'static str,
+    pub op: &'static str,
+    pub tag: &'static str,
+    pub summary: &'static str,
+    /// Who may call it.
+    pub roles: &'static str,
+    pub body: BodyDoc,
+    /// Response schema name in `components.schemas` (None: no JSON body documented).
+    pub response: Option<&'static str>,
+}
+
+#[derive(Clone, Debug)]
+pub enum BodyDoc {
+    NoBody,
+    /// A JSON body with this schema name in `components.schemas`.
+    Json(&'static str),
+    Multipart,
+}
+
+pub struct Api {
+    pub router: Router<AppState>,
+    pub docs: Vec<RouteDoc>,
+}
+
+impl Api {
+    fn new() -> Api {
+        Api { router: Router::new(), docs: Vec::new() }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn route(
+        mut self,
+        method: Method,
+        path: &'static str,
+        op: &'static str,
+        tag: &'static str,
+        summary: &'static str,
+        roles: &'static str,
+        body: BodyDoc,
+        response: Option<&'static str>,
+        handler: MethodRouter<AppState>,
+    ) -> Api {
+        self.router = self.router.route(path, handler);
+        self.docs.push(RouteDoc { method, path, op, tag, summary, roles, body, response });
+        self
+    }
+}
+
+/// Every route of the service, with its documentation.
+pub fn api() -> Api {
+    let api = Api::new();
+    let api = ops::routes(api);
+    let api = accounts::routes(api);
+    cases::routes(api)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Extractors and helpers shared by the handlers
+
+/// A JSON body parsed into `T`. Errors name the field at fault (`serde_path_to_error`), unknown
+/// fields are refused where the type says so, and everything is a problem+json answer.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let json_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                let v = v.split(';').next().unwrap_or("").trim();
+                v == "application/json" || v.ends_with("+json")
+            })
+            .unwrap_or(false);
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", e.body_text())
+            } else {
+                ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", e.body_text())
+            }
+        })?;
+        if !json_type {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as application/json",
+            ));
+        }
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let field = if path == "." { None } else { Some(path) };
+        let mut err = ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", inner.to_string());
+        if inner.is_data() {
+            err.0.code = "invalid_field".into();
+            err.0.type_ = "https://aftersale.dev/problems/invalid_field".into();
+            // An unknown field is named in the message; say which one in `field`.
+            if let Some(name) = inner.to_string().strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
+                let prefix = field.clone().filter(|f| !f.is_empty() && f != "?").map(|f| format!("{f}.")).unwrap_or_default();
+                err.0.field = Some(format!("{prefix}{name}"));
+                return err;
+            }
+        }
+        err.0.field = field;
+        err
+    })
+}
+
+/// `If-Match: "3"` (or `3`, or `W/"3"`): the version the caller expects.
+pub fn if_match(headers: &HeaderMap) -> ApiResult<Option<u64>> {
+    let Some(v) = headers.get(header::IF_MATCH) else { return Ok(None) };
+    let text = v.to_str().map_err(|_| bad_header("If-Match"))?;
+    let t = text.trim().trim_start_matches("W/").trim_matches('"');
+    t.parse::<u64>().map(Some).map_err(|_| bad_header("If-Match"))
+}
+
+/// `Idempotency-Key`: 1-255 visible ASCII characters.
+pub fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<IdemKey>> {
+    let Some(v) = headers.get("idempotency-key") else { return Ok(None) };
+    let text = v.to_str().map_err(|_| bad_header("Idempotency-Key"))?;
+    if text.is_empty() || text.len() > 255 || !text.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(bad_header("Idempotency-Key"));
+    }
+    Ok(Some(IdemKey(text.to_string())))
+}
+
+fn bad_header(name: &str) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_header", format!("{name} is malformed")).field(name)
+}
+
+/// A numeric path id.
+pub fn path_id(raw: &str, what: &str) -> ApiResult<i64> {
+    raw.parse::<i64>().ok().filter(|v| *v > 0).ok_or_else(|| ApiError::not_found(what))
+}
+
+/// R6: a COD refund account is shown only to its buyer and the platform. Removes every
+/// `refund_account` from a value bound for anyone else.
+pub fn redact_for(caller: &Caller, mut v: Value) -> Value {
+    if matches!(caller.actor, Actor::Merchant { .. }) {
+        strip_key(&mut v, "refund_account");
+    }
+    v
+}
+
+fn strip_key(v: &mut Value, key: &str) {
+    match v {
+        Value::Object(map) => {
+            map.remove(key);
+            for (_, child) in map.iter_mut() {
+                strip_key(child, key);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|c| strip_key(c, key)),
+        _ => {}
+    }
+}
+
+pub fn to_value<T: serde::Serialize>(v: &T) -> ApiResult<Value> {
+    serde_json::to_value(v).map_err(|_| ApiError::internal(&crate::request_id::next()))
+}

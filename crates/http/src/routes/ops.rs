@@ -1,0 +1,83 @@
+//! Operations: health and readiness, Prometheus metrics, the OpenAPI document, and the manual
+//! clock (demo and tests only).
+
+use super::{Api, BodyDoc, JsonBody};
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use aftersale_core::Dur;
+use aftersale_engine::Role;
+use axum::extract::State;
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub fn routes(api: Api) -> Api {
+    use BodyDoc::*;
+    api.route(Method::GET, "/healthz", "healthz", "operations", "Liveness: the process answers.", "anyone", NoBody, Some("Health"), get(healthz))
+        .route(Method::GET, "/readyz", "readyz", "operations", "Readiness: the database answers a read.", "anyone", NoBody, Some("Health"), get(readyz))
+        .route(Method::GET, "/metrics", "metrics", "operations", "Prometheus metrics (text format).", "anyone who can reach it", NoBody, None, get(metrics))
+        .route(Method::GET, "/api/v1/openapi.json", "openapi", "operations", "This document.", "anyone", NoBody, None, get(openapi))
+        .route(Method::GET, "/api/v1/admin/clock", "get_clock", "admin", "The service clock.", "agent, admin", NoBody, Some("Clock"), get(get_clock))
+        .route(Method::POST, "/api/v1/admin/clock/advance", "advance_clock", "admin", "Moves the manual clock forward and fires what came due (demo mode only).", "admin", Json("ClockAdvance"), Some("Clock"), post(advance_clock))
+}
+
+async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.run(|e| e.read(|tx| tx.next_due())).await {
+        Ok(_) => Json(json!({ "status": "ready" })).into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable" }))).into_response(),
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    let lag = state
+        .run(|e| {
+            let now = e.now();
+            Ok(e.read(|tx| tx.next_due())?.map(|due| ((now.0 - due.0).max(0)) as f64 / 1000.0).unwrap_or(0.0))
+        })
+        .await
+        .unwrap_or(0.0);
+    let mut res = state.metrics.render(lag).into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+    res
+}
+
+async fn openapi() -> Json<Value> {
+    Json(crate::openapi::document(&super::api().docs))
+}
+
+async fn get_clock(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    caller.require(&[Role::Agent, Role::Admin])?;
+    Ok(Json(json!({ "now": state.engine.now(), "manual": state.manual_clock.is_some() })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Advance {
+    /// "6h", "2d", "1d12h30m".
+    by: String,
+}
+
+async fn advance_clock(State(state): State<AppState>, caller: Caller, JsonBody(body): JsonBody<Advance>) -> ApiResult<Json<Value>> {
+    caller.require(&[Role::Admin])?;
+    let Some(clock) = state.manual_clock.clone() else {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "demo_only", "the server runs on the system clock"));
+    };
+    let by = Dur::parse(&body.by).map_err(|e| ApiError::bad("by", e))?;
+    if by.0 <= 0 || by.0 > 366 * 86_400_000 {
+        return Err(ApiError::bad("by", "between 1 ms and 366 days"));
+    }
+    let now = clock.advance(by);
+    // Fire what came due before answering, so the caller sees the result.
+    let stats = state.fire_due().await?;
+    state.runner.wake();
+    tracing::info!(by = %body.by, fired = stats.fired, "manual clock advanced");
+    Ok(Json(json!({ "now": now, "manual": true, "fired": stats.fired })))
+}

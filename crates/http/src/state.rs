@@ -1,0 +1,72 @@
+//! What every handler shares, and the helper that runs a blocking engine call off the async
+//! workers.
+
+use crate::config::Config;
+use crate::error::{ApiError, ApiResult};
+use crate::metrics::Metrics;
+use aftersale_engine::{Engine, EngineError, ManualClock};
+use object_store::ObjectStore;
+use std::sync::{Arc, Condvar, Mutex};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Arc<Engine>,
+    /// Present when the server runs on the manual clock (demo, tests).
+    pub manual_clock: Option<ManualClock>,
+    pub objects: Arc<dyn ObjectStore>,
+    pub metrics: Arc<Metrics>,
+    pub config: Arc<Config>,
+    pub runner: Arc<RunnerSignal>,
+}
+
+/// Wakes the deadline runner early (after a clock move) and tells it to stop.
+#[derive(Default)]
+pub struct RunnerSignal {
+    pub state: Mutex<(bool, bool)>, // (wake, stop)
+    pub cv: Condvar,
+}
+
+impl RunnerSignal {
+    pub fn wake(&self) {
+        if let Ok(mut s) = self.state.lock() {
+            s.0 = true;
+            self.cv.notify_all();
+        }
+    }
+    pub fn stop(&self) {
+        if let Ok(mut s) = self.state.lock() {
+            s.1 = true;
+            self.cv.notify_all();
+        }
+    }
+}
+
+impl AppState {
+    /// Fires every deadline due now, counting them in the metrics.
+    pub async fn fire_due(&self) -> ApiResult<aftersale_engine::RunStats> {
+        let engine = self.engine.clone();
+        let stats = match tokio::task::spawn_blocking(move || aftersale_engine::Runner::new(engine).run_due()).await {
+            Ok(r) => r.map_err(ApiError::from)?,
+            Err(_) => return Err(ApiError::internal(&crate::request_id::next())),
+        };
+        self.metrics.deadlines_fired.fetch_add(stats.fired, std::sync::atomic::Ordering::Relaxed);
+        self.metrics.deadlines_stale.fetch_add(stats.stale, std::sync::atomic::Ordering::Relaxed);
+        Ok(stats)
+    }
+
+    /// Runs `f` on the blocking pool: engine calls wait for their group commit.
+    pub async fn run<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Engine) -> Result<R, EngineError> + Send + 'static,
+    ) -> ApiResult<R> {
+        let engine = self.engine.clone();
+        match tokio::task::spawn_blocking(move || f(&engine)).await {
+            Ok(r) => r.map_err(ApiError::from),
+            Err(e) => {
+                let id = crate::request_id::next();
+                tracing::error!(request_id = %id, error = %e, "engine task failed");
+                Err(ApiError::internal(&id))
+            }
+        }
+    }
+}
