@@ -1,8 +1,10 @@
-//! The `aftersale` binary: thin wrappers over the engine. `migrate` applies the embedded schema,
-//! `bench` measures the engine against the raw SQLite ceiling, `profile` prints a policy profile.
-//! (`serve` and `demo` come with the HTTP API.)
+//! The `aftersale` binary: thin wrappers over the engine and the HTTP crate. `serve` runs the
+//! service, `demo` runs it on a seeded database, `config` prints the defaults, `clock advance`
+//! moves a demo's clock, `migrate` applies the embedded schema, `bench` measures against the raw
+//! SQLite ceiling, `profile` prints a policy profile.
 
 mod bench;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -17,6 +19,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the service (HTTP API and deadline runner).
+    Serve(serve::ServeArgs),
+    /// Run the service on a fresh, seeded demo database with a manual clock.
+    Demo(serve::DemoArgs),
+    /// Print the default configuration as TOML.
+    Config,
+    /// Move a demo server's manual clock: `aftersale clock advance 6h`.
+    Clock(serve::ClockArgs),
     /// Create or upgrade the SQLite database (migrations are embedded in the binary).
     Migrate {
         /// Database file.
@@ -32,6 +42,10 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Serve(args) => serve::serve(args),
+        Command::Demo(args) => serve::demo(args),
+        Command::Config => serve::print_config(),
+        Command::Clock(args) => serve::clock(args),
         Command::Migrate { db } => migrate(&db),
         Command::Bench(args) => bench::run(args),
         Command::Profile { name } => aftersale_core::Policy::profile(&name).map(|p| {

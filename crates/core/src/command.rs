@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// Order ingestion from integrations, and the order-level actions of the rules (O1-O4, W3, W4).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "command", rename_all = "snake_case")]
+#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
 pub enum OrderCommand {
     Pay,
     Confirm,
@@ -64,7 +64,7 @@ pub struct Apply {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "command", rename_all = "snake_case")]
+#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CaseCommand {
     // buyer
     Withdraw,

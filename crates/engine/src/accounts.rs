@@ -34,8 +34,8 @@ impl Engine {
     /// Creates an account. Shop roles need an existing shop; other roles must not name one.
     pub fn create_user(&self, new: NewUser) -> Result<UserRecord, EngineError> {
         validate_login(&new.login)?;
-        let display_name = text("display_name", &new.display_name, 64, true)
-            .map_err(|(_, reason)| invalid("display_name", reason))?;
+        let display_name =
+            text("display_name", &new.display_name, 64, true).map_err(|(_, reason)| invalid("display_name", reason))?;
         match (new.role, new.shop_id) {
             (Role::Owner | Role::Staff, None) => return Err(invalid("shop_id", "is required for shop staff")),
             (Role::Buyer | Role::Agent | Role::Admin, Some(_)) => {
@@ -86,7 +86,11 @@ impl Engine {
     }
 
     /// The account behind a session or an API token hash, if it is live.
-    pub fn authenticate(&self, session_hash: Option<&str>, token_hash: Option<&str>) -> Result<Option<UserRecord>, EngineError> {
+    pub fn authenticate(
+        &self,
+        session_hash: Option<&str>,
+        token_hash: Option<&str>,
+    ) -> Result<Option<UserRecord>, EngineError> {
         let now = self.now();
         self.read(|tx| {
             if let Some(h) = token_hash {

@@ -16,7 +16,8 @@ pub use runner::{RunStats, Runner};
 pub use sms::{RecordOnly, SmsSender};
 pub use store::sqlite::{SqliteOptions, SqliteStore};
 pub use store::{
-    AddressInput, CaseQuery, CaseSort, CaseCursor, CasePage, CaseListItem, DueDeadline, EvidenceObject, LogRow, Penalty, StoredEvent, StoredNotice, StoredSms, ReadTx, ReplyTemplate, Role, ShopRecord, Store, StoreError, Subject,
+    AddressInput, CaseCursor, CaseListItem, CasePage, CaseQuery, CaseSort, DueDeadline, EvidenceObject, LogRow,
+    Penalty, ReadTx, ReplyTemplate, Role, ShopRecord, Store, StoreError, StoredEvent, StoredNotice, StoredSms, Subject,
     TokenRecord, UserRecord, WriteTx,
 };
 pub use usecase::{Engine, EngineError, Firing, IdemKey, MessageBox};

@@ -60,7 +60,11 @@ impl Running {
 pub fn build_state(config: &Config, start: Option<Timestamp>) -> Result<AppState, String> {
     let store = SqliteStore::open(
         &config.database.path,
-        SqliteOptions { cache_mb: config.database.cache_mib, max_batch: config.database.max_batch, ..SqliteOptions::default() },
+        SqliteOptions {
+            cache_mb: config.database.cache_mib,
+            max_batch: config.database.max_batch,
+            ..SqliteOptions::default()
+        },
     )
     .map_err(|e| format!("opening {}: {e}", config.database.path.display()))?;
     let (clock, manual): (Arc<dyn Clock>, Option<ManualClock>) = if config.server.manual_clock {
@@ -103,7 +107,8 @@ async fn fallback(req: Request) -> ApiError {
 async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let id = fresh();
     let method = req.method().clone();
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let route =
+        req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
     let started = Instant::now();
     let mut res = REQUEST_ID.scope(id.clone(), next.run(req)).await;
     let elapsed = started.elapsed();
@@ -132,7 +137,12 @@ fn spawn_runner(state: AppState) -> std::thread::JoinHandle<()> {
                     state.metrics.deadlines_fired.fetch_add(stats.fired, Ordering::Relaxed);
                     state.metrics.deadlines_stale.fetch_add(stats.stale, Ordering::Relaxed);
                     if stats.fired > 0 {
-                        tracing::info!(fired = stats.fired, stale = stats.stale, refused = stats.refused, "deadlines fired");
+                        tracing::info!(
+                            fired = stats.fired,
+                            stale = stats.stale,
+                            refused = stats.refused,
+                            "deadlines fired"
+                        );
                     }
                 }
                 Err(e) => {
@@ -144,7 +154,9 @@ fn spawn_runner(state: AppState) -> std::thread::JoinHandle<()> {
             let next = state.engine.read(|tx| tx.next_due()).ok().flatten();
             // On the manual clock a due time says nothing about wall time: poll.
             let wait = match next {
-                Some(t) if state.manual_clock.is_none() => Duration::from_millis((t.0 - now.0).clamp(1, poll.as_millis() as i64) as u64),
+                Some(t) if state.manual_clock.is_none() => {
+                    Duration::from_millis((t.0 - now.0).clamp(1, poll.as_millis() as i64) as u64)
+                }
                 _ => poll,
             };
             let Ok(guard) = state.runner.state.lock() else { return };
@@ -158,7 +170,11 @@ fn spawn_runner(state: AppState) -> std::thread::JoinHandle<()> {
 }
 
 /// Builds everything and starts serving on `listener`.
-pub async fn start(config: Config, listener: tokio::net::TcpListener, start: Option<Timestamp>) -> Result<Running, String> {
+pub async fn start(
+    config: Config,
+    listener: tokio::net::TcpListener,
+    start: Option<Timestamp>,
+) -> Result<Running, String> {
     let state = build_state(&config, start)?;
     start_with_state(state, listener).await
 }

@@ -34,9 +34,8 @@ impl Resp {
 impl Client {
     /// `base` like `http://127.0.0.1:8080`.
     pub fn new(base: &str) -> Client {
-        let inner = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(1024)
-            .build_http();
+        let inner =
+            hyper_util::client::legacy::Client::builder(TokioExecutor::new()).pool_max_idle_per_host(1024).build_http();
         Client { inner, base: base.trim_end_matches('/').to_string(), token: None }
     }
 
@@ -100,10 +99,19 @@ impl Client {
     }
 
     /// A multipart upload of one file part (and a caption).
-    pub async fn upload(&self, path: &str, filename: &str, content_type: &str, data: &[u8], caption: &str) -> Result<Resp, String> {
+    pub async fn upload(
+        &self,
+        path: &str,
+        filename: &str,
+        content_type: &str,
+        data: &[u8],
+        caption: &str,
+    ) -> Result<Resp, String> {
         let boundary = "aftersale-boundary-7d1f";
         let mut body = Vec::new();
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"caption\"\r\n\r\n{caption}\r\n").as_bytes());
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"caption\"\r\n\r\n{caption}\r\n").as_bytes(),
+        );
         body.extend_from_slice(
             format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n")
                 .as_bytes(),

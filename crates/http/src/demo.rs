@@ -42,7 +42,13 @@ struct Seeder<'a> {
 }
 
 impl Seeder<'_> {
-    fn user(&self, login: &str, role: Role, shop: Option<ShopId>, name: &str) -> Result<aftersale_engine::UserRecord, String> {
+    fn user(
+        &self,
+        login: &str,
+        role: Role,
+        shop: Option<ShopId>,
+        name: &str,
+    ) -> Result<aftersale_engine::UserRecord, String> {
         self.engine
             .create_user(NewUser {
                 login: login.into(),
@@ -60,11 +66,18 @@ impl Seeder<'_> {
         Ok(token)
     }
 
-    fn evidence(&self, uploader: i64, shop: Option<ShopId>, buyer: Option<BuyerId>, caption: &str) -> Result<Evidence, String> {
+    fn evidence(
+        &self,
+        uploader: i64,
+        shop: Option<ShopId>,
+        buyer: Option<BuyerId>,
+        caption: &str,
+    ) -> Result<Evidence, String> {
         let key = format!("ev/{}", &new_token().map_err(|e| e.0.detail.clone())?[3..35]);
         let objects = self.state.objects.clone();
         let k = key.clone();
-        self.rt.block_on(async move { crate::objects::put(objects.as_ref(), &k, bytes::Bytes::from_static(PNG)).await })?;
+        self.rt
+            .block_on(async move { crate::objects::put(objects.as_ref(), &k, bytes::Bytes::from_static(PNG)).await })?;
         let sha256 = sha256_hex(PNG);
         self.engine
             .record_evidence(EvidenceObject {
@@ -83,7 +96,15 @@ impl Seeder<'_> {
     }
 
     /// An order in `shop`, paid (online) and, if `delivered`, shipped and signed for.
-    fn order(&mut self, shop: ShopId, staff: Actor, buyer: BuyerId, payment: PaymentMethod, delivered: bool, yuan: i64) -> Result<Order, String> {
+    fn order(
+        &mut self,
+        shop: ShopId,
+        staff: Actor,
+        buyer: BuyerId,
+        payment: PaymentMethod,
+        delivered: bool,
+        yuan: i64,
+    ) -> Result<Order, String> {
         self.n += 1;
         let names = ["王小明", "李华", "张伟", "刘洋", "陈静", "杨帆"];
         let new = NewOrder {
@@ -94,7 +115,8 @@ impl Seeder<'_> {
             shipping_fee: Money::cny(1000),
             fresh: false,
             customer_name: names[self.n as usize % names.len()].into(),
-            customer_phone: Phone::parse(&format!("138{:08}", 10_000_000 + self.n * 7919)).map_err(|e| e.to_string())?,
+            customer_phone: Phone::parse(&format!("138{:08}", 10_000_000 + self.n * 7919))
+                .map_err(|e| e.to_string())?,
         };
         let mut o = self.engine.create_order(staff, shop, new, None).map_err(e2s)?;
         if payment == PaymentMethod::Online {
@@ -113,7 +135,15 @@ impl Seeder<'_> {
         Ok(o)
     }
 
-    fn apply(&self, buyer: BuyerId, order: &Order, kind: CaseType, reason: &str, yuan: i64, account: Option<RefundAccount>) -> Result<Case, String> {
+    fn apply(
+        &self,
+        buyer: BuyerId,
+        order: &Order,
+        kind: CaseType,
+        reason: &str,
+        yuan: i64,
+        account: Option<RefundAccount>,
+    ) -> Result<Case, String> {
         let cmd = Apply {
             kind,
             reason: reason.into(),
@@ -158,19 +188,35 @@ pub fn seed(state: &AppState, rt: tokio::runtime::Handle) -> Result<Credentials,
     let platform = Actor::Platform { agent: AgentId(agent.id) };
 
     let mut shops = Vec::new();
-    for (profile, name) in [("douyin", "抖店 Demo Shop"), ("taote", "淘特 Demo Shop"), ("tiktok_shop", "TikTok Demo Shop")] {
+    for (profile, name) in
+        [("douyin", "抖店 Demo Shop"), ("taote", "淘特 Demo Shop"), ("tiktok_shop", "TikTok Demo Shop")]
+    {
         let shop = engine.create_shop(name, profile, PolicyOverrides::default()).map_err(e2s)?;
-        let owner = s.user(&format!("owner-{profile}").replace('_', "-"), Role::Owner, Some(shop.id), &format!("{name} owner"))?;
-        let staff = s.user(&format!("staff-{profile}").replace('_', "-"), Role::Staff, Some(shop.id), &format!("{name} staff"))?;
+        let owner = s.user(
+            &format!("owner-{profile}").replace('_', "-"),
+            Role::Owner,
+            Some(shop.id),
+            &format!("{name} owner"),
+        )?;
+        let staff = s.user(
+            &format!("staff-{profile}").replace('_', "-"),
+            Role::Staff,
+            Some(shop.id),
+            &format!("{name} staff"),
+        )?;
         logins.insert(owner.login.clone(), format!("shop owner, {profile}"));
         logins.insert(staff.login.clone(), format!("shop staff, {profile}"));
-        for (i, (region, detail)) in [("浙江省 杭州市 余杭区", "文一西路 969 号 退货仓"), ("广东省 深圳市 南山区", "科技园 8 栋 售后部")].iter().enumerate() {
+        for (i, (region, detail)) in
+            [("浙江省 杭州市 余杭区", "文一西路 969 号 退货仓"), ("广东省 深圳市 南山区", "科技园 8 栋 售后部")]
+                .iter()
+                .enumerate()
+        {
             engine
                 .add_address(
                     shop.id,
                     AddressInput {
                         name: "售后仓 Returns".into(),
-                        phone: Phone::parse(&format!("0571{:08}", 88_000_000 + i)).map_err(|e| e.to_string())?,
+                        phone: Phone::parse(&format!("1390571{:04}", 8800 + i)).map_err(|e| e.to_string())?,
                         region: (*region).into(),
                         detail: (*detail).into(),
                         is_default: i == 0,
@@ -201,9 +247,21 @@ pub fn seed(state: &AppState, rt: tokio::runtime::Handle) -> Result<Credentials,
     // Appeal: rejected, escalated, ruled for the buyer, the merchant appeals.
     let o = s.order(shop.id, m, ba, PaymentMethod::Online, true, 120)?;
     let c = s.apply(ba, &o, CaseType::RefundOnly, "not_as_described", 120, None)?;
-    let c = s.cmd(m, &c, CaseCommand::Reject { reason_code: "not_as_claimed".into(), explanation: "商品与描述一致".into(), evidence: vec![proof.clone()] })?;
+    let c = s.cmd(
+        m,
+        &c,
+        CaseCommand::Reject {
+            reason_code: "not_as_claimed".into(),
+            explanation: "商品与描述一致".into(),
+            evidence: vec![proof.clone()],
+        },
+    )?;
     let c = s.cmd(Actor::Buyer { buyer: ba }, &c, CaseCommand::Escalate { reason: "商品有瑕疵 / flawed".into() })?;
-    let c = s.cmd(platform, &c, CaseCommand::Rule { for_party: Party::Buyer, reason: "买家举证充分 / the buyer's evidence holds".into() })?;
+    let c = s.cmd(
+        platform,
+        &c,
+        CaseCommand::Rule { for_party: Party::Buyer, reason: "买家举证充分 / the buyer's evidence holds".into() },
+    )?;
     s.cmd(m, &c, CaseCommand::Appeal { text: "请复核 / please review".into(), evidence: vec![proof.clone()] })?;
     engine.forget_shop(shop.id);
     clock.set(start);
@@ -227,30 +285,66 @@ pub fn seed(state: &AppState, rt: tokio::runtime::Handle) -> Result<Credentials,
         // Awaiting the buyer's return.
         let o = s.order(shop.id, mo, buyer, PaymentMethod::Online, true, 149)?;
         let c = s.apply(buyer, &o, CaseType::ReturnRefund, "quality_issue", 149, None)?;
-        let c = s.cmd(m, &c, CaseCommand::AgreeReturn { address: default_address(engine, shop.id)?, refuse_freight_collect: false })?;
+        let c = s.cmd(
+            m,
+            &c,
+            CaseCommand::AgreeReturn { address: default_address(engine, shop.id)?, refuse_freight_collect: false },
+        )?;
         // Awaiting receipt: agreed and shipped back.
         let o = s.order(shop.id, mo, buyer, PaymentMethod::Online, true, 259)?;
         let c2 = s.apply(buyer, &o, CaseType::ReturnRefund, "not_as_described", 259, None)?;
-        let c2 = s.cmd(m, &c2, CaseCommand::AgreeReturn { address: default_address(engine, shop.id)?, refuse_freight_collect: true })?;
+        let c2 = s.cmd(
+            m,
+            &c2,
+            CaseCommand::AgreeReturn { address: default_address(engine, shop.id)?, refuse_freight_collect: true },
+        )?;
         s.n += 1;
         s.cmd(b, &c2, CaseCommand::SubmitReturnLogistics { logistics: logistics(s.n)?, refund_account: None })?;
         let _ = c;
         // Negotiation pending: the merchant proposes a partial refund.
         let o = s.order(shop.id, mo, buyer, PaymentMethod::Online, true, 300)?;
         let c = s.apply(buyer, &o, CaseType::ReturnRefund, "damaged", 300, None)?;
-        s.cmd(m, &c, CaseCommand::Propose { kind: CaseType::RefundOnly, amount: Money::cny(100 * 100), address: None })?;
+        s.cmd(
+            m,
+            &c,
+            CaseCommand::Propose { kind: CaseType::RefundOnly, amount: Money::cny(100 * 100), address: None },
+        )?;
         // Rejected, waiting on the buyer (in progress).
         let o = s.order(shop.id, mo, buyer, PaymentMethod::Online, true, 79)?;
         let c = s.apply(buyer, &o, CaseType::RefundOnly, "quality_issue", 79, None)?;
-        s.cmd(m, &c, CaseCommand::Reject { reason_code: "no_quality_issue".into(), explanation: "出库前已检测".into(), evidence: vec![proof.clone()] })?;
+        s.cmd(
+            m,
+            &c,
+            CaseCommand::Reject {
+                reason_code: "no_quality_issue".into(),
+                explanation: "出库前已检测".into(),
+                evidence: vec![proof.clone()],
+            },
+        )?;
         // In arbitration, and awaiting the merchant's evidence.
         let o = s.order(shop.id, mo, buyer, PaymentMethod::Online, true, 66)?;
         let c = s.apply(buyer, &o, CaseType::RefundOnly, "damaged", 66, None)?;
-        let c = s.cmd(m, &c, CaseCommand::Reject { reason_code: "not_as_claimed".into(), explanation: "包装完好".into(), evidence: vec![proof.clone()] })?;
+        let c = s.cmd(
+            m,
+            &c,
+            CaseCommand::Reject {
+                reason_code: "not_as_claimed".into(),
+                explanation: "包装完好".into(),
+                evidence: vec![proof.clone()],
+            },
+        )?;
         s.cmd(b, &c, CaseCommand::Escalate { reason: "商家拒绝不合理".into() })?;
         let o = s.order(shop.id, mo, buyer, PaymentMethod::Online, true, 88)?;
         let c = s.apply(buyer, &o, CaseType::RefundOnly, "defective", 88, None)?;
-        let c = s.cmd(m, &c, CaseCommand::Reject { reason_code: "not_as_claimed".into(), explanation: "无法复现".into(), evidence: vec![proof.clone()] })?;
+        let c = s.cmd(
+            m,
+            &c,
+            CaseCommand::Reject {
+                reason_code: "not_as_claimed".into(),
+                explanation: "无法复现".into(),
+                evidence: vec![proof.clone()],
+            },
+        )?;
         let c = s.cmd(b, &c, CaseCommand::Escalate { reason: "质量问题".into() })?;
         s.cmd(platform, &c, CaseCommand::RequestEvidence { instructions: "请上传发货前的检测记录".into() })?;
         // Refunding: agreed, the payment gateway settles a working day later.
@@ -267,7 +361,10 @@ pub fn seed(state: &AppState, rt: tokio::runtime::Handle) -> Result<Credentials,
         // COD (profiles that take it): refund agreed, awaiting the merchant's voucher (R6).
         if engine.policy_of(shop.id).map_err(e2s)?.cod_voucher.is_some() {
             let o = s.order(shop.id, mo, buyer, PaymentMethod::Cod, true, 158)?;
-            let account = RefundAccount { holder: "Alice".into(), bank: "招商银行".into(), number: "6225 8888 1234 5678".into() };
+            let account =
+                RefundAccount {
+                    holder: "Alice".into(), bank: "招商银行".into(), number: "6225 8888 1234 5678".into()
+                };
             let c = s.apply(buyer, &o, CaseType::RefundOnly, "damaged", 158, Some(account))?;
             s.cmd(m, &c, CaseCommand::Refund)?;
         }

@@ -74,7 +74,8 @@ impl Metrics {
                         h.buckets[i]
                     );
                 }
-                let _ = writeln!(out, "aftersale_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", h.count);
+                let _ =
+                    writeln!(out, "aftersale_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", h.count);
                 let _ = writeln!(out, "aftersale_http_request_duration_seconds_sum{{{labels}}} {}", h.sum);
                 let _ = writeln!(out, "aftersale_http_request_duration_seconds_count{{{labels}}} {}", h.count);
             }

@@ -10,7 +10,8 @@ pub fn open(config: &EvidenceConfig) -> Result<Arc<dyn ObjectStore>, String> {
     match config.store.as_str() {
         "local" => {
             std::fs::create_dir_all(&config.dir).map_err(|e| format!("creating {}: {e}", config.dir.display()))?;
-            let store = object_store::local::LocalFileSystem::new_with_prefix(&config.dir).map_err(|e| e.to_string())?;
+            let store =
+                object_store::local::LocalFileSystem::new_with_prefix(&config.dir).map_err(|e| e.to_string())?;
             Ok(Arc::new(store))
         }
         #[cfg(feature = "s3")]
@@ -59,8 +60,10 @@ pub fn sniff(bytes: &[u8]) -> Option<(EvidenceKind, &'static str)> {
 /// Whether a declared content type agrees with the sniffed one.
 pub fn declared_matches(declared: &str, sniffed: &str) -> bool {
     let declared = declared.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    declared.is_empty() || declared == "application/octet-stream" || declared == sniffed ||
-        (declared == "image/jpg" && sniffed == "image/jpeg")
+    declared.is_empty()
+        || declared == "application/octet-stream"
+        || declared == sniffed
+        || (declared == "image/jpg" && sniffed == "image/jpeg")
 }
 
 pub async fn put(store: &dyn ObjectStore, key: &str, bytes: bytes::Bytes) -> Result<(), String> {

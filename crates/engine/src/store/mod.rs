@@ -211,7 +211,6 @@ impl LogRow {
     }
 }
 
-
 /// Who a login is. Buyers act as themselves; owners and staff act for their shop (owners also
 /// change the shop's settings); agents arbitrate; admins run the platform (and act as agents).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -416,8 +415,13 @@ pub trait WriteTx: ReadTx {
         password_hash: &str,
         at: Timestamp,
     ) -> Result<Option<i64>, StoreError>;
-    fn insert_session(&mut self, token_hash: &str, user: i64, at: Timestamp, expires: Timestamp)
-        -> Result<(), StoreError>;
+    fn insert_session(
+        &mut self,
+        token_hash: &str,
+        user: i64,
+        at: Timestamp,
+        expires: Timestamp,
+    ) -> Result<(), StoreError>;
     fn delete_session(&mut self, token_hash: &str) -> Result<(), StoreError>;
     fn insert_token(&mut self, token_hash: &str, user: i64, name: &str, at: Timestamp) -> Result<i64, StoreError>;
     /// Revokes the user's own token; false when there is no such live token of theirs.

@@ -787,9 +787,9 @@ impl ReadTx for Sql<'_> {
     }
 
     fn tokens_of(&mut self, user: i64) -> Result<Vec<TokenRecord>, StoreError> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT id, name, created_at, revoked_at FROM api_tokens WHERE user_id = ? ORDER BY id",
-        )?;
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT id, name, created_at, revoked_at FROM api_tokens WHERE user_id = ? ORDER BY id")?;
         let rows = st.query_map([user], |r| {
             Ok(TokenRecord {
                 id: r.get(0)?,
@@ -1137,9 +1137,7 @@ impl WriteTx for Sql<'_> {
     fn revoke_token(&mut self, user: i64, id: i64, at: Timestamp) -> Result<bool, StoreError> {
         let n = self
             .conn
-            .prepare_cached(
-                "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL",
-            )?
+            .prepare_cached("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL")?
             .execute(params![at.0, id, user])?;
         self.dirty |= n > 0;
         Ok(n == 1)
@@ -1184,4 +1182,3 @@ impl WriteTx for Sql<'_> {
         Ok(())
     }
 }
-

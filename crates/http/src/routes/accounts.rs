@@ -19,25 +19,215 @@ use serde_json::{json, Value};
 
 pub fn routes(api: Api) -> Api {
     use BodyDoc::*;
-    api.route(Method::POST, "/api/v1/auth/register", "register", "accounts", "A buyer registers an account.", "anyone", Json("Register"), Some("User"), post(register))
-        .route(Method::POST, "/api/v1/auth/login", "login", "accounts", "Password login; sets the session cookie.", "anyone", Json("Login"), Some("Session"), post(login))
-        .route(Method::POST, "/api/v1/auth/logout", "logout", "accounts", "Ends the session.", "any logged-in user", NoBody, None, post(logout))
-        .route(Method::GET, "/api/v1/me", "me", "accounts", "The caller's account.", "any logged-in user", NoBody, Some("User"), get(me))
-        .route(Method::GET, "/api/v1/tokens", "list_tokens", "accounts", "The caller's API tokens (never the secrets).", "any logged-in user", NoBody, Some("TokenList"), get(list_tokens))
-        .route(Method::POST, "/api/v1/tokens", "create_token", "accounts", "Creates an API token; the secret is shown once.", "any logged-in user", Json("NewToken"), Some("CreatedToken"), post(create_token))
-        .route(Method::DELETE, "/api/v1/tokens/{id}", "revoke_token", "accounts", "Revokes one of the caller's tokens.", "any logged-in user", NoBody, None, delete(revoke_token))
-        .route(Method::GET, "/api/v1/users", "list_users", "admin", "All accounts.", "admin", NoBody, Some("UserList"), get(list_users))
-        .route(Method::POST, "/api/v1/users", "create_user", "admin", "Creates shop staff (owner, staff), platform agents or admins.", "admin", Json("NewUser"), Some("User"), post(create_user))
-        .route(Method::GET, "/api/v1/shops", "list_shops", "shops", "Shops the caller may see.", "staff, agent, admin", NoBody, Some("ShopList"), get(list_shops))
-        .route(Method::POST, "/api/v1/shops", "create_shop", "admin", "Creates a shop on a policy profile.", "admin", Json("NewShop"), Some("Shop"), post(create_shop))
-        .route(Method::GET, "/api/v1/shops/{shop}", "get_shop", "shops", "A shop with its effective policy.", "its staff, agent, admin", NoBody, Some("Shop"), get(get_shop))
-        .route(Method::PUT, "/api/v1/shops/{shop}/policy", "set_policy", "shops", "Sets the shop's profile and overrides; open deadlines are re-armed.", "its owner, admin", Json("PolicyUpdate"), Some("Policy"), put(set_policy))
-        .route(Method::GET, "/api/v1/shops/{shop}/addresses", "list_addresses", "shops", "The shop's return address book (R4).", "its staff, agent, admin", NoBody, Some("AddressList"), get(list_addresses))
-        .route(Method::POST, "/api/v1/shops/{shop}/addresses", "add_address", "shops", "Adds a return address (R4).", "its owner, admin", Json("NewAddress"), Some("Address"), post(add_address))
-        .route(Method::GET, "/api/v1/shops/{shop}/templates", "list_templates", "shops", "The shop's reply templates.", "its staff", NoBody, Some("TemplateList"), get(list_templates))
-        .route(Method::POST, "/api/v1/shops/{shop}/templates", "add_template", "shops", "Adds a reply template.", "its owner", Json("NewTemplate"), Some("Template"), post(add_template))
-        .route(Method::DELETE, "/api/v1/shops/{shop}/templates/{id}", "delete_template", "shops", "Deletes a reply template.", "its owner", NoBody, None, delete(delete_template))
-        .route(Method::GET, "/api/v1/shops/{shop}/penalties", "list_penalties", "shops", "M6 penalties charged to the shop.", "its staff, agent, admin", NoBody, Some("PenaltyList"), get(list_penalties))
+    api.route(
+        Method::POST,
+        "/api/v1/auth/register",
+        "register",
+        "accounts",
+        "A buyer registers an account.",
+        "anyone",
+        Json("Register"),
+        Some("User"),
+        post(register),
+    )
+    .route(
+        Method::POST,
+        "/api/v1/auth/login",
+        "login",
+        "accounts",
+        "Password login; sets the session cookie.",
+        "anyone",
+        Json("Login"),
+        Some("Session"),
+        post(login),
+    )
+    .route(
+        Method::POST,
+        "/api/v1/auth/logout",
+        "logout",
+        "accounts",
+        "Ends the session.",
+        "any logged-in user",
+        NoBody,
+        None,
+        post(logout),
+    )
+    .route(
+        Method::GET,
+        "/api/v1/me",
+        "me",
+        "accounts",
+        "The caller's account.",
+        "any logged-in user",
+        NoBody,
+        Some("User"),
+        get(me),
+    )
+    .route(
+        Method::GET,
+        "/api/v1/tokens",
+        "list_tokens",
+        "accounts",
+        "The caller's API tokens (never the secrets).",
+        "any logged-in user",
+        NoBody,
+        Some("TokenList"),
+        get(list_tokens),
+    )
+    .route(
+        Method::POST,
+        "/api/v1/tokens",
+        "create_token",
+        "accounts",
+        "Creates an API token; the secret is shown once.",
+        "any logged-in user",
+        Json("NewToken"),
+        Some("CreatedToken"),
+        post(create_token),
+    )
+    .route(
+        Method::DELETE,
+        "/api/v1/tokens/{id}",
+        "revoke_token",
+        "accounts",
+        "Revokes one of the caller's tokens.",
+        "any logged-in user",
+        NoBody,
+        None,
+        delete(revoke_token),
+    )
+    .route(
+        Method::GET,
+        "/api/v1/users",
+        "list_users",
+        "admin",
+        "All accounts.",
+        "admin",
+        NoBody,
+        Some("UserList"),
+        get(list_users),
+    )
+    .route(
+        Method::POST,
+        "/api/v1/users",
+        "create_user",
+        "admin",
+        "Creates shop staff (owner, staff), platform agents or admins.",
+        "admin",
+        Json("NewUser"),
+        Some("User"),
+        post(create_user),
+    )
+    .route(
+        Method::GET,
+        "/api/v1/shops",
+        "list_shops",
+        "shops",
+        "Shops the caller may see.",
+        "staff, agent, admin",
+        NoBody,
+        Some("ShopList"),
+        get(list_shops),
+    )
+    .route(
+        Method::POST,
+        "/api/v1/shops",
+        "create_shop",
+        "admin",
+        "Creates a shop on a policy profile.",
+        "admin",
+        Json("NewShop"),
+        Some("Shop"),
+        post(create_shop),
+    )
+    .route(
+        Method::GET,
+        "/api/v1/shops/{shop}",
+        "get_shop",
+        "shops",
+        "A shop with its effective policy.",
+        "its staff, agent, admin",
+        NoBody,
+        Some("Shop"),
+        get(get_shop),
+    )
+    .route(
+        Method::PUT,
+        "/api/v1/shops/{shop}/policy",
+        "set_policy",
+        "shops",
+        "Sets the shop's profile and overrides; open deadlines are re-armed.",
+        "its owner, admin",
+        Json("PolicyUpdate"),
+        Some("Policy"),
+        put(set_policy),
+    )
+    .route(
+        Method::GET,
+        "/api/v1/shops/{shop}/addresses",
+        "list_addresses",
+        "shops",
+        "The shop's return address book (R4).",
+        "its staff, agent, admin",
+        NoBody,
+        Some("AddressList"),
+        get(list_addresses),
+    )
+    .route(
+        Method::POST,
+        "/api/v1/shops/{shop}/addresses",
+        "add_address",
+        "shops",
+        "Adds a return address (R4).",
+        "its owner, admin",
+        Json("NewAddress"),
+        Some("Address"),
+        post(add_address),
+    )
+    .route(
+        Method::GET,
+        "/api/v1/shops/{shop}/templates",
+        "list_templates",
+        "shops",
+        "The shop's reply templates.",
+        "its staff",
+        NoBody,
+        Some("TemplateList"),
+        get(list_templates),
+    )
+    .route(
+        Method::POST,
+        "/api/v1/shops/{shop}/templates",
+        "add_template",
+        "shops",
+        "Adds a reply template.",
+        "its owner",
+        Json("NewTemplate"),
+        Some("Template"),
+        post(add_template),
+    )
+    .route(
+        Method::DELETE,
+        "/api/v1/shops/{shop}/templates/{id}",
+        "delete_template",
+        "shops",
+        "Deletes a reply template.",
+        "its owner",
+        NoBody,
+        None,
+        delete(delete_template),
+    )
+    .route(
+        Method::GET,
+        "/api/v1/shops/{shop}/penalties",
+        "list_penalties",
+        "shops",
+        "M6 penalties charged to the shop.",
+        "its staff, agent, admin",
+        NoBody,
+        Some("PenaltyList"),
+        get(list_penalties),
+    )
 }
 
 #[derive(Deserialize)]
@@ -51,7 +241,8 @@ struct Register {
 async fn register(State(state): State<AppState>, JsonBody(body): JsonBody<Register>) -> ApiResult<Response> {
     aftersale_engine::accounts::validate_login(&body.login)?;
     let password_hash = hash_blocking(body.password).await?;
-    let new = NewUser { login: body.login, role: Role::Buyer, shop_id: None, display_name: body.display_name, password_hash };
+    let new =
+        NewUser { login: body.login, role: Role::Buyer, shop_id: None, display_name: body.display_name, password_hash };
     let user = state.run(move |e| e.create_user(new)).await?;
     Ok((StatusCode::CREATED, Json(user)).into_response())
 }
@@ -96,7 +287,8 @@ async fn login(State(state): State<AppState>, JsonBody(body): JsonBody<Login>) -
 }
 
 /// An argon2id hash of a random password nobody knows.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3qKQ+kq9M4ko8vAZQ9lXJMbFqUQqxbdXS1uh1xsTvyE";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3qKQ+kq9M4ko8vAZQ9lXJMbFqUQqxbdXS1uh1xsTvyE";
 
 async fn logout(State(state): State<AppState>, _caller: Caller, headers: axum::http::HeaderMap) -> ApiResult<Response> {
     let mut parts = axum::http::Request::new(()).into_parts().0;
@@ -129,7 +321,11 @@ struct NewToken {
     name: String,
 }
 
-async fn create_token(State(state): State<AppState>, caller: Caller, JsonBody(body): JsonBody<NewToken>) -> ApiResult<Response> {
+async fn create_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<NewToken>,
+) -> ApiResult<Response> {
     let token = new_token()?;
     let hash = sha256_hex(token.as_bytes());
     let id = caller.user.id;
@@ -161,14 +357,24 @@ struct CreateUser {
     display_name: String,
 }
 
-async fn create_user(State(state): State<AppState>, caller: Caller, JsonBody(body): JsonBody<CreateUser>) -> ApiResult<Response> {
+async fn create_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<CreateUser>,
+) -> ApiResult<Response> {
     caller.require(&[Role::Admin])?;
     if body.role == Role::Buyer {
         return Err(ApiError::bad("role", "buyers register themselves at /api/v1/auth/register"));
     }
     aftersale_engine::accounts::validate_login(&body.login)?;
     let password_hash = hash_blocking(body.password).await?;
-    let new = NewUser { login: body.login, role: body.role, shop_id: body.shop_id, display_name: body.display_name, password_hash };
+    let new = NewUser {
+        login: body.login,
+        role: body.role,
+        shop_id: body.shop_id,
+        display_name: body.display_name,
+        password_hash,
+    };
     let user = state.run(move |e| e.create_user(new)).await?;
     Ok((StatusCode::CREATED, Json(user)).into_response())
 }
@@ -209,7 +415,11 @@ struct NewShop {
     overrides: PolicyOverrides,
 }
 
-async fn create_shop(State(state): State<AppState>, caller: Caller, JsonBody(body): JsonBody<NewShop>) -> ApiResult<Response> {
+async fn create_shop(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<NewShop>,
+) -> ApiResult<Response> {
     caller.require(&[Role::Admin])?;
     let shop = state.run(move |e| e.create_shop(&body.name, &body.profile, body.overrides)).await?;
     Ok((StatusCode::CREATED, Json(shop)).into_response())
@@ -240,13 +450,15 @@ async fn set_policy(
     Ok(Json(json!({ "policy": policy })))
 }
 
-async fn list_addresses(State(state): State<AppState>, caller: Caller, Path(shop): Path<String>) -> ApiResult<Json<Value>> {
+async fn list_addresses(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(shop): Path<String>,
+) -> ApiResult<Json<Value>> {
     let shop = visible_shop(&caller, &shop)?;
     let list = state.run(move |e| e.addresses(shop)).await?;
-    let items: Vec<Value> = list
-        .into_iter()
-        .map(|(a, is_default)| json!({ "address": a, "is_default": is_default }))
-        .collect();
+    let items: Vec<Value> =
+        list.into_iter().map(|(a, is_default)| json!({ "address": a, "is_default": is_default })).collect();
     Ok(Json(json!({ "items": items })))
 }
 
@@ -262,7 +474,11 @@ async fn add_address(
     Ok((StatusCode::CREATED, Json(json!({ "address": address, "is_default": is_default }))).into_response())
 }
 
-async fn list_templates(State(state): State<AppState>, caller: Caller, Path(shop): Path<String>) -> ApiResult<Json<Value>> {
+async fn list_templates(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(shop): Path<String>,
+) -> ApiResult<Json<Value>> {
     let shop = visible_shop(&caller, &shop)?;
     let list = state.run(move |e| e.templates(shop)).await?;
     Ok(Json(json!({ "items": list })))
@@ -297,7 +513,11 @@ async fn delete_template(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn list_penalties(State(state): State<AppState>, caller: Caller, Path(shop): Path<String>) -> ApiResult<Json<Value>> {
+async fn list_penalties(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(shop): Path<String>,
+) -> ApiResult<Json<Value>> {
     let shop = visible_shop(&caller, &shop)?;
     let list = state.run(move |e| e.penalties(shop)).await?;
     Ok(Json(json!({ "items": list })))

@@ -1,7 +1,7 @@
 //! Orders (ingestion from integrations, order actions), cases (apply, every command, detail,
 //! queues, search), evidence upload and download, message boxes and the SMS outbox.
 
-use super::{idempotency_key, if_match, parse_json, path_id, redact_for, to_value, Api, BodyDoc, JsonBody};
+use super::{idempotency_key, if_match, parse_json, path_id, redact_for, to_value, Api, BodyDoc, JsonBody, RawBody};
 use crate::auth::{sha256_hex, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::objects;
@@ -21,21 +21,171 @@ use std::collections::HashMap;
 
 pub fn routes(api: Api) -> Api {
     use BodyDoc::*;
-    api.route(Method::POST, "/api/v1/shops/{shop}/orders", "create_order", "orders", "Ingests an order from an integration (O1).", "the shop's staff, agent, admin", Json("NewOrder"), Some("Order"), post(create_order))
-        .route(Method::GET, "/api/v1/orders/{order}", "get_order", "orders", "An order.", "its buyer, its shop, agent, admin", NoBody, Some("Order"), get(get_order))
-        .route(Method::POST, "/api/v1/orders/{order}/actions/{action}", "order_action", "orders", "An order action: pay, confirm, ship, deliver, complete, cancel, set_flag, set_remark.", "by rule (O1-O4, W3, W4)", Json("OrderAction"), Some("Order"), post(order_action))
-        .route(Method::POST, "/api/v1/orders/{order}/cases", "apply", "cases", "A buyer applies for after-sales on an order (U1, S1, R1).", "the order's buyer", Json("Apply"), Some("CaseDetail"), post(apply))
-        .route(Method::GET, "/api/v1/cases", "search_cases", "cases", "Cases the caller may see: queues, search, filters, cursor pages (W1, W2).", "any logged-in user", NoBody, Some("CasePage"), get(search))
-        .route(Method::GET, "/api/v1/queues", "queue_counts", "cases", "Cases per queue for a shop (W1).", "shop staff; agent, admin with ?shop=", NoBody, Some("QueueCounts"), get(queues))
-        .route(Method::GET, "/api/v1/cases/{case}", "get_case", "cases", "A case with its order, deadline, the caller's actions, evidence, remarks, log and thread.", "its buyer, its shop, agent, admin", NoBody, Some("CaseDetail"), get(get_case))
-        .route(Method::POST, "/api/v1/cases/{case}/actions/{action}", "case_action", "cases", "A command on a case by buyer, merchant staff or platform agent; If-Match and Idempotency-Key honoured.", "by rule", Json("CaseAction"), Some("CaseDetail"), post(case_action))
-        .route(Method::POST, "/api/v1/cases/{case}/return-logistics", "return_logistics", "cases", "A logistics update on the return parcel: signed or not (M3).", "the shop's staff (integration), agent, admin", Json("ReturnLogistics"), Some("CaseDetail"), post(return_logistics))
-        .route(Method::GET, "/api/v1/cases/{case}/evidence/{key}", "case_evidence", "evidence", "An evidence file of the case.", "the case's parties, agent, admin", NoBody, None, get(case_evidence))
-        .route(Method::POST, "/api/v1/evidence", "upload_evidence", "evidence", "Uploads an evidence file (JPEG, PNG, WebP, MP4, PDF), checksummed; use the answer in a command.", "any logged-in user", Multipart, Some("Evidence"), post(upload_evidence).layer(axum::extract::DefaultBodyLimit::disable()))
-        .route(Method::GET, "/api/v1/evidence/{key}", "own_evidence", "evidence", "An evidence file the caller uploaded.", "its uploader", NoBody, None, get(own_evidence))
-        .route(Method::GET, "/api/v1/messages", "message_box", "notices", "The caller's message box with unread counts per category (X1).", "any logged-in user", NoBody, Some("MessageBox"), get(message_box))
-        .route(Method::POST, "/api/v1/messages/read", "mark_read", "notices", "Marks message-box entries read (X1).", "any logged-in user", Json("MarkRead"), Some("Marked"), post(mark_read))
-        .route(Method::GET, "/api/v1/sms", "sms_outbox", "notices", "The SMS outbox (X2).", "agent, admin", NoBody, Some("SmsList"), get(sms_outbox))
+    api.route(
+        Method::POST,
+        "/api/v1/shops/{shop}/orders",
+        "create_order",
+        "orders",
+        "Ingests an order from an integration (O1).",
+        "the shop's staff, agent, admin",
+        Json("NewOrder"),
+        Some("Order"),
+        post(create_order),
+    )
+    .route(
+        Method::GET,
+        "/api/v1/orders/{order}",
+        "get_order",
+        "orders",
+        "An order.",
+        "its buyer, its shop, agent, admin",
+        NoBody,
+        Some("Order"),
+        get(get_order),
+    )
+    .route(
+        Method::POST,
+        "/api/v1/orders/{order}/actions/{action}",
+        "order_action",
+        "orders",
+        "An order action: pay, confirm, ship, deliver, complete, cancel, set_flag, set_remark.",
+        "by rule (O1-O4, W3, W4)",
+        Json("OrderAction"),
+        Some("Order"),
+        post(order_action),
+    )
+    .route(
+        Method::POST,
+        "/api/v1/orders/{order}/cases",
+        "apply",
+        "cases",
+        "A buyer applies for after-sales on an order (U1, S1, R1).",
+        "the order's buyer",
+        Json("Apply"),
+        Some("CaseDetail"),
+        post(apply),
+    )
+    .route(
+        Method::GET,
+        "/api/v1/cases",
+        "search_cases",
+        "cases",
+        "Cases the caller may see: queues, search, filters, cursor pages (W1, W2).",
+        "any logged-in user",
+        NoBody,
+        Some("CasePage"),
+        get(search),
+    )
+    .route(
+        Method::GET,
+        "/api/v1/queues",
+        "queue_counts",
+        "cases",
+        "Cases per queue for a shop (W1).",
+        "shop staff; agent, admin with ?shop=",
+        NoBody,
+        Some("QueueCounts"),
+        get(queues),
+    )
+    .route(
+        Method::GET,
+        "/api/v1/cases/{case}",
+        "get_case",
+        "cases",
+        "A case with its order, deadline, the caller's actions, evidence, remarks, log and thread.",
+        "its buyer, its shop, agent, admin",
+        NoBody,
+        Some("CaseDetail"),
+        get(get_case),
+    )
+    .route(
+        Method::POST,
+        "/api/v1/cases/{case}/actions/{action}",
+        "case_action",
+        "cases",
+        "A command on a case by buyer, merchant staff or platform agent; If-Match and Idempotency-Key honoured.",
+        "by rule",
+        Json("CaseAction"),
+        Some("CaseDetail"),
+        post(case_action),
+    )
+    .route(
+        Method::POST,
+        "/api/v1/cases/{case}/return-logistics",
+        "return_logistics",
+        "cases",
+        "A logistics update on the return parcel: signed or not (M3).",
+        "the shop's staff (integration), agent, admin",
+        Json("ReturnLogistics"),
+        Some("CaseDetail"),
+        post(return_logistics),
+    )
+    .route(
+        Method::GET,
+        "/api/v1/cases/{case}/evidence/{key}",
+        "case_evidence",
+        "evidence",
+        "An evidence file of the case.",
+        "the case's parties, agent, admin",
+        NoBody,
+        None,
+        get(case_evidence),
+    )
+    .route(
+        Method::POST,
+        "/api/v1/evidence",
+        "upload_evidence",
+        "evidence",
+        "Uploads an evidence file (JPEG, PNG, WebP, MP4, PDF), checksummed; use the answer in a command.",
+        "any logged-in user",
+        Multipart,
+        Some("Evidence"),
+        post(upload_evidence).layer(axum::extract::DefaultBodyLimit::disable()),
+    )
+    .route(
+        Method::GET,
+        "/api/v1/evidence/{key}",
+        "own_evidence",
+        "evidence",
+        "An evidence file the caller uploaded.",
+        "its uploader",
+        NoBody,
+        None,
+        get(own_evidence),
+    )
+    .route(
+        Method::GET,
+        "/api/v1/messages",
+        "message_box",
+        "notices",
+        "The caller's message box with unread counts per category (X1).",
+        "any logged-in user",
+        NoBody,
+        Some("MessageBox"),
+        get(message_box),
+    )
+    .route(
+        Method::POST,
+        "/api/v1/messages/read",
+        "mark_read",
+        "notices",
+        "Marks message-box entries read (X1).",
+        "any logged-in user",
+        Json("MarkRead"),
+        Some("Marked"),
+        post(mark_read),
+    )
+    .route(
+        Method::GET,
+        "/api/v1/sms",
+        "sms_outbox",
+        "notices",
+        "The SMS outbox (X2).",
+        "agent, admin",
+        NoBody,
+        Some("SmsList"),
+        get(sms_outbox),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -127,18 +277,54 @@ async fn get_order(State(state): State<AppState>, caller: Caller, Path(order): P
 const ORDER_ACTIONS: [&str; 8] = ["pay", "confirm", "ship", "deliver", "complete", "cancel", "set_flag", "set_remark"];
 
 /// Parses `{...}` into the tagged command `action`, refusing unknown fields.
-fn tagged<T: serde::de::DeserializeOwned>(action: &str, body: &[u8]) -> ApiResult<T> {
-    let mut map: Map<String, Value> = if body.iter().all(u8::is_ascii_whitespace) {
-        Map::new()
-    } else {
-        parse_json(body)?
-    };
+fn tagged<T: serde::de::DeserializeOwned + serde::Serialize>(action: &str, body: &[u8]) -> ApiResult<T> {
+    let mut map: Map<String, Value> =
+        if body.iter().all(u8::is_ascii_whitespace) { Map::new() } else { parse_json(body)? };
     if map.contains_key("command") {
         return Err(ApiError::bad("command", "the action is named in the path, not the body"));
     }
+    prevalidate(&map)?;
     map.insert("command".into(), Value::String(action.to_string()));
-    let bytes = serde_json::to_vec(&Value::Object(map)).map_err(|_| ApiError::internal(&crate::request_id::next()))?;
-    parse_json(&bytes)
+    let bytes =
+        serde_json::to_vec(&Value::Object(map.clone())).map_err(|_| ApiError::internal(&crate::request_id::next()))?;
+    let parsed: T = parse_json(&bytes)?;
+    // Serde lets unit variants of a tagged enum ignore extra fields; refuse them here.
+    let known = serde_json::to_value(&parsed).map_err(|_| ApiError::internal(&crate::request_id::next()))?;
+    if let Some(extra) = map.keys().find(|k| known.get(k.as_str()).is_none()) {
+        return Err(ApiError::bad(extra, format!("unknown field `{extra}` for {action}")));
+    }
+    Ok(parsed)
+}
+
+/// Serde loses the path inside a tagged enum; parse the typed fields on their own first so an
+/// error names the field (`logistics.tracking_no`, `amount.currency`).
+fn prevalidate(map: &Map<String, Value>) -> ApiResult<()> {
+    fn check<T: serde::de::DeserializeOwned>(key: &str, v: &Value) -> ApiResult<()> {
+        let bytes = serde_json::to_vec(v).map_err(|_| ApiError::internal(&crate::request_id::next()))?;
+        parse_json::<T>(&bytes).map(|_| ()).map_err(|mut e| {
+            let inner = e.0.field.take().filter(|f| f != ".");
+            e.0.field = Some(match inner {
+                Some(f) if f.starts_with('[') => format!("{key}{f}"),
+                Some(f) => format!("{key}.{f}"),
+                None => key.to_string(),
+            });
+            e
+        })
+    }
+    for (k, v) in map {
+        match k.as_str() {
+            "logistics" => check::<Logistics>(k, v)?,
+            "amount" => check::<Money>(k, v)?,
+            "evidence" => check::<Vec<Evidence>>(k, v)?,
+            "address" => check::<Address>(k, v)?,
+            "refund_account" => check::<Option<RefundAccount>>(k, v)?,
+            "kind" => check::<CaseType>(k, v)?,
+            "flag" => check::<Option<Flag>>(k, v)?,
+            "for_party" => check::<Party>(k, v)?,
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn json_content(headers: &HeaderMap, body: &[u8]) -> ApiResult<()> {
@@ -153,7 +339,11 @@ fn json_content(headers: &HeaderMap, body: &[u8]) -> ApiResult<()> {
     if ok {
         Ok(())
     } else {
-        Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send the body as application/json"))
+        Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as application/json",
+        ))
     }
 }
 
@@ -162,7 +352,7 @@ async fn order_action(
     caller: Caller,
     Path((order, action)): Path<(String, String)>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    RawBody(body): RawBody,
 ) -> ApiResult<Json<Value>> {
     let id = OrderId(path_id(&order, "order")?);
     if !ORDER_ACTIONS.contains(&action.as_str()) {
@@ -170,12 +360,19 @@ async fn order_action(
     }
     json_content(&headers, &body)?;
     let cmd: OrderCommand = tagged(&action, &body)?;
-    if let OrderCommand::Ship { .. } = &cmd {
-        // validated by the types (carrier, tracking number)
-    }
     let expected = if_match(&headers)?;
     let key = idempotency_key(&headers)?;
-    let actor = caller.actor;
+    // Payment, delivery and completion are reported by the payment gateway and logistics feeds:
+    // the shop's integration or the platform reports them on the system's behalf.
+    let actor = match cmd {
+        OrderCommand::Pay | OrderCommand::Deliver | OrderCommand::Complete => {
+            caller.require(&[Role::Owner, Role::Staff, Role::Agent, Role::Admin])?;
+            let a = caller.actor;
+            state.run(move |e| e.order_view(a, id)).await?;
+            Actor::System
+        }
+        _ => caller.actor,
+    };
     let order = state.run(move |e| e.order_command(actor, id, cmd, expected, key)).await?;
     state.metrics.command(&format!("order_{action}"));
     let mut res = order_view(&caller, &order)?;
@@ -264,10 +461,30 @@ fn command_evidence(cmd: &CaseCommand) -> Vec<&Evidence> {
 
 /// Actions a caller may name; the system's own (expiry, refund outcomes, parcel signed) are not.
 const CASE_ACTIONS: [&str; 24] = [
-    "withdraw", "resubmit", "escalate", "submit_return_logistics", "accept_proposal", "decline_proposal",
-    "add_evidence", "post_message", "refund", "reject_by_shipping", "reject", "agree_return", "received_refund",
-    "extend_receipt", "remind_buyer", "propose", "submit_evidence", "upload_voucher", "appeal", "set_remark",
-    "request_evidence", "rule", "review_appeal", "decide_appeal",
+    "withdraw",
+    "resubmit",
+    "escalate",
+    "submit_return_logistics",
+    "accept_proposal",
+    "decline_proposal",
+    "add_evidence",
+    "post_message",
+    "refund",
+    "reject_by_shipping",
+    "reject",
+    "agree_return",
+    "received_refund",
+    "extend_receipt",
+    "remind_buyer",
+    "propose",
+    "submit_evidence",
+    "upload_voucher",
+    "appeal",
+    "set_remark",
+    "request_evidence",
+    "rule",
+    "review_appeal",
+    "decide_appeal",
 ];
 
 #[derive(Deserialize)]
@@ -298,7 +515,7 @@ async fn case_action(
     caller: Caller,
     Path((case, action)): Path<(String, String)>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    RawBody(body): RawBody,
 ) -> ApiResult<Json<Value>> {
     let id = CaseId(path_id(&case, "case")?);
     json_content(&headers, &body)?;
@@ -320,16 +537,23 @@ async fn case_action(
             match (input.address_id, input.address) {
                 (Some(address_id), None) => {
                     state
-                        .run(move |e| e.agree_return(actor, id, address_id, input.refuse_freight_collect, expected, key))
+                        .run(move |e| {
+                            e.agree_return(actor, id, address_id, input.refuse_freight_collect, expected, key)
+                        })
                         .await?;
                 }
                 (None, address) => {
                     // No address: the shop's default (R2/R4), which the rules look up.
                     let cmd = match address {
-                        Some(address) => CaseCommand::AgreeReturn { address, refuse_freight_collect: input.refuse_freight_collect },
+                        Some(address) => {
+                            CaseCommand::AgreeReturn { address, refuse_freight_collect: input.refuse_freight_collect }
+                        }
                         None => {
                             let default = default_address(&state, &caller).await?;
-                            CaseCommand::AgreeReturn { address: default, refuse_freight_collect: input.refuse_freight_collect }
+                            CaseCommand::AgreeReturn {
+                                address: default,
+                                refuse_freight_collect: input.refuse_freight_collect,
+                            }
                         }
                     };
                     state.run(move |e| e.case_command(actor, id, cmd, expected, key)).await?;
@@ -360,7 +584,9 @@ async fn default_address(state: &AppState, caller: &Caller) -> ApiResult<Address
         })));
     };
     let record = state.run(move |e| e.shop(shop)).await?;
-    record.default_address.ok_or_else(|| ApiError::from(aftersale_engine::EngineError::Refused(Refusal::NoReturnAddress)))
+    record
+        .default_address
+        .ok_or_else(|| ApiError::from(aftersale_engine::EngineError::Refused(Refusal::NoReturnAddress)))
 }
 
 #[derive(Deserialize)]
@@ -392,9 +618,8 @@ async fn return_logistics(
 /// The case page: everything a party needs on one screen.
 async fn detail(state: &AppState, caller: &Caller, id: CaseId) -> ApiResult<Value> {
     let actor = caller.actor;
-    let ((case, order, events), (actions, governing), now) = state
-        .run(move |e| Ok((e.case_view(actor, id)?, e.available(actor, id)?, e.now())))
-        .await?;
+    let ((case, order, events), (actions, governing), now) =
+        state.run(move |e| Ok((e.case_view(actor, id)?, e.available(actor, id)?, e.now()))).await?;
     let log: Vec<Value> = events
         .iter()
         .map(|ev| json!({ "at": ev.recorded.at, "actor": ev.recorded.actor, "event": ev.recorded.event }))
@@ -437,7 +662,8 @@ fn parse_time(name: &str, raw: &str) -> ApiResult<Timestamp> {
     if let Ok(ms) = raw.parse::<i64>() {
         return Ok(Timestamp(ms));
     }
-    Timestamp::parse_rfc3339(raw).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", format!("{name}: {e}")).field(name))
+    Timestamp::parse_rfc3339(raw)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", format!("{name}: {e}")).field(name))
 }
 
 fn bad_query(name: &str, detail: impl Into<String>) -> ApiError {
@@ -449,7 +675,9 @@ fn parse_query(caller: &Caller, params: &HashMap<String, String>) -> ApiResult<C
     for (k, v) in params {
         match k.as_str() {
             "queue" => q.queue = Some(Queue::parse(v).ok_or_else(|| bad_query(k, format!("unknown queue {v:?}")))?),
-            "kind" => q.kind = Some(CaseType::parse(v).ok_or_else(|| bad_query(k, format!("unknown case type {v:?}")))?),
+            "kind" => {
+                q.kind = Some(CaseType::parse(v).ok_or_else(|| bad_query(k, format!("unknown case type {v:?}")))?)
+            }
             "flag" => q.flag = Some(Flag::parse(v).map_err(|e| bad_query(k, e))?),
             "due_before" => q.due_before = Some(parse_time(k, v)?),
             "applied_from" => q.applied_from = Some(parse_time(k, v)?),
@@ -466,7 +694,11 @@ fn parse_query(caller: &Caller, params: &HashMap<String, String>) -> ApiResult<C
                 }
             }
             "limit" => {
-                q.limit = v.parse::<usize>().ok().filter(|n| (1..=200).contains(n)).ok_or_else(|| bad_query(k, "limit is 1-200"))?
+                q.limit = v
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=200).contains(n))
+                    .ok_or_else(|| bad_query(k, "limit is 1-200"))?
             }
             "cursor" => {
                 let (a, b) = v.split_once('.').ok_or_else(|| bad_query(k, "malformed cursor"))?;
@@ -546,7 +778,9 @@ async fn queues(
         (Some(own), None) => own,
         (Some(own), Some(raw)) if raw.parse::<i64>().ok() == Some(own.0) => own,
         (Some(_), Some(_)) => return Err(ApiError::not_found("shop")),
-        (None, Some(raw)) if caller.is_platform() => ShopId(raw.parse().map_err(|_| bad_query("shop", "shop is a number"))?),
+        (None, Some(raw)) if caller.is_platform() => {
+            ShopId(raw.parse().map_err(|_| bad_query("shop", "shop is a number"))?)
+        }
         (None, None) if caller.is_platform() => return Err(bad_query("shop", "platform callers name the shop")),
         (None, _) => return Err(ApiError::forbidden("queues are for shop staff and the platform")),
     };
@@ -558,20 +792,32 @@ async fn queues(
 // ---------------------------------------------------------------------------------------------
 // Evidence
 
-async fn upload_evidence(State(state): State<AppState>, caller: Caller, mut multipart: Multipart) -> ApiResult<Response> {
+async fn upload_evidence(
+    State(state): State<AppState>,
+    caller: Caller,
+    mut multipart: Multipart,
+) -> ApiResult<Response> {
     // The JSON body limit is lifted on this route; the two upload limits are counted here.
     let max_file = state.config.evidence.max_file_mib * 1024 * 1024;
     let max_request = state.config.evidence.max_request_mib * 1024 * 1024;
     let mut total = 0usize;
     let mut file: Option<(bytes::Bytes, String)> = None;
     let mut caption = String::new();
-    let too_large = |what: &str| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", format!("{what} is too large")).field("file");
+    let too_large = |what: &str| {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", format!("{what} is too large")).field("file")
+    };
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large("the request")),
-            Err(e) => return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_field", format!("malformed multipart body: {e}"))),
+            Err(e) => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_field",
+                    format!("malformed multipart body: {e}"),
+                ))
+            }
         };
         let name = field.name().unwrap_or("").to_string();
         match name.as_str() {
@@ -653,7 +899,8 @@ async fn upload_evidence(State(state): State<AppState>, caller: Caller, mut mult
     };
     state.run(move |e| e.record_evidence(object)).await?;
     let evidence = Evidence { key, kind, sha256, caption };
-    Ok((StatusCode::CREATED, Json(json!({ "evidence": evidence, "content_type": content_type, "size": bytes.len() }))).into_response())
+    Ok((StatusCode::CREATED, Json(json!({ "evidence": evidence, "content_type": content_type, "size": bytes.len() })))
+        .into_response())
 }
 
 fn case_references(case: &Case, key: &str) -> bool {
@@ -745,7 +992,11 @@ struct MarkReadIn {
     ids: Vec<i64>,
 }
 
-async fn mark_read(State(state): State<AppState>, caller: Caller, JsonBody(body): JsonBody<MarkReadIn>) -> ApiResult<Json<Value>> {
+async fn mark_read(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<MarkReadIn>,
+) -> ApiResult<Json<Value>> {
     if body.ids.len() > 1000 {
         return Err(ApiError::bad("ids", "at most 1000 ids at a time"));
     }

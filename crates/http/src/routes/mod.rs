@@ -117,6 +117,23 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     }
 }
 
+/// The raw body, with the size limit answered as a problem.
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        Bytes::from_request(req, state).await.map(RawBody).map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", e.body_text())
+            } else {
+                ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", e.body_text())
+            }
+        })
+    }
+}
+
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
@@ -127,11 +144,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
         if inner.is_data() {
             err.0.code = "invalid_field".into();
             err.0.type_ = "https://aftersale.dev/problems/invalid_field".into();
-            // An unknown field is named in the message; say which one in `field`.
-            if let Some(name) = inner.to_string().strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
-                let prefix = field.clone().filter(|f| !f.is_empty() && f != "?").map(|f| format!("{f}.")).unwrap_or_default();
-                err.0.field = Some(format!("{prefix}{name}"));
-                return err;
+            // An unknown field is named in the message when the path does not name it.
+            if field.is_none() {
+                let msg = inner.to_string();
+                let named = msg.strip_prefix("unknown field `").or_else(|| msg.strip_prefix("missing field `"));
+                if let Some(name) = named.and_then(|r| r.split('`').next()) {
+                    err.0.field = Some(name.to_string());
+                    return err;
+                }
             }
         }
         err.0.field = field;

@@ -17,12 +17,72 @@ use serde_json::{json, Value};
 
 pub fn routes(api: Api) -> Api {
     use BodyDoc::*;
-    api.route(Method::GET, "/healthz", "healthz", "operations", "Liveness: the process answers.", "anyone", NoBody, Some("Health"), get(healthz))
-        .route(Method::GET, "/readyz", "readyz", "operations", "Readiness: the database answers a read.", "anyone", NoBody, Some("Health"), get(readyz))
-        .route(Method::GET, "/metrics", "metrics", "operations", "Prometheus metrics (text format).", "anyone who can reach it", NoBody, None, get(metrics))
-        .route(Method::GET, "/api/v1/openapi.json", "openapi", "operations", "This document.", "anyone", NoBody, None, get(openapi))
-        .route(Method::GET, "/api/v1/admin/clock", "get_clock", "admin", "The service clock.", "agent, admin", NoBody, Some("Clock"), get(get_clock))
-        .route(Method::POST, "/api/v1/admin/clock/advance", "advance_clock", "admin", "Moves the manual clock forward and fires what came due (demo mode only).", "admin", Json("ClockAdvance"), Some("Clock"), post(advance_clock))
+    api.route(
+        Method::GET,
+        "/healthz",
+        "healthz",
+        "operations",
+        "Liveness: the process answers.",
+        "anyone",
+        NoBody,
+        Some("Health"),
+        get(healthz),
+    )
+    .route(
+        Method::GET,
+        "/readyz",
+        "readyz",
+        "operations",
+        "Readiness: the database answers a read.",
+        "anyone",
+        NoBody,
+        Some("Health"),
+        get(readyz),
+    )
+    .route(
+        Method::GET,
+        "/metrics",
+        "metrics",
+        "operations",
+        "Prometheus metrics (text format).",
+        "anyone who can reach it",
+        NoBody,
+        None,
+        get(metrics),
+    )
+    .route(
+        Method::GET,
+        "/api/v1/openapi.json",
+        "openapi",
+        "operations",
+        "This document.",
+        "anyone",
+        NoBody,
+        None,
+        get(openapi),
+    )
+    .route(
+        Method::GET,
+        "/api/v1/admin/clock",
+        "get_clock",
+        "admin",
+        "The service clock.",
+        "agent, admin",
+        NoBody,
+        Some("Clock"),
+        get(get_clock),
+    )
+    .route(
+        Method::POST,
+        "/api/v1/admin/clock/advance",
+        "advance_clock",
+        "admin",
+        "Moves the manual clock forward and fires what came due (demo mode only).",
+        "admin",
+        Json("ClockAdvance"),
+        Some("Clock"),
+        post(advance_clock),
+    )
 }
 
 async fn healthz() -> Json<Value> {
@@ -65,7 +125,11 @@ struct Advance {
     by: String,
 }
 
-async fn advance_clock(State(state): State<AppState>, caller: Caller, JsonBody(body): JsonBody<Advance>) -> ApiResult<Json<Value>> {
+async fn advance_clock(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<Advance>,
+) -> ApiResult<Json<Value>> {
     caller.require(&[Role::Admin])?;
     let Some(clock) = state.manual_clock.clone() else {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "demo_only", "the server runs on the system clock"));

@@ -1,0 +1,160 @@
+//! `serve`, `demo`, `config` and `clock advance`: thin wrappers over `aftersale_http`.
+
+use aftersale_http::{app, demo, Config};
+use clap::Args;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// TOML config file (see aftersale.example.toml).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Listen address (overrides server.bind).
+    #[arg(long)]
+    bind: Option<String>,
+    /// SQLite database file (overrides database.path).
+    #[arg(long)]
+    db: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Listen address.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    bind: String,
+    /// Where the demo keeps its database and evidence (emptied at start).
+    #[arg(long, default_value = "data/demo")]
+    dir: PathBuf,
+    /// Print one JSON line with the URL and an API token per role.
+    #[arg(long)]
+    print_credentials: bool,
+}
+
+#[derive(Args)]
+pub struct ClockArgs {
+    /// `advance`
+    action: String,
+    /// How far, e.g. 6h, 2d, 1d12h.
+    by: String,
+    /// Server URL (default: the running demo's, from data/demo/credentials.json).
+    #[arg(long, env = "AFTERSALE_URL")]
+    url: Option<String>,
+    /// Admin API token (default: the running demo's).
+    #[arg(long, env = "AFTERSALE_TOKEN")]
+    token: Option<String>,
+    /// The demo's directory, to find its credentials.
+    #[arg(long, default_value = "data/demo")]
+    dir: PathBuf,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())
+}
+
+pub fn serve(args: ServeArgs) -> Result<(), String> {
+    let mut config = Config::load(args.config.as_deref(), std::env::vars())?;
+    if let Some(b) = args.bind {
+        config.server.bind = b;
+    }
+    if let Some(db) = args.db {
+        config.database.path = db;
+    }
+    app::init_logging(&config);
+    runtime()?.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&config.server.bind)
+            .await
+            .map_err(|e| format!("binding {}: {e}", config.server.bind))?;
+        let running = app::start(config, listener, None).await?;
+        println!("aftersale listening on http://{}", running.addr);
+        running.wait(app::shutdown_signal()).await;
+        Ok(())
+    })
+}
+
+pub fn demo(args: DemoArgs) -> Result<(), String> {
+    if args.dir.exists() {
+        std::fs::remove_dir_all(&args.dir).map_err(|e| format!("clearing {}: {e}", args.dir.display()))?;
+    }
+    let mut config = Config::default();
+    config.server.bind = args.bind.clone();
+    config.server.manual_clock = true;
+    config.database.path = args.dir.join("aftersale.db");
+    config.evidence.dir = args.dir.join("evidence");
+    config.log.level = "warn".into();
+    app::init_logging(&config);
+    runtime()?.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&config.server.bind)
+            .await
+            .map_err(|e| format!("binding {}: {e}", config.server.bind))?;
+        let state = app::build_state(&config, None)?;
+        let rt = tokio::runtime::Handle::current();
+        let seed_state = state.clone();
+        let creds =
+            tokio::task::spawn_blocking(move || demo::seed(&seed_state, rt)).await.map_err(|e| e.to_string())??;
+        let running = app::start_with_state(state, listener).await?;
+        let url = format!("http://{}", running.addr);
+        let line = json!({ "url": url, "tokens": creds.tokens });
+        let file = args.dir.join("credentials.json");
+        std::fs::write(&file, line.to_string()).map_err(|e| format!("writing {}: {e}", file.display()))?;
+        if args.print_credentials {
+            println!("{line}");
+        } else {
+            println!("aftersale demo running at {url} (manual clock; Ctrl-C stops it)");
+            println!("logins (password: {}):", demo::DEMO_PASSWORD);
+            for (login, what) in &creds.logins {
+                println!("  {login:<20} {what}");
+            }
+            println!("API tokens: {}", file.display());
+            println!(
+                "try:  curl -H 'Authorization: Bearer {}' {url}/api/v1/cases",
+                creds.tokens.get("merchant").cloned().unwrap_or_default()
+            );
+            println!("move time:  aftersale clock advance 6h");
+        }
+        running.wait(app::shutdown_signal()).await;
+        Ok(())
+    })
+}
+
+pub fn print_config() -> Result<(), String> {
+    println!(
+        "# aftersale defaults. Override in a TOML file (--config), with AFTERSALE_SECTION__KEY variables, or flags."
+    );
+    print!("{}", Config::defaults_toml());
+    Ok(())
+}
+
+fn demo_credentials(dir: &Path) -> Option<serde_json::Value> {
+    let text = std::fs::read_to_string(dir.join("credentials.json")).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+pub fn clock(args: ClockArgs) -> Result<(), String> {
+    if args.action != "advance" {
+        return Err(format!("unknown clock action {:?} (try: aftersale clock advance 6h)", args.action));
+    }
+    let creds = demo_credentials(&args.dir);
+    let url = args
+        .url
+        .or_else(|| creds.as_ref().and_then(|c| c["url"].as_str().map(str::to_string)))
+        .ok_or("no --url, and no running demo's credentials found")?;
+    let token = args
+        .token
+        .or_else(|| creds.as_ref().and_then(|c| c["tokens"]["admin"].as_str().map(str::to_string)))
+        .ok_or("no --token, and no running demo's credentials found")?;
+    runtime()?.block_on(async move {
+        let client = aftersale_http::client::Client::new(&url).with_token(&token);
+        let res = client.post("/api/v1/admin/clock/advance", &json!({ "by": args.by })).await?;
+        if res.status != 200 {
+            return Err(format!("{}: {}", res.status, String::from_utf8_lossy(&res.body)));
+        }
+        let v = res.json();
+        println!(
+            "clock now {} ({} deadlines fired)",
+            aftersale_core::Timestamp(v["now"].as_i64().unwrap_or(0)),
+            v["fired"]
+        );
+        Ok(())
+    })
+}
