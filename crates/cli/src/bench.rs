@@ -61,7 +61,7 @@ fn fresh(dir: &Path, label: &str) -> PathBuf {
     dir.join(format!("{n}-{label}.db"))
 }
 
-fn err<E: std::fmt::Display>(e: E) -> String {
+pub(crate) fn err<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
 
@@ -93,7 +93,7 @@ struct Setup {
 
 fn setup(path: &Path, max_batch: usize) -> Result<Setup, String> {
     let store = Arc::new(
-        SqliteStore::open(path, SqliteOptions { max_batch, synchronous_full: true, cache_mb: cache_mb() })
+        SqliteStore::open(path, SqliteOptions { max_batch, synchronous_full: true, cache_mb: cache_mb(), ..SqliteOptions::default() })
             .map_err(err)?,
     );
     let clock = ManualClock::new(T0);
@@ -115,7 +115,7 @@ fn setup(path: &Path, max_batch: usize) -> Result<Setup, String> {
 }
 
 /// An order in the given state, built through the core so it is a valid one.
-fn order(id: i64, state: OrderState) -> Result<Order, String> {
+pub(crate) fn order(id: i64, state: OrderState) -> Result<Order, String> {
     let policy = Policy::douyin();
     let ctx = Ctx { policy: &policy, now: T0, default_address: None };
     let new = NewOrder {
@@ -144,7 +144,7 @@ fn order(id: i64, state: OrderState) -> Result<Order, String> {
 }
 
 /// Inserts orders 1..=n in large transactions, each in the state `state_of(id)` picks.
-fn seed_orders(engine: &Engine, n: usize, state_of: fn(i64) -> OrderState) -> Result<(), String> {
+pub(crate) fn seed_orders(engine: &Engine, n: usize, state_of: fn(i64) -> OrderState) -> Result<(), String> {
     let templates = [order(1, OrderState::Delivered)?, order(1, OrderState::AwaitingConfirmation)?];
     let end = n as i64 + 1;
     let mut next = 1i64;
@@ -171,7 +171,7 @@ fn seed_orders(engine: &Engine, n: usize, state_of: fn(i64) -> OrderState) -> Re
 }
 
 /// The buyer of order `id` applying for a 100-yuan refund only, as case `id`.
-fn applied_refund_only(id: i64, at: Timestamp) -> Recorded {
+pub(crate) fn applied_refund_only(id: i64, at: Timestamp) -> Recorded {
     Recorded {
         at,
         actor: buyer(id),

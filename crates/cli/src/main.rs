@@ -4,6 +4,7 @@
 //! SQLite ceiling, `profile` prints a policy profile.
 
 mod bench;
+mod bench_http;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -35,6 +36,8 @@ enum Command {
     },
     /// Measure commands and deadline firings against the raw SQLite ceiling, in one run.
     Bench(bench::BenchArgs),
+    /// Load a real `aftersale serve` over HTTP: command mix and queue page, with raw ceilings.
+    BenchHttp(bench_http::HttpBenchArgs),
     /// Print a built-in policy profile (douyin, taote, tiktok_shop) as TOML.
     Profile { name: String },
 }
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         Command::Clock(args) => serve::clock(args),
         Command::Migrate { db } => migrate(&db),
         Command::Bench(args) => bench::run(args),
+        Command::BenchHttp(args) => bench_http::run(args),
         Command::Profile { name } => aftersale_core::Policy::profile(&name).map(|p| {
             let out = toml_string(&p);
             println!("{out}");

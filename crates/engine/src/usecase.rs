@@ -289,6 +289,16 @@ impl Engine {
         self.store.read(|tx| Ok(load_shop_ctx(tx, shop).map(|c| c.policy)))?
     }
 
+    /// The deadline governing a case now, from the shop's cached policy (read only on a miss).
+    pub fn governing_deadline(&self, case: &Case) -> Result<Option<Deadline>, EngineError> {
+        let hit = self.deps.shops.map.read().ok().and_then(|m| m.get(&case.shop_id).cloned());
+        let ctx = match hit {
+            Some(c) => c,
+            None => self.store.read(|tx| Ok(self.deps.shops.get(tx, case.shop_id)))??,
+        };
+        Ok(case.governing_deadline(&ctx.policy))
+    }
+
     // -----------------------------------------------------------------------------------------
     // Orders
 

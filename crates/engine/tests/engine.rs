@@ -783,3 +783,43 @@ fn a_policy_change_re_arms_the_deadlines_of_open_cases() {
         Err(EngineError::NotFound { .. })
     ));
 }
+
+#[test]
+fn concurrent_commands_without_an_expected_version_never_conflict() {
+    let a = app();
+    let o = a.order("C1", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let handles: Vec<_> = (0..8)
+        .map(|t| {
+            let engine = a.engine.clone();
+            std::thread::spawn(move || {
+                (0..40)
+                    .map(|i| {
+                        let cmd = if (t + i) % 2 == 0 {
+                            CaseCommand::SetRemark { text: format!("{t}-{i}") }
+                        } else {
+                            CaseCommand::PostMessage { text: format!("{t}-{i}") }
+                        };
+                        engine.case_command(MERCHANT, c.id, cmd, None, None)
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
+    let failed: Vec<_> = results.iter().filter(|r| r.is_err()).collect();
+    assert!(failed.is_empty(), "{failed:?}");
+    assert_eq!(a.case(c.id).version, c.version + 320);
+}
+
+#[test]
+fn stored_json_versions_match_the_version_columns_after_order_changes() {
+    let a = app();
+    let o = a.order("V1", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    a.engine.case_command(MERCHANT, c.id, CaseCommand::Refund, None, None).unwrap();
+    a.engine.case_command(MERCHANT, c.id, CaseCommand::SetRemark { text: "x".into() }, None, None).unwrap();
+    let o2 = a.engine.read(|tx| tx.order(o.id)).unwrap().unwrap();
+    let col = a.engine.read(|tx| tx.order_version(o.id)).unwrap().unwrap();
+    assert_eq!(o2.version, col);
+}

@@ -63,6 +63,7 @@ pub fn build_state(config: &Config, start: Option<Timestamp>) -> Result<AppState
         SqliteOptions {
             cache_mb: config.database.cache_mib,
             max_batch: config.database.max_batch,
+            max_readers: config.database.max_readers,
             ..SqliteOptions::default()
         },
     )

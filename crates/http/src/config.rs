@@ -40,6 +40,8 @@ pub struct DatabaseConfig {
     pub cache_mib: u32,
     /// Most write jobs per group commit.
     pub max_batch: usize,
+    /// Most read connections open at once.
+    pub max_readers: usize,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -116,7 +118,7 @@ impl Default for ServerConfig {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        DatabaseConfig { path: "data/aftersale.db".into(), cache_mib: 16, max_batch: 256 }
+        DatabaseConfig { path: "data/aftersale.db".into(), cache_mib: 16, max_batch: 256, max_readers: 8 }
     }
 }
 
@@ -150,6 +152,11 @@ impl Config {
         for (key, raw) in env {
             let Some(rest) = key.strip_prefix("AFTERSALE_") else { continue };
             let path: Vec<String> = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();
+            // Only `AFTERSALE_<SECTION>__…` configure the server (AFTERSALE_URL and the like are
+            // for the command-line client); a typo inside a section is an error.
+            if path.len() < 2 || value.get(&path[0]).is_none() {
+                continue;
+            }
             set_path(&mut value, &path, &raw).map_err(|e| format!("{key}: {e}"))?;
         }
         let config: Config = value.try_into().map_err(|e: toml::de::Error| e.to_string())?;

@@ -1114,6 +1114,7 @@ fn config_layers_defaults_file_and_environment() {
     assert_eq!(c.database.cache_mib, 4);
     assert!(c.server.manual_clock);
     assert!(Config::load(None, vec![("AFTERSALE_SERVER__NOPE".to_string(), "1".to_string())].into_iter()).is_err());
+    assert!(Config::load(None, vec![("AFTERSALE_URL".to_string(), "http://x".to_string())].into_iter()).is_ok());
     std::fs::write(&file, "[server]\nbnd = 1\n").unwrap();
     assert!(Config::load(Some(&file), std::iter::empty()).is_err());
     // The example config in the repository parses and matches the defaults.

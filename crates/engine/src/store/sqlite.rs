@@ -48,13 +48,16 @@ pub struct SqliteOptions {
     pub max_batch: usize,
     /// `FULL` (default) survives power loss; `NORMAL` only process crashes.
     pub synchronous_full: bool,
-    /// Page cache of the write connection, in MiB; read connections get half.
+    /// Page cache of the write connection, in MiB; each read connection gets a quarter.
     pub cache_mb: u32,
+    /// Most read connections open at once; further readers wait for one (opening a connection
+    /// per burst would parse the schema again and again, and each holds its own page cache).
+    pub max_readers: usize,
 }
 
 impl Default for SqliteOptions {
     fn default() -> Self {
-        SqliteOptions { max_batch: 256, synchronous_full: true, cache_mb: 32 }
+        SqliteOptions { max_batch: 256, synchronous_full: true, cache_mb: 32, max_readers: 8 }
     }
 }
 
@@ -68,7 +71,16 @@ pub struct SqliteStore {
     cache_mb: u32,
     sender: Mutex<Option<mpsc::Sender<Job>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
-    readers: Mutex<Vec<Connection>>,
+    readers: Mutex<Readers>,
+    reader_freed: std::sync::Condvar,
+    max_readers: usize,
+}
+
+/// Idle read connections, and how many exist in all (idle or lent out).
+#[derive(Default)]
+struct Readers {
+    idle: Vec<Connection>,
+    open: usize,
 }
 
 fn configure(conn: &Connection, full: bool, cache_mb: u32) -> Result<(), StoreError> {
@@ -133,7 +145,9 @@ impl SqliteStore {
             cache_mb: options.cache_mb,
             sender: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(writer)),
-            readers: Mutex::new(Vec::new()),
+            readers: Mutex::new(Readers::default()),
+            reader_freed: std::sync::Condvar::new(),
+            max_readers: options.max_readers.max(1),
         })
     }
 
@@ -142,13 +156,35 @@ impl SqliteStore {
     }
 
     fn reader(&self) -> Result<Connection, StoreError> {
-        if let Some(c) = self.readers.lock().map_err(|_| StoreError::WriterGone)?.pop() {
-            return Ok(c);
+        let mut pool = self.readers.lock().map_err(|_| StoreError::WriterGone)?;
+        loop {
+            if let Some(c) = pool.idle.pop() {
+                return Ok(c);
+            }
+            if pool.open < self.max_readers {
+                pool.open += 1;
+                break;
+            }
+            pool = self.reader_freed.wait(pool).map_err(|_| StoreError::WriterGone)?;
         }
+        drop(pool);
+        match self.open_reader() {
+            Ok(c) => Ok(c),
+            Err(e) => {
+                if let Ok(mut pool) = self.readers.lock() {
+                    pool.open -= 1;
+                }
+                self.reader_freed.notify_one();
+                Err(e)
+            }
+        }
+    }
+
+    fn open_reader(&self) -> Result<Connection, StoreError> {
         let conn = Connection::open(&self.path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.set_prepared_statement_cache_capacity(128);
-        conn.execute_batch(&format!("PRAGMA cache_size=-{};", u64::from(self.cache_mb.max(2)) * 512))?;
+        conn.execute_batch(&format!("PRAGMA cache_size=-{};", u64::from(self.cache_mb.max(4)) * 256))?;
         Ok(conn)
     }
 
@@ -191,6 +227,8 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, max_batch: usize) {
             }
             continue;
         }
+        let t_jobs = std::time::Instant::now();
+        let nb = batch.len();
         let mut done = Vec::with_capacity(batch.len());
         let mut poisoned: Option<StoreError> = None;
         let mut jobs = batch.into_iter();
@@ -207,6 +245,8 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, max_batch: usize) {
         }
         // Jobs not run yet go into the next transaction.
         carried.extend(jobs);
+        let jobs_us = t_jobs.elapsed().as_micros();
+        let t_commit = std::time::Instant::now();
         let outcome = match poisoned {
             Some(e) => {
                 let _ = conn.execute_batch("ROLLBACK");
@@ -219,6 +259,22 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, max_batch: usize) {
         };
         for reply in done {
             let _ = reply.send(outcome.clone().map_err(StoreError::Db));
+        }
+        {
+            use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+            static B: AtomicU64 = AtomicU64::new(0);
+            static J: AtomicU64 = AtomicU64::new(0);
+            static JU: AtomicU64 = AtomicU64::new(0);
+            static CU: AtomicU64 = AtomicU64::new(0);
+            B.fetch_add(1, Relaxed);
+            J.fetch_add(nb as u64, Relaxed);
+            JU.fetch_add(jobs_us as u64, Relaxed);
+            CU.fetch_add(t_commit.elapsed().as_micros() as u64, Relaxed);
+            if B.load(Relaxed) % 500 == 0 && std::env::var("AS_WRITER_STATS").is_ok() {
+                let b = B.load(Relaxed) as f64;
+                eprintln!("writer: {} batches, avg {:.1} jobs, jobs {:.0} us/batch ({:.0} us/job), commit {:.0} us",
+                    b, J.load(Relaxed) as f64 / b, JU.load(Relaxed) as f64 / b, JU.load(Relaxed) as f64 / J.load(Relaxed) as f64, CU.load(Relaxed) as f64 / b);
+            }
         }
     }
 }
@@ -262,10 +318,9 @@ impl Store for SqliteStore {
             let _ = conn.execute_batch("ROLLBACK");
         }
         if let Ok(mut pool) = self.readers.lock() {
-            if pool.len() < 16 {
-                pool.push(conn);
-            }
+            pool.idle.push(conn);
         }
+        self.reader_freed.notify_one();
         result
     }
 }

@@ -523,25 +523,27 @@ async fn case_action(
     let key = idempotency_key(&headers)?;
     let actor = caller.actor;
     let body = if body.iter().all(u8::is_ascii_whitespace) { axum::body::Bytes::from_static(b"{}") } else { body };
-    match action.as_str() {
+    let case = match action.as_str() {
         "set_flag" => {
             let FlagIn { flag } = parse_json(&body)?;
             state.run(move |e| e.set_flag_via_case(actor, id, flag)).await?;
+            None
         }
         "set_order_remark" => {
             let RemarkIn { text } = parse_json(&body)?;
             state.run(move |e| e.set_order_remark_via_case(actor, id, text)).await?;
+            None
         }
         "agree_return" => {
             let input: AgreeReturnIn = parse_json(&body)?;
             match (input.address_id, input.address) {
-                (Some(address_id), None) => {
+                (Some(address_id), None) => Some(
                     state
                         .run(move |e| {
                             e.agree_return(actor, id, address_id, input.refuse_freight_collect, expected, key)
                         })
-                        .await?;
-                }
+                        .await?,
+                ),
                 (None, address) => {
                     // No address: the shop's default (R2/R4), which the rules look up.
                     let cmd = match address {
@@ -556,7 +558,7 @@ async fn case_action(
                             }
                         }
                     };
-                    state.run(move |e| e.case_command(actor, id, cmd, expected, key)).await?;
+                    Some(state.run(move |e| e.case_command(actor, id, cmd, expected, key)).await?)
                 }
                 (Some(_), Some(_)) => return Err(ApiError::bad("address", "give address_id or address, not both")),
             }
@@ -567,12 +569,36 @@ async fn case_action(
             if let CaseCommand::Propose { amount, .. } | CaseCommand::Resubmit { amount, .. } = &cmd {
                 check_money("amount", amount, true)?;
             }
-            state.run(move |e| e.case_command(actor, id, cmd, expected, key)).await?;
+            Some(state.run(move |e| e.case_command(actor, id, cmd, expected, key)).await?)
         }
         _ => return Err(ApiError::not_found("case action").field("action")),
-    }
+    };
     state.metrics.command(&action);
-    Ok(Json(detail(&state, &caller, id).await?))
+    match case {
+        Some(case) => Ok(Json(command_result(&state, &caller, case).await?)),
+        // Order-level changes (flag, order remark): answer with the case page.
+        None => Ok(Json(detail(&state, &caller, id).await?)),
+    }
+}
+
+/// What a case command answers: the case after it, where it stands and what governs it now.
+/// (The full page, with the caller's actions and the log, is `GET /cases/{id}`.)
+async fn command_result(state: &AppState, caller: &Caller, case: Case) -> ApiResult<Value> {
+    let engine = state.engine.clone();
+    let c = case.clone();
+    let governing = tokio::task::block_in_place(|| engine.governing_deadline(&c)).map_err(ApiError::from)?;
+    let now = state.engine.now();
+    let deadline = governing.map(|d| {
+        json!({ "kind": d.kind.as_str(), "rule": d.kind.rule(), "due": d.due, "time_left_ms": (d.due.0 - now.0).max(0) })
+    });
+    let v = json!({
+        "case": case,
+        "queue": case.queue().as_str(),
+        "status": case.status.as_str(),
+        "version": case.version,
+        "deadline": deadline,
+    });
+    Ok(redact_for(caller, v))
 }
 
 async fn default_address(state: &AppState, caller: &Caller) -> ApiResult<Address> {

@@ -1,0 +1,370 @@
+//! `aftersale bench http`: a load run against a real `aftersale serve` process over loopback.
+//!
+//! The database holds `--cases` cases of one shop, all waiting for review (one queue of a
+//! million rows: the worst case for a queue page and its counts). Measured, in one run:
+//! - (a) a command mix over HTTP from `--clients` concurrent clients (set_remark 50%,
+//!   post_message 25%, refund 25%), full durability (`synchronous=FULL`), requests/s and
+//!   p50/p99 latency; against the raw ceiling of the same row writes in SQLite, group-committed;
+//! - (b) the queue page of 50 with its counts, requests/s and p50/p99; against the raw indexed
+//!   page query plus the counts query on the same file;
+//! - the server's peak RSS (VmHWM of the child process).
+
+use crate::bench::{applied_refund_only, err, order, seed_orders};
+use aftersale_core::values::*;
+use aftersale_core::*;
+use aftersale_engine::store::Subject;
+use aftersale_engine::*;
+use aftersale_http::client::Client;
+use rusqlite::{params, Connection};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(clap::Args, Debug)]
+pub struct HttpBenchArgs {
+    /// Cases in the database.
+    #[arg(long, default_value_t = 1_000_000)]
+    cases: usize,
+    /// Concurrent HTTP clients for the command mix.
+    #[arg(long, default_value_t = 128)]
+    clients: usize,
+    /// Concurrent HTTP clients for the queue page.
+    #[arg(long, default_value_t = 4)]
+    page_clients: usize,
+    /// Seconds per measured phase.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Directory for the database (reused with --reuse when it already holds the cases).
+    #[arg(long, default_value = "data/bench-http")]
+    dir: PathBuf,
+    /// Reuse the seeded database from an earlier run.
+    #[arg(long)]
+    reuse: bool,
+    /// SQLite page cache per connection of the server, in MiB.
+    #[arg(long, default_value_t = 16)]
+    cache_mb: u32,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+const SHOP: ShopId = ShopId(1);
+
+/// Seeds `n` refund-only cases waiting for review, applied a second apart from `base`, plus a
+/// staff account with an API token. Returns the token.
+fn seed(path: &Path, n: usize, base: Timestamp) -> Result<String, String> {
+    let store = Arc::new(SqliteStore::open(path, SqliteOptions::default()).map_err(err)?);
+    let engine = Arc::new(Engine::new(store, Arc::new(ManualClock::new(base)), Arc::new(BuiltinGateway)));
+    let shop = engine.create_shop("Bench shop", "douyin", PolicyOverrides::default()).map_err(err)?;
+    if shop.id != SHOP {
+        return Err("the bench database was not fresh".into());
+    }
+    seed_orders(&engine, n, |_| OrderState::Delivered)?;
+    let o = order(1, OrderState::Delivered)?;
+    let policy = Policy::douyin();
+    let end = n as i64 + 1;
+    let mut next = 1i64;
+    while next < end {
+        let (from, to) = (next, (next + 20_000).min(end));
+        let (o, policy) = (o.clone(), policy.clone());
+        engine
+            .transact(move |tx| {
+                for id in from..to {
+                    let applied = base + Dur((id % 86_400) * 1000);
+                    let r = applied_refund_only(id, applied);
+                    let mut order = o.clone();
+                    order.id = OrderId(id);
+                    order.buyer_id = BuyerId(id);
+                    let case = model::Case::open(&order, &r)
+                        .ok_or(EngineError::Invalid { field: "case", reason: "seed".into() })?;
+                    let json = serde_json::to_string(&case).map_err(|e| EngineError::Invalid { field: "case", reason: e.to_string() })?;
+                    tx.insert_case(&case, &json, Some(applied + policy.review))?;
+                    if let Some(log) = LogRow::new(&[r])? {
+                        tx.append_log(order.id, Some(case.id), &log)?;
+                    }
+                    tx.sync_deadlines(Subject::Case(case.id), case.version, &[], &case.deadlines(&policy))?;
+                }
+                Ok(())
+            })
+            .map_err(err)?;
+        next = to;
+    }
+    let hash = aftersale_http::auth::hash_password("bench-password").map_err(|e| e.0.detail.clone())?;
+    let user = engine
+        .create_user(aftersale_engine::accounts::NewUser {
+            login: "bench-staff".into(),
+            role: Role::Staff,
+            shop_id: Some(SHOP),
+            display_name: "Bench".into(),
+            password_hash: hash,
+        })
+        .map_err(err)?;
+    let token = aftersale_http::auth::new_token().map_err(|e| e.0.detail.clone())?;
+    engine.issue_token(user.id, aftersale_http::auth::sha256_hex(token.as_bytes()), "bench").map_err(err)?;
+    Ok(token)
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    f64::from(sorted[i]) / 1000.0
+}
+
+struct Phase {
+    per_s: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    errors: usize,
+}
+
+fn summarise(mut lat: Vec<u32>, errors: usize, secs: f64) -> Phase {
+    lat.sort_unstable();
+    Phase { per_s: lat.len() as f64 / secs, p50_ms: percentile(&lat, 0.5), p99_ms: percentile(&lat, 0.99), errors }
+}
+
+/// Raw ceiling for the command mix: per command, read the case row, update it, append one log
+/// row; group-committed 64 at a time (what the server's group commit does under load).
+fn raw_commands(path: &Path, seconds: u64, n: usize) -> Result<f64, String> {
+    let mut conn = Connection::open(path).map_err(err)?;
+    conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA cache_size=-16384;").map_err(err)?;
+    // The log rows go to a scratch table of the same shape, dropped afterwards; the case rows are
+    // rewritten as they are (same data, same version), so the server later sees a consistent file.
+    conn.execute_batch("CREATE TABLE IF NOT EXISTS bench_events AS SELECT * FROM events WHERE 0").map_err(err)?;
+    let until = Instant::now() + Duration::from_secs(seconds);
+    let mut done = 0usize;
+    let mut id = 1i64;
+    while Instant::now() < until {
+        let tx = conn.transaction().map_err(err)?;
+        for _ in 0..64 {
+            id = (id + 7919) % n as i64 + 1;
+            let (data, version): (String, i64) =
+                tx.query_row("SELECT data, version FROM cases WHERE id = ?", [id], |r| Ok((r.get(0)?, r.get(1)?))).map_err(err)?;
+            tx.execute("UPDATE cases SET data = ?, updated_at = ? WHERE id = ? AND version = ?", params![data, version, id, version])
+                .map_err(err)?;
+            tx.execute(
+                "INSERT INTO bench_events (order_id, case_id, at, actor, kind, data) VALUES (?, ?, 0, '{}', 'remark_set', '[]')",
+                params![id, id],
+            )
+            .map_err(err)?;
+            done += 1;
+        }
+        tx.commit().map_err(err)?;
+    }
+    conn.execute_batch("DROP TABLE bench_events").map_err(err)?;
+    Ok(done as f64 / seconds as f64)
+}
+
+/// Raw ceiling for the queue page: the indexed page query and the counts query.
+fn raw_page(path: &Path, samples: usize) -> Result<Phase, String> {
+    let conn = Connection::open(path).map_err(err)?;
+    conn.execute_batch("PRAGMA cache_size=-16384;").map_err(err)?;
+    let mut lat = Vec::with_capacity(samples);
+    let started = Instant::now();
+    for _ in 0..samples {
+        let t = Instant::now();
+        let mut st = conn
+            .prepare_cached(
+                "SELECT c.data, o.order_no, o.customer_name, o.customer_phone, o.flag FROM cases c JOIN orders o ON o.id = c.order_id \
+                 WHERE c.shop_id = ? AND c.queue = 'refund_only' ORDER BY c.due_at, c.id LIMIT 50",
+            )
+            .map_err(err)?;
+        let rows: Vec<String> = st.query_map([SHOP.0], |r| r.get(0)).map_err(err)?.collect::<Result<_, _>>().map_err(err)?;
+        let mut counts = conn.prepare_cached("SELECT queue, n FROM queue_counts WHERE shop_id = ?").map_err(err)?;
+        let c: Vec<i64> = counts.query_map([SHOP.0], |r| r.get(1)).map_err(err)?.collect::<Result<_, _>>().map_err(err)?;
+        if rows.len() != 50 || c.is_empty() {
+            return Err("raw page query returned too little".into());
+        }
+        lat.push(t.elapsed().as_micros() as u32);
+    }
+    Ok(summarise(lat, 0, started.elapsed().as_secs_f64()))
+}
+
+fn rss_of(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let get = |key: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    (get("VmRSS:"), get("VmHWM:"))
+}
+
+async fn load<F, Fut>(clients: usize, seconds: u64, f: F) -> Phase
+where
+    F: Fn(usize, u64) -> Fut + Send + Sync + 'static + Clone,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let until = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let f = f.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut errors = 0usize;
+            let mut i = 0u64;
+            while Instant::now() < until {
+                let t = Instant::now();
+                if f(c, i).await {
+                    lat.push(t.elapsed().as_micros() as u32);
+                } else {
+                    errors += 1;
+                }
+                i += 1;
+            }
+            (lat, errors)
+        }));
+    }
+    let mut lat = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        if let Ok((l, e)) = t.await {
+            lat.extend(l);
+            errors += e;
+        }
+    }
+    summarise(lat, errors, started.elapsed().as_secs_f64())
+}
+
+pub fn run(args: HttpBenchArgs) -> Result<(), String> {
+    std::fs::create_dir_all(&args.dir).map_err(err)?;
+    let db = args.dir.join("aftersale.db");
+    let token_file = args.dir.join("token");
+    let token = if args.reuse && db.exists() && token_file.exists() {
+        std::fs::read_to_string(&token_file).map_err(err)?
+    } else {
+        for f in ["aftersale.db", "aftersale.db-wal", "aftersale.db-shm"] {
+            let _ = std::fs::remove_file(args.dir.join(f));
+        }
+        let base = SystemClock.now();
+        let t = Instant::now();
+        eprintln!("seeding {} cases…", args.cases);
+        let token = seed(&db, args.cases, base)?;
+        eprintln!("seeded in {:.0} s", t.elapsed().as_secs_f64());
+        std::fs::write(&token_file, &token).map_err(err)?;
+        token
+    };
+    let raw_page = raw_page(&db, 2_000)?;
+    let raw_cmds = raw_commands(&db, args.seconds, args.cases)?;
+
+    // The server: the real binary, its own process.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(err)?.port();
+    let exe = std::env::current_exe().map_err(err)?;
+    let mut child = std::process::Command::new(exe)
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--db"])
+        .arg(&db)
+        .env("AFTERSALE_LOG__LEVEL", "warn")
+        .env("AFTERSALE_DATABASE__CACHE_MIB", args.cache_mb.to_string())
+        .env("AFTERSALE_EVIDENCE__DIR", args.dir.join("evidence"))
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .map_err(err)?;
+    let pid = child.id();
+    let cursor_file = args.dir.join("refund_cursor");
+    let base: u64 = std::fs::read_to_string(&cursor_file).ok().and_then(|t| t.trim().parse().ok()).unwrap_or(0);
+    let refunds = Arc::new(std::sync::atomic::AtomicU64::new(base));
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(err)?;
+    let result = rt.block_on(async {
+        let client = Client::new(&format!("http://127.0.0.1:{port}")).with_token(&token);
+        let mut ready = false;
+        for _ in 0..100 {
+            if client.get("/readyz").await.map(|r| r.status == 200).unwrap_or(false) {
+                ready = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if !ready {
+            return Err("the server did not become ready".to_string());
+        }
+        let n = args.cases as u64;
+        let c = client.clone();
+        let refunds = refunds.clone();
+        // Warm-up, then the command mix.
+        let mix = move |client_no: usize, i: u64| {
+            let c = c.clone();
+            let k = client_no as u64 * 1_000_003 + i;
+            let (action, body, id) = match k % 4 {
+                0 | 1 => ("set_remark", json!({ "text": format!("note {k}") }), k.wrapping_mul(2_654_435_761) % n + 1),
+                2 => ("post_message", json!({ "text": "您好，已收到" }), k.wrapping_mul(40_503) % n + 1),
+                // Each refund on a case not refunded before (in this run or an earlier one).
+                _ => ("refund", json!({}), n - refunds.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % n),
+            };
+            async move {
+                let r = c.post(&format!("/api/v1/cases/{id}/actions/{action}"), &body).await;
+                let ok = matches!(r, Ok(ref r) if r.status == 200);
+                if !ok {
+                    static SHOWN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+                    if SHOWN.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 3 {
+                        eprintln!("command error ({action} on case {id}): {:?}", r.map(|r| String::from_utf8_lossy(&r.body).to_string()));
+                    }
+                }
+                ok
+            }
+        };
+        let _ = load(args.clients, 2, mix.clone()).await;
+        let commands = load(args.clients, args.seconds, mix).await;
+        let c = client.clone();
+        let page = load(args.page_clients, args.seconds, move |_, _| {
+            let c = c.clone();
+            async move {
+                match c.get("/api/v1/cases?queue=refund_only&limit=50").await {
+                    Ok(r) if r.status == 200 => {
+                        let v = r.json();
+                        v["items"].as_array().map(|a| a.len() == 50).unwrap_or(false) && v["counts"].is_object()
+                    }
+                    other => {
+                        static SHOWN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+                        if SHOWN.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 3 {
+                            eprintln!("queue page error: {:?}", other.map(|r| String::from_utf8_lossy(&r.body).to_string()));
+                        }
+                        false
+                    }
+                }
+            }
+        })
+        .await;
+        Ok((commands, page))
+    });
+    let _ = std::fs::write(&cursor_file, refunds.load(std::sync::atomic::Ordering::Relaxed).to_string());
+    let (rss, hwm) = rss_of(pid);
+    let _ = child.kill();
+    let _ = child.wait();
+    let (commands, page) = result?;
+    let out = json!({
+        "cases": args.cases,
+        "clients": args.clients,
+        "commands_per_s": commands.per_s.round(),
+        "commands_p50_ms": commands.p50_ms,
+        "commands_p99_ms": commands.p99_ms,
+        "command_errors": commands.errors,
+        "raw_commands_per_s": raw_cmds.round(),
+        "commands_ratio": (commands.per_s / raw_cmds * 100.0).round() / 100.0,
+        "page_clients": args.page_clients,
+        "queue_page_per_s": page.per_s.round(),
+        "queue_page_p50_ms": page.p50_ms,
+        "queue_page_p99_ms": page.p99_ms,
+        "queue_page_errors": page.errors,
+        "raw_page_p50_ms": raw_page.p50_ms,
+        "raw_page_p99_ms": raw_page.p99_ms,
+        "server_rss_mb": rss.round(),
+        "server_peak_rss_mb": hwm.round(),
+    });
+    if args.json {
+        println!("{out}");
+    } else {
+        println!("HTTP load, {} cases in one shop's queue, server `aftersale serve` (pid {pid})", args.cases);
+        println!("  command mix      {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  ({} clients)", commands.per_s, commands.p50_ms, commands.p99_ms, commands.errors, args.clients);
+        println!("  raw ceiling      {:>8.0} cmd/s  (same row writes, 64 per commit)", raw_cmds);
+        println!("  queue page (50)  {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  ({} clients)", page.per_s, page.p50_ms, page.p99_ms, page.errors, args.page_clients);
+        println!("  raw page+counts           p50 {:>6.2} ms  p99 {:>6.2} ms", raw_page.p50_ms, raw_page.p99_ms);
+        println!("  server RSS {rss:.0} MB, peak {hwm:.0} MB");
+    }
+    Ok(())
+}
