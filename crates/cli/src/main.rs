@@ -26,6 +26,8 @@ enum Command {
     Demo(serve::DemoArgs),
     /// Print the default configuration as TOML.
     Config,
+    /// Create the first platform admin (password from AFTERSALE_ADMIN_PASSWORD).
+    CreateAdmin(serve::CreateAdminArgs),
     /// Move a demo server's manual clock: `aftersale clock advance 6h`.
     Clock(serve::ClockArgs),
     /// Create or upgrade the SQLite database (migrations are embedded in the binary).
@@ -48,6 +50,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::serve(args),
         Command::Demo(args) => serve::demo(args),
         Command::Config => serve::print_config(),
+        Command::CreateAdmin(args) => serve::create_admin(args),
         Command::Clock(args) => serve::clock(args),
         Command::Migrate { db } => migrate(&db),
         Command::Bench(args) => bench::run(args),

@@ -66,8 +66,9 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
             .await
             .map_err(|e| format!("binding {}: {e}", config.server.bind))?;
         let running = app::start(config, listener, None).await?;
+        let stop = app::shutdown_signal();
         println!("aftersale listening on http://{}", running.addr);
-        running.wait(app::shutdown_signal()).await;
+        running.wait(stop).await;
         Ok(())
     })
 }
@@ -93,6 +94,7 @@ pub fn demo(args: DemoArgs) -> Result<(), String> {
         let creds =
             tokio::task::spawn_blocking(move || demo::seed(&seed_state, rt)).await.map_err(|e| e.to_string())??;
         let running = app::start_with_state(state, listener).await?;
+        let stop = app::shutdown_signal();
         let url = format!("http://{}", running.addr);
         let line = json!({ "url": url, "tokens": creds.tokens });
         let file = args.dir.join("credentials.json");
@@ -112,7 +114,7 @@ pub fn demo(args: DemoArgs) -> Result<(), String> {
             );
             println!("move time:  aftersale clock advance 6h");
         }
-        running.wait(app::shutdown_signal()).await;
+        running.wait(stop).await;
         Ok(())
     })
 }
@@ -157,4 +159,41 @@ pub fn clock(args: ClockArgs) -> Result<(), String> {
         );
         Ok(())
     })
+}
+
+#[derive(Args)]
+pub struct CreateAdminArgs {
+    /// The admin's login.
+    #[arg(long, default_value = "admin")]
+    login: String,
+    /// TOML config file (for the database path).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// SQLite database file (overrides database.path).
+    #[arg(long)]
+    db: Option<PathBuf>,
+}
+
+/// The first platform admin of an installation; the password comes from
+/// `AFTERSALE_ADMIN_PASSWORD` so that it never appears in the shell history or `ps`.
+pub fn create_admin(args: CreateAdminArgs) -> Result<(), String> {
+    let password = std::env::var("AFTERSALE_ADMIN_PASSWORD").map_err(|_| "set AFTERSALE_ADMIN_PASSWORD")?;
+    let mut config = Config::load(args.config.as_deref(), std::env::vars())?;
+    if let Some(db) = args.db {
+        config.database.path = db;
+    }
+    let hash = aftersale_http::auth::hash_password(&password).map_err(|e| e.0.detail.clone())?;
+    let state = app::build_state(&config, None)?;
+    let user = state
+        .engine
+        .create_user(aftersale_engine::accounts::NewUser {
+            login: args.login,
+            role: aftersale_engine::Role::Admin,
+            shop_id: None,
+            display_name: "Platform admin".into(),
+            password_hash: hash,
+        })
+        .map_err(|e| e.to_string())?;
+    println!("created admin {} (id {}) in {}", user.login, user.id, config.database.path.display());
+    Ok(())
 }

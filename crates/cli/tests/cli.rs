@@ -72,3 +72,101 @@ fn bench_json_prints_every_figure() {
     assert_eq!(report["deadlines"], 2000);
     assert_eq!(report["synchronous"], "FULL");
 }
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn wait_for_line(child: &mut std::process::Child) -> String {
+    use std::io::BufRead;
+    let out = child.stdout.take().unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(out).read_line(&mut line).unwrap();
+    line
+}
+
+fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let body = body.unwrap_or("");
+    write!(s, "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let status = text.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, text)
+}
+
+#[test]
+fn serve_starts_with_a_created_admin_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let made = aftersale().args(["create-admin", "--login", "root", "--db"]).arg(&db).env("AFTERSALE_ADMIN_PASSWORD", "root-password").output().unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let port = free_port();
+    let mut child = aftersale()
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--db"])
+        .arg(&db)
+        .env("AFTERSALE_EVIDENCE__DIR", dir.path().join("ev"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(wait_for_line(&mut child).contains("listening"));
+    let (status, _) = http(port, "GET", "/readyz", None, None);
+    assert_eq!(status, 200);
+    let (status, text) = http(port, "POST", "/api/v1/auth/login", None, Some(r#"{"login":"root","password":"root-password"}"#));
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("aftersale_session="));
+    std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "graceful shutdown exits 0: {exit:?}");
+}
+
+#[test]
+fn demo_prints_credentials_and_its_clock_moves() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = aftersale()
+        .args(["demo", "--print-credentials", "--bind", &format!("127.0.0.1:{port}"), "--dir"])
+        .arg(dir.path().join("demo"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let line = wait_for_line(&mut child);
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(v["url"], format!("http://127.0.0.1:{port}"));
+    for role in ["buyer", "merchant", "platform", "admin"] {
+        assert!(v["tokens"][role].as_str().unwrap().starts_with("as_"), "{line}");
+    }
+    let (status, text) = http(port, "GET", "/api/v1/queues", v["tokens"]["merchant"].as_str(), None);
+    assert_eq!(status, 200, "{text}");
+    let out = aftersale().args(["clock", "advance", "6h", "--dir"]).arg(dir.path().join("demo")).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("clock now"));
+    std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn config_prints_the_defaults() {
+    let out = aftersale().arg("config").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("[server]") && text.contains("bind = \"127.0.0.1:8080\""), "{text}");
+}
+
+#[test]
+fn bench_http_prints_its_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = aftersale()
+        .args(["bench-http", "--json", "--cases", "3000", "--seconds", "1", "--clients", "8", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in ["commands_per_s", "commands_p99_ms", "raw_commands_per_s", "queue_page_p99_ms", "raw_page_p99_ms", "server_peak_rss_mb"] {
+        assert!(v[key].is_number(), "{key} missing: {v}");
+    }
+    assert_eq!(v["command_errors"], 0, "{v}");
+    assert_eq!(v["queue_page_errors"], 0, "{v}");
+}
