@@ -93,8 +93,11 @@ struct Setup {
 
 fn setup(path: &Path, max_batch: usize) -> Result<Setup, String> {
     let store = Arc::new(
-        SqliteStore::open(path, SqliteOptions { max_batch, synchronous_full: true, cache_mb: cache_mb(), ..SqliteOptions::default() })
-            .map_err(err)?,
+        SqliteStore::open(
+            path,
+            SqliteOptions { max_batch, synchronous_full: true, cache_mb: cache_mb(), ..SqliteOptions::default() },
+        )
+        .map_err(err)?,
     );
     let clock = ManualClock::new(T0);
     let engine = Arc::new(Engine::new(store.clone(), Arc::new(clock.clone()), Arc::new(BuiltinGateway)));

@@ -78,7 +78,8 @@ fn seed(path: &Path, n: usize, base: Timestamp) -> Result<String, String> {
                     order.buyer_id = BuyerId(id);
                     let case = model::Case::open(&order, &r)
                         .ok_or(EngineError::Invalid { field: "case", reason: "seed".into() })?;
-                    let json = serde_json::to_string(&case).map_err(|e| EngineError::Invalid { field: "case", reason: e.to_string() })?;
+                    let json = serde_json::to_string(&case)
+                        .map_err(|e| EngineError::Invalid { field: "case", reason: e.to_string() })?;
                     tx.insert_case(&case, &json, Some(applied + policy.review))?;
                     if let Some(log) = LogRow::new(&[r])? {
                         tx.append_log(order.id, Some(case.id), &log)?;
@@ -140,10 +141,14 @@ fn raw_commands(path: &Path, seconds: u64, n: usize) -> Result<f64, String> {
         let tx = conn.transaction().map_err(err)?;
         for _ in 0..64 {
             id = (id + 7919) % n as i64 + 1;
-            let (data, version): (String, i64) =
-                tx.query_row("SELECT data, version FROM cases WHERE id = ?", [id], |r| Ok((r.get(0)?, r.get(1)?))).map_err(err)?;
-            tx.execute("UPDATE cases SET data = ?, updated_at = ? WHERE id = ? AND version = ?", params![data, version, id, version])
+            let (data, version): (String, i64) = tx
+                .query_row("SELECT data, version FROM cases WHERE id = ?", [id], |r| Ok((r.get(0)?, r.get(1)?)))
                 .map_err(err)?;
+            tx.execute(
+                "UPDATE cases SET data = ?, updated_at = ? WHERE id = ? AND version = ?",
+                params![data, version, id, version],
+            )
+            .map_err(err)?;
             tx.execute(
                 "INSERT INTO bench_events (order_id, case_id, at, actor, kind, data) VALUES (?, ?, 0, '{}', 'remark_set', '[]')",
                 params![id, id],
@@ -171,9 +176,11 @@ fn raw_page(path: &Path, samples: usize) -> Result<Phase, String> {
                  WHERE c.shop_id = ? AND c.queue = 'refund_only' ORDER BY c.due_at, c.id LIMIT 50",
             )
             .map_err(err)?;
-        let rows: Vec<String> = st.query_map([SHOP.0], |r| r.get(0)).map_err(err)?.collect::<Result<_, _>>().map_err(err)?;
+        let rows: Vec<String> =
+            st.query_map([SHOP.0], |r| r.get(0)).map_err(err)?.collect::<Result<_, _>>().map_err(err)?;
         let mut counts = conn.prepare_cached("SELECT queue, n FROM queue_counts WHERE shop_id = ?").map_err(err)?;
-        let c: Vec<i64> = counts.query_map([SHOP.0], |r| r.get(1)).map_err(err)?.collect::<Result<_, _>>().map_err(err)?;
+        let c: Vec<i64> =
+            counts.query_map([SHOP.0], |r| r.get(1)).map_err(err)?.collect::<Result<_, _>>().map_err(err)?;
         if rows.len() != 50 || c.is_empty() {
             return Err("raw page query returned too little".into());
         }
@@ -302,7 +309,10 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
                 if !ok {
                     static SHOWN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
                     if SHOWN.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 3 {
-                        eprintln!("command error ({action} on case {id}): {:?}", r.map(|r| String::from_utf8_lossy(&r.body).to_string()));
+                        eprintln!(
+                            "command error ({action} on case {id}): {:?}",
+                            r.map(|r| String::from_utf8_lossy(&r.body).to_string())
+                        );
                     }
                 }
                 ok
@@ -322,7 +332,10 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
                     other => {
                         static SHOWN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
                         if SHOWN.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 3 {
-                            eprintln!("queue page error: {:?}", other.map(|r| String::from_utf8_lossy(&r.body).to_string()));
+                            eprintln!(
+                                "queue page error: {:?}",
+                                other.map(|r| String::from_utf8_lossy(&r.body).to_string())
+                            );
                         }
                         false
                     }
@@ -360,9 +373,15 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
         println!("{out}");
     } else {
         println!("HTTP load, {} cases in one shop's queue, server `aftersale serve` (pid {pid})", args.cases);
-        println!("  command mix      {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  ({} clients)", commands.per_s, commands.p50_ms, commands.p99_ms, commands.errors, args.clients);
+        println!(
+            "  command mix      {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  ({} clients)",
+            commands.per_s, commands.p50_ms, commands.p99_ms, commands.errors, args.clients
+        );
         println!("  raw ceiling      {:>8.0} cmd/s  (same row writes, 64 per commit)", raw_cmds);
-        println!("  queue page (50)  {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  ({} clients)", page.per_s, page.p50_ms, page.p99_ms, page.errors, args.page_clients);
+        println!(
+            "  queue page (50)  {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  ({} clients)",
+            page.per_s, page.p50_ms, page.p99_ms, page.errors, args.page_clients
+        );
         println!("  raw page+counts           p50 {:>6.2} ms  p99 {:>6.2} ms", raw_page.p50_ms, raw_page.p99_ms);
         println!("  server RSS {rss:.0} MB, peak {hwm:.0} MB");
     }

@@ -52,6 +52,16 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())
 }
 
+/// The server's runtime: engine calls wait for their group commit on blocking threads, so the
+/// number of those threads bounds the commands in flight (and the memory they hold).
+fn server_runtime(config: &Config) -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(config.server.blocking_threads.max(1))
+        .build()
+        .map_err(|e| e.to_string())
+}
+
 pub fn serve(args: ServeArgs) -> Result<(), String> {
     let mut config = Config::load(args.config.as_deref(), std::env::vars())?;
     if let Some(b) = args.bind {
@@ -61,7 +71,7 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
         config.database.path = db;
     }
     app::init_logging(&config);
-    runtime()?.block_on(async move {
+    server_runtime(&config)?.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&config.server.bind)
             .await
             .map_err(|e| format!("binding {}: {e}", config.server.bind))?;
@@ -84,7 +94,7 @@ pub fn demo(args: DemoArgs) -> Result<(), String> {
     config.evidence.dir = args.dir.join("evidence");
     config.log.level = "warn".into();
     app::init_logging(&config);
-    runtime()?.block_on(async move {
+    server_runtime(&config)?.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&config.server.bind)
             .await
             .map_err(|e| format!("binding {}: {e}", config.server.bind))?;

@@ -101,7 +101,12 @@ fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: Option<&
 fn serve_starts_with_a_created_admin_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("s.db");
-    let made = aftersale().args(["create-admin", "--login", "root", "--db"]).arg(&db).env("AFTERSALE_ADMIN_PASSWORD", "root-password").output().unwrap();
+    let made = aftersale()
+        .args(["create-admin", "--login", "root", "--db"])
+        .arg(&db)
+        .env("AFTERSALE_ADMIN_PASSWORD", "root-password")
+        .output()
+        .unwrap();
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
     let port = free_port();
     let mut child = aftersale()
@@ -114,7 +119,8 @@ fn serve_starts_with_a_created_admin_and_stops_on_sigterm() {
     assert!(wait_for_line(&mut child).contains("listening"));
     let (status, _) = http(port, "GET", "/readyz", None, None);
     assert_eq!(status, 200);
-    let (status, text) = http(port, "POST", "/api/v1/auth/login", None, Some(r#"{"login":"root","password":"root-password"}"#));
+    let (status, text) =
+        http(port, "POST", "/api/v1/auth/login", None, Some(r#"{"login":"root","password":"root-password"}"#));
     assert_eq!(status, 200, "{text}");
     assert!(text.contains("aftersale_session="));
     std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
@@ -164,7 +170,14 @@ fn bench_http_prints_its_figures() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    for key in ["commands_per_s", "commands_p99_ms", "raw_commands_per_s", "queue_page_p99_ms", "raw_page_p99_ms", "server_peak_rss_mb"] {
+    for key in [
+        "commands_per_s",
+        "commands_p99_ms",
+        "raw_commands_per_s",
+        "queue_page_p99_ms",
+        "raw_page_p99_ms",
+        "server_peak_rss_mb",
+    ] {
         assert!(v[key].is_number(), "{key} missing: {v}");
     }
     assert_eq!(v["command_errors"], 0, "{v}");

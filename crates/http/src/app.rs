@@ -83,6 +83,7 @@ pub fn build_state(config: &Config, start: Option<Timestamp>) -> Result<AppState
         metrics: Arc::new(Metrics::default()),
         config: Arc::new(config.clone()),
         runner: Arc::new(RunnerSignal::default()),
+        auth_cache: Arc::new(crate::state::AuthCache::default()),
     })
 }
 

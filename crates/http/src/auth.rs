@@ -115,11 +115,24 @@ impl FromRequestParts<AppState> for Caller {
         if bearer.is_none() && session.is_none() {
             return Err(ApiError::unauthenticated());
         }
-        let engine = state.engine.clone();
-        let user = tokio::task::spawn_blocking(move || engine.authenticate(session.as_deref(), bearer.as_deref()))
-            .await
-            .map_err(|_| ApiError::internal(&crate::request_id::next()))??
-            .ok_or_else(ApiError::unauthenticated)?;
+        let key = match (&bearer, &session) {
+            (Some(t), _) => format!("t:{t}"),
+            (None, Some(s)) => format!("s:{s}"),
+            (None, None) => return Err(ApiError::unauthenticated()),
+        };
+        let user = match state.auth_cache.get(&key) {
+            Some(user) => user,
+            None => {
+                let engine = state.engine.clone();
+                let user =
+                    tokio::task::spawn_blocking(move || engine.authenticate(session.as_deref(), bearer.as_deref()))
+                        .await
+                        .map_err(|_| ApiError::internal(&crate::request_id::next()))??
+                        .ok_or_else(ApiError::unauthenticated)?;
+                state.auth_cache.put(key, user.clone());
+                user
+            }
+        };
         let actor = user
             .actor()
             .ok_or_else(|| ApiError::new(StatusCode::FORBIDDEN, "forbidden", "this account has no shop"))?;

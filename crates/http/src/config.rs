@@ -29,6 +29,9 @@ pub struct ServerConfig {
     pub session_hours: i64,
     /// Send the session cookie with `Secure` (turn off only for plain-HTTP local use).
     pub secure_cookies: bool,
+    /// Threads that run engine calls (each waits for its group commit): the most commands in
+    /// flight at once.
+    pub blocking_threads: usize,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -112,6 +115,7 @@ impl Default for ServerConfig {
             runner_poll_ms: 500,
             session_hours: 12,
             secure_cookies: false,
+            blocking_threads: 128,
         }
     }
 }

@@ -17,6 +17,42 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub config: Arc<Config>,
     pub runner: Arc<RunnerSignal>,
+    pub auth_cache: Arc<AuthCache>,
+}
+
+/// Who a token or session hash belonged to, remembered for a moment: most requests then need no
+/// database read to authenticate. Revoking a token or logging out clears it on this node at once;
+/// another node notices within `TTL`.
+#[derive(Default)]
+pub struct AuthCache {
+    map: Mutex<std::collections::HashMap<String, (aftersale_engine::UserRecord, std::time::Instant)>>,
+}
+
+impl AuthCache {
+    pub const TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+    pub fn get(&self, key: &str) -> Option<aftersale_engine::UserRecord> {
+        let map = self.map.lock().ok()?;
+        map.get(key).filter(|(_, at)| at.elapsed() < Self::TTL).map(|(u, _)| u.clone())
+    }
+
+    pub fn put(&self, key: String, user: aftersale_engine::UserRecord) {
+        if let Ok(mut map) = self.map.lock() {
+            if map.len() >= 10_000 {
+                map.retain(|_, (_, at)| at.elapsed() < Self::TTL);
+                if map.len() >= 10_000 {
+                    map.clear();
+                }
+            }
+            map.insert(key, (user, std::time::Instant::now()));
+        }
+    }
+
+    pub fn clear(&self) {
+        if let Ok(mut map) = self.map.lock() {
+            map.clear();
+        }
+    }
 }
 
 /// Wakes the deadline runner early (after a clock move) and tells it to stop.

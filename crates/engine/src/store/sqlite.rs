@@ -227,8 +227,6 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, max_batch: usize) {
             }
             continue;
         }
-        let t_jobs = std::time::Instant::now();
-        let nb = batch.len();
         let mut done = Vec::with_capacity(batch.len());
         let mut poisoned: Option<StoreError> = None;
         let mut jobs = batch.into_iter();
@@ -245,8 +243,6 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, max_batch: usize) {
         }
         // Jobs not run yet go into the next transaction.
         carried.extend(jobs);
-        let jobs_us = t_jobs.elapsed().as_micros();
-        let t_commit = std::time::Instant::now();
         let outcome = match poisoned {
             Some(e) => {
                 let _ = conn.execute_batch("ROLLBACK");
@@ -259,22 +255,6 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, max_batch: usize) {
         };
         for reply in done {
             let _ = reply.send(outcome.clone().map_err(StoreError::Db));
-        }
-        {
-            use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-            static B: AtomicU64 = AtomicU64::new(0);
-            static J: AtomicU64 = AtomicU64::new(0);
-            static JU: AtomicU64 = AtomicU64::new(0);
-            static CU: AtomicU64 = AtomicU64::new(0);
-            B.fetch_add(1, Relaxed);
-            J.fetch_add(nb as u64, Relaxed);
-            JU.fetch_add(jobs_us as u64, Relaxed);
-            CU.fetch_add(t_commit.elapsed().as_micros() as u64, Relaxed);
-            if B.load(Relaxed) % 500 == 0 && std::env::var("AS_WRITER_STATS").is_ok() {
-                let b = B.load(Relaxed) as f64;
-                eprintln!("writer: {} batches, avg {:.1} jobs, jobs {:.0} us/batch ({:.0} us/job), commit {:.0} us",
-                    b, J.load(Relaxed) as f64 / b, JU.load(Relaxed) as f64 / b, JU.load(Relaxed) as f64 / J.load(Relaxed) as f64, CU.load(Relaxed) as f64 / b);
-            }
         }
     }
 }

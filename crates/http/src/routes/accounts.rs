@@ -296,6 +296,7 @@ async fn logout(State(state): State<AppState>, _caller: Caller, headers: axum::h
     if let Some(token) = crate::auth::session_cookie(&parts) {
         let hash = sha256_hex(token.as_bytes());
         state.run(move |e| e.close_session(hash)).await?;
+        state.auth_cache.clear();
     }
     let mut res = StatusCode::NO_CONTENT.into_response();
     res.headers_mut().insert(
@@ -337,6 +338,7 @@ async fn revoke_token(State(state): State<AppState>, caller: Caller, Path(id): P
     let id = path_id(&id, "token")?;
     let user = caller.user.id;
     state.run(move |e| e.revoke_token(user, id)).await?;
+    state.auth_cache.clear();
     Ok(StatusCode::NO_CONTENT)
 }
 
