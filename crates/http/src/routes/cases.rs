@@ -540,7 +540,10 @@ async fn case_action(
                 (Some(address_id), None) => Some(
                     state
                         .run(move |e| {
-                            e.agree_return(actor, id, address_id, input.refuse_freight_collect, expected, key)
+                            with_deadline(
+                                e,
+                                e.agree_return(actor, id, address_id, input.refuse_freight_collect, expected, key),
+                            )
                         })
                         .await?,
                 ),
@@ -558,7 +561,7 @@ async fn case_action(
                             }
                         }
                     };
-                    Some(state.run(move |e| e.case_command(actor, id, cmd, expected, key)).await?)
+                    Some(state.run(move |e| with_deadline(e, e.case_command(actor, id, cmd, expected, key))).await?)
                 }
                 (Some(_), Some(_)) => return Err(ApiError::bad("address", "give address_id or address, not both")),
             }
@@ -569,36 +572,44 @@ async fn case_action(
             if let CaseCommand::Propose { amount, .. } | CaseCommand::Resubmit { amount, .. } = &cmd {
                 check_money("amount", amount, true)?;
             }
-            Some(state.run(move |e| e.case_command(actor, id, cmd, expected, key)).await?)
+            Some(state.run(move |e| with_deadline(e, e.case_command(actor, id, cmd, expected, key))).await?)
         }
         _ => return Err(ApiError::not_found("case action").field("action")),
     };
     state.metrics.command(&action);
     match case {
-        Some(case) => Ok(Json(command_result(&state, &caller, case).await?)),
+        Some((case, governing)) => Ok(Json(command_result(&state, &caller, case, governing))),
         // Order-level changes (flag, order remark): answer with the case page.
         None => Ok(Json(detail(&state, &caller, id).await?)),
     }
 }
 
+/// The case after a command, with the deadline that governs it now (from the shop's cached
+/// policy), computed on the blocking thread that ran the command.
+fn with_deadline(
+    e: &aftersale_engine::Engine,
+    r: Result<Case, aftersale_engine::EngineError>,
+) -> Result<(Case, Option<Deadline>), aftersale_engine::EngineError> {
+    let case = r?;
+    let governing = e.governing_deadline(&case)?;
+    Ok((case, governing))
+}
+
 /// What a case command answers: the case after it, where it stands and what governs it now.
 /// (The full page, with the caller's actions and the log, is `GET /cases/{id}`.)
-async fn command_result(state: &AppState, caller: &Caller, case: Case) -> ApiResult<Value> {
-    let engine = state.engine.clone();
-    let c = case.clone();
-    let governing = tokio::task::block_in_place(|| engine.governing_deadline(&c)).map_err(ApiError::from)?;
+fn command_result(state: &AppState, caller: &Caller, case: Case, governing: Option<Deadline>) -> Value {
     let now = state.engine.now();
     let deadline = governing.map(|d| {
         json!({ "kind": d.kind.as_str(), "rule": d.kind.rule(), "due": d.due, "time_left_ms": (d.due.0 - now.0).max(0) })
     });
     let v = json!({
-        "case": case,
         "queue": case.queue().as_str(),
         "status": case.status.as_str(),
         "version": case.version,
         "deadline": deadline,
+        "case": case,
     });
-    Ok(redact_for(caller, v))
+    redact_for(caller, v)
 }
 
 async fn default_address(state: &AppState, caller: &Caller) -> ApiResult<Address> {
