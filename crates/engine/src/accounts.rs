@@ -214,6 +214,23 @@ impl Engine {
         self.read(|tx| tx.queue_counts(shop))
     }
 
+    /// An answer stored under an idempotency key by the HTTP layer: (request hash, answer).
+    pub fn recall(&self, key: &str) -> Result<Option<(String, String)>, EngineError> {
+        self.read(|tx| tx.idempotency_get(key))
+    }
+
+    /// Stores an answer under an idempotency key; false if the key was taken meanwhile.
+    pub fn remember(&self, key: String, request_hash: String, response: String) -> Result<bool, EngineError> {
+        let now = self.now();
+        self.transact(move |tx| {
+            if tx.idempotency_get(&key)?.is_some() {
+                return Ok(false);
+            }
+            tx.idempotency_put(&key, &request_hash, &response, now)?;
+            Ok(true)
+        })
+    }
+
     pub fn sms_outbox(&self) -> Result<Vec<StoredSms>, EngineError> {
         self.read(|tx| tx.sms_outbox())
     }

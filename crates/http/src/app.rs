@@ -91,6 +91,7 @@ pub fn router(state: AppState) -> Router {
     let api = crate::routes::api();
     let json_limit = state.config.server.json_limit_kib * 1024;
     api.router
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::idempotency::layer))
         .route_layer(DefaultBodyLimit::max(json_limit))
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe))

@@ -9,6 +9,7 @@ pub mod client;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod idempotency;
 pub mod metrics;
 pub mod objects;
 pub mod openapi;

@@ -884,6 +884,20 @@ async fn idempotent_retries_and_concurrent_conflicting_requests() {
     assert_eq!(x.status, 201);
     assert_eq!(y.status, 201);
     assert_eq!(x.json()["case"]["id"], y.json()["case"]["id"]);
+    // Settings and account POSTs honour it too (stored right after the answer).
+    let tpl_path = format!("/api/v1/shops/{}/templates", t.shop);
+    let tpl = json!({ "title": "t", "body": "b" });
+    let first = t.owner.post_with(&tpl_path, &tpl, &[("idempotency-key", "tpl-1")]).await.unwrap();
+    let again = t.owner.post_with(&tpl_path, &tpl, &[("idempotency-key", "tpl-1")]).await.unwrap();
+    assert_eq!(first.status, 201);
+    assert_eq!(again.status, 201);
+    assert_eq!(first.json()["id"], again.json()["id"]);
+    assert_eq!(again.header("idempotent-replay"), Some("true"));
+    assert_eq!(t.owner.get(&tpl_path).await.unwrap().json()["items"].as_array().unwrap().len(), 1);
+    problem(&t.owner.post_with(&tpl_path, &json!({ "title": "u", "body": "b" }), &[("idempotency-key", "tpl-1")]).await.unwrap(), 409, "idempotency_key_reused");
+    // Another caller's key is their own.
+    let other = t.staff.post_with(&tpl_path, &tpl, &[("idempotency-key", "tpl-1")]).await.unwrap();
+    problem(&other, 403, "forbidden");
     // If-Match: a stale version is a 409 with the current one.
     let v = a.json()["version"].as_u64().unwrap();
     let stale =
