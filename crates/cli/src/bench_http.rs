@@ -343,13 +343,25 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
             }
         })
         .await;
-        Ok((commands, page))
+        // The server's own view of the command latency (from its histogram): the difference to
+        // the client's is time in the load generator and the network stack.
+        let metrics = client.get("/metrics").await.map(|r| String::from_utf8_lossy(&r.body).to_string()).unwrap_or_default();
+        let series = |suffix: &str| {
+            metrics
+                .lines()
+                .find(|l| l.starts_with(&format!("aftersale_http_request_duration_seconds_{suffix}{{method=\"POST\",route=\"/api/v1/cases/{{case}}/actions/{{action}}\"")))
+                .and_then(|l| l.rsplit(' ').next())
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        let server_mean_ms = if series("count") > 0.0 { series("sum") / series("count") * 1000.0 } else { 0.0 };
+        Ok((commands, page, server_mean_ms))
     });
     let _ = std::fs::write(&cursor_file, refunds.load(std::sync::atomic::Ordering::Relaxed).to_string());
     let (rss, hwm) = rss_of(pid);
     let _ = child.kill();
     let _ = child.wait();
-    let (commands, page) = result?;
+    let (commands, page, server_mean_ms) = result?;
     let out = json!({
         "cases": args.cases,
         "clients": args.clients,
@@ -357,6 +369,7 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
         "commands_p50_ms": commands.p50_ms,
         "commands_p99_ms": commands.p99_ms,
         "command_errors": commands.errors,
+        "commands_server_mean_ms": (server_mean_ms * 100.0).round() / 100.0,
         "raw_commands_per_s": raw_cmds.round(),
         "commands_ratio": (commands.per_s / raw_cmds * 100.0).round() / 100.0,
         "page_clients": args.page_clients,
@@ -377,6 +390,7 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
             "  command mix      {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  ({} clients)",
             commands.per_s, commands.p50_ms, commands.p99_ms, commands.errors, args.clients
         );
+        println!("  server-side mean {server_mean_ms:>8.2} ms per command");
         println!("  raw ceiling      {:>8.0} cmd/s  (same row writes, 64 per commit)", raw_cmds);
         println!(
             "  queue page (50)  {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  ({} clients)",

@@ -252,7 +252,7 @@ impl Engine {
                 let live = case.deadlines(&new_policy);
                 tx.sync_deadlines(Subject::Case(id), case.version, &stored, &live)?;
                 let due = case.governing_deadline(&new_policy).map(|d| d.due);
-                tx.update_case(&case, &json(&case)?, case.version, due)?;
+                tx.update_case(&case, &json(&case)?, case.version, due, true)?;
             }
             for id in tx.unpaid_order_ids(shop)? {
                 let Some(order) = tx.order(id)? else { continue };
@@ -636,6 +636,7 @@ pub struct CasePlan {
     case: Case,
     case_json: String,
     case_due: Option<Timestamp>,
+    reindex: bool,
     case_deadlines: (Vec<Deadline>, Vec<Deadline>),
     recorded: Vec<Recorded>,
     log: Option<LogRow>,
@@ -659,6 +660,16 @@ impl CasePlan {
         let events: Vec<Event> = recorded.iter().map(|r| r.event.clone()).collect();
         let outbox = notices_for(&new_order, &case, &events);
         let live = case.deadlines(policy);
+        let old_deadlines = old.map(|c| c.deadlines(policy)).unwrap_or_default();
+        let case_due = aftersale_core::model::governing(&live).map(|d| d.due);
+        // Whether a column an index covers changes: if not, the row is rewritten in place and
+        // the case indexes are left alone (most commands: remarks, messages, evidence).
+        let reindex = old.is_none_or(|o| {
+            o.kind != case.kind
+                || o.status != case.status
+                || o.queue() != case.queue()
+                || aftersale_core::model::governing(&old_deadlines).map(|d| d.due) != case_due
+        });
         Ok(CasePlan {
             order_before: order.version,
             case_before: old.map(|c| c.version),
@@ -670,8 +681,9 @@ impl CasePlan {
             },
             order: new_order,
             case_json: json(&case)?,
-            case_due: aftersale_core::model::governing(&live).map(|d| d.due),
-            case_deadlines: (old.map(|c| c.deadlines(policy)).unwrap_or_default(), live),
+            case_due,
+            reindex,
+            case_deadlines: (old_deadlines, live),
             case,
             log: LogRow::new(&recorded)?,
             recorded,
@@ -709,7 +721,7 @@ fn write_plan(tx: &mut dyn WriteTx, plan: &CasePlan) -> Result<bool, EngineError
     }
     match plan.case_before {
         Some(before) => {
-            if !tx.update_case(&plan.case, &plan.case_json, before, plan.case_due)? {
+            if !tx.update_case(&plan.case, &plan.case_json, before, plan.case_due, plan.reindex)? {
                 return Ok(false);
             }
         }

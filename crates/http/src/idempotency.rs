@@ -60,9 +60,13 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     let k = store_key.clone();
     match state.run(move |e| e.recall(&k)).await {
         Ok(Some((hash, _))) if hash != request_hash => {
-            return ApiError::new(StatusCode::CONFLICT, "idempotency_key_reused", "the Idempotency-Key was used for a different request")
-                .field("Idempotency-Key")
-                .into_response();
+            return ApiError::new(
+                StatusCode::CONFLICT,
+                "idempotency_key_reused",
+                "the Idempotency-Key was used for a different request",
+            )
+            .field("Idempotency-Key")
+            .into_response();
         }
         Ok(Some((_, answer))) => {
             if let Ok(stored) = serde_json::from_str::<Stored>(&answer) {

@@ -894,7 +894,14 @@ async fn idempotent_retries_and_concurrent_conflicting_requests() {
     assert_eq!(first.json()["id"], again.json()["id"]);
     assert_eq!(again.header("idempotent-replay"), Some("true"));
     assert_eq!(t.owner.get(&tpl_path).await.unwrap().json()["items"].as_array().unwrap().len(), 1);
-    problem(&t.owner.post_with(&tpl_path, &json!({ "title": "u", "body": "b" }), &[("idempotency-key", "tpl-1")]).await.unwrap(), 409, "idempotency_key_reused");
+    problem(
+        &t.owner
+            .post_with(&tpl_path, &json!({ "title": "u", "body": "b" }), &[("idempotency-key", "tpl-1")])
+            .await
+            .unwrap(),
+        409,
+        "idempotency_key_reused",
+    );
     // Another caller's key is their own.
     let other = t.staff.post_with(&tpl_path, &tpl, &[("idempotency-key", "tpl-1")]).await.unwrap();
     problem(&other, 403, "forbidden");

@@ -374,12 +374,15 @@ pub trait WriteTx: ReadTx {
     /// False when the stored version is not `expected` (someone else won); nothing is written.
     fn update_order(&mut self, order: &Order, json: &str, expected: u64) -> Result<bool, StoreError>;
     fn insert_case(&mut self, case: &Case, json: &str, due: Option<Timestamp>) -> Result<(), StoreError>;
+    /// `reindex`: whether a column an index covers (kind, status, queue, due time) may have
+    /// changed; when false only the state, version and update time are rewritten.
     fn update_case(
         &mut self,
         case: &Case,
         json: &str,
         expected: u64,
         due: Option<Timestamp>,
+        reindex: bool,
     ) -> Result<bool, StoreError>;
     /// Appends one command's events to the log as one row.
     fn append_log(&mut self, order: OrderId, case: Option<CaseId>, row: &LogRow) -> Result<(), StoreError>;

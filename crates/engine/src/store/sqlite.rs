@@ -990,24 +990,37 @@ impl WriteTx for Sql<'_> {
         Ok(())
     }
 
-    fn update_case(&mut self, c: &Case, json: &str, expected: u64, due: Option<Timestamp>) -> Result<bool, StoreError> {
-        let n = self
-            .conn
-            .prepare_cached(
-                "UPDATE cases SET kind = ?, status = ?, queue = ?, due_at = ?, updated_at = ?, version = ?, data = ? \
-                 WHERE id = ? AND version = ?",
-            )?
-            .execute(params![
-                c.kind.as_str(),
-                c.status.as_str(),
-                c.queue().as_str(),
-                due.map_or(NO_DEADLINE, |d| d.0),
-                c.status_since.0,
-                c.version as i64,
-                json,
-                c.id.0,
-                expected as i64
-            ])?;
+    fn update_case(
+        &mut self,
+        c: &Case,
+        json: &str,
+        expected: u64,
+        due: Option<Timestamp>,
+        reindex: bool,
+    ) -> Result<bool, StoreError> {
+        let n = if reindex {
+            self.conn
+                .prepare_cached(
+                    "UPDATE cases SET kind = ?, status = ?, queue = ?, due_at = ?, updated_at = ?, version = ?, data = ? \
+                     WHERE id = ? AND version = ?",
+                )?
+                .execute(params![
+                    c.kind.as_str(),
+                    c.status.as_str(),
+                    c.queue().as_str(),
+                    due.map_or(NO_DEADLINE, |d| d.0),
+                    c.status_since.0,
+                    c.version as i64,
+                    json,
+                    c.id.0,
+                    expected as i64
+                ])?
+        } else {
+            // No indexed column changes: SQLite then leaves every index of the table alone.
+            self.conn
+                .prepare_cached("UPDATE cases SET version = ?, data = ? WHERE id = ? AND version = ?")?
+                .execute(params![c.version as i64, json, c.id.0, expected as i64])?
+        };
         self.dirty |= n > 0;
         Ok(n == 1)
     }
