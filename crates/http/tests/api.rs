@@ -1,6 +1,8 @@
 //! Black-box tests over HTTP: the real server on port 0, a fresh SQLite database and evidence
 //! directory per test, driven through typed helpers. One test binary for the crate.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use aftersale_http::client::{Client, Resp};
 use aftersale_http::{app, Config};
 use serde_json::{json, Value};
@@ -26,9 +28,7 @@ struct TestApp {
     buyer: Client,
     buyer2: Client,
     buyer_id: i64,
-    buyer2_id: i64,
     shop: i64,
-    shop2: i64,
     address_id: i64,
     n: std::sync::atomic::AtomicU32,
 }
@@ -78,7 +78,7 @@ impl TestApp {
         let owner2 = staff_user(&anon, &admin, "owner2", "owner", shop2).await;
         let agent = staff_user(&anon, &admin, "agent1", "agent", 0).await;
         let (buyer, buyer_id) = register(&anon, "buyer1").await;
-        let (buyer2, buyer2_id) = register(&anon, "buyer2").await;
+        let (buyer2, _) = register(&anon, "buyer2").await;
         let addr = owner
             .post(
                 &format!("/api/v1/shops/{shop}/addresses"),
@@ -108,9 +108,7 @@ impl TestApp {
             buyer,
             buyer2,
             buyer_id,
-            buyer2_id,
             shop,
-            shop2,
             address_id,
             n: std::sync::atomic::AtomicU32::new(0),
         }
