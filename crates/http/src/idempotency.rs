@@ -13,9 +13,13 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-/// Routes whose handlers pass the key to the engine (stored atomically with the command), and
-/// uploads (a retried upload stores a second copy under a new key: harmless, and not buffered).
-const NATIVE: [&str; 6] = [
+/// Routes whose handlers pass the key to the engine (stored atomically with the command);
+/// uploads (a retried upload stores a second copy under a new key: harmless, and not buffered);
+/// and the two answers that carry a secret (a session cookie, a new API token), which must never
+/// be stored in the clear — a retried login or token request simply makes another.
+const NATIVE: [&str; 8] = [
+    "/api/v1/auth/login",
+    "/api/v1/tokens",
     "/api/v1/shops/{shop}/orders",
     "/api/v1/orders/{order}/actions/{action}",
     "/api/v1/orders/{order}/cases",

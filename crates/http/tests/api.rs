@@ -903,6 +903,20 @@ async fn idempotent_retries_and_concurrent_conflicting_requests() {
     // Another caller's key is their own.
     let other = t.staff.post_with(&tpl_path, &tpl, &[("idempotency-key", "tpl-1")]).await.unwrap();
     problem(&other, 403, "forbidden");
+    // Answers that carry a secret are never stored: a retried token request makes a new token.
+    let key = [("idempotency-key", "tok-1")];
+    let t1 = t.buyer.post_with("/api/v1/tokens", &json!({ "name": "ci" }), &key).await.unwrap().json();
+    let t2 = t.buyer.post_with("/api/v1/tokens", &json!({ "name": "ci" }), &key).await.unwrap().json();
+    assert_ne!(t1["token"], t2["token"]);
+    let conn = rusqlite::Connection::open(&t.db).unwrap();
+    let leaked: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM idempotency WHERE instr(response, ?) > 0",
+            [t1["token"].as_str().unwrap()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(leaked, 0);
     // If-Match: a stale version is a 409 with the current one.
     let v = a.json()["version"].as_u64().unwrap();
     let stale =

@@ -265,7 +265,10 @@ async fn login(State(state): State<AppState>, JsonBody(body): JsonBody<Login>) -
     let user = state.run(move |e| e.user_by_login(&login_name)).await?;
     let password = body.password;
     // Verify against a fixed hash when the login is unknown, so both failures take as long.
-    let stored = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| DUMMY_HASH.to_string());
+    let stored = match user.as_ref() {
+        Some(u) => u.password_hash.clone(),
+        None => dummy_hash().await?,
+    };
     let ok = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
         .await
         .map_err(|_| ApiError::internal(&crate::request_id::next()))?;
@@ -286,9 +289,18 @@ async fn login(State(state): State<AppState>, JsonBody(body): JsonBody<Login>) -
     Ok(res)
 }
 
-/// An argon2id hash of a random password nobody knows.
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3qKQ+kq9M4ko8vAZQ9lXJMbFqUQqxbdXS1uh1xsTvyE";
+/// An argon2id hash of a random password nobody knows, made once: verifying against it costs
+/// what verifying a real one does.
+async fn dummy_hash() -> ApiResult<String> {
+    static DUMMY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    DUMMY
+        .get_or_try_init(|| async {
+            let random = new_token()?;
+            hash_blocking(random).await
+        })
+        .await
+        .cloned()
+}
 
 async fn logout(State(state): State<AppState>, _caller: Caller, headers: axum::http::HeaderMap) -> ApiResult<Response> {
     let mut parts = axum::http::Request::new(()).into_parts().0;
