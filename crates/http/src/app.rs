@@ -84,6 +84,7 @@ pub fn build_state(config: &Config, start: Option<Timestamp>) -> Result<AppState
         config: Arc::new(config.clone()),
         runner: Arc::new(RunnerSignal::default()),
         auth_cache: Arc::new(crate::state::AuthCache::default()),
+        login_throttle: Arc::new(crate::state::LoginThrottle::default()),
     })
 }
 

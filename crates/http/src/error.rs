@@ -22,6 +22,7 @@ pub const CODES: &[(&str, u16, &str)] = &[
     ("body_too_large", 413, "The body is larger than this endpoint takes."),
     ("unsupported_media_type", 415, "The content type, or the uploaded bytes, are not what this endpoint takes."),
     ("login_failed", 401, "Wrong login or password."),
+    ("too_many_attempts", 429, "Too many wrong passwords for this login; try again after Retry-After seconds."),
     ("demo_only", 403, "Only a server running on the manual (demo) clock takes this."),
     ("internal", 500, "Something failed on our side; quote the request id."),
     ("unavailable", 503, "The service is starting or stopping."),

@@ -18,6 +18,46 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub runner: Arc<RunnerSignal>,
     pub auth_cache: Arc<AuthCache>,
+    pub login_throttle: Arc<LoginThrottle>,
+}
+
+/// Password guessing: after `MAX_FAILURES` wrong passwords for one login within `WINDOW`, that
+/// login is refused (429) until the window has passed. Per node, in memory.
+#[derive(Default)]
+pub struct LoginThrottle {
+    failures: Mutex<std::collections::HashMap<String, (u32, std::time::Instant)>>,
+}
+
+impl LoginThrottle {
+    pub const MAX_FAILURES: u32 = 5;
+    pub const WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+    /// Seconds until the login may try again, if it is locked out now.
+    pub fn locked(&self, login: &str) -> Option<u64> {
+        let map = self.failures.lock().ok()?;
+        let (n, first) = map.get(login)?;
+        let elapsed = first.elapsed();
+        (*n >= Self::MAX_FAILURES && elapsed < Self::WINDOW).then(|| (Self::WINDOW - elapsed).as_secs().max(1))
+    }
+
+    pub fn failed(&self, login: &str) {
+        if let Ok(mut map) = self.failures.lock() {
+            if map.len() >= 100_000 {
+                map.retain(|_, (_, first)| first.elapsed() < Self::WINDOW);
+            }
+            let entry = map.entry(login.to_string()).or_insert((0, std::time::Instant::now()));
+            if entry.1.elapsed() >= Self::WINDOW {
+                *entry = (0, std::time::Instant::now());
+            }
+            entry.0 += 1;
+        }
+    }
+
+    pub fn succeeded(&self, login: &str) {
+        if let Ok(mut map) = self.failures.lock() {
+            map.remove(login);
+        }
+    }
 }
 
 /// Who a token or session hash belonged to, remembered for a moment: most requests then need no

@@ -709,6 +709,19 @@ async fn authorisation_matrix_roles_against_endpoint_families() {
         401,
         "login_failed",
     );
+    // Password guessing: five wrong passwords (one above, four here) lock the login for a while,
+    // even against the right password.
+    for _ in 0..4 {
+        problem(
+            &t.anon.post("/api/v1/auth/login", &json!({ "login": "buyer1", "password": "nope-nope" })).await.unwrap(),
+            401,
+            "login_failed",
+        );
+    }
+    let locked =
+        t.anon.post("/api/v1/auth/login", &json!({ "login": "buyer1", "password": "password-123" })).await.unwrap();
+    problem(&locked, 429, "too_many_attempts");
+    assert!(locked.header("retry-after").is_some());
     // Demo-only clock on a system-clock server is covered by `clock_advance_is_demo_only`.
     t.stop().await;
 }

@@ -261,6 +261,18 @@ struct Login {
 }
 
 async fn login(State(state): State<AppState>, JsonBody(body): JsonBody<Login>) -> ApiResult<Response> {
+    if let Some(wait) = state.login_throttle.locked(&body.login) {
+        let mut res = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            format!("too many wrong passwords for this login; try again in {wait} s"),
+        )
+        .into_response();
+        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return Ok(res);
+    }
     let login_name = body.login.clone();
     let user = state.run(move |e| e.user_by_login(&login_name)).await?;
     let password = body.password;
@@ -273,8 +285,10 @@ async fn login(State(state): State<AppState>, JsonBody(body): JsonBody<Login>) -
         .await
         .map_err(|_| ApiError::internal(&crate::request_id::next()))?;
     let Some(user) = user.filter(|_| ok) else {
+        state.login_throttle.failed(&body.login);
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "login_failed", "wrong login or password"));
     };
+    state.login_throttle.succeeded(&body.login);
     let token = new_token()?;
     let hours = state.config.server.session_hours.max(1);
     let hash = sha256_hex(token.as_bytes());
