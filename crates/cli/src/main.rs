@@ -45,7 +45,12 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // `aftersale bench http …` is `aftersale bench-http …`.
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == "bench") && args.get(2).is_some_and(|a| a == "http") {
+        args.splice(1..3, [std::ffi::OsString::from("bench-http")]);
+    }
+    let cli = Cli::parse_from(args);
     let result = match cli.command {
         Command::Serve(args) => serve::serve(args),
         Command::Demo(args) => serve::demo(args),
