@@ -37,6 +37,7 @@ pub enum OrderCommand {
 
 /// A new order from an integration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewOrder {
     pub order_no: String,
     pub buyer_id: BuyerId,
@@ -51,6 +52,7 @@ pub struct NewOrder {
 
 /// U1/S1/R1/T1: a buyer's application.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Apply {
     pub kind: CaseType,
     pub reason: String,

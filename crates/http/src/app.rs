@@ -41,18 +41,11 @@ impl Running {
         }
     }
 
-    /// Runs until the server task ends (after `shutdown` resolves).
-    pub async fn wait(mut self, shutdown: impl std::future::Future<Output = ()>) {
+    /// Runs until `shutdown` resolves, then stops as `stop` does.
+    pub async fn wait(self, shutdown: impl std::future::Future<Output = ()>) {
         shutdown.await;
         tracing::info!("shutting down");
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        let _ = (&mut self.server).await;
-        self.state.runner.stop();
-        if let Some(h) = self.runner.take() {
-            let _ = tokio::task::spawn_blocking(move || h.join()).await;
-        }
+        self.stop().await;
     }
 }
 

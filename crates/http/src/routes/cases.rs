@@ -191,21 +191,6 @@ pub fn routes(api: Api) -> Api {
 // ---------------------------------------------------------------------------------------------
 // Orders
 
-/// O1 ingestion body: like `NewOrder`, with unknown fields refused.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct OrderIn {
-    order_no: String,
-    buyer_id: BuyerId,
-    payment: PaymentMethod,
-    total: Money,
-    shipping_fee: Money,
-    #[serde(default)]
-    fresh: bool,
-    customer_name: String,
-    customer_phone: Phone,
-}
-
 fn check_money(field: &str, m: &Money, positive: bool) -> ApiResult<()> {
     if m.minor < 0 {
         return Err(ApiError::bad(field, format!("{field} must not be negative")));
@@ -224,31 +209,21 @@ async fn create_order(
     caller: Caller,
     Path(shop): Path<String>,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<OrderIn>,
+    JsonBody(new): JsonBody<NewOrder>,
 ) -> ApiResult<Response> {
     caller.require(&[Role::Owner, Role::Staff, Role::Agent, Role::Admin])?;
     let shop = ShopId(path_id(&shop, "shop")?);
     if !caller.is_platform() && caller.shop() != Some(shop) {
         return Err(ApiError::not_found("shop"));
     }
-    check_money("total", &body.total, true)?;
-    check_money("shipping_fee", &body.shipping_fee, false)?;
-    if body.shipping_fee.currency != body.total.currency {
+    check_money("total", &new.total, true)?;
+    check_money("shipping_fee", &new.shipping_fee, false)?;
+    if new.shipping_fee.currency != new.total.currency {
         return Err(ApiError::bad("shipping_fee", "shipping_fee must be in the order's currency"));
     }
-    if body.shipping_fee.minor > body.total.minor {
+    if new.shipping_fee.minor > new.total.minor {
         return Err(ApiError::bad("shipping_fee", "shipping_fee is above the total"));
     }
-    let new = NewOrder {
-        order_no: body.order_no,
-        buyer_id: body.buyer_id,
-        payment: body.payment,
-        total: body.total,
-        shipping_fee: body.shipping_fee,
-        fresh: body.fresh,
-        customer_name: body.customer_name,
-        customer_phone: body.customer_phone,
-    };
     let key = idempotency_key(&headers)?;
     let actor = caller.actor;
     let order = state.run(move |e| e.create_order(actor, shop, new, key)).await?;
@@ -385,37 +360,15 @@ async fn order_action(
 // ---------------------------------------------------------------------------------------------
 // Cases
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ApplyIn {
-    kind: CaseType,
-    reason: String,
-    amount: Money,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    evidence: Vec<Evidence>,
-    #[serde(default)]
-    refund_account: Option<RefundAccount>,
-}
-
 async fn apply(
     State(state): State<AppState>,
     caller: Caller,
     Path(order): Path<String>,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<ApplyIn>,
+    JsonBody(cmd): JsonBody<Apply>,
 ) -> ApiResult<Response> {
     let id = OrderId(path_id(&order, "order")?);
-    check_money("amount", &body.amount, true)?;
-    let cmd = Apply {
-        kind: body.kind,
-        reason: body.reason,
-        amount: body.amount,
-        description: body.description,
-        evidence: body.evidence,
-        refund_account: body.refund_account,
-    };
+    check_money("amount", &cmd.amount, true)?;
     check_evidence(&state, &caller, cmd.evidence.iter().collect()).await?;
     let key = idempotency_key(&headers)?;
     let actor = caller.actor;
