@@ -199,7 +199,7 @@ pub fn schemas() -> Map<String, Value> {
         "CaseDetail",
         obj(
             json!({ "case": { "type": "object" }, "order": r("Order"), "queue": string, "status": string, "version": int,
-        "amounts": { "type": "object" }, "deadline": { "type": ["object", "null"], "properties": { "kind": string, "rule": string, "due": ts, "time_left_ms": int } },
+        "amounts": { "type": "object" }, "deadline": { "type": ["object", "null"], "properties": { "kind": string, "rule": string, "due": ts, "time_left_ms": int, "on_expiry": string } },
         "available_actions": { "type": "array", "items": string }, "remarks": { "type": "object" }, "flag": { "type": ["string", "null"] },
         "log": { "type": "array", "items": { "type": "object" } }, "now": ts }),
             &["case", "order", "status", "version", "available_actions", "log"],

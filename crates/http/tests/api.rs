@@ -298,8 +298,10 @@ async fn u2_refund_before_shipment_refunds_itself_when_the_merchant_is_silent() 
     assert_eq!(c["queue"], "refund_unshipped");
     assert_eq!(c["deadline"]["kind"], "review");
     assert_eq!(c["deadline"]["time_left_ms"], 48 * 3_600_000);
-    // The merchant sees it in its queue, with its actions.
+    assert_eq!(c["deadline"]["on_expiry"], "the buyer is refunded");
+    // The merchant sees it in its queue, with its actions and what silence does.
     let m = t.case(&t.staff, id).await;
+    assert_eq!(m["deadline"]["on_expiry"], "the buyer is refunded");
     assert!(m["available_actions"].as_array().unwrap().contains(&json!("refund")));
     assert!(m["available_actions"].as_array().unwrap().contains(&json!("reject_by_shipping")));
     // One second before the deadline nothing happens; at it, the case refunds.

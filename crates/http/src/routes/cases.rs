@@ -548,13 +548,23 @@ fn with_deadline(
     Ok((case, governing))
 }
 
+/// The deadline that governs a case: when it falls due, how long is left, and what the system
+/// does when it passes (the core's `expiry_outcome`).
+fn deadline_json(case: &Case, d: Deadline, now: Timestamp) -> Value {
+    json!({
+        "kind": d.kind.as_str(),
+        "rule": d.kind.rule(),
+        "due": d.due,
+        "time_left_ms": (d.due.0 - now.0).max(0),
+        "on_expiry": expiry_outcome(case, d.kind),
+    })
+}
+
 /// What a case command answers: the case after it, where it stands and what governs it now.
 /// (The full page, with the caller's actions and the log, is `GET /cases/{id}`.)
 fn command_result(state: &AppState, caller: &Caller, case: Case, governing: Option<Deadline>) -> Value {
     let now = state.engine.now();
-    let deadline = governing.map(|d| {
-        json!({ "kind": d.kind.as_str(), "rule": d.kind.rule(), "due": d.due, "time_left_ms": (d.due.0 - now.0).max(0) })
-    });
+    let deadline = governing.map(|d| deadline_json(&case, d, now));
     let v = json!({
         "queue": case.queue().as_str(),
         "status": case.status.as_str(),
@@ -614,9 +624,7 @@ async fn detail(state: &AppState, caller: &Caller, id: CaseId) -> ApiResult<Valu
         .iter()
         .map(|ev| json!({ "at": ev.recorded.at, "actor": ev.recorded.actor, "event": ev.recorded.event }))
         .collect();
-    let deadline = governing.map(|d| {
-        json!({ "kind": d.kind.as_str(), "rule": d.kind.rule(), "due": d.due, "time_left_ms": (d.due.0 - now.0).max(0) })
-    });
+    let deadline = governing.map(|d| deadline_json(&case, d, now));
     let v = json!({
         "case": case,
         "order": order_view(caller, &order)?,
