@@ -46,6 +46,7 @@ summary() {
 run() {
     local name=$1 package=$2
     shift 2
+    mkdir -p "$out_root/$name"
     cargo mutants --package "$package" --jobs "$jobs" --timeout-multiplier 3 --minimum-test-timeout 60 \
         --output "$out_root/$name" "$@" || true
 }

@@ -12,6 +12,7 @@ mod buyer;
 mod deadlines;
 mod disputes;
 mod inputs;
+mod names;
 mod negotiation;
 mod notices;
 mod orders;

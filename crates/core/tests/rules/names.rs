@@ -1,0 +1,148 @@
+//! The vocabulary clients see: deadline kinds, statuses, queues, case types, actions, actors and
+//! refusal codes, each with its exact name and the rule it belongs to. These names are the API's
+//! contract: renaming one breaks integrations, so each is pinned here.
+
+use crate::harness::*;
+use aftersale_core::command::*;
+use aftersale_core::model::*;
+use aftersale_core::*;
+
+#[test]
+fn w5_deadline_kinds_have_stable_names_and_rules() {
+    use DeadlineKind as K;
+    let table = [
+        (K::Review, "review", "U2", false),
+        (K::ReviewReminder, "review_reminder", "U2", true),
+        (K::BuyerShip, "buyer_ship", "R5", false),
+        (K::Receipt, "receipt", "M4", false),
+        (K::Voucher, "voucher", "M6", false),
+        (K::Evidence, "evidence", "E2", false),
+        (K::EvidenceReminder, "evidence_reminder", "E5", true),
+        (K::BuyerAfterRejection, "buyer_after_rejection", "B2", false),
+        (K::AppealWindow, "appeal_window", "T4", false),
+        (K::RefundSettle, "refund_settle", "M5", false),
+        (K::OrderUnpaid, "order_unpaid", "O4", false),
+    ];
+    assert_eq!(table.len(), K::ALL.len());
+    for (kind, name, rule, reminder) in table {
+        assert_eq!((kind.as_str(), kind.rule(), kind.is_reminder()), (name, rule, reminder), "{kind:?}");
+        assert_eq!(DeadlineKind::parse(name), Some(kind));
+    }
+    assert_eq!(DeadlineKind::parse("Review"), None);
+    assert_eq!(DeadlineKind::parse(""), None);
+}
+
+#[test]
+fn w1_statuses_queues_and_case_types_have_stable_names() {
+    let statuses = [
+        (Status::AwaitingReview, "awaiting_review", false),
+        (Status::Rejected { stage: Stage::Review }, "rejected", false),
+        (Status::AwaitingBuyerReturn, "awaiting_buyer_return", false),
+        (Status::AwaitingReceipt, "awaiting_receipt", false),
+        (Status::InArbitration, "in_arbitration", false),
+        (Status::AwaitingVoucher, "awaiting_voucher", false),
+        (Status::Refunding, "refunding", false),
+        (Status::Completed, "completed", true),
+        (Status::Closed { reason: CloseReason::Withdrawn }, "closed", true),
+    ];
+    for (status, name, terminal) in statuses {
+        assert_eq!((status.as_str(), status.is_terminal()), (name, terminal));
+    }
+    let queues = [
+        "refund_unshipped",
+        "refund_only",
+        "return_review",
+        "awaiting_buyer_return",
+        "awaiting_receipt",
+        "awaiting_evidence",
+        "in_arbitration",
+        "negotiation_pending",
+        "in_progress",
+        "closed",
+    ];
+    assert_eq!(Queue::ALL.map(|q| q.as_str()), queues);
+    for q in Queue::ALL {
+        assert_eq!(Queue::parse(q.as_str()), Some(q));
+    }
+    assert_eq!(Queue::parse("inbox"), None);
+    for (kind, name) in [
+        (CaseType::RefundUnshipped, "refund_unshipped"),
+        (CaseType::RefundOnly, "refund_only"),
+        (CaseType::ReturnRefund, "return_refund"),
+    ] {
+        assert_eq!(kind.as_str(), name);
+        assert_eq!(CaseType::parse(name), Some(kind));
+    }
+    assert_eq!(CaseType::parse("refund"), None);
+    let order_states = [
+        (OrderState::AwaitingPayment, "awaiting_payment", false),
+        (OrderState::AwaitingConfirmation, "awaiting_confirmation", true),
+        (OrderState::Stocking, "stocking", true),
+        (OrderState::Shipped, "shipped", false),
+        (OrderState::Delivered, "delivered", false),
+        (OrderState::Completed, "completed", false),
+        (OrderState::Cancelled, "cancelled", false),
+    ];
+    for (state, name, unshipped) in order_states {
+        assert_eq!((state.as_str(), state.is_unshipped()), (name, unshipped), "{state:?}");
+    }
+}
+
+#[test]
+fn t1_actions_have_stable_names_and_the_parties_that_take_them() {
+    use Party::*;
+    let table: [(Action, &str, &[Party]); 27] = [
+        (Action::Withdraw, "withdraw", &[Buyer]),
+        (Action::Resubmit, "resubmit", &[Buyer]),
+        (Action::Escalate, "escalate", &[Buyer, Merchant]),
+        (Action::SubmitReturnLogistics, "submit_return_logistics", &[Buyer]),
+        (Action::AcceptProposal, "accept_proposal", &[Buyer]),
+        (Action::DeclineProposal, "decline_proposal", &[Buyer]),
+        (Action::AddEvidence, "add_evidence", &[Buyer, Merchant]),
+        (Action::PostMessage, "post_message", &[Buyer, Merchant]),
+        (Action::Refund, "refund", &[Merchant]),
+        (Action::RejectByShipping, "reject_by_shipping", &[Merchant]),
+        (Action::Reject, "reject", &[Merchant]),
+        (Action::AgreeReturn, "agree_return", &[Merchant]),
+        (Action::ReceivedRefund, "received_refund", &[Merchant]),
+        (Action::ExtendReceipt, "extend_receipt", &[Merchant]),
+        (Action::RemindBuyer, "remind_buyer", &[Merchant]),
+        (Action::Propose, "propose", &[Merchant]),
+        (Action::SubmitEvidence, "submit_evidence", &[Merchant]),
+        (Action::UploadVoucher, "upload_voucher", &[Merchant]),
+        (Action::Appeal, "appeal", &[Merchant]),
+        (Action::SetRemark, "set_remark", &[Merchant]),
+        (Action::RequestEvidence, "request_evidence", &[Platform]),
+        (Action::Rule, "rule", &[Platform]),
+        (Action::ReviewAppeal, "review_appeal", &[Platform]),
+        (Action::DecideAppeal, "decide_appeal", &[Platform]),
+        (Action::Expire, "expire", &[System]),
+        (Action::RecordRefundOutcome, "record_refund_outcome", &[System]),
+        (Action::ReturnParcelSigned, "return_parcel_signed", &[System]),
+    ];
+    assert_eq!(table.map(|(a, _, _)| a), Action::ALL);
+    for (action, name, parties) in table {
+        assert_eq!((action.as_str(), action.parties()), (name, parties), "{action:?}");
+    }
+}
+
+#[test]
+fn w5_actors_and_parties_read_as_words_in_the_log() {
+    assert_eq!(BUYER.to_string(), "buyer 7");
+    assert_eq!(MERCHANT.to_string(), "shop 1 staff 11");
+    assert_eq!(AGENT.to_string(), "platform agent 31");
+    assert_eq!(SYSTEM.to_string(), "system");
+    let parties = [
+        (Party::Buyer, "buyer"),
+        (Party::Merchant, "merchant"),
+        (Party::Platform, "platform"),
+        (Party::System, "system"),
+    ];
+    for (party, name) in parties {
+        assert_eq!(party.to_string(), name);
+    }
+    assert_eq!(
+        (BUYER.party(), MERCHANT.party(), AGENT.party(), SYSTEM.party()),
+        (Party::Buyer, Party::Merchant, Party::Platform, Party::System)
+    );
+}

@@ -1,0 +1,160 @@
+//! The runner fires each deadline once, on time, after restarts and on stale snapshots.
+
+use crate::harness::*;
+use aftersale_core::command::*;
+use aftersale_core::model::*;
+use aftersale_core::values::*;
+use aftersale_core::*;
+use aftersale_engine::*;
+use std::sync::Arc;
+
+#[test]
+fn deadlines_fire_once_on_time_and_late_actions_are_refused() {
+    let a = app();
+    let o = a.order("D1", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let runner = a.runner();
+    a.clock.advance(Dur::hours(48) - Dur::secs(1));
+    assert_eq!(runner.run_due().unwrap().fired, 1, "only the 12h reminder");
+    a.clock.advance(Dur::secs(1));
+    assert_eq!(runner.run_due().unwrap().fired, 1);
+    assert_eq!(runner.run_due().unwrap().fired, 0);
+    assert_eq!(a.case(c.id).status, Status::Refunding);
+    a.clock.advance(Dur::secs(1));
+    let before = (a.case(c.id), a.event_count());
+    let late = a.engine.case_command(MERCHANT, c.id, CaseCommand::Refund, None, None);
+    assert!(
+        matches!(late, Err(EngineError::Refused(Refusal::DeadlinePassed { kind: DeadlineKind::Review, .. }))),
+        "{late:?}"
+    );
+    assert_eq!((a.case(c.id), a.event_count()), before);
+    // the refund settles one working day later through the gateway
+    a.clock.advance(Dur::days(1));
+    runner.run_due().unwrap();
+    assert_eq!(a.case(c.id).status, Status::Completed);
+}
+
+#[test]
+fn a_firing_whose_case_moved_on_does_nothing() {
+    let a = app();
+    let o = a.order("S1", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    a.clock.advance(Dur::hours(49));
+    let rows = a.engine.read(|tx| tx.due_deadlines(a.clock.now(), 10)).unwrap();
+    let review = rows.iter().find(|r| r.kind == DeadlineKind::Review).copied().unwrap();
+    // the buyer withdraws between the claim and the firing
+    a.engine.case_command(BUYER, c.id, CaseCommand::Withdraw, None, None).unwrap();
+    let out = a.engine.fire_batch(vec![review]).unwrap();
+    assert!(matches!(out[0], Ok(Firing::Stale)));
+    assert_eq!(a.case(c.id).status, Status::Closed { reason: CloseReason::Withdrawn });
+    assert!(a.engine.read(|tx| tx.deadlines_of(Subject::Case(c.id))).unwrap().is_empty());
+}
+
+#[test]
+fn deadlines_due_while_closed_fire_exactly_once_after_reopening() {
+    let a = app();
+    let mut ids = vec![];
+    for i in 0..20 {
+        let o = a.order(&format!("RS{i}"), PaymentMethod::Online, true);
+        ids.push(a.apply(o.id, CaseType::ReturnRefund, 10).id);
+    }
+    let unpaid = a
+        .engine
+        .create_order(
+            MERCHANT,
+            ShopId(1),
+            NewOrder {
+                order_no: "UNPAID".into(),
+                buyer_id: BuyerId(7),
+                payment: PaymentMethod::Online,
+                total: Money::cny(100),
+                shipping_fee: Money::cny(0),
+                fresh: false,
+                customer_name: "x".into(),
+                customer_phone: Phone::parse("13800131234").unwrap(),
+            },
+            None,
+        )
+        .unwrap();
+    // the process stops; three days pass
+    let clock = a.clock.clone();
+    let a = a.reopen();
+    clock.advance(Dur::days(3));
+    let stats = a.runner().run_due().unwrap();
+    // per case: the reminder and the review (agree return); plus the unpaid order
+    assert_eq!(stats.fired, 20 * 2 + 1);
+    assert_eq!(a.runner().run_due().unwrap().fired, 0);
+    let a = a.reopen();
+    assert_eq!(a.runner().run_due().unwrap().fired, 0, "nothing fires twice across restarts");
+    for id in ids {
+        let case = a.case(id);
+        assert_eq!(case.status, Status::AwaitingBuyerReturn);
+        let fired = a
+            .engine
+            .read(|tx| tx.case_events(id))
+            .unwrap()
+            .iter()
+            .filter(|e| matches!(e.recorded.event, Event::DeadlineFired { .. }))
+            .count();
+        assert_eq!(fired, 1);
+    }
+    assert_eq!(a.engine.read(|tx| tx.order(unpaid.id)).unwrap().unwrap().state, OrderState::Cancelled);
+}
+
+#[test]
+fn a_firing_decided_on_a_stale_snapshot_is_decided_again_and_applied_once() {
+    let a = app();
+    let o = a.order("ST1", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    a.clock.advance(Dur::hours(49));
+    let rows: Vec<DueDeadline> = a
+        .engine
+        .read(|tx| tx.due_deadlines(a.clock.now(), 10))
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.kind == DeadlineKind::Review)
+        .collect();
+    // decided now: refund, which also changes the order
+    let prepared = a.engine.prepare_firings(rows).unwrap();
+    // the case moves on without touching the order (the remark is not under the deadline)
+    a.engine.case_command(MERCHANT, c.id, CaseCommand::SetRemark { text: "called".into() }, None, None).unwrap();
+    let out = a.engine.fire_prepared(prepared).unwrap();
+    assert!(matches!(out[0], Ok(Firing::Fired)));
+    let case = a.case(c.id);
+    assert_eq!((case.status, case.remark.as_str()), (Status::Refunding, "called"));
+    let order = a.engine.read(|tx| tx.order(o.id)).unwrap().unwrap();
+    assert_eq!(order.refunded, Money::cny(1_000), "refunded once");
+    // the stored order is what its log says
+    let log: Vec<Recorded> =
+        a.engine.read(|tx| tx.order_events(o.id)).unwrap().into_iter().map(|e| e.recorded).collect();
+    assert_eq!(Order::replay(&log).unwrap(), order);
+    let fired = a
+        .engine
+        .read(|tx| tx.case_events(c.id))
+        .unwrap()
+        .iter()
+        .filter(|e| matches!(e.recorded.event, Event::DeadlineFired { .. }))
+        .count();
+    assert_eq!(fired, 1);
+}
+
+#[test]
+fn the_background_runner_fires_due_deadlines_on_its_own() {
+    let a = app();
+    let o = a.order("BG1", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let handle = a.runner().spawn(stop.clone(), std::time::Duration::from_millis(20));
+    a.clock.advance(Dur::hours(48));
+    let mut status = a.case(c.id).status;
+    for _ in 0..1000 {
+        if status == Status::Refunding {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        status = a.case(c.id).status;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    handle.join().unwrap();
+    assert_eq!(status, Status::Refunding);
+}

@@ -1,0 +1,13 @@
+//! The engine against a real SQLite file: one transaction per use-case, races, idempotency,
+//! restarts, and the deadline runner firing exactly once. One test binary, one module per subject.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod harness;
+
+mod deadlines;
+mod notices;
+mod properties;
+mod queries;
+mod races;
+mod usecases;

@@ -1,0 +1,106 @@
+//! The message box (X1) and the SMS outbox (X2).
+
+use crate::harness::*;
+use aftersale_core::command::*;
+use aftersale_core::model::*;
+use aftersale_core::values::*;
+use aftersale_core::*;
+use aftersale_engine::*;
+
+#[test]
+fn x2_sms_notices_are_recorded_in_the_outbox() {
+    let a = app();
+    let o = a.order("X2", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::ReturnRefund, 100);
+    // an address from another shop's book is refused, and nothing is sent
+    let foreign = a
+        .engine
+        .add_address(
+            ShopId(2),
+            AddressInput {
+                name: "别家仓".into(),
+                phone: Phone::parse("13900002222").unwrap(),
+                region: "上海市".into(),
+                detail: "1 号".into(),
+                is_default: true,
+            },
+        )
+        .unwrap();
+    let refused = a.engine.agree_return(MERCHANT, c.id, foreign.id, false, None, None);
+    assert!(matches!(refused, Err(EngineError::Refused(Refusal::InvalidField { .. }))), "{refused:?}");
+    assert!(a.engine.read(|tx| tx.sms_outbox()).unwrap().is_empty());
+    a.engine.agree_return(MERCHANT, c.id, AddressId(1), true, None, None).unwrap();
+    let sms = a.engine.read(|tx| tx.sms_outbox()).unwrap();
+    assert_eq!(sms.len(), 1);
+    assert_eq!(sms[0].phone, "13800131234");
+    assert!(sms[0].text.ends_with(REFUSE_FREIGHT_COLLECT_TEXT));
+    assert_eq!(a.case(c.id).status, Status::AwaitingBuyerReturn);
+}
+
+#[test]
+fn x1_message_box_per_party() {
+    let a = app();
+    let o = a.order("X1", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let reject = CaseCommand::Reject {
+        reason_code: "not_as_claimed".into(),
+        explanation: String::new(),
+        evidence: vec![Evidence {
+            key: "e/1.jpg".into(),
+            kind: EvidenceKind::Image,
+            sha256: "a".repeat(64),
+            caption: String::new(),
+        }],
+    };
+    a.engine.case_command(MERCHANT, c.id, reject, None, None).unwrap();
+    let buyer = a.engine.read(|tx| tx.notices(Recipient::Buyer(BuyerId(7)))).unwrap();
+    assert_eq!(buyer.len(), 1);
+    assert!(!buyer[0].read);
+    assert!(a.engine.read(|tx| tx.notices(Recipient::Shop(ShopId(2)))).unwrap().is_empty());
+}
+
+#[test]
+fn x1_message_box_has_unread_counts_per_category_and_only_the_owner_marks_read() {
+    let a = app();
+    let o = a.order("X1U", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    a.engine.case_command(BUYER, c.id, CaseCommand::PostMessage { text: "hello".into() }, None, None).unwrap();
+    let shop = Recipient::Shop(ShopId(1));
+    let MessageBox { entries, unread } = a.engine.message_box(shop).unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(unread, vec![("after_sales".to_string(), 2)]);
+    // another shop cannot mark them read
+    assert_eq!(a.engine.mark_read(Recipient::Shop(ShopId(2)), vec![entries[0].id]).unwrap(), 0);
+    assert_eq!(a.engine.mark_read(shop, vec![entries[0].id]).unwrap(), 1);
+    let MessageBox { entries, unread } = a.engine.message_box(shop).unwrap();
+    assert_eq!(unread, vec![("after_sales".to_string(), 1)]);
+    assert!(entries[0].read, "newest first, and marked read");
+}
+
+#[test]
+fn x2_a_pluggable_sender_delivers_the_outbox_and_failures_stay_queued() {
+    use aftersale_engine::sms::{dispatch, SmsSender};
+    struct Flaky(std::sync::Mutex<Vec<String>>, bool);
+    impl SmsSender for Flaky {
+        fn send(&self, phone: &str, text: &str) -> Result<(), String> {
+            if self.1 {
+                return Err("gateway down".into());
+            }
+            self.0.lock().unwrap().push(format!("{phone}: {text}"));
+            Ok(())
+        }
+    }
+    let a = app();
+    let o = a.order("X2D", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::ReturnRefund, 100);
+    a.engine.agree_return(MERCHANT, c.id, AddressId(1), false, None, None).unwrap();
+    let down = Flaky(Default::default(), true);
+    assert_eq!(dispatch(&a.engine, &down, 10).unwrap().failed, 1);
+    assert_eq!(a.engine.read(|tx| tx.unsent_sms(10)).unwrap().len(), 1);
+    let up = Flaky(Default::default(), false);
+    assert_eq!(dispatch(&a.engine, &up, 10).unwrap().sent, 1);
+    assert!(up.0.lock().unwrap()[0].starts_with("13800131234: 【售后】"));
+    assert!(a.engine.read(|tx| tx.unsent_sms(10)).unwrap().is_empty());
+    assert!(a.engine.read(|tx| tx.sms_outbox()).unwrap()[0].sent_at.is_some(), "the outbox keeps the record");
+    assert_eq!(dispatch(&a.engine, &RecordOnly, 10).unwrap().sent, 0);
+}

@@ -1,0 +1,112 @@
+//! Queues, counts, search and visibility (W1, W2, W6).
+
+use crate::harness::*;
+use aftersale_core::command::*;
+use aftersale_core::model::*;
+use aftersale_core::values::*;
+use aftersale_core::*;
+use aftersale_engine::*;
+
+#[test]
+fn w1_queue_counts_per_shop() {
+    let a = app();
+    for i in 0..3 {
+        let o = a.order(&format!("Q{i}"), PaymentMethod::Online, true);
+        a.apply(o.id, if i == 0 { CaseType::RefundOnly } else { CaseType::ReturnRefund }, 10);
+    }
+    let counts = a.engine.read(|tx| tx.queue_counts(ShopId(1))).unwrap();
+    let get = |q: Queue| counts.iter().find(|(x, _)| *x == q).unwrap().1;
+    assert_eq!((get(Queue::RefundOnly), get(Queue::ReturnReview), get(Queue::Closed)), (1, 2, 0));
+    assert!(a.engine.read(|tx| tx.queue_counts(ShopId(2))).unwrap().iter().all(|(_, n)| *n == 0));
+}
+
+#[test]
+fn other_parties_cases_are_not_found() {
+    let a = app();
+    let o = a.order("P1", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let r = a.engine.case_command(OTHER_SHOP, c.id, CaseCommand::Refund, None, None);
+    assert!(matches!(r, Err(EngineError::NotFound { what: "case", .. })));
+    let r = a.engine.case_command(Actor::Buyer { buyer: BuyerId(99) }, c.id, CaseCommand::Withdraw, None, None);
+    assert!(matches!(r, Err(EngineError::NotFound { .. })));
+    let (actions, deadline) = a.engine.available(MERCHANT, c.id).unwrap();
+    assert!(actions.contains(&Action::Refund) && actions.contains(&Action::Reject));
+    assert_eq!(deadline.unwrap().kind, DeadlineKind::Review);
+    let (agent_actions, _) = a.engine.available(AGENT, c.id).unwrap();
+    assert!(agent_actions.is_empty());
+}
+
+#[test]
+fn w2_search_filters_sort_by_time_left_and_page_with_cursors() {
+    use aftersale_engine::store::{CaseQuery, CaseSort};
+    let a = app();
+    let mut ids = vec![];
+    for i in 0..7i64 {
+        let new = NewOrder {
+            order_no: format!("W2-{i}"),
+            buyer_id: BuyerId(7),
+            payment: PaymentMethod::Online,
+            total: Money::cny(11_000),
+            shipping_fee: Money::cny(1_000),
+            fresh: false,
+            customer_name: if i % 2 == 0 { "王小明".into() } else { "李四".into() },
+            customer_phone: Phone::parse(&format!("1380013{:04}", 1000 + i)).unwrap(),
+        };
+        let o = a.engine.create_order(MERCHANT, ShopId(1), new, None).unwrap();
+        a.engine.order_command(Actor::System, o.id, OrderCommand::Pay, None, None).unwrap();
+        let kind = if i < 3 { CaseType::RefundUnshipped } else { CaseType::RefundOnly };
+        if kind == CaseType::RefundOnly {
+            let logistics = Logistics {
+                carrier: Carrier::parse("SF").unwrap(),
+                tracking_no: TrackingNo::parse("SF1000000001").unwrap(),
+            };
+            a.engine.order_command(MERCHANT, o.id, OrderCommand::Ship { logistics }, None, None).unwrap();
+        }
+        ids.push(a.apply(o.id, kind, 10).id);
+        a.clock.advance(Dur::hours(1));
+    }
+    let search = |q: CaseQuery| a.engine.search(MERCHANT, q).unwrap();
+    // by order number, after-sales number, name, full phone
+    assert_eq!(search(CaseQuery { order_no: Some("W2-3".into()), ..Default::default() }).items[0].case.id, ids[3]);
+    assert_eq!(search(CaseQuery { case_id: Some(ids[5]), ..Default::default() }).items.len(), 1);
+    assert_eq!(search(CaseQuery { customer_name: Some("李四".into()), ..Default::default() }).items.len(), 3);
+    let by_phone =
+        search(CaseQuery { customer_phone: Some(Phone::parse("13800131004").unwrap()), ..Default::default() });
+    assert_eq!(by_phone.items[0].case.id, ids[4]);
+    assert_eq!(by_phone.items[0].customer_phone_masked, "138****1004", "W6: lists show masked phones");
+    // application date range, queue, type, flag, close to deadline
+    let range = CaseQuery {
+        applied_from: Some(T0 + Dur::hours(2)),
+        applied_to: Some(T0 + Dur::hours(4)),
+        ..Default::default()
+    };
+    assert_eq!(search(range).items.iter().map(|i| i.case.id).collect::<Vec<_>>(), vec![ids[2], ids[3]]);
+    assert_eq!(search(CaseQuery { queue: Some(Queue::RefundUnshipped), ..Default::default() }).items.len(), 3);
+    assert_eq!(search(CaseQuery { kind: Some(CaseType::RefundOnly), ..Default::default() }).items.len(), 4);
+    a.engine.set_flag_via_case(MERCHANT, ids[6], Some(Flag::Red)).unwrap();
+    let red = search(CaseQuery { flag: Some(Flag::Red), ..Default::default() });
+    assert_eq!((red.items.len(), red.items[0].flag), (1, Some(Flag::Red)));
+    let near = search(CaseQuery { due_before: Some(T0 + Dur::hours(48) + Dur::hours(1)), ..Default::default() });
+    assert_eq!(near.items.iter().map(|i| i.case.id).collect::<Vec<_>>(), vec![ids[0], ids[1]]);
+    // sorted by time left by default, paged with cursors
+    let mut seen = vec![];
+    let mut q = CaseQuery { limit: 3, ..Default::default() };
+    loop {
+        let page = search(q.clone());
+        seen.extend(page.items.iter().map(|i| i.case.id));
+        match page.next {
+            Some(c) => q.after = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ids);
+    let newest = search(CaseQuery { sort: CaseSort::Newest, limit: 2, ..Default::default() });
+    assert_eq!(newest.items.iter().map(|i| i.case.id).collect::<Vec<_>>(), vec![ids[6], ids[5]]);
+    // a finished case sorts last
+    a.engine.case_command(BUYER, ids[0], CaseCommand::Withdraw, None, None).unwrap();
+    assert_eq!(search(CaseQuery::default()).items.last().unwrap().case.id, ids[0]);
+    // another shop sees none of them; the buyer sees their own
+    assert!(a.engine.search(OTHER_SHOP, CaseQuery::default()).unwrap().items.is_empty());
+    assert_eq!(a.engine.search(BUYER, CaseQuery::default()).unwrap().items.len(), 7);
+    assert!(a.engine.search(Actor::Buyer { buyer: BuyerId(8) }, CaseQuery::default()).unwrap().items.is_empty());
+}

@@ -1,0 +1,104 @@
+//! Racing and concurrent commands, group commit and idempotency keys.
+
+use crate::harness::*;
+use aftersale_core::command::*;
+use aftersale_core::model::*;
+use aftersale_engine::*;
+use std::sync::Arc;
+
+#[test]
+fn racing_commands_on_one_case_give_one_success_and_one_conflict() {
+    let a = app();
+    let o = a.order("R1", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let barrier = Arc::new(std::sync::Barrier::new(2));
+    let handles: Vec<_> = [CaseCommand::Refund, CaseCommand::SetRemark { text: "mine".into() }]
+        .into_iter()
+        .map(|cmd| {
+            let engine = a.engine.clone();
+            let barrier = barrier.clone();
+            let version = c.version;
+            std::thread::spawn(move || {
+                barrier.wait();
+                engine.case_command(MERCHANT, c.id, cmd, Some(version), None)
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    let conflicts = results.iter().filter(|r| matches!(r, Err(EngineError::Conflict { .. }))).count();
+    assert_eq!((ok, conflicts), (1, 1), "{results:?}");
+    assert_eq!(a.case(c.id).version, c.version + 1, "exactly one command was applied");
+}
+
+#[test]
+fn idempotency_keys_replay_the_first_result_and_refuse_a_different_command() {
+    let a = app();
+    let o = a.order("I1", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let key = || Some(IdemKey("k-1".into()));
+    let first =
+        a.engine.case_command(MERCHANT, c.id, CaseCommand::SetRemark { text: "a".into() }, None, key()).unwrap();
+    let events = a.event_count();
+    let second =
+        a.engine.case_command(MERCHANT, c.id, CaseCommand::SetRemark { text: "a".into() }, None, key()).unwrap();
+    assert_eq!(first, second);
+    assert_eq!(a.event_count(), events, "a replay writes nothing");
+    let other = a.engine.case_command(MERCHANT, c.id, CaseCommand::SetRemark { text: "b".into() }, None, key());
+    assert!(matches!(other, Err(EngineError::IdempotencyKeyReused)));
+    // keys are per caller
+    let buyer = a.engine.case_command(BUYER, c.id, CaseCommand::PostMessage { text: "hi".into() }, None, key());
+    assert!(buyer.is_ok());
+}
+
+#[test]
+fn concurrent_commands_share_commits_and_all_succeed() {
+    let a = app();
+    let mut cases = vec![];
+    for i in 0..40 {
+        let o = a.order(&format!("G{i}"), PaymentMethod::Online, true);
+        cases.push(a.apply(o.id, CaseType::RefundOnly, 10).id);
+    }
+    let handles: Vec<_> = cases
+        .iter()
+        .map(|id| {
+            let engine = a.engine.clone();
+            let id = *id;
+            std::thread::spawn(move || engine.case_command(MERCHANT, id, CaseCommand::Refund, None, None))
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap().unwrap();
+    }
+    for id in cases {
+        assert_eq!(a.case(id).status, Status::Refunding);
+    }
+}
+
+#[test]
+fn concurrent_commands_without_an_expected_version_never_conflict() {
+    let a = app();
+    let o = a.order("C1", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let handles: Vec<_> = (0..8)
+        .map(|t| {
+            let engine = a.engine.clone();
+            std::thread::spawn(move || {
+                (0..40)
+                    .map(|i| {
+                        let cmd = if (t + i) % 2 == 0 {
+                            CaseCommand::SetRemark { text: format!("{t}-{i}") }
+                        } else {
+                            CaseCommand::PostMessage { text: format!("{t}-{i}") }
+                        };
+                        engine.case_command(MERCHANT, c.id, cmd, None, None)
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
+    let failed: Vec<_> = results.iter().filter(|r| r.is_err()).collect();
+    assert!(failed.is_empty(), "{failed:?}");
+    assert_eq!(a.case(c.id).version, c.version + 320);
+}

@@ -1,0 +1,142 @@
+//! Use-cases write state, log, deadlines and notices in one transaction; a refusal writes nothing.
+
+use crate::harness::*;
+use aftersale_core::command::*;
+use aftersale_core::model::*;
+use aftersale_core::values::*;
+use aftersale_core::*;
+use aftersale_engine::*;
+
+#[test]
+fn a_use_case_writes_state_log_deadlines_and_notices_together() {
+    let a = app();
+    let o = a.order("A1", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::ReturnRefund, 100);
+    let kinds: Vec<DeadlineKind> =
+        a.engine.read(|tx| tx.deadlines_of(Subject::Case(c.id))).unwrap().iter().map(|d| d.kind).collect();
+    assert_eq!(kinds, vec![DeadlineKind::ReviewReminder, DeadlineKind::Review]);
+    let notices = a.engine.read(|tx| tx.notices(Recipient::Shop(ShopId(1)))).unwrap();
+    assert_eq!(notices.len(), 1);
+    assert_eq!(notices[0].case_id, Some(c.id));
+    // replaying the stored log rebuilds the stored state
+    let events = a.engine.read(|tx| tx.order_events(o.id)).unwrap();
+    let recorded: Vec<Recorded> = events.iter().map(|e| e.recorded.clone()).collect();
+    let order = Order::replay(&recorded).unwrap();
+    assert_eq!(Some(order.clone()), a.engine.read(|tx| tx.order(o.id)).unwrap());
+    let case_events = a.engine.read(|tx| tx.case_events(c.id)).unwrap();
+    assert_eq!(Case::replay(&order, case_events.iter().map(|e| &e.recorded)), Some(a.case(c.id)));
+}
+
+#[test]
+fn a_refused_command_changes_nothing() {
+    let a = app();
+    let o = a.order("N1", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let events = a.event_count();
+    let r = a.engine.case_command(
+        MERCHANT,
+        c.id,
+        CaseCommand::Reject { reason_code: "nope".into(), explanation: String::new(), evidence: vec![] },
+        None,
+        Some(IdemKey("x".into())),
+    );
+    assert!(matches!(r, Err(EngineError::Refused(_))));
+    assert_eq!(a.event_count(), events);
+    assert_eq!(a.case(c.id), c);
+    // and the key was not consumed by the refusal
+    a.engine.case_command(MERCHANT, c.id, CaseCommand::Refund, None, Some(IdemKey("x".into()))).unwrap();
+}
+
+#[test]
+fn w3_flag_set_from_a_case_shows_on_the_order_and_its_cases() {
+    let a = app();
+    let o = a.order("W3", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let order = a.engine.set_flag_via_case(MERCHANT, c.id, Some(Flag::Purple)).unwrap();
+    assert_eq!(order.flag, Some(Flag::Purple));
+    let again =
+        a.engine.order_command(MERCHANT, o.id, OrderCommand::SetFlag { flag: Some(Flag::Green) }, None, None).unwrap();
+    assert_eq!(a.engine.read(|tx| tx.order(a.case(c.id).order_id)).unwrap().unwrap().flag, again.flag);
+    // another shop cannot see it
+    assert!(matches!(a.engine.set_flag_via_case(OTHER_SHOP, c.id, Some(Flag::Red)), Err(EngineError::NotFound { .. })));
+}
+
+#[test]
+fn w4_order_remark_is_shared_and_case_remark_is_the_cases_own() {
+    let a = app();
+    let o = a.order("W4", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    a.engine.set_order_remark_via_case(MERCHANT, c.id, "fragile".into()).unwrap();
+    a.engine.case_command(MERCHANT, c.id, CaseCommand::SetRemark { text: "called".into() }, None, None).unwrap();
+    assert_eq!(a.engine.read(|tx| tx.order(o.id)).unwrap().unwrap().remark, "fragile");
+    assert_eq!(a.case(c.id).remark, "called");
+}
+
+#[test]
+fn m6_penalty_is_recorded_against_the_shop() {
+    let a = app();
+    let o = a.order("COD1", PaymentMethod::Cod, true);
+    let cmd = Apply {
+        kind: CaseType::RefundOnly,
+        reason: "damaged".into(),
+        amount: Money::cny(5_000),
+        description: String::new(),
+        evidence: vec![],
+        refund_account: Some(RefundAccount {
+            holder: "李四".into(),
+            bank: "工商银行".into(),
+            number: "6222020200112233445".into(),
+        }),
+    };
+    let c = a.engine.apply(BUYER, o.id, cmd, None).unwrap();
+    a.engine.case_command(MERCHANT, c.id, CaseCommand::Refund, None, None).unwrap();
+    a.clock.advance(Dur::hours(48));
+    a.runner().run_due().unwrap();
+    let penalties = a.engine.read(|tx| tx.penalties(ShopId(1))).unwrap();
+    assert_eq!(penalties.len(), 1);
+    assert_eq!(penalties[0].amount, Money::cny(5_000));
+    // R6: the account is in no notice or SMS
+    let conn = rusqlite::Connection::open(&a.path).unwrap();
+    let leaked: i64 = conn
+        .query_row("SELECT (SELECT COUNT(*) FROM notices WHERE body LIKE '%6222020200%' OR title LIKE '%6222020200%') + (SELECT COUNT(*) FROM sms_outbox WHERE text LIKE '%6222020200%')", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(leaked, 0);
+}
+
+#[test]
+fn stored_json_versions_match_the_version_columns_after_order_changes() {
+    let a = app();
+    let o = a.order("V1", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    a.engine.case_command(MERCHANT, c.id, CaseCommand::Refund, None, None).unwrap();
+    a.engine.case_command(MERCHANT, c.id, CaseCommand::SetRemark { text: "x".into() }, None, None).unwrap();
+    let o2 = a.engine.read(|tx| tx.order(o.id)).unwrap().unwrap();
+    let col = a.engine.read(|tx| tx.order_version(o.id)).unwrap().unwrap();
+    assert_eq!(o2.version, col);
+}
+
+#[test]
+fn a_policy_change_re_arms_the_deadlines_of_open_cases() {
+    let a = app();
+    let o = a.order("PC1", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    a.clock.advance(Dur::hours(30));
+    // the shop shortens its review window to 24h: already passed for this case
+    let overrides = PolicyOverrides { review: Some(Dur::hours(24)), ..Default::default() };
+    let policy = a.engine.update_shop_policy(ShopId(1), "douyin", overrides).unwrap();
+    assert_eq!(policy.review, Dur::hours(24));
+    let rows = a.engine.read(|tx| tx.deadlines_of(Subject::Case(c.id))).unwrap();
+    let review = rows.iter().find(|d| d.kind == DeadlineKind::Review).unwrap();
+    assert_eq!(review.due, T0 + Dur::hours(24));
+    assert_eq!(a.runner().run_due().unwrap().fired, 2, "the reminder and the review");
+    assert_eq!(a.case(c.id).status, Status::Refunding);
+    // an unknown profile or shop is refused
+    assert!(matches!(
+        a.engine.update_shop_policy(ShopId(1), "amazon", PolicyOverrides::default()),
+        Err(EngineError::Invalid { field: "profile", .. })
+    ));
+    assert!(matches!(
+        a.engine.update_shop_policy(ShopId(9), "taote", PolicyOverrides::default()),
+        Err(EngineError::NotFound { .. })
+    ));
+}
