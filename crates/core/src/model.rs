@@ -637,7 +637,7 @@ impl Order {
 
     pub fn apply(&mut self, r: &Recorded) {
         match &r.event {
-            Event::OrderCreated { .. } => {}
+            // (An order is created by `replay`, never applied to an existing one.)
             Event::OrderPaid => {
                 self.state = OrderState::AwaitingConfirmation;
                 self.paid_at = Some(r.at);

@@ -73,10 +73,6 @@ impl Money {
         Money { minor, currency: Currency::CNY }
     }
 
-    pub fn is_zero(&self) -> bool {
-        self.minor == 0
-    }
-
     /// `self - other`, floored at zero; currencies must match.
     pub fn saturating_sub(self, other: Money) -> Money {
         Money { minor: (self.minor - other.minor).max(0), currency: self.currency }

@@ -18,6 +18,7 @@ mod notices;
 mod orders;
 mod properties;
 mod refunds;
+mod refusals;
 mod returns;
 mod windows;
 mod workbench;
