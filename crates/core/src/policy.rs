@@ -146,6 +146,9 @@ impl Policy {
         if self.evidence_reminder_left >= self.evidence {
             return Err("evidence_reminder_left must be shorter than evidence".into());
         }
+        if self.near_deadline >= self.review {
+            return Err("near_deadline must be shorter than review".into());
+        }
         if self.refund_settle_working_days > 30 {
             return Err("refund_settle_working_days must be at most 30".into());
         }
@@ -208,5 +211,41 @@ mod tests {
         let bad: PolicyOverrides = toml::from_str("evidence_reminder_left = \"30h\"").unwrap();
         assert!(Policy::douyin().with_overrides(&bad).is_err());
         assert!(toml::from_str::<PolicyOverrides>("reviw = \"1h\"").is_err());
+    }
+
+    fn with(f: impl Fn(&mut Policy)) -> Result<(), String> {
+        let mut p = Policy::douyin();
+        f(&mut p);
+        p.validate()
+    }
+
+    #[test]
+    fn every_window_is_positive_and_at_most_a_year() {
+        assert_eq!(with(|_| ()), Ok(()));
+        assert_eq!(with(|p| p.review = Dur(0)), Err("policy value review must be positive".into()));
+        assert_eq!(with(|p| p.refund_retry = Dur(-1)), Err("policy value refund_retry must be positive".into()));
+        assert_eq!(with(|p| p.cod_voucher = Some(Dur(0))), Err("policy value cod_voucher must be positive".into()));
+        assert_eq!(with(|p| p.cod_voucher = None), Ok(()));
+        assert_eq!(with(|p| p.appeal_window = Dur(1)), Ok(()));
+        assert_eq!(with(|p| p.appeal_window = Dur::days(366)), Ok(()));
+        assert_eq!(
+            with(|p| p.appeal_window = Dur(Dur::days(366).0 + 1)),
+            Err("policy value appeal_window must be at most 366d".into())
+        );
+    }
+
+    #[test]
+    fn reminders_fall_inside_their_window_and_counts_are_bounded() {
+        let e = Dur::hours(24);
+        assert!(with(|p| p.evidence_reminder_left = e).is_err());
+        assert_eq!(with(|p| p.evidence_reminder_left = Dur(e.0 - 1)), Ok(()));
+        assert!(with(|p| p.near_deadline = p.review).is_err());
+        assert_eq!(with(|p| p.near_deadline = Dur(p.review.0 - 1)), Ok(()));
+        assert_eq!(with(|p| p.refund_settle_working_days = 30), Ok(()));
+        assert!(with(|p| p.refund_settle_working_days = 31).is_err());
+        assert_eq!(with(|p| p.resubmissions = 10), Ok(()));
+        assert!(with(|p| p.resubmissions = 11).is_err());
+        assert!(Policy::douyin().takes_cod());
+        assert!(!Policy::profile("taote").unwrap().takes_cod());
     }
 }

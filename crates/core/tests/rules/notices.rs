@@ -31,3 +31,59 @@ fn x2_sms_notices_are_produced_as_data() {
     assert_eq!(sms.len(), 1);
     assert!(sms[0].text.starts_with("【售后】"));
 }
+
+/// The message-box entries `events` produce, as (recipient, category, title).
+fn boxes(w: &World, events: &[Event]) -> Vec<(Recipient, notice::Category, String)> {
+    w.notices(events).notices.into_iter().map(|n| (n.recipient, n.category, n.title)).collect()
+}
+
+#[test]
+fn x1_each_event_that_tells_someone_reaches_the_right_box() {
+    use notice::Category::*;
+    let shop = Recipient::Shop(ShopId(1));
+    let buyer = Recipient::Buyer(BuyerId(7));
+    // shipping instead of refunding tells the buyer, with the tracking number
+    let mut u = World::new("douyin", Online, At::Paid);
+    u.apply_for(CaseType::RefundUnshipped, cny(110)).unwrap();
+    let ev = u.cmd(MERCHANT, CaseCommand::RejectByShipping { logistics: logistics("SF8000000001") }).unwrap();
+    let out = u.notices(&ev);
+    assert_eq!((out.notices[0].recipient, out.notices[0].category), (buyer, AfterSales));
+    assert!(out.notices[0].body.contains("SF8000000001"), "{:?}", out.notices[0]);
+    // messages go to the other side
+    let mut m = return_case("douyin");
+    let ev = m.cmd(BUYER, CaseCommand::PostMessage { text: "hi".into() }).unwrap();
+    assert_eq!(boxes(&m, &ev), vec![(shop, AfterSales, "New message on AS00000500".to_string())]);
+    let ev = m.cmd(MERCHANT, CaseCommand::PostMessage { text: "hello".into() }).unwrap();
+    assert_eq!(boxes(&m, &ev)[0].0, buyer);
+    // a proposal goes to the buyer
+    let ev = m.cmd(MERCHANT, propose_partial()).unwrap();
+    assert_eq!(boxes(&m, &ev)[0].0, buyer);
+    // a refund that fails goes to the platform; one that arrives to the buyer, with its amount
+    let mut r = World::new("douyin", Online, At::Shipped);
+    r.apply_for(CaseType::RefundOnly, cny(50)).unwrap();
+    r.cmd(MERCHANT, CaseCommand::Refund).unwrap();
+    let ev = r.cmd(SYSTEM, CaseCommand::RecordRefundOutcome { ok: false, detail: "bank down".into() }).unwrap();
+    let out = r.notices(&ev);
+    assert_eq!((out.notices[0].recipient, out.notices[0].body.as_str()), (Recipient::Platform, "bank down"));
+    let ev = r.cmd(SYSTEM, CaseCommand::RecordRefundOutcome { ok: true, detail: String::new() }).unwrap();
+    let out = r.notices(&ev);
+    assert_eq!(out.notices[0].recipient, buyer);
+    assert!(out.notices[0].body.contains("50.00"), "{:?}", out.notices[0]);
+    // a ruling tells both sides; an appeal decision tells the shop
+    let mut a = rejected("douyin");
+    a.cmd(BUYER, CaseCommand::Escalate { reason: "broken".into() }).unwrap();
+    let ev = a.cmd(AGENT, CaseCommand::Rule { for_party: Party::Buyer, reason: "damage shown".into() }).unwrap();
+    let to: Vec<Recipient> = boxes(&a, &ev).into_iter().filter(|b| b.1 == Arbitration).map(|b| b.0).collect();
+    assert_eq!(to, vec![shop, buyer]);
+    a.cmd(MERCHANT, CaseCommand::Appeal { text: "unfair".into(), evidence: vec![] }).unwrap();
+    let ev = a.cmd(AGENT, CaseCommand::DecideAppeal { upheld: false, reason: "no".into() }).unwrap();
+    assert_eq!(boxes(&a, &ev), vec![(shop, Appeal, "Appeal on AS00000500 dismissed".to_string())]);
+    // reminding the buyer is an SMS to the order's phone
+    let mut b = return_case("douyin");
+    b.cmd(MERCHANT, CaseCommand::AgreeReturn { address: address(1), refuse_freight_collect: false }).unwrap();
+    let ev = b.cmd(MERCHANT, CaseCommand::RemindBuyer).unwrap();
+    let out = b.notices(&ev);
+    assert_eq!(out.sms.len(), 1);
+    assert_eq!(out.sms[0].phone.as_str(), "13800131234");
+    assert!(out.notices.is_empty());
+}
