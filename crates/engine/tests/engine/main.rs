@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod accounts;
 mod deadlines;
 mod notices;
 mod properties;

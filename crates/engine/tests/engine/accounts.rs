@@ -1,0 +1,202 @@
+//! Accounts, sessions and API tokens, shop settings, evidence records, idempotency answers and
+//! visibility: the use-cases the HTTP layer builds on, against the real store.
+
+use crate::harness::*;
+use aftersale_core::command::*;
+use aftersale_core::model::*;
+use aftersale_core::values::*;
+use aftersale_core::*;
+use aftersale_engine::accounts::{validate_login, NewUser};
+use aftersale_engine::*;
+
+fn user(login: &str, role: Role, shop: Option<ShopId>) -> NewUser {
+    NewUser {
+        login: login.into(),
+        role,
+        shop_id: shop,
+        display_name: format!("{login} name"),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+    }
+}
+
+fn field(e: EngineError) -> &'static str {
+    match e {
+        EngineError::Invalid { field, .. } => field,
+        other => panic!("expected an invalid field, got {other:?}"),
+    }
+}
+
+#[test]
+fn logins_are_3_to_64_of_lower_case_letters_digits_and_dot_underscore_at_dash() {
+    for ok in ["abc", "a.b_c@d-1", &"x".repeat(64)] {
+        validate_login(ok).unwrap_or_else(|e| panic!("{ok}: {e:?}"));
+    }
+    for bad in ["ab", &"x".repeat(65), "Abc", "a b", "用户名", "a+b", ""] {
+        assert_eq!(field(validate_login(bad).unwrap_err()), "login", "{bad}");
+    }
+}
+
+#[test]
+fn shop_roles_need_an_existing_shop_and_other_roles_none() {
+    let a = app();
+    assert_eq!(field(a.engine.create_user(user("owner1", Role::Owner, None)).unwrap_err()), "shop_id");
+    assert_eq!(field(a.engine.create_user(user("buyer1", Role::Buyer, Some(ShopId(1)))).unwrap_err()), "shop_id");
+    assert_eq!(field(a.engine.create_user(user("agent1", Role::Agent, Some(ShopId(1)))).unwrap_err()), "shop_id");
+    assert!(matches!(
+        a.engine.create_user(user("staff9", Role::Staff, Some(ShopId(99)))).unwrap_err(),
+        EngineError::NotFound { what: "shop", .. }
+    ));
+    let blank = NewUser { display_name: "  ".into(), ..user("blank1", Role::Buyer, None) };
+    assert_eq!(field(a.engine.create_user(blank).unwrap_err()), "display_name");
+    let staff = a.engine.create_user(user("staff1", Role::Staff, Some(ShopId(1)))).unwrap();
+    assert_eq!((staff.role, staff.shop_id, staff.created_at), (Role::Staff, Some(ShopId(1)), T0));
+    assert_eq!(staff.actor(), Some(Actor::Merchant { shop: ShopId(1), staff: StaffId(staff.id) }));
+    // logins are unique
+    assert_eq!(field(a.engine.create_user(user("staff1", Role::Buyer, None)).unwrap_err()), "login");
+    assert_eq!(a.engine.user_by_login("staff1").unwrap().unwrap().id, staff.id);
+    assert_eq!(a.engine.user_by_login("nobody").unwrap(), None);
+    assert_eq!(a.engine.users().unwrap().len(), 1);
+    // nothing refused was written
+    assert!(a.engine.user_by_login("owner1").unwrap().is_none());
+}
+
+#[test]
+fn sessions_last_their_ttl_on_the_service_clock_and_end_at_logout() {
+    let a = app();
+    let u = a.engine.create_user(user("buyer1", Role::Buyer, None)).unwrap();
+    let expires = a.engine.open_session(u.id, "s-hash".into(), Dur::hours(2)).unwrap();
+    assert_eq!(expires, T0 + Dur::hours(2));
+    assert_eq!(a.engine.authenticate(Some("s-hash"), None).unwrap().map(|u| u.id), Some(u.id));
+    assert_eq!(a.engine.authenticate(Some("other"), None).unwrap(), None);
+    assert_eq!(a.engine.authenticate(None, None).unwrap(), None);
+    a.clock.advance(Dur::hours(2) - Dur(1));
+    assert!(a.engine.authenticate(Some("s-hash"), None).unwrap().is_some());
+    a.clock.advance(Dur(1));
+    assert_eq!(a.engine.authenticate(Some("s-hash"), None).unwrap(), None, "expired at its ttl");
+    let _ = a.engine.open_session(u.id, "s2".into(), Dur::hours(1)).unwrap();
+    a.engine.close_session("s2".into()).unwrap();
+    assert_eq!(a.engine.authenticate(Some("s2"), None).unwrap(), None);
+}
+
+#[test]
+fn tokens_authenticate_until_revoked_by_their_owner_only() {
+    let a = app();
+    let u = a.engine.create_user(user("staff1", Role::Staff, Some(ShopId(1)))).unwrap();
+    let other = a.engine.create_user(user("staff2", Role::Staff, Some(ShopId(1)))).unwrap();
+    assert_eq!(field(a.engine.issue_token(u.id, "t-hash".into(), " ").unwrap_err()), "name");
+    let t = a.engine.issue_token(u.id, "t-hash".into(), "erp").unwrap();
+    assert_eq!((t.user_id, t.name.as_str(), t.created_at, t.revoked_at), (u.id, "erp", T0, None));
+    // a token wins over a session cookie sent alongside
+    a.engine.open_session(other.id, "s-other".into(), Dur::hours(1)).unwrap();
+    assert_eq!(a.engine.authenticate(Some("s-other"), Some("t-hash")).unwrap().map(|u| u.id), Some(u.id));
+    assert_eq!(a.engine.authenticate(None, Some("wrong")).unwrap(), None);
+    // another user cannot revoke it
+    assert!(matches!(a.engine.revoke_token(other.id, t.id).unwrap_err(), EngineError::NotFound { what: "token", .. }));
+    assert!(a.engine.authenticate(None, Some("t-hash")).unwrap().is_some());
+    a.clock.advance(Dur::hours(1));
+    a.engine.revoke_token(u.id, t.id).unwrap();
+    assert_eq!(a.engine.authenticate(None, Some("t-hash")).unwrap(), None);
+    assert_eq!(a.engine.tokens(u.id).unwrap()[0].revoked_at, Some(T0 + Dur::hours(1)));
+    // revoking twice is not found
+    assert!(a.engine.revoke_token(u.id, t.id).is_err());
+    assert!(a.engine.tokens(other.id).unwrap().is_empty());
+}
+
+#[test]
+fn r4_templates_and_addresses_belong_to_their_shop() {
+    let a = app();
+    assert_eq!(field(a.engine.add_template(ShopId(1), "", "body").unwrap_err()), "title");
+    assert_eq!(field(a.engine.add_template(ShopId(1), "t", &"x".repeat(2001)).unwrap_err()), "body");
+    assert!(matches!(
+        a.engine.add_template(ShopId(99), "t", "b").unwrap_err(),
+        EngineError::NotFound { what: "shop", .. }
+    ));
+    let t = a.engine.add_template(ShopId(1), " Thanks ", "We are on it.").unwrap();
+    assert_eq!((t.shop_id, t.title.as_str()), (ShopId(1), "Thanks"));
+    assert_eq!(a.engine.templates(ShopId(1)).unwrap(), vec![t.clone()]);
+    assert!(a.engine.templates(ShopId(2)).unwrap().is_empty());
+    // another shop cannot delete it
+    assert!(matches!(a.engine.delete_template(ShopId(2), t.id).unwrap_err(), EngineError::NotFound { .. }));
+    a.engine.delete_template(ShopId(1), t.id).unwrap();
+    assert!(a.engine.templates(ShopId(1)).unwrap().is_empty());
+    let book = a.engine.addresses(ShopId(1)).unwrap();
+    assert_eq!(book.len(), 1);
+    assert!(book[0].1, "the first address is the default");
+    assert!(a.engine.addresses(ShopId(2)).unwrap().is_empty());
+    assert_eq!(a.engine.shop(ShopId(1)).unwrap().default_address, Some(book[0].0.clone()));
+    assert!(matches!(a.engine.shop(ShopId(99)).unwrap_err(), EngineError::NotFound { what: "shop", .. }));
+    assert_eq!(a.engine.shops().unwrap().len(), 2);
+}
+
+#[test]
+fn evidence_records_and_idempotency_answers_are_kept() {
+    let a = app();
+    let obj = EvidenceObject {
+        key: "ev-1.jpg".into(),
+        uploader: 7,
+        shop_id: None,
+        buyer_id: Some(BuyerId(7)),
+        kind: EvidenceKind::Image,
+        content_type: "image/jpeg".into(),
+        size: 1234,
+        sha256: "a".repeat(64),
+        created_at: T0,
+    };
+    a.engine.record_evidence(obj.clone()).unwrap();
+    assert_eq!(a.engine.evidence_object("ev-1.jpg").unwrap(), Some(obj));
+    assert_eq!(a.engine.evidence_object("ev-2.jpg").unwrap(), None);
+    assert_eq!(a.engine.recall("k1").unwrap(), None);
+    assert!(a.engine.remember("k1".into(), "h1".into(), "{\"ok\":1}".into()).unwrap());
+    assert!(!a.engine.remember("k1".into(), "h2".into(), "{}".into()).unwrap(), "the first answer stays");
+    assert_eq!(a.engine.recall("k1").unwrap(), Some(("h1".to_string(), "{\"ok\":1}".to_string())));
+}
+
+#[test]
+fn w6_orders_and_cases_are_seen_by_their_buyer_their_shop_and_the_platform_only() {
+    let a = app();
+    let o = a.order("DY1", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    for who in [BUYER, MERCHANT, AGENT, Actor::System] {
+        assert_eq!(a.engine.order_view(who, o.id).unwrap().id, o.id);
+        assert_eq!(a.engine.order_by_no(who, ShopId(1), "DY1").unwrap().id, o.id);
+        let (case, order, log) = a.engine.case_view(who, c.id).unwrap();
+        assert_eq!((case.id, order.id), (c.id, o.id));
+        assert!(!log.is_empty());
+    }
+    for who in [OTHER_SHOP, Actor::Buyer { buyer: BuyerId(8) }] {
+        assert!(matches!(a.engine.order_view(who, o.id).unwrap_err(), EngineError::NotFound { what: "order", .. }));
+        assert!(a.engine.order_by_no(who, ShopId(1), "DY1").is_err());
+        assert!(matches!(a.engine.case_view(who, c.id).unwrap_err(), EngineError::NotFound { what: "case", .. }));
+    }
+    assert!(a.engine.order_by_no(MERCHANT, ShopId(1), "DY2").is_err());
+    assert!(a.engine.case_view(MERCHANT, CaseId(999)).is_err());
+    let counts = a.engine.queue_counts(ShopId(1)).unwrap();
+    assert!(counts.contains(&(Queue::RefundOnly, 1)), "{counts:?}");
+    assert!(a.engine.queue_counts(ShopId(2)).unwrap().iter().all(|(_, n)| *n == 0));
+    let _ = CaseCommand::Withdraw;
+}
+
+#[test]
+fn roles_have_stable_names_and_act_as_their_party() {
+    let names = ["buyer", "owner", "staff", "agent", "admin"];
+    assert_eq!(Role::ALL.map(|r| r.as_str()), names);
+    for r in Role::ALL {
+        assert_eq!(Role::parse(r.as_str()), Some(r));
+    }
+    assert_eq!(Role::parse("root"), None);
+    let rec = |role, shop_id| UserRecord {
+        id: 5,
+        login: "x".into(),
+        role,
+        shop_id,
+        display_name: "x".into(),
+        password_hash: String::new(),
+        created_at: T0,
+    };
+    assert_eq!(rec(Role::Buyer, None).actor(), Some(Actor::Buyer { buyer: BuyerId(5) }));
+    assert_eq!(rec(Role::Owner, None).actor(), None);
+    assert_eq!(rec(Role::Admin, None).actor(), Some(Actor::Platform { agent: AgentId(5) }));
+    assert_eq!(rec(Role::Agent, None).actor(), Some(Actor::Platform { agent: AgentId(5) }));
+    // the password hash never shows in Debug
+    assert!(!format!("{:?}", rec(Role::Buyer, None)).contains("password"));
+}
