@@ -253,6 +253,13 @@ mod tests {
         assert!(Dur::parse("12").is_err());
         assert!(Dur::parse("3w").is_err());
         assert_eq!(Dur::hours(36).to_string(), "1d12h");
+        assert_eq!(Dur::secs(90), Dur(90_000));
+        assert_eq!(Dur::secs(90).as_millis(), 90_000);
+        assert_eq!(Dur::secs(90).to_string(), "1m30s");
+        assert_eq!(Dur(0).to_string(), "0s");
+        // a negative span (a deadline already passed) prints with its sign
+        assert_eq!(Dur(-90_000).to_string(), "-1m30s");
+        assert_eq!((Dur::days(2) - Dur::hours(1)).to_string(), "1d23h");
     }
 
     #[test]

@@ -293,3 +293,11 @@ fn x1_a_revised_request_tells_the_shop() {
         assert_eq!(c.as_str(), name);
     }
 }
+
+#[test]
+fn b3_an_amount_above_what_is_refundable_names_the_amount_and_the_ceiling() {
+    let mut w = World::new("douyin", Online, At::Delivered);
+    let r = w.apply_for(CaseType::RefundOnly, cny(101)).unwrap_err();
+    assert_eq!(r, Refusal::AmountAboveRefundable { requested: cny(101), max: cny(100) });
+    assert_eq!((r.code(), r.field(), r.rule()), ("amount_above_refundable", Some("amount"), Some("B3")));
+}
