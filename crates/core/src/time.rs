@@ -159,14 +159,6 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 }
 
 impl Timestamp {
-    pub const fn from_secs(s: i64) -> Timestamp {
-        Timestamp(s * 1000)
-    }
-
-    pub fn millis(self) -> i64 {
-        self.0
-    }
-
     /// ISO weekday: Monday = 1 … Sunday = 7.
     pub fn weekday(self) -> u32 {
         let days = self.0.div_euclid(DAY.0);
@@ -176,12 +168,12 @@ impl Timestamp {
 
     /// The same time of day `n` working days (Monday to Friday) later.
     pub fn add_working_days(self, n: u32) -> Timestamp {
+        // One step per working day, skipping the weekend: bounded by n + 2 steps a week.
         let mut t = self;
-        let mut left = n;
-        while left > 0 {
+        for _ in 0..n {
             t = t + DAY;
-            if t.weekday() <= 5 {
-                left -= 1;
+            while t.weekday() > 5 {
+                t = t + DAY;
             }
         }
         t
@@ -279,5 +271,14 @@ mod tests {
         // Friday 10:00 plus one working day is Monday 10:00.
         let fri = Timestamp::parse_rfc3339("2026-11-20T10:00:00Z").unwrap();
         assert_eq!(fri.add_working_days(1).to_string(), "2026-11-23T10:00:00Z");
+        // Saturday plus one is Monday; Monday plus five is the next Monday; zero stays put
+        let sat = Timestamp::parse_rfc3339("2026-11-21T10:00:00Z").unwrap();
+        assert_eq!(sat.add_working_days(1).to_string(), "2026-11-23T10:00:00Z");
+        let mon = Timestamp::parse_rfc3339("2026-11-23T10:00:00Z").unwrap();
+        assert_eq!(mon.add_working_days(5).to_string(), "2026-11-30T10:00:00Z");
+        assert_eq!(mon.add_working_days(4).to_string(), "2026-11-27T10:00:00Z");
+        assert_eq!(mon.add_working_days(0), mon);
+        let weekdays: Vec<u32> = (0..7).map(|i| (mon + Dur::days(i)).weekday()).collect();
+        assert_eq!(weekdays, vec![1, 2, 3, 4, 5, 6, 7]);
     }
 }
