@@ -201,6 +201,10 @@ impl Timestamp {
         }
         let ms: i64 = format!("{frac:0<3}")[..3].parse().map_err(|_| bad())?;
         let days = days_from_civil(y, mo, d);
+        // An impossible date (30 February) lands on another day of the calendar.
+        if civil_from_days(days) != (y, mo, d) {
+            return Err(bad());
+        }
         Ok(Timestamp(days * DAY.0 + h * HOUR.0 + mi * MINUTE.0 + s * SECOND.0 + ms))
     }
 }
@@ -262,6 +266,23 @@ mod tests {
         assert!(Timestamp::parse_rfc3339("2026-11-22T03:08:52.ééZ").is_err());
         assert!(Timestamp::parse_rfc3339("2026-13-22T03:08:52Z").is_err());
         assert_eq!(Timestamp::parse_rfc3339("2026-11-22T03:08:52.5Z").unwrap().to_string(), "2026-11-22T03:08:52.500Z");
+        // fields out of range, and impossible dates
+        for bad in [
+            "2026-11-22T24:00:00Z",
+            "2026-11-22T23:60:00Z",
+            "2026-11-22T23:59:61Z",
+            "2026-02-29T00:00:00Z",
+            "2026-02-31T00:00:00Z",
+            "2026-04-31T00:00:00Z",
+            "2026-00-10T00:00:00Z",
+            "2026-11-00T00:00:00Z",
+            "2026-11-22 03:08:52Z",
+            "2026-11-22T03:08:52",
+        ] {
+            assert!(Timestamp::parse_rfc3339(bad).is_err(), "{bad}");
+        }
+        assert!(Timestamp::parse_rfc3339("2028-02-29T23:59:59Z").is_ok());
+        assert!(Timestamp::parse_rfc3339("2026-11-22T23:59:60Z").is_ok(), "a leap second");
         // century and 400-year boundaries of the calendar arithmetic
         for t in ["2000-02-29T00:00:00Z", "2100-03-01T00:00:00Z", "2400-02-29T12:00:00Z", "9999-12-31T23:59:59Z"] {
             assert_eq!(Timestamp::parse_rfc3339(t).unwrap().to_string(), t);

@@ -279,6 +279,18 @@ mod tests {
         assert!(Phone::parse("+8613800131234").is_ok());
     }
 
+    #[test]
+    fn text_is_trimmed_bounded_in_characters_and_free_of_control_characters() {
+        assert_eq!(text("t", "  好  ", 1, true), Ok("好".to_string()));
+        assert_eq!(text("t", &"好".repeat(3), 3, true), Ok("好好好".to_string()));
+        assert_eq!(text("t", &"好".repeat(4), 3, true), Err(("t".into(), "is longer than 3 characters".into())));
+        assert_eq!(text("t", " ", 3, true), Err(("t".into(), "is required".into())));
+        assert_eq!(text("t", " ", 3, false), Ok(String::new()));
+        assert_eq!(text("t", "a\nb", 3, true), Ok("a\nb".to_string()));
+        assert_eq!(text("t", "a\tb", 3, true), Err(("t".into(), "contains control characters".into())));
+        assert!(text("t", "a\u{0}b", 3, true).is_err());
+    }
+
     proptest! {
         #[test]
         fn phones_either_parse_to_digits_or_refuse(s in "\\PC{0,20}") {
