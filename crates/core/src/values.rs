@@ -280,6 +280,30 @@ mod tests {
     }
 
     #[test]
+    fn carriers_tracking_numbers_phones_and_flags_parse_into_their_canonical_form() {
+        assert_eq!(Carrier::parse(" yto ").unwrap().as_str(), "YTO");
+        assert_eq!(Carrier::parse("JD_EXPRESS").unwrap().as_str(), "JD_EXPRESS");
+        assert_eq!(Carrier::parse(&"A".repeat(16)).unwrap().as_str().len(), 16);
+        for bad in ["S", "S F", "S-F", &"A".repeat(17), ""] {
+            assert!(Carrier::parse(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(String::from(Carrier::parse("sf").unwrap()), "SF");
+        assert_eq!(String::from(TrackingNo::parse("sf12345678").unwrap()), "SF12345678");
+        assert!(TrackingNo::parse("SF123456").is_ok() && TrackingNo::parse("SF12345").is_err());
+        let p = Phone::parse("138-0013-1234").unwrap();
+        assert_eq!(String::from(p.clone()), "13800131234");
+        assert_eq!(Phone::try_from("13800131234".to_string()), Ok(p.clone()));
+        assert_eq!(format!("{p:?}"), "Phone(138****1234)");
+        assert!(Phone::parse("23800131234").is_err(), "mainland mobiles start with 1");
+        assert!(Phone::parse("+1234567").is_err() && Phone::parse("+12345678").is_ok());
+        for f in Flag::ALL {
+            assert_eq!(Flag::parse(f.as_str()), Ok(f));
+        }
+        assert_eq!(Flag::ALL.map(|f| f.as_str()), ["gray", "red", "yellow", "green", "blue", "purple"]);
+        assert!(Flag::parse("orange").is_err());
+    }
+
+    #[test]
     fn text_is_trimmed_bounded_in_characters_and_free_of_control_characters() {
         assert_eq!(text("t", "  好  ", 1, true), Ok("好".to_string()));
         assert_eq!(text("t", &"好".repeat(3), 3, true), Ok("好好好".to_string()));
