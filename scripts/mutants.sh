@@ -6,6 +6,7 @@
 #   scripts/mutants.sh engine 2/4      # another shard of the engine
 #   scripts/mutants.sh engine all      # the whole engine (several hours on two cores)
 #   scripts/mutants.sh summary         # print the figures of the last runs again
+#   scripts/mutants.sh core --iterate  # test again only what the last run did not catch
 #
 # Prints caught / missed / timeout / unviable and the score per crate: caught (timeouts
 # included, since every test loop is bounded) over viable (everything but unviable). Results
@@ -22,8 +23,11 @@ cd "$(dirname "$0")/.."
 out_root=mutants.out
 jobs=${MUTANTS_JOBS:-2}
 
+# With --iterate, cargo-mutants tests only what earlier runs did not catch. The script keeps what
+# earlier runs caught or found unviable (accumulated_*.txt) and counts those of them that still
+# exist in the code (a mutant of an edited line has a new name and is tested again).
 summary() {
-    local name=$1 dir=$out_root/$1/mutants.out
+    local name=$1 package=$2 dir=$out_root/$1/mutants.out
     if [ ! -d "$dir" ]; then
         echo "$name: no run yet"
         return
@@ -34,6 +38,15 @@ summary() {
     missed=$(count missed)
     timeout=$(count timeout)
     unviable=$(count unviable)
+    if [ -f "$dir/accumulated_caught.txt" ]; then
+        local current
+        current=$(mktemp)
+        cargo mutants --list --package "$package" 2>/dev/null | sort -u >"$current"
+        still() { sort -u "$dir/$1" | comm -12 - "$current" | comm -23 - <(sort -u "$dir/caught.txt" "$dir/missed.txt" "$dir/timeout.txt" "$dir/unviable.txt") | grep -c . || true; }
+        caught=$((caught + $(still accumulated_caught.txt)))
+        unviable=$((unviable + $(still accumulated_unviable.txt)))
+        rm -f "$current"
+    fi
     local viable=$((caught + missed + timeout))
     local score="n/a"
     if [ "$viable" -gt 0 ]; then
@@ -47,33 +60,45 @@ run() {
     local name=$1 package=$2
     shift 2
     mkdir -p "$out_root/$name"
+    local dir=$out_root/$name/mutants.out
+    if [[ " $* " == *" --iterate "* ]] && [ -d "$dir" ]; then
+        # Keep what this and earlier runs caught or found unviable; cargo-mutants rewrites both.
+        cat "$dir/caught.txt" "$dir/accumulated_caught.txt" 2>/dev/null | sort -u >"$out_root/$name/acc_caught"
+        cat "$dir/unviable.txt" "$dir/accumulated_unviable.txt" 2>/dev/null | sort -u >"$out_root/$name/acc_unviable"
+    else
+        rm -f "$out_root/$name/acc_caught" "$out_root/$name/acc_unviable"
+    fi
     cargo mutants --package "$package" --jobs "$jobs" --timeout-multiplier 3 --minimum-test-timeout 60 \
         --output "$out_root/$name" "$@" || true
+    if [ -f "$out_root/$name/acc_caught" ]; then
+        mv "$out_root/$name/acc_caught" "$dir/accumulated_caught.txt"
+        mv "$out_root/$name/acc_unviable" "$dir/accumulated_unviable.txt"
+    fi
 }
 
 case "${1:-all}" in
 summary)
-    summary core
-    summary engine
+    summary core aftersale-core
+    summary engine aftersale-engine
     ;;
 core)
-    run core aftersale-core
-    summary core
+    run core aftersale-core "${@:2}"
+    summary core aftersale-core
     ;;
 engine)
     shard=${2:-1/4}
     if [ "$shard" = all ]; then
-        run engine aftersale-engine
+        run engine aftersale-engine "${@:3}"
     else
-        run engine aftersale-engine --shard "$shard" --sharding round-robin
+        run engine aftersale-engine --shard "$shard" --sharding round-robin "${@:3}"
     fi
-    summary engine
+    summary engine aftersale-engine
     ;;
 all)
     run core aftersale-core
     run engine aftersale-engine --shard 1/4 --sharding round-robin
-    summary core
-    summary engine
+    summary core aftersale-core
+    summary engine aftersale-engine
     ;;
 *)
     echo "usage: scripts/mutants.sh [all|core|engine [K/N|all]|summary]" >&2

@@ -68,15 +68,15 @@ impl Dur {
 
 impl fmt::Display for Dur {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut ms = self.0;
+        let mut ms = self.0.unsigned_abs();
         if ms == 0 {
             return write!(f, "0s");
         }
-        if ms < 0 {
+        if self.0.is_negative() {
             write!(f, "-")?;
-            ms = -ms;
         }
         for (unit, size) in [("d", DAY.0), ("h", HOUR.0), ("m", MINUTE.0), ("s", SECOND.0)] {
+            let size = size.unsigned_abs();
             if ms >= size {
                 write!(f, "{}{unit}", ms / size)?;
                 ms %= size;
@@ -193,7 +193,8 @@ impl Timestamp {
         let h: i64 = tp.next().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
         let mi: i64 = tp.next().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
         let s: i64 = tp.next().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
-        if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
+        // Month and day are checked below by the calendar itself.
+        if !(0..=9999).contains(&y) || h > 23 || mi > 59 || s > 60 {
             return Err(bad());
         }
         if frac.is_empty() || !frac.bytes().all(|b| b.is_ascii_digit()) {
@@ -278,6 +279,11 @@ mod tests {
             "2026-11-00T00:00:00Z",
             "2026-11-22 03:08:52Z",
             "2026-11-22T03:08:52",
+            "2026-13-01T00:00:00Z",
+            "2026-11-32T00:00:00Z",
+            "10000-01-01T00:00:00Z",
+            "-1-01-01T00:00:00Z",
+            "9223372036854775807-01-01T00:00:00Z",
         ] {
             assert!(Timestamp::parse_rfc3339(bad).is_err(), "{bad}");
         }
