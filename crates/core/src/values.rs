@@ -304,6 +304,32 @@ mod tests {
     }
 
     #[test]
+    fn r6_refund_accounts_are_bounded_and_never_printed() {
+        let ok = RefundAccount { holder: "李四".into(), bank: "工商银行".into(), number: "6222 0202 0011".into() };
+        assert_eq!(ok.validate(), Ok(()));
+        assert_eq!(format!("{ok:?}"), "RefundAccount(<redacted>)");
+        let with = |f: &dyn Fn(&mut RefundAccount)| {
+            let mut a = ok.clone();
+            f(&mut a);
+            a.validate()
+        };
+        let holder = Err("refund account holder must be 1-64 characters".to_string());
+        let bank = Err("refund account bank must be 1-64 characters".to_string());
+        let number = Err("refund account number must be 8-34 letters or digits".to_string());
+        assert_eq!(with(&|a| a.holder = " ".into()), holder);
+        assert_eq!(with(&|a| a.holder = "李".repeat(65)), holder);
+        assert_eq!(with(&|a| a.holder = "李".repeat(64)), Ok(()));
+        assert_eq!(with(&|a| a.bank = String::new()), bank);
+        assert_eq!(with(&|a| a.bank = "行".repeat(65)), bank);
+        assert_eq!(with(&|a| a.bank = "行".repeat(64)), Ok(()));
+        assert_eq!(with(&|a| a.number = "1234567".into()), number);
+        assert_eq!(with(&|a| a.number = "1234 5678".into()), Ok(()));
+        assert_eq!(with(&|a| a.number = "GB33BUKB20201555555555".into()), Ok(()));
+        assert_eq!(with(&|a| a.number = "1".repeat(35)), number);
+        assert_eq!(with(&|a| a.number = "1234-5678".into()), number);
+    }
+
+    #[test]
     fn text_is_trimmed_bounded_in_characters_and_free_of_control_characters() {
         assert_eq!(text("t", "  好  ", 1, true), Ok("好".to_string()));
         assert_eq!(text("t", &"好".repeat(3), 3, true), Ok("好好好".to_string()));
