@@ -305,7 +305,8 @@ mod tests {
 
     #[test]
     fn r6_refund_accounts_are_bounded_and_never_printed() {
-        let ok = RefundAccount { holder: "李四".into(), bank: "工商银行".into(), number: "6222 0202 0011".into() };
+        let ok =
+            RefundAccount { holder: "李四".into(), bank: "工商银行".into(), number: "6222 0202 0011".into() };
         assert_eq!(ok.validate(), Ok(()));
         assert_eq!(format!("{ok:?}"), "RefundAccount(<redacted>)");
         let with = |f: &dyn Fn(&mut RefundAccount)| {

@@ -158,3 +158,36 @@ fn the_background_runner_fires_due_deadlines_on_its_own() {
     handle.join().unwrap();
     assert_eq!(status, Status::Refunding);
 }
+
+#[test]
+fn the_manual_clock_moves_by_what_it_is_told() {
+    let clock = ManualClock::new(T0);
+    assert_eq!(clock.advance(Dur::hours(1)), T0 + Dur::hours(1));
+    assert_eq!(clock.now(), T0 + Dur::hours(1));
+    clock.set(T0);
+    assert_eq!(clock.now(), T0);
+}
+
+#[test]
+fn a_row_for_a_deadline_that_is_not_due_is_stale_even_when_another_one_is() {
+    let a = app();
+    let o = a.order("ST1", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    // past the review reminder (36h), before the review itself (48h)
+    a.clock.advance(Dur::hours(40));
+    let review = DueDeadline {
+        subject: Subject::Case(c.id),
+        kind: DeadlineKind::Review,
+        due: T0 + Dur::hours(48),
+        version: c.version,
+    };
+    let results = a.engine.fire_batch(vec![review]).unwrap();
+    assert!(matches!(results[..], [Ok(Firing::Stale)]), "{results:?}");
+    assert_eq!(a.case(c.id).status, Status::AwaitingReview);
+    // the runner counts what it fired
+    let stats = a.runner().run_due().unwrap();
+    assert_eq!((stats.fired, stats.refused), (1, 0), "the reminder");
+    a.clock.advance(Dur::hours(8));
+    assert_eq!(a.runner().run_due().unwrap().fired, 1);
+    assert_eq!(a.case(c.id).status, Status::Refunding);
+}

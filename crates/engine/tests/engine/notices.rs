@@ -57,6 +57,11 @@ fn x1_message_box_per_party() {
     assert_eq!(buyer.len(), 1);
     assert!(!buyer[0].read);
     assert!(a.engine.read(|tx| tx.notices(Recipient::Shop(ShopId(2)))).unwrap().is_empty());
+    // the shop's box holds the new request, addressed to the shop
+    let shop = a.engine.message_box(Recipient::Shop(ShopId(1))).unwrap();
+    assert_eq!(shop.entries.len(), 1);
+    assert_eq!(shop.entries[0].recipient, Recipient::Shop(ShopId(1)));
+    assert_eq!(buyer[0].recipient, Recipient::Buyer(BuyerId(7)));
 }
 
 #[test]

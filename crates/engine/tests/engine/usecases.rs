@@ -92,7 +92,7 @@ fn m6_penalty_is_recorded_against_the_shop() {
     a.engine.case_command(MERCHANT, c.id, CaseCommand::Refund, None, None).unwrap();
     a.clock.advance(Dur::hours(48));
     a.runner().run_due().unwrap();
-    let penalties = a.engine.read(|tx| tx.penalties(ShopId(1))).unwrap();
+    let penalties = a.engine.penalties(ShopId(1)).unwrap();
     assert_eq!(penalties.len(), 1);
     assert_eq!(penalties[0].amount, Money::cny(5_000));
     // R6: the account is in no notice or SMS
