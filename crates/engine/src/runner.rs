@@ -16,6 +16,9 @@ pub struct RunStats {
     pub refused: u64,
 }
 
+/// The most passes one `run_due` makes; see there.
+pub const MAX_PASSES: u32 = 1_000;
+
 pub struct Runner {
     engine: Arc<Engine>,
     batch: usize,
@@ -34,9 +37,14 @@ impl Runner {
     /// Fires everything due now, batch after batch, until nothing is due. Batches are pipelined:
     /// while the writer writes one, this thread claims and decides the next from the last
     /// committed state (a decision that went stale is redone by the writer).
+    ///
+    /// Each pass handles every row due now; another pass is needed only when firings made new
+    /// deadlines due at once (a chain such as review → refund settlement), so a few passes
+    /// suffice. More than `MAX_PASSES` means the state is not moving on: stop and report it
+    /// rather than spin (the background loop logs it and tries again later).
     pub fn run_due(&self) -> Result<RunStats, EngineError> {
         let mut stats = RunStats::default();
-        loop {
+        for _ in 0..MAX_PASSES {
             let before = stats;
             self.pass(&mut stats)?;
             // Rows the rules refused stay for inspection; stop rather than spin on them.
@@ -44,6 +52,9 @@ impl Runner {
                 return Ok(stats);
             }
         }
+        Err(EngineError::Store(crate::store::StoreError::Db(format!(
+            "the deadline runner made {MAX_PASSES} passes without settling ({stats:?})"
+        ))))
     }
 
     /// One pass over the rows due now, in (due, subject, id, kind) order.

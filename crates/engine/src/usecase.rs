@@ -901,7 +901,11 @@ fn fire_one(tx: &mut dyn WriteTx, deps: &Deps, row: DueDeadline, now: Timestamp)
                 tx.sync_deadlines(row.subject, case.version, &[], &[*current])?;
                 return Ok(Firing::Stale);
             }
-            let Some(cmd) = firing_command(deps, &case, row.kind, now) else { return Ok(Firing::Stale) };
+            let Some(cmd) = firing_command(deps, &case, row.kind, now) else {
+                // Nothing to ask the gateway about: the row would stay due for ever.
+                tx.delete_deadline(row.subject, row.kind)?;
+                return Ok(Firing::Stale);
+            };
             exec_case(tx, deps, case, &Actor::System, &cmd, now)?;
             Ok(Firing::Fired)
         }
