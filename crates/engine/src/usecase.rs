@@ -847,8 +847,10 @@ fn exec_order(
     for r in &recorded {
         new_order.apply(r);
     }
+    // Read and written in the same transaction (every caller loads the order in it), so the
+    // version cannot have moved; if it did, the store is broken, not the caller's request.
     if !tx.update_order(&new_order, &json(&new_order)?, order.version)? {
-        return Err(EngineError::Conflict { what: "order", expected: order.version, actual: order.version + 1 });
+        return Err(StoreError::Db(format!("order {} changed inside its own transaction", order.id)).into());
     }
     append(tx, order.id, None, &recorded)?;
     tx.sync_deadlines(
@@ -871,11 +873,11 @@ fn exec_case(
     let order =
         tx.order(case.order_id)?.ok_or(EngineError::NotFound { what: "order", id: case.order_id.to_string() })?;
     let sc = deps.shops.get(tx, case.shop_id)?;
-    let version = case.version;
+    let id = case.id;
     let plan = plan_case(&order, case, &sc, actor, cmd, now)?;
-    // Read and written in the same transaction: the versions cannot have moved.
+    // Read and written in the same transaction: the versions cannot have moved (see exec_order).
     if !write_plan(tx, &plan)? {
-        return Err(EngineError::Conflict { what: "case", expected: version, actual: version + 1 });
+        return Err(StoreError::Db(format!("case {id} changed inside its own transaction")).into());
     }
     Ok(plan.case)
 }

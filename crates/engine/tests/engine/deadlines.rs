@@ -191,3 +191,24 @@ fn a_row_for_a_deadline_that_is_not_due_is_stale_even_when_another_one_is() {
     assert_eq!(a.runner().run_due().unwrap().fired, 1);
     assert_eq!(a.case(c.id).status, Status::Refunding);
 }
+
+#[test]
+fn a_stored_row_the_state_no_longer_implies_is_dropped_and_counted_stale() {
+    let a = app();
+    let o = a.order("ST2", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    // a voucher row on an online case awaiting review: nothing in the state implies it
+    let stray = Deadline { kind: DeadlineKind::Voucher, due: T0 };
+    let live = c.deadlines(&Policy::douyin());
+    a.engine
+        .transact(move |tx| {
+            let mut rows = live.clone();
+            rows.push(stray);
+            Ok(tx.sync_deadlines(Subject::Case(c.id), c.version, &live, &rows)?)
+        })
+        .unwrap();
+    let stats = a.runner().run_due().unwrap();
+    assert_eq!((stats.fired, stats.stale, stats.refused), (0, 1, 0));
+    assert_eq!(a.runner().run_due().unwrap(), RunStats::default(), "the row is gone");
+    assert_eq!(a.case(c.id).status, Status::AwaitingReview);
+}

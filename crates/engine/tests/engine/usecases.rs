@@ -140,3 +140,26 @@ fn a_policy_change_re_arms_the_deadlines_of_open_cases() {
         Err(EngineError::NotFound { .. })
     ));
 }
+
+#[test]
+fn a_use_case_that_fails_after_writing_leaves_nothing_behind() {
+    let a = app();
+    let failed = a.engine.transact(|tx| {
+        tx.insert_template(ShopId(1), "half", "written")?;
+        Err::<(), _>(EngineError::Invalid { field: "body", reason: "refused after the write".into() })
+    });
+    assert!(failed.is_err());
+    assert!(a.engine.templates(ShopId(1)).unwrap().is_empty(), "the write was rolled back");
+    // a job that panics after writing is rolled back too, and the writer carries on
+    let panicked = a.engine.transact(|tx| {
+        tx.insert_template(ShopId(1), "half", "written")?;
+        if tx.shop(ShopId(1))?.is_some() {
+            panic!("a bug in a use-case");
+        }
+        Ok(())
+    });
+    assert!(panicked.is_err());
+    assert!(a.engine.templates(ShopId(1)).unwrap().is_empty());
+    a.engine.add_template(ShopId(1), "after", "still works").unwrap();
+    assert_eq!(a.engine.templates(ShopId(1)).unwrap().len(), 1);
+}
