@@ -11,14 +11,7 @@ use PaymentMethod::Online;
 #[test]
 fn t1_application_carries_its_fields_and_both_sides_add_evidence() {
     let mut w = World::new("douyin", Online, At::Shipped);
-    let bad = Apply {
-        kind: CaseType::RefundOnly,
-        reason: "whatever".into(),
-        amount: cny(5),
-        description: String::new(),
-        evidence: vec![],
-        refund_account: None,
-    };
+    let bad = Apply { reason: "whatever".into(), ..application(CaseType::RefundOnly, cny(5)) };
     assert_eq!(w.apply_with(bad).unwrap_err().field(), Some("reason"));
     w.apply_for(CaseType::RefundOnly, cny(20)).unwrap();
     let c = w.case();

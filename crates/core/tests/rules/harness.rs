@@ -266,3 +266,8 @@ pub fn return_case(profile: &str) -> World {
 pub fn propose_partial() -> CaseCommand {
     CaseCommand::Propose { kind: CaseType::RefundOnly, amount: cny(2), address: None }
 }
+
+/// A bare application: a reason from the list, no description, evidence or refund account.
+pub fn application(kind: CaseType, amount: Money) -> Apply {
+    Apply { kind, reason: "damaged".into(), amount, description: String::new(), evidence: vec![], refund_account: None }
+}

@@ -28,14 +28,7 @@ fn attempt(which: &str, evidence: Vec<Evidence>) -> Result<(), Refusal> {
     let (mut w, actor, cmd) = match which {
         "apply" => {
             let mut w = World::new("douyin", Online, At::Delivered);
-            let cmd = Apply {
-                kind: CaseType::RefundOnly,
-                reason: "damaged".into(),
-                amount: cny(10),
-                description: String::new(),
-                evidence,
-                refund_account: None,
-            };
+            let cmd = Apply { evidence, ..application(CaseType::RefundOnly, cny(10)) };
             let before = w.order.clone();
             let r = w.apply_with(cmd).map(|_| ());
             if r.is_err() {
@@ -174,14 +167,7 @@ fn b3_an_amount_in_another_currency_or_not_above_zero_is_refused() {
     let mut w = World::new("douyin", Online, At::Delivered);
     let usd = Currency::parse("USD").unwrap();
     for amount in [Money::new(100, usd).unwrap(), Money::cny(0), Money::cny(-100)] {
-        let cmd = Apply {
-            kind: CaseType::RefundOnly,
-            reason: "damaged".into(),
-            amount,
-            description: String::new(),
-            evidence: vec![],
-            refund_account: None,
-        };
+        let cmd = application(CaseType::RefundOnly, amount);
         let r = w.apply_with(cmd).unwrap_err();
         assert_eq!((r.field(), r.rule()), (Some("amount"), Some("B3")), "{amount:?}");
     }
@@ -192,14 +178,7 @@ fn b3_an_amount_in_another_currency_or_not_above_zero_is_refused() {
 #[test]
 fn r6_a_cod_buyer_who_gave_a_refund_account_is_not_asked_again_at_ship_back() {
     let mut w = World::new("douyin", Cod, At::Delivered);
-    let cmd = Apply {
-        kind: CaseType::ReturnRefund,
-        reason: "damaged".into(),
-        amount: cny(100),
-        description: String::new(),
-        evidence: vec![],
-        refund_account: Some(account()),
-    };
+    let cmd = Apply { refund_account: Some(account()), ..application(CaseType::ReturnRefund, cny(100)) };
     w.apply_with(cmd).unwrap();
     w.cmd(MERCHANT, CaseCommand::AgreeReturn { address: address(1), refuse_freight_collect: false }).unwrap();
     w.cmd(BUYER, CaseCommand::SubmitReturnLogistics { logistics: logistics("SF7000000001"), refund_account: None })

@@ -61,14 +61,7 @@ fn t1_a_case_version_counts_every_case_event() {
 #[test]
 fn t1_only_the_orders_buyer_applies() {
     let mut w = World::new("douyin", Online, At::Delivered);
-    let cmd = Apply {
-        kind: CaseType::RefundOnly,
-        reason: "damaged".into(),
-        amount: cny(10),
-        description: String::new(),
-        evidence: vec![],
-        refund_account: None,
-    };
+    let cmd = application(CaseType::RefundOnly, cny(10));
     let r = aftersale_core::apply(&w.order, CaseId(501), &cmd, &OTHER_BUYER, &w.ctx()).unwrap_err();
     assert!(matches!(r, Refusal::NotAllowedFor { party: Party::Buyer, rule: "T1", .. }), "{r:?}");
     let r = aftersale_core::apply(&w.order, CaseId(501), &cmd, &MERCHANT, &w.ctx()).unwrap_err();

@@ -97,14 +97,7 @@ fn r6_cod_refund_account_is_required_and_never_in_notices() {
     assert!(!format!("{out:?}").contains("6222020200112233445"));
     // online orders do not take one
     let mut online = World::new("douyin", Online, At::Delivered);
-    let mut cmd = Apply {
-        kind: CaseType::ReturnRefund,
-        reason: "damaged".into(),
-        amount: cny(5),
-        description: String::new(),
-        evidence: vec![],
-        refund_account: Some(account()),
-    };
+    let mut cmd = Apply { refund_account: Some(account()), ..application(CaseType::ReturnRefund, cny(5)) };
     assert_eq!(online.apply_with(cmd.clone()).unwrap_err().rule(), Some("R6"));
     cmd.refund_account = None;
     online.apply_with(cmd).unwrap();
