@@ -271,3 +271,8 @@ pub fn propose_partial() -> CaseCommand {
 pub fn application(kind: CaseType, amount: Money) -> Apply {
     Apply { kind, reason: "damaged".into(), amount, description: String::new(), evidence: vec![], refund_account: None }
 }
+
+/// A revision after a rejection (B2) with a listed reason and nothing else.
+pub fn revision(kind: CaseType, amount: Money, evidence: Vec<Evidence>) -> CaseCommand {
+    CaseCommand::Resubmit { kind, reason: "damaged".into(), amount, description: String::new(), evidence }
+}

@@ -36,17 +36,7 @@ fn attempt(which: &str, evidence: Vec<Evidence>) -> Result<(), Refusal> {
             }
             return r;
         }
-        "resubmit" => (
-            rejected("douyin"),
-            BUYER,
-            CaseCommand::Resubmit {
-                kind: CaseType::RefundOnly,
-                reason: "damaged".into(),
-                amount: cny(20),
-                description: String::new(),
-                evidence,
-            },
-        ),
+        "resubmit" => (rejected("douyin"), BUYER, revision(CaseType::RefundOnly, cny(20), evidence)),
         "add_evidence" => (return_case("douyin"), BUYER, CaseCommand::AddEvidence { evidence }),
         "reject" => (
             return_case("douyin"),

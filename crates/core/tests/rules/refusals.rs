@@ -129,13 +129,7 @@ fn b2_a_revision_to_a_return_needs_a_return_address() {
     w.apply_for(CaseType::RefundOnly, cny(50)).unwrap();
     w.cmd(MERCHANT, reject_cmd()).unwrap();
     w.default_address = None;
-    let revise = |kind| CaseCommand::Resubmit {
-        kind,
-        reason: "damaged".into(),
-        amount: cny(40),
-        description: String::new(),
-        evidence: vec![],
-    };
+    let revise = |kind| revision(kind, cny(40), vec![]);
     assert_eq!(w.refused(BUYER, revise(CaseType::ReturnRefund)), Refusal::NoReturnAddress);
     w.cmd(BUYER, revise(CaseType::RefundOnly)).unwrap();
     assert_eq!(w.status(), Status::AwaitingReview);
@@ -259,18 +253,7 @@ fn w5_the_case_page_says_what_each_deadline_does_when_it_passes() {
 #[test]
 fn x1_a_revised_request_tells_the_shop() {
     let mut w = rejected("douyin");
-    let ev = w
-        .cmd(
-            BUYER,
-            CaseCommand::Resubmit {
-                kind: CaseType::RefundOnly,
-                reason: "damaged".into(),
-                amount: cny(20),
-                description: String::new(),
-                evidence: vec![],
-            },
-        )
-        .unwrap();
+    let ev = w.cmd(BUYER, revision(CaseType::RefundOnly, cny(20), vec![])).unwrap();
     let out = w.notices(&ev);
     assert_eq!(out.notices.len(), 1);
     assert_eq!(out.notices[0].recipient, Recipient::Shop(ShopId(1)));

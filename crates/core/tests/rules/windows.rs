@@ -94,13 +94,7 @@ fn e2_evidence_is_refused_once_its_deadline_is_due_but_not_fired() {
 
 #[test]
 fn b2_the_buyer_cannot_revise_or_escalate_once_the_rejection_window_is_due() {
-    let resubmit = CaseCommand::Resubmit {
-        kind: CaseType::RefundOnly,
-        reason: "damaged".into(),
-        amount: cny(20),
-        description: String::new(),
-        evidence: vec![],
-    };
+    let resubmit = revision(CaseType::RefundOnly, cny(20), vec![]);
     for cmd in [resubmit, CaseCommand::Escalate { reason: "unfair".into() }] {
         let mut w = rejected("tiktok_shop");
         refused_at_due(&mut w, K::BuyerAfterRejection, BUYER, cmd);
