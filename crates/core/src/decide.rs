@@ -893,8 +893,14 @@ fn expire(order: &Order, case: &Case, kind: DeadlineKind, ctx: &Ctx) -> Result<E
         DeadlineKind::ReviewReminder | DeadlineKind::EvidenceReminder => {
             let main = if kind == DeadlineKind::ReviewReminder { DeadlineKind::Review } else { DeadlineKind::Evidence };
             let for_due = live(case, ctx.policy, main).map_or(d.due, |m| m.due);
-            // A reminder only sends a message: it is logged, but names no automatic action.
-            ev = vec![Event::ReminderSent { kind, for_due }];
+            // A reminder only sends a message: it is logged, but names no automatic action. One
+            // whose deadline has passed already (the runner catching up) would arrive too late to
+            // help: it is dropped, and the deadline itself fires next.
+            ev = if for_due <= ctx.now {
+                vec![Event::ReminderDropped { kind, for_due }]
+            } else {
+                vec![Event::ReminderSent { kind, for_due }]
+            };
         }
         DeadlineKind::BuyerShip => ev.push(Event::Closed { reason: CloseReason::ReturnNotShipped }),
         DeadlineKind::Receipt => {

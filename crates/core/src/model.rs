@@ -569,6 +569,12 @@ pub enum Event {
         kind: DeadlineKind,
         for_due: Timestamp,
     },
+    /// A reminder that came due only after the deadline it was for (the runner caught up after
+    /// downtime or a clock jump): logged, never sent.
+    ReminderDropped {
+        kind: DeadlineKind,
+        for_due: Timestamp,
+    },
     /// W5: an automatic action names the deadline that fired; its effects follow.
     DeadlineFired {
         kind: DeadlineKind,
@@ -600,6 +606,7 @@ impl Event {
             AppealReviewStarted => "appeal_review_started", AppealDecided => "appeal_decided",
             AppealWindowClosed => "appeal_window_closed", Closed => "closed", EvidenceAdded => "evidence_added",
             MessagePosted => "message_posted", CaseRemarkSet => "case_remark_set", ReminderSent => "reminder_sent",
+            ReminderDropped => "reminder_dropped",
             DeadlineFired => "deadline_fired",
         )
     }
@@ -975,7 +982,9 @@ impl Case {
                 self.thread.push(ThreadMessage { from: *party, text: text.clone(), at });
             }
             Event::CaseRemarkSet { text } => self.remark = text.clone(),
-            Event::ReminderSent { kind, for_due } => self.reminders.push((*kind, *for_due)),
+            Event::ReminderSent { kind, for_due } | Event::ReminderDropped { kind, for_due } => {
+                self.reminders.push((*kind, *for_due))
+            }
             Event::DeadlineFired { kind, .. } => self.last_expiry = Some((*kind, at)),
             Event::OrderCreated { .. }
             | Event::OrderPaid

@@ -137,3 +137,40 @@ fn after_a_deadline_fired_the_late_action_names_that_deadline() {
     // An action the fired deadline does not govern gets the plain wrong state.
     assert!(matches!(w.refused(BUYER, CaseCommand::Withdraw), Refusal::WrongState { rule: "B1", .. }));
 }
+
+#[test]
+fn u2_e5_a_reminder_that_comes_due_after_its_deadline_is_dropped_not_sent() {
+    // The runner was down through the reminder and the review deadline.
+    let mut w = World::new("douyin", Online, At::Shipped);
+    w.apply_for(CaseType::RefundOnly, cny(50)).unwrap();
+    let review = w.deadline(K::Review).unwrap();
+    w.now = review + Dur::hours(1);
+    let from = w.log.len();
+    assert_eq!(w.fire_due(), vec![K::ReviewReminder, K::Review]);
+    let events: Vec<Event> = w.log[from..].iter().map(|r| r.event.clone()).collect();
+    assert_eq!(events[0], Event::ReminderDropped { kind: K::ReviewReminder, for_due: review });
+    assert!(!events.iter().any(|e| matches!(e, Event::ReminderSent { .. })));
+    assert!(w.notices(&events[..1]).notices.is_empty(), "nothing tells the shop to hurry");
+    // the firing says when it was due; the log line says when it ran
+    let fired = w.log[from..].iter().find(|r| matches!(r.event, Event::DeadlineFired { .. })).unwrap();
+    assert_eq!((fired.event.clone(), fired.at), (Event::DeadlineFired { kind: K::Review, due: review }, w.now));
+    assert_eq!(w.status(), Status::Refunding);
+
+    // the evidence reminder likewise
+    let mut e = rejected("douyin");
+    e.cmd(BUYER, CaseCommand::Escalate { reason: "broken".into() }).unwrap();
+    e.cmd(AGENT, CaseCommand::RequestEvidence { instructions: "photos".into() }).unwrap();
+    let due = e.deadline(K::Evidence).unwrap();
+    e.now = due;
+    let from = e.log.len();
+    assert_eq!(e.fire_due(), vec![K::EvidenceReminder, K::Evidence]);
+    assert_eq!(e.log[from].event, Event::ReminderDropped { kind: K::EvidenceReminder, for_due: due });
+
+    // one that comes due in time is sent
+    let mut s = World::new("douyin", Online, At::Shipped);
+    s.apply_for(CaseType::RefundOnly, cny(50)).unwrap();
+    let remind = s.deadline(K::ReviewReminder).unwrap();
+    s.now = remind;
+    s.fire_due();
+    assert!(matches!(s.log.last().unwrap().event, Event::ReminderSent { kind: K::ReviewReminder, .. }));
+}
