@@ -163,3 +163,48 @@ fn a_use_case_that_fails_after_writing_leaves_nothing_behind() {
     a.engine.add_template(ShopId(1), "after", "still works").unwrap();
     assert_eq!(a.engine.templates(ShopId(1)).unwrap().len(), 1);
 }
+
+fn refuse<T>() -> Result<T, EngineError> {
+    Err(EngineError::Invalid { field: "x", reason: "refused after the write".into() })
+}
+
+#[test]
+fn every_kind_of_write_counts_as_written_when_a_use_case_fails_after_it() {
+    // Updates that matched a row, like inserts, make a later failure roll the job back.
+    let a = app();
+    let o = a.order("RB1", PaymentMethod::Online, true);
+    a.apply(o.id, CaseType::RefundOnly, 10);
+    let before = a.engine.read(|tx| tx.order(o.id)).unwrap().unwrap();
+    let mut changed = before.clone();
+    changed.remark = "never committed".into();
+    changed.version += 1;
+    let json = serde_json::to_string(&changed).unwrap();
+    let expected = before.version;
+    assert!(a
+        .engine
+        .transact(move |tx| {
+            assert!(tx.update_order(&changed, &json, expected)?);
+            refuse::<()>()
+        })
+        .is_err());
+    assert_eq!(a.engine.read(|tx| tx.order(o.id)).unwrap().unwrap(), before);
+    assert!(a
+        .engine
+        .transact(|tx| {
+            assert!(tx.update_shop(ShopId(1), "taote", &PolicyOverrides::default())?);
+            refuse::<()>()
+        })
+        .is_err());
+    assert_eq!(a.engine.shop(ShopId(1)).unwrap().profile, "douyin");
+    let shop_box = Recipient::Shop(ShopId(1));
+    let ids: Vec<i64> = a.engine.message_box(shop_box).unwrap().entries.iter().map(|n| n.id).collect();
+    assert!(!ids.is_empty());
+    assert!(a
+        .engine
+        .transact(move |tx| {
+            assert!(tx.mark_read(shop_box, &ids, T0)? > 0);
+            refuse::<()>()
+        })
+        .is_err());
+    assert!(a.engine.message_box(shop_box).unwrap().entries.iter().all(|n| !n.read));
+}
