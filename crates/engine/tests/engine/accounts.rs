@@ -2,7 +2,6 @@
 //! visibility: the use-cases the HTTP layer builds on, against the real store.
 
 use crate::harness::*;
-use aftersale_core::command::*;
 use aftersale_core::model::*;
 use aftersale_core::values::*;
 use aftersale_core::*;
@@ -173,7 +172,6 @@ fn w6_orders_and_cases_are_seen_by_their_buyer_their_shop_and_the_platform_only(
     let counts = a.engine.queue_counts(ShopId(1)).unwrap();
     assert!(counts.contains(&(Queue::RefundOnly, 1)), "{counts:?}");
     assert!(a.engine.queue_counts(ShopId(2)).unwrap().iter().all(|(_, n)| *n == 0));
-    let _ = CaseCommand::Withdraw;
 }
 
 #[test]
