@@ -23,6 +23,9 @@ cd "$(dirname "$0")/.."
 out_root=mutants.out
 jobs=${MUTANTS_JOBS:-2}
 
+# The lines of those files that exist.
+existing() { for f in "$@"; do if [ -f "$f" ]; then cat "$f"; fi; done; }
+
 # With --iterate, cargo-mutants tests only what earlier runs did not catch. The script keeps what
 # earlier runs caught or found unviable (accumulated_*.txt) and counts those of them that still
 # exist in the code (a mutant of an edited line has a new name and is tested again).
@@ -42,10 +45,13 @@ summary() {
         local current
         current=$(mktemp)
         cargo mutants --list --package "$package" 2>/dev/null | sort -u >"$current"
-        still() { sort -u "$dir/$1" | comm -12 - "$current" | comm -23 - <(sort -u "$dir/caught.txt" "$dir/missed.txt" "$dir/timeout.txt" "$dir/unviable.txt") | grep -c . || true; }
+        local tested
+        tested=$(mktemp)
+        existing "$dir/caught.txt" "$dir/missed.txt" "$dir/timeout.txt" "$dir/unviable.txt" | sort -u >"$tested"
+        still() { sort -u "$dir/$1" | comm -12 - "$current" | comm -23 - "$tested" | grep -c . || true; }
         caught=$((caught + $(still accumulated_caught.txt)))
         unviable=$((unviable + $(still accumulated_unviable.txt)))
-        rm -f "$current"
+        rm -f "$current" "$tested"
     fi
     local viable=$((caught + missed + timeout))
     local score="n/a"
@@ -63,8 +69,8 @@ run() {
     local dir=$out_root/$name/mutants.out
     if [[ " $* " == *" --iterate "* ]] && [ -d "$dir" ]; then
         # Keep what this and earlier runs caught or found unviable; cargo-mutants rewrites both.
-        cat "$dir/caught.txt" "$dir/accumulated_caught.txt" 2>/dev/null | sort -u >"$out_root/$name/acc_caught"
-        cat "$dir/unviable.txt" "$dir/accumulated_unviable.txt" 2>/dev/null | sort -u >"$out_root/$name/acc_unviable"
+        existing "$dir/caught.txt" "$dir/accumulated_caught.txt" | sort -u >"$out_root/$name/acc_caught"
+        existing "$dir/unviable.txt" "$dir/accumulated_unviable.txt" | sort -u >"$out_root/$name/acc_unviable"
     else
         rm -f "$out_root/$name/acc_caught" "$out_root/$name/acc_unviable"
     fi
