@@ -212,3 +212,19 @@ fn a_stored_row_the_state_no_longer_implies_is_dropped_and_counted_stale() {
     assert_eq!(a.runner().run_due().unwrap(), RunStats::default(), "the row is gone");
     assert_eq!(a.case(c.id).status, Status::AwaitingReview);
 }
+
+#[test]
+fn a_deadline_fired_late_starts_its_refund_when_it_fires() {
+    // The runner was away for ten days: one run fires the (dropped) reminder and the review; the
+    // refund it starts settles a working day after it started, not after the review was due.
+    let a = app();
+    let o = a.order("CH1", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let now = a.clock.advance(Dur::days(10));
+    let stats = a.runner().run_due().unwrap();
+    assert_eq!((stats.fired, stats.refused), (2, 0), "reminder and review");
+    let case = a.case(c.id);
+    assert_eq!(case.status, Status::Refunding);
+    assert_eq!(case.refund.unwrap().next_attempt_at, Some(now.add_working_days(1)));
+    assert_eq!(a.runner().run_due().unwrap(), RunStats::default());
+}

@@ -30,7 +30,7 @@ fn x2_sms_notices_are_recorded_in_the_outbox() {
     assert!(matches!(refused, Err(EngineError::Refused(Refusal::InvalidField { .. }))), "{refused:?}");
     assert!(a.engine.read(|tx| tx.sms_outbox()).unwrap().is_empty());
     a.engine.agree_return(MERCHANT, c.id, AddressId(1), true, None, None).unwrap();
-    let sms = a.engine.read(|tx| tx.sms_outbox()).unwrap();
+    let sms = a.engine.sms_outbox().unwrap();
     assert_eq!(sms.len(), 1);
     assert_eq!(sms[0].phone, "13800131234");
     assert!(sms[0].text.ends_with(REFUSE_FREIGHT_COLLECT_TEXT));
