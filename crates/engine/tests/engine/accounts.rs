@@ -198,3 +198,17 @@ fn roles_have_stable_names_and_act_as_their_party() {
     // the password hash never shows in Debug
     assert!(!format!("{:?}", rec(Role::Buyer, None)).contains("password"));
 }
+
+#[test]
+fn a_shop_changed_outside_the_engine_is_read_again_once_forgotten() {
+    let a = app();
+    let o = a.order("FS1", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let due = |a: &App| a.engine.governing_deadline(&c).unwrap().unwrap().due;
+    assert_eq!(due(&a), T0 + Dur::hours(48));
+    a.engine.transact(|tx| Ok(tx.update_shop(ShopId(1), "taote", &PolicyOverrides::default())?)).unwrap();
+    assert_eq!(due(&a), T0 + Dur::hours(48), "still the remembered policy");
+    a.engine.forget_shop(ShopId(1));
+    assert_eq!(due(&a), T0 + Dur::hours(36));
+    assert_eq!(a.engine.policy_of(ShopId(1)).unwrap().review, Dur::hours(36));
+}
