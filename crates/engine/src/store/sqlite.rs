@@ -66,6 +66,9 @@ struct Job {
     reply: mpsc::SyncSender<Result<(), StoreError>>,
 }
 
+/// How long a read waits for a connection of the bounded pool (SQLite's busy timeout is the same).
+const READER_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub struct SqliteStore {
     path: PathBuf,
     cache_mb: u32,
@@ -157,6 +160,9 @@ impl SqliteStore {
 
     fn reader(&self) -> Result<Connection, StoreError> {
         let mut pool = self.readers.lock().map_err(|_| StoreError::WriterGone)?;
+        // Waiting for a connection is bounded like SQLite's own busy wait: a reader that does
+        // not come free in that time is an overload to report, not a reason to hang.
+        let give_up = std::time::Instant::now() + READER_WAIT;
         loop {
             if let Some(c) = pool.idle.pop() {
                 return Ok(c);
@@ -165,7 +171,11 @@ impl SqliteStore {
                 pool.open += 1;
                 break;
             }
-            pool = self.reader_freed.wait(pool).map_err(|_| StoreError::WriterGone)?;
+            let left = give_up.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(StoreError::Db(format!("no read connection came free in {READER_WAIT:?}")));
+            }
+            pool = self.reader_freed.wait_timeout(pool, left).map_err(|_| StoreError::WriterGone)?.0;
         }
         drop(pool);
         match self.open_reader() {
