@@ -728,12 +728,9 @@ fn write_plan(tx: &mut dyn WriteTx, plan: &CasePlan) -> Result<bool, EngineError
         None => tx.insert_case(&plan.case, &plan.case_json, plan.case_due)?,
     }
     if let Some(order_json) = &plan.order_json {
+        // Its version was checked above, in this transaction: a failure here is the store's.
         if !tx.update_order(&plan.order, order_json, plan.order_before)? {
-            return Err(EngineError::Conflict {
-                what: "order",
-                expected: plan.order_before,
-                actual: plan.order_before + 1,
-            });
+            return Err(StoreError::Db(format!("order {order_id} changed inside its own transaction")).into());
         }
         let (old, new) = &plan.order_deadlines;
         tx.sync_deadlines(Subject::Order(order_id), plan.order.version, old, new)?;

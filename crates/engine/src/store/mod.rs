@@ -350,7 +350,6 @@ pub trait ReadTx {
     fn idempotency_get(&mut self, key: &str) -> Result<Option<(String, String)>, StoreError>;
     fn shops(&mut self) -> Result<Vec<ShopRecord>, StoreError>;
     fn addresses(&mut self, shop: ShopId) -> Result<Vec<(Address, bool)>, StoreError>;
-    fn user(&mut self, id: i64) -> Result<Option<UserRecord>, StoreError>;
     fn user_by_login(&mut self, login: &str) -> Result<Option<UserRecord>, StoreError>;
     fn users(&mut self) -> Result<Vec<UserRecord>, StoreError>;
     /// The user of a live session (not expired at `now`).

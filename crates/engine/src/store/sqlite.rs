@@ -793,10 +793,6 @@ impl ReadTx for Sql<'_> {
         Ok(out)
     }
 
-    fn user(&mut self, id: i64) -> Result<Option<UserRecord>, StoreError> {
-        self.user_where("u.id = ?", rusqlite::types::Value::Integer(id))
-    }
-
     fn user_by_login(&mut self, login: &str) -> Result<Option<UserRecord>, StoreError> {
         self.user_where("u.login = ?", rusqlite::types::Value::Text(login.to_string()))
     }

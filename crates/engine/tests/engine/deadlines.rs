@@ -228,3 +228,16 @@ fn a_deadline_fired_late_starts_its_refund_when_it_fires() {
     assert_eq!(case.refund.unwrap().next_attempt_at, Some(now.add_working_days(1)));
     assert_eq!(a.runner().run_due().unwrap(), RunStats::default());
 }
+
+#[test]
+fn a_deadline_fires_at_its_due_instant_and_not_a_millisecond_before() {
+    let a = app();
+    let o = a.order("EX1", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    a.clock.set(T0 + Dur::hours(48) - Dur(1));
+    a.runner().run_due().unwrap();
+    assert_eq!(a.case(c.id).status, Status::AwaitingReview);
+    a.clock.set(T0 + Dur::hours(48));
+    assert_eq!(a.runner().run_due().unwrap().fired, 1);
+    assert_eq!(a.case(c.id).status, Status::Refunding);
+}

@@ -173,7 +173,20 @@ fn every_kind_of_write_counts_as_written_when_a_use_case_fails_after_it() {
     // Updates that matched a row, like inserts, make a later failure roll the job back.
     let a = app();
     let o = a.order("RB1", PaymentMethod::Online, true);
-    a.apply(o.id, CaseType::RefundOnly, 10);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let mut case = c.clone();
+    case.remark = "never committed".into();
+    case.version += 1;
+    let case_json = serde_json::to_string(&case).unwrap();
+    let due = c.governing_deadline(&Policy::douyin()).map(|d| d.due);
+    assert!(a
+        .engine
+        .transact(move |tx| {
+            assert!(tx.update_case(&case, &case_json, c.version, due, false)?);
+            refuse::<()>()
+        })
+        .is_err());
+    assert_eq!(a.case(c.id).remark, "");
     let before = a.engine.read(|tx| tx.order(o.id)).unwrap().unwrap();
     let mut changed = before.clone();
     changed.remark = "never committed".into();
