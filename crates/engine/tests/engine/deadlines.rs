@@ -241,3 +241,60 @@ fn a_deadline_fires_at_its_due_instant_and_not_a_millisecond_before() {
     assert_eq!(a.runner().run_due().unwrap().fired, 1);
     assert_eq!(a.case(c.id).status, Status::Refunding);
 }
+
+#[test]
+fn o4_an_unpaid_order_is_cancelled_at_its_due_instant_and_a_stale_row_does_not_cancel_it_early() {
+    let a = app();
+    let new = NewOrder {
+        order_no: "UP1".into(),
+        buyer_id: BuyerId(7),
+        payment: PaymentMethod::Online,
+        total: Money::cny(11_000),
+        shipping_fee: Money::cny(1_000),
+        fresh: false,
+        customer_name: "王小明".into(),
+        customer_phone: Phone::parse("13800131234").unwrap(),
+    };
+    let o = a.engine.create_order(MERCHANT, ShopId(1), new, None).unwrap();
+    // a stored row that says the order is due now, while its state says in 24 hours
+    let live = o.deadlines(&Policy::douyin());
+    let stray = vec![Deadline { kind: DeadlineKind::OrderUnpaid, due: T0 }];
+    a.engine.transact(move |tx| Ok(tx.sync_deadlines(Subject::Order(o.id), o.version, &live, &stray)?)).unwrap();
+    a.clock.set(T0 + Dur::hours(1));
+    assert_eq!(a.runner().run_due().unwrap().stale, 1, "re-armed to the state's due time");
+    let order = |a: &App| a.engine.read(|tx| tx.order(o.id)).unwrap().unwrap();
+    assert_eq!(order(&a).state, OrderState::AwaitingPayment);
+    a.clock.set(T0 + Dur::hours(24));
+    assert_eq!(a.runner().run_due().unwrap().fired, 1);
+    assert_eq!(order(&a).state, OrderState::Cancelled);
+}
+
+#[test]
+fn a_read_waits_for_a_connection_of_the_full_pool_instead_of_failing() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = SqliteOptions { max_readers: 1, ..SqliteOptions::default() };
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("a.db"), options).unwrap());
+    let (held, release) = (Arc::new(std::sync::Barrier::new(2)), Arc::new(std::sync::Barrier::new(2)));
+    let holder = {
+        let (store, held, release) = (store.clone(), held.clone(), release.clone());
+        std::thread::spawn(move || {
+            store
+                .read(|tx| {
+                    held.wait();
+                    release.wait();
+                    tx.shops().map(|_| ())
+                })
+                .unwrap()
+        })
+    };
+    held.wait();
+    // the only connection is taken: this read waits until it comes back
+    let waiter = {
+        let store = store.clone();
+        std::thread::spawn(move || store.read(|tx| tx.shops().map(|s| s.len())))
+    };
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    release.wait();
+    holder.join().unwrap();
+    assert_eq!(waiter.join().unwrap().unwrap(), 0);
+}

@@ -35,6 +35,11 @@ fn x2_sms_notices_are_recorded_in_the_outbox() {
     assert_eq!(sms[0].phone, "13800131234");
     assert!(sms[0].text.ends_with(REFUSE_FREIGHT_COLLECT_TEXT));
     assert_eq!(a.case(c.id).status, Status::AwaitingBuyerReturn);
+    // a reminder to ship back is an SMS and nothing else: it is stored all the same
+    a.engine.case_command(MERCHANT, c.id, CaseCommand::RemindBuyer, None, None).unwrap();
+    let sms = a.engine.sms_outbox().unwrap();
+    assert_eq!(sms.len(), 2);
+    assert!(sms[1].text.contains("寄回"), "{}", sms[1].text);
 }
 
 #[test]
