@@ -273,7 +273,7 @@ fn o4_an_unpaid_order_is_cancelled_at_its_due_instant_and_a_stale_row_does_not_c
 fn a_read_waits_for_a_connection_of_the_full_pool_instead_of_failing() {
     let dir = tempfile::tempdir().unwrap();
     let options = SqliteOptions { max_readers: 1, ..SqliteOptions::default() };
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("a.db"), options).unwrap());
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("a.db"), options).unwrap());
     let (held, release) = (Arc::new(std::sync::Barrier::new(2)), Arc::new(std::sync::Barrier::new(2)));
     let holder = {
         let (store, held, release) = (store.clone(), held.clone(), release.clone());
