@@ -245,17 +245,7 @@ fn a_deadline_fires_at_its_due_instant_and_not_a_millisecond_before() {
 #[test]
 fn o4_an_unpaid_order_is_cancelled_at_its_due_instant_and_a_stale_row_does_not_cancel_it_early() {
     let a = app();
-    let new = NewOrder {
-        order_no: "UP1".into(),
-        buyer_id: BuyerId(7),
-        payment: PaymentMethod::Online,
-        total: Money::cny(11_000),
-        shipping_fee: Money::cny(1_000),
-        fresh: false,
-        customer_name: "王小明".into(),
-        customer_phone: Phone::parse("13800131234").unwrap(),
-    };
-    let o = a.engine.create_order(MERCHANT, ShopId(1), new, None).unwrap();
+    let o = a.engine.create_order(MERCHANT, ShopId(1), new_order("UP1", PaymentMethod::Online), None).unwrap();
     // a stored row that says the order is due now, while its state says in 24 hours
     let live = o.deadlines(&Policy::douyin());
     let stray = vec![Deadline { kind: DeadlineKind::OrderUnpaid, due: T0 }];

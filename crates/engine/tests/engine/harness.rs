@@ -58,17 +58,7 @@ impl App {
     }
 
     pub fn order(&self, no: &str, payment: PaymentMethod, delivered: bool) -> Order {
-        let new = NewOrder {
-            order_no: no.into(),
-            buyer_id: BuyerId(7),
-            payment,
-            total: Money::cny(11_000),
-            shipping_fee: Money::cny(1_000),
-            fresh: false,
-            customer_name: "王小明".into(),
-            customer_phone: Phone::parse("13800131234").unwrap(),
-        };
-        let o = self.engine.create_order(MERCHANT, ShopId(1), new, None).unwrap();
+        let o = self.engine.create_order(MERCHANT, ShopId(1), new_order(no, payment), None).unwrap();
         if payment == PaymentMethod::Online {
             self.engine.order_command(Actor::System, o.id, OrderCommand::Pay, None, None).unwrap();
         }
@@ -107,5 +97,19 @@ impl App {
     pub fn event_count(&self) -> i64 {
         let conn = rusqlite::Connection::open(&self.path).unwrap();
         conn.query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0)).unwrap()
+    }
+}
+
+/// Buyer 7's order of 110 yuan (10 of them shipping) in shop 1.
+pub fn new_order(no: &str, payment: PaymentMethod) -> NewOrder {
+    NewOrder {
+        order_no: no.into(),
+        buyer_id: BuyerId(7),
+        payment,
+        total: Money::cny(11_000),
+        shipping_fee: Money::cny(1_000),
+        fresh: false,
+        customer_name: "王小明".into(),
+        customer_phone: Phone::parse("13800131234").unwrap(),
     }
 }
