@@ -152,9 +152,7 @@ fn evidence_records_and_idempotency_answers_are_kept() {
 
 #[test]
 fn w6_orders_and_cases_are_seen_by_their_buyer_their_shop_and_the_platform_only() {
-    let a = app();
-    let o = a.order("DY1", PaymentMethod::Online, true);
-    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let (a, o, c) = refund_only_case("DY1");
     for who in [BUYER, MERCHANT, AGENT, Actor::System] {
         assert_eq!(a.engine.order_view(who, o.id).unwrap().id, o.id);
         assert_eq!(a.engine.order_by_no(who, ShopId(1), "DY1").unwrap().id, o.id);
@@ -201,9 +199,7 @@ fn roles_have_stable_names_and_act_as_their_party() {
 
 #[test]
 fn a_shop_changed_outside_the_engine_is_read_again_once_forgotten() {
-    let a = app();
-    let o = a.order("FS1", PaymentMethod::Online, true);
-    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let (a, _, c) = refund_only_case("FS1");
     let due = |a: &App| a.engine.governing_deadline(&c).unwrap().unwrap().due;
     assert_eq!(due(&a), T0 + Dur::hours(48));
     a.engine.transact(|tx| Ok(tx.update_shop(ShopId(1), "taote", &PolicyOverrides::default())?)).unwrap();

@@ -10,9 +10,7 @@ use std::sync::Arc;
 
 #[test]
 fn deadlines_fire_once_on_time_and_late_actions_are_refused() {
-    let a = app();
-    let o = a.order("D1", PaymentMethod::Online, true);
-    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let (a, _, c) = refund_only_case("D1");
     let runner = a.runner();
     a.clock.advance(Dur::hours(48) - Dur::secs(1));
     assert_eq!(runner.run_due().unwrap().fired, 1, "only the 12h reminder");
@@ -36,9 +34,7 @@ fn deadlines_fire_once_on_time_and_late_actions_are_refused() {
 
 #[test]
 fn a_firing_whose_case_moved_on_does_nothing() {
-    let a = app();
-    let o = a.order("S1", PaymentMethod::Online, true);
-    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let (a, _, c) = refund_only_case("S1");
     a.clock.advance(Dur::hours(49));
     let rows = a.engine.read(|tx| tx.due_deadlines(a.clock.now(), 10)).unwrap();
     let review = rows.iter().find(|r| r.kind == DeadlineKind::Review).copied().unwrap();
@@ -103,9 +99,7 @@ fn deadlines_due_while_closed_fire_exactly_once_after_reopening() {
 
 #[test]
 fn a_firing_decided_on_a_stale_snapshot_is_decided_again_and_applied_once() {
-    let a = app();
-    let o = a.order("ST1", PaymentMethod::Online, true);
-    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let (a, o, c) = refund_only_case("ST1");
     a.clock.advance(Dur::hours(49));
     let rows: Vec<DueDeadline> = a
         .engine
@@ -140,9 +134,7 @@ fn a_firing_decided_on_a_stale_snapshot_is_decided_again_and_applied_once() {
 
 #[test]
 fn the_background_runner_fires_due_deadlines_on_its_own() {
-    let a = app();
-    let o = a.order("BG1", PaymentMethod::Online, true);
-    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let (a, _, c) = refund_only_case("BG1");
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let handle = a.runner().spawn(stop.clone(), std::time::Duration::from_millis(20));
     a.clock.advance(Dur::hours(48));
@@ -170,9 +162,7 @@ fn the_manual_clock_moves_by_what_it_is_told() {
 
 #[test]
 fn a_row_for_a_deadline_that_is_not_due_is_stale_even_when_another_one_is() {
-    let a = app();
-    let o = a.order("ST1", PaymentMethod::Online, true);
-    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let (a, _, c) = refund_only_case("ST1");
     // past the review reminder (36h), before the review itself (48h)
     a.clock.advance(Dur::hours(40));
     let review = DueDeadline {
@@ -194,9 +184,7 @@ fn a_row_for_a_deadline_that_is_not_due_is_stale_even_when_another_one_is() {
 
 #[test]
 fn a_stored_row_the_state_no_longer_implies_is_dropped_and_counted_stale() {
-    let a = app();
-    let o = a.order("ST2", PaymentMethod::Online, true);
-    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let (a, _, c) = refund_only_case("ST2");
     // a voucher row on an online case awaiting review: nothing in the state implies it
     let stray = Deadline { kind: DeadlineKind::Voucher, due: T0 };
     let live = c.deadlines(&Policy::douyin());
@@ -217,9 +205,7 @@ fn a_stored_row_the_state_no_longer_implies_is_dropped_and_counted_stale() {
 fn a_deadline_fired_late_starts_its_refund_when_it_fires() {
     // The runner was away for ten days: one run fires the (dropped) reminder and the review; the
     // refund it starts settles a working day after it started, not after the review was due.
-    let a = app();
-    let o = a.order("CH1", PaymentMethod::Online, true);
-    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let (a, _, c) = refund_only_case("CH1");
     let now = a.clock.advance(Dur::days(10));
     let stats = a.runner().run_due().unwrap();
     assert_eq!((stats.fired, stats.refused), (2, 0), "reminder and review");
@@ -231,9 +217,7 @@ fn a_deadline_fired_late_starts_its_refund_when_it_fires() {
 
 #[test]
 fn a_deadline_fires_at_its_due_instant_and_not_a_millisecond_before() {
-    let a = app();
-    let o = a.order("EX1", PaymentMethod::Online, true);
-    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let (a, _, c) = refund_only_case("EX1");
     a.clock.set(T0 + Dur::hours(48) - Dur(1));
     a.runner().run_due().unwrap();
     assert_eq!(a.case(c.id).status, Status::AwaitingReview);

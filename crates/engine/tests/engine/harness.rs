@@ -113,3 +113,11 @@ pub fn new_order(no: &str, payment: PaymentMethod) -> NewOrder {
         customer_phone: Phone::parse("13800131234").unwrap(),
     }
 }
+
+/// A fresh app with one delivered online order and a refund-only case of 10 yuan on it.
+pub fn refund_only_case(no: &str) -> (App, Order, Case) {
+    let a = app();
+    let o = a.order(no, PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    (a, o, c)
+}

@@ -44,9 +44,7 @@ fn x2_sms_notices_are_recorded_in_the_outbox() {
 
 #[test]
 fn x1_message_box_per_party() {
-    let a = app();
-    let o = a.order("X1", PaymentMethod::Online, true);
-    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let (a, _, c) = refund_only_case("X1");
     let reject = CaseCommand::Reject {
         reason_code: "not_as_claimed".into(),
         explanation: String::new(),
@@ -71,9 +69,7 @@ fn x1_message_box_per_party() {
 
 #[test]
 fn x1_message_box_has_unread_counts_per_category_and_only_the_owner_marks_read() {
-    let a = app();
-    let o = a.order("X1U", PaymentMethod::Online, true);
-    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let (a, _, c) = refund_only_case("X1U");
     a.engine.case_command(BUYER, c.id, CaseCommand::PostMessage { text: "hello".into() }, None, None).unwrap();
     let shop = Recipient::Shop(ShopId(1));
     let MessageBox { entries, unread } = a.engine.message_box(shop).unwrap();

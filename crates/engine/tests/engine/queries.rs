@@ -22,9 +22,7 @@ fn w1_queue_counts_per_shop() {
 
 #[test]
 fn other_parties_cases_are_not_found() {
-    let a = app();
-    let o = a.order("P1", PaymentMethod::Online, true);
-    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let (a, _, c) = refund_only_case("P1");
     let r = a.engine.case_command(OTHER_SHOP, c.id, CaseCommand::Refund, None, None);
     assert!(matches!(r, Err(EngineError::NotFound { what: "case", .. })));
     let r = a.engine.case_command(Actor::Buyer { buyer: BuyerId(99) }, c.id, CaseCommand::Withdraw, None, None);

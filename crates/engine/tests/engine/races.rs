@@ -8,9 +8,7 @@ use std::sync::Arc;
 
 #[test]
 fn racing_commands_on_one_case_give_one_success_and_one_conflict() {
-    let a = app();
-    let o = a.order("R1", PaymentMethod::Online, true);
-    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let (a, _, c) = refund_only_case("R1");
     let barrier = Arc::new(std::sync::Barrier::new(2));
     let handles: Vec<_> = [CaseCommand::Refund, CaseCommand::SetRemark { text: "mine".into() }]
         .into_iter()
@@ -33,9 +31,7 @@ fn racing_commands_on_one_case_give_one_success_and_one_conflict() {
 
 #[test]
 fn idempotency_keys_replay_the_first_result_and_refuse_a_different_command() {
-    let a = app();
-    let o = a.order("I1", PaymentMethod::Online, true);
-    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let (a, _, c) = refund_only_case("I1");
     let key = || Some(IdemKey("k-1".into()));
     let first =
         a.engine.case_command(MERCHANT, c.id, CaseCommand::SetRemark { text: "a".into() }, None, key()).unwrap();
@@ -77,9 +73,7 @@ fn concurrent_commands_share_commits_and_all_succeed() {
 
 #[test]
 fn concurrent_commands_without_an_expected_version_never_conflict() {
-    let a = app();
-    let o = a.order("C1", PaymentMethod::Online, true);
-    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let (a, _, c) = refund_only_case("C1");
     let handles: Vec<_> = (0..8)
         .map(|t| {
             let engine = a.engine.clone();

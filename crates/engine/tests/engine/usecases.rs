@@ -29,9 +29,7 @@ fn a_use_case_writes_state_log_deadlines_and_notices_together() {
 
 #[test]
 fn a_refused_command_changes_nothing() {
-    let a = app();
-    let o = a.order("N1", PaymentMethod::Online, true);
-    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let (a, _, c) = refund_only_case("N1");
     let events = a.event_count();
     let r = a.engine.case_command(
         MERCHANT,
@@ -49,9 +47,7 @@ fn a_refused_command_changes_nothing() {
 
 #[test]
 fn w3_flag_set_from_a_case_shows_on_the_order_and_its_cases() {
-    let a = app();
-    let o = a.order("W3", PaymentMethod::Online, true);
-    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let (a, o, c) = refund_only_case("W3");
     let order = a.engine.set_flag_via_case(MERCHANT, c.id, Some(Flag::Purple)).unwrap();
     assert_eq!(order.flag, Some(Flag::Purple));
     let again =
@@ -63,9 +59,7 @@ fn w3_flag_set_from_a_case_shows_on_the_order_and_its_cases() {
 
 #[test]
 fn w4_order_remark_is_shared_and_case_remark_is_the_cases_own() {
-    let a = app();
-    let o = a.order("W4", PaymentMethod::Online, true);
-    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let (a, o, c) = refund_only_case("W4");
     a.engine.set_order_remark_via_case(MERCHANT, c.id, "fragile".into()).unwrap();
     a.engine.case_command(MERCHANT, c.id, CaseCommand::SetRemark { text: "called".into() }, None, None).unwrap();
     assert_eq!(a.engine.read(|tx| tx.order(o.id)).unwrap().unwrap().remark, "fragile");
@@ -105,9 +99,7 @@ fn m6_penalty_is_recorded_against_the_shop() {
 
 #[test]
 fn stored_json_versions_match_the_version_columns_after_order_changes() {
-    let a = app();
-    let o = a.order("V1", PaymentMethod::Online, true);
-    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let (a, o, c) = refund_only_case("V1");
     a.engine.case_command(MERCHANT, c.id, CaseCommand::Refund, None, None).unwrap();
     a.engine.case_command(MERCHANT, c.id, CaseCommand::SetRemark { text: "x".into() }, None, None).unwrap();
     let o2 = a.engine.read(|tx| tx.order(o.id)).unwrap().unwrap();
@@ -117,9 +109,7 @@ fn stored_json_versions_match_the_version_columns_after_order_changes() {
 
 #[test]
 fn a_policy_change_re_arms_the_deadlines_of_open_cases() {
-    let a = app();
-    let o = a.order("PC1", PaymentMethod::Online, true);
-    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let (a, _, c) = refund_only_case("PC1");
     a.clock.advance(Dur::hours(30));
     // the shop shortens its review window to 24h: already passed for this case
     let overrides = PolicyOverrides { review: Some(Dur::hours(24)), ..Default::default() };
@@ -171,9 +161,7 @@ fn refuse<T>() -> Result<T, EngineError> {
 #[test]
 fn every_kind_of_write_counts_as_written_when_a_use_case_fails_after_it() {
     // Updates that matched a row, like inserts, make a later failure roll the job back.
-    let a = app();
-    let o = a.order("RB1", PaymentMethod::Online, true);
-    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let (a, o, c) = refund_only_case("RB1");
     let mut case = c.clone();
     case.remark = "never committed".into();
     case.version += 1;
