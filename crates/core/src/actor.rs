@@ -1,10 +1,11 @@
 //! Who acts: buyers, merchant staff, platform agents and the system.
 
 use crate::values::{AgentId, BuyerId, ShopId, StaffId};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "role", rename_all = "snake_case")]
 pub enum Actor {
     Buyer {
@@ -22,7 +23,7 @@ pub enum Actor {
 }
 
 /// The side an actor is on, without the individual.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Party {
     Buyer,

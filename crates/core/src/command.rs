@@ -5,10 +5,11 @@ use crate::deadline::DeadlineKind;
 use crate::model::{CaseType, PaymentMethod};
 use crate::money::Money;
 use crate::values::*;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Order ingestion from integrations, and the order-level actions of the rules (O1-O4, W3, W4).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
 pub enum OrderCommand {
     Pay,
@@ -36,7 +37,7 @@ pub enum OrderCommand {
 }
 
 /// A new order from an integration.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrder {
     pub order_no: String,
@@ -51,7 +52,7 @@ pub struct NewOrder {
 }
 
 /// U1/S1/R1/T1: a buyer's application.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Apply {
     pub kind: CaseType,
@@ -65,7 +66,7 @@ pub struct Apply {
     pub refund_account: Option<RefundAccount>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CaseCommand {
     // buyer
@@ -162,7 +163,7 @@ pub enum CaseCommand {
 }
 
 /// Command names without their inputs: what `available_actions` lists.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     Withdraw,

@@ -3,9 +3,10 @@
 //! per kind, and a state change re-arms or drops them in the same write.
 
 use crate::time::Timestamp;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeadlineKind {
     /// U2/S2/R2 merchant review (the proposal lapses with it, N8).
@@ -82,6 +83,17 @@ impl DeadlineKind {
         }
     }
 
+    /// The rule that governs this deadline on a case of the given type: the merchant's review is
+    /// U2 before shipment, S2 for a refund only and R2 for a return.
+    pub fn rule_for(&self, case_type: crate::model::CaseType) -> &'static str {
+        use crate::model::CaseType;
+        match (self, case_type) {
+            (DeadlineKind::Review | DeadlineKind::ReviewReminder, CaseType::RefundOnly) => "S2",
+            (DeadlineKind::Review | DeadlineKind::ReviewReminder, CaseType::ReturnRefund) => "R2",
+            _ => self.rule(),
+        }
+    }
+
     /// Reminders only send a message; they never change the case's course.
     pub fn is_reminder(&self) -> bool {
         matches!(self, DeadlineKind::ReviewReminder | DeadlineKind::EvidenceReminder)
@@ -89,7 +101,7 @@ impl DeadlineKind {
 }
 
 /// One live deadline: its kind and when it is due.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Deadline {
     pub kind: DeadlineKind,
     pub due: Timestamp,

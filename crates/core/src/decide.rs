@@ -495,8 +495,11 @@ pub fn gate(order: &Order, case: &Case, action: Action, actor: &Actor, ctx: &Ctx
                     return Err(Refusal::ExtensionUsed);
                 }
                 if let Some(p) = &case.return_parcel {
+                    if p.signed {
+                        return Err(Refusal::ParcelSigned);
+                    }
                     let from = p.submitted_at + ctx.policy.extension_min_tracking_age;
-                    if p.signed || ctx.now < from {
+                    if ctx.now < from {
                         return Err(Refusal::ExtendReceiptNotYetAllowed {
                             from,
                             min_age: ctx.policy.extension_min_tracking_age.to_string(),

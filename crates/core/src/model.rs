@@ -7,9 +7,10 @@ use crate::money::Money;
 use crate::policy::Policy;
 use crate::time::Timestamp;
 use crate::values::*;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentMethod {
     Online,
@@ -17,7 +18,7 @@ pub enum PaymentMethod {
 }
 
 /// O1 order states.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderState {
     AwaitingPayment,
@@ -46,13 +47,13 @@ impl OrderState {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Customer {
     pub name: String,
     pub phone: Phone,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Cancellation {
     pub by: Party,
     pub reason: String,
@@ -60,7 +61,7 @@ pub struct Cancellation {
     pub at: Timestamp,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Order {
     pub id: OrderId,
     pub shop_id: ShopId,
@@ -95,7 +96,7 @@ pub struct Order {
 }
 
 /// The three case types.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CaseType {
     RefundUnshipped,
@@ -117,14 +118,14 @@ impl CaseType {
 }
 
 /// Where a rejection happened: at first review, or after the goods came back.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     Review,
     Receipt,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CloseReason {
     /// B1
@@ -138,7 +139,7 @@ pub enum CloseReason {
 }
 
 /// Where a case is. Matched exhaustively: a new status breaks the build where it matters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Status {
     AwaitingReview,
@@ -152,7 +153,37 @@ pub enum Status {
     Closed { reason: CloseReason },
 }
 
+/// A status as one string on the wire, the same in lists, case pages and command answers. The
+/// details that some statuses carry (the stage of a rejection, why a case closed) are fields of
+/// their own beside it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusName {
+    AwaitingReview,
+    Rejected,
+    AwaitingBuyerReturn,
+    AwaitingReceipt,
+    InArbitration,
+    AwaitingVoucher,
+    Refunding,
+    Completed,
+    Closed,
+}
+
 impl Status {
+    pub fn name(&self) -> StatusName {
+        match self {
+            Status::AwaitingReview => StatusName::AwaitingReview,
+            Status::Rejected { .. } => StatusName::Rejected,
+            Status::AwaitingBuyerReturn => StatusName::AwaitingBuyerReturn,
+            Status::AwaitingReceipt => StatusName::AwaitingReceipt,
+            Status::InArbitration => StatusName::InArbitration,
+            Status::AwaitingVoucher => StatusName::AwaitingVoucher,
+            Status::Refunding => StatusName::Refunding,
+            Status::Completed => StatusName::Completed,
+            Status::Closed { .. } => StatusName::Closed,
+        }
+    }
     pub fn as_str(&self) -> &'static str {
         match self {
             Status::AwaitingReview => "awaiting_review",
@@ -172,7 +203,7 @@ impl Status {
 }
 
 /// W1 workbench queues.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Queue {
     RefundUnshipped,
@@ -220,7 +251,7 @@ impl Queue {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Rejection {
     pub stage: Stage,
     pub reason_code: String,
@@ -232,14 +263,14 @@ pub struct Rejection {
     pub at: Timestamp,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ReturnParcel {
     pub logistics: Logistics,
     pub submitted_at: Timestamp,
     pub signed: bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ProposalState {
     Open,
@@ -249,7 +280,7 @@ pub enum ProposalState {
     Lapsed,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Proposal {
     pub kind: CaseType,
     pub amount: Money,
@@ -259,7 +290,7 @@ pub struct Proposal {
     pub state: ProposalState,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct EvidenceRequest {
     pub instructions: String,
     pub requested_at: Timestamp,
@@ -272,7 +303,7 @@ pub struct EvidenceRequest {
     pub evidence: Vec<Evidence>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Ruling {
     pub for_party: Party,
     pub reason: String,
@@ -282,7 +313,7 @@ pub struct Ruling {
     pub agent: Option<AgentId>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Arbitration {
     pub opened_by: Party,
     pub reason: String,
@@ -301,7 +332,7 @@ impl Arbitration {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AppealState {
     Submitted,
@@ -310,7 +341,7 @@ pub enum AppealState {
     Dismissed,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Appeal {
     pub text: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -323,7 +354,7 @@ pub struct Appeal {
     pub decided_at: Option<Timestamp>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RefundChannel {
     /// Back the way it was paid, through the payment gateway.
@@ -334,7 +365,7 @@ pub enum RefundChannel {
     PlatformAdvance,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RefundState {
     Processing,
@@ -342,7 +373,7 @@ pub enum RefundState {
     Succeeded,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Refund {
     pub amount: Money,
     pub channel: RefundChannel,
@@ -359,7 +390,7 @@ pub struct Refund {
     pub voucher: Vec<Evidence>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Case {
     pub id: CaseId,
     pub order_id: OrderId,
@@ -422,14 +453,14 @@ pub fn governing(live: &[Deadline]) -> Option<Deadline> {
 }
 
 /// An event with who did it and when: one line of the case log (W5).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Recorded {
     pub at: Timestamp,
     pub actor: Actor,
     pub event: Event,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     // --- orders ---
@@ -462,6 +493,8 @@ pub enum Event {
         amount: Money,
         description: String,
         evidence: Vec<Evidence>,
+        /// R6: shown to the buyer and the platform only.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         refund_account: Option<RefundAccount>,
     },
     Withdrawn,
@@ -487,6 +520,8 @@ pub enum Event {
     },
     ReturnLogisticsSubmitted {
         logistics: Logistics,
+        /// R6: shown to the buyer and the platform only.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         refund_account: Option<RefundAccount>,
     },
     ReturnParcelSigned,

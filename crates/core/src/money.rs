@@ -1,5 +1,6 @@
 //! Money in integer minor units with a currency; never floats.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -37,6 +38,18 @@ impl Serialize for Currency {
     }
 }
 
+impl JsonSchema for Currency {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Currency".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217 code, e.g. CNY" })
+    }
+}
+
 impl<'de> Deserialize<'de> for Currency {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
@@ -45,8 +58,10 @@ impl<'de> Deserialize<'de> for Currency {
 }
 
 /// An amount in minor units (fen, cents). Non-negative by construction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 pub struct Money {
+    /// Minor units (fen, cents).
+    #[schemars(range(min = 0, max = 10_000_000_000i64))]
     pub minor: i64,
     pub currency: Currency,
 }

@@ -7,9 +7,10 @@ use crate::command::REFUSE_FREIGHT_COLLECT_TEXT;
 use crate::deadline::DeadlineKind;
 use crate::model::*;
 use crate::values::*;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum Recipient {
     Shop(ShopId),
@@ -18,7 +19,7 @@ pub enum Recipient {
 }
 
 /// Message-box categories.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     AfterSales,
@@ -38,7 +39,7 @@ impl Category {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Notice {
     pub recipient: Recipient,
     pub category: Category,
@@ -46,7 +47,7 @@ pub struct Notice {
     pub body: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Sms {
     pub phone: Phone,
     pub text: String,

@@ -2,11 +2,12 @@
 //! ship as TOML (`profiles/*.toml`, embedded); a shop picks one and may override any value.
 
 use crate::time::Dur;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The values one shop runs under. Optional windows are features a profile does not have
 /// (`cod_voucher = None`: the profile takes no COD orders; `receipt_extension = None`: no M3).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
     pub name: String,
@@ -30,7 +31,7 @@ pub struct Policy {
 }
 
 /// A shop's changes to its profile; every field optional.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyOverrides {
     pub review: Option<Dur>,

@@ -27,6 +27,8 @@ pub enum Refusal {
     NegotiationNotAvailable { why: &'static str },
     #[error("extend receipt is offered from {from} (tracking at least {min_age} old and unsigned)")]
     ExtendReceiptNotYetAllowed { from: Timestamp, min_age: String },
+    #[error("extend receipt is not possible: the return parcel was already signed for, so the merchant should inspect it and refund or reject")]
+    ParcelSigned,
     #[error("extend receipt was already used on this case")]
     ExtensionUsed,
     #[error("the shop's profile has no receipt extension")]
@@ -43,6 +45,28 @@ pub enum Refusal {
     NotDue { kind: DeadlineKind },
 }
 
+/// Every refusal code with what it means: the rules' part of the API's error registry. A test
+/// checks that each code `Refusal::code` answers is listed here.
+pub const CODES: &[(&str, &str)] = &[
+    ("not_allowed_for_actor", "Your party may not take this action on this case or order (answered 403)."),
+    ("wrong_state", "The action is not possible in the case's or order's current status."),
+    ("deadline_passed", "The deadline for this action passed (whether or not the system has acted on it yet)."),
+    ("missing_field", "A field this action needs under the rule named is empty or absent."),
+    ("invalid_value", "A field is well-formed but the rule named does not accept its value."),
+    ("amount_above_refundable", "The amount is above what the order can still refund (B3)."),
+    ("negotiation_used", "This case already used its one negotiation (N3)."),
+    ("negotiation_not_available", "Negotiation is not offered for this case (N1), for the reason given."),
+    ("extend_receipt_not_yet_allowed", "Extend receipt is offered only once the tracking is old enough and unsigned (M3)."),
+    ("parcel_signed", "The return parcel was signed for: inspect it and refund or reject instead of extending (M3)."),
+    ("extension_used", "Extend receipt was already used on this case (M3)."),
+    ("extension_not_in_profile", "The shop's policy profile has no receipt extension (M3)."),
+    ("resubmission_used", "The rejected request was already revised as many times as allowed (B2)."),
+    ("no_return_address", "The shop has no default return address to agree the return to (R2)."),
+    ("case_already_open", "The order already has an open case (T1)."),
+    ("cod_not_supported", "The shop's profile does not take cash-on-delivery orders (O1)."),
+    ("deadline_not_due", "The deadline is not due yet (internal firing only)."),
+];
+
 impl Refusal {
     /// The stable code for API clients; one registry, never reused.
     pub fn code(&self) -> &'static str {
@@ -51,11 +75,12 @@ impl Refusal {
             Refusal::WrongState { .. } => "wrong_state",
             Refusal::DeadlinePassed { .. } => "deadline_passed",
             Refusal::MissingField { .. } => "missing_field",
-            Refusal::InvalidField { .. } => "invalid_field",
+            Refusal::InvalidField { .. } => "invalid_value",
             Refusal::AmountAboveRefundable { .. } => "amount_above_refundable",
             Refusal::NegotiationUsed => "negotiation_used",
             Refusal::NegotiationNotAvailable { .. } => "negotiation_not_available",
             Refusal::ExtendReceiptNotYetAllowed { .. } => "extend_receipt_not_yet_allowed",
+            Refusal::ParcelSigned => "parcel_signed",
             Refusal::ExtensionUsed => "extension_used",
             Refusal::ExtensionNotInProfile => "extension_not_in_profile",
             Refusal::ResubmissionUsed { .. } => "resubmission_used",
@@ -77,7 +102,7 @@ impl Refusal {
             Refusal::AmountAboveRefundable { .. } => "B3",
             Refusal::NegotiationUsed => "N3",
             Refusal::NegotiationNotAvailable { .. } => "N1",
-            Refusal::ExtendReceiptNotYetAllowed { .. } | Refusal::ExtensionUsed | Refusal::ExtensionNotInProfile => {
+            Refusal::ExtendReceiptNotYetAllowed { .. } | Refusal::ParcelSigned | Refusal::ExtensionUsed | Refusal::ExtensionNotInProfile => {
                 "M3"
             }
             Refusal::ResubmissionUsed { .. } => "B2",

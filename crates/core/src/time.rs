@@ -1,13 +1,55 @@
 //! Time as data: instants in unix milliseconds and durations, with the calendar arithmetic the
 //! rules need (working days for refund settlement, RFC 3339 for display). No clock is read here.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// An instant, in milliseconds since the unix epoch (UTC).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+/// An instant, in milliseconds since the unix epoch (UTC). On the wire it is RFC 3339 in UTC
+/// (`2026-11-29T08:00:00Z`); reading also takes any RFC 3339 offset, and the milliseconds that
+/// earlier versions stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub i64);
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Timestamp;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an RFC 3339 time such as 2026-11-29T08:00:00Z")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Timestamp, E> {
+                Ok(Timestamp(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Timestamp, E> {
+                i64::try_from(v).map(Timestamp).map_err(|_| E::custom("time out of range"))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Timestamp, E> {
+                Timestamp::parse_rfc3339(v).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for Timestamp {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Timestamp".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "format": "date-time", "description": "RFC 3339, UTC on output" })
+    }
+}
 
 /// A span of time in milliseconds; never negative once parsed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -32,37 +74,16 @@ impl Dur {
         self.0
     }
 
-    /// Parses `90s`, `30m`, `48h`, `7d`, or combinations such as `1d12h`.
+    /// Parses `90s`, `30m`, `48h`, `7d`, `2w`, `1 day`, or combinations such as `1d12h` and
+    /// `1 day 12 hours` (humantime's grammar).
     pub fn parse(text: &str) -> Result<Dur, String> {
         let text = text.trim();
         if text.is_empty() {
             return Err("empty duration".into());
         }
-        let mut total: i64 = 0;
-        let mut number = String::new();
-        for ch in text.chars() {
-            if ch.is_ascii_digit() {
-                number.push(ch);
-                continue;
-            }
-            let unit = match ch {
-                's' => SECOND.0,
-                'm' => MINUTE.0,
-                'h' => HOUR.0,
-                'd' => DAY.0,
-                _ => return Err(format!("unknown unit {ch:?} in duration {text:?}")),
-            };
-            let n: i64 = number.parse().map_err(|_| format!("missing number before {ch:?} in {text:?}"))?;
-            number.clear();
-            total = n
-                .checked_mul(unit)
-                .and_then(|v| total.checked_add(v))
-                .ok_or_else(|| format!("duration {text:?} is too large"))?;
-        }
-        if !number.is_empty() {
-            return Err(format!("duration {text:?} needs a unit (s, m, h, d)"));
-        }
-        Ok(Dur(total))
+        let d = humantime::parse_duration(text)
+            .map_err(|e| format!("{text:?} is not a duration such as 48h, 7d, 2w or 1 day 12 hours ({e})"))?;
+        i64::try_from(d.as_millis()).map(Dur).map_err(|_| format!("duration {text:?} is too large"))
     }
 }
 
@@ -89,6 +110,18 @@ impl fmt::Display for Dur {
 impl Serialize for Dur {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.to_string())
+    }
+}
+
+impl JsonSchema for Dur {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "description": "a duration such as 48h, 7d, 1d12h, 30m", "examples": ["48h", "7d"] })
     }
 }
 
@@ -181,8 +214,30 @@ impl Timestamp {
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.mmm]Z`.
     pub fn parse_rfc3339(text: &str) -> Result<Timestamp, String> {
-        let bad = || format!("{text:?} is not a UTC RFC 3339 time such as 2026-11-22T08:00:00Z");
-        let t = text.strip_suffix('Z').ok_or_else(bad)?;
+        let bad = || format!("{text:?} is not an RFC 3339 time such as 2026-11-22T08:00:00Z or 2026-11-22T16:00:00+08:00");
+        // The offset: `Z`, or `+hh:mm` / `-hh:mm`, subtracted to reach UTC.
+        let (t, offset_ms) = match text.strip_suffix('Z').or_else(|| text.strip_suffix('z')) {
+            Some(t) => (t, 0),
+            None => {
+                let at = text.len().checked_sub(6).filter(|&i| text.is_char_boundary(i)).ok_or_else(bad)?;
+                let (t, off) = text.split_at(at);
+                let sign = match off.as_bytes()[0] {
+                    b'+' => 1,
+                    b'-' => -1,
+                    _ => return Err(bad()),
+                };
+                let (oh, om) = off[1..].split_once(':').ok_or_else(bad)?;
+                let digits = |v: &str| v.len() == 2 && v.bytes().all(|b| b.is_ascii_digit());
+                if !digits(oh) || !digits(om) {
+                    return Err(bad());
+                }
+                let (oh, om): (i64, i64) = (oh.parse().map_err(|_| bad())?, om.parse().map_err(|_| bad())?);
+                if oh > 23 || om > 59 {
+                    return Err(bad());
+                }
+                (t, sign * (oh * HOUR.0 + om * MINUTE.0))
+            }
+        };
         let (date, time) = t.split_once('T').ok_or_else(bad)?;
         let mut dp = date.split('-');
         let y: i64 = dp.next().and_then(|v| v.parse().ok()).ok_or_else(bad)?;
@@ -206,7 +261,7 @@ impl Timestamp {
         if civil_from_days(days) != (y, mo, d) {
             return Err(bad());
         }
-        Ok(Timestamp(days * DAY.0 + h * HOUR.0 + mi * MINUTE.0 + s * SECOND.0 + ms))
+        Ok(Timestamp(days * DAY.0 + h * HOUR.0 + mi * MINUTE.0 + s * SECOND.0 + ms - offset_ms))
     }
 }
 

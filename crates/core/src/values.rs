@@ -2,12 +2,13 @@
 //! value that exists is a valid one (parse, don't validate).
 
 use crate::time::Timestamp;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 macro_rules! id_type {
     ($($name:ident),*) => {$(
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
         #[serde(transparent)]
         pub struct $name(pub i64);
         impl fmt::Display for $name {
@@ -40,6 +41,11 @@ pub struct Phone(String);
 impl Phone {
     pub fn parse(raw: &str) -> Result<Phone, String> {
         let compact: String = raw.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        // A mainland number written with its country code is the same number: `+86 138…`.
+        let compact = match compact.strip_prefix("+86").or_else(|| compact.strip_prefix("0086")) {
+            Some(rest) if rest.len() == 11 && rest.starts_with('1') => rest.to_string(),
+            _ => compact,
+        };
         let ok_cn = compact.len() == 11 && compact.starts_with('1') && compact.bytes().all(|b| b.is_ascii_digit());
         let ok_e164 = compact.starts_with('+')
             && (9..=16).contains(&compact.len())
@@ -82,6 +88,38 @@ impl From<Phone> for String {
     }
 }
 
+impl JsonSchema for Phone {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Phone".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "pattern": r"^[ -]*(?:1(?:[ -]*[0-9]){10}|\+(?:[ -]*[0-9]){8,15})[ -]*$", "description": "a mainland mobile (11 digits starting with 1) or +country number; spaces and dashes are ignored" })
+    }
+}
+
+/// W2: a phone search — the full number (normalised as `Phone` is) or its last four digits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhoneSearch {
+    Full(Phone),
+    LastFour(String),
+}
+
+impl PhoneSearch {
+    pub fn parse(raw: &str) -> Result<PhoneSearch, String> {
+        let compact: String = raw.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        if compact.len() == 4 && compact.bytes().all(|b| b.is_ascii_digit()) {
+            return Ok(PhoneSearch::LastFour(compact));
+        }
+        Phone::parse(raw)
+            .map(PhoneSearch::Full)
+            .map_err(|_| format!("{raw:?} is neither a phone number nor its last four digits"))
+    }
+}
+
 /// A carrier code such as `SF`, `YTO`, `EMS`: 2–16 ASCII letters, digits or `_`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -109,6 +147,18 @@ impl TryFrom<String> for Carrier {
 impl From<Carrier> for String {
     fn from(p: Carrier) -> String {
         p.0
+    }
+}
+
+impl JsonSchema for Carrier {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Carrier".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "pattern": "^[A-Za-z0-9_]{2,16}$", "description": "carrier code such as SF, YTO, EMS (stored upper-case)" })
     }
 }
 
@@ -142,15 +192,27 @@ impl From<TrackingNo> for String {
     }
 }
 
+impl JsonSchema for TrackingNo {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "TrackingNo".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "pattern": "^[A-Za-z0-9]{8,32}$", "description": "tracking number, 8-32 letters or digits (stored upper-case)" })
+    }
+}
+
 /// A parcel's carrier and tracking number (forward shipment or return).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Logistics {
     pub carrier: Carrier,
     pub tracking_no: TrackingNo,
 }
 
 /// A return address from the shop's address book (R4), copied into the case when used.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Address {
     pub id: AddressId,
     pub name: String,
@@ -160,7 +222,7 @@ pub struct Address {
 }
 
 /// W3: the flag palette shared by orders and cases.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Flag {
     Gray,
@@ -192,7 +254,7 @@ impl Flag {
 }
 
 /// What a piece of evidence is; the file itself lives in the object store.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EvidenceKind {
     Image,
@@ -201,12 +263,15 @@ pub enum EvidenceKind {
 }
 
 /// A stored evidence file: its object key, kind and SHA-256, and who added it when.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Evidence {
+    #[schemars(length(min = 1, max = 200))]
     pub key: String,
     pub kind: EvidenceKind,
+    #[schemars(regex(pattern = "^[0-9a-fA-F]{64}$"))]
     pub sha256: String,
     #[serde(default)]
+    #[schemars(length(max = 500))]
     pub caption: String,
 }
 
@@ -227,7 +292,7 @@ impl Evidence {
 
 /// R6: a COD buyer's refund account, used only by the platform for advance compensation.
 /// Its `Debug` redacts the number; merchant views never carry it.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RefundAccount {
     pub holder: String,
     pub bank: String,
@@ -257,7 +322,7 @@ impl fmt::Debug for RefundAccount {
 }
 
 /// A message in a case's thread (T2).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ThreadMessage {
     pub from: crate::actor::Party,
     pub text: String,

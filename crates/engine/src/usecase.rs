@@ -36,6 +36,8 @@ pub struct MessageBox {
     pub entries: Vec<StoredNotice>,
     /// Unread entries per category.
     pub unread: Vec<(String, u64)>,
+    /// The cursor of the next page, if there is one.
+    pub next: Option<i64>,
 }
 
 /// A client's idempotency key for one request.
@@ -533,7 +535,23 @@ impl Engine {
         self.read(|tx| {
             let mut entries = tx.notices(to)?;
             entries.reverse();
-            Ok(MessageBox { entries, unread: tx.unread_counts(to)? })
+            Ok(MessageBox { entries, unread: tx.unread_counts(to)?, next: None })
+        })
+    }
+
+    /// X1: one page of a party's message box, newest first, with the unread counts and the
+    /// cursor of the next page (the id to read `before`).
+    pub fn message_box_page(&self, to: Recipient, q: NoticeQuery) -> Result<MessageBox, EngineError> {
+        let limit = q.limit.clamp(1, 200);
+        self.read(|tx| {
+            let mut entries = tx.notices_page(to, &NoticeQuery { limit: limit + 1, ..q.clone() })?;
+            let next = if entries.len() > limit {
+                entries.truncate(limit);
+                entries.last().map(|n| n.id)
+            } else {
+                None
+            };
+            Ok(MessageBox { entries, unread: tx.unread_counts(to)?, next })
         })
     }
 

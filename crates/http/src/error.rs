@@ -16,6 +16,7 @@ pub const CODES: &[(&str, u16, &str)] = &[
     ("unauthenticated", 401, "No valid session cookie or API token."),
     ("forbidden", 403, "Your role may not use this endpoint."),
     ("not_found", 404, "No such resource, or not one you may see."),
+    ("unknown_action", 404, "No action of that name on this resource; `valid` lists the names there are."),
     ("method_not_allowed", 405, "The resource does not take this method."),
     ("version_conflict", 409, "The resource changed since the version you named (If-Match / expected_version)."),
     ("idempotency_key_reused", 409, "The Idempotency-Key was used before for a different request."),
@@ -42,6 +43,9 @@ pub struct Problem {
     pub rule: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_version: Option<u64>,
+    /// With `unknown_action`: the names that are valid there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid: Option<Vec<String>>,
 }
 
 #[derive(Debug)]
@@ -59,6 +63,7 @@ impl ApiError {
             field: None,
             rule: None,
             current_version: None,
+            valid: None,
         }))
     }
     pub fn field(mut self, field: impl Into<String>) -> ApiError {

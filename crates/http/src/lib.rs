@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod request_id;
 pub mod routes;
 pub mod state;
+pub mod wire;
 
 pub use app::{start, Running};
 pub use config::Config;

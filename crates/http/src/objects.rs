@@ -32,6 +32,9 @@ pub fn open(config: &EvidenceConfig) -> Result<Arc<dyn ObjectStore>, String> {
     }
 }
 
+/// Every content type an evidence file is served as.
+pub const SERVED_TYPES: [&str; 5] = ["image/jpeg", "image/png", "image/webp", "video/mp4", "application/pdf"];
+
 /// What the bytes are, by their magic numbers: (kind, content type).
 pub fn sniff(bytes: &[u8]) -> Option<(EvidenceKind, &'static str)> {
     if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {

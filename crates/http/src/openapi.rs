@@ -1,308 +1,273 @@
-//! The OpenAPI 3.1 document, generated from the route table (`routes::api`) and the schemas
-//! below. A route cannot be served without appearing here: both come from `Api::route`.
+//! The OpenAPI 3.1 document, derived from the route table (`routes::api`) and the Rust types
+//! each route names: request bodies from the types the handlers parse (`schemars` reads their
+//! serde attributes, so `deny_unknown_fields` becomes `additionalProperties: false`), answers
+//! from the types they serialise (`wire`). A route cannot be served without appearing here —
+//! both come from `Api::route` — and the document is built once, on first use.
 
-use crate::routes::{BodyDoc, RouteDoc};
+use crate::routes::{BodyDoc, Reply, RouteDoc};
+use schemars::generate::{Contract, SchemaSettings};
+use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
-fn obj(props: Value, required: &[&str]) -> Value {
-    json!({ "type": "object", "properties": props, "required": required })
+/// Answers are described as the types serialise, with their named types in `components`.
+fn answer_generator() -> SchemaGenerator {
+    SchemaSettings::draft2020_12()
+        .with(|s| {
+            s.definitions_path = "#/components/schemas/".into();
+            s.contract = Contract::Serialize;
+            s.meta_schema = None;
+        })
+        .into_generator()
 }
 
-fn list_of(item: Value) -> Value {
-    obj(json!({ "items": { "type": "array", "items": item } }), &["items"])
+/// Request bodies are described as the types deserialise (a field with a default is optional),
+/// inline, so that each body reads on its own.
+fn body_generator() -> SchemaGenerator {
+    SchemaSettings::draft2020_12()
+        .with(|s| {
+            s.contract = Contract::Deserialize;
+            s.inline_subschemas = true;
+            s.meta_schema = None;
+        })
+        .into_generator()
 }
 
-fn r(name: &str) -> Value {
-    json!({ "$ref": format!("#/components/schemas/{name}") })
+/// The body schema of `T`, inline.
+pub fn inline_body<T: JsonSchema>() -> Value {
+    let mut g = body_generator();
+    let mut v = g.subschema_for::<T>().to_value();
+    strip_meta(&mut v);
+    v
 }
 
-/// Every schema the routes name.
-pub fn schemas() -> Map<String, Value> {
-    let string = json!({ "type": "string" });
-    let int = json!({ "type": "integer" });
-    let ts = json!({ "type": "integer", "description": "milliseconds since the Unix epoch (UTC)" });
-    let evidence_list = json!({ "type": "array", "items": r("Evidence") });
-    let mut m = Map::new();
-    let mut put = |name: &str, v: Value| {
-        m.insert(name.to_string(), v);
-    };
-    put(
-        "Problem",
-        obj(
-            json!({
-                "type": string, "title": string, "status": int, "detail": string,
-                "code": { "type": "string", "description": "stable code from the registry (docs/api.md)" },
-                "field": string, "rule": { "type": "string", "description": "the rule ID that refused (rules.md)" },
-                "current_version": int
-            }),
-            &["type", "title", "status", "detail", "code"],
-        ),
-    );
-    put(
-        "Money",
-        obj(
-            json!({ "minor": { "type": "integer", "minimum": 0, "description": "minor units (fen, cents)" },
-        "currency": { "type": "string", "pattern": "^[A-Z]{3}$" } }),
-            &["minor", "currency"],
-        ),
-    );
-    put(
-        "Logistics",
-        obj(
-            json!({ "carrier": string, "tracking_no": { "type": "string", "pattern": "^[A-Za-z0-9]{8,32}$" } }),
-            &["carrier", "tracking_no"],
-        ),
-    );
-    put(
-        "Evidence",
-        obj(
-            json!({ "key": string, "kind": { "enum": ["image", "video", "pdf"] },
-        "sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" }, "caption": string }),
-            &["key", "kind", "sha256"],
-        ),
-    );
-    put(
-        "Address",
-        obj(
-            json!({ "id": int, "name": string, "phone": string, "region": string, "detail": string }),
-            &["id", "name", "phone", "region", "detail"],
-        ),
-    );
-    put(
-        "NewAddress",
-        obj(
-            json!({ "name": string, "phone": string, "region": string, "detail": string, "is_default": { "type": "boolean" } }),
-            &["name", "phone", "region", "detail"],
-        ),
-    );
-    put(
-        "AddressList",
-        list_of(obj(
-            json!({ "address": r("Address"), "is_default": { "type": "boolean" } }),
-            &["address", "is_default"],
-        )),
-    );
-    put(
-        "Register",
-        obj(
-            json!({ "login": string, "password": { "type": "string", "minLength": 8 }, "display_name": string }),
-            &["login", "password", "display_name"],
-        ),
-    );
-    put("Login", obj(json!({ "login": string, "password": string }), &["login", "password"]));
-    let role = json!({ "enum": ["buyer", "owner", "staff", "agent", "admin"] });
-    put(
-        "User",
-        obj(
-            json!({ "id": int, "login": string, "role": role, "shop_id": { "type": ["integer", "null"] }, "display_name": string, "created_at": ts }),
-            &["id", "login", "role", "display_name"],
-        ),
-    );
-    put("UserList", list_of(r("User")));
-    put(
-        "NewUser",
-        obj(
-            json!({ "login": string, "password": string, "role": role, "shop_id": int, "display_name": string }),
-            &["login", "password", "role", "display_name"],
-        ),
-    );
-    put("Session", obj(json!({ "user": r("User"), "expires_at": ts }), &["user", "expires_at"]));
-    put("NewToken", obj(json!({ "name": string }), &["name"]));
-    let token = obj(
-        json!({ "id": int, "user_id": int, "name": string, "created_at": ts, "revoked_at": { "type": ["integer", "null"] } }),
-        &["id", "name"],
-    );
-    put("TokenList", list_of(token.clone()));
-    put(
-        "CreatedToken",
-        obj(
-            json!({ "token": { "type": "string", "description": "shown once; send as `Authorization: Bearer …`" }, "record": token }),
-            &["token", "record"],
-        ),
-    );
-    let policy =
-        json!({ "type": "object", "description": "deadline values of the profile, durations as text (\"48h\")" });
-    put("Policy", obj(json!({ "policy": policy }), &["policy"]));
-    put(
-        "PolicyUpdate",
-        obj(
-            json!({ "profile": { "enum": ["douyin", "taote", "tiktok_shop"] }, "overrides": { "type": "object" } }),
-            &["profile"],
-        ),
-    );
-    let shop = obj(
-        json!({ "id": int, "name": string, "profile": string, "overrides": { "type": "object" }, "default_address": { "oneOf": [r("Address"), { "type": "null" }] } }),
-        &["id", "name", "profile"],
-    );
-    put("Shop", obj(json!({ "shop": shop.clone(), "policy": policy }), &["shop"]));
-    put("ShopList", list_of(shop));
-    put(
-        "NewShop",
-        obj(
-            json!({ "name": string, "profile": { "enum": ["douyin", "taote", "tiktok_shop"] }, "overrides": { "type": "object" } }),
-            &["name", "profile"],
-        ),
-    );
-    let template = obj(json!({ "id": int, "shop_id": int, "title": string, "body": string }), &["id", "title", "body"]);
-    put("Template", template.clone());
-    put("TemplateList", list_of(template));
-    put("NewTemplate", obj(json!({ "title": string, "body": string }), &["title", "body"]));
-    put(
-        "PenaltyList",
-        list_of(obj(
-            json!({ "shop_id": int, "case_id": int, "reason": string, "amount": r("Money"), "at": ts }),
-            &["case_id", "amount"],
-        )),
-    );
-    put(
-        "NewOrder",
-        obj(
-            json!({ "order_no": string, "buyer_id": int, "payment": { "enum": ["online", "cod"] }, "total": r("Money"),
-        "shipping_fee": r("Money"), "fresh": { "type": "boolean" }, "customer_name": string, "customer_phone": string }),
-            &["order_no", "buyer_id", "payment", "total", "shipping_fee", "customer_name", "customer_phone"],
-        ),
-    );
-    put(
-        "Order",
-        obj(
-            json!({ "id": int, "shop_id": int, "buyer_id": int, "order_no": string,
-        "state": { "enum": ["awaiting_payment", "awaiting_confirmation", "stocking", "shipped", "delivered", "completed", "cancelled"] },
-        "total": r("Money"), "shipping_fee": r("Money"), "refunded": r("Money"), "version": int }),
-            &["id", "shop_id", "order_no", "state", "version"],
-        ),
-    );
-    put(
-        "OrderAction",
-        json!({ "type": "object", "description": "fields of the action: ship {logistics}, cancel {reason, buyer_contacted}, set_flag {flag}, set_remark {text}; others take none",
-        "properties": { "logistics": r("Logistics"), "reason": string, "buyer_contacted": { "type": "boolean" }, "flag": { "type": ["string", "null"] }, "text": string } }),
-    );
-    let kind = json!({ "enum": ["refund_unshipped", "refund_only", "return_refund"] });
-    put(
-        "Apply",
-        obj(
-            json!({ "kind": kind, "reason": string, "amount": r("Money"), "description": string, "evidence": evidence_list,
-        "refund_account": { "type": "object", "description": "COD only (R6): holder, bank, number; shown to the buyer and the platform only",
-            "properties": { "holder": string, "bank": string, "number": string } } }),
-            &["kind", "reason", "amount"],
-        ),
-    );
-    put(
-        "CaseAction",
-        json!({ "type": "object", "description": "fields of the action named in the path (docs/api.md lists each)",
-        "properties": { "reason": string, "reason_code": string, "explanation": string, "evidence": evidence_list, "logistics": r("Logistics"),
-            "address_id": int, "address": r("Address"), "refuse_freight_collect": { "type": "boolean" }, "kind": kind, "amount": r("Money"),
-            "text": string, "instructions": string, "for_party": { "enum": ["buyer", "merchant"] }, "upheld": { "type": "boolean" },
-            "flag": { "type": ["string", "null"] } } }),
-    );
-    put("ReturnLogistics", obj(json!({ "signed": { "type": "boolean" } }), &["signed"]));
-    put(
-        "CaseDetail",
-        obj(
-            json!({ "case": { "type": "object" }, "order": r("Order"), "queue": string, "status": string, "version": int,
-        "amounts": { "type": "object" }, "deadline": { "type": ["object", "null"], "properties": { "kind": string, "rule": string, "due": ts, "time_left_ms": int, "on_expiry": string } },
-        "available_actions": { "type": "array", "items": string }, "remarks": { "type": "object" }, "flag": { "type": ["string", "null"] },
-        "log": { "type": "array", "items": { "type": "object" } }, "now": ts }),
-            &["case", "order", "status", "version", "available_actions", "log"],
-        ),
-    );
-    put(
-        "CasePage",
-        obj(
-            json!({ "items": { "type": "array", "items": obj(json!({ "case_id": int, "order_no": string, "status": string, "queue": string,
-        "customer_phone": { "type": "string", "description": "masked (W6)" }, "due": { "type": ["integer", "null"] } }), &["case_id"]) },
-        "next_cursor": { "type": ["string", "null"] }, "counts": { "type": ["object", "null"], "additionalProperties": int } }),
-            &["items"],
-        ),
-    );
-    put(
-        "QueueCounts",
-        obj(
-            json!({ "shop_id": int, "counts": { "type": "object", "additionalProperties": int } }),
-            &["shop_id", "counts"],
-        ),
-    );
-    put(
-        "MessageBox",
-        obj(
-            json!({ "items": { "type": "array", "items": { "type": "object" } }, "unread": { "type": "object", "additionalProperties": int } }),
-            &["items", "unread"],
-        ),
-    );
-    put("MarkRead", obj(json!({ "ids": { "type": "array", "items": int } }), &["ids"]));
-    put("Marked", obj(json!({ "marked": int }), &["marked"]));
-    put(
-        "SmsList",
-        list_of(obj(
-            json!({ "id": int, "phone": string, "text": string, "case_id": { "type": ["integer", "null"] }, "at": ts }),
-            &["id", "phone", "text"],
-        )),
-    );
-    put("Health", obj(json!({ "status": string }), &["status"]));
-    put("Clock", obj(json!({ "now": ts, "manual": { "type": "boolean" }, "fired": int }), &["now"]));
-    put("ClockAdvance", obj(json!({ "by": { "type": "string", "examples": ["6h", "2d", "1d12h"] } }), &["by"]));
-    m
+/// The body of an action that takes no fields: `{}` (or no body at all).
+pub fn empty_body() -> Value {
+    json!({ "type": "object", "additionalProperties": false })
 }
 
-pub fn document(routes: &[RouteDoc]) -> Value {
-    let mut paths: Map<String, Value> = Map::new();
-    for route in routes {
-        let params: Vec<Value> = route
-            .path
-            .split('/')
-            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
-            .collect();
-        let mut op = Map::new();
-        op.insert("operationId".into(), json!(route.op));
-        op.insert("summary".into(), json!(route.summary));
-        op.insert("description".into(), json!(format!("{} Who may call it: {}.", route.summary, route.roles)));
-        op.insert("tags".into(), json!([route.tag]));
-        if !params.is_empty() {
-            op.insert("parameters".into(), Value::Array(params));
-        }
-        match &route.body {
-            BodyDoc::NoBody => {}
-            BodyDoc::Json(name) => {
-                op.insert(
-                    "requestBody".into(),
-                    json!({ "required": true, "content": { "application/json": { "schema": r(name) } } }),
-                );
-            }
-            BodyDoc::Multipart => {
-                op.insert("requestBody".into(), json!({ "required": true, "content": { "multipart/form-data": { "schema": {
-                    "type": "object", "properties": { "file": { "type": "string", "contentMediaType": "application/octet-stream" }, "caption": { "type": "string" } },
-                    "required": ["file"] } } } }));
-            }
-        }
-        let ok_status =
-            if route.method == axum::http::Method::POST && route.summary.contains("reates") { "201" } else { "200" };
-        let ok = match route.response {
-            Some(name) => json!({ "description": "success", "content": { "application/json": { "schema": r(name) } } }),
-            None => json!({ "description": "success" }),
+/// The bodies of an internally tagged command enum, one per variant, keyed by the tag's value
+/// and without the tag (the action is named in the path). Unknown fields are refused.
+pub fn variant_bodies<T: JsonSchema>(tag: &str) -> BTreeMap<String, Value> {
+    let all = inline_body::<T>();
+    let variants = all.get("oneOf").or_else(|| all.get("anyOf")).and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut out = BTreeMap::new();
+    for mut v in variants {
+        let Some(name) = v
+            .pointer(&format!("/properties/{tag}"))
+            .and_then(|t| t.get("const").or_else(|| t.get("enum").and_then(|e| e.get(0))))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+        else {
+            continue;
         };
-        let problem =
-            json!({ "description": "problem", "content": { "application/problem+json": { "schema": r("Problem") } } });
-        op.insert("responses".into(), json!({ ok_status: ok, "4XX": problem, "5XX": problem }));
-        if route.roles == "anyone" {
-            op.insert("security".into(), json!([]));
+        if let Some(props) = v.get_mut("properties").and_then(Value::as_object_mut) {
+            props.remove(tag);
         }
-        let entry = paths.entry(route.path.to_string()).or_insert_with(|| json!({}));
-        if let Some(e) = entry.as_object_mut() {
-            e.insert(route.method.as_str().to_ascii_lowercase(), Value::Object(op));
+        if let Some(req) = v.get_mut("required").and_then(Value::as_array_mut) {
+            req.retain(|r| r != tag);
+            if req.is_empty() {
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("required");
+                }
+            }
+        }
+        if let Some(o) = v.as_object_mut() {
+            o.insert("type".into(), json!("object"));
+            o.insert("additionalProperties".into(), json!(false));
+        }
+        out.insert(name, v);
+    }
+    out
+}
+
+fn strip_meta(v: &mut Value) {
+    if let Some(o) = v.as_object_mut() {
+        o.remove("$schema");
+    }
+}
+
+/// The error registry: every `code` a problem answer can carry, with its status and meaning.
+pub fn error_registry() -> Vec<(String, u16, String)> {
+    let mut out: Vec<(String, u16, String)> =
+        crate::error::CODES.iter().map(|(c, s, m)| (c.to_string(), *s, m.to_string())).collect();
+    for (code, meaning) in aftersale_core::refusal::CODES {
+        let status = if *code == "not_allowed_for_actor" { 403 } else { 422 };
+        out.push((code.to_string(), status, meaning.to_string()));
+    }
+    out
+}
+
+fn problem_schema() -> Value {
+    let registry = error_registry();
+    let codes: Vec<&str> = registry.iter().map(|(c, _, _)| c.as_str()).collect();
+    let table: Map<String, Value> = registry
+        .iter()
+        .map(|(c, s, m)| (c.clone(), json!({ "status": s, "meaning": m })))
+        .collect();
+    json!({
+        "type": "object",
+        "description": "An RFC 9457 problem. `code` is stable (the registry is `x-error-codes`); `field` names the input at fault; `rule` the rule ID that refused.",
+        "properties": {
+            "type": { "type": "string" },
+            "title": { "type": "string" },
+            "status": { "type": "integer" },
+            "detail": { "type": "string" },
+            "code": { "type": "string", "enum": codes },
+            "field": { "type": "string" },
+            "rule": { "type": "string", "description": "the rule ID that refused (docs/rules.md)" },
+            "current_version": { "type": "integer", "description": "with version_conflict: the version found" },
+            "valid": { "type": "array", "items": { "type": "string" }, "description": "with unknown_action: the valid names" }
+        },
+        "required": ["type", "title", "status", "detail", "code"],
+        "x-error-codes": table
+    })
+}
+
+fn path_param(name: &str) -> Value {
+    let schema = match name {
+        "key" => json!({ "type": "string", "pattern": "^[A-Za-z0-9_-]{1,200}$" }),
+        "action" => json!({ "type": "string" }),
+        _ => json!({ "type": "integer", "minimum": 1, "maximum": i64::MAX }),
+    };
+    json!({ "name": name, "in": "path", "required": true, "schema": schema })
+}
+
+fn query_params(g: &mut SchemaGenerator, f: crate::routes::SchemaFn) -> Vec<Value> {
+    let s = f(g).to_value();
+    let resolved = match s.get("$ref").and_then(Value::as_str) {
+        Some(r) => {
+            let name = r.trim_start_matches("#/components/schemas/").to_string();
+            g.definitions().get(&name).cloned().unwrap_or(s)
+        }
+        None => s,
+    };
+    let required: Vec<&str> =
+        resolved.get("required").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let Some(props) = resolved.get("properties").and_then(Value::as_object) else { return Vec::new() };
+    props
+        .iter()
+        .map(|(name, schema)| {
+            let mut schema = schema.clone();
+            let description = schema.as_object_mut().and_then(|o| o.remove("description"));
+            let mut p = json!({ "name": name, "in": "query", "required": required.contains(&name.as_str()), "schema": schema });
+            if let Some(d) = description {
+                p["description"] = d;
+            }
+            p
+        })
+        .collect()
+}
+
+fn operation(route: &RouteDoc, g: &mut SchemaGenerator, bodies: &mut SchemaGenerator, path: &str) -> Map<String, Value> {
+    let mut op = Map::new();
+    op.insert("operationId".into(), json!(route.op));
+    op.insert("summary".into(), json!(route.summary));
+    op.insert("description".into(), json!(format!("{} Who may call it: {}.", route.summary, route.roles)));
+    op.insert("tags".into(), json!([route.tag]));
+    let mut params: Vec<Value> = path
+        .split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(path_param)
+        .collect();
+    if let Some(q) = route.query {
+        params.extend(query_params(g, q));
+    }
+    if !route.method.as_str().eq_ignore_ascii_case("get") && !route.method.as_str().eq_ignore_ascii_case("delete") {
+        params.push(json!({ "name": "Idempotency-Key", "in": "header", "required": false,
+            "description": "Replays the first answer when the same request is sent again.",
+            "schema": { "type": "string", "pattern": "^[!-~]{1,255}$" } }));
+    }
+    if !params.is_empty() {
+        op.insert("parameters".into(), Value::Array(params));
+    }
+    match &route.body {
+        BodyDoc::NoBody => {}
+        BodyDoc::Json(f) => {
+            let mut schema = f(bodies).to_value();
+            strip_meta(&mut schema);
+            op.insert("requestBody".into(), json!({ "required": true, "content": { "application/json": { "schema": schema } } }));
+        }
+        BodyDoc::Multipart => {
+            op.insert("requestBody".into(), json!({ "required": true, "content": { "multipart/form-data": { "schema": {
+                "type": "object", "additionalProperties": false,
+                "properties": {
+                    "file": { "type": "string", "format": "binary", "description": "a JPEG, PNG, WebP, MP4 or PDF" },
+                    "caption": { "type": "string", "maxLength": 500 } },
+                "required": ["file"] } } } }));
         }
     }
+    let problem = json!({ "description": "a problem (see the error registry)",
+        "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } });
+    let mut responses = Map::new();
+    match &route.reply {
+        Reply::Json(status, f) => {
+            let schema = f(g).to_value();
+            responses.insert(
+                status.to_string(),
+                json!({ "description": "success", "content": { "application/json": { "schema": schema } } }),
+            );
+        }
+        Reply::Empty => {
+            responses.insert("204".into(), json!({ "description": "done; no body" }));
+        }
+        Reply::Bytes(types) => {
+            let content: Map<String, Value> = types.iter().map(|t| (t.to_string(), json!({}))).collect();
+            responses.insert("200".into(), json!({ "description": "the bytes", "content": content }));
+        }
+    }
+    responses.insert("4XX".into(), problem.clone());
+    responses.insert("5XX".into(), problem);
+    op.insert("responses".into(), Value::Object(responses));
+    if route.roles == "anyone" {
+        op.insert("security".into(), json!([]));
+    }
+    op
+}
+
+/// The document for a route table.
+pub fn document(routes: &[RouteDoc]) -> Value {
+    let mut g = answer_generator();
+    let mut bodies = body_generator();
+    let mut paths: Map<String, Value> = Map::new();
+    for route in routes {
+        let method = route.method.as_str().to_ascii_lowercase();
+        if route.actions.is_empty() {
+            let op = operation(route, &mut g, &mut bodies, route.path);
+            let entry = paths.entry(route.path.to_string()).or_insert_with(|| json!({}));
+            entry[&method] = Value::Object(op);
+            continue;
+        }
+        // An action route: one path per action, each with its own body.
+        for action in &route.actions {
+            let path = route.path.replace("{action}", action.name);
+            let mut op = operation(route, &mut g, &mut bodies, &path);
+            op.insert("operationId".into(), json!(format!("{}_{}", route.op, action.name)));
+            op.insert("summary".into(), json!(action.summary));
+            op.insert(
+                "requestBody".into(),
+                json!({ "required": false, "content": { "application/json": { "schema": action.body } } }),
+            );
+            let entry = paths.entry(path).or_insert_with(|| json!({}));
+            entry[&method] = Value::Object(op);
+        }
+    }
+    let mut schemas: Map<String, Value> = g.take_definitions(true).into_iter().collect();
+    schemas.insert("Problem".into(), problem_schema());
     json!({
         "openapi": "3.1.0",
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "info": {
             "title": "aftersale",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "After-sales engine: refunds, returns, deadlines, arbitration and appeals. Errors are application/problem+json with a stable `code`.",
+            "description": "After-sales engine: refunds, returns, deadlines, arbitration and appeals. Errors are application/problem+json with a stable `code` (registry: `components.schemas.Problem.x-error-codes`, and docs/api.md). Times are RFC 3339 in UTC.",
             "license": { "name": "Apache-2.0", "identifier": "Apache-2.0" }
         },
         "servers": [{ "url": "/" }],
         "paths": paths,
         "components": {
-            "schemas": schemas(),
+            "schemas": schemas,
             "securitySchemes": {
                 "bearer": { "type": "http", "scheme": "bearer", "description": "API token from POST /api/v1/tokens" },
                 "session": { "type": "apiKey", "in": "cookie", "name": crate::auth::SESSION_COOKIE }
@@ -310,4 +275,14 @@ pub fn document(routes: &[RouteDoc]) -> Value {
         },
         "security": [{ "bearer": [] }, { "session": [] }]
     })
+}
+
+/// The served document, built once.
+pub fn served() -> bytes::Bytes {
+    static DOC: OnceLock<bytes::Bytes> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let doc = document(&crate::routes::api().docs);
+        bytes::Bytes::from(serde_json::to_vec(&doc).unwrap_or_default())
+    })
+    .clone()
 }

@@ -100,7 +100,7 @@ fn t1_evidence_limits_hold_in_every_command_that_takes_evidence() {
         for bad in [&long_key, &no_key, &short_hash, &long_hash, &not_hex, &long_caption] {
             let r = attempt(which, vec![evidence(1), bad.clone()]).unwrap_err();
             assert_eq!((r.field(), r.rule()), (Some("evidence[1]"), Some(rule)), "{which}: {bad:?}");
-            assert_eq!(r.code(), "invalid_field");
+            assert_eq!(r.code(), "invalid_value");
         }
         // the longest key and caption still pass
         let widest = Evidence { key: "k".repeat(200), caption: "图".repeat(500), ..evidence(3) };

@@ -101,10 +101,10 @@ fn s4_an_empty_rejection_reason_is_missing_and_an_unknown_one_is_invalid() {
     };
     assert_eq!(w.refused(MERCHANT, with("  ")), Refusal::MissingField { field: "reason_code", rule: "S4" });
     let r = w.refused(MERCHANT, with("too_expensive"));
-    assert_eq!((r.code(), r.field(), r.rule()), ("invalid_field", Some("reason_code"), Some("S4")));
+    assert_eq!((r.code(), r.field(), r.rule()), ("invalid_value", Some("reason_code"), Some("S4")));
     // a receipt-stage reason does not apply at review
     let r = w.refused(MERCHANT, with("used_or_damaged"));
-    assert_eq!((r.code(), r.field(), r.rule()), ("invalid_field", Some("reason_code"), Some("S4")));
+    assert_eq!((r.code(), r.field(), r.rule()), ("invalid_value", Some("reason_code"), Some("S4")));
 }
 
 #[test]
@@ -276,4 +276,30 @@ fn b3_an_amount_above_what_is_refundable_names_the_amount_and_the_ceiling() {
     let r = w.apply_for(CaseType::RefundOnly, cny(101)).unwrap_err();
     assert_eq!(r, Refusal::AmountAboveRefundable { requested: cny(101), max: cny(100) });
     assert_eq!((r.code(), r.field(), r.rule()), ("amount_above_refundable", Some("amount"), Some("B3")));
+}
+
+/// The error registry lists every code a refusal can carry.
+#[test]
+fn every_refusal_code_is_in_the_registry() {
+    use aftersale_core::refusal::CODES;
+    let samples = [
+        Refusal::NegotiationUsed,
+        Refusal::ParcelSigned,
+        Refusal::ExtensionUsed,
+        Refusal::ExtensionNotInProfile,
+        Refusal::NoReturnAddress,
+        Refusal::CodNotSupported,
+        Refusal::CaseAlreadyOpen { case: 1 },
+        Refusal::ResubmissionUsed { allowed: 1 },
+        Refusal::NegotiationNotAvailable { why: "fresh goods" },
+        Refusal::MissingField { field: "reason", rule: "U1" },
+        Refusal::InvalidField { field: "reason_code".into(), reason: "unknown".into(), rule: "S4" },
+    ];
+    for r in samples {
+        assert!(CODES.iter().any(|(c, _)| *c == r.code()), "{} missing from the registry", r.code());
+    }
+    let mut codes: Vec<_> = CODES.iter().map(|(c, _)| *c).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    assert_eq!(codes.len(), CODES.len(), "a code is listed twice");
 }

@@ -66,7 +66,7 @@ pub struct DueDeadline {
 }
 
 /// A shop as the rules need it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ShopRecord {
     pub id: ShopId,
     pub name: String,
@@ -76,7 +76,7 @@ pub struct ShopRecord {
 }
 
 /// A new address for a shop's book (R4).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AddressInput {
     pub name: String,
     pub phone: Phone,
@@ -87,7 +87,7 @@ pub struct AddressInput {
 }
 
 /// One stored message-box entry.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StoredNotice {
     pub id: i64,
     pub recipient: Recipient,
@@ -99,7 +99,17 @@ pub struct StoredNotice {
     pub read: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// X1: which entries of a message box to read, newest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NoticeQuery {
+    /// Entries older than this id (the cursor of the previous page).
+    pub before: Option<i64>,
+    pub unread_only: bool,
+    pub category: Option<String>,
+    pub limit: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StoredSms {
     pub id: i64,
     pub phone: String,
@@ -118,7 +128,7 @@ pub struct StoredEvent {
     pub recorded: Recorded,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Penalty {
     pub shop_id: ShopId,
     pub case_id: CaseId,
@@ -159,7 +169,7 @@ pub struct CaseQuery {
     pub order_no: Option<String>,
     pub case_id: Option<CaseId>,
     pub customer_name: Option<String>,
-    pub customer_phone: Option<Phone>,
+    pub customer_phone: Option<PhoneSearch>,
     pub applied_from: Option<Timestamp>,
     pub applied_to: Option<Timestamp>,
     pub sort: CaseSort,
@@ -213,7 +223,7 @@ impl LogRow {
 
 /// Who a login is. Buyers act as themselves; owners and staff act for their shop (owners also
 /// change the shop's settings); agents arbitrate; admins run the platform (and act as agents).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Buyer,
@@ -240,7 +250,7 @@ impl Role {
 }
 
 /// A stored account. `password_hash` is an argon2id PHC string; it never leaves the server.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct UserRecord {
     pub id: i64,
     pub login: String,
@@ -275,7 +285,7 @@ impl UserRecord {
 }
 
 /// An API token as listed to its owner: never the token itself, which is stored hashed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TokenRecord {
     pub id: i64,
     pub user_id: i64,
@@ -285,7 +295,7 @@ pub struct TokenRecord {
 }
 
 /// A shop's canned reply.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ReplyTemplate {
     pub id: i64,
     pub shop_id: ShopId,
@@ -294,7 +304,7 @@ pub struct ReplyTemplate {
 }
 
 /// An uploaded evidence file: who uploaded it, what its bytes are, and their checksum.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EvidenceObject {
     pub key: String,
     pub uploader: i64,
@@ -323,6 +333,8 @@ pub trait ReadTx {
     fn due_deadlines(&mut self, now: Timestamp, limit: usize) -> Result<Vec<DueDeadline>, StoreError>;
     fn next_due(&mut self) -> Result<Option<Timestamp>, StoreError>;
     fn notices(&mut self, to: Recipient) -> Result<Vec<StoredNotice>, StoreError>;
+    /// X1: one page of a message box, newest first.
+    fn notices_page(&mut self, to: Recipient, q: &NoticeQuery) -> Result<Vec<StoredNotice>, StoreError>;
     /// X1: unread entries per category.
     fn unread_counts(&mut self, to: Recipient) -> Result<Vec<(String, u64)>, StoreError>;
     /// X2: every SMS recorded, oldest first.

@@ -20,6 +20,7 @@ const NO_DEADLINE: i64 = i64::MAX;
 pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("migrations/sqlite/0001_init.sql")),
     (2, "accounts", include_str!("migrations/sqlite/0002_accounts.sql")),
+    (3, "search", include_str!("migrations/sqlite/0003_search.sql")),
 ];
 
 const USER_COLUMNS: &str =
@@ -543,6 +544,32 @@ impl ReadTx for Sql<'_> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn notices_page(&mut self, to: Recipient, q: &NoticeQuery) -> Result<Vec<StoredNotice>, StoreError> {
+        let (kind, id) = recipient_cols(to);
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, recipient, recipient_id, case_id, category, title, body, created_at, read_at FROM notices \
+             WHERE recipient = ?1 AND recipient_id = ?2 AND id < ?3 AND (?4 = 0 OR read_at IS NULL) \
+             AND (?5 IS NULL OR category = ?5) ORDER BY id DESC LIMIT ?6",
+        )?;
+        let before = q.before.unwrap_or(i64::MAX);
+        let rows = st.query_map(
+            params![kind, id, before, q.unread_only as i64, q.category, q.limit as i64],
+            |r| {
+                Ok(StoredNotice {
+                    id: r.get(0)?,
+                    recipient: parse_recipient(&r.get::<_, String>(1)?, r.get(2)?),
+                    case_id: r.get::<_, Option<i64>>(3)?.map(CaseId),
+                    category: r.get(4)?,
+                    title: r.get(5)?,
+                    body: r.get(6)?,
+                    at: Timestamp(r.get(7)?),
+                    read: r.get::<_, Option<i64>>(8)?.is_some(),
+                })
+            },
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn unread_counts(&mut self, to: Recipient) -> Result<Vec<(String, u64)>, StoreError> {
         let (kind, id) = recipient_cols(to);
         let mut st = self.conn.prepare_cached(
@@ -651,16 +678,31 @@ impl ReadTx for Sql<'_> {
             filter(" AND c.due_at <= ?", Value::Integer(before.0));
         }
         if let Some(no) = &q.order_no {
-            filter(" AND o.order_no = ?", Value::Text(no.clone()));
+            // A prefix: a range on the (shop_id, order_no) index. U+10FFFF sorts after every
+            // character that can follow the prefix.
+            filter(" AND o.order_no >= ?", Value::Text(no.clone()));
+            filter(" AND o.order_no < ?", Value::Text(format!("{no}\u{10FFFF}")));
         }
         if let Some(id) = q.case_id {
             filter(" AND c.id = ?", Value::Integer(id.0));
         }
         if let Some(name) = &q.customer_name {
-            filter(" AND o.customer_name = ?", Value::Text(name.clone()));
+            if name.chars().count() >= 3 {
+                // Contains-search through the trigram index (three characters or more).
+                let phrase = format!("\"{}\"", name.replace('"', "\"\""));
+                filter(" AND o.id IN (SELECT rowid FROM orders_name_fts WHERE orders_name_fts MATCH ?)", Value::Text(phrase));
+            } else {
+                // Shorter than a trigram: a scan of the shop's orders.
+                let escaped = name.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+                filter(" AND o.customer_name LIKE ? ESCAPE '\\'", Value::Text(format!("%{escaped}%")));
+            }
         }
-        if let Some(phone) = &q.customer_phone {
-            filter(" AND o.customer_phone = ?", Value::Text(phone.as_str().into()));
+        match &q.customer_phone {
+            Some(PhoneSearch::Full(phone)) => filter(" AND o.customer_phone = ?", Value::Text(phone.as_str().into())),
+            Some(PhoneSearch::LastFour(digits)) => {
+                filter(" AND substr(o.customer_phone, -4) = ?", Value::Text(digits.clone()))
+            }
+            None => {}
         }
         if let Some(from) = q.applied_from {
             filter(" AND c.applied_at >= ?", Value::Integer(from.0));

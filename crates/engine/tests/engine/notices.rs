@@ -72,13 +72,13 @@ fn x1_message_box_has_unread_counts_per_category_and_only_the_owner_marks_read()
     let (a, _, c) = refund_only_case("X1U");
     a.engine.case_command(BUYER, c.id, CaseCommand::PostMessage { text: "hello".into() }, None, None).unwrap();
     let shop = Recipient::Shop(ShopId(1));
-    let MessageBox { entries, unread } = a.engine.message_box(shop).unwrap();
+    let MessageBox { entries, unread, .. } = a.engine.message_box(shop).unwrap();
     assert_eq!(entries.len(), 2);
     assert_eq!(unread, vec![("after_sales".to_string(), 2)]);
     // another shop cannot mark them read
     assert_eq!(a.engine.mark_read(Recipient::Shop(ShopId(2)), vec![entries[0].id]).unwrap(), 0);
     assert_eq!(a.engine.mark_read(shop, vec![entries[0].id]).unwrap(), 1);
-    let MessageBox { entries, unread } = a.engine.message_box(shop).unwrap();
+    let MessageBox { entries, unread, .. } = a.engine.message_box(shop).unwrap();
     assert_eq!(unread, vec![("after_sales".to_string(), 1)]);
     assert!(entries[0].read, "newest first, and marked read");
 }

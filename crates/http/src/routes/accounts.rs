@@ -1,21 +1,22 @@
 //! Accounts (register, login, logout, API tokens), platform administration (shops, staff,
 //! agents) and shop settings (policy profile and overrides, address book, reply templates).
 
-use super::{path_id, Api, BodyDoc, JsonBody};
+use super::{path_id, schema, Api, BodyDoc, JsonBody, Reply};
+use crate::wire;
 use crate::auth::{hash_password, new_token, sha256_hex, verify_password, Caller, SESSION_COOKIE};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use aftersale_core::values::ShopId;
 use aftersale_core::{Dur, PolicyOverrides};
 use aftersale_engine::accounts::NewUser;
-use aftersale_engine::{AddressInput, Role};
+use aftersale_engine::{AddressInput, ReplyTemplate, Role, ShopRecord, UserRecord};
+use schemars::JsonSchema;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 pub fn routes(api: Api) -> Api {
     use BodyDoc::*;
@@ -26,8 +27,8 @@ pub fn routes(api: Api) -> Api {
         "accounts",
         "A buyer registers an account.",
         "anyone",
-        Json("Register"),
-        Some("User"),
+        Json(schema::<Register>),
+        Reply::Json(201, schema::<UserRecord>),
         post(register),
     )
     .route(
@@ -37,8 +38,8 @@ pub fn routes(api: Api) -> Api {
         "accounts",
         "Password login; sets the session cookie.",
         "anyone",
-        Json("Login"),
-        Some("Session"),
+        Json(schema::<Login>),
+        Reply::Json(200, schema::<wire::Session>),
         post(login),
     )
     .route(
@@ -49,7 +50,7 @@ pub fn routes(api: Api) -> Api {
         "Ends the session.",
         "any logged-in user",
         NoBody,
-        None,
+        Reply::Empty,
         post(logout),
     )
     .route(
@@ -60,7 +61,7 @@ pub fn routes(api: Api) -> Api {
         "The caller's account.",
         "any logged-in user",
         NoBody,
-        Some("User"),
+        Reply::Json(200, schema::<wire::Me>),
         get(me),
     )
     .route(
@@ -71,7 +72,7 @@ pub fn routes(api: Api) -> Api {
         "The caller's API tokens (never the secrets).",
         "any logged-in user",
         NoBody,
-        Some("TokenList"),
+        Reply::Json(200, schema::<wire::TokenList>),
         get(list_tokens),
     )
     .route(
@@ -81,8 +82,8 @@ pub fn routes(api: Api) -> Api {
         "accounts",
         "Creates an API token; the secret is shown once.",
         "any logged-in user",
-        Json("NewToken"),
-        Some("CreatedToken"),
+        Json(schema::<NewToken>),
+        Reply::Json(201, schema::<wire::CreatedToken>),
         post(create_token),
     )
     .route(
@@ -93,7 +94,7 @@ pub fn routes(api: Api) -> Api {
         "Revokes one of the caller's tokens.",
         "any logged-in user",
         NoBody,
-        None,
+        Reply::Empty,
         delete(revoke_token),
     )
     .route(
@@ -104,7 +105,7 @@ pub fn routes(api: Api) -> Api {
         "All accounts.",
         "admin",
         NoBody,
-        Some("UserList"),
+        Reply::Json(200, schema::<wire::UserList>),
         get(list_users),
     )
     .route(
@@ -114,8 +115,8 @@ pub fn routes(api: Api) -> Api {
         "admin",
         "Creates shop staff (owner, staff), platform agents or admins.",
         "admin",
-        Json("NewUser"),
-        Some("User"),
+        Json(schema::<CreateUser>),
+        Reply::Json(201, schema::<UserRecord>),
         post(create_user),
     )
     .route(
@@ -126,7 +127,7 @@ pub fn routes(api: Api) -> Api {
         "Shops the caller may see.",
         "staff, agent, admin",
         NoBody,
-        Some("ShopList"),
+        Reply::Json(200, schema::<wire::ShopList>),
         get(list_shops),
     )
     .route(
@@ -136,8 +137,8 @@ pub fn routes(api: Api) -> Api {
         "admin",
         "Creates a shop on a policy profile.",
         "admin",
-        Json("NewShop"),
-        Some("Shop"),
+        Json(schema::<NewShop>),
+        Reply::Json(201, schema::<ShopRecord>),
         post(create_shop),
     )
     .route(
@@ -148,8 +149,19 @@ pub fn routes(api: Api) -> Api {
         "A shop with its effective policy.",
         "its staff, agent, admin",
         NoBody,
-        Some("Shop"),
+        Reply::Json(200, schema::<wire::ShopPage>),
         get(get_shop),
+    )
+    .route(
+        Method::GET,
+        "/api/v1/shops/{shop}/policy",
+        "get_policy",
+        "shops",
+        "The deadline values in force for the shop: its profile with its overrides.",
+        "its staff, agent, admin",
+        NoBody,
+        Reply::Json(200, schema::<wire::PolicyAnswer>),
+        get(get_policy),
     )
     .route(
         Method::PUT,
@@ -158,8 +170,8 @@ pub fn routes(api: Api) -> Api {
         "shops",
         "Sets the shop's profile and overrides; open deadlines are re-armed.",
         "its owner, admin",
-        Json("PolicyUpdate"),
-        Some("Policy"),
+        Json(schema::<PolicyUpdate>),
+        Reply::Json(200, schema::<wire::PolicyAnswer>),
         put(set_policy),
     )
     .route(
@@ -170,7 +182,7 @@ pub fn routes(api: Api) -> Api {
         "The shop's return address book (R4).",
         "its staff, agent, admin",
         NoBody,
-        Some("AddressList"),
+        Reply::Json(200, schema::<wire::AddressList>),
         get(list_addresses),
     )
     .route(
@@ -180,8 +192,8 @@ pub fn routes(api: Api) -> Api {
         "shops",
         "Adds a return address (R4).",
         "its owner, admin",
-        Json("NewAddress"),
-        Some("Address"),
+        Json(schema::<AddressInput>),
+        Reply::Json(201, schema::<wire::AddressEntry>),
         post(add_address),
     )
     .route(
@@ -192,7 +204,7 @@ pub fn routes(api: Api) -> Api {
         "The shop's reply templates.",
         "its staff",
         NoBody,
-        Some("TemplateList"),
+        Reply::Json(200, schema::<wire::TemplateList>),
         get(list_templates),
     )
     .route(
@@ -202,8 +214,8 @@ pub fn routes(api: Api) -> Api {
         "shops",
         "Adds a reply template.",
         "its owner",
-        Json("NewTemplate"),
-        Some("Template"),
+        Json(schema::<NewTemplate>),
+        Reply::Json(201, schema::<ReplyTemplate>),
         post(add_template),
     )
     .route(
@@ -214,7 +226,7 @@ pub fn routes(api: Api) -> Api {
         "Deletes a reply template.",
         "its owner",
         NoBody,
-        None,
+        Reply::Empty,
         delete(delete_template),
     )
     .route(
@@ -225,16 +237,19 @@ pub fn routes(api: Api) -> Api {
         "M6 penalties charged to the shop.",
         "its staff, agent, admin",
         NoBody,
-        Some("PenaltyList"),
+        Reply::Json(200, schema::<wire::PenaltyList>),
         get(list_penalties),
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Register {
+    #[schemars(regex(pattern = "^[a-z0-9._@-]{3,64}$"))]
     login: String,
+    #[schemars(length(min = 8, max = 256))]
     password: String,
+    #[schemars(length(min = 1, max = 64))]
     display_name: String,
 }
 
@@ -253,7 +268,7 @@ async fn hash_blocking(password: String) -> ApiResult<String> {
         .map_err(|_| ApiError::internal(&crate::request_id::next()))?
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Login {
     login: String,
@@ -296,7 +311,7 @@ async fn login(State(state): State<AppState>, JsonBody(body): JsonBody<Login>) -
     let expires = state.run(move |e| e.open_session(user_id, hash, Dur(hours * 3_600_000))).await?;
     let secure = if state.config.server.secure_cookies { "; Secure" } else { "" };
     let cookie = format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", hours * 3600);
-    let mut res = Json(json!({ "user": user, "expires_at": expires })).into_response();
+    let mut res = Json(wire::Session { user, expires_at: expires }).into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }
@@ -332,19 +347,20 @@ async fn logout(State(state): State<AppState>, _caller: Caller, headers: axum::h
     Ok(res)
 }
 
-async fn me(caller: Caller) -> Json<Value> {
-    Json(json!({ "user": caller.user, "actor": caller.actor }))
+async fn me(caller: Caller) -> Json<wire::Me> {
+    Json(wire::Me { actor: Some(caller.actor), user: caller.user })
 }
 
-async fn list_tokens(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+async fn list_tokens(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<wire::TokenList>> {
     let id = caller.user.id;
-    let tokens = state.run(move |e| e.tokens(id)).await?;
-    Ok(Json(json!({ "items": tokens })))
+    let items = state.run(move |e| e.tokens(id)).await?;
+    Ok(Json(wire::TokenList { items }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct NewToken {
+    #[schemars(length(min = 1, max = 64))]
     name: String,
 }
 
@@ -357,7 +373,7 @@ async fn create_token(
     let hash = sha256_hex(token.as_bytes());
     let id = caller.user.id;
     let record = state.run(move |e| e.issue_token(id, hash, &body.name)).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "token": token, "record": record }))).into_response())
+    Ok((StatusCode::CREATED, Json(wire::CreatedToken { token, record })).into_response())
 }
 
 async fn revoke_token(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
@@ -368,20 +384,25 @@ async fn revoke_token(State(state): State<AppState>, caller: Caller, Path(id): P
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn list_users(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+async fn list_users(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<wire::UserList>> {
     caller.require(&[Role::Admin])?;
-    let users = state.run(|e| e.users()).await?;
-    Ok(Json(json!({ "items": users })))
+    let items = state.run(|e| e.users()).await?;
+    Ok(Json(wire::UserList { items }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateUser {
+    #[schemars(regex(pattern = "^[a-z0-9._@-]{3,64}$"))]
     login: String,
+    #[schemars(length(min = 8, max = 256))]
     password: String,
+    /// Staff roles only: buyers register themselves.
     role: Role,
+    /// Required for owner and staff; refused for agent and admin.
     #[serde(default)]
     shop_id: Option<ShopId>,
+    #[schemars(length(min = 1, max = 64))]
     display_name: String,
 }
 
@@ -424,20 +445,23 @@ fn managing_shop(caller: &Caller, raw: &str) -> ApiResult<ShopId> {
     Ok(shop)
 }
 
-async fn list_shops(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+async fn list_shops(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<wire::ShopList>> {
     if caller.role() == Role::Buyer {
         return Err(ApiError::forbidden("buyers do not list shops"));
     }
     let own = caller.shop();
     let shops = state.run(|e| e.shops()).await?;
-    let shops: Vec<_> = shops.into_iter().filter(|s| own.is_none() || own == Some(s.id)).collect();
-    Ok(Json(json!({ "items": shops })))
+    let items = shops.into_iter().filter(|s| own.is_none() || own == Some(s.id)).collect();
+    Ok(Json(wire::ShopList { items }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct NewShop {
+    #[schemars(length(min = 1, max = 64))]
     name: String,
+    /// A policy profile: `douyin`, `taote` or `tiktok_shop` (`GET /api/v1/profiles`).
+    #[schemars(extend("enum" = ["douyin", "taote", "tiktok_shop"]))]
     profile: String,
     #[serde(default)]
     overrides: PolicyOverrides,
@@ -453,15 +477,31 @@ async fn create_shop(
     Ok((StatusCode::CREATED, Json(shop)).into_response())
 }
 
-async fn get_shop(State(state): State<AppState>, caller: Caller, Path(shop): Path<String>) -> ApiResult<Json<Value>> {
+async fn get_shop(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(shop): Path<String>,
+) -> ApiResult<Json<wire::ShopPage>> {
     let shop = visible_shop(&caller, &shop)?;
-    let (record, policy) = state.run(move |e| Ok((e.shop(shop)?, e.policy_of(shop)?))).await?;
-    Ok(Json(json!({ "shop": record, "policy": policy })))
+    let (shop, policy) = state.run(move |e| Ok((e.shop(shop)?, e.policy_of(shop)?))).await?;
+    Ok(Json(wire::ShopPage { shop, policy }))
 }
 
-#[derive(Deserialize)]
+/// The deadline values in force for a shop: its profile with its overrides.
+async fn get_policy(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(shop): Path<String>,
+) -> ApiResult<Json<wire::PolicyAnswer>> {
+    let shop = visible_shop(&caller, &shop)?;
+    let policy = state.run(move |e| e.policy_of(shop)).await?;
+    Ok(Json(wire::PolicyAnswer { policy }))
+}
+
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct PolicyUpdate {
+    #[schemars(extend("enum" = ["douyin", "taote", "tiktok_shop"]))]
     profile: String,
     #[serde(default)]
     overrides: PolicyOverrides,
@@ -472,22 +512,21 @@ async fn set_policy(
     caller: Caller,
     Path(shop): Path<String>,
     JsonBody(body): JsonBody<PolicyUpdate>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<wire::PolicyAnswer>> {
     let shop = managing_shop(&caller, &shop)?;
     let policy = state.run(move |e| e.update_shop_policy(shop, &body.profile, body.overrides)).await?;
-    Ok(Json(json!({ "policy": policy })))
+    Ok(Json(wire::PolicyAnswer { policy }))
 }
 
 async fn list_addresses(
     State(state): State<AppState>,
     caller: Caller,
     Path(shop): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<wire::AddressList>> {
     let shop = visible_shop(&caller, &shop)?;
     let list = state.run(move |e| e.addresses(shop)).await?;
-    let items: Vec<Value> =
-        list.into_iter().map(|(a, is_default)| json!({ "address": a, "is_default": is_default })).collect();
-    Ok(Json(json!({ "items": items })))
+    let items = list.into_iter().map(|(address, is_default)| wire::AddressEntry { address, is_default }).collect();
+    Ok(Json(wire::AddressList { items }))
 }
 
 async fn add_address(
@@ -499,23 +538,25 @@ async fn add_address(
     let shop = managing_shop(&caller, &shop)?;
     let is_default = body.is_default;
     let address = state.run(move |e| e.add_address(shop, body)).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "address": address, "is_default": is_default }))).into_response())
+    Ok((StatusCode::CREATED, Json(wire::AddressEntry { address, is_default })).into_response())
 }
 
 async fn list_templates(
     State(state): State<AppState>,
     caller: Caller,
     Path(shop): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<wire::TemplateList>> {
     let shop = visible_shop(&caller, &shop)?;
-    let list = state.run(move |e| e.templates(shop)).await?;
-    Ok(Json(json!({ "items": list })))
+    let items = state.run(move |e| e.templates(shop)).await?;
+    Ok(Json(wire::TemplateList { items }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct NewTemplate {
+    #[schemars(length(min = 1, max = 64))]
     title: String,
+    #[schemars(length(min = 1, max = 2000))]
     body: String,
 }
 
@@ -545,8 +586,8 @@ async fn list_penalties(
     State(state): State<AppState>,
     caller: Caller,
     Path(shop): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<wire::PenaltyList>> {
     let shop = visible_shop(&caller, &shop)?;
-    let list = state.run(move |e| e.penalties(shop)).await?;
-    Ok(Json(json!({ "items": list })))
+    let items = state.run(move |e| e.penalties(shop)).await?;
+    Ok(Json(wire::PenaltyList { items }))
 }

@@ -1,7 +1,8 @@
 //! Orders (ingestion from integrations, order actions), cases (apply, every command, detail,
 //! queues, search), evidence upload and download, message boxes and the SMS outbox.
 
-use super::{idempotency_key, if_match, parse_json, path_id, redact_for, to_value, Api, BodyDoc, JsonBody, RawBody};
+use super::{idempotency_key, if_match, parse_json, path_id, schema, ActionDoc, Api, BodyDoc, JsonBody, RawBody, Reply};
+use crate::wire;
 use crate::auth::{sha256_hex, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::objects;
@@ -10,14 +11,14 @@ use aftersale_core::notice::Recipient;
 use aftersale_core::values::*;
 use aftersale_core::*;
 use aftersale_engine::{CaseCursor, CaseQuery, CaseSort, EvidenceObject, Role};
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Json;
+use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
-use std::collections::HashMap;
+use serde_json::{Map, Value};
 
 pub fn routes(api: Api) -> Api {
     use BodyDoc::*;
@@ -28,8 +29,8 @@ pub fn routes(api: Api) -> Api {
         "orders",
         "Ingests an order from an integration (O1).",
         "the shop's staff, agent, admin",
-        Json("NewOrder"),
-        Some("Order"),
+        Json(schema::<NewOrder>),
+        Reply::Json(201, schema::<wire::OrderView>),
         post(create_order),
     )
     .route(
@@ -40,7 +41,7 @@ pub fn routes(api: Api) -> Api {
         "An order.",
         "its buyer, its shop, agent, admin",
         NoBody,
-        Some("Order"),
+        Reply::Json(200, schema::<wire::OrderView>),
         get(get_order),
     )
     .route(
@@ -50,10 +51,11 @@ pub fn routes(api: Api) -> Api {
         "orders",
         "An order action: pay, confirm, ship, deliver, complete, cancel, set_flag, set_remark.",
         "by rule (O1-O4, W3, W4)",
-        Json("OrderAction"),
-        Some("Order"),
+        Json(schema::<OrderCommand>),
+        Reply::Json(200, schema::<wire::OrderView>),
         post(order_action),
     )
+    .actions(order_action_docs())
     .route(
         Method::POST,
         "/api/v1/orders/{order}/cases",
@@ -61,8 +63,8 @@ pub fn routes(api: Api) -> Api {
         "cases",
         "A buyer applies for after-sales on an order (U1, S1, R1).",
         "the order's buyer",
-        Json("Apply"),
-        Some("CaseDetail"),
+        Json(schema::<Apply>),
+        Reply::Json(201, schema::<wire::CasePage>),
         post(apply),
     )
     .route(
@@ -73,9 +75,10 @@ pub fn routes(api: Api) -> Api {
         "Cases the caller may see: queues, search, filters, cursor pages (W1, W2).",
         "any logged-in user",
         NoBody,
-        Some("CasePage"),
+        Reply::Json(200, schema::<wire::CaseList>),
         get(search),
     )
+    .query(schema::<CaseListQuery>)
     .route(
         Method::GET,
         "/api/v1/queues",
@@ -84,9 +87,10 @@ pub fn routes(api: Api) -> Api {
         "Cases per queue for a shop (W1).",
         "shop staff; agent, admin with ?shop=",
         NoBody,
-        Some("QueueCounts"),
+        Reply::Json(200, schema::<wire::QueueCounts>),
         get(queues),
     )
+    .query(schema::<QueuesQuery>)
     .route(
         Method::GET,
         "/api/v1/cases/{case}",
@@ -95,7 +99,7 @@ pub fn routes(api: Api) -> Api {
         "A case with its order, deadline, the caller's actions, evidence, remarks, log and thread.",
         "its buyer, its shop, agent, admin",
         NoBody,
-        Some("CaseDetail"),
+        Reply::Json(200, schema::<wire::CasePage>),
         get(get_case),
     )
     .route(
@@ -105,10 +109,11 @@ pub fn routes(api: Api) -> Api {
         "cases",
         "A command on a case by buyer, merchant staff or platform agent; If-Match and Idempotency-Key honoured.",
         "by rule",
-        Json("CaseAction"),
-        Some("CaseDetail"),
+        Json(schema::<CaseCommand>),
+        Reply::Json(200, schema::<wire::CommandAnswer>),
         post(case_action),
     )
+    .actions(case_action_docs())
     .route(
         Method::POST,
         "/api/v1/cases/{case}/return-logistics",
@@ -116,8 +121,8 @@ pub fn routes(api: Api) -> Api {
         "cases",
         "A logistics update on the return parcel: signed or not (M3).",
         "the shop's staff (integration), agent, admin",
-        Json("ReturnLogistics"),
-        Some("CaseDetail"),
+        Json(schema::<ReturnLogisticsIn>),
+        Reply::Json(200, schema::<wire::CasePage>),
         post(return_logistics),
     )
     .route(
@@ -128,7 +133,7 @@ pub fn routes(api: Api) -> Api {
         "An evidence file of the case.",
         "the case's parties, agent, admin",
         NoBody,
-        None,
+        Reply::Bytes(&crate::objects::SERVED_TYPES),
         get(case_evidence),
     )
     .route(
@@ -139,7 +144,7 @@ pub fn routes(api: Api) -> Api {
         "Uploads an evidence file (JPEG, PNG, WebP, MP4, PDF), checksummed; use the answer in a command.",
         "any logged-in user",
         Multipart,
-        Some("Evidence"),
+        Reply::Json(201, schema::<wire::Uploaded>),
         post(upload_evidence).layer(axum::extract::DefaultBodyLimit::disable()),
     )
     .route(
@@ -150,7 +155,7 @@ pub fn routes(api: Api) -> Api {
         "An evidence file the caller uploaded.",
         "its uploader",
         NoBody,
-        None,
+        Reply::Bytes(&crate::objects::SERVED_TYPES),
         get(own_evidence),
     )
     .route(
@@ -161,9 +166,10 @@ pub fn routes(api: Api) -> Api {
         "The caller's message box with unread counts per category (X1).",
         "any logged-in user",
         NoBody,
-        Some("MessageBox"),
+        Reply::Json(200, schema::<wire::MessageBoxView>),
         get(message_box),
     )
+    .query(schema::<MessagesQuery>)
     .route(
         Method::POST,
         "/api/v1/messages/read",
@@ -171,8 +177,8 @@ pub fn routes(api: Api) -> Api {
         "notices",
         "Marks message-box entries read (X1).",
         "any logged-in user",
-        Json("MarkRead"),
-        Some("Marked"),
+        Json(schema::<MarkReadIn>),
+        Reply::Json(200, schema::<wire::Marked>),
         post(mark_read),
     )
     .route(
@@ -183,7 +189,7 @@ pub fn routes(api: Api) -> Api {
         "The SMS outbox (X2).",
         "agent, admin",
         NoBody,
-        Some("SmsList"),
+        Reply::Json(200, schema::<wire::SmsList>),
         get(sms_outbox),
     )
 }
@@ -228,25 +234,40 @@ async fn create_order(
     let actor = caller.actor;
     let order = state.run(move |e| e.create_order(actor, shop, new, key)).await?;
     state.metrics.command("create_order");
-    Ok((StatusCode::CREATED, Json(order_view(&caller, &order)?)).into_response())
+    Ok((StatusCode::CREATED, Json(wire::OrderView::new(&caller.actor, &order))).into_response())
 }
 
-/// W6: merchants see the customer's phone masked; the buyer and the platform in full.
-fn order_view(caller: &Caller, order: &Order) -> ApiResult<Value> {
-    let mut v = to_value(order)?;
-    if matches!(caller.actor, Actor::Merchant { .. }) {
-        if let Some(c) = v.get_mut("customer").and_then(Value::as_object_mut) {
-            c.insert("phone".into(), Value::String(order.customer.phone.masked()));
-        }
-    }
-    Ok(redact_for(caller, v))
-}
-
-async fn get_order(State(state): State<AppState>, caller: Caller, Path(order): Path<String>) -> ApiResult<Json<Value>> {
+async fn get_order(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(order): Path<String>,
+) -> ApiResult<Json<wire::OrderView>> {
     let id = OrderId(path_id(&order, "order")?);
     let actor = caller.actor;
     let order = state.run(move |e| e.order_view(actor, id)).await?;
-    Ok(Json(order_view(&caller, &order)?))
+    Ok(Json(wire::OrderView::new(&caller.actor, &order)))
+}
+
+/// One documented path per order action, each with the body its command variant takes.
+fn order_action_docs() -> Vec<ActionDoc> {
+    let bodies = crate::openapi::variant_bodies::<OrderCommand>("command");
+    ORDER_ACTIONS
+        .iter()
+        .map(|&name| ActionDoc {
+            name,
+            summary: format!("Order action `{name}`."),
+            body: bodies.get(name).cloned().unwrap_or_else(crate::openapi::empty_body),
+        })
+        .collect()
+}
+
+/// An unknown action: 404, naming the valid ones.
+fn unknown_action(what: &str, valid: &[&str]) -> ApiError {
+    let mut err =
+        ApiError::new(StatusCode::NOT_FOUND, "unknown_action", format!("no {what} of that name; valid: {}", valid.join(", ")))
+            .field("action");
+    err.0.valid = Some(valid.iter().map(|v| v.to_string()).collect());
+    err
 }
 
 const ORDER_ACTIONS: [&str; 8] = ["pay", "confirm", "ship", "deliver", "complete", "cancel", "set_flag", "set_remark"];
@@ -328,10 +349,10 @@ async fn order_action(
     Path((order, action)): Path<(String, String)>,
     headers: HeaderMap,
     RawBody(body): RawBody,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<wire::OrderView>> {
     let id = OrderId(path_id(&order, "order")?);
     if !ORDER_ACTIONS.contains(&action.as_str()) {
-        return Err(ApiError::not_found("order action").field("action"));
+        return Err(unknown_action("order action", &ORDER_ACTIONS));
     }
     json_content(&headers, &body)?;
     let cmd: OrderCommand = tagged(&action, &body)?;
@@ -350,11 +371,7 @@ async fn order_action(
     };
     let order = state.run(move |e| e.order_command(actor, id, cmd, expected, key)).await?;
     state.metrics.command(&format!("order_{action}"));
-    let mut res = order_view(&caller, &order)?;
-    if let Some(m) = res.as_object_mut() {
-        m.insert("version".into(), json!(order.version));
-    }
-    Ok(Json(res))
+    Ok(Json(wire::OrderView::new(&caller.actor, &order)))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -374,8 +391,8 @@ async fn apply(
     let actor = caller.actor;
     let case = state.run(move |e| e.apply(actor, id, cmd, key)).await?;
     state.metrics.command("apply");
-    let detail = detail(&state, &caller, case.id).await?;
-    Ok((StatusCode::CREATED, Json(detail)).into_response())
+    let page = detail(&state, &caller, case.id).await?;
+    Ok((StatusCode::CREATED, Json(page)).into_response())
 }
 
 /// Evidence named in a command must have been uploaded by the caller (or, for merchant staff,
@@ -440,7 +457,9 @@ const CASE_ACTIONS: [&str; 24] = [
     "decide_appeal",
 ];
 
-#[derive(Deserialize)]
+/// Agree to the return (R2/R4): to an address of the shop's book, an address given here, or
+/// (neither) the shop's default address.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct AgreeReturnIn {
     #[serde(default)]
@@ -451,15 +470,18 @@ struct AgreeReturnIn {
     refuse_freight_collect: bool,
 }
 
-#[derive(Deserialize)]
+/// W3: the order's flag colour, or null to clear it.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct FlagIn {
     flag: Option<Flag>,
 }
 
-#[derive(Deserialize)]
+/// W4: the order's remark, shared by every case of the order.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RemarkIn {
+    #[schemars(length(max = 500))]
     text: String,
 }
 
@@ -469,7 +491,7 @@ async fn case_action(
     Path((case, action)): Path<(String, String)>,
     headers: HeaderMap,
     RawBody(body): RawBody,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<wire::CommandAnswer>> {
     let id = CaseId(path_id(&case, "case")?);
     json_content(&headers, &body)?;
     let expected = if_match(&headers)?;
@@ -479,18 +501,26 @@ async fn case_action(
     let case = match action.as_str() {
         "set_flag" => {
             let FlagIn { flag } = parse_json(&body)?;
-            state.run(move |e| e.set_flag_via_case(actor, id, flag)).await?;
-            None
+            state
+                .run(move |e| {
+                    e.set_flag_via_case(actor, id, flag)?;
+                    with_deadline(e, e.case_view(actor, id).map(|(case, _, _)| case))
+                })
+                .await?
         }
         "set_order_remark" => {
             let RemarkIn { text } = parse_json(&body)?;
-            state.run(move |e| e.set_order_remark_via_case(actor, id, text)).await?;
-            None
+            state
+                .run(move |e| {
+                    e.set_order_remark_via_case(actor, id, text)?;
+                    with_deadline(e, e.case_view(actor, id).map(|(case, _, _)| case))
+                })
+                .await?
         }
         "agree_return" => {
             let input: AgreeReturnIn = parse_json(&body)?;
             match (input.address_id, input.address) {
-                (Some(address_id), None) => Some(
+                (Some(address_id), None) => {
                     state
                         .run(move |e| {
                             with_deadline(
@@ -498,8 +528,8 @@ async fn case_action(
                                 e.agree_return(actor, id, address_id, input.refuse_freight_collect, expected, key),
                             )
                         })
-                        .await?,
-                ),
+                        .await?
+                }
                 (None, address) => {
                     // No address: the shop's default (R2/R4), which the rules look up.
                     let cmd = match address {
@@ -514,7 +544,7 @@ async fn case_action(
                             }
                         }
                     };
-                    Some(state.run(move |e| with_deadline(e, e.case_command(actor, id, cmd, expected, key))).await?)
+                    state.run(move |e| with_deadline(e, e.case_command(actor, id, cmd, expected, key))).await?
                 }
                 (Some(_), Some(_)) => return Err(ApiError::bad("address", "give address_id or address, not both")),
             }
@@ -525,16 +555,38 @@ async fn case_action(
             if let CaseCommand::Propose { amount, .. } | CaseCommand::Resubmit { amount, .. } = &cmd {
                 check_money("amount", amount, true)?;
             }
-            Some(state.run(move |e| with_deadline(e, e.case_command(actor, id, cmd, expected, key))).await?)
+            state.run(move |e| with_deadline(e, e.case_command(actor, id, cmd, expected, key))).await?
         }
-        _ => return Err(ApiError::not_found("case action").field("action")),
+        _ => {
+            let valid: Vec<&str> = CASE_ACTIONS.iter().copied().chain(HTTP_CASE_ACTIONS).collect();
+            return Err(unknown_action("case action", &valid));
+        }
     };
     state.metrics.command(&action);
-    match case {
-        Some((case, governing)) => Ok(Json(command_result(&state, &caller, case, governing))),
-        // Order-level changes (flag, order remark): answer with the case page.
-        None => Ok(Json(detail(&state, &caller, id).await?)),
-    }
+    let (case, governing) = case;
+    Ok(Json(command_result(&state, &caller, case, governing)))
+}
+
+/// Case actions the API adds to the core's commands: the order's flag and remark (W3, W4) seen
+/// from a case, and `agree_return` with an address-book id.
+const HTTP_CASE_ACTIONS: [&str; 2] = ["set_flag", "set_order_remark"];
+
+/// One documented path per case action, each with its own body: the core's command variants,
+/// and the API's own inputs where it adds to them.
+fn case_action_docs() -> Vec<ActionDoc> {
+    let mut bodies = crate::openapi::variant_bodies::<CaseCommand>("command");
+    bodies.insert("agree_return".into(), crate::openapi::inline_body::<AgreeReturnIn>());
+    bodies.insert("set_flag".into(), crate::openapi::inline_body::<FlagIn>());
+    bodies.insert("set_order_remark".into(), crate::openapi::inline_body::<RemarkIn>());
+    CASE_ACTIONS
+        .iter()
+        .chain(HTTP_CASE_ACTIONS.iter())
+        .map(|&name| ActionDoc {
+            name,
+            summary: format!("Case action `{name}`; who may take it, and when, is in the case page's `available_actions`."),
+            body: bodies.get(name).cloned().unwrap_or_else(crate::openapi::empty_body),
+        })
+        .collect()
 }
 
 /// The case after a command, with the deadline that governs it now (from the shop's cached
@@ -548,31 +600,17 @@ fn with_deadline(
     Ok((case, governing))
 }
 
-/// The deadline that governs a case: when it falls due, how long is left, and what the system
-/// does when it passes (the core's `expiry_outcome`).
-fn deadline_json(case: &Case, d: Deadline, now: Timestamp) -> Value {
-    json!({
-        "kind": d.kind.as_str(),
-        "rule": d.kind.rule(),
-        "due": d.due,
-        "time_left_ms": (d.due.0 - now.0).max(0),
-        "on_expiry": expiry_outcome(case, d.kind),
-    })
-}
-
 /// What a case command answers: the case after it, where it stands and what governs it now.
 /// (The full page, with the caller's actions and the log, is `GET /cases/{id}`.)
-fn command_result(state: &AppState, caller: &Caller, case: Case, governing: Option<Deadline>) -> Value {
+fn command_result(state: &AppState, caller: &Caller, case: Case, governing: Option<Deadline>) -> wire::CommandAnswer {
     let now = state.engine.now();
-    let deadline = governing.map(|d| deadline_json(&case, d, now));
-    let v = json!({
-        "queue": case.queue().as_str(),
-        "status": case.status.as_str(),
-        "version": case.version,
-        "deadline": deadline,
-        "case": case,
-    });
-    redact_for(caller, v)
+    wire::CommandAnswer {
+        status: case.status.name(),
+        queue: case.queue(),
+        version: case.version,
+        deadline: governing.map(|d| wire::DeadlineView::new(&case, d, now)),
+        case: wire::CaseView::new(&caller.actor, &case),
+    }
 }
 
 async fn default_address(state: &AppState, caller: &Caller) -> ApiResult<Address> {
@@ -589,7 +627,8 @@ async fn default_address(state: &AppState, caller: &Caller) -> ApiResult<Address
         .ok_or_else(|| ApiError::from(aftersale_engine::EngineError::Refused(Refusal::NoReturnAddress)))
 }
 
-#[derive(Deserialize)]
+/// A logistics update on the return parcel (M3).
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ReturnLogisticsIn {
     signed: bool,
@@ -601,7 +640,7 @@ async fn return_logistics(
     Path(case): Path<String>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<ReturnLogisticsIn>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<wire::CasePage>> {
     caller.require(&[Role::Owner, Role::Staff, Role::Agent, Role::Admin])?;
     let id = CaseId(path_id(&case, "case")?);
     let actor = caller.actor;
@@ -616,39 +655,53 @@ async fn return_logistics(
 }
 
 /// The case page: everything a party needs on one screen.
-async fn detail(state: &AppState, caller: &Caller, id: CaseId) -> ApiResult<Value> {
+async fn detail(state: &AppState, caller: &Caller, id: CaseId) -> ApiResult<wire::CasePage> {
     let actor = caller.actor;
     let ((case, order, events), (actions, governing), now) =
         state.run(move |e| Ok((e.case_view(actor, id)?, e.available(actor, id)?, e.now()))).await?;
-    let log: Vec<Value> = events
-        .iter()
-        .map(|ev| json!({ "at": ev.recorded.at, "actor": ev.recorded.actor, "event": ev.recorded.event }))
+    let merchant = matches!(actor, Actor::Merchant { .. });
+    let log = events
+        .into_iter()
+        .map(|ev| {
+            let mut r = ev.recorded;
+            // R6: the refund account never reaches a merchant.
+            if merchant {
+                if let Event::Applied { refund_account, .. } | Event::ReturnLogisticsSubmitted { refund_account, .. } =
+                    &mut r.event
+                {
+                    *refund_account = None;
+                }
+            }
+            r
+        })
         .collect();
-    let deadline = governing.map(|d| deadline_json(&case, d, now));
-    let v = json!({
-        "case": case,
-        "order": order_view(caller, &order)?,
-        "queue": case.queue().as_str(),
-        "status": case.status.as_str(),
-        "version": case.version,
-        "amounts": {
-            "requested": case.requested_amount,
-            "amount": case.amount,
-            "order_total": order.total,
-            "shipping_fee": order.shipping_fee,
-            "refunded_on_order": order.refunded,
+    Ok(wire::CasePage {
+        order: wire::OrderView::new(&actor, &order),
+        queue: case.queue(),
+        status: case.status.name(),
+        version: case.version,
+        amounts: wire::Amounts {
+            requested: case.requested_amount,
+            amount: case.amount,
+            order_total: order.total,
+            shipping_fee: order.shipping_fee,
+            refunded_on_order: order.refunded,
         },
-        "deadline": deadline,
-        "available_actions": actions,
-        "remarks": { "order": order.remark, "case": case.remark },
-        "flag": order.flag,
-        "log": log,
-        "now": now,
-    });
-    Ok(redact_for(caller, v))
+        deadline: governing.map(|d| wire::DeadlineView::new(&case, d, now)),
+        available_actions: actions,
+        remarks: wire::Remarks { order: order.remark.clone(), case: case.remark.clone() },
+        flag: order.flag,
+        log,
+        now,
+        case: wire::CaseView::new(&actor, &case),
+    })
 }
 
-async fn get_case(State(state): State<AppState>, caller: Caller, Path(case): Path<String>) -> ApiResult<Json<Value>> {
+async fn get_case(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(case): Path<String>,
+) -> ApiResult<Json<wire::CasePage>> {
     let id = CaseId(path_id(&case, "case")?);
     Ok(Json(detail(&state, &caller, id).await?))
 }
@@ -656,64 +709,108 @@ async fn get_case(State(state): State<AppState>, caller: Caller, Path(case): Pat
 // ---------------------------------------------------------------------------------------------
 // Queues and search (W1, W2, W6)
 
-fn parse_time(name: &str, raw: &str) -> ApiResult<Timestamp> {
-    if let Ok(ms) = raw.parse::<i64>() {
-        return Ok(Timestamp(ms));
-    }
-    Timestamp::parse_rfc3339(raw)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", format!("{name}: {e}")).field(name))
+/// W2: the filters, sort and page of a case list. Times take any RFC 3339 offset.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CaseListQuery {
+    /// One W1 queue.
+    queue: Option<Queue>,
+    kind: Option<CaseType>,
+    flag: Option<Flag>,
+    /// Governed by a deadline due at or before this time.
+    due_before: Option<Timestamp>,
+    /// Applied at or after this time.
+    applied_from: Option<Timestamp>,
+    /// Applied at or before this time.
+    applied_to: Option<Timestamp>,
+    /// The order number, or its beginning.
+    #[schemars(length(min = 1, max = 64))]
+    order_no: Option<String>,
+    #[schemars(range(min = 1))]
+    case_id: Option<i64>,
+    /// Part of the buyer's name.
+    #[schemars(length(min = 1, max = 64))]
+    customer_name: Option<String>,
+    /// The full number (`+86`, spaces and dashes ignored) or its last four digits.
+    #[schemars(regex(pattern = r"^[0-9+ -]{4,20}$"))]
+    customer_phone: Option<String>,
+    sort: Option<SortParam>,
+    #[schemars(range(min = 1, max = 200))]
+    limit: Option<usize>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// The platform names the shop; merchant staff may only name their own.
+    #[schemars(range(min = 1))]
+    shop: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+enum SortParam {
+    /// Least time left first (the default).
+    TimeLeft,
+    Newest,
+}
+
+/// A query string parsed into `T`; errors are 400 `invalid_query` naming the parameter.
+fn query<T: serde::de::DeserializeOwned>(raw: Option<&str>) -> ApiResult<T> {
+    let raw = raw.unwrap_or("");
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(raw.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let msg = e.inner().to_string();
+        let name = if path == "." {
+            msg.strip_prefix("unknown field `").and_then(|r| r.split('`').next()).unwrap_or("query").to_string()
+        } else {
+            path
+        };
+        bad_query(&name, format!("{name}: {msg}"))
+    })
 }
 
 fn bad_query(name: &str, detail: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", detail).field(name)
 }
 
-fn parse_query(caller: &Caller, params: &HashMap<String, String>) -> ApiResult<CaseQuery> {
-    let mut q = CaseQuery { limit: 50, ..CaseQuery::default() };
-    for (k, v) in params {
-        match k.as_str() {
-            "queue" => q.queue = Some(Queue::parse(v).ok_or_else(|| bad_query(k, format!("unknown queue {v:?}")))?),
-            "kind" => {
-                q.kind = Some(CaseType::parse(v).ok_or_else(|| bad_query(k, format!("unknown case type {v:?}")))?)
-            }
-            "flag" => q.flag = Some(Flag::parse(v).map_err(|e| bad_query(k, e))?),
-            "due_before" => q.due_before = Some(parse_time(k, v)?),
-            "applied_from" => q.applied_from = Some(parse_time(k, v)?),
-            "applied_to" => q.applied_to = Some(parse_time(k, v)?),
-            "order_no" => q.order_no = Some(v.trim().to_string()),
-            "case_id" => q.case_id = Some(CaseId(v.parse().map_err(|_| bad_query(k, "case_id is a number"))?)),
-            "customer_name" => q.customer_name = Some(v.trim().to_string()),
-            "customer_phone" => q.customer_phone = Some(Phone::parse(v).map_err(|e| bad_query(k, e))?),
-            "sort" => {
-                q.sort = match v.as_str() {
-                    "time_left" => CaseSort::TimeLeft,
-                    "newest" => CaseSort::Newest,
-                    _ => return Err(bad_query(k, "sort is time_left or newest")),
-                }
-            }
-            "limit" => {
-                q.limit = v
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| (1..=200).contains(n))
-                    .ok_or_else(|| bad_query(k, "limit is 1-200"))?
-            }
-            "cursor" => {
-                let (a, b) = v.split_once('.').ok_or_else(|| bad_query(k, "malformed cursor"))?;
-                q.after = Some(CaseCursor {
-                    key: a.parse().map_err(|_| bad_query(k, "malformed cursor"))?,
-                    id: b.parse().map_err(|_| bad_query(k, "malformed cursor"))?,
-                });
-            }
-            "shop" => {
-                let shop = ShopId(v.parse().map_err(|_| bad_query(k, "shop is a number"))?);
-                if caller.is_platform() {
-                    q.shop = Some(shop);
-                } else if caller.shop() != Some(shop) {
-                    return Err(ApiError::not_found("shop"));
-                }
-            }
-            other => return Err(bad_query(other, format!("unknown parameter {other:?}"))),
+fn case_query(caller: &Caller, p: CaseListQuery) -> ApiResult<CaseQuery> {
+    let mut q = CaseQuery {
+        queue: p.queue,
+        kind: p.kind,
+        flag: p.flag,
+        due_before: p.due_before,
+        applied_from: p.applied_from,
+        applied_to: p.applied_to,
+        order_no: p.order_no.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()),
+        case_id: p.case_id.map(CaseId),
+        customer_name: p.customer_name.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()),
+        customer_phone: match p.customer_phone {
+            Some(v) => Some(PhoneSearch::parse(&v).map_err(|e| bad_query("customer_phone", e))?),
+            None => None,
+        },
+        sort: match p.sort {
+            Some(SortParam::Newest) => CaseSort::Newest,
+            _ => CaseSort::TimeLeft,
+        },
+        limit: p.limit.unwrap_or(50),
+        ..CaseQuery::default()
+    };
+    if !(1..=200).contains(&q.limit) {
+        return Err(bad_query("limit", "limit is 1-200"));
+    }
+    if let Some(v) = p.cursor {
+        let malformed = || bad_query("cursor", "malformed cursor");
+        let (a, b) = v.split_once('.').ok_or_else(malformed)?;
+        q.after = Some(CaseCursor {
+            key: a.parse().map_err(|_| malformed())?,
+            id: b.parse().map_err(|_| malformed())?,
+        });
+    }
+    if let Some(raw) = p.shop {
+        let shop = ShopId(raw);
+        if caller.is_platform() {
+            q.shop = Some(shop);
+        } else if caller.shop() != Some(shop) {
+            return Err(ApiError::not_found("shop"));
         }
     }
     Ok(q)
@@ -722,9 +819,9 @@ fn parse_query(caller: &Caller, params: &HashMap<String, String>) -> ApiResult<C
 async fn search(
     State(state): State<AppState>,
     caller: Caller,
-    Query(params): Query<HashMap<String, String>>,
-) -> ApiResult<Json<Value>> {
-    let q = parse_query(&caller, &params)?;
+    uri: axum::http::Uri,
+) -> ApiResult<Json<wire::CaseList>> {
+    let q = case_query(&caller, query(uri.query())?)?;
     let counts_shop = caller.shop().or(q.shop);
     let actor = caller.actor;
     let (page, counts) = state
@@ -737,54 +834,57 @@ async fn search(
             Ok((page, counts))
         })
         .await?;
-    let items: Vec<Value> = page
+    let items = page
         .items
-        .iter()
-        .map(|it| {
-            json!({
-                "case_id": it.case.id,
-                "order_id": it.case.order_id,
-                "order_no": it.order_no,
-                "kind": it.case.kind,
-                "status": it.case.status.as_str(),
-                "queue": it.case.queue().as_str(),
-                "amount": it.case.amount,
-                "reason": it.case.reason,
-                "customer_name": it.customer_name,
-                "customer_phone": it.customer_phone_masked,
-                "flag": it.flag,
-                "applied_at": it.case.applied_at,
-                "due": if it.due_key == i64::MAX { Value::Null } else { json!(it.due_key) },
-                "version": it.case.version,
-            })
+        .into_iter()
+        .map(|it| wire::CaseRow {
+            case_id: it.case.id,
+            order_id: it.case.order_id,
+            order_no: it.order_no,
+            kind: it.case.kind,
+            status: it.case.status.name(),
+            queue: it.case.queue(),
+            amount: it.case.amount,
+            reason: it.case.reason.clone(),
+            customer_name: it.customer_name,
+            customer_phone: it.customer_phone_masked,
+            flag: it.flag,
+            applied_at: it.case.applied_at,
+            due: (it.due_key != i64::MAX).then_some(Timestamp(it.due_key)),
+            version: it.case.version,
         })
         .collect();
-    let counts = counts.map(|c| c.into_iter().map(|(q, n)| (q.as_str().to_string(), json!(n))).collect::<Map<_, _>>());
-    Ok(Json(json!({
-        "items": items,
-        "next_cursor": page.next.map(|c| format!("{}.{}", c.key, c.id)),
-        "counts": counts,
-    })))
+    Ok(Json(wire::CaseList {
+        items,
+        next_cursor: page.next.map(|c| format!("{}.{}", c.key, c.id)),
+        counts: counts.map(|c| c.into_iter().collect()),
+    }))
+}
+
+/// The shop whose queues to count: merchant staff their own, the platform names one.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QueuesQuery {
+    #[schemars(range(min = 1))]
+    shop: Option<i64>,
 }
 
 async fn queues(
     State(state): State<AppState>,
     caller: Caller,
-    Query(params): Query<HashMap<String, String>>,
-) -> ApiResult<Json<Value>> {
-    let shop = match (caller.shop(), params.get("shop")) {
+    uri: axum::http::Uri,
+) -> ApiResult<Json<wire::QueueCounts>> {
+    let p: QueuesQuery = query(uri.query())?;
+    let shop = match (caller.shop(), p.shop) {
         (Some(own), None) => own,
-        (Some(own), Some(raw)) if raw.parse::<i64>().ok() == Some(own.0) => own,
+        (Some(own), Some(raw)) if raw == own.0 => own,
         (Some(_), Some(_)) => return Err(ApiError::not_found("shop")),
-        (None, Some(raw)) if caller.is_platform() => {
-            ShopId(raw.parse().map_err(|_| bad_query("shop", "shop is a number"))?)
-        }
+        (None, Some(raw)) if caller.is_platform() => ShopId(raw),
         (None, None) if caller.is_platform() => return Err(bad_query("shop", "platform callers name the shop")),
         (None, _) => return Err(ApiError::forbidden("queues are for shop staff and the platform")),
     };
     let counts = state.run(move |e| e.queue_counts(shop)).await?;
-    let map: Map<String, Value> = counts.into_iter().map(|(q, n)| (q.as_str().to_string(), json!(n))).collect();
-    Ok(Json(json!({ "shop_id": shop, "counts": map })))
+    Ok(Json(wire::QueueCounts { shop_id: shop, counts: counts.into_iter().collect() }))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -875,7 +975,8 @@ async fn upload_evidence(
         .field("file"));
     }
     let sha256 = sha256_hex(&bytes);
-    let key = format!("ev/{}", &crate::auth::new_token()?[3..35]);
+    // A key without `/`, so that it is one path segment wherever it is named.
+    let key = format!("ev-{}", &crate::auth::new_token()?[3..35]);
     objects::put(state.objects.as_ref(), &key, bytes.clone()).await.map_err(|e| {
         let id = crate::request_id::next();
         tracing::error!(request_id = %id, error = %e, "evidence store put failed");
@@ -897,8 +998,8 @@ async fn upload_evidence(
     };
     state.run(move |e| e.record_evidence(object)).await?;
     let evidence = Evidence { key, kind, sha256, caption };
-    Ok((StatusCode::CREATED, Json(json!({ "evidence": evidence, "content_type": content_type, "size": bytes.len() })))
-        .into_response())
+    let uploaded = wire::Uploaded { evidence, content_type: content_type.to_string(), size: bytes.len() as u64 };
+    Ok((StatusCode::CREATED, Json(uploaded)).into_response())
 }
 
 fn case_references(case: &Case, key: &str) -> bool {
@@ -947,7 +1048,6 @@ async fn case_evidence(
     Path((case, key)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let id = CaseId(path_id(&case, "case")?);
-    let key = format!("ev/{}", key.trim_start_matches("ev/"));
     let actor = caller.actor;
     let (case, _, _) = state.run(move |e| e.case_view(actor, id)).await?;
     if !case_references(&case, &key) {
@@ -957,7 +1057,6 @@ async fn case_evidence(
 }
 
 async fn own_evidence(State(state): State<AppState>, caller: Caller, Path(key): Path<String>) -> ApiResult<Response> {
-    let key = format!("ev/{}", key.trim_start_matches("ev/"));
     let k = key.clone();
     let obj = state.run(move |e| e.evidence_object(&k)).await?;
     match obj {
@@ -977,16 +1076,52 @@ fn recipient(caller: &Caller) -> Recipient {
     }
 }
 
-async fn message_box(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
-    let to = recipient(&caller);
-    let mb = state.run(move |e| e.message_box(to)).await?;
-    let unread: Map<String, Value> = mb.unread.into_iter().map(|(c, n)| (c, json!(n))).collect();
-    Ok(Json(redact_for(&caller, json!({ "items": mb.entries, "unread": unread }))))
+/// X1: a page of the message box and its filters.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessagesQuery {
+    /// Only unread entries.
+    #[serde(default)]
+    unread: bool,
+    /// Only this category.
+    category: Option<aftersale_core::notice::Category>,
+    #[schemars(range(min = 1, max = 200))]
+    limit: Option<usize>,
+    /// `next_cursor` of the previous page.
+    #[schemars(range(min = 1))]
+    cursor: Option<i64>,
 }
 
-#[derive(Deserialize)]
+async fn message_box(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: axum::http::Uri,
+) -> ApiResult<Json<wire::MessageBoxView>> {
+    let p: MessagesQuery = query(uri.query())?;
+    let limit = p.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(bad_query("limit", "limit is 1-200"));
+    }
+    let q = aftersale_engine::NoticeQuery {
+        before: p.cursor,
+        unread_only: p.unread,
+        category: p.category.map(|c| c.as_str().to_string()),
+        limit,
+    };
+    let to = recipient(&caller);
+    let mb = state.run(move |e| e.message_box_page(to, q)).await?;
+    Ok(Json(wire::MessageBoxView {
+        items: mb.entries,
+        next_cursor: mb.next.map(|id| id.to_string()),
+        unread: mb.unread.into_iter().collect(),
+    }))
+}
+
+/// X1: entries of the caller's own box to mark read.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct MarkReadIn {
+    #[schemars(length(max = 1000))]
     ids: Vec<i64>,
 }
 
@@ -994,17 +1129,17 @@ async fn mark_read(
     State(state): State<AppState>,
     caller: Caller,
     JsonBody(body): JsonBody<MarkReadIn>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<wire::Marked>> {
     if body.ids.len() > 1000 {
         return Err(ApiError::bad("ids", "at most 1000 ids at a time"));
     }
     let to = recipient(&caller);
     let n = state.run(move |e| e.mark_read(to, body.ids)).await?;
-    Ok(Json(json!({ "marked": n })))
+    Ok(Json(wire::Marked { marked: n }))
 }
 
-async fn sms_outbox(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+async fn sms_outbox(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<wire::SmsList>> {
     caller.require(&[Role::Agent, Role::Admin])?;
-    let list = state.run(|e| e.sms_outbox()).await?;
-    Ok(Json(json!({ "items": list })))
+    let items = state.run(|e| e.sms_outbox()).await?;
+    Ok(Json(wire::SmsList { items }))
 }

@@ -6,10 +6,8 @@ pub mod accounts;
 pub mod cases;
 pub mod ops;
 
-use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use aftersale_core::Actor;
 use aftersale_engine::IdemKey;
 use axum::body::Bytes;
 use axum::extract::FromRequest;
@@ -17,7 +15,14 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::routing::MethodRouter;
 use axum::Router;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+
+/// Writes the schema of a type into the document's components and answers a reference to it.
+pub type SchemaFn = fn(&mut schemars::SchemaGenerator) -> schemars::Schema;
+
+/// The schema of `T`, for the route table: `schema::<OrderView>`.
+pub fn schema<T: schemars::JsonSchema>(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    g.subschema_for::<T>()
+}
 
 /// A route's documentation.
 #[derive(Clone, Debug)]
@@ -30,16 +35,40 @@ pub struct RouteDoc {
     /// Who may call it.
     pub roles: &'static str,
     pub body: BodyDoc,
-    /// Response schema name in `components.schemas` (None: no JSON body documented).
-    pub response: Option<&'static str>,
+    pub reply: Reply,
+    /// The query parameters, as the properties of one type.
+    pub query: Option<SchemaFn>,
+    /// A route whose last segment names an action: documented as one path per action, each
+    /// with its own body.
+    pub actions: Vec<ActionDoc>,
 }
 
 #[derive(Clone, Debug)]
 pub enum BodyDoc {
     NoBody,
-    /// A JSON body with this schema name in `components.schemas`.
-    Json(&'static str),
+    /// A JSON body of this type.
+    Json(SchemaFn),
     Multipart,
+}
+
+/// What a route answers on success.
+#[derive(Clone, Debug)]
+pub enum Reply {
+    /// JSON of this type, with this status.
+    Json(u16, SchemaFn),
+    /// No body (204).
+    Empty,
+    /// Bytes of one of these content types (files, the metrics page, the document itself).
+    Bytes(&'static [&'static str]),
+}
+
+/// One action of an action route: its name in the path and its body.
+#[derive(Clone, Debug)]
+pub struct ActionDoc {
+    pub name: &'static str,
+    pub summary: String,
+    /// The body's schema as JSON (derived from the command enum's variant).
+    pub body: serde_json::Value,
 }
 
 pub struct Api {
@@ -62,11 +91,27 @@ impl Api {
         summary: &'static str,
         roles: &'static str,
         body: BodyDoc,
-        response: Option<&'static str>,
+        reply: Reply,
         handler: MethodRouter<AppState>,
     ) -> Api {
         self.router = self.router.route(path, handler);
-        self.docs.push(RouteDoc { method, path, op, tag, summary, roles, body, response });
+        self.docs.push(RouteDoc { method, path, op, tag, summary, roles, body, reply, query: None, actions: Vec::new() });
+        self
+    }
+
+    /// Documents the query parameters of the route added last.
+    fn query(mut self, query: SchemaFn) -> Api {
+        if let Some(last) = self.docs.last_mut() {
+            last.query = Some(query);
+        }
+        self
+    }
+
+    /// Documents the actions of the route added last.
+    fn actions(mut self, actions: Vec<ActionDoc>) -> Api {
+        if let Some(last) = self.docs.last_mut() {
+            last.actions = actions;
+        }
         self
     }
 }
@@ -184,30 +229,4 @@ fn bad_header(name: &str) -> ApiError {
 /// A numeric path id.
 pub fn path_id(raw: &str, what: &str) -> ApiResult<i64> {
     raw.parse::<i64>().ok().filter(|v| *v > 0).ok_or_else(|| ApiError::not_found(what))
-}
-
-/// R6: a COD refund account is shown only to its buyer and the platform. Removes every
-/// `refund_account` from a value bound for anyone else.
-pub fn redact_for(caller: &Caller, mut v: Value) -> Value {
-    if matches!(caller.actor, Actor::Merchant { .. }) {
-        strip_key(&mut v, "refund_account");
-    }
-    v
-}
-
-fn strip_key(v: &mut Value, key: &str) {
-    match v {
-        Value::Object(map) => {
-            map.remove(key);
-            for (_, child) in map.iter_mut() {
-                strip_key(child, key);
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(|c| strip_key(c, key)),
-        _ => {}
-    }
-}
-
-pub fn to_value<T: serde::Serialize>(v: &T) -> ApiResult<Value> {
-    serde_json::to_value(v).map_err(|_| ApiError::internal(&crate::request_id::next()))
 }

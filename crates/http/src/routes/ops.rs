@@ -1,7 +1,8 @@
 //! Operations: health and readiness, Prometheus metrics, the OpenAPI document, and the manual
 //! clock (demo and tests only).
 
-use super::{Api, BodyDoc, JsonBody};
+use super::{schema, Api, BodyDoc, JsonBody, Reply};
+use crate::wire;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -13,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use schemars::JsonSchema;
 
 pub fn routes(api: Api) -> Api {
     use BodyDoc::*;
@@ -25,7 +26,7 @@ pub fn routes(api: Api) -> Api {
         "Liveness: the process answers.",
         "anyone",
         NoBody,
-        Some("Health"),
+        Reply::Json(200, schema::<wire::Health>),
         get(healthz),
     )
     .route(
@@ -36,7 +37,7 @@ pub fn routes(api: Api) -> Api {
         "Readiness: the database answers a read.",
         "anyone",
         NoBody,
-        Some("Health"),
+        Reply::Json(200, schema::<wire::Health>),
         get(readyz),
     )
     .route(
@@ -47,7 +48,7 @@ pub fn routes(api: Api) -> Api {
         "Prometheus metrics (text format).",
         "anyone who can reach it",
         NoBody,
-        None,
+        Reply::Bytes(&["text/plain"]),
         get(metrics),
     )
     .route(
@@ -58,7 +59,7 @@ pub fn routes(api: Api) -> Api {
         "This document.",
         "anyone",
         NoBody,
-        None,
+        Reply::Bytes(&["application/json"]),
         get(openapi),
     )
     .route(
@@ -69,7 +70,7 @@ pub fn routes(api: Api) -> Api {
         "The service clock.",
         "agent, admin",
         NoBody,
-        Some("Clock"),
+        Reply::Json(200, schema::<wire::ClockView>),
         get(get_clock),
     )
     .route(
@@ -79,20 +80,20 @@ pub fn routes(api: Api) -> Api {
         "admin",
         "Moves the manual clock forward and fires what came due (demo mode only).",
         "admin",
-        Json("ClockAdvance"),
-        Some("Clock"),
+        Json(schema::<ClockAdvance>),
+        Reply::Json(200, schema::<wire::ClockView>),
         post(advance_clock),
     )
 }
 
-async fn healthz() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+async fn healthz() -> Json<wire::Health> {
+    Json(wire::Health { status: "ok".into() })
 }
 
-async fn readyz(State(state): State<AppState>) -> Response {
+async fn readyz(State(state): State<AppState>) -> ApiResult<Json<wire::Health>> {
     match state.run(|e| e.read(|tx| tx.next_due())).await {
-        Ok(_) => Json(json!({ "status": "ready" })).into_response(),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable" }))).into_response(),
+        Ok(_) => Ok(Json(wire::Health { status: "ready".into() })),
+        Err(_) => Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the store does not answer")),
     }
 }
 
@@ -109,27 +110,30 @@ async fn metrics(State(state): State<AppState>) -> Response {
     res
 }
 
-async fn openapi() -> Json<Value> {
-    Json(crate::openapi::document(&super::api().docs))
+async fn openapi() -> Response {
+    let mut res = crate::openapi::served().into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    res
 }
 
-async fn get_clock(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+async fn get_clock(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<wire::ClockView>> {
     caller.require(&[Role::Agent, Role::Admin])?;
-    Ok(Json(json!({ "now": state.engine.now(), "manual": state.manual_clock.is_some() })))
+    Ok(Json(wire::ClockView { now: state.engine.now(), manual: state.manual_clock.is_some(), fired: None }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct Advance {
-    /// "6h", "2d", "1d12h30m".
+struct ClockAdvance {
+    /// How far to move the clock: `6h`, `2d`, `1w`, `1 day 12 hours` (1 ms to 366 days).
+    #[schemars(example = &"6h")]
     by: String,
 }
 
 async fn advance_clock(
     State(state): State<AppState>,
     caller: Caller,
-    JsonBody(body): JsonBody<Advance>,
-) -> ApiResult<Json<Value>> {
+    JsonBody(body): JsonBody<ClockAdvance>,
+) -> ApiResult<Json<wire::ClockView>> {
     caller.require(&[Role::Admin])?;
     let Some(clock) = state.manual_clock.clone() else {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "demo_only", "the server runs on the system clock"));
@@ -143,5 +147,5 @@ async fn advance_clock(
     let stats = state.fire_due().await?;
     state.runner.wake();
     tracing::info!(by = %body.by, fired = stats.fired, "manual clock advanced");
-    Ok(Json(json!({ "now": now, "manual": true, "fired": stats.fired })))
+    Ok(Json(wire::ClockView { now, manual: true, fired: Some(stats.fired) }))
 }

@@ -1,0 +1,418 @@
+//! What the API answers, as types. Every JSON answer is one of these (or a type of the core or
+//! the engine), so the OpenAPI document is derived from the same types the handlers serialise:
+//! a field cannot be added to an answer without appearing in the document.
+//!
+//! Shapes follow one rule each: a status is one string (`StatusName`), a resource names itself
+//! `id` and others `case_id`/`order_id`, evidence is an object, times are RFC 3339 in UTC, and a
+//! section with nothing in it is present and empty (`[]` or `null`), never missing.
+
+use aftersale_core::model::{
+    Appeal, Arbitration, Cancellation, CloseReason, Proposal, Refund, Rejection, ReturnParcel, Stage,
+};
+use aftersale_core::values::{
+    Address, BuyerId, CaseId, Evidence, EvidenceKind, Flag, Logistics, OrderId, RefundAccount, ShopId,
+    ThreadMessage,
+};
+use aftersale_core::{
+    Actor, Case, CaseType, Deadline, DeadlineKind, Money, Order, OrderState, Party, PaymentMethod, Policy, Queue,
+    Recorded, StatusName, Timestamp,
+};
+use aftersale_engine::{Penalty, ReplyTemplate, ShopRecord, StoredNotice, StoredSms, TokenRecord, UserRecord};
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+macro_rules! list_type {
+    ($($name:ident of $item:ty;)*) => {$(
+        #[derive(Debug, Serialize, JsonSchema)]
+        pub struct $name {
+            pub items: Vec<$item>,
+        }
+    )*};
+}
+
+list_type! {
+    UserList of UserRecord;
+    TokenList of TokenRecord;
+    ShopList of ShopRecord;
+    TemplateList of ReplyTemplate;
+    PenaltyList of Penalty;
+    AddressList of AddressEntry;
+    SmsList of StoredSms;
+}
+
+/// `GET /me`: the account and the actor it acts as in the rules.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Me {
+    pub user: UserRecord,
+    /// None for an account that cannot act yet (staff without a shop).
+    pub actor: Option<Actor>,
+}
+
+/// A password login: the account and when the session cookie expires.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Session {
+    pub user: UserRecord,
+    pub expires_at: Timestamp,
+}
+
+/// A new API token: shown once.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CreatedToken {
+    /// Send as `Authorization: Bearer …`; it is stored hashed and never shown again.
+    pub token: String,
+    pub record: TokenRecord,
+}
+
+/// A shop with the deadline values in force (its profile with its overrides).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ShopPage {
+    pub shop: ShopRecord,
+    pub policy: Policy,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PolicyAnswer {
+    pub policy: Policy,
+}
+
+/// An entry of a shop's return address book (R4).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AddressEntry {
+    pub address: Address,
+    pub is_default: bool,
+}
+
+/// A customer on an order; the phone is masked for merchant staff (W6).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CustomerView {
+    pub name: String,
+    /// The full number for the buyer and the platform; `138****5678` for merchant staff.
+    pub phone: String,
+}
+
+/// An order as its parties see it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct OrderView {
+    pub id: OrderId,
+    pub shop_id: ShopId,
+    pub buyer_id: BuyerId,
+    pub order_no: String,
+    pub payment: PaymentMethod,
+    pub state: OrderState,
+    pub total: Money,
+    pub shipping_fee: Money,
+    /// Refunds started on this order (B3).
+    pub refunded: Money,
+    pub fresh: bool,
+    pub customer: CustomerView,
+    pub created_at: Timestamp,
+    pub paid_at: Option<Timestamp>,
+    pub shipment: Option<Logistics>,
+    pub delivered_at: Option<Timestamp>,
+    pub remark: String,
+    pub flag: Option<Flag>,
+    pub cancellation: Option<Cancellation>,
+    /// The case open on this order, if any.
+    pub case_id: Option<CaseId>,
+    pub version: u64,
+}
+
+impl OrderView {
+    /// W6: merchant staff see the customer's phone masked; the buyer and the platform in full.
+    pub fn new(viewer: &Actor, order: &Order) -> OrderView {
+        let phone = match viewer {
+            Actor::Merchant { .. } => order.customer.phone.masked(),
+            _ => order.customer.phone.as_str().to_string(),
+        };
+        OrderView {
+            id: order.id,
+            shop_id: order.shop_id,
+            buyer_id: order.buyer_id,
+            order_no: order.order_no.clone(),
+            payment: order.payment,
+            state: order.state,
+            total: order.total,
+            shipping_fee: order.shipping_fee,
+            refunded: order.refunded,
+            fresh: order.fresh,
+            customer: CustomerView { name: order.customer.name.clone(), phone },
+            created_at: order.created_at,
+            paid_at: order.paid_at,
+            shipment: order.shipment.clone(),
+            delivered_at: order.delivered_at,
+            remark: order.remark.clone(),
+            flag: order.flag,
+            cancellation: order.cancellation.clone(),
+            case_id: order.open_case,
+            version: order.version,
+        }
+    }
+}
+
+/// A piece of evidence on a case, with the party that added it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct EvidenceView {
+    pub by: Party,
+    pub key: String,
+    pub kind: EvidenceKind,
+    pub sha256: String,
+    pub caption: String,
+}
+
+/// A case: what was asked, where it stands, and every section of its course.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CaseView {
+    pub id: CaseId,
+    pub order_id: OrderId,
+    pub shop_id: ShopId,
+    pub buyer_id: BuyerId,
+    pub kind: CaseType,
+    /// The buyer's request as last submitted; a proposal can change `kind` and `amount`.
+    pub requested_kind: CaseType,
+    pub requested_amount: Money,
+    pub amount: Money,
+    pub reason: String,
+    pub description: String,
+    pub status: StatusName,
+    /// For `rejected`: whether the merchant rejected at review or after receiving the return.
+    pub stage: Option<Stage>,
+    /// For `closed`: why the case closed.
+    pub close_reason: Option<CloseReason>,
+    pub status_since: Timestamp,
+    pub applied_at: Timestamp,
+    pub evidence: Vec<EvidenceView>,
+    pub rejection: Option<Rejection>,
+    pub resubmissions: u8,
+    pub return_address: Option<Address>,
+    pub return_parcel: Option<ReturnParcel>,
+    /// R6: a COD buyer's refund account; present only for the buyer and the platform.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refund_account: Option<RefundAccount>,
+    pub extension_used: bool,
+    pub buyer_reminders: u32,
+    pub proposal: Option<Proposal>,
+    pub arbitration: Option<Arbitration>,
+    pub appeal: Option<Appeal>,
+    pub appeal_window_closed: bool,
+    pub refund: Option<Refund>,
+    pub penalty: bool,
+    pub remark: String,
+    pub thread: Vec<ThreadMessage>,
+    pub version: u64,
+}
+
+impl CaseView {
+    /// R6: the refund account only for the buyer and the platform.
+    pub fn new(viewer: &Actor, case: &Case) -> CaseView {
+        use aftersale_core::Status;
+        let refund_account = match viewer {
+            Actor::Merchant { .. } => None,
+            _ => case.refund_account.clone(),
+        };
+        CaseView {
+            id: case.id,
+            order_id: case.order_id,
+            shop_id: case.shop_id,
+            buyer_id: case.buyer_id,
+            kind: case.kind,
+            requested_kind: case.requested_kind,
+            requested_amount: case.requested_amount,
+            amount: case.amount,
+            reason: case.reason.clone(),
+            description: case.description.clone(),
+            status: case.status.name(),
+            stage: match case.status {
+                Status::Rejected { stage } => Some(stage),
+                _ => None,
+            },
+            close_reason: match case.status {
+                Status::Closed { reason } => Some(reason),
+                _ => None,
+            },
+            status_since: case.status_since,
+            applied_at: case.applied_at,
+            evidence: case
+                .evidence
+                .iter()
+                .map(|(by, e): &(Party, Evidence)| EvidenceView {
+                    by: *by,
+                    key: e.key.clone(),
+                    kind: e.kind,
+                    sha256: e.sha256.clone(),
+                    caption: e.caption.clone(),
+                })
+                .collect(),
+            rejection: case.rejection.clone(),
+            resubmissions: case.resubmissions,
+            return_address: case.return_address.clone(),
+            return_parcel: case.return_parcel.clone(),
+            refund_account,
+            extension_used: case.extension_used,
+            buyer_reminders: case.buyer_reminders,
+            proposal: case.proposal.clone(),
+            arbitration: case.arbitration.clone(),
+            appeal: case.appeal.clone(),
+            appeal_window_closed: case.appeal_window_closed,
+            refund: case.refund.clone(),
+            penalty: case.penalty,
+            remark: case.remark.clone(),
+            thread: case.thread.clone(),
+            version: case.version,
+        }
+    }
+}
+
+/// The deadline that governs a case now.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DeadlineView {
+    pub kind: DeadlineKind,
+    /// The rule that sets it (U2/S2/R2 for the merchant's review, R5 for shipping back, …).
+    pub rule: &'static str,
+    pub due: Timestamp,
+    /// Milliseconds until `due` on the service clock (0 once due).
+    pub time_left_ms: i64,
+    /// What the system does when it passes (for example "the refund is approved").
+    pub on_expiry: &'static str,
+}
+
+impl DeadlineView {
+    pub fn new(case: &Case, d: Deadline, now: Timestamp) -> DeadlineView {
+        DeadlineView {
+            kind: d.kind,
+            rule: d.kind.rule_for(case.kind),
+            due: d.due,
+            time_left_ms: (d.due.0 - now.0).max(0),
+            on_expiry: aftersale_core::expiry_outcome(case, d.kind),
+        }
+    }
+}
+
+/// What a case command answers: the case after it and what governs it now. The full page (the
+/// caller's actions, the log) is `GET /cases/{case}`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CommandAnswer {
+    pub case: CaseView,
+    pub status: StatusName,
+    pub queue: Queue,
+    pub version: u64,
+    pub deadline: Option<DeadlineView>,
+}
+
+/// The money of a case beside its order's.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Amounts {
+    /// What the buyer asked for.
+    pub requested: Money,
+    /// What the case refunds now (a proposal can change it).
+    pub amount: Money,
+    pub order_total: Money,
+    pub shipping_fee: Money,
+    /// Refunds already started on the order.
+    pub refunded_on_order: Money,
+}
+
+/// The order's remark (W4, shared by every case of the order) and the case's own.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Remarks {
+    pub order: String,
+    pub case: String,
+}
+
+/// The case page: everything a party needs on one screen.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CasePage {
+    pub case: CaseView,
+    pub order: OrderView,
+    pub status: StatusName,
+    pub queue: Queue,
+    pub version: u64,
+    pub amounts: Amounts,
+    pub deadline: Option<DeadlineView>,
+    /// Exactly the actions the caller may take now, by their path names.
+    pub available_actions: Vec<aftersale_core::Action>,
+    pub remarks: Remarks,
+    pub flag: Option<Flag>,
+    /// The case log (W5), oldest first.
+    pub log: Vec<Recorded>,
+    pub now: Timestamp,
+}
+
+/// One row of a queue or a search (W1, W2).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CaseRow {
+    pub case_id: CaseId,
+    pub order_id: OrderId,
+    pub order_no: String,
+    pub kind: CaseType,
+    pub status: StatusName,
+    pub queue: Queue,
+    pub amount: Money,
+    pub reason: String,
+    pub customer_name: String,
+    /// Masked (W6): `138****5678`.
+    pub customer_phone: String,
+    pub flag: Option<Flag>,
+    pub applied_at: Timestamp,
+    /// When the deadline that orders the queue falls due (null: none).
+    pub due: Option<Timestamp>,
+    pub version: u64,
+}
+
+/// A page of cases.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CaseList {
+    pub items: Vec<CaseRow>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+    /// Cases per queue of the shop (null for a platform search across shops).
+    pub counts: Option<BTreeMap<Queue, u64>>,
+}
+
+/// Cases per queue of one shop (W1).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct QueueCounts {
+    pub shop_id: ShopId,
+    pub counts: BTreeMap<Queue, u64>,
+}
+
+/// X1: the caller's message box.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct MessageBoxView {
+    /// Newest first.
+    pub items: Vec<StoredNotice>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+    /// Unread entries per category.
+    pub unread: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Marked {
+    pub marked: u64,
+}
+
+/// An uploaded evidence file, to be named by its key in a command.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Uploaded {
+    pub evidence: Evidence,
+    pub content_type: String,
+    pub size: u64,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Health {
+    pub status: String,
+}
+
+/// The service clock.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ClockView {
+    pub now: Timestamp,
+    /// True when the clock only moves when told (the demo).
+    pub manual: bool,
+    /// Deadlines fired by this advance (absent on a read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fired: Option<u64>,
+}
+
