@@ -56,7 +56,10 @@ pub const CODES: &[(&str, &str)] = &[
     ("amount_above_refundable", "The amount is above what the order can still refund (B3)."),
     ("negotiation_used", "This case already used its one negotiation (N3)."),
     ("negotiation_not_available", "Negotiation is not offered for this case (N1), for the reason given."),
-    ("extend_receipt_not_yet_allowed", "Extend receipt is offered only once the tracking is old enough and unsigned (M3)."),
+    (
+        "extend_receipt_not_yet_allowed",
+        "Extend receipt is offered only once the tracking is old enough and unsigned (M3).",
+    ),
     ("parcel_signed", "The return parcel was signed for: inspect it and refund or reject instead of extending (M3)."),
     ("extension_used", "Extend receipt was already used on this case (M3)."),
     ("extension_not_in_profile", "The shop's policy profile has no receipt extension (M3)."),
@@ -102,9 +105,10 @@ impl Refusal {
             Refusal::AmountAboveRefundable { .. } => "B3",
             Refusal::NegotiationUsed => "N3",
             Refusal::NegotiationNotAvailable { .. } => "N1",
-            Refusal::ExtendReceiptNotYetAllowed { .. } | Refusal::ParcelSigned | Refusal::ExtensionUsed | Refusal::ExtensionNotInProfile => {
-                "M3"
-            }
+            Refusal::ExtendReceiptNotYetAllowed { .. }
+            | Refusal::ParcelSigned
+            | Refusal::ExtensionUsed
+            | Refusal::ExtensionNotInProfile => "M3",
             Refusal::ResubmissionUsed { .. } => "B2",
             Refusal::NoReturnAddress => "R2",
             Refusal::CaseAlreadyOpen { .. } => "T1",

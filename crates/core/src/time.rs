@@ -214,7 +214,8 @@ impl Timestamp {
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.mmm]Z`.
     pub fn parse_rfc3339(text: &str) -> Result<Timestamp, String> {
-        let bad = || format!("{text:?} is not an RFC 3339 time such as 2026-11-22T08:00:00Z or 2026-11-22T16:00:00+08:00");
+        let bad =
+            || format!("{text:?} is not an RFC 3339 time such as 2026-11-22T08:00:00Z or 2026-11-22T16:00:00+08:00");
         // The offset: `Z`, or `+hh:mm` / `-hh:mm`, subtracted to reach UTC.
         let (t, offset_ms) = match text.strip_suffix('Z').or_else(|| text.strip_suffix('z')) {
             Some(t) => (t, 0),
@@ -303,7 +304,13 @@ mod tests {
         assert_eq!(Dur::parse("48h"), Ok(Dur::hours(48)));
         assert_eq!(Dur::parse("1d12h"), Ok(Dur::hours(36)));
         assert!(Dur::parse("12").is_err());
-        assert!(Dur::parse("3w").is_err());
+        assert!(Dur::parse("3x").is_err());
+        assert!(Dur::parse("").is_err());
+        // weeks and words, as humantime reads them
+        assert_eq!(Dur::parse("2w"), Ok(Dur::days(14)));
+        assert_eq!(Dur::parse("1 day"), Ok(Dur::days(1)));
+        assert_eq!(Dur::parse("1day 12hours"), Ok(Dur::hours(36)));
+        assert_eq!(Dur::parse(" 30m "), Ok(Dur(30 * 60_000)));
         assert_eq!(Dur::hours(36).to_string(), "1d12h");
         assert_eq!(Dur::secs(90), Dur(90_000));
         assert_eq!(Dur::secs(90).as_millis(), 90_000);
@@ -312,6 +319,27 @@ mod tests {
         // a negative span (a deadline already passed) prints with its sign
         assert_eq!(Dur(-90_000).to_string(), "-1m30s");
         assert_eq!((Dur::days(2) - Dur::hours(1)).to_string(), "1d23h");
+    }
+
+    #[test]
+    fn rfc3339_takes_offsets_and_refuses_bad_ones() {
+        let utc = Timestamp::parse_rfc3339("2026-11-22T00:00:00Z").unwrap();
+        assert_eq!(Timestamp::parse_rfc3339("2026-11-22T08:00:00+08:00"), Ok(utc));
+        assert_eq!(Timestamp::parse_rfc3339("2026-11-21T19:30:00-04:30"), Ok(utc));
+        assert_eq!(Timestamp::parse_rfc3339("2026-11-22T00:00:00+00:00"), Ok(utc));
+        for bad in [
+            "2026-11-22T08:00:00+8:00",
+            "2026-11-22T08:00:00+24:00",
+            "2026-11-22T08:00:00+08:60",
+            "2026-11-22T08:00:00*08:00",
+            "2026-02-31T00:00:00+08:00",
+        ] {
+            assert!(Timestamp::parse_rfc3339(bad).is_err(), "{bad}");
+        }
+        // on the wire: RFC 3339 out, and the milliseconds of earlier versions still read
+        assert_eq!(serde_json::to_string(&utc).unwrap(), "\"2026-11-22T00:00:00Z\"");
+        assert_eq!(serde_json::from_str::<Timestamp>(&utc.0.to_string()).unwrap(), utc);
+        assert_eq!(serde_json::from_str::<Timestamp>("\"2026-11-22T08:00:00+08:00\"").unwrap(), utc);
     }
 
     #[test]

@@ -16,8 +16,8 @@ pub use runner::{RunStats, Runner};
 pub use sms::{RecordOnly, SmsSender};
 pub use store::sqlite::{SqliteOptions, SqliteStore};
 pub use store::{
-    AddressInput, CaseCursor, CaseListItem, CasePage, CaseQuery, CaseSort, DueDeadline, EvidenceObject, LogRow, NoticeQuery,
-    Penalty, ReadTx, ReplyTemplate, Role, ShopRecord, Store, StoreError, StoredEvent, StoredNotice, StoredSms, Subject,
-    TokenRecord, UserRecord, WriteTx,
+    AddressInput, CaseCursor, CaseListItem, CasePage, CaseQuery, CaseSort, DueDeadline, EvidenceObject, LogRow,
+    NoticeQuery, Penalty, ReadTx, ReplyTemplate, Role, ShopRecord, Store, StoreError, StoredEvent, StoredNotice,
+    StoredSms, Subject, TokenRecord, UserRecord, WriteTx,
 };
 pub use usecase::{Engine, EngineError, Firing, IdemKey, MessageBox};

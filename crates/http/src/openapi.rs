@@ -102,10 +102,8 @@ pub fn error_registry() -> Vec<(String, u16, String)> {
 fn problem_schema() -> Value {
     let registry = error_registry();
     let codes: Vec<&str> = registry.iter().map(|(c, _, _)| c.as_str()).collect();
-    let table: Map<String, Value> = registry
-        .iter()
-        .map(|(c, s, m)| (c.clone(), json!({ "status": s, "meaning": m })))
-        .collect();
+    let table: Map<String, Value> =
+        registry.iter().map(|(c, s, m)| (c.clone(), json!({ "status": s, "meaning": m }))).collect();
     json!({
         "type": "object",
         "description": "An RFC 9457 problem. `code` is stable (the registry is `x-error-codes`); `field` names the input at fault; `rule` the rule ID that refused.",
@@ -143,15 +141,19 @@ fn query_params(g: &mut SchemaGenerator, f: crate::routes::SchemaFn) -> Vec<Valu
         }
         None => s,
     };
-    let required: Vec<&str> =
-        resolved.get("required").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let required: Vec<&str> = resolved
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
     let Some(props) = resolved.get("properties").and_then(Value::as_object) else { return Vec::new() };
     props
         .iter()
         .map(|(name, schema)| {
             let mut schema = schema.clone();
             let description = schema.as_object_mut().and_then(|o| o.remove("description"));
-            let mut p = json!({ "name": name, "in": "query", "required": required.contains(&name.as_str()), "schema": schema });
+            let mut p =
+                json!({ "name": name, "in": "query", "required": required.contains(&name.as_str()), "schema": schema });
             if let Some(d) = description {
                 p["description"] = d;
             }
@@ -160,7 +162,12 @@ fn query_params(g: &mut SchemaGenerator, f: crate::routes::SchemaFn) -> Vec<Valu
         .collect()
 }
 
-fn operation(route: &RouteDoc, g: &mut SchemaGenerator, bodies: &mut SchemaGenerator, path: &str) -> Map<String, Value> {
+fn operation(
+    route: &RouteDoc,
+    g: &mut SchemaGenerator,
+    bodies: &mut SchemaGenerator,
+    path: &str,
+) -> Map<String, Value> {
     let mut op = Map::new();
     op.insert("operationId".into(), json!(route.op));
     op.insert("summary".into(), json!(route.summary));
@@ -187,15 +194,21 @@ fn operation(route: &RouteDoc, g: &mut SchemaGenerator, bodies: &mut SchemaGener
         BodyDoc::Json(f) => {
             let mut schema = f(bodies).to_value();
             strip_meta(&mut schema);
-            op.insert("requestBody".into(), json!({ "required": true, "content": { "application/json": { "schema": schema } } }));
+            op.insert(
+                "requestBody".into(),
+                json!({ "required": true, "content": { "application/json": { "schema": schema } } }),
+            );
         }
         BodyDoc::Multipart => {
-            op.insert("requestBody".into(), json!({ "required": true, "content": { "multipart/form-data": { "schema": {
+            op.insert(
+                "requestBody".into(),
+                json!({ "required": true, "content": { "multipart/form-data": { "schema": {
                 "type": "object", "additionalProperties": false,
                 "properties": {
                     "file": { "type": "string", "format": "binary", "description": "a JPEG, PNG, WebP, MP4 or PDF" },
                     "caption": { "type": "string", "maxLength": 500 } },
-                "required": ["file"] } } } }));
+                "required": ["file"] } } } }),
+            );
         }
     }
     let problem = json!({ "description": "a problem (see the error registry)",

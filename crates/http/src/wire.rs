@@ -10,8 +10,7 @@ use aftersale_core::model::{
     Appeal, Arbitration, Cancellation, CloseReason, Proposal, Refund, Rejection, ReturnParcel, Stage,
 };
 use aftersale_core::values::{
-    Address, BuyerId, CaseId, Evidence, EvidenceKind, Flag, Logistics, OrderId, RefundAccount, ShopId,
-    ThreadMessage,
+    Address, BuyerId, CaseId, Evidence, EvidenceKind, Flag, Logistics, OrderId, RefundAccount, ShopId, ThreadMessage,
 };
 use aftersale_core::{
     Actor, Case, CaseType, Deadline, DeadlineKind, Money, Order, OrderState, Party, PaymentMethod, Policy, Queue,
@@ -415,4 +414,3 @@ pub struct ClockView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fired: Option<u64>,
 }
-

@@ -166,7 +166,10 @@ fn m3_extend_receipt_after_five_days_unsigned_once() {
     let mut s = shipped_back("douyin", Online);
     s.cmd(SYSTEM, CaseCommand::ReturnParcelSigned).unwrap();
     s.advance(Dur::days(6));
-    assert!(matches!(s.refused(MERCHANT, CaseCommand::ExtendReceipt), Refusal::ExtendReceiptNotYetAllowed { .. }));
+    // and the refusal says why, not "not yet"
+    let signed = s.refused(MERCHANT, CaseCommand::ExtendReceipt);
+    assert_eq!((signed.code(), signed.rule()), ("parcel_signed", Some("M3")));
+    assert!(signed.to_string().contains("signed"), "{signed}");
     // tiktok_shop extends by 8 days; taote has no extension
     let mut t = shipped_back("tiktok_shop", Online);
     let due = t.deadline(K::Receipt).unwrap();

@@ -552,21 +552,18 @@ impl ReadTx for Sql<'_> {
              AND (?5 IS NULL OR category = ?5) ORDER BY id DESC LIMIT ?6",
         )?;
         let before = q.before.unwrap_or(i64::MAX);
-        let rows = st.query_map(
-            params![kind, id, before, q.unread_only as i64, q.category, q.limit as i64],
-            |r| {
-                Ok(StoredNotice {
-                    id: r.get(0)?,
-                    recipient: parse_recipient(&r.get::<_, String>(1)?, r.get(2)?),
-                    case_id: r.get::<_, Option<i64>>(3)?.map(CaseId),
-                    category: r.get(4)?,
-                    title: r.get(5)?,
-                    body: r.get(6)?,
-                    at: Timestamp(r.get(7)?),
-                    read: r.get::<_, Option<i64>>(8)?.is_some(),
-                })
-            },
-        )?;
+        let rows = st.query_map(params![kind, id, before, q.unread_only as i64, q.category, q.limit as i64], |r| {
+            Ok(StoredNotice {
+                id: r.get(0)?,
+                recipient: parse_recipient(&r.get::<_, String>(1)?, r.get(2)?),
+                case_id: r.get::<_, Option<i64>>(3)?.map(CaseId),
+                category: r.get(4)?,
+                title: r.get(5)?,
+                body: r.get(6)?,
+                at: Timestamp(r.get(7)?),
+                read: r.get::<_, Option<i64>>(8)?.is_some(),
+            })
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -690,7 +687,10 @@ impl ReadTx for Sql<'_> {
             if name.chars().count() >= 3 {
                 // Contains-search through the trigram index (three characters or more).
                 let phrase = format!("\"{}\"", name.replace('"', "\"\""));
-                filter(" AND o.id IN (SELECT rowid FROM orders_name_fts WHERE orders_name_fts MATCH ?)", Value::Text(phrase));
+                filter(
+                    " AND o.id IN (SELECT rowid FROM orders_name_fts WHERE orders_name_fts MATCH ?)",
+                    Value::Text(phrase),
+                );
             } else {
                 // Shorter than a trigram: a scan of the shop's orders.
                 let escaped = name.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");

@@ -68,10 +68,22 @@ fn w2_search_filters_sort_by_time_left_and_page_with_cursors() {
     assert_eq!(search(CaseQuery { order_no: Some("W2-3".into()), ..Default::default() }).items[0].case.id, ids[3]);
     assert_eq!(search(CaseQuery { case_id: Some(ids[5]), ..Default::default() }).items.len(), 1);
     assert_eq!(search(CaseQuery { customer_name: Some("李四".into()), ..Default::default() }).items.len(), 3);
-    let by_phone =
-        search(CaseQuery { customer_phone: Some(Phone::parse("13800131004").unwrap()), ..Default::default() });
-    assert_eq!(by_phone.items[0].case.id, ids[4]);
+    let phone = |raw: &str| CaseQuery { customer_phone: Some(PhoneSearch::parse(raw).unwrap()), ..Default::default() };
+    let by_phone = search(phone("13800131004"));
+    assert_eq!(by_phone.items.iter().map(|i| i.case.id).collect::<Vec<_>>(), vec![ids[4]]);
     assert_eq!(by_phone.items[0].customer_phone_masked, "138****1004", "W6: lists show masked phones");
+    // the same number written with the country code, spaces and dashes; and by its last four
+    assert_eq!(search(phone("+86 138-0013-1004")).items.iter().map(|i| i.case.id).collect::<Vec<_>>(), vec![ids[4]]);
+    assert_eq!(search(phone("1004")).items.iter().map(|i| i.case.id).collect::<Vec<_>>(), vec![ids[4]]);
+    assert!(search(phone("9999")).items.is_empty());
+    // order number by its beginning; buyer name by any part of it (trigram index from three
+    // characters, a scan below that)
+    assert_eq!(search(CaseQuery { order_no: Some("W2-".into()), ..Default::default() }).items.len(), 7);
+    assert!(search(CaseQuery { order_no: Some("W3".into()), ..Default::default() }).items.is_empty());
+    assert_eq!(search(CaseQuery { customer_name: Some("小明".into()), ..Default::default() }).items.len(), 4);
+    assert_eq!(search(CaseQuery { customer_name: Some("王小明".into()), ..Default::default() }).items.len(), 4);
+    assert!(search(CaseQuery { customer_name: Some("王小红".into()), ..Default::default() }).items.is_empty());
+    assert!(search(CaseQuery { customer_name: Some("%".into()), ..Default::default() }).items.is_empty());
     // application date range, queue, type, flag, close to deadline
     let range = CaseQuery {
         applied_from: Some(T0 + Dur::hours(2)),

@@ -2,20 +2,20 @@
 //! agents) and shop settings (policy profile and overrides, address book, reply templates).
 
 use super::{path_id, schema, Api, BodyDoc, JsonBody, Reply};
-use crate::wire;
 use crate::auth::{hash_password, new_token, sha256_hex, verify_password, Caller, SESSION_COOKIE};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::wire;
 use aftersale_core::values::ShopId;
 use aftersale_core::{Dur, PolicyOverrides};
 use aftersale_engine::accounts::NewUser;
 use aftersale_engine::{AddressInput, ReplyTemplate, Role, ShopRecord, UserRecord};
-use schemars::JsonSchema;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::Json;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 pub fn routes(api: Api) -> Api {

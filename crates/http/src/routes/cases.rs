@@ -1,12 +1,14 @@
 //! Orders (ingestion from integrations, order actions), cases (apply, every command, detail,
 //! queues, search), evidence upload and download, message boxes and the SMS outbox.
 
-use super::{idempotency_key, if_match, parse_json, path_id, schema, ActionDoc, Api, BodyDoc, JsonBody, RawBody, Reply};
-use crate::wire;
+use super::{
+    idempotency_key, if_match, parse_json, path_id, schema, ActionDoc, Api, BodyDoc, JsonBody, RawBody, Reply,
+};
 use crate::auth::{sha256_hex, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::objects;
 use crate::state::AppState;
+use crate::wire;
 use aftersale_core::notice::Recipient;
 use aftersale_core::values::*;
 use aftersale_core::*;
@@ -263,9 +265,12 @@ fn order_action_docs() -> Vec<ActionDoc> {
 
 /// An unknown action: 404, naming the valid ones.
 fn unknown_action(what: &str, valid: &[&str]) -> ApiError {
-    let mut err =
-        ApiError::new(StatusCode::NOT_FOUND, "unknown_action", format!("no {what} of that name; valid: {}", valid.join(", ")))
-            .field("action");
+    let mut err = ApiError::new(
+        StatusCode::NOT_FOUND,
+        "unknown_action",
+        format!("no {what} of that name; valid: {}", valid.join(", ")),
+    )
+    .field("action");
     err.0.valid = Some(valid.iter().map(|v| v.to_string()).collect());
     err
 }
@@ -583,7 +588,9 @@ fn case_action_docs() -> Vec<ActionDoc> {
         .chain(HTTP_CASE_ACTIONS.iter())
         .map(|&name| ActionDoc {
             name,
-            summary: format!("Case action `{name}`; who may take it, and when, is in the case page's `available_actions`."),
+            summary: format!(
+                "Case action `{name}`; who may take it, and when, is in the case page's `available_actions`."
+            ),
             body: bodies.get(name).cloned().unwrap_or_else(crate::openapi::empty_body),
         })
         .collect()
@@ -800,10 +807,8 @@ fn case_query(caller: &Caller, p: CaseListQuery) -> ApiResult<CaseQuery> {
     if let Some(v) = p.cursor {
         let malformed = || bad_query("cursor", "malformed cursor");
         let (a, b) = v.split_once('.').ok_or_else(malformed)?;
-        q.after = Some(CaseCursor {
-            key: a.parse().map_err(|_| malformed())?,
-            id: b.parse().map_err(|_| malformed())?,
-        });
+        q.after =
+            Some(CaseCursor { key: a.parse().map_err(|_| malformed())?, id: b.parse().map_err(|_| malformed())? });
     }
     if let Some(raw) = p.shop {
         let shop = ShopId(raw);

@@ -95,7 +95,18 @@ impl Api {
         handler: MethodRouter<AppState>,
     ) -> Api {
         self.router = self.router.route(path, handler);
-        self.docs.push(RouteDoc { method, path, op, tag, summary, roles, body, reply, query: None, actions: Vec::new() });
+        self.docs.push(RouteDoc {
+            method,
+            path,
+            op,
+            tag,
+            summary,
+            roles,
+            body,
+            reply,
+            query: None,
+            actions: Vec::new(),
+        });
         self
     }
 

@@ -2,10 +2,10 @@
 //! clock (demo and tests only).
 
 use super::{schema, Api, BodyDoc, JsonBody, Reply};
-use crate::wire;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::wire;
 use aftersale_core::Dur;
 use aftersale_engine::Role;
 use axum::extract::State;
@@ -13,8 +13,8 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Json;
-use serde::Deserialize;
 use schemars::JsonSchema;
+use serde::Deserialize;
 
 pub fn routes(api: Api) -> Api {
     use BodyDoc::*;

@@ -1,0 +1,111 @@
+//! The OpenAPI document itself.
+
+use crate::harness::*;
+use serde_json::Value;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_lists_every_route_and_validates() {
+    let t = TestApp::new().await;
+    let doc = t.anon.get("/api/v1/openapi.json").await.unwrap().json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let docs = aftersale_http::routes::api().docs;
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let mut ops = std::collections::HashSet::new();
+    let mut documented = 0;
+    for route in &docs {
+        // An action route is documented once per action, each with its own body.
+        let paths: Vec<String> = if route.actions.is_empty() {
+            vec![route.path.to_string()]
+        } else {
+            route.actions.iter().map(|a| route.path.replace("{action}", a.name)).collect()
+        };
+        for p in &paths {
+            let op = &doc["paths"][p.as_str()][route.method.as_str().to_ascii_lowercase()];
+            assert!(op.is_object(), "{} {p} missing from the document", route.method);
+            documented += 1;
+        }
+        let first = paths[0].clone();
+        let op = &doc["paths"][first.as_str()][route.method.as_str().to_ascii_lowercase()];
+        assert!(op.is_object(), "{} {} missing from the document", route.method, route.path);
+        assert!(ops.insert(op["operationId"].as_str().unwrap().to_string()), "duplicate operationId");
+        // Every path parameter is declared.
+        for seg in first.split('/').filter(|s| s.starts_with('{')) {
+            let name = seg.trim_matches(|c| c == '{' || c == '}');
+            assert!(op["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["name"] == name && p["in"] == "path" && p["required"] == true));
+        }
+        assert!(op["responses"].as_object().map(|r| !r.is_empty()).unwrap_or(false));
+        // Every route is served: the fallback's "no route" never answers a documented path.
+        let path = first
+            .replace("{shop}", "1")
+            .replace("{order}", "1")
+            .replace("{case}", "1")
+            .replace("{action}", "refund")
+            .replace("{id}", "1")
+            .replace("{key}", "x");
+        let r = t.anon.send(route.method.clone(), &path, &[], None).await.unwrap();
+        assert!(!String::from_utf8_lossy(&r.body).contains("no route"), "{} {path} is not served", route.method);
+        assert_ne!(r.status, 405, "{} {path}", route.method);
+    }
+    // Every $ref resolves.
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r.clone());
+                }
+                m.values().for_each(|c| refs(c, out));
+            }
+            Value::Array(a) => a.iter().for_each(|c| refs(c, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    assert!(!all.is_empty());
+    for r in all {
+        let name = r.strip_prefix("#/components/schemas/").unwrap();
+        assert!(schemas.contains_key(name), "dangling $ref {r}");
+    }
+    // Every path of the document is a route (no stale entries).
+    assert_eq!(
+        doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum::<usize>(),
+        documented
+    );
+    // Each case action has its own body: `reject` needs a reason code, `withdraw` takes nothing,
+    // and unknown fields are refused everywhere.
+    let body = |a: &str| {
+        doc["paths"][format!("/api/v1/cases/{{case}}/actions/{a}")]["post"]["requestBody"]["content"]
+            ["application/json"]["schema"]
+            .clone()
+    };
+    assert!(body("reject")["required"].as_array().unwrap().contains(&serde_json::json!("reason_code")));
+    assert!(body("withdraw")["properties"].as_object().is_none_or(|p| p.is_empty()));
+    for a in ["reject", "withdraw", "agree_return", "propose", "set_flag"] {
+        assert_eq!(body(a)["additionalProperties"], false, "{a}");
+    }
+    // The case list documents its query parameters; the problem schema carries the registry.
+    let params = doc["paths"]["/api/v1/cases"]["get"]["parameters"].as_array().unwrap();
+    for name in [
+        "queue",
+        "kind",
+        "flag",
+        "due_before",
+        "order_no",
+        "customer_name",
+        "customer_phone",
+        "sort",
+        "limit",
+        "cursor",
+    ] {
+        assert!(params.iter().any(|p| p["name"] == name && p["in"] == "query"), "{name}");
+    }
+    let registry = doc["components"]["schemas"]["Problem"]["x-error-codes"].as_object().unwrap();
+    for code in ["invalid_field", "deadline_passed", "version_conflict", "unknown_action", "parcel_signed"] {
+        assert!(registry.contains_key(code), "{code}");
+    }
+    t.stop().await;
+}

@@ -1,0 +1,13 @@
+//! Black-box tests over HTTP: the real server on port 0, a fresh SQLite database and evidence
+//! directory per test, driven through typed helpers. Every answer the tests receive is checked
+//! against the OpenAPI document the server serves (`contract`). One test binary for the crate.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod contract;
+mod document;
+mod flows;
+mod harness;
+mod reliability;
+mod security;
+mod workbench;

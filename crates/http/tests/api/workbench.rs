@@ -1,0 +1,112 @@
+//! The workbench over HTTP: queues, search, masking (W1, W2, W6).
+
+use crate::harness::*;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn w1_queues_with_counts_over_http() {
+    let t = TestApp::new().await;
+    let o = t.order("online", false).await;
+    t.apply(&o, "refund_unshipped", 1_000).await;
+    let o = t.order("online", true).await;
+    t.apply(&o, "refund_only", 1_000).await;
+    let o = t.order("online", true).await;
+    let c = t.apply(&o, "return_refund", 1_000).await;
+    t.ok(&t.staff, c["case"]["id"].as_i64().unwrap(), "agree_return", json!({})).await;
+    let q = t.staff.get("/api/v1/queues").await.unwrap().json();
+    assert_eq!(q["counts"]["refund_unshipped"], 1);
+    assert_eq!(q["counts"]["refund_only"], 1);
+    assert_eq!(q["counts"]["awaiting_buyer_return"], 1);
+    assert_eq!(q["counts"]["return_review"], 0);
+    // The page of a queue carries the counts too.
+    let page = t.staff.get("/api/v1/cases?queue=refund_only").await.unwrap().json();
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    assert_eq!(page["counts"]["awaiting_buyer_return"], 1);
+    // Another shop's counts are its own; the platform names the shop.
+    assert_eq!(t.owner2.get("/api/v1/queues").await.unwrap().json()["counts"]["refund_only"], 0);
+    problem(&t.owner2.get(&format!("/api/v1/queues?shop={}", t.shop)).await.unwrap(), 404, "not_found");
+    assert_eq!(
+        t.agent.get(&format!("/api/v1/queues?shop={}", t.shop)).await.unwrap().json()["counts"]["refund_only"],
+        1
+    );
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn w2_search_filters_sort_by_time_left_and_cursor_pages_over_http() {
+    let t = TestApp::new().await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let o = t.order("online", true).await;
+        let c = t.apply(&o, "refund_only", 1_000 + i).await;
+        ids.push((c["case"]["id"].as_i64().unwrap(), o["order_no"].as_str().unwrap().to_string()));
+        t.advance("1h").await;
+    }
+    // Time left: the oldest application is due first.
+    let page = t.staff.get("/api/v1/cases?limit=2").await.unwrap().json();
+    let first: Vec<i64> = page["items"].as_array().unwrap().iter().map(|i| i["case_id"].as_i64().unwrap()).collect();
+    assert_eq!(first, vec![ids[0].0, ids[1].0]);
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let page2 = t.staff.get(&format!("/api/v1/cases?limit=2&cursor={cursor}")).await.unwrap().json();
+    let second: Vec<i64> = page2["items"].as_array().unwrap().iter().map(|i| i["case_id"].as_i64().unwrap()).collect();
+    assert_eq!(second, vec![ids[2].0, ids[3].0]);
+    // Newest first.
+    let newest = t.staff.get("/api/v1/cases?sort=newest&limit=1").await.unwrap().json();
+    assert_eq!(newest["items"][0]["case_id"], ids[4].0);
+    // By order number, case id, customer name and full phone.
+    let by_no = t.staff.get(&format!("/api/v1/cases?order_no={}", ids[2].1)).await.unwrap().json();
+    assert_eq!(by_no["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        t.staff.get(&format!("/api/v1/cases?case_id={}", ids[3].0)).await.unwrap().json()["items"][0]["case_id"],
+        ids[3].0
+    );
+    assert_eq!(
+        t.staff.get("/api/v1/cases?customer_phone=13800131234").await.unwrap().json()["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+    let name = t.staff.get("/api/v1/cases?customer_name=%E7%8E%8B%E5%B0%8F%E6%98%8E").await.unwrap().json();
+    assert_eq!(name["items"].as_array().unwrap().len(), 5);
+    // Close to deadline: due within the next 45 hours (the two oldest).
+    let now = t.case(&t.staff, ids[0].0).await["now"].as_str().unwrap().to_string();
+    let now = aftersale_core::Timestamp::parse_rfc3339(&now).unwrap();
+    // in the shop's own offset (+08:00): the same instant
+    let before =
+        aftersale_core::Timestamp(now.0 + 45 * 3_600_000 - 1 + 8 * 3_600_000).to_string().replace('Z', "+08:00");
+    let near = t.staff.get(&format!("/api/v1/cases?due_before={}", before.replace('+', "%2B"))).await.unwrap().json();
+    assert_eq!(near["items"].as_array().unwrap().len(), 2, "{near}");
+    // Another shop finds none of them; a bad filter is a clear 400.
+    assert_eq!(t.owner2.get("/api/v1/cases").await.unwrap().json()["items"].as_array().unwrap().len(), 0);
+    problem(&t.staff.get("/api/v1/cases?queue=nope").await.unwrap(), 400, "invalid_query");
+    problem(&t.staff.get("/api/v1/cases?colour=red").await.unwrap(), 400, "invalid_query");
+    problem(&t.staff.get("/api/v1/cases?limit=5000").await.unwrap(), 400, "invalid_query");
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn w6_phones_are_masked_in_lists_and_search_takes_the_full_number() {
+    let t = TestApp::new().await;
+    let o = t.order("online", true).await;
+    t.apply(&o, "refund_only", 1_000).await;
+    for who in [&t.staff, &t.agent, &t.buyer] {
+        let list = who.get("/api/v1/cases").await.unwrap();
+        assert_eq!(list.status, 200);
+        let text = String::from_utf8_lossy(&list.body).to_string();
+        assert!(text.contains("138****1234") && !text.contains("13800131234"), "{text}");
+    }
+    // Searching by the masked form finds nothing useful; the full number finds the case.
+    problem(&t.staff.get("/api/v1/cases?customer_phone=138****1234").await.unwrap(), 400, "invalid_query");
+    assert_eq!(
+        t.staff.get("/api/v1/cases?customer_phone=13800131234").await.unwrap().json()["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // The merchant's order view is masked too.
+    let ov = t.staff.get(&format!("/api/v1/orders/{}", o["id"])).await.unwrap();
+    assert!(!String::from_utf8_lossy(&ov.body).contains("13800131234"));
+    t.stop().await;
+}
