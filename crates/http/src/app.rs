@@ -5,7 +5,7 @@
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
-use crate::request_id::{fresh, REQUEST_ID};
+use crate::request_id::{fresh, MakeId, REQUEST_ID};
 use crate::state::{AppState, RunnerSignal};
 use aftersale_core::Timestamp;
 use aftersale_engine::{BuiltinGateway, Clock, Engine, ManualClock, Runner, SqliteOptions, SqliteStore, SystemClock};
@@ -84,11 +84,24 @@ pub fn build_state(config: &Config, start: Option<Timestamp>) -> Result<AppState
 pub fn router(state: AppState) -> Router {
     let api = crate::routes::api();
     let json_limit = state.config.server.json_limit_kib * 1024;
+    let timeout = Duration::from_secs(state.config.server.request_timeout_secs.max(1));
+    // Outermost first: a request id (kept from the client or made), a tracing span that names
+    // it, gzip where the client takes it, a time limit, then metrics and problem answers.
+    let layers = tower::ServiceBuilder::new()
+        .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(MakeId))
+        .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+        }))
+        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe));
     api.router
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::idempotency::layer))
         .route_layer(DefaultBodyLimit::max(json_limit))
         .fallback(fallback)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
+        .layer(layers)
         .with_state(state)
 }
 
@@ -100,14 +113,19 @@ async fn fallback(req: Request) -> ApiError {
     }
 }
 
-/// Request id, metrics and one log line per request.
+/// Metrics, the request id for error answers, and one shape for every error: an answer of 400
+/// or above that is not already a problem (axum's 405, a malformed multipart body, the time
+/// limit) becomes application/problem+json with a code from the registry.
 async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let id = fresh();
+    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string).unwrap_or_else(fresh);
     let method = req.method().clone();
     let route =
         req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
     let started = Instant::now();
     let mut res = REQUEST_ID.scope(id.clone(), next.run(req)).await;
+    if res.status().as_u16() >= 400 && !is_problem(&res) {
+        res = as_problem(res).await;
+    }
     let elapsed = started.elapsed();
     let status = res.status().as_u16();
     state.metrics.request(method.as_str(), &route, status, elapsed.as_secs_f64());
@@ -120,6 +138,38 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
         res.headers_mut().insert("x-request-id", v);
     }
     res
+}
+
+fn is_problem(res: &Response) -> bool {
+    res.headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"))
+}
+
+/// A bare error answer as a problem: its status, a code from the registry, its text as detail.
+async fn as_problem(res: Response) -> Response {
+    use axum::response::IntoResponse;
+    let status = res.status();
+    let allow = res.headers().get(axum::http::header::ALLOW).cloned();
+    let bytes = axum::body::to_bytes(res.into_body(), 64 * 1024).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes).trim().to_string();
+    let (code, default) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "the resource does not take this method"),
+        StatusCode::REQUEST_TIMEOUT => ("timeout", "the request took longer than the server's time limit"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("body_too_large", "the body is larger than this endpoint takes"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ("unsupported_media_type", "the content type is not one this endpoint takes")
+        }
+        StatusCode::NOT_FOUND => ("not_found", "not found"),
+        s if s.is_server_error() => ("internal", "something failed on our side"),
+        _ => ("malformed_request", "the request is not one this endpoint takes"),
+    };
+    let detail = if text.is_empty() { default.to_string() } else { text };
+    let mut out = ApiError::new(status, code, detail).into_response();
+    if let Some(allow) = allow {
+        out.headers_mut().insert(axum::http::header::ALLOW, allow);
+    }
+    out
 }
 
 /// The deadline runner: fires what is due, then sleeps until the next due time, the poll

@@ -32,6 +32,8 @@ pub struct ServerConfig {
     /// Threads that run engine calls (each waits for its group commit): the most commands in
     /// flight at once.
     pub blocking_threads: usize,
+    /// A request still running after this many seconds is answered 408 and dropped.
+    pub request_timeout_secs: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -105,6 +107,7 @@ impl Default for ServerConfig {
             session_hours: 12,
             secure_cookies: false,
             blocking_threads: 128,
+            request_timeout_secs: 30,
         }
     }
 }

@@ -17,7 +17,9 @@ pub const CODES: &[(&str, u16, &str)] = &[
     ("forbidden", 403, "Your role may not use this endpoint."),
     ("not_found", 404, "No such resource, or not one you may see."),
     ("unknown_action", 404, "No action of that name on this resource; `valid` lists the names there are."),
-    ("method_not_allowed", 405, "The resource does not take this method."),
+    ("method_not_allowed", 405, "The resource does not take this method; `Allow` lists the ones it takes."),
+    ("timeout", 408, "The request took longer than the server's time limit (`server.request_timeout_secs`)."),
+    ("malformed_request", 400, "The request is not one this endpoint takes (for example a broken multipart body)."),
     ("version_conflict", 409, "The resource changed since the version you named (If-Match / expected_version)."),
     ("idempotency_key_reused", 409, "The Idempotency-Key was used before for a different request."),
     ("body_too_large", 413, "The body is larger than this endpoint takes."),
@@ -140,6 +142,12 @@ impl IntoResponse for ApiError {
         let body = serde_json::to_vec(&*self.0).unwrap_or_default();
         let mut res = (status, body).into_response();
         res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"aftersale\", cookie=\"aftersale_session\""),
+            );
+        }
         res
     }
 }

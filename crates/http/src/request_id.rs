@@ -20,6 +20,16 @@ pub fn fresh() -> String {
     format!("{prefix}-{:08x}", COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
+/// tower-http's request-id layers call this for each request without an `x-request-id`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MakeId;
+
+impl tower_http::request_id::MakeRequestId for MakeId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<tower_http::request_id::RequestId> {
+        axum::http::HeaderValue::from_str(&fresh()).ok().map(tower_http::request_id::RequestId::new)
+    }
+}
+
 /// The current request's id, or a fresh one outside a request.
 pub fn next() -> String {
     REQUEST_ID.try_with(|id| id.clone()).unwrap_or_else(|_| fresh())

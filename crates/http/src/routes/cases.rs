@@ -898,8 +898,27 @@ async fn queues(
 async fn upload_evidence(
     State(state): State<AppState>,
     caller: Caller,
-    mut multipart: Multipart,
+    headers: HeaderMap,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> ApiResult<Response> {
+    let multipart_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
+    if !multipart_type {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the file as multipart/form-data with a `file` part (and an optional `caption`)",
+        ));
+    }
+    let mut multipart = multipart.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_request",
+            format!("malformed multipart body: {}", e.body_text()),
+        )
+    })?;
     // The JSON body limit is lifted on this route; the two upload limits are counted here.
     let max_file = state.config.evidence.max_file_mib * 1024 * 1024;
     let max_request = state.config.evidence.max_request_mib * 1024 * 1024;
@@ -917,7 +936,7 @@ async fn upload_evidence(
             Err(e) => {
                 return Err(ApiError::new(
                     StatusCode::BAD_REQUEST,
-                    "invalid_field",
+                    "malformed_request",
                     format!("malformed multipart body: {e}"),
                 ))
             }

@@ -266,3 +266,42 @@ async fn bad_input_is_a_problem_answer_and_changes_nothing() {
     assert_eq!(after_order, after, "a refused request wrote something");
     t.stop().await;
 }
+
+/// Errors have one shape whatever produced them: a method the route does not take, a JSON body
+/// sent to the upload, a missing login (with its challenge), a broken multipart body.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_error_is_a_problem_with_the_right_status() {
+    let t = TestApp::new().await;
+    let r = t.staff.send(axum::http::Method::PATCH, "/api/v1/cases", &[], None).await.unwrap();
+    problem(&r, 405, "method_not_allowed");
+    assert!(r.header("allow").unwrap().contains("GET"), "{:?}", r.headers);
+    let r = t.staff.post("/api/v1/evidence", &json!({ "file": "x" })).await.unwrap();
+    problem(&r, 415, "unsupported_media_type");
+    let r = t
+        .staff
+        .send(
+            axum::http::Method::POST,
+            "/api/v1/evidence",
+            &[],
+            Some(("multipart/form-data; boundary=zzz", bytes::Bytes::from_static(b"--zzz\r\nbroken"))),
+        )
+        .await
+        .unwrap();
+    assert!(r.status == 400, "{}", body(&r));
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+    let r = t.anon.get("/api/v1/me").await.unwrap();
+    problem(&r, 401, "unauthenticated");
+    assert!(r.header("www-authenticate").unwrap().starts_with("Bearer"), "{:?}", r.headers);
+    // the request id comes back, and a client's own id is kept
+    let r =
+        t.staff.send(axum::http::Method::GET, "/api/v1/me", &[("x-request-id", "client-id-1")], None).await.unwrap();
+    assert_eq!(r.header("x-request-id"), Some("client-id-1"));
+    // large answers are compressed for clients that take gzip
+    let r = t
+        .anon
+        .send(axum::http::Method::GET, "/api/v1/openapi.json", &[("accept-encoding", "gzip")], None)
+        .await
+        .unwrap();
+    assert_eq!(r.header("content-encoding"), Some("gzip"));
+    t.stop().await;
+}
