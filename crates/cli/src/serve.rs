@@ -103,6 +103,7 @@ pub fn demo(args: DemoArgs) -> Result<(), String> {
         let seed_state = state.clone();
         let creds =
             tokio::task::spawn_blocking(move || demo::seed(&seed_state, rt)).await.map_err(|e| e.to_string())??;
+        let _ = state.demo_logins.set(creds.logins.clone());
         let running = app::start_with_state(state, listener).await?;
         let stop = app::shutdown_signal();
         let url = format!("http://{}", running.addr);

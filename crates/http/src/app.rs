@@ -78,6 +78,7 @@ pub fn build_state(config: &Config, start: Option<Timestamp>) -> Result<AppState
         runner: Arc::new(RunnerSignal::default()),
         auth_cache: Arc::new(crate::state::AuthCache::default()),
         login_throttle: Arc::new(crate::state::LoginThrottle::default()),
+        demo_logins: Arc::new(std::sync::OnceLock::new()),
     })
 }
 
@@ -106,7 +107,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn fallback(req: Request) -> ApiError {
-    if req.uri().path().starts_with("/api/") || req.uri().path() == "/" {
+    if req.uri().path().starts_with("/api/") {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no route {} {}", req.method(), req.uri().path()))
     } else {
         ApiError::not_found("page")

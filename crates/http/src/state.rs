@@ -19,6 +19,8 @@ pub struct AppState {
     pub runner: Arc<RunnerSignal>,
     pub auth_cache: Arc<AuthCache>,
     pub login_throttle: Arc<LoginThrottle>,
+    /// On the demo: its logins (all with the demo password), shown on `/`.
+    pub demo_logins: Arc<std::sync::OnceLock<std::collections::BTreeMap<String, String>>>,
 }
 
 /// Password guessing: after `MAX_FAILURES` wrong passwords for one login within `WINDOW`, that

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod cases;
+pub mod home;
 pub mod ops;
 
 use crate::error::{ApiError, ApiResult};
@@ -130,6 +131,7 @@ impl Api {
 /// Every route of the service, with its documentation.
 pub fn api() -> Api {
     let api = Api::new();
+    let api = home::routes(api);
     let api = ops::routes(api);
     let api = accounts::routes(api);
     cases::routes(api)

@@ -109,3 +109,27 @@ async fn openapi_lists_every_route_and_validates() {
     }
     t.stop().await;
 }
+
+/// `/` says where to go; `/api/docs` is the reference page, its script served from the binary
+/// under a name that changes with its bytes, cached for a year.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn home_and_the_api_reference_page() {
+    let t = TestApp::new().await;
+    let home = t.anon.get("/").await.unwrap();
+    assert_eq!(home.status, 200);
+    let html = String::from_utf8_lossy(&home.body).to_string();
+    assert!(html.contains("href=\"/api/docs\"") && html.contains("href=\"/api/v1/openapi.json\""), "{html}");
+    let page = t.anon.get("/api/docs").await.unwrap();
+    let html = String::from_utf8_lossy(&page.body).to_string();
+    assert!(html.contains("spec-url=\"/api/v1/openapi.json\""), "{html}");
+    assert!(!html.contains("https://"), "no CDN: {html}");
+    let script = html.split("src=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    assert!(script.starts_with("/api/docs/rapidoc-") && script.ends_with(".js"), "{script}");
+    let js = t.anon.get(&script).await.unwrap();
+    assert_eq!(js.status, 200);
+    assert_eq!(js.header("content-type"), Some("text/javascript"));
+    assert!(js.header("cache-control").unwrap().contains("immutable"));
+    assert!(js.body.len() > 100_000);
+    problem(&t.anon.get("/api/docs/rapidoc-0000.js").await.unwrap(), 404, "not_found");
+    t.stop().await;
+}
