@@ -121,7 +121,12 @@ impl JsonSchema for Dur {
         true
     }
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type": "string", "description": "a duration such as 48h, 7d, 1d12h, 30m", "examples": ["48h", "7d"] })
+        schemars::json_schema!({
+            "type": "string",
+            "description": "a duration such as 48h, 7d, 2w, 1d12h or 1 day 12 hours",
+            "pattern": "^ *([0-9]{1,9} *(ms|s|sec|secs|second|seconds|m|min|mins|minute|minutes|h|hr|hrs|hour|hours|d|day|days|w|week|weeks) *)+$",
+            "examples": ["48h", "7d"]
+        })
     }
 }
 

@@ -50,7 +50,7 @@ impl Engine {
             }
             let id = tx
                 .insert_user(&new.login, new.role, new.shop_id, &display_name, &new.password_hash, now)?
-                .ok_or_else(|| invalid("login", "is already taken"))?;
+                .ok_or_else(|| EngineError::Taken { field: "login", value: new.login.clone() })?;
             Ok(UserRecord {
                 id,
                 login: new.login,

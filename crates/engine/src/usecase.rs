@@ -25,6 +25,9 @@ pub enum EngineError {
     IdempotencyKeyReused,
     #[error("{field}: {reason}")]
     Invalid { field: &'static str, reason: String },
+    /// A unique value (a login) is already in use.
+    #[error("{field} {value:?} is already taken")]
+    Taken { field: &'static str, value: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -21,6 +21,9 @@ pub const CODES: &[(&str, u16, &str)] = &[
     ("timeout", 408, "The request took longer than the server's time limit (`server.request_timeout_secs`)."),
     ("malformed_request", 400, "The request is not one this endpoint takes (for example a broken multipart body)."),
     ("version_conflict", 409, "The resource changed since the version you named (If-Match / expected_version)."),
+    ("already_exists", 409, "A unique value (a login) is already in use."),
+    ("unknown_evidence", 422, "An evidence key that the caller (or their shop) never uploaded (E4)."),
+    ("evidence_mismatch", 422, "The evidence's sha256 or kind differs from the uploaded file's (E4)."),
     ("idempotency_key_reused", 409, "The Idempotency-Key was used before for a different request."),
     ("body_too_large", 413, "The body is larger than this endpoint takes."),
     ("unsupported_media_type", 415, "The content type, or the uploaded bytes, are not what this endpoint takes."),
@@ -121,8 +124,14 @@ impl From<EngineError> for ApiError {
             EngineError::IdempotencyKeyReused => {
                 ApiError::new(StatusCode::CONFLICT, "idempotency_key_reused", e.to_string()).field("Idempotency-Key")
             }
+            // Well-formed and well-typed, but not a value the engine takes (an empty name, a
+            // policy whose reminder comes after its deadline): refused by a rule, 422.
             EngineError::Invalid { field, reason } => {
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_field", format!("{field}: {reason}")).field(field)
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", format!("{field}: {reason}"))
+                    .field(field)
+            }
+            EngineError::Taken { field, .. } => {
+                ApiError::new(StatusCode::CONFLICT, "already_exists", e.to_string()).field(field)
             }
             EngineError::Store(StoreError::WriterGone) => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the store is shutting down")

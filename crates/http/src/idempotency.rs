@@ -39,6 +39,12 @@ struct Stored {
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_default();
     let key = req.headers().get("idempotency-key").cloned();
+    // A malformed key is refused on every route, whether or not the route stores answers.
+    if key.is_some() {
+        if let Err(e) = crate::routes::idempotency_key(req.headers()) {
+            return e.into_response();
+        }
+    }
     if req.method() != Method::POST || key.is_none() || NATIVE.contains(&route.as_str()) {
         return next.run(req).await;
     }

@@ -132,15 +132,34 @@ fn path_param(name: &str) -> Value {
     json!({ "name": name, "in": "path", "required": true, "schema": schema })
 }
 
-fn query_params(g: &mut SchemaGenerator, f: crate::routes::SchemaFn) -> Vec<Value> {
-    let s = f(g).to_value();
-    let resolved = match s.get("$ref").and_then(Value::as_str) {
-        Some(r) => {
-            let name = r.trim_start_matches("#/components/schemas/").to_string();
-            g.definitions().get(&name).cloned().unwrap_or(s)
+/// A query parameter cannot be null: `Option<T>` is documented as an optional `T`.
+fn without_null(mut schema: Value) -> Value {
+    if let Some(types) = schema.get_mut("type").and_then(Value::as_array_mut) {
+        types.retain(|t| t != "null");
+        if types.len() == 1 {
+            let only = types[0].clone();
+            schema["type"] = only;
         }
-        None => s,
-    };
+    }
+    if let Some(any) = schema.get("anyOf").and_then(Value::as_array) {
+        let rest: Vec<Value> = any.iter().filter(|s| s.get("type") != Some(&json!("null"))).cloned().collect();
+        if rest.len() == 1 {
+            let mut out = rest[0].clone();
+            if let (Some(o), Some(d)) = (out.as_object_mut(), schema.get("description")) {
+                o.insert("description".into(), d.clone());
+            }
+            return out;
+        }
+    }
+    if let Some(e) = schema.get_mut("enum").and_then(Value::as_array_mut) {
+        e.retain(|v| !v.is_null());
+    }
+    schema
+}
+
+fn query_params(bodies: &mut SchemaGenerator, f: crate::routes::SchemaFn) -> Vec<Value> {
+    // Read as the query deserialises (a field with a default is optional), inline.
+    let resolved = f(bodies).to_value();
     let required: Vec<&str> = resolved
         .get("required")
         .and_then(Value::as_array)
@@ -150,7 +169,7 @@ fn query_params(g: &mut SchemaGenerator, f: crate::routes::SchemaFn) -> Vec<Valu
     props
         .iter()
         .map(|(name, schema)| {
-            let mut schema = schema.clone();
+            let mut schema = without_null(schema.clone());
             let description = schema.as_object_mut().and_then(|o| o.remove("description"));
             let mut p =
                 json!({ "name": name, "in": "query", "required": required.contains(&name.as_str()), "schema": schema });
@@ -179,7 +198,7 @@ fn operation(
         .map(path_param)
         .collect();
     if let Some(q) = route.query {
-        params.extend(query_params(g, q));
+        params.extend(query_params(bodies, q));
     }
     if !route.method.as_str().eq_ignore_ascii_case("get") && !route.method.as_str().eq_ignore_ascii_case("delete") {
         params.push(json!({ "name": "Idempotency-Key", "in": "header", "required": false,
@@ -258,9 +277,11 @@ pub fn document(routes: &[RouteDoc]) -> Value {
             let mut op = operation(route, &mut g, &mut bodies, &path);
             op.insert("operationId".into(), json!(format!("{}_{}", route.op, action.name)));
             op.insert("summary".into(), json!(action.summary));
+            // A body is needed when the action has required fields; otherwise it may be left out.
+            let needed = action.body.get("required").and_then(Value::as_array).is_some_and(|r| !r.is_empty());
             op.insert(
                 "requestBody".into(),
-                json!({ "required": false, "content": { "application/json": { "schema": action.body } } }),
+                json!({ "required": needed, "content": { "application/json": { "schema": action.body } } }),
             );
             let entry = paths.entry(path).or_insert_with(|| json!({}));
             entry[&method] = Value::Object(op);

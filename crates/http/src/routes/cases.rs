@@ -204,7 +204,12 @@ fn check_money(field: &str, m: &Money, positive: bool) -> ApiResult<()> {
         return Err(ApiError::bad(field, format!("{field} must not be negative")));
     }
     if positive && m.minor == 0 {
-        return Err(ApiError::bad(field, format!("{field} must be above zero")));
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+            format!("{field} must be above zero"),
+        )
+        .field(field));
     }
     if m.minor > money::MAX_MINOR {
         return Err(ApiError::bad(field, format!("{field} is above the maximum {}", money::MAX_MINOR)));
@@ -317,7 +322,7 @@ fn prevalidate(map: &Map<String, Value>) -> ApiResult<()> {
             "logistics" => check::<Logistics>(k, v)?,
             "amount" => check::<Money>(k, v)?,
             "evidence" => check::<Vec<Evidence>>(k, v)?,
-            "address" => check::<Address>(k, v)?,
+            "address" => check::<Option<Address>>(k, v)?,
             "refund_account" => check::<Option<RefundAccount>>(k, v)?,
             "kind" => check::<CaseType>(k, v)?,
             "flag" => check::<Option<Flag>>(k, v)?,
@@ -408,15 +413,28 @@ async fn check_evidence(state: &AppState, caller: &Caller, items: Vec<&Evidence>
         ev.validate().map_err(|r| ApiError::bad(&field, r))?;
         let key = ev.key.clone();
         let found = state.run(move |e| e.evidence_object(&key)).await?;
-        let Some(obj) = found else {
-            return Err(ApiError::bad(&field, "unknown evidence key: upload the file first").rule("E4"));
+        let unknown = || {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_evidence",
+                "unknown evidence key: upload the file first",
+            )
+            .field(&field)
+            .rule("E4")
         };
+        let Some(obj) = found else { return Err(unknown()) };
         let mine = obj.uploader == caller.user.id || (caller.shop().is_some() && obj.shop_id == caller.shop());
         if !mine {
-            return Err(ApiError::bad(&field, "unknown evidence key: upload the file first"));
+            return Err(unknown());
         }
         if obj.sha256 != ev.sha256 || obj.kind != ev.kind {
-            return Err(ApiError::bad(&field, "sha256 or kind does not match the uploaded file"));
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "evidence_mismatch",
+                "sha256 or kind does not match the uploaded file",
+            )
+            .field(&field)
+            .rule("E4"));
         }
     }
     Ok(())
@@ -980,7 +998,7 @@ async fn upload_evidence(
     }
     let Some((bytes, declared)) = file else { return Err(ApiError::bad("file", "a `file` part is required")) };
     if bytes.is_empty() {
-        return Err(ApiError::bad("file", "the file is empty"));
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "the file is empty").field("file"));
     }
     let Some((kind, content_type)) = objects::sniff(&bytes) else {
         return Err(ApiError::new(

@@ -78,7 +78,7 @@ async fn authorisation_matrix_roles_against_endpoint_families() {
     // Nobody attaches someone else's upload.
     let staff_ev = t.upload(&t.staff).await;
     let r = t.act(&t.buyer, id, "add_evidence", json!({ "evidence": [staff_ev] })).await;
-    problem(&r, 400, "invalid_field");
+    assert_eq!(problem(&r, 422, "unknown_evidence")["rule"], "E4");
     t.ok(&t.buyer, id, "add_evidence", json!({ "evidence": [ev] })).await;
     assert_eq!(t.staff.get(&format!("/api/v1/cases/{id}/evidence/{key}")).await.unwrap().status, 200);
     problem(&t.owner2.get(&format!("/api/v1/cases/{id}/evidence/{key}")).await.unwrap(), 404, "not_found");
@@ -165,7 +165,8 @@ async fn bad_input_is_a_problem_answer_and_changes_nothing() {
     let o2 = t.order("online", true).await;
     for (amount, status, code) in [
         (-1, 400, "invalid_field"),
-        (0, 400, "invalid_field"),
+        // well-formed, but a refund of nothing is refused by the rule: 422
+        (0, 422, "invalid_value"),
         (i64::MAX, 400, "invalid_field"),
         (20_000_000, 422, "amount_above_refundable"),
     ] {
@@ -231,8 +232,8 @@ async fn bad_input_is_a_problem_answer_and_changes_nothing() {
     );
     problem(
         &t.buyer.upload("/api/v1/evidence", "a.pdf", "application/pdf", b"", "").await.unwrap(),
-        400,
-        "invalid_field",
+        422,
+        "invalid_value",
     );
     let mut huge = PNG.to_vec();
     huge.resize(1024 * 1024 + 10, 0);
@@ -296,6 +297,18 @@ async fn every_error_is_a_problem_with_the_right_status() {
     let r =
         t.staff.send(axum::http::Method::GET, "/api/v1/me", &[("x-request-id", "client-id-1")], None).await.unwrap();
     assert_eq!(r.header("x-request-id"), Some("client-id-1"));
+    // a login already in use is a conflict, not bad input
+    let r = t
+        .anon
+        .post("/api/v1/auth/register", &json!({ "login": "buyer1", "password": "password-123", "display_name": "x" }))
+        .await
+        .unwrap();
+    assert_eq!(problem(&r, 409, "already_exists")["field"], "login");
+    // JSON has one kind of number: 1.0 is the integer 1
+    let r = t.staff.post("/api/v1/messages/read", &json!({ "ids": [1.0, 2] })).await.unwrap();
+    assert_eq!(r.status, 200, "{}", body(&r));
+    let r = t.staff.post("/api/v1/messages/read", &json!({ "ids": [1.5] })).await.unwrap();
+    problem(&r, 400, "invalid_field");
     // large answers are compressed for clients that take gzip
     let r = t
         .anon
