@@ -43,10 +43,12 @@ pub struct PolicyOverrides {
     pub evidence: Option<Dur>,
     pub evidence_reminder_left: Option<Dur>,
     pub buyer_after_rejection: Option<Dur>,
+    #[schemars(range(max = 255))]
     pub resubmissions: Option<u8>,
     pub appeal_window: Option<Dur>,
     pub unpaid_order: Option<Dur>,
     pub near_deadline: Option<Dur>,
+    #[schemars(range(max = 4_294_967_295u32))]
     pub refund_settle_working_days: Option<u32>,
     pub refund_retry: Option<Dur>,
 }

@@ -33,6 +33,15 @@ pub fn text(field: &'static str, value: &str, max: usize, required: bool) -> Res
     Ok(v.to_string())
 }
 
+/// What `Phone::parse` takes, as a regular expression: spaces and dashes anywhere, a mainland
+/// mobile (optionally after `0086`), or `+` and 8-15 digits.
+pub const PHONE_PATTERN: &str =
+    r"^[ -]*(?:(?:0[ -]*0[ -]*8[ -]*6[ -]*)?1(?:[ -]*[0-9]){10}|\+(?:[ -]*[0-9]){8,15})[ -]*$";
+
+/// What `PhoneSearch::parse` takes: a phone number as `PHONE_PATTERN`, or four digits.
+pub const PHONE_SEARCH_PATTERN: &str =
+    r"^[ -]*(?:[0-9](?:[ -]*[0-9]){3}|(?:0[ -]*0[ -]*8[ -]*6[ -]*)?1(?:[ -]*[0-9]){10}|\+(?:[ -]*[0-9]){8,15})[ -]*$";
+
 /// A phone number: a mainland mobile (11 digits starting with 1) or E.164 (`+` and 8–15 digits).
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -96,7 +105,7 @@ impl JsonSchema for Phone {
         true
     }
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type": "string", "pattern": r"^[ -]*(?:1(?:[ -]*[0-9]){10}|\+(?:[ -]*[0-9]){8,15})[ -]*$", "description": "a mainland mobile (11 digits starting with 1) or +country number; spaces and dashes are ignored" })
+        schemars::json_schema!({ "type": "string", "pattern": PHONE_PATTERN, "description": "a mainland mobile (11 digits starting with 1) or +country number; spaces and dashes are ignored" })
     }
 }
 
@@ -333,6 +342,20 @@ pub struct ThreadMessage {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    proptest! {
+        /// The documented patterns say exactly what the parsers take, so that a client that
+        /// follows the document is never refused and one that does not is never let through.
+        #[test]
+        fn phone_patterns_agree_with_the_parsers(raw in "[0-9 +-]{0,20}", generated in "[ -]{0,2}(0086)?1[0-9]{10}[ -]{0,2}") {
+            let phone = regex::Regex::new(PHONE_PATTERN).unwrap();
+            let search = regex::Regex::new(PHONE_SEARCH_PATTERN).unwrap();
+            for text in [raw.as_str(), generated.as_str()] {
+                prop_assert_eq!(phone.is_match(text), Phone::parse(text).is_ok(), "{:?}", text);
+                prop_assert_eq!(search.is_match(text), PhoneSearch::parse(text).is_ok(), "{:?}", text);
+            }
+        }
+    }
 
     #[test]
     fn w6_phone_is_masked_in_lists() {

@@ -28,6 +28,13 @@ const NATIVE: [&str; 8] = [
     "/api/v1/evidence",
 ];
 
+fn takes_post(route: &str) -> bool {
+    static POSTS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    POSTS
+        .get_or_init(|| crate::routes::api().docs.iter().filter(|d| d.method == Method::POST).map(|d| d.path).collect())
+        .contains(&route)
+}
+
 #[derive(Serialize, Deserialize)]
 struct Stored {
     status: u16,
@@ -45,7 +52,9 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             return e.into_response();
         }
     }
-    if req.method() != Method::POST || key.is_none() || NATIVE.contains(&route.as_str()) {
+    // Only POST routes store answers; a POST to a route that takes no POST is the method
+    // router's 405, not a replay.
+    if req.method() != Method::POST || key.is_none() || NATIVE.contains(&route.as_str()) || !takes_post(&route) {
         return next.run(req).await;
     }
     let key = match crate::routes::idempotency_key(req.headers()) {

@@ -64,6 +64,11 @@ pub fn variant_bodies<T: JsonSchema>(tag: &str) -> BTreeMap<String, Value> {
         };
         if let Some(props) = v.get_mut("properties").and_then(Value::as_object_mut) {
             props.remove(tag);
+            if props.is_empty() {
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("properties");
+                }
+            }
         }
         if let Some(req) = v.get_mut("required").and_then(Value::as_array_mut) {
             req.retain(|r| r != tag);
@@ -225,7 +230,8 @@ fn operation(
                 "type": "object", "additionalProperties": false,
                 "properties": {
                     "file": { "type": "string", "format": "binary", "description": "a JPEG, PNG, WebP, MP4 or PDF" },
-                    "caption": { "type": "string", "maxLength": 500 } },
+                    "caption": { "type": ["string", "number", "boolean"], "maxLength": 500,
+                        "description": "text shown with the file (a multipart part is text: a number is kept as its text)" } },
                 "required": ["file"] } } } }),
             );
         }

@@ -231,11 +231,14 @@ async fn create_order(
     }
     check_money("total", &new.total, true)?;
     check_money("shipping_fee", &new.shipping_fee, false)?;
+    let refused = |detail: &str| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", detail).field("shipping_fee").rule("O1")
+    };
     if new.shipping_fee.currency != new.total.currency {
-        return Err(ApiError::bad("shipping_fee", "shipping_fee must be in the order's currency"));
+        return Err(refused("shipping_fee must be in the order's currency"));
     }
     if new.shipping_fee.minor > new.total.minor {
-        return Err(ApiError::bad("shipping_fee", "shipping_fee is above the total"));
+        return Err(refused("shipping_fee is above the total"));
     }
     let key = idempotency_key(&headers)?;
     let actor = caller.actor;
@@ -569,7 +572,14 @@ async fn case_action(
                     };
                     state.run(move |e| with_deadline(e, e.case_command(actor, id, cmd, expected, key))).await?
                 }
-                (Some(_), Some(_)) => return Err(ApiError::bad("address", "give address_id or address, not both")),
+                (Some(_), Some(_)) => {
+                    return Err(ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid_value",
+                        "give address_id or address, not both",
+                    )
+                    .field("address"))
+                }
             }
         }
         a if CASE_ACTIONS.contains(&a) => {
@@ -757,12 +767,13 @@ pub struct CaseListQuery {
     #[schemars(length(min = 1, max = 64))]
     customer_name: Option<String>,
     /// The full number (`+86`, spaces and dashes ignored) or its last four digits.
-    #[schemars(regex(pattern = r"^[0-9+ -]{4,20}$"))]
+    #[schemars(regex(pattern = aftersale_core::values::PHONE_SEARCH_PATTERN))]
     customer_phone: Option<String>,
     sort: Option<SortParam>,
     #[schemars(range(min = 1, max = 200))]
     limit: Option<usize>,
     /// `next_cursor` of the previous page.
+    #[schemars(regex(pattern = r"^-?[0-9]{1,19}\.[0-9]{1,19}$"))]
     cursor: Option<String>,
     /// The platform names the shop; merchant staff may only name their own.
     #[schemars(range(min = 1))]
@@ -797,7 +808,22 @@ fn bad_query(name: &str, detail: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", detail).field(name)
 }
 
+/// A text filter of 1-64 characters (as the document says), trimmed; given but empty is a
+/// mistake, not "no filter".
+fn nonempty(name: &str, v: Option<String>) -> ApiResult<Option<String>> {
+    match v {
+        Some(v) if v.is_empty() || v.chars().count() > 64 => Err(bad_query(name, format!("{name} is 1-64 characters"))),
+        // Only spaces: nothing to filter by.
+        other => Ok(other.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())),
+    }
+}
+
 fn case_query(caller: &Caller, p: CaseListQuery) -> ApiResult<CaseQuery> {
+    for (name, v) in [("case_id", p.case_id), ("shop", p.shop)] {
+        if v.is_some_and(|v| v < 1) {
+            return Err(bad_query(name, format!("{name} is a positive id")));
+        }
+    }
     let mut q = CaseQuery {
         queue: p.queue,
         kind: p.kind,
@@ -805,9 +831,9 @@ fn case_query(caller: &Caller, p: CaseListQuery) -> ApiResult<CaseQuery> {
         due_before: p.due_before,
         applied_from: p.applied_from,
         applied_to: p.applied_to,
-        order_no: p.order_no.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()),
+        order_no: nonempty("order_no", p.order_no)?,
         case_id: p.case_id.map(CaseId),
-        customer_name: p.customer_name.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()),
+        customer_name: nonempty("customer_name", p.customer_name)?,
         customer_phone: match p.customer_phone {
             Some(v) => Some(PhoneSearch::parse(&v).map_err(|e| bad_query("customer_phone", e))?),
             None => None,
@@ -898,6 +924,9 @@ async fn queues(
     uri: axum::http::Uri,
 ) -> ApiResult<Json<wire::QueueCounts>> {
     let p: QueuesQuery = query(uri.query())?;
+    if p.shop.is_some_and(|v| v < 1) {
+        return Err(bad_query("shop", "shop is a positive id"));
+    }
     let shop = match (caller.shop(), p.shop) {
         (Some(own), None) => own,
         (Some(own), Some(raw)) if raw == own.0 => own,
@@ -1143,6 +1172,9 @@ async fn message_box(
     let limit = p.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(bad_query("limit", "limit is 1-200"));
+    }
+    if p.cursor.is_some_and(|c| c < 1) {
+        return Err(bad_query("cursor", "cursor is a positive id"));
     }
     let q = aftersale_engine::NoticeQuery {
         before: p.cursor,
