@@ -51,7 +51,10 @@ pub const CODES: &[(&str, &str)] = &[
     ("not_allowed_for_actor", "Your party may not take this action on this case or order (answered 403)."),
     ("wrong_state", "The action is not possible in the case's or order's current status."),
     ("deadline_passed", "The deadline for this action passed (whether or not the system has acted on it yet)."),
-    ("missing_field", "A field this action needs under the rule named is empty or absent."),
+    (
+        "missing_field",
+        "A field this action needs under the rule named is present but empty (an absent field is 400 `invalid_field`).",
+    ),
     ("invalid_value", "A field is well-formed but the rule named does not accept its value."),
     ("amount_above_refundable", "The amount is above what the order can still refund (B3)."),
     ("negotiation_used", "This case already used its one negotiation (N3)."),

@@ -94,21 +94,27 @@ fn strip_meta(v: &mut Value) {
 }
 
 /// The error registry: every `code` a problem answer can carry, with its status and meaning.
-pub fn error_registry() -> Vec<(String, u16, String)> {
-    let mut out: Vec<(String, u16, String)> =
-        crate::error::CODES.iter().map(|(c, s, m)| (c.to_string(), *s, m.to_string())).collect();
+/// (code, status, meaning, the fields it names).
+pub fn error_registry() -> Vec<(String, u16, String, String)> {
+    let mut out: Vec<(String, u16, String, String)> =
+        crate::error::CODES.iter().map(|(c, s, m, f)| (c.to_string(), *s, m.to_string(), f.to_string())).collect();
     for (code, meaning) in aftersale_core::refusal::CODES {
         let status = if *code == "not_allowed_for_actor" { 403 } else { 422 };
-        out.push((code.to_string(), status, meaning.to_string()));
+        let fields = match *code {
+            "missing_field" | "invalid_value" => "the field",
+            "amount_above_refundable" => "`amount`",
+            _ => "— (`rule` names the rule)",
+        };
+        out.push((code.to_string(), status, meaning.to_string(), fields.to_string()));
     }
     out
 }
 
 fn problem_schema() -> Value {
     let registry = error_registry();
-    let codes: Vec<&str> = registry.iter().map(|(c, _, _)| c.as_str()).collect();
+    let codes: Vec<&str> = registry.iter().map(|(c, _, _, _)| c.as_str()).collect();
     let table: Map<String, Value> =
-        registry.iter().map(|(c, s, m)| (c.clone(), json!({ "status": s, "meaning": m }))).collect();
+        registry.iter().map(|(c, s, m, f)| (c.clone(), json!({ "status": s, "meaning": m, "fields": f }))).collect();
     json!({
         "type": "object",
         "description": "An RFC 9457 problem. `code` is stable (the registry is `x-error-codes`); `field` names the input at fault; `rule` the rule ID that refused.",

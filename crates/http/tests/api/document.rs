@@ -133,3 +133,32 @@ async fn home_and_the_api_reference_page() {
     problem(&t.anon.get("/api/docs/rapidoc-0000.js").await.unwrap(), 404, "not_found");
     t.stop().await;
 }
+
+/// The error registry in docs/api.md is the one the document carries: every code with its status,
+/// and no code the server does not know.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_error_registry_in_the_docs_matches_the_document() {
+    let t = TestApp::new().await;
+    let doc = t.anon.get("/api/v1/openapi.json").await.unwrap().json();
+    let registry = doc["components"]["schemas"]["Problem"]["x-error-codes"].as_object().unwrap().clone();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/api.md")).unwrap();
+    let table: std::collections::BTreeMap<String, u64> = text
+        .lines()
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            let code = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+            let status = cells.get(2)?.parse().ok()?;
+            Some((code.to_string(), status))
+        })
+        .collect();
+    for (code, entry) in &registry {
+        assert_eq!(table.get(code), entry["status"].as_u64().as_ref(), "{code} in docs/api.md");
+    }
+    for code in table.keys() {
+        assert!(registry.contains_key(code), "docs/api.md lists {code}, which the server does not know");
+    }
+    // and the problem schema's `code` enum is the registry
+    let codes = doc["components"]["schemas"]["Problem"]["properties"]["code"]["enum"].as_array().unwrap();
+    assert_eq!(codes.len(), registry.len());
+    t.stop().await;
+}
