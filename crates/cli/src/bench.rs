@@ -146,6 +146,30 @@ pub(crate) fn order(id: i64, state: OrderState) -> Result<Order, String> {
     Order::replay(&log).ok_or_else(|| "no order".to_string())
 }
 
+const SURNAMES: [&str; 20] = [
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何", "高", "林",
+    "罗",
+];
+const GIVEN: [&str; 50] = [
+    "小明", "伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
+    "超", "秀兰", "霞", "平", "刚", "桂英", "建华", "文", "华", "建国", "红", "志强", "玉兰", "海燕", "俊", "欣怡",
+    "子涵", "浩然", "梓萱", "宇轩", "一诺", "雨桐", "思远", "嘉怡", "梓轩", "若汐", "博文", "诗涵", "晨", "瑶", "鹏",
+    "婷",
+];
+
+/// A three-character name that seeded data holds (about one order in a thousand has it).
+pub(crate) fn three_char_name(i: u64) -> String {
+    let given: Vec<&str> = GIVEN.iter().copied().filter(|g| g.chars().count() == 2).collect();
+    format!("{}{}", SURNAMES[(i % 20) as usize], given[((i / 20) % given.len() as u64) as usize])
+}
+
+/// The customer of order `id` in seeded data: one of 1,000 names, and a phone number of its own
+/// (`13` and the id in nine digits), so that searches select what they would in a real shop.
+pub(crate) fn customer(id: i64) -> (String, String) {
+    let name = format!("{}{}", SURNAMES[(id % 20) as usize], GIVEN[((id / 20) % 50) as usize]);
+    (name, format!("13{:09}", id % 1_000_000_000))
+}
+
 /// Inserts orders 1..=n in large transactions, each in the state `state_of(id)` picks.
 pub(crate) fn seed_orders(engine: &Engine, n: usize, state_of: fn(i64) -> OrderState) -> Result<(), String> {
     let templates = [order(1, OrderState::Delivered)?, order(1, OrderState::AwaitingConfirmation)?];
@@ -161,6 +185,10 @@ pub(crate) fn seed_orders(engine: &Engine, n: usize, state_of: fn(i64) -> OrderS
                     o.id = OrderId(id);
                     o.buyer_id = BuyerId(id);
                     o.order_no = format!("B{id:09}");
+                    let (name, phone) = customer(id);
+                    o.customer.name = name;
+                    o.customer.phone =
+                        Phone::parse(&phone).map_err(|reason| EngineError::Invalid { field: "phone", reason })?;
                     let json = serde_json::to_string(&o)
                         .map_err(|e| EngineError::Invalid { field: "order", reason: e.to_string() })?;
                     tx.insert_order(&o, &json)?;

@@ -7,9 +7,12 @@
 //!   p50/p99 latency; against the raw ceiling of the same row writes in SQLite, group-committed;
 //! - (b) the queue page of 50 with its counts, requests/s and p50/p99; against the raw indexed
 //!   page query plus the counts query on the same file;
+//! - (c) the searches staff use (W2): phone by the full number and by its last four digits,
+//!   order number by its beginning, buyer name by any part of it (three characters and more
+//!   through the trigram index, two by a scan of the shop); each against the raw query;
 //! - the server's peak RSS (VmHWM of the child process).
 
-use crate::bench::{applied_refund_only, err, order, seed_orders};
+use crate::bench::{applied_refund_only, customer, err, order, seed_orders, three_char_name};
 use aftersale_core::values::*;
 use aftersale_core::*;
 use aftersale_engine::store::Subject;
@@ -189,6 +192,83 @@ fn raw_page(path: &Path, samples: usize) -> Result<Phase, String> {
     Ok(summarise(lat, 0, started.elapsed().as_secs_f64()))
 }
 
+/// One search of the W2 filters: its label, the query string for request `i`, and the raw SQL
+/// the store runs for it with its parameter for request `i`.
+struct Search {
+    label: &'static str,
+    query: fn(u64, u64) -> String,
+    raw_sql: &'static str,
+    raw_param: fn(u64, u64) -> String,
+}
+
+const RAW_HEAD: &str = "SELECT c.data FROM cases c JOIN orders o ON o.id = c.order_id WHERE ";
+
+fn id_of(i: u64, n: u64) -> i64 {
+    (i.wrapping_mul(2_654_435_761) % n + 1) as i64
+}
+
+fn searches() -> Vec<Search> {
+    vec![
+        Search {
+            label: "phone, full number",
+            query: |i, n| format!("customer_phone={}", customer(id_of(i, n)).1),
+            raw_sql: "+c.shop_id = 1 AND c.order_id IN (SELECT id FROM orders WHERE shop_id = 1 AND customer_phone = ?1) ORDER BY +c.due_at, +c.id LIMIT 50",
+            raw_param: |i, n| customer(id_of(i, n)).1,
+        },
+        Search {
+            label: "phone, last four digits",
+            query: |i, n| format!("customer_phone={}", &customer(id_of(i, n)).1[7..]),
+            raw_sql: "+c.shop_id = 1 AND c.order_id IN (SELECT id FROM orders INDEXED BY orders_shop_last4 WHERE shop_id = 1 AND substr(customer_phone, -4) = ?1) ORDER BY +c.due_at, +c.id LIMIT 50",
+            raw_param: |i, n| customer(id_of(i, n)).1[7..].to_string(),
+        },
+        Search {
+            label: "order number prefix",
+            query: |i, n| format!("order_no={}", &format!("B{:09}", id_of(i, n))[..8]),
+            raw_sql: "+c.shop_id = 1 AND c.order_id IN (SELECT id FROM orders WHERE shop_id = 1 AND order_no >= ?1 AND order_no < ?1 || char(1114111)) ORDER BY +c.due_at, +c.id LIMIT 50",
+            raw_param: |i, n| format!("B{:09}", id_of(i, n))[..8].to_string(),
+        },
+        Search {
+            label: "buyer name contains (3 chars)",
+            query: |i, _| format!("customer_name={}", urlencode(&three_char_name(i))),
+            raw_sql: "+c.shop_id = 1 AND c.order_id IN (SELECT rowid FROM orders_name_fts WHERE orders_name_fts MATCH '\"' || ?1 || '\"') ORDER BY +c.due_at, +c.id LIMIT 50",
+            raw_param: |i, _| three_char_name(i),
+        },
+        Search {
+            label: "buyer name contains (2 chars)",
+            query: |i, _| format!("customer_name={}", urlencode(&three_char_name(i).chars().skip(1).collect::<String>())),
+            raw_sql: "c.shop_id = 1 AND o.customer_name LIKE '%' || ?1 || '%' ORDER BY c.due_at, c.id LIMIT 50",
+            raw_param: |i, _| three_char_name(i).chars().skip(1).collect(),
+        },
+    ]
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+/// The raw query of a search, `samples` times, on one connection.
+fn raw_search(path: &Path, search: &Search, n: u64, samples: u64) -> Result<Phase, String> {
+    let conn = Connection::open(path).map_err(err)?;
+    conn.execute_batch("PRAGMA cache_size=-16384;").map_err(err)?;
+    let sql = format!("{RAW_HEAD}{}", search.raw_sql);
+    let mut lat = Vec::new();
+    let started = Instant::now();
+    for i in 0..samples {
+        let t = Instant::now();
+        let mut st = conn.prepare_cached(&sql).map_err(err)?;
+        let rows: Vec<String> = st
+            .query_map([(search.raw_param)(i, n)], |r| r.get(0))
+            .map_err(err)?
+            .collect::<Result<_, _>>()
+            .map_err(err)?;
+        if rows.is_empty() {
+            return Err(format!("raw search {:?} found nothing", search.label));
+        }
+        lat.push(t.elapsed().as_micros() as u32);
+    }
+    Ok(summarise(lat, 0, started.elapsed().as_secs_f64()))
+}
+
 fn rss_of(pid: u32) -> (f64, f64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let get = |key: &str| {
@@ -258,6 +338,11 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
         token
     };
     let raw_page = raw_page(&db, 2_000)?;
+    let mut raw_searches = Vec::new();
+    for search in searches() {
+        let samples = if search.label.contains("2 chars") { 20 } else { 500 };
+        raw_searches.push(raw_search(&db, &search, args.cases as u64, samples)?);
+    }
     let raw_cmds = raw_commands(&db, args.seconds, args.cases)?;
 
     // The server: the real binary, its own process.
@@ -343,6 +428,31 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
             }
         })
         .await;
+        // The searches, one after another, each for a third of the phase time.
+        let mut found = Vec::new();
+        for search in searches() {
+            let c = client.clone();
+            let q = search.query;
+            let secs = (args.seconds / 3).max(2);
+            let phase = load(args.page_clients, secs, move |client_no, i| {
+                let c = c.clone();
+                let path = format!("/api/v1/cases?{}&limit=50", q(client_no as u64 * 1_000_003 + i, n));
+                async move {
+                    match c.get(&path).await {
+                        Ok(r) if r.status == 200 => r.json()["items"].as_array().is_some_and(|a| !a.is_empty()),
+                        other => {
+                            static SHOWN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+                            if SHOWN.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 3 {
+                                eprintln!("search error ({path}): {:?}", other.map(|r| String::from_utf8_lossy(&r.body).to_string()));
+                            }
+                            false
+                        }
+                    }
+                }
+            })
+            .await;
+            found.push(phase);
+        }
         // The server's own view of the command latency (from its histogram): the difference to
         // the client's is time in the load generator and the network stack.
         let metrics = client.get("/metrics").await.map(|r| String::from_utf8_lossy(&r.body).to_string()).unwrap_or_default();
@@ -355,13 +465,21 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
                 .unwrap_or(0.0)
         };
         let server_mean_ms = if series("count") > 0.0 { series("sum") / series("count") * 1000.0 } else { 0.0 };
-        Ok((commands, page, server_mean_ms))
+        Ok((commands, page, server_mean_ms, found))
     });
     let _ = std::fs::write(&cursor_file, refunds.load(std::sync::atomic::Ordering::Relaxed).to_string());
     let (rss, hwm) = rss_of(pid);
     let _ = child.kill();
     let _ = child.wait();
-    let (commands, page, server_mean_ms) = result?;
+    let (commands, page, server_mean_ms, found) = result?;
+    let search_json: Vec<serde_json::Value> = searches()
+        .iter()
+        .zip(found.iter().zip(&raw_searches))
+        .map(|(s, (h, r))| {
+            json!({ "search": s.label, "per_s": h.per_s.round(), "p50_ms": h.p50_ms, "p99_ms": h.p99_ms, "errors": h.errors,
+                    "raw_p50_ms": r.p50_ms, "raw_p99_ms": r.p99_ms })
+        })
+        .collect();
     let out = json!({
         "cases": args.cases,
         "clients": args.clients,
@@ -379,6 +497,7 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
         "queue_page_errors": page.errors,
         "raw_page_p50_ms": raw_page.p50_ms,
         "raw_page_p99_ms": raw_page.p99_ms,
+        "searches": search_json,
         "server_rss_mb": rss.round(),
         "server_peak_rss_mb": hwm.round(),
     });
@@ -397,6 +516,12 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
             page.per_s, page.p50_ms, page.p99_ms, page.errors, args.page_clients
         );
         println!("  raw page+counts           p50 {:>6.2} ms  p99 {:>6.2} ms", raw_page.p50_ms, raw_page.p99_ms);
+        for (s, (h, r)) in searches().iter().zip(found.iter().zip(&raw_searches)) {
+            println!(
+                "  search: {:<30} {:>6.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  (raw p50 {:.2} ms, p99 {:.2} ms)",
+                s.label, h.per_s, h.p50_ms, h.p99_ms, h.errors, r.p50_ms, r.p99_ms
+            );
+        }
         println!("  server RSS {rss:.0} MB, peak {hwm:.0} MB");
     }
     Ok(())

@@ -656,8 +656,13 @@ impl ReadTx for Sql<'_> {
             sql.push_str(clause);
             args.push(v);
         };
+        // With a selective filter the shop is checked on the few rows found, not walked (`+`).
+        let narrow = q.order_no.is_some()
+            || q.customer_phone.is_some()
+            || q.case_id.is_some()
+            || q.customer_name.as_ref().is_some_and(|n| n.chars().count() >= 3);
         if let Some(shop) = q.shop {
-            filter(" AND c.shop_id = ?", Value::Integer(shop.0));
+            filter(if narrow { " AND +c.shop_id = ?" } else { " AND c.shop_id = ?" }, Value::Integer(shop.0));
         }
         if let Some(buyer) = q.buyer {
             filter(" AND c.buyer_id = ?", Value::Integer(buyer.0));
@@ -674,35 +679,52 @@ impl ReadTx for Sql<'_> {
         if let Some(before) = q.due_before {
             filter(" AND c.due_at <= ?", Value::Integer(before.0));
         }
+        // Filters on the order (number, buyer, phone) select few rows: each is a subquery that
+        // an index of `orders` (or the trigram index) answers, and the few cases found are then
+        // sorted. Within a shop (every merchant's search) the indexes lead with `shop_id`.
+        let mut selective: Vec<(String, Vec<Value>)> = Vec::new();
+        let shop_cond = |col: &str| match q.shop {
+            Some(shop) => (format!("shop_id = ? AND {col}"), vec![Value::Integer(shop.0)]),
+            None => (col.to_string(), Vec::new()),
+        };
         if let Some(no) = &q.order_no {
             // A prefix: a range on the (shop_id, order_no) index. U+10FFFF sorts after every
             // character that can follow the prefix.
-            filter(" AND o.order_no >= ?", Value::Text(no.clone()));
-            filter(" AND o.order_no < ?", Value::Text(format!("{no}\u{10FFFF}")));
+            let (cond, mut vs) = shop_cond("order_no >= ? AND order_no < ?");
+            vs.push(Value::Text(no.clone()));
+            vs.push(Value::Text(format!("{no}\u{10FFFF}")));
+            selective.push((format!(" AND c.order_id IN (SELECT id FROM orders WHERE {cond})"), vs));
+        }
+        if let Some(name) = q.customer_name.as_ref().filter(|n| n.chars().count() >= 3) {
+            // Contains-search through the trigram index (three characters or more).
+            let phrase = format!("\"{}\"", name.replace('"', "\"\""));
+            selective.push((
+                " AND c.order_id IN (SELECT rowid FROM orders_name_fts WHERE orders_name_fts MATCH ?)".into(),
+                vec![Value::Text(phrase)],
+            ));
+        }
+        match &q.customer_phone {
+            Some(PhoneSearch::Full(phone)) => {
+                let (cond, mut vs) = shop_cond("customer_phone = ?");
+                vs.push(Value::Text(phone.as_str().into()));
+                selective.push((format!(" AND c.order_id IN (SELECT id FROM orders WHERE {cond})"), vs));
+            }
+            Some(PhoneSearch::LastFour(digits)) => {
+                let (cond, mut vs) = shop_cond("substr(customer_phone, -4) = ?");
+                vs.push(Value::Text(digits.clone()));
+                let index = if q.shop.is_some() { " INDEXED BY orders_shop_last4" } else { "" };
+                selective.push((format!(" AND c.order_id IN (SELECT id FROM orders{index} WHERE {cond})"), vs));
+            }
+            None => {}
         }
         if let Some(id) = q.case_id {
             filter(" AND c.id = ?", Value::Integer(id.0));
         }
-        if let Some(name) = &q.customer_name {
-            if name.chars().count() >= 3 {
-                // Contains-search through the trigram index (three characters or more).
-                let phrase = format!("\"{}\"", name.replace('"', "\"\""));
-                filter(
-                    " AND o.id IN (SELECT rowid FROM orders_name_fts WHERE orders_name_fts MATCH ?)",
-                    Value::Text(phrase),
-                );
-            } else {
-                // Shorter than a trigram: a scan of the shop's orders.
-                let escaped = name.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-                filter(" AND o.customer_name LIKE ? ESCAPE '\\'", Value::Text(format!("%{escaped}%")));
-            }
-        }
-        match &q.customer_phone {
-            Some(PhoneSearch::Full(phone)) => filter(" AND o.customer_phone = ?", Value::Text(phone.as_str().into())),
-            Some(PhoneSearch::LastFour(digits)) => {
-                filter(" AND substr(o.customer_phone, -4) = ?", Value::Text(digits.clone()))
-            }
-            None => {}
+        if let Some(name) = q.customer_name.as_ref().filter(|n| n.chars().count() < 3) {
+            // Shorter than a trigram: checked on each row as the sort order walks the shop's
+            // cases (quick for a common fragment; a scan when it is rare).
+            let escaped = name.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            filter(" AND o.customer_name LIKE ? ESCAPE '\\'", Value::Text(format!("%{escaped}%")));
         }
         if let Some(from) = q.applied_from {
             filter(" AND c.applied_at >= ?", Value::Integer(from.0));
@@ -710,9 +732,17 @@ impl ReadTx for Sql<'_> {
         if let Some(to) = q.applied_to {
             filter(" AND c.applied_at < ?", Value::Integer(to.0));
         }
-        let (key, order) = match q.sort {
-            CaseSort::TimeLeft => ("c.due_at", " ORDER BY c.due_at, c.id"),
-            CaseSort::Newest => ("c.applied_at", " ORDER BY c.applied_at DESC, c.id DESC"),
+        for (clause, vs) in selective {
+            sql.push_str(&clause);
+            args.extend(vs);
+        }
+        // With a selective filter the few rows found are sorted; `+` keeps the planner from
+        // walking the whole queue in index order instead.
+        let (key, order) = match (q.sort, narrow) {
+            (CaseSort::TimeLeft, false) => ("c.due_at", " ORDER BY c.due_at, c.id"),
+            (CaseSort::TimeLeft, true) => ("c.due_at", " ORDER BY +c.due_at, +c.id"),
+            (CaseSort::Newest, false) => ("c.applied_at", " ORDER BY c.applied_at DESC, c.id DESC"),
+            (CaseSort::Newest, true) => ("c.applied_at", " ORDER BY +c.applied_at DESC, +c.id DESC"),
         };
         if let Some(after) = q.after {
             let cmp = if q.sort == CaseSort::TimeLeft { ">" } else { "<" };
