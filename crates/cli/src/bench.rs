@@ -567,10 +567,9 @@ fn peak_rss_mb() -> f64 {
 
 pub fn run(args: BenchArgs) -> Result<(), String> {
     CACHE_MB.store(args.cache_mb.max(1), std::sync::atomic::Ordering::Relaxed);
-    if args.dir.exists() {
-        std::fs::remove_dir_all(&args.dir).map_err(|e| format!("emptying {}: {e}", args.dir.display()))?;
-    }
-    std::fs::create_dir_all(&args.dir).map_err(|e| format!("creating {}: {e}", args.dir.display()))?;
+    // Only a directory of an earlier `aftersale bench` (or an empty one) is emptied.
+    let scratch = crate::scratch::Scratch::claim(&args.dir, "bench")?;
+    scratch.empty()?;
     let say = |m: &str| {
         if !args.json {
             eprintln!("… {m}");

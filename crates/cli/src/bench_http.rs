@@ -320,15 +320,13 @@ where
 }
 
 pub fn run(args: HttpBenchArgs) -> Result<(), String> {
-    std::fs::create_dir_all(&args.dir).map_err(err)?;
+    let scratch = crate::scratch::Scratch::claim(&args.dir, "bench-http")?;
     let db = args.dir.join("aftersale.db");
     let token_file = args.dir.join("token");
     let token = if args.reuse && db.exists() && token_file.exists() {
         std::fs::read_to_string(&token_file).map_err(err)?
     } else {
-        for f in ["aftersale.db", "aftersale.db-wal", "aftersale.db-shm"] {
-            let _ = std::fs::remove_file(args.dir.join(f));
-        }
+        scratch.empty()?;
         let base = SystemClock.now();
         let t = Instant::now();
         eprintln!("seeding {} cases…", args.cases);

@@ -5,6 +5,7 @@
 
 mod bench;
 mod bench_http;
+mod scratch;
 mod serve;
 
 use clap::{Parser, Subcommand};

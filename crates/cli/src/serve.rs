@@ -84,9 +84,6 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
 }
 
 pub fn demo(args: DemoArgs) -> Result<(), String> {
-    if args.dir.exists() {
-        std::fs::remove_dir_all(&args.dir).map_err(|e| format!("clearing {}: {e}", args.dir.display()))?;
-    }
     let mut config = Config::default();
     config.server.bind = args.bind.clone();
     config.server.manual_clock = true;
@@ -95,9 +92,13 @@ pub fn demo(args: DemoArgs) -> Result<(), String> {
     config.log.level = "warn".into();
     app::init_logging(&config);
     server_runtime(&config)?.block_on(async move {
+        // Bind first: a demo that cannot serve touches nothing. Then claim the directory (only
+        // an earlier demo's, or an empty one, and not while another demo holds it) and empty it.
         let listener = tokio::net::TcpListener::bind(&config.server.bind)
             .await
             .map_err(|e| format!("binding {}: {e}", config.server.bind))?;
+        let scratch = crate::scratch::Scratch::claim(&args.dir, "demo")?;
+        scratch.empty()?;
         let state = app::build_state(&config, None)?;
         let rt = tokio::runtime::Handle::current();
         let seed_state = state.clone();

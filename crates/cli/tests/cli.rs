@@ -146,6 +146,36 @@ fn demo_prints_credentials_and_its_clock_moves() {
     }
     let (status, text) = http(port, "GET", "/api/v1/queues", v["tokens"]["merchant"].as_str(), None);
     assert_eq!(status, 200, "{text}");
+    // A second demo on the same directory, on another port, is refused and deletes nothing:
+    // the running demo keeps its database and answers as before.
+    let second = aftersale()
+        .args(["demo", "--bind", &format!("127.0.0.1:{}", free_port()), "--dir"])
+        .arg(dir.path().join("demo"))
+        .output()
+        .unwrap();
+    assert!(!second.status.success());
+    assert!(String::from_utf8_lossy(&second.stderr).contains("in use"), "{}", String::from_utf8_lossy(&second.stderr));
+    assert!(dir.path().join("demo/aftersale.db").exists());
+    // …and one on the same port fails on the port before touching the directory.
+    let third = aftersale()
+        .args(["demo", "--bind", &format!("127.0.0.1:{port}"), "--dir"])
+        .arg(dir.path().join("demo"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&third.stderr).contains("binding"), "{}", String::from_utf8_lossy(&third.stderr));
+    let (status, _) = http(port, "GET", "/api/v1/queues", v["tokens"]["merchant"].as_str(), None);
+    assert_eq!(status, 200);
+    // A folder the demo did not make is never emptied.
+    let mine = dir.path().join("mine");
+    std::fs::create_dir(&mine).unwrap();
+    std::fs::write(mine.join("notes.txt"), "keep").unwrap();
+    let out = aftersale()
+        .args(["demo", "--bind", &format!("127.0.0.1:{}", free_port()), "--dir"])
+        .arg(&mine)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert_eq!(std::fs::read_to_string(mine.join("notes.txt")).unwrap(), "keep");
     let out = aftersale().args(["clock", "advance", "6h", "--dir"]).arg(dir.path().join("demo")).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("clock now"));
