@@ -37,15 +37,15 @@ pub struct ClockArgs {
     action: String,
     /// How far, e.g. 6h, 2d, 1d12h.
     by: String,
-    /// Server URL (default: the running demo's, from data/demo/credentials.json).
+    /// Server URL (default: the demo started last by this user, from any folder).
     #[arg(long, env = "AFTERSALE_URL")]
     url: Option<String>,
     /// Admin API token (default: the running demo's).
     #[arg(long, env = "AFTERSALE_TOKEN")]
     token: Option<String>,
-    /// The demo's directory, to find its credentials.
-    #[arg(long, default_value = "data/demo")]
-    dir: PathBuf,
+    /// A demo's directory, to find its credentials (default: the demo started last).
+    #[arg(long)]
+    dir: Option<PathBuf>,
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -110,7 +110,14 @@ pub fn demo(args: DemoArgs) -> Result<(), String> {
         let url = format!("http://{}", running.addr);
         let line = json!({ "url": url, "tokens": creds.tokens });
         let file = args.dir.join("credentials.json");
-        std::fs::write(&file, line.to_string()).map_err(|e| format!("writing {}: {e}", file.display()))?;
+        write_private(&file, &line.to_string())?;
+        // Also where `aftersale clock advance` looks from any folder.
+        if let Some(latest) = latest_demo_file() {
+            if let Some(parent) = latest.parent() {
+                let _ = std::fs::create_dir_all(parent);
+            }
+            write_private(&latest, &line.to_string())?;
+        }
         if args.print_credentials {
             println!("{line}");
         } else {
@@ -139,8 +146,31 @@ pub fn print_config() -> Result<(), String> {
     Ok(())
 }
 
-fn demo_credentials(dir: &Path) -> Option<serde_json::Value> {
-    let text = std::fs::read_to_string(dir.join("credentials.json")).ok()?;
+/// Where the demo started last by this user leaves its URL and tokens (readable by the user
+/// only): `$XDG_RUNTIME_DIR/aftersale/demo.json`, else `~/.cache/aftersale/demo.json`.
+fn latest_demo_file() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("aftersale").join("demo.json"))
+}
+
+fn write_private(path: &Path, text: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(path).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    f.write_all(text.as_bytes()).map_err(|e| format!("writing {}: {e}", path.display()))
+}
+
+fn demo_credentials(dir: Option<&Path>) -> Option<serde_json::Value> {
+    let file = match dir {
+        Some(d) => d.join("credentials.json"),
+        None => latest_demo_file()?,
+    };
+    let text = std::fs::read_to_string(file).ok()?;
     serde_json::from_str(&text).ok()
 }
 
@@ -148,27 +178,40 @@ pub fn clock(args: ClockArgs) -> Result<(), String> {
     if args.action != "advance" {
         return Err(format!("unknown clock action {:?} (try: aftersale clock advance 6h)", args.action));
     }
-    let creds = demo_credentials(&args.dir);
+    let creds = demo_credentials(args.dir.as_deref());
     let url = args
         .url
         .or_else(|| creds.as_ref().and_then(|c| c["url"].as_str().map(str::to_string)))
-        .ok_or("no --url, and no running demo's credentials found")?;
-    let token = args
-        .token
-        .or_else(|| creds.as_ref().and_then(|c| c["tokens"]["admin"].as_str().map(str::to_string)))
-        .ok_or("no --token, and no running demo's credentials found")?;
+        .unwrap_or_else(|| "http://127.0.0.1:8080".into());
+    let token =
+        args.token.or_else(|| creds.as_ref().and_then(|c| c["tokens"]["admin"].as_str().map(str::to_string))).ok_or(
+            "no running demo found: start one with `aftersale demo`, or give --url and --token (an admin's API token)",
+        )?;
     runtime()?.block_on(async move {
         let client = aftersale_http::client::Client::new(&url).with_token(&token);
-        let res = client.post("/api/v1/admin/clock/advance", &json!({ "by": args.by })).await?;
-        if res.status != 200 {
-            return Err(format!("{}: {}", res.status, String::from_utf8_lossy(&res.body)));
-        }
+        let res = client
+            .post("/api/v1/admin/clock/advance", &json!({ "by": args.by }))
+            .await
+            .map_err(|_| format!("no demo answers at {url}: start one with `aftersale demo`, or give --url"))?;
         let v = res.json();
-        println!(
-            "clock now {} ({} deadlines fired)",
-            aftersale_core::Timestamp(v["now"].as_i64().unwrap_or(0)),
-            v["fired"]
-        );
+        if res.status != 200 {
+            // The server's refusal in plain words, not its JSON.
+            let detail = v["detail"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| String::from_utf8_lossy(&res.body).to_string());
+            return Err(match v["code"].as_str() {
+                Some("invalid_field") if v["field"] == "by" => {
+                    format!("{:?} is not a duration the clock takes: {detail}", args.by)
+                }
+                Some("demo_only") => format!("the server at {url} runs on the wall clock; only a demo's clock moves"),
+                Some("unauthenticated") => {
+                    format!("the server at {url} did not take the token (a restarted demo has new ones)")
+                }
+                _ => format!("the server refused: {detail}"),
+            });
+        }
+        println!("clock now {} ({} deadlines fired)", v["now"].as_str().unwrap_or("?"), v["fired"]);
         Ok(())
     })
 }

@@ -132,9 +132,12 @@ fn serve_starts_with_a_created_admin_and_stops_on_sigterm() {
 fn demo_prints_credentials_and_its_clock_moves() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
+    let runtime_dir = dir.path().join("run");
+    std::fs::create_dir(&runtime_dir).unwrap();
     let mut child = aftersale()
         .args(["demo", "--print-credentials", "--bind", &format!("127.0.0.1:{port}"), "--dir"])
         .arg(dir.path().join("demo"))
+        .env("XDG_RUNTIME_DIR", &runtime_dir)
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -178,7 +181,22 @@ fn demo_prints_credentials_and_its_clock_moves() {
     assert_eq!(std::fs::read_to_string(mine.join("notes.txt")).unwrap(), "keep");
     let out = aftersale().args(["clock", "advance", "6h", "--dir"]).arg(dir.path().join("demo")).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("clock now"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("clock now 20"), "{}", String::from_utf8_lossy(&out.stdout));
+    // From any folder, without --dir: the demo started last is found.
+    let out = aftersale()
+        .args(["clock", "advance", "1 day"])
+        .current_dir(&mine)
+        .env("XDG_RUNTIME_DIR", &runtime_dir)
+        .env_remove("AFTERSALE_URL")
+        .env_remove("AFTERSALE_TOKEN")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // A refused value is a plain sentence, not a JSON body.
+    let out = aftersale().args(["clock", "advance", "soon"]).env("XDG_RUNTIME_DIR", &runtime_dir).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(err.contains("\"soon\" is not a duration") && !err.contains('{'), "{err}");
     std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(child.wait().unwrap().success());
 }

@@ -32,6 +32,9 @@ pub enum EngineError {
     Store(#[from] StoreError),
 }
 
+/// The `settings` key of the manual clock's reading.
+const MANUAL_CLOCK: &str = "manual_clock";
+
 /// X1: a party's message box.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct MessageBox {
@@ -141,6 +144,17 @@ impl Engine {
 
     pub fn now(&self) -> Timestamp {
         self.clock.now()
+    }
+
+    /// The manual clock's last reading, as stored (demo and tests; None on a fresh database).
+    pub fn saved_manual_clock(&self) -> Result<Option<Timestamp>, EngineError> {
+        let raw = self.read(|tx| tx.setting(MANUAL_CLOCK))?;
+        Ok(raw.and_then(|v| Timestamp::parse_rfc3339(&v).ok()))
+    }
+
+    /// Stores the manual clock's reading, so that a restart carries on from it.
+    pub fn save_manual_clock(&self, now: Timestamp) -> Result<(), EngineError> {
+        self.transact(move |tx| Ok(tx.put_setting(MANUAL_CLOCK, &now.to_string())?))
     }
 
     /// Runs `f` as one write job; its result comes back once the commit is durable.

@@ -61,13 +61,21 @@ pub fn build_state(config: &Config, start: Option<Timestamp>) -> Result<AppState
         },
     )
     .map_err(|e| format!("opening {}: {e}", config.database.path.display()))?;
+    let store: Arc<SqliteStore> = Arc::new(store);
     let (clock, manual): (Arc<dyn Clock>, Option<ManualClock>) = if config.server.manual_clock {
-        let c = ManualClock::new(start.unwrap_or_else(|| SystemClock.now()));
+        // The manual clock carries on from its stored reading after a restart; the wall clock
+        // (or the caller's start) only sets it on a fresh database.
+        let probe = Engine::new(store.clone(), Arc::new(SystemClock), Arc::new(BuiltinGateway));
+        let saved = probe.saved_manual_clock().map_err(|e| e.to_string())?;
+        let c = ManualClock::new(saved.or(start).unwrap_or_else(|| SystemClock.now()));
         (Arc::new(c.clone()), Some(c))
     } else {
         (Arc::new(SystemClock), None)
     };
-    let engine = Arc::new(Engine::new(Arc::new(store), clock, Arc::new(BuiltinGateway)));
+    let engine = Arc::new(Engine::new(store, clock, Arc::new(BuiltinGateway)));
+    if let Some(c) = &manual {
+        engine.save_manual_clock(c.now()).map_err(|e| e.to_string())?;
+    }
     let objects = crate::objects::open(&config.evidence)?;
     Ok(AppState {
         engine,

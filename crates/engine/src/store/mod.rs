@@ -332,6 +332,8 @@ pub trait ReadTx {
     /// Due rows, oldest first.
     fn due_deadlines(&mut self, now: Timestamp, limit: usize) -> Result<Vec<DueDeadline>, StoreError>;
     fn next_due(&mut self) -> Result<Option<Timestamp>, StoreError>;
+    /// A value the service keeps for itself (`settings`).
+    fn setting(&mut self, key: &str) -> Result<Option<String>, StoreError>;
     fn notices(&mut self, to: Recipient) -> Result<Vec<StoredNotice>, StoreError>;
     /// X1: one page of a message box, newest first.
     fn notices_page(&mut self, to: Recipient, q: &NoticeQuery) -> Result<Vec<StoredNotice>, StoreError>;
@@ -411,6 +413,7 @@ pub trait WriteTx: ReadTx {
     fn insert_penalty(&mut self, p: &Penalty) -> Result<(), StoreError>;
     /// Marks the recipient's own entries read; returns how many changed.
     fn mark_read(&mut self, to: Recipient, ids: &[i64], at: Timestamp) -> Result<u64, StoreError>;
+    fn put_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError>;
     fn mark_sms_sent(&mut self, id: i64, at: Timestamp) -> Result<(), StoreError>;
     fn idempotency_put(
         &mut self,

@@ -21,6 +21,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("migrations/sqlite/0001_init.sql")),
     (2, "accounts", include_str!("migrations/sqlite/0002_accounts.sql")),
     (3, "search", include_str!("migrations/sqlite/0003_search.sql")),
+    (4, "settings", include_str!("migrations/sqlite/0004_settings.sql")),
 ];
 
 const USER_COLUMNS: &str =
@@ -515,6 +516,14 @@ impl ReadTx for Sql<'_> {
         )?;
         let rows = st.query_map(params![now.0, limit as i64], deadline_row)?;
         rows.map(|r| to_deadline(r?)).collect()
+    }
+
+    fn setting(&mut self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT value FROM settings WHERE key = ?")?
+            .query_row([key], |r| r.get::<_, String>(0))
+            .optional()?)
     }
 
     fn next_due(&mut self) -> Result<Option<Timestamp>, StoreError> {
@@ -1173,6 +1182,15 @@ impl WriteTx for Sql<'_> {
                 "INSERT INTO penalties (shop_id, case_id, reason, amount_minor, currency, created_at) VALUES (?, ?, ?, ?, ?, ?)",
             )?
             .execute(params![p.shop_id.0, p.case_id.0, p.reason, p.amount.minor, p.amount.currency.as_str(), p.at.0])?;
+        Ok(())
+    }
+
+    fn put_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )?
+            .execute(params![key, value])?;
         Ok(())
     }
 

@@ -142,6 +142,7 @@ async fn advance_clock(
         return Err(ApiError::bad("by", "between 1 ms and 366 days"));
     }
     let now = clock.advance(by);
+    state.run(move |e| e.save_manual_clock(now)).await?;
     // Fire what came due before answering, so the caller sees the result.
     let stats = state.fire_due().await?;
     state.runner.wake();

@@ -239,3 +239,23 @@ fn config_layers_defaults_file_and_environment() {
     let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../aftersale.example.toml");
     assert_eq!(Config::load(Some(&example), std::iter::empty()).unwrap(), Config::default());
 }
+
+/// The manual clock is kept in the database: a server restarted on the same database carries on
+/// from where the clock was moved to, not from the wall clock or its first reading.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_manual_clock_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.server.manual_clock = true;
+    config.database.path = dir.path().join("t.db");
+    config.evidence.dir = dir.path().join("evidence");
+    let start = aftersale_core::Timestamp::parse_rfc3339("2026-11-23T09:00:00Z").unwrap();
+    let state = app::build_state(&config, Some(start)).unwrap();
+    let clock = state.manual_clock.clone().unwrap();
+    clock.advance(aftersale_core::Dur::days(3));
+    state.engine.save_manual_clock(state.engine.now()).unwrap();
+    drop(state);
+    let other_start = aftersale_core::Timestamp::parse_rfc3339("2030-01-01T00:00:00Z").unwrap();
+    let again = app::build_state(&config, Some(other_start)).unwrap();
+    assert_eq!(again.engine.now().to_string(), "2026-11-26T09:00:00Z");
+}
