@@ -105,7 +105,9 @@ fn seed(path: &Path, n: usize, base: Timestamp) -> Result<String, String> {
         })
         .map_err(err)?;
     let token = aftersale_http::auth::new_token().map_err(|e| e.0.detail.clone())?;
-    engine.issue_token(user.id, aftersale_http::auth::sha256_hex(token.as_bytes()), "bench").map_err(err)?;
+    engine
+        .issue_token(user.id, aftersale_http::auth::sha256_hex(token.as_bytes()), "bench", TokenScope::Full)
+        .map_err(err)?;
     Ok(token)
 }
 

@@ -90,25 +90,39 @@ impl Engine {
         &self,
         session_hash: Option<&str>,
         token_hash: Option<&str>,
-    ) -> Result<Option<UserRecord>, EngineError> {
+    ) -> Result<Option<(UserRecord, Credential)>, EngineError> {
         let now = self.now();
         self.read(|tx| {
             if let Some(h) = token_hash {
-                return tx.token_user(h);
+                return Ok(tx.token_user(h)?.map(|(u, scope)| (u, Credential::Token(scope))));
             }
             match session_hash {
-                Some(h) => tx.session_user(h, now),
+                Some(h) => Ok(tx.session_user(h, now)?.map(|u| (u, Credential::Session))),
                 None => Ok(None),
             }
         })
     }
 
-    pub fn issue_token(&self, user: i64, token_hash: String, name: &str) -> Result<TokenRecord, EngineError> {
+    /// A new API token for `user`. Only a shop owner issues an `integration` token (for the
+    /// shop's own systems).
+    pub fn issue_token(
+        &self,
+        user: i64,
+        token_hash: String,
+        name: &str,
+        scope: TokenScope,
+    ) -> Result<TokenRecord, EngineError> {
         let name = text("name", name, 64, true).map_err(|(_, reason)| invalid("name", reason))?;
         let now = self.now();
         self.transact(move |tx| {
-            let id = tx.insert_token(&token_hash, user, &name, now)?;
-            Ok(TokenRecord { id, user_id: user, name, created_at: now, revoked_at: None })
+            if scope == TokenScope::Integration {
+                let owner = tx.user_by_id(user)?.is_some_and(|u| u.role == Role::Owner);
+                if !owner {
+                    return Err(EngineError::Forbidden("only a shop owner issues integration tokens".into()));
+                }
+            }
+            let id = tx.insert_token(&token_hash, user, &name, scope, now)?;
+            Ok(TokenRecord { id, user_id: user, name, created_at: now, revoked_at: None, scope })
         })
     }
 

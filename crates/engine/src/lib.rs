@@ -16,8 +16,8 @@ pub use runner::{RunStats, Runner};
 pub use sms::{RecordOnly, SmsSender};
 pub use store::sqlite::{SqliteOptions, SqliteStore};
 pub use store::{
-    AddressInput, CaseCursor, CaseListItem, CasePage, CaseQuery, CaseSort, DueDeadline, EvidenceObject, LogRow,
-    NoticeQuery, Penalty, ReadTx, ReplyTemplate, Role, ShopRecord, Store, StoreError, StoredEvent, StoredNotice,
-    StoredSms, Subject, TokenRecord, UserRecord, WriteTx,
+    reports_feeds, AddressInput, CaseCursor, CaseListItem, CasePage, CaseQuery, CaseSort, Credential, DueDeadline,
+    EvidenceObject, LogRow, NoticeQuery, Penalty, ReadTx, ReplyTemplate, Role, ShopRecord, Store, StoreError,
+    StoredEvent, StoredNotice, StoredSms, Subject, TokenRecord, TokenScope, UserRecord, WriteTx,
 };
 pub use usecase::{Engine, EngineError, Firing, IdemKey, MessageBox};

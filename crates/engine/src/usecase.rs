@@ -25,6 +25,9 @@ pub enum EngineError {
     IdempotencyKeyReused,
     #[error("{field}: {reason}")]
     Invalid { field: &'static str, reason: String },
+    /// The caller's role may not do this (not a rule of the case: an account matter).
+    #[error("{0}")]
+    Forbidden(String),
     /// A unique value (a login) is already in use.
     #[error("{field} {value:?} is already taken")]
     Taken { field: &'static str, value: String },

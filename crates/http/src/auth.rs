@@ -20,6 +20,8 @@ pub const SESSION_COOKIE: &str = "aftersale_session";
 pub struct Caller {
     pub user: UserRecord,
     pub actor: Actor,
+    /// A session, or an API token and its scope.
+    pub credential: aftersale_engine::Credential,
 }
 
 impl Caller {
@@ -120,8 +122,8 @@ impl FromRequestParts<AppState> for Caller {
             (None, Some(s)) => format!("s:{s}"),
             (None, None) => return Err(ApiError::unauthenticated()),
         };
-        let user = match state.auth_cache.get(&key) {
-            Some(user) => user,
+        let (user, credential) = match state.auth_cache.get(&key) {
+            Some(hit) => hit,
             None => {
                 let engine = state.engine.clone();
                 let user =
@@ -136,6 +138,6 @@ impl FromRequestParts<AppState> for Caller {
         let actor = user
             .actor()
             .ok_or_else(|| ApiError::new(StatusCode::FORBIDDEN, "forbidden", "this account has no shop"))?;
-        Ok(Caller { user, actor })
+        Ok(Caller { user, actor, credential })
     }
 }

@@ -62,7 +62,9 @@ impl Seeder<'_> {
 
     fn token(&self, user: i64, name: &str) -> Result<String, String> {
         let token = new_token().map_err(|e| e.0.detail.clone())?;
-        self.engine.issue_token(user, sha256_hex(token.as_bytes()), name).map_err(e2s)?;
+        self.engine
+            .issue_token(user, sha256_hex(token.as_bytes()), name, aftersale_engine::TokenScope::Full)
+            .map_err(e2s)?;
         Ok(token)
     }
 

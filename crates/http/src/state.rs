@@ -65,20 +65,23 @@ impl LoginThrottle {
 /// Who a token or session hash belonged to, remembered for a moment: most requests then need no
 /// database read to authenticate. Revoking a token or logging out clears it on this node at once;
 /// another node notices within `TTL`.
+/// An authenticated caller as the cache keeps it: the account and how it proved itself.
+pub type CachedAuth = (aftersale_engine::UserRecord, aftersale_engine::Credential);
+
 #[derive(Default)]
 pub struct AuthCache {
-    map: Mutex<std::collections::HashMap<String, (aftersale_engine::UserRecord, std::time::Instant)>>,
+    map: Mutex<std::collections::HashMap<String, (CachedAuth, std::time::Instant)>>,
 }
 
 impl AuthCache {
     pub const TTL: std::time::Duration = std::time::Duration::from_secs(2);
 
-    pub fn get(&self, key: &str) -> Option<aftersale_engine::UserRecord> {
+    pub fn get(&self, key: &str) -> Option<CachedAuth> {
         let map = self.map.lock().ok()?;
         map.get(key).filter(|(_, at)| at.elapsed() < Self::TTL).map(|(u, _)| u.clone())
     }
 
-    pub fn put(&self, key: String, user: aftersale_engine::UserRecord) {
+    pub fn put(&self, key: String, user: CachedAuth) {
         if let Ok(mut map) = self.map.lock() {
             if map.len() >= 10_000 {
                 map.retain(|_, (_, at)| at.elapsed() < Self::TTL);

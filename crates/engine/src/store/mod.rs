@@ -292,6 +292,48 @@ pub struct TokenRecord {
     pub name: String,
     pub created_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
+    pub scope: TokenScope,
+}
+
+/// What an API token may do: `full`, its user's rights; `integration`, a shop owner's token for
+/// the shop's own systems, which besides the owner's rights reports payment, delivery and
+/// completion (the payment gateway's and the logistics feed's events).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenScope {
+    #[default]
+    Full,
+    Integration,
+}
+
+impl TokenScope {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TokenScope::Full => "full",
+            TokenScope::Integration => "integration",
+        }
+    }
+    pub fn parse(s: &str) -> Option<TokenScope> {
+        [TokenScope::Full, TokenScope::Integration].into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// How a caller proved who they are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Credential {
+    Session,
+    Token(TokenScope),
+}
+
+/// Who may report the payment gateway's and the logistics feed's events (payment, delivery,
+/// completion, a return parcel signed for): the platform, or the shop's integration token —
+/// never a person's session or a staff member's own token.
+pub fn reports_feeds(role: Role, credential: Credential) -> bool {
+    match role {
+        Role::Agent | Role::Admin => true,
+        Role::Owner | Role::Staff => credential == Credential::Token(TokenScope::Integration),
+        Role::Buyer => false,
+    }
 }
 
 /// A shop's canned reply.
@@ -365,11 +407,12 @@ pub trait ReadTx {
     fn shops(&mut self) -> Result<Vec<ShopRecord>, StoreError>;
     fn addresses(&mut self, shop: ShopId) -> Result<Vec<(Address, bool)>, StoreError>;
     fn user_by_login(&mut self, login: &str) -> Result<Option<UserRecord>, StoreError>;
+    fn user_by_id(&mut self, id: i64) -> Result<Option<UserRecord>, StoreError>;
     fn users(&mut self) -> Result<Vec<UserRecord>, StoreError>;
     /// The user of a live session (not expired at `now`).
     fn session_user(&mut self, token_hash: &str, now: Timestamp) -> Result<Option<UserRecord>, StoreError>;
     /// The user of a token not revoked.
-    fn token_user(&mut self, token_hash: &str) -> Result<Option<UserRecord>, StoreError>;
+    fn token_user(&mut self, token_hash: &str) -> Result<Option<(UserRecord, TokenScope)>, StoreError>;
     fn tokens_of(&mut self, user: i64) -> Result<Vec<TokenRecord>, StoreError>;
     fn templates(&mut self, shop: ShopId) -> Result<Vec<ReplyTemplate>, StoreError>;
     fn evidence_object(&mut self, key: &str) -> Result<Option<EvidenceObject>, StoreError>;
@@ -440,7 +483,14 @@ pub trait WriteTx: ReadTx {
         expires: Timestamp,
     ) -> Result<(), StoreError>;
     fn delete_session(&mut self, token_hash: &str) -> Result<(), StoreError>;
-    fn insert_token(&mut self, token_hash: &str, user: i64, name: &str, at: Timestamp) -> Result<i64, StoreError>;
+    fn insert_token(
+        &mut self,
+        token_hash: &str,
+        user: i64,
+        name: &str,
+        scope: TokenScope,
+        at: Timestamp,
+    ) -> Result<i64, StoreError>;
     /// Revokes the user's own token; false when there is no such live token of theirs.
     fn revoke_token(&mut self, user: i64, id: i64, at: Timestamp) -> Result<bool, StoreError>;
     fn insert_template(&mut self, shop: ShopId, title: &str, body: &str) -> Result<i64, StoreError>;

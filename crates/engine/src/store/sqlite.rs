@@ -22,6 +22,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "accounts", include_str!("migrations/sqlite/0002_accounts.sql")),
     (3, "search", include_str!("migrations/sqlite/0003_search.sql")),
     (4, "settings", include_str!("migrations/sqlite/0004_settings.sql")),
+    (5, "token_scope", include_str!("migrations/sqlite/0005_token_scope.sql")),
 ];
 
 const USER_COLUMNS: &str =
@@ -874,6 +875,10 @@ impl ReadTx for Sql<'_> {
         Ok(out)
     }
 
+    fn user_by_id(&mut self, id: i64) -> Result<Option<UserRecord>, StoreError> {
+        self.user_where("u.id = ?", rusqlite::types::Value::Integer(id))
+    }
+
     fn user_by_login(&mut self, login: &str) -> Result<Option<UserRecord>, StoreError> {
         self.user_where("u.login = ?", rusqlite::types::Value::Text(login.to_string()))
     }
@@ -898,20 +903,27 @@ impl ReadTx for Sql<'_> {
         }
     }
 
-    fn token_user(&mut self, token_hash: &str) -> Result<Option<UserRecord>, StoreError> {
-        let mut st = self.conn.prepare_cached(&format!(
-            "{USER_COLUMNS} JOIN api_tokens t ON t.user_id = u.id WHERE t.token_hash = ? AND t.revoked_at IS NULL"
-        ))?;
-        match st.query_row([token_hash], user_row).optional()? {
-            Some(u) => Ok(Some(u?)),
+    fn token_user(&mut self, token_hash: &str) -> Result<Option<(UserRecord, TokenScope)>, StoreError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT u.id, u.login, u.role, u.shop_id, u.display_name, u.password_hash, u.created_at, t.scope \
+             FROM users u JOIN api_tokens t ON t.user_id = u.id WHERE t.token_hash = ? AND t.revoked_at IS NULL",
+        )?;
+        let row = st
+            .query_row([token_hash], |r| {
+                let scope: String = r.get(7)?;
+                Ok((user_row(r)?, scope))
+            })
+            .optional()?;
+        match row {
+            Some((u, scope)) => Ok(Some((u?, TokenScope::parse(&scope).ok_or(StoreError::Corrupt(scope))?))),
             None => Ok(None),
         }
     }
 
     fn tokens_of(&mut self, user: i64) -> Result<Vec<TokenRecord>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT id, name, created_at, revoked_at FROM api_tokens WHERE user_id = ? ORDER BY id")?;
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, name, created_at, revoked_at, scope FROM api_tokens WHERE user_id = ? ORDER BY id",
+        )?;
         let rows = st.query_map([user], |r| {
             Ok(TokenRecord {
                 id: r.get(0)?,
@@ -919,6 +931,7 @@ impl ReadTx for Sql<'_> {
                 name: r.get(1)?,
                 created_at: Timestamp(r.get(2)?),
                 revoked_at: r.get::<_, Option<i64>>(3)?.map(Timestamp),
+                scope: TokenScope::parse(&r.get::<_, String>(4)?).unwrap_or(TokenScope::Full),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -1270,11 +1283,20 @@ impl WriteTx for Sql<'_> {
         Ok(())
     }
 
-    fn insert_token(&mut self, token_hash: &str, user: i64, name: &str, at: Timestamp) -> Result<i64, StoreError> {
+    fn insert_token(
+        &mut self,
+        token_hash: &str,
+        user: i64,
+        name: &str,
+        scope: TokenScope,
+        at: Timestamp,
+    ) -> Result<i64, StoreError> {
         self.dirty = true;
         self.conn
-            .prepare_cached("INSERT INTO api_tokens (token_hash, user_id, name, created_at) VALUES (?, ?, ?, ?)")?
-            .execute(params![token_hash, user, name, at.0])?;
+            .prepare_cached(
+                "INSERT INTO api_tokens (token_hash, user_id, name, created_at, scope) VALUES (?, ?, ?, ?, ?)",
+            )?
+            .execute(params![token_hash, user, name, at.0, scope.as_str()])?;
         Ok(self.conn.last_insert_rowid())
     }
 

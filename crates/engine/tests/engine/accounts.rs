@@ -66,7 +66,10 @@ fn sessions_last_their_ttl_on_the_service_clock_and_end_at_logout() {
     let u = a.engine.create_user(user("buyer1", Role::Buyer, None)).unwrap();
     let expires = a.engine.open_session(u.id, "s-hash".into(), Dur::hours(2)).unwrap();
     assert_eq!(expires, T0 + Dur::hours(2));
-    assert_eq!(a.engine.authenticate(Some("s-hash"), None).unwrap().map(|u| u.id), Some(u.id));
+    assert_eq!(
+        a.engine.authenticate(Some("s-hash"), None).unwrap().map(|(u, c)| (u.id, c)),
+        Some((u.id, Credential::Session))
+    );
     assert_eq!(a.engine.authenticate(Some("other"), None).unwrap(), None);
     assert_eq!(a.engine.authenticate(None, None).unwrap(), None);
     a.clock.advance(Dur::hours(2) - Dur(1));
@@ -83,12 +86,24 @@ fn tokens_authenticate_until_revoked_by_their_owner_only() {
     let a = app();
     let u = a.engine.create_user(user("staff1", Role::Staff, Some(ShopId(1)))).unwrap();
     let other = a.engine.create_user(user("staff2", Role::Staff, Some(ShopId(1)))).unwrap();
-    assert_eq!(field(a.engine.issue_token(u.id, "t-hash".into(), " ").unwrap_err()), "name");
-    let t = a.engine.issue_token(u.id, "t-hash".into(), "erp").unwrap();
+    assert_eq!(field(a.engine.issue_token(u.id, "t-hash".into(), " ", TokenScope::Full).unwrap_err()), "name");
+    // staff cannot issue an integration token; the owner can, and it reports the feeds
+    let refused = a.engine.issue_token(u.id, "t-int".into(), "erp", TokenScope::Integration).unwrap_err();
+    assert!(matches!(refused, EngineError::Forbidden(_)), "{refused:?}");
+    let owner = a.engine.create_user(user("owner1", Role::Owner, Some(ShopId(1)))).unwrap();
+    let int = a.engine.issue_token(owner.id, "t-int".into(), "erp", TokenScope::Integration).unwrap();
+    assert_eq!(int.scope, TokenScope::Integration);
+    let (who, cred) = a.engine.authenticate(None, Some("t-int")).unwrap().unwrap();
+    assert!(reports_feeds(who.role, cred));
+    assert!(!reports_feeds(Role::Owner, Credential::Session), "a person's session does not report payments");
+    assert!(!reports_feeds(Role::Staff, Credential::Token(TokenScope::Full)));
+    assert!(reports_feeds(Role::Agent, Credential::Session));
+    assert!(!reports_feeds(Role::Buyer, Credential::Token(TokenScope::Integration)));
+    let t = a.engine.issue_token(u.id, "t-hash".into(), "erp", TokenScope::Full).unwrap();
     assert_eq!((t.user_id, t.name.as_str(), t.created_at, t.revoked_at), (u.id, "erp", T0, None));
     // a token wins over a session cookie sent alongside
     a.engine.open_session(other.id, "s-other".into(), Dur::hours(1)).unwrap();
-    assert_eq!(a.engine.authenticate(Some("s-other"), Some("t-hash")).unwrap().map(|u| u.id), Some(u.id));
+    assert_eq!(a.engine.authenticate(Some("s-other"), Some("t-hash")).unwrap().map(|(u, _)| u.id), Some(u.id));
     assert_eq!(a.engine.authenticate(None, Some("wrong")).unwrap(), None);
     // another user cannot revoke it
     assert!(matches!(a.engine.revoke_token(other.id, t.id).unwrap_err(), EngineError::NotFound { what: "token", .. }));

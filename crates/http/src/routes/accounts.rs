@@ -362,6 +362,10 @@ async fn list_tokens(State(state): State<AppState>, caller: Caller) -> ApiResult
 struct NewToken {
     #[schemars(length(min = 1, max = 64))]
     name: String,
+    /// `full` (the default): the caller's own rights. `integration`: for the shop's systems,
+    /// issued by the shop owner; it may also report payment, delivery and completion.
+    #[serde(default)]
+    scope: aftersale_engine::TokenScope,
 }
 
 async fn create_token(
@@ -372,7 +376,7 @@ async fn create_token(
     let token = new_token()?;
     let hash = sha256_hex(token.as_bytes());
     let id = caller.user.id;
-    let record = state.run(move |e| e.issue_token(id, hash, &body.name)).await?;
+    let record = state.run(move |e| e.issue_token(id, hash, &body.name, body.scope)).await?;
     Ok((StatusCode::CREATED, Json(wire::CreatedToken { token, record })).into_response())
 }
 

@@ -258,6 +258,18 @@ async fn get_order(
     Ok(Json(wire::OrderView::new(&caller.actor, &order)))
 }
 
+/// The platform, or the shop's integration token (not a person's session or own token).
+fn feed_reporter(caller: &Caller) -> ApiResult<()> {
+    if aftersale_engine::reports_feeds(caller.role(), caller.credential) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "payment, delivery, completion and a return parcel signed for are reported by the platform or the shop's \
+             integration token (the owner issues one: POST /api/v1/tokens with scope integration)",
+        ))
+    }
+}
+
 /// One documented path per order action, each with the body its command variant takes.
 fn order_action_docs() -> Vec<ActionDoc> {
     let bodies = crate::openapi::variant_bodies::<OrderCommand>("command");
@@ -371,13 +383,13 @@ async fn order_action(
     let cmd: OrderCommand = tagged(&action, &body)?;
     let expected = if_match(&headers)?;
     let key = idempotency_key(&headers)?;
-    // Payment, delivery and completion are reported by the payment gateway and logistics feeds:
-    // the shop's integration or the platform reports them on the system's behalf.
+    // Payment, delivery and completion are the payment gateway's and the logistics feed's
+    // events: the platform or the shop's integration token reports them on the system's behalf.
     let actor = match cmd {
         OrderCommand::Pay | OrderCommand::Deliver | OrderCommand::Complete => {
-            caller.require(&[Role::Owner, Role::Staff, Role::Agent, Role::Admin])?;
             let a = caller.actor;
             state.run(move |e| e.order_view(a, id)).await?;
+            feed_reporter(&caller)?;
             Actor::System
         }
         _ => caller.actor,
@@ -681,6 +693,7 @@ async fn return_logistics(
     let actor = caller.actor;
     // Visibility first: another shop's case is a 404.
     state.run(move |e| e.case_view(actor, id)).await?;
+    feed_reporter(&caller)?;
     if body.signed {
         let key = idempotency_key(&headers)?;
         state.run(move |e| e.case_command(Actor::System, id, CaseCommand::ReturnParcelSigned, None, key)).await?;

@@ -64,7 +64,12 @@ async fn r5_return_flow_over_http_and_the_buyer_who_never_ships_back() {
         .await;
     assert_eq!(c["status"], "awaiting_receipt");
     // The logistics feed reports the parcel signed for (M3).
+    // The logistics feed reports the parcel signed for: the shop's integration token, not a
+    // person's own token or session.
     let r = t.owner.post(&format!("/api/v1/cases/{id}/return-logistics"), &json!({ "signed": true })).await.unwrap();
+    problem(&r, 403, "forbidden");
+    let feed = t.integration().await;
+    let r = feed.post(&format!("/api/v1/cases/{id}/return-logistics"), &json!({ "signed": true })).await.unwrap();
     assert_eq!(r.status, 200, "{}", body(&r));
     assert_eq!(r.json()["case"]["return_parcel"]["signed"], true);
     let c = t.ok(&t.staff, id, "received_refund", json!({})).await;

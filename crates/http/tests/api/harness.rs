@@ -161,6 +161,14 @@ impl TestApp {
         o
     }
 
+    /// The shop's integration: an API token the owner issues with the `integration` scope.
+    pub async fn integration(&self) -> Client {
+        let r = self.owner.post("/api/v1/tokens", &json!({ "name": "erp", "scope": "integration" })).await.unwrap();
+        assert_eq!(r.status, 201, "{}", body(&r));
+        assert_eq!(r.json()["record"]["scope"], "integration");
+        self.anon.with_token(r.json()["token"].as_str().unwrap())
+    }
+
     pub async fn apply(&self, order: &Value, kind: &str, minor: i64) -> Value {
         let r = self
             .try_apply(&self.buyer, order, json!({ "kind": kind, "reason": "damaged", "amount": cny(minor) }))

@@ -268,6 +268,45 @@ async fn bad_input_is_a_problem_answer_and_changes_nothing() {
     t.stop().await;
 }
 
+/// Payment, delivery and completion are the payment gateway's and the logistics feed's events:
+/// the platform or the shop's integration token reports them, never a person's session or a staff
+/// member's own token; and only the owner issues an integration token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_platform_or_an_integration_token_reports_payment_and_delivery() {
+    let t = TestApp::new().await;
+    let order = |c: &Client, n: &str| {
+        let c = c.clone();
+        let body = json!({ "order_no": n, "buyer_id": t.buyer_id, "payment": "online", "total": cny(5_000),
+            "shipping_fee": cny(0), "customer_name": "王小明", "customer_phone": "13800131234" });
+        let shop = t.shop;
+        async move { c.post(&format!("/api/v1/shops/{shop}/orders"), &body).await.unwrap().json()["id"].as_i64().unwrap() }
+    };
+    let o = order(&t.owner, "PAY-1").await;
+    for who in [&t.owner, &t.staff, &t.buyer] {
+        let r = who.post(&format!("/api/v1/orders/{o}/actions/pay"), &json!({})).await.unwrap();
+        assert!(r.status == 403 || r.status == 404, "{}", body(&r));
+    }
+    let r = t.staff.post("/api/v1/tokens", &json!({ "name": "x", "scope": "integration" })).await.unwrap();
+    problem(&r, 403, "forbidden");
+    let feed = t.integration().await;
+    let r = feed.post(&format!("/api/v1/orders/{o}/actions/pay"), &json!({})).await.unwrap();
+    assert_eq!(r.status, 200, "{}", body(&r));
+    assert_eq!(r.json()["state"], "awaiting_confirmation");
+    // the integration token acts for its own shop only
+    let other = t
+        .owner2
+        .post(
+            "/api/v1/shops/2/orders",
+            &json!({ "order_no": "PAY-2", "buyer_id": t.buyer_id, "payment": "online",
+        "total": cny(5_000), "shipping_fee": cny(0), "customer_name": "a", "customer_phone": "13800131234" }),
+        )
+        .await
+        .unwrap();
+    let other = other.json()["id"].as_i64().unwrap();
+    problem(&feed.post(&format!("/api/v1/orders/{other}/actions/pay"), &json!({})).await.unwrap(), 404, "not_found");
+    t.stop().await;
+}
+
 /// Errors have one shape whatever produced them: a method the route does not take, a JSON body
 /// sent to the upload, a missing login (with its challenge), a broken multipart body.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
