@@ -342,32 +342,45 @@ impl CaseCommand {
     }
 }
 
-/// S4: the platform's list of rejection reasons, with the stage each applies to.
-pub const REJECT_REASONS: &[(&str, &str, &[crate::model::Stage])] = {
+/// A reason as a client shows it: its stable code and its labels in Simplified Chinese and English.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Reason {
+    pub code: &'static str,
+    pub zh: &'static str,
+    pub en: &'static str,
+}
+
+const fn reason(code: &'static str, zh: &'static str, en: &'static str) -> Reason {
+    Reason { code, zh, en }
+}
+
+/// S4/M2: the platform's list of rejection reasons, with the stages each applies to. Every
+/// rejection also needs evidence (S4).
+pub const REJECT_REASONS: &[(Reason, &[crate::model::Stage])] = {
     use crate::model::Stage::{Receipt, Review};
     &[
-        ("no_quality_issue", "商品无质量问题 / no quality problem found", &[Review]),
-        ("not_as_claimed", "与买家描述不符 / the goods are not as the buyer claims", &[Review, Receipt]),
-        ("agreed_otherwise", "已与买家协商一致 / agreed otherwise with the buyer", &[Review]),
-        ("outside_policy", "不符合售后政策 / outside the after-sales policy", &[Review, Receipt]),
-        ("used_or_damaged", "退回商品已使用或损坏 / returned goods used or damaged", &[Receipt]),
-        ("missing_parts", "退回商品缺件 / returned goods incomplete", &[Receipt]),
-        ("wrong_item_returned", "退回商品非本店商品 / not the item sold", &[Receipt]),
-        ("not_received", "未收到退货 / return parcel not received", &[Receipt]),
+        (reason("no_quality_issue", "商品无质量问题", "no quality problem found"), &[Review]),
+        (reason("not_as_claimed", "与买家描述不符", "the goods are not as the buyer claims"), &[Review, Receipt]),
+        (reason("agreed_otherwise", "已与买家协商一致", "agreed otherwise with the buyer"), &[Review]),
+        (reason("outside_policy", "不符合售后政策", "outside the after-sales policy"), &[Review, Receipt]),
+        (reason("used_or_damaged", "退回商品已使用或损坏", "returned goods used or damaged"), &[Receipt]),
+        (reason("missing_parts", "退回商品缺件", "returned goods incomplete"), &[Receipt]),
+        (reason("wrong_item_returned", "退回商品非本店商品", "not the item sold"), &[Receipt]),
+        (reason("not_received", "未收到退货", "return parcel not received"), &[Receipt]),
     ]
 };
 
-/// T1: reasons a buyer may give.
-pub const APPLY_REASONS: &[&str] = &[
-    "no_longer_needed",
-    "not_shipped_on_time",
-    "not_delivered",
-    "missing_or_wrong_item",
-    "damaged",
-    "defective",
-    "not_as_described",
-    "quality_issue",
-    "other",
+/// T1: reasons a buyer may give (any of them, for any case type).
+pub const APPLY_REASONS: &[Reason] = &[
+    reason("no_longer_needed", "不想要了", "no longer needed"),
+    reason("not_shipped_on_time", "未按约定时间发货", "not shipped on time"),
+    reason("not_delivered", "未收到货", "not delivered"),
+    reason("missing_or_wrong_item", "少件/发错货", "missing or wrong item"),
+    reason("damaged", "商品破损", "damaged"),
+    reason("defective", "商品有质量问题", "defective"),
+    reason("not_as_described", "与商品描述不符", "not as described"),
+    reason("quality_issue", "质量问题", "quality issue"),
+    reason("other", "其他", "other"),
 ];
 
 /// R4: the fixed, non-editable text a merchant may append to the SMS notice.

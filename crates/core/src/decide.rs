@@ -294,8 +294,9 @@ pub fn apply(order: &Order, case_id: CaseId, cmd: &Apply, actor: &Actor, ctx: &C
 
 fn check_request(reason: &str, description: &str, evidence: &[Evidence]) -> Result<(String, String), Refusal> {
     let reason = text("reason", reason, 64, true).map_err(|e| field_err(e, "T1"))?;
-    if !APPLY_REASONS.contains(&reason.as_str()) {
-        return Err(Refusal::invalid("reason", format!("must be one of {}", APPLY_REASONS.join(", ")), "T1"));
+    if !APPLY_REASONS.iter().any(|r| r.code == reason.as_str()) {
+        let codes: Vec<&str> = APPLY_REASONS.iter().map(|r| r.code).collect();
+        return Err(Refusal::invalid("reason", format!("must be one of {}", codes.join(", ")), "T1"));
     }
     let description = text("description", description, 1000, false).map_err(|e| field_err(e, "T1"))?;
     check_evidence(evidence, "evidence", "T1")?;
@@ -701,7 +702,7 @@ pub fn decide_case(order: &Order, case: &Case, cmd: &CaseCommand, actor: &Actor,
         CaseCommand::Reject { reason_code, explanation, evidence } => {
             let stage = if case.status == Status::AwaitingReceipt { Stage::Receipt } else { Stage::Review };
             let rule = if stage == Stage::Receipt { "M2" } else { "S4" };
-            let known = REJECT_REASONS.iter().find(|(code, _, _)| code == reason_code);
+            let known = REJECT_REASONS.iter().find(|(r, _)| r.code == reason_code);
             match known {
                 None if reason_code.trim().is_empty() => {
                     return Err(Refusal::MissingField { field: "reason_code", rule })
@@ -713,7 +714,7 @@ pub fn decide_case(order: &Order, case: &Case, cmd: &CaseCommand, actor: &Actor,
                         rule,
                     ))
                 }
-                Some((_, _, stages)) if !stages.contains(&stage) => {
+                Some((_, stages)) if !stages.contains(&stage) => {
                     return Err(Refusal::invalid("reason_code", "does not apply at this stage", rule))
                 }
                 Some(_) => {}

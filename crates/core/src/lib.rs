@@ -7,6 +7,7 @@ pub mod actor;
 pub mod command;
 pub mod deadline;
 pub mod decide;
+pub mod labels;
 pub mod model;
 pub mod money;
 pub mod notice;

@@ -802,7 +802,7 @@ enum SortParam {
 }
 
 /// A query string parsed into `T`; errors are 400 `invalid_query` naming the parameter.
-fn query<T: serde::de::DeserializeOwned>(raw: Option<&str>) -> ApiResult<T> {
+pub(crate) fn query<T: serde::de::DeserializeOwned>(raw: Option<&str>) -> ApiResult<T> {
     let raw = raw.unwrap_or("");
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(raw.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|e| {

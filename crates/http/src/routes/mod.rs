@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod cases;
+pub mod catalog;
 pub mod home;
 pub mod ops;
 
@@ -134,6 +135,7 @@ pub fn api() -> Api {
     let api = home::routes(api);
     let api = ops::routes(api);
     let api = accounts::routes(api);
+    let api = catalog::routes(api);
     cases::routes(api)
 }
 

@@ -110,3 +110,45 @@ async fn w6_phones_are_masked_in_lists_and_search_takes_the_full_number() {
     assert!(!String::from_utf8_lossy(&ov.body).contains("13800131234"));
     t.stop().await;
 }
+
+/// A client finds the values a form takes without reading the source: the reasons per case type
+/// with their labels and whether evidence is needed, each profile's deadline table, and the
+/// labels of queues, statuses, case types and flags. And a case page names the rule that governs
+/// its deadline (S2 for a refund only, R2 for a return).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reasons_profiles_and_labels_are_discoverable() {
+    let t = TestApp::new().await;
+    let all = t.buyer.get("/api/v1/reasons").await.unwrap().json();
+    let damaged = all["apply"].as_array().unwrap().iter().find(|r| r["code"] == "damaged").unwrap();
+    assert_eq!((damaged["zh"].as_str(), damaged["en"].as_str()), (Some("商品破损"), Some("damaged")));
+    let before = t.staff.get("/api/v1/reasons?kind=refund_unshipped&profile=taote").await.unwrap().json();
+    let codes: Vec<&str> = before["reject"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
+    assert!(codes.contains(&"no_quality_issue") && !codes.contains(&"not_received"), "{codes:?}");
+    assert!(before["reject"].as_array().unwrap().iter().all(|r| r["evidence_required"] == true));
+    let returns = t.staff.get("/api/v1/reasons?kind=return_refund").await.unwrap().json();
+    assert!(returns["reject"].as_array().unwrap().iter().any(|r| r["code"] == "not_received"));
+    problem(&t.staff.get("/api/v1/reasons?profile=amazon").await.unwrap(), 400, "invalid_query");
+    let profiles = t.staff.get("/api/v1/profiles").await.unwrap().json();
+    let names: Vec<&str> = profiles["items"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["douyin", "taote", "tiktok_shop"]);
+    assert_eq!(profiles["items"][1]["policy"]["review"], "1d12h", "taote reviews in 36 hours");
+    let labels = t.buyer.get("/api/v1/labels").await.unwrap().json();
+    assert_eq!(labels["queues"].as_array().unwrap().len(), 10);
+    assert_eq!(labels["queues"][0]["value"], "refund_unshipped");
+    assert!(labels["statuses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["value"] == "awaiting_review" && s["zh"] == "待商家处理"));
+    // the governing deadline names its own rule
+    let o = t.order("online", true).await;
+    let only = t.apply(&o, "refund_only", 5_000).await;
+    assert_eq!((only["deadline"]["kind"].as_str(), only["deadline"]["rule"].as_str()), (Some("review"), Some("S2")));
+    let o = t.order("online", true).await;
+    let ret = t.apply(&o, "return_refund", 5_000).await;
+    assert_eq!(ret["deadline"]["rule"], "R2");
+    let o = t.order("online", false).await;
+    let before = t.apply(&o, "refund_unshipped", 5_000).await;
+    assert_eq!(before["deadline"]["rule"], "U2");
+    t.stop().await;
+}
