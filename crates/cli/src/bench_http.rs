@@ -203,7 +203,7 @@ struct Search {
     raw_param: fn(u64, u64) -> String,
 }
 
-const RAW_HEAD: &str = "SELECT c.data FROM cases c JOIN orders o ON o.id = c.order_id WHERE ";
+const RAW_HEAD: &str = "SELECT c.data, o.order_no, o.customer_name, o.customer_phone, o.flag, c.due_at FROM cases c JOIN orders o ON o.id = c.order_id WHERE ";
 
 fn id_of(i: u64, n: u64) -> i64 {
     (i.wrapping_mul(2_654_435_761) % n + 1) as i64
@@ -214,25 +214,25 @@ fn searches() -> Vec<Search> {
         Search {
             label: "phone, full number",
             query: |i, n| format!("customer_phone={}", customer(id_of(i, n)).1),
-            raw_sql: "+c.shop_id = 1 AND c.order_id IN (SELECT id FROM orders WHERE shop_id = 1 AND customer_phone = ?1) ORDER BY +c.due_at, +c.id LIMIT 50",
+            raw_sql: "c.id IN (SELECT c.id FROM cases c WHERE +c.shop_id = 1 AND c.order_id IN (SELECT id FROM orders WHERE shop_id = 1 AND customer_phone = ?1) ORDER BY +c.due_at, +c.id LIMIT 51) ORDER BY c.due_at, c.id",
             raw_param: |i, n| customer(id_of(i, n)).1,
         },
         Search {
             label: "phone, last four digits",
             query: |i, n| format!("customer_phone={}", &customer(id_of(i, n)).1[7..]),
-            raw_sql: "+c.shop_id = 1 AND c.order_id IN (SELECT id FROM orders INDEXED BY orders_shop_last4 WHERE shop_id = 1 AND substr(customer_phone, -4) = ?1) ORDER BY +c.due_at, +c.id LIMIT 50",
+            raw_sql: "c.id IN (SELECT c.id FROM cases c WHERE +c.shop_id = 1 AND c.order_id IN (SELECT id FROM orders INDEXED BY orders_shop_last4 WHERE shop_id = 1 AND substr(customer_phone, -4) = ?1) ORDER BY +c.due_at, +c.id LIMIT 51) ORDER BY c.due_at, c.id",
             raw_param: |i, n| customer(id_of(i, n)).1[7..].to_string(),
         },
         Search {
             label: "order number prefix",
             query: |i, n| format!("order_no={}", &format!("B{:09}", id_of(i, n))[..8]),
-            raw_sql: "+c.shop_id = 1 AND c.order_id IN (SELECT id FROM orders WHERE shop_id = 1 AND order_no >= ?1 AND order_no < ?1 || char(1114111)) ORDER BY +c.due_at, +c.id LIMIT 50",
+            raw_sql: "c.id IN (SELECT c.id FROM cases c WHERE +c.shop_id = 1 AND c.order_id IN (SELECT id FROM orders WHERE shop_id = 1 AND order_no >= ?1 AND order_no < ?1 || char(1114111)) ORDER BY +c.due_at, +c.id LIMIT 51) ORDER BY c.due_at, c.id",
             raw_param: |i, n| format!("B{:09}", id_of(i, n))[..8].to_string(),
         },
         Search {
             label: "buyer name contains (3 chars)",
             query: |i, _| format!("customer_name={}", urlencode(&three_char_name(i))),
-            raw_sql: "+c.shop_id = 1 AND c.order_id IN (SELECT rowid FROM orders_name_fts WHERE orders_name_fts MATCH '\"' || ?1 || '\"') ORDER BY +c.due_at, +c.id LIMIT 50",
+            raw_sql: "c.id IN (SELECT c.id FROM cases c WHERE +c.shop_id = 1 AND c.order_id IN (SELECT rowid FROM orders_name_fts WHERE orders_name_fts MATCH '\"' || ?1 || '\"') ORDER BY +c.due_at, +c.id LIMIT 51) ORDER BY c.due_at, c.id",
             raw_param: |i, _| three_char_name(i),
         },
         Search {

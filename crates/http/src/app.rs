@@ -253,9 +253,17 @@ pub async fn start_with_state(state: AppState, listener: tokio::net::TcpListener
 }
 
 /// Sets up logging from the config (text or JSON lines, at the configured level).
+/// `RUST_LOG` (for example `aftersale_http=debug,tower_http=debug`) takes precedence over
+/// `log.level`; colours only when stderr is a terminal.
 pub fn init_logging(config: &Config) {
-    let level: tracing::Level = config.log.level.parse().unwrap_or(tracing::Level::INFO);
-    let builder = tracing_subscriber::fmt().with_max_level(level).with_target(false).with_writer(std::io::stderr);
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log.level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
     let _ = if config.log.format == "json" { builder.json().try_init() } else { builder.try_init() };
 }
 

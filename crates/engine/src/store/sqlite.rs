@@ -657,20 +657,27 @@ impl ReadTx for Sql<'_> {
 
     fn search_cases(&mut self, q: &CaseQuery) -> Result<CasePage, StoreError> {
         use rusqlite::types::Value;
-        let mut sql = String::from(
-            "SELECT c.data, o.order_no, o.customer_name, o.customer_phone, o.flag, c.due_at, c.applied_at \
-             FROM cases c JOIN orders o ON o.id = c.order_id WHERE 1 = 1",
-        );
+        const COLUMNS: &str = "SELECT c.data, o.order_no, o.customer_name, o.customer_phone, o.flag, c.due_at, \
+                               c.applied_at FROM cases c JOIN orders o ON o.id = c.order_id";
+        // With a selective filter (order number, phone, name, case id) the few cases found are
+        // sorted: their ids first, from a covering index, and only the page's rows are read
+        // whole (late materialisation). Without one, the queue is walked in index order.
+        let narrow = q.order_no.is_some()
+            || q.customer_phone.is_some()
+            || q.case_id.is_some()
+            || q.customer_name.as_ref().is_some_and(|n| n.chars().count() >= 3);
+        let needs_order = q.flag.is_some() || q.customer_name.as_ref().is_some_and(|n| n.chars().count() < 3);
+        let mut sql = match (narrow, needs_order) {
+            (false, _) => format!("{COLUMNS} WHERE 1 = 1"),
+            (true, false) => "SELECT c.id FROM cases c WHERE 1 = 1".to_string(),
+            (true, true) => "SELECT c.id FROM cases c JOIN orders o ON o.id = c.order_id WHERE 1 = 1".to_string(),
+        };
         let mut args: Vec<Value> = Vec::new();
         let mut filter = |clause: &str, v: Value| {
             sql.push_str(clause);
             args.push(v);
         };
         // With a selective filter the shop is checked on the few rows found, not walked (`+`).
-        let narrow = q.order_no.is_some()
-            || q.customer_phone.is_some()
-            || q.case_id.is_some()
-            || q.customer_name.as_ref().is_some_and(|n| n.chars().count() >= 3);
         if let Some(shop) = q.shop {
             filter(if narrow { " AND +c.shop_id = ?" } else { " AND c.shop_id = ?" }, Value::Integer(shop.0));
         }
@@ -764,6 +771,13 @@ impl ReadTx for Sql<'_> {
         sql.push_str(" LIMIT ?");
         let limit = q.limit.clamp(1, 200);
         args.push(Value::Integer(limit as i64 + 1));
+        if narrow {
+            let outer_order = match q.sort {
+                CaseSort::TimeLeft => " ORDER BY c.due_at, c.id",
+                CaseSort::Newest => " ORDER BY c.applied_at DESC, c.id DESC",
+            };
+            sql = format!("{COLUMNS} WHERE c.id IN ({sql}){outer_order}");
+        }
         let mut st = self.conn.prepare_cached(&sql)?;
         let rows = st.query_map(rusqlite::params_from_iter(args), |r| {
             Ok((
