@@ -15,7 +15,6 @@ use axum::middleware::Next;
 use axum::response::Response;
 use axum::Router;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -190,8 +189,8 @@ fn spawn_runner(state: AppState) -> std::thread::JoinHandle<()> {
         loop {
             match runner.run_due() {
                 Ok(stats) => {
-                    state.metrics.deadlines_fired.fetch_add(stats.fired, Ordering::Relaxed);
-                    state.metrics.deadlines_stale.fetch_add(stats.stale, Ordering::Relaxed);
+                    state.metrics.deadlines_fired.inc_by(stats.fired);
+                    state.metrics.deadlines_stale.inc_by(stats.stale);
                     if stats.fired > 0 {
                         tracing::info!(
                             fired = stats.fired,
@@ -202,7 +201,7 @@ fn spawn_runner(state: AppState) -> std::thread::JoinHandle<()> {
                     }
                 }
                 Err(e) => {
-                    state.metrics.runner_errors.fetch_add(1, Ordering::Relaxed);
+                    state.metrics.runner_errors.inc();
                     tracing::error!(error = %e, "deadline runner pass failed; retrying");
                 }
             }

@@ -130,8 +130,8 @@ impl AppState {
             Ok(r) => r.map_err(ApiError::from)?,
             Err(_) => return Err(ApiError::internal(&crate::request_id::next())),
         };
-        self.metrics.deadlines_fired.fetch_add(stats.fired, std::sync::atomic::Ordering::Relaxed);
-        self.metrics.deadlines_stale.fetch_add(stats.stale, std::sync::atomic::Ordering::Relaxed);
+        self.metrics.deadlines_fired.inc_by(stats.fired);
+        self.metrics.deadlines_stale.inc_by(stats.stale);
         Ok(stats)
     }
 

@@ -48,7 +48,7 @@ pub fn routes(api: Api) -> Api {
         "Prometheus metrics (text format).",
         "anyone",
         NoBody,
-        Reply::Bytes(&["text/plain"]),
+        Reply::Bytes(&["application/openmetrics-text"]),
         get(metrics),
     )
     .route(
@@ -106,7 +106,10 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .await
         .unwrap_or(0.0);
     let mut res = state.metrics.render(lag).into_response();
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
     res
 }
 
