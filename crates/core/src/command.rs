@@ -51,24 +51,37 @@ pub struct NewOrder {
     pub customer_phone: Phone,
 }
 
-/// U1/S1/R1/T1: a buyer's application.
+/// U1/S1/R1/T1: a buyer's application. `E` is how evidence is named: `Evidence` inside the
+/// rules, `EvidenceRef` (the key of an uploaded file) from a client.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Apply {
+#[serde(deny_unknown_fields, bound(deserialize = "E: Deserialize<'de>", serialize = "E: Serialize"))]
+pub struct ApplyOf<E> {
     pub kind: CaseType,
     pub reason: String,
     pub amount: Money,
     #[serde(default)]
     pub description: String,
     #[serde(default)]
-    pub evidence: Vec<Evidence>,
+    pub evidence: Vec<E>,
     #[serde(default)]
     pub refund_account: Option<RefundAccount>,
 }
 
+/// A buyer's application as the rules take it.
+pub type Apply = ApplyOf<Evidence>;
+
+/// A command on a case as the rules take it.
+pub type CaseCommand = CaseCommandOf<Evidence>;
+
+/// A command on a case; `E` is how evidence is named (see `ApplyOf`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
-pub enum CaseCommand {
+#[serde(
+    tag = "command",
+    rename_all = "snake_case",
+    deny_unknown_fields,
+    bound(deserialize = "E: Deserialize<'de>", serialize = "E: Serialize")
+)]
+pub enum CaseCommandOf<E> {
     // buyer
     Withdraw,
     Resubmit {
@@ -78,7 +91,7 @@ pub enum CaseCommand {
         #[serde(default)]
         description: String,
         #[serde(default)]
-        evidence: Vec<Evidence>,
+        evidence: Vec<E>,
     },
     Escalate {
         reason: String,
@@ -91,7 +104,7 @@ pub enum CaseCommand {
     AcceptProposal,
     DeclineProposal,
     AddEvidence {
-        evidence: Vec<Evidence>,
+        evidence: Vec<E>,
     },
     PostMessage {
         text: String,
@@ -105,7 +118,7 @@ pub enum CaseCommand {
         reason_code: String,
         #[serde(default)]
         explanation: String,
-        evidence: Vec<Evidence>,
+        evidence: Vec<E>,
     },
     AgreeReturn {
         address: Address,
@@ -124,15 +137,15 @@ pub enum CaseCommand {
     SubmitEvidence {
         explanation: String,
         #[serde(default)]
-        evidence: Vec<Evidence>,
+        evidence: Vec<E>,
     },
     UploadVoucher {
-        evidence: Vec<Evidence>,
+        evidence: Vec<E>,
     },
     Appeal {
         text: String,
         #[serde(default)]
-        evidence: Vec<Evidence>,
+        evidence: Vec<E>,
     },
     SetRemark {
         text: String,
@@ -308,36 +321,92 @@ impl Action {
     }
 }
 
-impl CaseCommand {
+impl<E> CaseCommandOf<E> {
+    /// The evidence the command carries (none for most commands).
+    pub fn evidence(&self) -> &[E] {
+        use CaseCommandOf as C;
+        match self {
+            C::Resubmit { evidence, .. }
+            | C::AddEvidence { evidence }
+            | C::Reject { evidence, .. }
+            | C::SubmitEvidence { evidence, .. }
+            | C::UploadVoucher { evidence }
+            | C::Appeal { evidence, .. } => evidence,
+            _ => &[],
+        }
+    }
+
+    /// The same command with its evidence named another way (`f` gets each item's index).
+    pub fn try_map_evidence<F, X>(self, mut f: impl FnMut(usize, E) -> Result<F, X>) -> Result<CaseCommandOf<F>, X> {
+        let mut all =
+            |items: Vec<E>| items.into_iter().enumerate().map(|(i, e)| f(i, e)).collect::<Result<Vec<F>, X>>();
+        use CaseCommandOf as C;
+        Ok(match self {
+            C::Resubmit { kind, reason, amount, description, evidence } => {
+                C::Resubmit { kind, reason, amount, description, evidence: all(evidence)? }
+            }
+            C::AddEvidence { evidence } => C::AddEvidence { evidence: all(evidence)? },
+            C::Reject { reason_code, explanation, evidence } => {
+                C::Reject { reason_code, explanation, evidence: all(evidence)? }
+            }
+            C::SubmitEvidence { explanation, evidence } => C::SubmitEvidence { explanation, evidence: all(evidence)? },
+            C::UploadVoucher { evidence } => C::UploadVoucher { evidence: all(evidence)? },
+            C::Appeal { text, evidence } => C::Appeal { text, evidence: all(evidence)? },
+            C::Withdraw => C::Withdraw,
+            C::Escalate { reason } => C::Escalate { reason },
+            C::SubmitReturnLogistics { logistics, refund_account } => {
+                C::SubmitReturnLogistics { logistics, refund_account }
+            }
+            C::AcceptProposal => C::AcceptProposal,
+            C::DeclineProposal => C::DeclineProposal,
+            C::PostMessage { text } => C::PostMessage { text },
+            C::Refund => C::Refund,
+            C::RejectByShipping { logistics } => C::RejectByShipping { logistics },
+            C::AgreeReturn { address, refuse_freight_collect } => C::AgreeReturn { address, refuse_freight_collect },
+            C::ReceivedRefund => C::ReceivedRefund,
+            C::ExtendReceipt => C::ExtendReceipt,
+            C::RemindBuyer => C::RemindBuyer,
+            C::Propose { kind, amount, address } => C::Propose { kind, amount, address },
+            C::SetRemark { text } => C::SetRemark { text },
+            C::RequestEvidence { instructions } => C::RequestEvidence { instructions },
+            C::Rule { for_party, reason } => C::Rule { for_party, reason },
+            C::ReviewAppeal => C::ReviewAppeal,
+            C::DecideAppeal { upheld, reason } => C::DecideAppeal { upheld, reason },
+            C::Expire { kind } => C::Expire { kind },
+            C::RecordRefundOutcome { ok, detail } => C::RecordRefundOutcome { ok, detail },
+            C::ReturnParcelSigned => C::ReturnParcelSigned,
+        })
+    }
+
     pub fn action(&self) -> Action {
         match self {
-            CaseCommand::Withdraw => Action::Withdraw,
-            CaseCommand::Resubmit { .. } => Action::Resubmit,
-            CaseCommand::Escalate { .. } => Action::Escalate,
-            CaseCommand::SubmitReturnLogistics { .. } => Action::SubmitReturnLogistics,
-            CaseCommand::AcceptProposal => Action::AcceptProposal,
-            CaseCommand::DeclineProposal => Action::DeclineProposal,
-            CaseCommand::AddEvidence { .. } => Action::AddEvidence,
-            CaseCommand::PostMessage { .. } => Action::PostMessage,
-            CaseCommand::Refund => Action::Refund,
-            CaseCommand::RejectByShipping { .. } => Action::RejectByShipping,
-            CaseCommand::Reject { .. } => Action::Reject,
-            CaseCommand::AgreeReturn { .. } => Action::AgreeReturn,
-            CaseCommand::ReceivedRefund => Action::ReceivedRefund,
-            CaseCommand::ExtendReceipt => Action::ExtendReceipt,
-            CaseCommand::RemindBuyer => Action::RemindBuyer,
-            CaseCommand::Propose { .. } => Action::Propose,
-            CaseCommand::SubmitEvidence { .. } => Action::SubmitEvidence,
-            CaseCommand::UploadVoucher { .. } => Action::UploadVoucher,
-            CaseCommand::Appeal { .. } => Action::Appeal,
-            CaseCommand::SetRemark { .. } => Action::SetRemark,
-            CaseCommand::RequestEvidence { .. } => Action::RequestEvidence,
-            CaseCommand::Rule { .. } => Action::Rule,
-            CaseCommand::ReviewAppeal => Action::ReviewAppeal,
-            CaseCommand::DecideAppeal { .. } => Action::DecideAppeal,
-            CaseCommand::Expire { .. } => Action::Expire,
-            CaseCommand::RecordRefundOutcome { .. } => Action::RecordRefundOutcome,
-            CaseCommand::ReturnParcelSigned => Action::ReturnParcelSigned,
+            CaseCommandOf::Withdraw => Action::Withdraw,
+            CaseCommandOf::Resubmit { .. } => Action::Resubmit,
+            CaseCommandOf::Escalate { .. } => Action::Escalate,
+            CaseCommandOf::SubmitReturnLogistics { .. } => Action::SubmitReturnLogistics,
+            CaseCommandOf::AcceptProposal => Action::AcceptProposal,
+            CaseCommandOf::DeclineProposal => Action::DeclineProposal,
+            CaseCommandOf::AddEvidence { .. } => Action::AddEvidence,
+            CaseCommandOf::PostMessage { .. } => Action::PostMessage,
+            CaseCommandOf::Refund => Action::Refund,
+            CaseCommandOf::RejectByShipping { .. } => Action::RejectByShipping,
+            CaseCommandOf::Reject { .. } => Action::Reject,
+            CaseCommandOf::AgreeReturn { .. } => Action::AgreeReturn,
+            CaseCommandOf::ReceivedRefund => Action::ReceivedRefund,
+            CaseCommandOf::ExtendReceipt => Action::ExtendReceipt,
+            CaseCommandOf::RemindBuyer => Action::RemindBuyer,
+            CaseCommandOf::Propose { .. } => Action::Propose,
+            CaseCommandOf::SubmitEvidence { .. } => Action::SubmitEvidence,
+            CaseCommandOf::UploadVoucher { .. } => Action::UploadVoucher,
+            CaseCommandOf::Appeal { .. } => Action::Appeal,
+            CaseCommandOf::SetRemark { .. } => Action::SetRemark,
+            CaseCommandOf::RequestEvidence { .. } => Action::RequestEvidence,
+            CaseCommandOf::Rule { .. } => Action::Rule,
+            CaseCommandOf::ReviewAppeal => Action::ReviewAppeal,
+            CaseCommandOf::DecideAppeal { .. } => Action::DecideAppeal,
+            CaseCommandOf::Expire { .. } => Action::Expire,
+            CaseCommandOf::RecordRefundOutcome { .. } => Action::RecordRefundOutcome,
+            CaseCommandOf::ReturnParcelSigned => Action::ReturnParcelSigned,
         }
     }
 }

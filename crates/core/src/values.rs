@@ -299,6 +299,44 @@ impl Evidence {
     }
 }
 
+/// Evidence as a client names it in a command: the key of a file it uploaded, and a caption. The
+/// server knows the file's kind and checksum (E4); a client that also sends them has them checked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceRef {
+    #[schemars(length(min = 1, max = 200))]
+    pub key: String,
+    #[serde(default)]
+    #[schemars(length(max = 500))]
+    pub caption: String,
+    /// Optional: checked against the upload when given.
+    #[serde(default)]
+    pub kind: Option<EvidenceKind>,
+    /// Optional: checked against the upload when given.
+    #[serde(default)]
+    #[schemars(regex(pattern = "^[0-9a-fA-F]{64}$"))]
+    pub sha256: Option<String>,
+}
+
+impl EvidenceRef {
+    /// The bounds the document states: a key of 1-200 characters, a caption of at most 500, a
+    /// checksum of 64 hex digits.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.key.is_empty() || self.key.chars().count() > 200 {
+            return Err("evidence key must be 1-200 characters".into());
+        }
+        if self.caption.chars().count() > 500 {
+            return Err("evidence caption is longer than 500 characters".into());
+        }
+        if let Some(h) = &self.sha256 {
+            if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err("evidence sha256 must be 64 hex digits".into());
+            }
+        }
+        Ok(())
+    }
+}
+
 /// R6: a COD buyer's refund account, used only by the platform for advance compensation.
 /// Its `Debug` redacts the number; merchant views never carry it.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod clock;
+pub mod evidence;
 pub mod gateway;
 pub mod runner;
 pub mod sms;

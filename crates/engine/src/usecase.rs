@@ -25,6 +25,9 @@ pub enum EngineError {
     IdempotencyKeyReused,
     #[error("{field}: {reason}")]
     Invalid { field: &'static str, reason: String },
+    /// E4: a command names evidence that is not the caller's upload, or does not match it.
+    #[error("{field}: {detail}")]
+    Evidence { field: String, code: &'static str, detail: &'static str },
     /// The caller's role may not do this (not a rule of the case: an account matter).
     #[error("{0}")]
     Forbidden(String),

@@ -137,25 +137,32 @@ impl Default for LogConfig {
 }
 
 impl Config {
-    /// Defaults, overlaid with the TOML file (if any), then the environment (`AFTERSALE_…`).
+    /// Defaults, overlaid with the TOML file (if any), then the environment (`AFTERSALE_…`),
+    /// layered by figment. An environment value is read as the type of the setting it names
+    /// (`AFTERSALE_SERVER__MANUAL_CLOCK=true` is a boolean, `AFTERSALE_SERVER__BIND=8080` text);
+    /// an unknown setting, in the file or the environment, is an error naming it.
     pub fn load(file: Option<&std::path::Path>, env: impl Iterator<Item = (String, String)>) -> Result<Config, String> {
-        let mut value = toml::Value::try_from(Config::default()).map_err(|e| e.to_string())?;
+        use figment::providers::{Format, Serialized, Toml};
+        let defaults = toml::Value::try_from(Config::default()).map_err(|e| e.to_string())?;
+        let mut layers = figment::Figment::from(Serialized::defaults(Config::default()));
         if let Some(path) = file {
-            let text = std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-            let overlay: toml::Value = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-            merge(&mut value, overlay);
+            if !path.is_file() {
+                return Err(format!("reading {}: no such file", path.display()));
+            }
+            layers = layers.merge(Toml::file_exact(path));
         }
         for (key, raw) in env {
             let Some(rest) = key.strip_prefix("AFTERSALE_") else { continue };
             let path: Vec<String> = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();
             // Only `AFTERSALE_<SECTION>__…` configure the server (AFTERSALE_URL and the like are
             // for the command-line client); a typo inside a section is an error.
-            if path.len() < 2 || value.get(&path[0]).is_none() {
+            if path.len() < 2 || defaults.get(&path[0]).is_none() {
                 continue;
             }
-            set_path(&mut value, &path, &raw).map_err(|e| format!("{key}: {e}"))?;
+            let value = typed(&defaults, &path, &raw).map_err(|e| format!("{key}: {e}"))?;
+            layers = layers.merge(Serialized::default(&path.join("."), value));
         }
-        let config: Config = value.try_into().map_err(|e: toml::de::Error| e.to_string())?;
+        let config: Config = layers.extract().map_err(|e| e.to_string())?;
         config.validate()?;
         Ok(config)
     }
@@ -182,38 +189,17 @@ impl Config {
     }
 }
 
-fn merge(base: &mut toml::Value, overlay: toml::Value) {
-    match (base, overlay) {
-        (toml::Value::Table(b), toml::Value::Table(o)) => {
-            for (k, v) in o {
-                match b.get_mut(&k) {
-                    Some(slot) => merge(slot, v),
-                    None => {
-                        b.insert(k, v);
-                    }
-                }
-            }
-        }
-        (slot, v) => *slot = v,
+/// `raw` as the type of the default value at `path` (so a boolean setting takes `true`, a number
+/// a number); a setting with no default is unknown.
+fn typed(defaults: &toml::Value, path: &[String], raw: &str) -> Result<figment::value::Value, String> {
+    let mut cur = defaults;
+    for part in path {
+        cur = cur.get(part).ok_or_else(|| format!("unknown setting {part}"))?;
     }
-}
-
-/// Sets `path` to `raw`, typed like the default value there (so `AFTERSALE_SERVER__MANUAL_CLOCK=true`
-/// is a boolean); unknown keys are an error.
-fn set_path(value: &mut toml::Value, path: &[String], raw: &str) -> Result<(), String> {
-    let mut cur = value;
-    for (i, part) in path.iter().enumerate() {
-        let table = cur.as_table_mut().ok_or("not a section")?;
-        let slot = table.get_mut(part).ok_or_else(|| format!("unknown setting {part}"))?;
-        if i + 1 == path.len() {
-            *slot = match slot {
-                toml::Value::Boolean(_) => toml::Value::Boolean(raw.parse().map_err(|_| "expected true or false")?),
-                toml::Value::Integer(_) => toml::Value::Integer(raw.parse().map_err(|_| "expected an integer")?),
-                _ => toml::Value::String(raw.to_string()),
-            };
-            return Ok(());
-        }
-        cur = slot;
-    }
-    Err("empty setting name".into())
+    Ok(match cur {
+        toml::Value::Boolean(_) => raw.parse::<bool>().map_err(|_| "expected true or false")?.into(),
+        toml::Value::Integer(_) => raw.parse::<i64>().map_err(|_| "expected an integer")?.into(),
+        toml::Value::Table(_) => return Err("names a section, not a setting".into()),
+        _ => raw.to_string().into(),
+    })
 }

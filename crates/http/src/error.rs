@@ -166,6 +166,9 @@ impl From<EngineError> for ApiError {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", format!("{field}: {reason}"))
                     .field(field)
             }
+            EngineError::Evidence { field, code, detail } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail).field(field).rule("E4")
+            }
             EngineError::Forbidden(why) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", why),
             EngineError::Taken { field, .. } => {
                 ApiError::new(StatusCode::CONFLICT, "already_exists", e.to_string()).field(field)

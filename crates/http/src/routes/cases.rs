@@ -65,7 +65,7 @@ pub fn routes(api: Api) -> Api {
         "cases",
         "A buyer applies for after-sales on an order (U1, S1, R1).",
         "the order's buyer",
-        Json(schema::<Apply>),
+        Json(schema::<ApplyOf<EvidenceRef>>),
         Reply::Json(201, schema::<wire::CasePage>),
         post(apply),
     )
@@ -111,7 +111,7 @@ pub fn routes(api: Api) -> Api {
         "cases",
         "A command on a case by buyer, merchant staff or platform agent; If-Match and Idempotency-Key honoured.",
         "by rule",
-        Json(schema::<CaseCommand>),
+        Json(schema::<CaseCommandOf<EvidenceRef>>),
         Reply::Json(200, schema::<wire::CommandAnswer>),
         post(case_action),
     )
@@ -336,7 +336,7 @@ fn prevalidate(map: &Map<String, Value>) -> ApiResult<()> {
         match k.as_str() {
             "logistics" => check::<Logistics>(k, v)?,
             "amount" => check::<Money>(k, v)?,
-            "evidence" => check::<Vec<Evidence>>(k, v)?,
+            "evidence" => check::<Vec<EvidenceRef>>(k, v)?,
             "address" => check::<Option<Address>>(k, v)?,
             "refund_account" => check::<Option<RefundAccount>>(k, v)?,
             "kind" => check::<CaseType>(k, v)?,
@@ -407,64 +407,34 @@ async fn apply(
     caller: Caller,
     Path(order): Path<String>,
     headers: HeaderMap,
-    JsonBody(cmd): JsonBody<Apply>,
+    JsonBody(cmd): JsonBody<ApplyOf<EvidenceRef>>,
 ) -> ApiResult<Response> {
     let id = OrderId(path_id(&order, "order")?);
     check_money("amount", &cmd.amount, true)?;
-    check_evidence(&state, &caller, cmd.evidence.iter().collect()).await?;
+    check_refs(&cmd.evidence)?;
     let key = idempotency_key(&headers)?;
-    let actor = caller.actor;
-    let case = state.run(move |e| e.apply(actor, id, cmd, key)).await?;
+    let (actor, user) = (caller.actor, caller.user.id);
+    let case = state
+        .run(move |e| {
+            let cmd = e.resolve_application(actor, user, cmd)?;
+            e.apply(actor, id, cmd, key)
+        })
+        .await?;
     state.metrics.command("apply");
     let page = detail(&state, &caller, case.id).await?;
     Ok((StatusCode::CREATED, Json(page)).into_response())
 }
 
-/// Evidence named in a command must have been uploaded by the caller (or, for merchant staff,
-/// by their shop), with the same checksum and kind: nobody can attach someone else's file.
-async fn check_evidence(state: &AppState, caller: &Caller, items: Vec<&Evidence>) -> ApiResult<()> {
-    for (i, ev) in items.into_iter().enumerate() {
-        let field = format!("evidence[{i}]");
-        ev.validate().map_err(|r| ApiError::bad(&field, r))?;
-        let key = ev.key.clone();
-        let found = state.run(move |e| e.evidence_object(&key)).await?;
-        let unknown = || {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown_evidence",
-                "unknown evidence key: upload the file first",
-            )
-            .field(&field)
-            .rule("E4")
-        };
-        let Some(obj) = found else { return Err(unknown()) };
-        let mine = obj.uploader == caller.user.id || (caller.shop().is_some() && obj.shop_id == caller.shop());
-        if !mine {
-            return Err(unknown());
-        }
-        if obj.sha256 != ev.sha256 || obj.kind != ev.kind {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "evidence_mismatch",
-                "sha256 or kind does not match the uploaded file",
-            )
-            .field(&field)
-            .rule("E4"));
-        }
+/// The bounds the document states for evidence references (400 when broken); whether each is
+/// the caller's upload is the engine's E4 check (422).
+fn check_refs(items: &[EvidenceRef]) -> ApiResult<()> {
+    for (i, r) in items.iter().enumerate() {
+        r.validate().map_err(|e| ApiError::bad(&format!("evidence[{i}]"), e))?;
+    }
+    if items.len() > 20 {
+        return Err(ApiError::bad("evidence", "at most 20 files"));
     }
     Ok(())
-}
-
-fn command_evidence(cmd: &CaseCommand) -> Vec<&Evidence> {
-    match cmd {
-        CaseCommand::Resubmit { evidence, .. }
-        | CaseCommand::AddEvidence { evidence }
-        | CaseCommand::Reject { evidence, .. }
-        | CaseCommand::SubmitEvidence { evidence, .. }
-        | CaseCommand::UploadVoucher { evidence }
-        | CaseCommand::Appeal { evidence, .. } => evidence.iter().collect(),
-        _ => Vec::new(),
-    }
 }
 
 /// Actions a caller may name; the system's own (expiry, refund outcomes, parcel signed) are not.
@@ -595,12 +565,18 @@ async fn case_action(
             }
         }
         a if CASE_ACTIONS.contains(&a) => {
-            let cmd: CaseCommand = tagged(a, &body)?;
-            check_evidence(&state, &caller, command_evidence(&cmd)).await?;
-            if let CaseCommand::Propose { amount, .. } | CaseCommand::Resubmit { amount, .. } = &cmd {
+            let cmd: CaseCommandOf<EvidenceRef> = tagged(a, &body)?;
+            if let CaseCommandOf::Propose { amount, .. } | CaseCommandOf::Resubmit { amount, .. } = &cmd {
                 check_money("amount", amount, true)?;
             }
-            state.run(move |e| with_deadline(e, e.case_command(actor, id, cmd, expected, key))).await?
+            check_refs(cmd.evidence())?;
+            let user = caller.user.id;
+            state
+                .run(move |e| {
+                    let cmd = e.resolve_command(actor, user, cmd)?;
+                    with_deadline(e, e.case_command(actor, id, cmd, expected, key))
+                })
+                .await?
         }
         _ => {
             let valid: Vec<&str> = CASE_ACTIONS.iter().copied().chain(HTTP_CASE_ACTIONS).collect();
@@ -619,7 +595,7 @@ const HTTP_CASE_ACTIONS: [&str; 2] = ["set_flag", "set_order_remark"];
 /// One documented path per case action, each with its own body: the core's command variants,
 /// and the API's own inputs where it adds to them.
 fn case_action_docs() -> Vec<ActionDoc> {
-    let mut bodies = crate::openapi::variant_bodies::<CaseCommand>("command");
+    let mut bodies = crate::openapi::variant_bodies::<CaseCommandOf<EvidenceRef>>("command");
     bodies.insert("agree_return".into(), crate::openapi::inline_body::<AgreeReturnIn>());
     bodies.insert("set_flag".into(), crate::openapi::inline_body::<FlagIn>());
     bodies.insert("set_order_remark".into(), crate::openapi::inline_body::<RemarkIn>());

@@ -80,6 +80,18 @@ async fn authorisation_matrix_roles_against_endpoint_families() {
     let r = t.act(&t.buyer, id, "add_evidence", json!({ "evidence": [staff_ev] })).await;
     assert_eq!(problem(&r, 422, "unknown_evidence")["rule"], "E4");
     t.ok(&t.buyer, id, "add_evidence", json!({ "evidence": [ev] })).await;
+    // By its key alone: the server knows the kind and checksum; given ones are checked.
+    let ev2 = t.upload(&t.buyer).await;
+    let page =
+        t.ok(&t.buyer, id, "add_evidence", json!({ "evidence": [{ "key": ev2["key"], "caption": "close-up" }] })).await;
+    let added = page["case"]["evidence"].as_array().unwrap().iter().find(|e| e["key"] == ev2["key"]).unwrap().clone();
+    assert_eq!(
+        (added["kind"].as_str(), added["sha256"].as_str(), added["caption"].as_str()),
+        (ev2["kind"].as_str(), ev2["sha256"].as_str(), Some("close-up"))
+    );
+    let wrong = json!({ "evidence": [{ "key": ev2["key"], "sha256": "0".repeat(64) }] });
+    let p = problem(&t.act(&t.buyer, id, "add_evidence", wrong).await, 422, "evidence_mismatch");
+    assert_eq!((p["field"].as_str(), p["rule"].as_str()), (Some("evidence[0]"), Some("E4")));
     assert_eq!(t.staff.get(&format!("/api/v1/cases/{id}/evidence/{key}")).await.unwrap().status, 200);
     problem(&t.owner2.get(&format!("/api/v1/cases/{id}/evidence/{key}")).await.unwrap(), 404, "not_found");
     // SMS outbox: platform only.
