@@ -45,7 +45,7 @@ impl Default for Metrics {
     fn default() -> Self {
         let mut registry = Registry::default();
         let requests = Family::<RequestLabels, Counter>::default();
-        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| Histogram::new(BUCKETS_S.into_iter()));
+        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| Histogram::new(BUCKETS_S));
         let commands = Family::<KindLabels, Counter>::default();
         let deadlines_fired = Counter::default();
         let deadlines_stale = Counter::default();
