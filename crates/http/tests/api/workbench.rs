@@ -152,3 +152,48 @@ async fn reasons_profiles_and_labels_are_discoverable() {
     assert_eq!(before["deadline"]["rule"], "U2");
     t.stop().await;
 }
+
+/// X1: the message box pages (limit + cursor, newest first) and filters (unread, category);
+/// marking read touches only the caller's own entries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x1_the_message_box_pages_and_filters() {
+    let t = TestApp::new().await;
+    for _ in 0..3 {
+        let o = t.order("online", false).await;
+        t.apply(&o, "refund_unshipped", 1_000).await;
+    }
+    let all = t.staff.get("/api/v1/messages?limit=200").await.unwrap().json();
+    let total = all["items"].as_array().unwrap().len();
+    assert!(total >= 3, "{all}");
+    assert!(all["next_cursor"].is_null());
+    // pages of two, newest first, together the whole box
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/messages?limit=2".to_string();
+    for pages in 1.. {
+        assert!(pages <= total, "the cursor never ends");
+        let page = t.staff.get(&path).await.unwrap().json();
+        seen.extend(page["items"].as_array().unwrap().iter().map(|n| n["id"].as_i64().unwrap()));
+        match page["next_cursor"].as_str() {
+            Some(c) => path = format!("/api/v1/messages?limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), total);
+    assert!(seen.windows(2).all(|w| w[0] > w[1]), "newest first: {seen:?}");
+    // filters: a category, and unread only
+    let after_sales = t.staff.get("/api/v1/messages?category=after_sales").await.unwrap().json();
+    assert!(after_sales["items"].as_array().unwrap().iter().all(|n| n["category"] == "after_sales"));
+    let first = seen[0];
+    // another party cannot mark the shop's entries; the shop can
+    let r = t.buyer.post("/api/v1/messages/read", &json!({ "ids": [first] })).await.unwrap();
+    assert_eq!(r.json()["marked"], 0);
+    let r = t.staff.post("/api/v1/messages/read", &json!({ "ids": [first] })).await.unwrap();
+    assert_eq!(r.json()["marked"], 1);
+    let unread = t.staff.get("/api/v1/messages?unread=true&limit=200").await.unwrap().json();
+    let ids: Vec<i64> = unread["items"].as_array().unwrap().iter().map(|n| n["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids.len(), total - 1);
+    assert!(!ids.contains(&first));
+    problem(&t.staff.get("/api/v1/messages?category=spam").await.unwrap(), 400, "invalid_query");
+    problem(&t.staff.get("/api/v1/messages?cursor=0").await.unwrap(), 400, "invalid_query");
+    t.stop().await;
+}
