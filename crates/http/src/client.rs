@@ -1,16 +1,14 @@
-//! A small HTTP/1.1 JSON client over hyper, for `aftersale clock advance`, the HTTP load
-//! benchmark and the black-box tests.
+//! A small JSON client over reqwest, for `aftersale clock advance`, the HTTP load benchmark and
+//! the black-box tests: it sends what it is given and hands back the status, headers and bytes
+//! (no redirects followed, nothing decompressed), so tests see exactly what the server answered.
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::{Method, Request};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use reqwest::Method;
 use serde_json::Value;
 
 #[derive(Clone)]
 pub struct Client {
-    inner: hyper_util::client::legacy::Client<HttpConnector, Full<Bytes>>,
+    inner: reqwest::Client,
     base: String,
     token: Option<String>,
 }
@@ -18,7 +16,7 @@ pub struct Client {
 #[derive(Debug, Clone)]
 pub struct Resp {
     pub status: u16,
-    pub headers: hyper::HeaderMap,
+    pub headers: reqwest::header::HeaderMap,
     pub body: Bytes,
 }
 
@@ -34,8 +32,11 @@ impl Resp {
 impl Client {
     /// `base` like `http://127.0.0.1:8080`.
     pub fn new(base: &str) -> Client {
-        let inner =
-            hyper_util::client::legacy::Client::builder(TokioExecutor::new()).pool_max_idle_per_host(1024).build_http();
+        let inner = reqwest::Client::builder()
+            .pool_max_idle_per_host(1024)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default();
         Client { inner, base: base.trim_end_matches('/').to_string(), token: None }
     }
 
@@ -54,25 +55,20 @@ impl Client {
         headers: &[(&str, &str)],
         body: Option<(&str, Bytes)>,
     ) -> Result<Resp, String> {
-        let mut req = Request::builder().method(method).uri(format!("{}{}", self.base, path));
+        let mut req = self.inner.request(method, format!("{}{}", self.base, path));
         if let Some(t) = &self.token {
-            req = req.header("authorization", format!("Bearer {t}"));
+            req = req.bearer_auth(t);
         }
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        let body = match body {
-            Some((ct, bytes)) => {
-                req = req.header("content-type", ct);
-                Full::new(bytes)
-            }
-            None => Full::new(Bytes::new()),
-        };
-        let req = req.body(body).map_err(|e| e.to_string())?;
-        let res = self.inner.request(req).await.map_err(|e| format!("{e:?}"))?;
+        if let Some((ct, bytes)) = body {
+            req = req.header(reqwest::header::CONTENT_TYPE, ct).body(bytes);
+        }
+        let res = req.send().await.map_err(|e| format!("{e:?}"))?;
         let status = res.status().as_u16();
         let headers = res.headers().clone();
-        let body = res.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+        let body = res.bytes().await.map_err(|e| e.to_string())?;
         Ok(Resp { status, headers, body })
     }
 
