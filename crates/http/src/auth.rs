@@ -88,17 +88,22 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// The session cookie's value, if the request carries one.
 pub fn session_cookie(parts: &Parts) -> Option<String> {
-    for value in parts.headers.get_all(header::COOKIE) {
-        let Ok(text) = value.to_str() else { continue };
-        for pair in text.split(';') {
-            if let Some((k, v)) = pair.trim().split_once('=') {
-                if k == SESSION_COOKIE && !v.is_empty() {
-                    return Some(v.to_string());
-                }
-            }
-        }
-    }
-    None
+    let jar = axum_extra::extract::cookie::CookieJar::from_headers(&parts.headers);
+    jar.get(SESSION_COOKIE).map(|c| c.value().to_string()).filter(|v| !v.is_empty())
+}
+
+/// The session cookie that login sets (and, with an empty value and no lifetime, logout):
+/// HttpOnly, SameSite=Lax, `Secure` when the server is configured for HTTPS.
+pub fn session_set_cookie(value: &str, seconds: i64, secure: bool) -> String {
+    use axum_extra::extract::cookie::{Cookie, SameSite};
+    Cookie::build((SESSION_COOKIE, value.to_string()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .max_age(cookie::time::Duration::seconds(seconds))
+        .build()
+        .to_string()
 }
 
 impl FromRequestParts<AppState> for Caller {

@@ -2,7 +2,7 @@
 //! agents) and shop settings (policy profile and overrides, address book, reply templates).
 
 use super::{path_id, schema, Api, BodyDoc, JsonBody, Reply};
-use crate::auth::{hash_password, new_token, sha256_hex, verify_password, Caller, SESSION_COOKIE};
+use crate::auth::{hash_password, new_token, sha256_hex, verify_password, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::wire;
@@ -309,8 +309,7 @@ async fn login(State(state): State<AppState>, JsonBody(body): JsonBody<Login>) -
     let hash = sha256_hex(token.as_bytes());
     let user_id = user.id;
     let expires = state.run(move |e| e.open_session(user_id, hash, Dur(hours * 3_600_000))).await?;
-    let secure = if state.config.server.secure_cookies { "; Secure" } else { "" };
-    let cookie = format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", hours * 3600);
+    let cookie = crate::auth::session_set_cookie(&token, hours * 3600, state.config.server.secure_cookies);
     let mut res = Json(wire::Session { user, expires_at: expires }).into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         res.headers_mut().insert(header::SET_COOKIE, v);
@@ -340,10 +339,10 @@ async fn logout(State(state): State<AppState>, _caller: Caller, headers: axum::h
         state.auth_cache.clear();
     }
     let mut res = StatusCode::NO_CONTENT.into_response();
-    res.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("aftersale_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
-    );
+    let gone = crate::auth::session_set_cookie("", 0, state.config.server.secure_cookies);
+    if let Ok(v) = HeaderValue::from_str(&gone) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
     Ok(res)
 }
 
