@@ -62,6 +62,7 @@ pub struct ApplyOf<E> {
     #[serde(default)]
     pub description: String,
     #[serde(default)]
+    #[schemars(length(max = 20))]
     pub evidence: Vec<E>,
     #[serde(default)]
     pub refund_account: Option<RefundAccount>,
@@ -91,6 +92,7 @@ pub enum CaseCommandOf<E> {
         #[serde(default)]
         description: String,
         #[serde(default)]
+        #[schemars(length(max = 20))]
         evidence: Vec<E>,
     },
     Escalate {
@@ -104,6 +106,7 @@ pub enum CaseCommandOf<E> {
     AcceptProposal,
     DeclineProposal,
     AddEvidence {
+        #[schemars(length(max = 20))]
         evidence: Vec<E>,
     },
     PostMessage {
@@ -118,6 +121,7 @@ pub enum CaseCommandOf<E> {
         reason_code: String,
         #[serde(default)]
         explanation: String,
+        #[schemars(length(max = 20))]
         evidence: Vec<E>,
     },
     AgreeReturn {
@@ -137,14 +141,17 @@ pub enum CaseCommandOf<E> {
     SubmitEvidence {
         explanation: String,
         #[serde(default)]
+        #[schemars(length(max = 20))]
         evidence: Vec<E>,
     },
     UploadVoucher {
+        #[schemars(length(max = 20))]
         evidence: Vec<E>,
     },
     Appeal {
         text: String,
         #[serde(default)]
+        #[schemars(length(max = 20))]
         evidence: Vec<E>,
     },
     SetRemark {

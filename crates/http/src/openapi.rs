@@ -236,8 +236,7 @@ fn operation(
                 "type": "object", "additionalProperties": false,
                 "properties": {
                     "file": { "type": "string", "format": "binary", "description": "a JPEG, PNG, WebP, MP4 or PDF" },
-                    "caption": { "type": ["string", "number", "boolean"], "maxLength": 500,
-                        "description": "text shown with the file (a multipart part is text: a number is kept as its text)" } },
+                    "caption": { "type": "string", "maxLength": 500, "description": "text shown with the file" } },
                 "required": ["file"] } } } }),
             );
         }
