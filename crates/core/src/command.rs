@@ -21,6 +21,7 @@ pub enum OrderCommand {
     Complete,
     /// O2/O3: who may cancel depends on the payment method and the state.
     Cancel {
+        #[schemars(length(max = 200))]
         reason: String,
         #[serde(default)]
         buyer_contacted: bool,
@@ -29,6 +30,7 @@ pub enum OrderCommand {
         flag: Option<Flag>,
     },
     SetRemark {
+        #[schemars(length(max = 500))]
         text: String,
     },
     Expire {
@@ -57,9 +59,12 @@ pub struct NewOrder {
 #[serde(deny_unknown_fields, bound(deserialize = "E: Deserialize<'de>", serialize = "E: Serialize"))]
 pub struct ApplyOf<E> {
     pub kind: CaseType,
+    /// One of `GET /api/v1/reasons`'s apply reasons.
+    #[schemars(extend("enum" = ["no_longer_needed", "not_shipped_on_time", "not_delivered", "missing_or_wrong_item", "damaged", "defective", "not_as_described", "quality_issue", "other"]))]
     pub reason: String,
     pub amount: Money,
     #[serde(default)]
+    #[schemars(length(max = 1000))]
     pub description: String,
     #[serde(default)]
     #[schemars(length(max = 20))]
@@ -87,15 +92,18 @@ pub enum CaseCommandOf<E> {
     Withdraw,
     Resubmit {
         kind: CaseType,
+        #[schemars(extend("enum" = ["no_longer_needed", "not_shipped_on_time", "not_delivered", "missing_or_wrong_item", "damaged", "defective", "not_as_described", "quality_issue", "other"]))]
         reason: String,
         amount: Money,
         #[serde(default)]
+        #[schemars(length(max = 1000))]
         description: String,
         #[serde(default)]
         #[schemars(length(max = 20))]
         evidence: Vec<E>,
     },
     Escalate {
+        #[schemars(length(max = 500))]
         reason: String,
     },
     SubmitReturnLogistics {
@@ -110,6 +118,7 @@ pub enum CaseCommandOf<E> {
         evidence: Vec<E>,
     },
     PostMessage {
+        #[schemars(length(max = 2000))]
         text: String,
     },
     // merchant
@@ -118,8 +127,11 @@ pub enum CaseCommandOf<E> {
         logistics: Logistics,
     },
     Reject {
+        /// One of `GET /api/v1/reasons`'s rejection reasons for the case's stage.
+        #[schemars(extend("enum" = ["no_quality_issue", "not_as_claimed", "agreed_otherwise", "outside_policy", "used_or_damaged", "missing_parts", "wrong_item_returned", "not_received"]))]
         reason_code: String,
         #[serde(default)]
+        #[schemars(length(max = 1000))]
         explanation: String,
         #[schemars(length(max = 20))]
         evidence: Vec<E>,
@@ -139,6 +151,7 @@ pub enum CaseCommandOf<E> {
         address: Option<Address>,
     },
     SubmitEvidence {
+        #[schemars(length(max = 2000))]
         explanation: String,
         #[serde(default)]
         #[schemars(length(max = 20))]
@@ -149,25 +162,30 @@ pub enum CaseCommandOf<E> {
         evidence: Vec<E>,
     },
     Appeal {
+        #[schemars(length(max = 2000))]
         text: String,
         #[serde(default)]
         #[schemars(length(max = 20))]
         evidence: Vec<E>,
     },
     SetRemark {
+        #[schemars(length(max = 500))]
         text: String,
     },
     // platform
     RequestEvidence {
+        #[schemars(length(max = 1000))]
         instructions: String,
     },
     Rule {
         for_party: Party,
+        #[schemars(length(max = 1000))]
         reason: String,
     },
     ReviewAppeal,
     DecideAppeal {
         upheld: bool,
+        #[schemars(length(max = 1000))]
         reason: String,
     },
     // system

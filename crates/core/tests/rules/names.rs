@@ -146,3 +146,23 @@ fn w5_actors_and_parties_read_as_words_in_the_log() {
         (Party::Buyer, Party::Merchant, Party::Platform, Party::System)
     );
 }
+
+/// The reason lists the document states as enums are the lists the rules check.
+#[test]
+fn documented_reason_enums_are_the_rules_lists() {
+    let schema = serde_json::to_value(schemars::schema_for!(aftersale_core::command::CaseCommand)).unwrap();
+    let text = schema.to_string();
+    for r in aftersale_core::command::APPLY_REASONS {
+        assert!(text.contains(&format!("\"{}\"", r.code)), "{} missing from the documented apply reasons", r.code);
+    }
+    for (r, _) in aftersale_core::command::REJECT_REASONS {
+        assert!(text.contains(&format!("\"{}\"", r.code)), "{} missing from the documented rejection reasons", r.code);
+    }
+    let apply: Vec<&str> = aftersale_core::command::APPLY_REASONS.iter().map(|r| r.code).collect();
+    let documented = schema.pointer("/oneOf").and_then(|v| v.as_array()).unwrap().iter().find_map(|v| {
+        (v.pointer("/properties/command/const")? == "resubmit")
+            .then(|| v.pointer("/properties/reason/enum").cloned())
+            .flatten()
+    });
+    assert_eq!(documented.unwrap(), serde_json::json!(apply));
+}
