@@ -5,8 +5,12 @@
 pub mod accounts;
 pub mod cases;
 pub mod catalog;
+pub mod evidence;
 pub mod home;
+pub mod messages;
 pub mod ops;
+pub mod orders;
+pub mod search;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -136,7 +140,11 @@ pub fn api() -> Api {
     let api = ops::routes(api);
     let api = accounts::routes(api);
     let api = catalog::routes(api);
-    cases::routes(api)
+    let api = orders::routes(api);
+    let api = cases::routes(api);
+    let api = search::routes(api);
+    let api = evidence::routes(api);
+    messages::routes(api)
 }
 
 // ---------------------------------------------------------------------------------------------

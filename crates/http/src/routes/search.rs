@@ -1,0 +1,240 @@
+//! Queues and search (W1, W2, W6): the case list with its filters, sort and cursor, and the
+//! counts of every queue.
+
+use super::{schema, Api, BodyDoc, Reply};
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::wire;
+use aftersale_core::values::*;
+use aftersale_core::*;
+use aftersale_engine::{CaseCursor, CaseQuery, CaseSort};
+use axum::extract::State;
+use axum::http::{Method, StatusCode};
+use axum::routing::get;
+use axum::Json;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+pub fn routes(api: Api) -> Api {
+    use BodyDoc::*;
+    api.route(
+        Method::GET,
+        "/api/v1/cases",
+        "search_cases",
+        "cases",
+        "Cases the caller may see: queues, search, filters, cursor pages (W1, W2).",
+        "any logged-in user",
+        NoBody,
+        Reply::Json(200, schema::<wire::CaseList>),
+        get(search),
+    )
+    .query(schema::<CaseListQuery>)
+    .route(
+        Method::GET,
+        "/api/v1/queues",
+        "queue_counts",
+        "cases",
+        "Cases per queue for a shop (W1).",
+        "shop staff; agent, admin with ?shop=",
+        NoBody,
+        Reply::Json(200, schema::<wire::QueueCounts>),
+        get(queues),
+    )
+    .query(schema::<QueuesQuery>)
+}
+
+/// W2: the filters, sort and page of a case list. Times take any RFC 3339 offset.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CaseListQuery {
+    /// One W1 queue.
+    queue: Option<Queue>,
+    kind: Option<CaseType>,
+    flag: Option<Flag>,
+    /// Governed by a deadline due at or before this time.
+    due_before: Option<Timestamp>,
+    /// Applied at or after this time.
+    applied_from: Option<Timestamp>,
+    /// Applied at or before this time.
+    applied_to: Option<Timestamp>,
+    /// The order number, or its beginning.
+    #[schemars(length(min = 1, max = 64))]
+    order_no: Option<String>,
+    #[schemars(range(min = 1))]
+    case_id: Option<i64>,
+    /// Part of the buyer's name.
+    #[schemars(length(min = 1, max = 64))]
+    customer_name: Option<String>,
+    /// The full number (`+86`, spaces and dashes ignored) or its last four digits.
+    #[schemars(regex(pattern = aftersale_core::values::PHONE_SEARCH_PATTERN))]
+    customer_phone: Option<String>,
+    sort: Option<SortParam>,
+    #[schemars(range(min = 1, max = 200))]
+    limit: Option<usize>,
+    /// `next_cursor` of the previous page.
+    #[schemars(regex(pattern = r"^-?[0-9]{1,19}\.[0-9]{1,19}$"))]
+    cursor: Option<String>,
+    /// The platform names the shop; merchant staff may only name their own.
+    #[schemars(range(min = 1))]
+    shop: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+enum SortParam {
+    /// Least time left first (the default).
+    TimeLeft,
+    Newest,
+}
+
+/// A query string parsed into `T`; errors are 400 `invalid_query` naming the parameter.
+pub(crate) fn query<T: serde::de::DeserializeOwned>(raw: Option<&str>) -> ApiResult<T> {
+    let raw = raw.unwrap_or("");
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(raw.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let msg = e.inner().to_string();
+        let name = if path == "." {
+            msg.strip_prefix("unknown field `").and_then(|r| r.split('`').next()).unwrap_or("query").to_string()
+        } else {
+            path
+        };
+        bad_query(&name, format!("{name}: {msg}"))
+    })
+}
+
+pub(crate) fn bad_query(name: &str, detail: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", detail).field(name)
+}
+
+/// A text filter of 1-64 characters (as the document says), trimmed; given but empty is a
+/// mistake, not "no filter".
+fn nonempty(name: &str, v: Option<String>) -> ApiResult<Option<String>> {
+    match v {
+        Some(v) if v.is_empty() || v.chars().count() > 64 => Err(bad_query(name, format!("{name} is 1-64 characters"))),
+        // Only spaces: nothing to filter by.
+        other => Ok(other.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())),
+    }
+}
+
+fn case_query(caller: &Caller, p: CaseListQuery) -> ApiResult<CaseQuery> {
+    for (name, v) in [("case_id", p.case_id), ("shop", p.shop)] {
+        if v.is_some_and(|v| v < 1) {
+            return Err(bad_query(name, format!("{name} is a positive id")));
+        }
+    }
+    let mut q = CaseQuery {
+        queue: p.queue,
+        kind: p.kind,
+        flag: p.flag,
+        due_before: p.due_before,
+        applied_from: p.applied_from,
+        applied_to: p.applied_to,
+        order_no: nonempty("order_no", p.order_no)?,
+        case_id: p.case_id.map(CaseId),
+        customer_name: nonempty("customer_name", p.customer_name)?,
+        customer_phone: match p.customer_phone {
+            Some(v) => Some(PhoneSearch::parse(&v).map_err(|e| bad_query("customer_phone", e))?),
+            None => None,
+        },
+        sort: match p.sort {
+            Some(SortParam::Newest) => CaseSort::Newest,
+            _ => CaseSort::TimeLeft,
+        },
+        limit: p.limit.unwrap_or(50),
+        ..CaseQuery::default()
+    };
+    if !(1..=200).contains(&q.limit) {
+        return Err(bad_query("limit", "limit is 1-200"));
+    }
+    if let Some(v) = p.cursor {
+        let malformed = || bad_query("cursor", "malformed cursor");
+        let (a, b) = v.split_once('.').ok_or_else(malformed)?;
+        q.after =
+            Some(CaseCursor { key: a.parse().map_err(|_| malformed())?, id: b.parse().map_err(|_| malformed())? });
+    }
+    if let Some(raw) = p.shop {
+        let shop = ShopId(raw);
+        if caller.is_platform() {
+            q.shop = Some(shop);
+        } else if caller.shop() != Some(shop) {
+            return Err(ApiError::not_found("shop"));
+        }
+    }
+    Ok(q)
+}
+
+async fn search(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: axum::http::Uri,
+) -> ApiResult<Json<wire::CaseList>> {
+    let q = case_query(&caller, query(uri.query())?)?;
+    let counts_shop = caller.shop().or(q.shop);
+    let actor = caller.actor;
+    let (page, counts) = state
+        .run(move |e| {
+            let page = e.search(actor, q)?;
+            let counts = match counts_shop {
+                Some(shop) => Some(e.queue_counts(shop)?),
+                None => None,
+            };
+            Ok((page, counts))
+        })
+        .await?;
+    let items = page
+        .items
+        .into_iter()
+        .map(|it| wire::CaseRow {
+            case_id: it.case.id,
+            order_id: it.case.order_id,
+            order_no: it.order_no,
+            kind: it.case.kind,
+            status: it.case.status.name(),
+            queue: it.case.queue(),
+            amount: it.case.amount,
+            reason: it.case.reason.clone(),
+            customer_name: it.customer_name,
+            customer_phone: it.customer_phone_masked,
+            flag: it.flag,
+            applied_at: it.case.applied_at,
+            due: (it.due_key != i64::MAX).then_some(Timestamp(it.due_key)),
+            version: it.case.version,
+        })
+        .collect();
+    Ok(Json(wire::CaseList {
+        items,
+        next_cursor: page.next.map(|c| format!("{}.{}", c.key, c.id)),
+        counts: counts.map(|c| c.into_iter().collect()),
+    }))
+}
+
+/// The shop whose queues to count: merchant staff their own, the platform names one.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QueuesQuery {
+    #[schemars(range(min = 1))]
+    shop: Option<i64>,
+}
+
+async fn queues(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: axum::http::Uri,
+) -> ApiResult<Json<wire::QueueCounts>> {
+    let p: QueuesQuery = query(uri.query())?;
+    if p.shop.is_some_and(|v| v < 1) {
+        return Err(bad_query("shop", "shop is a positive id"));
+    }
+    let shop = match (caller.shop(), p.shop) {
+        (Some(own), None) => own,
+        (Some(own), Some(raw)) if raw == own.0 => own,
+        (Some(_), Some(_)) => return Err(ApiError::not_found("shop")),
+        (None, Some(raw)) if caller.is_platform() => ShopId(raw),
+        (None, None) if caller.is_platform() => return Err(bad_query("shop", "platform callers name the shop")),
+        (None, _) => return Err(ApiError::forbidden("queues are for shop staff and the platform")),
+    };
+    let counts = state.run(move |e| e.queue_counts(shop)).await?;
+    Ok(Json(wire::QueueCounts { shop_id: shop, counts: counts.into_iter().collect() }))
+}
