@@ -337,10 +337,10 @@ pub struct CasePage {
     pub now: Timestamp,
 }
 
-/// One row of a queue or a search (W1, W2).
+/// One row of a queue or a search (W1, W2): a case, so it names itself `id`.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct CaseRow {
-    pub case_id: CaseId,
+    pub id: CaseId,
     pub order_id: OrderId,
     pub order_no: String,
     pub kind: CaseType,

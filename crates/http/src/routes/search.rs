@@ -187,7 +187,7 @@ async fn search(
         .items
         .into_iter()
         .map(|it| wire::CaseRow {
-            case_id: it.case.id,
+            id: it.case.id,
             order_id: it.case.order_id,
             order_no: it.order_no,
             kind: it.case.kind,

@@ -206,7 +206,7 @@ async fn the_demo_fills_every_queue_and_state() {
     // A pending proposal, an appeal, and an evidence request are among them.
     let mut appeal = false;
     for it in page["items"].as_array().unwrap() {
-        let c = platform.get(&format!("/api/v1/cases/{}", it["case_id"])).await.unwrap().json();
+        let c = platform.get(&format!("/api/v1/cases/{}", it["id"])).await.unwrap().json();
         appeal |= c["case"]["appeal"]["state"] == "submitted";
     }
     assert!(appeal, "the demo has an appeal");

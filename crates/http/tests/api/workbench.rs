@@ -44,20 +44,20 @@ async fn w2_search_filters_sort_by_time_left_and_cursor_pages_over_http() {
     }
     // Time left: the oldest application is due first.
     let page = t.staff.get("/api/v1/cases?limit=2").await.unwrap().json();
-    let first: Vec<i64> = page["items"].as_array().unwrap().iter().map(|i| i["case_id"].as_i64().unwrap()).collect();
+    let first: Vec<i64> = page["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect();
     assert_eq!(first, vec![ids[0].0, ids[1].0]);
     let cursor = page["next_cursor"].as_str().unwrap();
     let page2 = t.staff.get(&format!("/api/v1/cases?limit=2&cursor={cursor}")).await.unwrap().json();
-    let second: Vec<i64> = page2["items"].as_array().unwrap().iter().map(|i| i["case_id"].as_i64().unwrap()).collect();
+    let second: Vec<i64> = page2["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect();
     assert_eq!(second, vec![ids[2].0, ids[3].0]);
     // Newest first.
     let newest = t.staff.get("/api/v1/cases?sort=newest&limit=1").await.unwrap().json();
-    assert_eq!(newest["items"][0]["case_id"], ids[4].0);
+    assert_eq!(newest["items"][0]["id"], ids[4].0);
     // By order number, case id, customer name and full phone.
     let by_no = t.staff.get(&format!("/api/v1/cases?order_no={}", ids[2].1)).await.unwrap().json();
     assert_eq!(by_no["items"].as_array().unwrap().len(), 1);
     assert_eq!(
-        t.staff.get(&format!("/api/v1/cases?case_id={}", ids[3].0)).await.unwrap().json()["items"][0]["case_id"],
+        t.staff.get(&format!("/api/v1/cases?case_id={}", ids[3].0)).await.unwrap().json()["items"][0]["id"],
         ids[3].0
     );
     assert_eq!(
