@@ -341,10 +341,18 @@ mod tests {
         ] {
             assert!(Timestamp::parse_rfc3339(bad).is_err(), "{bad}");
         }
+        // the offset's hours and minutes: two digits each, at most 23:59
+        let at = |off: &str| Timestamp::parse_rfc3339(&format!("2026-11-22T00:00:00{off}"));
+        assert_eq!(at("+23:59"), Ok(Timestamp(utc.0 - 23 * HOUR.0 - 59 * MINUTE.0)));
+        for bad in ["+1:000", "+08:+5", "+24:00", "+08:60", "+0a:00"] {
+            assert!(at(bad).is_err(), "{bad}");
+        }
         // on the wire: RFC 3339 out, and the milliseconds of earlier versions still read
         assert_eq!(serde_json::to_string(&utc).unwrap(), "\"2026-11-22T00:00:00Z\"");
         assert_eq!(serde_json::from_str::<Timestamp>(&utc.0.to_string()).unwrap(), utc);
         assert_eq!(serde_json::from_str::<Timestamp>("\"2026-11-22T08:00:00+08:00\"").unwrap(), utc);
+        let wrong = serde_json::from_str::<Timestamp>("true").unwrap_err().to_string();
+        assert!(wrong.contains("an RFC 3339 time"), "{wrong}");
     }
 
     #[test]

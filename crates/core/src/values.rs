@@ -491,4 +491,14 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn a_mainland_number_written_with_its_country_code_is_the_same_number() {
+        assert_eq!(Phone::parse("+86 138-0013-1234").unwrap().as_str(), "13800131234");
+        assert_eq!(Phone::parse("008613800131234").unwrap().as_str(), "13800131234");
+        // +86 followed by something that is not a mainland mobile stays an E.164 number
+        assert_eq!(Phone::parse("+861234567").unwrap().as_str(), "+861234567");
+        assert_eq!(Phone::parse("+86123456789").unwrap().as_str(), "+86123456789");
+        assert_eq!(Phone::parse("+8623456789012").unwrap().as_str(), "+8623456789012");
+    }
 }

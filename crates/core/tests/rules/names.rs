@@ -166,3 +166,64 @@ fn documented_reason_enums_are_the_rules_lists() {
     });
     assert_eq!(documented.unwrap(), serde_json::json!(apply));
 }
+
+/// The review deadline names the rule of its case type: U2 before shipment, S2 for a refund
+/// only, R2 for a return; other deadlines keep their own rule whatever the type.
+#[test]
+fn u2_s2_r2_the_review_deadline_names_the_rule_of_its_case_type() {
+    use aftersale_core::DeadlineKind as K;
+    for (kind, rule) in
+        [(CaseType::RefundUnshipped, "U2"), (CaseType::RefundOnly, "S2"), (CaseType::ReturnRefund, "R2")]
+    {
+        assert_eq!(K::Review.rule_for(kind), rule);
+        assert_eq!(K::ReviewReminder.rule_for(kind), rule);
+        assert_eq!(K::BuyerShip.rule_for(kind), "R5");
+        assert_eq!(K::Evidence.rule_for(kind), "E2");
+    }
+}
+
+/// The commands that carry evidence give it out; the others carry none.
+#[test]
+fn a_command_names_its_evidence() {
+    use aftersale_core::values::{Evidence, EvidenceKind};
+    let ev = Evidence { key: "ev-1".into(), kind: EvidenceKind::Image, sha256: "a".repeat(64), caption: String::new() };
+    let with = [
+        CaseCommand::AddEvidence { evidence: vec![ev.clone()] },
+        CaseCommand::Reject {
+            reason_code: "no_quality_issue".into(),
+            explanation: String::new(),
+            evidence: vec![ev.clone()],
+        },
+        CaseCommand::SubmitEvidence { explanation: "x".into(), evidence: vec![ev.clone()] },
+        CaseCommand::UploadVoucher { evidence: vec![ev.clone()] },
+        CaseCommand::Appeal { text: "x".into(), evidence: vec![ev.clone()] },
+    ];
+    for c in &with {
+        assert_eq!(c.evidence(), std::slice::from_ref(&ev), "{c:?}");
+    }
+    assert!(CaseCommand::Withdraw.evidence().is_empty());
+    assert!(CaseCommand::Refund.evidence().is_empty());
+}
+
+/// The wire types document themselves: currencies, times and durations are inline strings with
+/// their pattern or format, so a client sees what the server takes.
+#[test]
+fn value_types_document_their_wire_form() {
+    let money = serde_json::to_value(schemars::schema_for!(Money)).unwrap();
+    assert_eq!(money.pointer("/properties/currency/pattern").and_then(|v| v.as_str()), Some("^[A-Z]{3}$"));
+    let recorded = serde_json::to_value(schemars::schema_for!(Recorded)).unwrap();
+    assert_eq!(recorded.pointer("/properties/at/format").and_then(|v| v.as_str()), Some("date-time"));
+    let policy = serde_json::to_value(schemars::schema_for!(Policy)).unwrap();
+    assert!(policy.pointer("/properties/review/pattern").and_then(|v| v.as_str()).is_some_and(|p| p.contains("week")));
+    // inline: no definitions of their own
+    for s in [&money, &recorded, &policy] {
+        let defs = s
+            .get("$defs")
+            .and_then(|d| d.as_object())
+            .map(|d| d.keys().cloned().collect::<Vec<_>>())
+            .unwrap_or_default();
+        for name in ["Currency", "Timestamp", "Duration"] {
+            assert!(!defs.contains(&name.to_string()), "{name} is not inline");
+        }
+    }
+}
