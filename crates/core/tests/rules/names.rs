@@ -215,15 +215,43 @@ fn value_types_document_their_wire_form() {
     assert_eq!(recorded.pointer("/properties/at/format").and_then(|v| v.as_str()), Some("date-time"));
     let policy = serde_json::to_value(schemars::schema_for!(Policy)).unwrap();
     assert!(policy.pointer("/properties/review/pattern").and_then(|v| v.as_str()).is_some_and(|p| p.contains("week")));
+    let logistics = serde_json::to_value(schemars::schema_for!(aftersale_core::values::Logistics)).unwrap();
+    assert_eq!(logistics.pointer("/properties/carrier/pattern").and_then(|v| v.as_str()), Some("^[A-Za-z0-9_]{2,16}$"));
+    assert_eq!(
+        logistics.pointer("/properties/tracking_no/pattern").and_then(|v| v.as_str()),
+        Some("^[A-Za-z0-9]{8,32}$")
+    );
+    let order = serde_json::to_value(schemars::schema_for!(NewOrder)).unwrap();
+    assert_eq!(
+        order.pointer("/properties/customer_phone/pattern").and_then(|v| v.as_str()),
+        Some(aftersale_core::values::PHONE_PATTERN)
+    );
     // inline: no definitions of their own
-    for s in [&money, &recorded, &policy] {
+    for s in [&money, &recorded, &policy, &logistics, &order] {
         let defs = s
             .get("$defs")
             .and_then(|d| d.as_object())
             .map(|d| d.keys().cloned().collect::<Vec<_>>())
             .unwrap_or_default();
-        for name in ["Currency", "Timestamp", "Duration"] {
+        for name in ["Currency", "Timestamp", "Duration", "Phone", "Carrier", "TrackingNo"] {
             assert!(!defs.contains(&name.to_string()), "{name} is not inline");
         }
     }
+}
+
+/// A command names evidence by key: 1-200 characters, a caption of at most 500, and a checksum,
+/// when one is given, of 64 hex digits.
+#[test]
+fn evidence_references_have_the_documented_bounds() {
+    use aftersale_core::values::EvidenceRef;
+    let ok = |key: &str, caption: &str, sha: Option<String>| {
+        EvidenceRef { key: key.into(), caption: caption.into(), kind: None, sha256: sha }.validate().is_ok()
+    };
+    assert!(ok("ev-1", "", None));
+    assert!(ok(&"k".repeat(200), &"c".repeat(500), Some("aB".repeat(32))));
+    assert!(!ok("", "", None));
+    assert!(!ok(&"k".repeat(201), "", None));
+    assert!(!ok("ev-1", &"c".repeat(501), None));
+    assert!(!ok("ev-1", "", Some("a".repeat(63))));
+    assert!(!ok("ev-1", "", Some("g".repeat(64))));
 }
