@@ -224,3 +224,76 @@ fn a_shop_changed_outside_the_engine_is_read_again_once_forgotten() {
     assert_eq!(due(&a), T0 + Dur::hours(36));
     assert_eq!(a.engine.policy_of(ShopId(1)).unwrap().review, Dur::hours(36));
 }
+
+#[test]
+fn the_manual_clock_reading_is_kept() {
+    let a = app();
+    assert_eq!(a.engine.saved_manual_clock().unwrap(), None, "a fresh database keeps none");
+    a.engine.save_manual_clock(T0 + Dur::days(3)).unwrap();
+    assert_eq!(a.engine.saved_manual_clock().unwrap(), Some(T0 + Dur::days(3)));
+    a.engine.save_manual_clock(T0 + Dur::days(4)).unwrap();
+    assert_eq!(a.engine.saved_manual_clock().unwrap(), Some(T0 + Dur::days(4)), "the last reading wins");
+}
+
+/// E4: a command names evidence by key; the engine gives the caller's own upload (or, for
+/// merchant staff, their shop's) with its kind and checksum, and nothing else.
+#[test]
+fn e4_evidence_is_resolved_from_the_callers_own_uploads() {
+    use aftersale_core::values::{EvidenceKind, EvidenceRef};
+    let a = app();
+    let upload = |key: &str, uploader: i64, shop: Option<ShopId>, buyer: Option<BuyerId>| {
+        a.engine
+            .record_evidence(EvidenceObject {
+                key: key.into(),
+                uploader,
+                shop_id: shop,
+                buyer_id: buyer,
+                kind: EvidenceKind::Pdf,
+                content_type: "application/pdf".into(),
+                size: 10,
+                sha256: "ab".repeat(32),
+                created_at: T0,
+            })
+            .unwrap();
+    };
+    upload("ev-buyer", 7, None, Some(BuyerId(7)));
+    upload("ev-shop", 11, Some(ShopId(1)), None);
+    let r = |key: &str| EvidenceRef { key: key.into(), caption: "c".into(), kind: None, sha256: None };
+    let got = a.engine.resolve_evidence(BUYER, 7, vec![r("ev-buyer")]).unwrap();
+    assert_eq!(
+        (got[0].kind, got[0].sha256.as_str(), got[0].caption.as_str()),
+        (EvidenceKind::Pdf, "ab".repeat(32).as_str(), "c")
+    );
+    // another staff member of the same shop may name the shop's upload; another shop may not
+    let colleague = Actor::Merchant { shop: ShopId(1), staff: StaffId(12) };
+    assert_eq!(a.engine.resolve_evidence(colleague, 12, vec![r("ev-shop")]).unwrap().len(), 1);
+    let code = |e: EngineError| match e {
+        EngineError::Evidence { field, code, .. } => (field, code),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        code(a.engine.resolve_evidence(OTHER_SHOP, 21, vec![r("ev-shop")]).unwrap_err()),
+        ("evidence[0]".into(), "unknown_evidence")
+    );
+    assert_eq!(
+        code(a.engine.resolve_evidence(BUYER, 7, vec![r("ev-buyer"), r("ev-shop")]).unwrap_err()).0,
+        "evidence[1]"
+    );
+    assert_eq!(code(a.engine.resolve_evidence(BUYER, 7, vec![r("nope")]).unwrap_err()).1, "unknown_evidence");
+    // a kind or checksum given is checked; the right ones pass
+    let with = |kind, sha: &str| EvidenceRef {
+        key: "ev-buyer".into(),
+        caption: String::new(),
+        kind: Some(kind),
+        sha256: Some(sha.into()),
+    };
+    assert!(a.engine.resolve_evidence(BUYER, 7, vec![with(EvidenceKind::Pdf, &"AB".repeat(32))]).is_ok());
+    assert_eq!(
+        code(a.engine.resolve_evidence(BUYER, 7, vec![with(EvidenceKind::Image, &"ab".repeat(32))]).unwrap_err()).1,
+        "evidence_mismatch"
+    );
+    assert_eq!(
+        code(a.engine.resolve_evidence(BUYER, 7, vec![with(EvidenceKind::Pdf, &"cd".repeat(32))]).unwrap_err()).1,
+        "evidence_mismatch"
+    );
+}

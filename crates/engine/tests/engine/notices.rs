@@ -110,3 +110,38 @@ fn x2_a_pluggable_sender_delivers_the_outbox_and_failures_stay_queued() {
     assert!(a.engine.read(|tx| tx.sms_outbox()).unwrap()[0].sent_at.is_some(), "the outbox keeps the record");
     assert_eq!(dispatch(&a.engine, &RecordOnly, 10).unwrap().sent, 0);
 }
+
+#[test]
+fn x1_the_message_box_pages_newest_first_and_filters() {
+    let (a, _, c) = refund_only_case("X1P");
+    for i in 0..4 {
+        a.engine
+            .case_command(BUYER, c.id, CaseCommand::PostMessage { text: format!("hello {i}") }, None, None)
+            .unwrap();
+    }
+    let shop = Recipient::Shop(ShopId(1));
+    let all = a.engine.message_box(shop).unwrap().entries;
+    assert_eq!(all.len(), 5);
+    let page = |before: Option<i64>, unread_only: bool| {
+        a.engine.message_box_page(shop, NoticeQuery { before, unread_only, category: None, limit: 2 }).unwrap()
+    };
+    // pages of two: 2 + 2 + 1, newest first, the cursor the last id of a full page
+    let p1 = page(None, false);
+    assert_eq!(p1.entries.iter().map(|n| n.id).collect::<Vec<_>>(), vec![all[0].id, all[1].id]);
+    assert_eq!(p1.next, Some(all[1].id));
+    let p2 = page(p1.next, false);
+    assert_eq!(p2.entries.iter().map(|n| n.id).collect::<Vec<_>>(), vec![all[2].id, all[3].id]);
+    let p3 = page(p2.next, false);
+    assert_eq!((p3.entries.len(), p3.next), (1, None));
+    // exactly a page left: no next cursor
+    let exact =
+        a.engine.message_box_page(shop, NoticeQuery { before: p1.next, limit: 3, ..Default::default() }).unwrap();
+    assert_eq!((exact.entries.len(), exact.next), (3, None));
+    // unread only, and a category
+    a.engine.mark_read(shop, vec![all[0].id]).unwrap();
+    assert_eq!(page(None, true).entries[0].id, all[1].id);
+    let other = NoticeQuery { category: Some("arbitration".into()), limit: 10, ..Default::default() };
+    assert!(a.engine.message_box_page(shop, other).unwrap().entries.is_empty());
+    let after_sales = NoticeQuery { category: Some("after_sales".into()), limit: 10, ..Default::default() };
+    assert_eq!(a.engine.message_box_page(shop, after_sales).unwrap().entries.len(), 5);
+}
