@@ -96,6 +96,11 @@ fn w2_search_filters_sort_by_time_left_and_page_with_cursors() {
     a.engine.set_flag_via_case(MERCHANT, ids[6], Some(Flag::Red)).unwrap();
     let red = search(CaseQuery { flag: Some(Flag::Red), ..Default::default() });
     assert_eq!((red.items.len(), red.items[0].flag), (1, Some(Flag::Red)));
+    // a selective filter with a flag: the flag is checked on every case found, not only on the
+    // first page's worth (the red one sorts last of the seven)
+    let red_by_prefix =
+        search(CaseQuery { order_no: Some("W2-".into()), flag: Some(Flag::Red), limit: 2, ..Default::default() });
+    assert_eq!(red_by_prefix.items.iter().map(|i| i.case.id).collect::<Vec<_>>(), vec![ids[6]]);
     let near = search(CaseQuery { due_before: Some(T0 + Dur::hours(48) + Dur::hours(1)), ..Default::default() });
     assert_eq!(near.items.iter().map(|i| i.case.id).collect::<Vec<_>>(), vec![ids[0], ids[1]]);
     // sorted by time left by default, paged with cursors
