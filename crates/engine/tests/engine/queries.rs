@@ -101,6 +101,22 @@ fn w2_search_filters_sort_by_time_left_and_page_with_cursors() {
     let red_by_prefix =
         search(CaseQuery { order_no: Some("W2-".into()), flag: Some(Flag::Red), limit: 2, ..Default::default() });
     assert_eq!(red_by_prefix.items.iter().map(|i| i.case.id).collect::<Vec<_>>(), vec![ids[6]]);
+    // a selective filter with a two-character name, a page at a time: every match, in order
+    let mut q =
+        CaseQuery {
+            order_no: Some("W2-".into()), customer_name: Some("李四".into()), limit: 1, ..Default::default()
+        };
+    let mut found = vec![];
+    for pages in 1.. {
+        assert!(pages <= 3, "more pages than matches: {found:?}");
+        let page = search(q.clone());
+        found.extend(page.items.iter().map(|i| i.case.id));
+        match page.next {
+            Some(c) => q.after = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(found, vec![ids[1], ids[3], ids[5]]);
     let near = search(CaseQuery { due_before: Some(T0 + Dur::hours(48) + Dur::hours(1)), ..Default::default() });
     assert_eq!(near.items.iter().map(|i| i.case.id).collect::<Vec<_>>(), vec![ids[0], ids[1]]);
     // sorted by time left by default, paged with cursors
