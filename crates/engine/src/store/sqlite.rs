@@ -25,6 +25,21 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "token_scope", include_str!("migrations/sqlite/0005_token_scope.sql")),
 ];
 
+/// One row of `notices` read in this column order: id, recipient, recipient_id, case_id,
+/// category, title, body, created_at, read_at.
+fn notice_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredNotice> {
+    Ok(StoredNotice {
+        id: r.get(0)?,
+        recipient: parse_recipient(&r.get::<_, String>(1)?, r.get(2)?),
+        case_id: r.get::<_, Option<i64>>(3)?.map(CaseId),
+        category: r.get(4)?,
+        title: r.get(5)?,
+        body: r.get(6)?,
+        at: Timestamp(r.get(7)?),
+        read: r.get::<_, Option<i64>>(8)?.is_some(),
+    })
+}
+
 const USER_COLUMNS: &str =
     "SELECT u.id, u.login, u.role, u.shop_id, u.display_name, u.password_hash, u.created_at FROM users u";
 
@@ -539,18 +554,7 @@ impl ReadTx for Sql<'_> {
             "SELECT id, recipient, recipient_id, case_id, category, title, body, created_at, read_at FROM notices \
              WHERE recipient = ? AND recipient_id = ? ORDER BY id",
         )?;
-        let rows = st.query_map(params![kind, id], |r| {
-            Ok(StoredNotice {
-                id: r.get(0)?,
-                recipient: parse_recipient(&r.get::<_, String>(1)?, r.get(2)?),
-                case_id: r.get::<_, Option<i64>>(3)?.map(CaseId),
-                category: r.get(4)?,
-                title: r.get(5)?,
-                body: r.get(6)?,
-                at: Timestamp(r.get(7)?),
-                read: r.get::<_, Option<i64>>(8)?.is_some(),
-            })
-        })?;
+        let rows = st.query_map(params![kind, id], notice_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -562,18 +566,8 @@ impl ReadTx for Sql<'_> {
              AND (?5 IS NULL OR category = ?5) ORDER BY id DESC LIMIT ?6",
         )?;
         let before = q.before.unwrap_or(i64::MAX);
-        let rows = st.query_map(params![kind, id, before, q.unread_only as i64, q.category, q.limit as i64], |r| {
-            Ok(StoredNotice {
-                id: r.get(0)?,
-                recipient: parse_recipient(&r.get::<_, String>(1)?, r.get(2)?),
-                case_id: r.get::<_, Option<i64>>(3)?.map(CaseId),
-                category: r.get(4)?,
-                title: r.get(5)?,
-                body: r.get(6)?,
-                at: Timestamp(r.get(7)?),
-                read: r.get::<_, Option<i64>>(8)?.is_some(),
-            })
-        })?;
+        let rows =
+            st.query_map(params![kind, id, before, q.unread_only as i64, q.category, q.limit as i64], notice_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
