@@ -479,3 +479,23 @@ pub const APPLY_REASONS: &[Reason] = &[
 
 /// R4: the fixed, non-editable text a merchant may append to the SMS notice.
 pub const REFUSE_FREIGHT_COLLECT_TEXT: &str = "拒收到付/EMS/顺丰/邮政包邮";
+
+/// Who a deadline waits for: the parties whose actions its passing ends (from `governed_by`),
+/// the party with the most such actions first (the merchant for the review, within which the
+/// buyer may also answer a proposal). A deadline that waits for the merchant first and passes
+/// decides the case against the shop.
+pub fn waits_for(kind: crate::deadline::DeadlineKind) -> Vec<Party> {
+    let mut counts: Vec<(Party, usize)> = Vec::new();
+    for a in Action::ALL {
+        if a.governed_by().contains(&kind) {
+            for p in a.parties() {
+                match counts.iter_mut().find(|(q, _)| q == p) {
+                    Some((_, n)) => *n += 1,
+                    None => counts.push((*p, 1)),
+                }
+            }
+        }
+    }
+    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.into_iter().map(|(p, _)| p).collect()
+}

@@ -17,7 +17,7 @@ pub mod time;
 pub mod values;
 
 pub use actor::{Actor, Party};
-pub use command::{Action, Apply, ApplyOf, CaseCommand, CaseCommandOf, NewOrder, OrderCommand};
+pub use command::{waits_for, Action, Apply, ApplyOf, CaseCommand, CaseCommandOf, NewOrder, OrderCommand};
 pub use deadline::{Deadline, DeadlineKind};
 pub use decide::{apply, available_actions, create_order, decide_case, decide_order, expiry_outcome, gate, Ctx};
 pub use model::{Case, CaseType, Event, Order, OrderState, PaymentMethod, Queue, Recorded, Status, StatusName};

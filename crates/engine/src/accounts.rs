@@ -217,6 +217,11 @@ impl Engine {
         }
     }
 
+    /// A buyer's own orders, newest first, a page at a time (ids below `before`).
+    pub fn buyer_orders(&self, buyer: BuyerId, before: Option<OrderId>, limit: usize) -> Result<Vec<Order>, EngineError> {
+        self.read(|tx| tx.orders_of_buyer(buyer, before, limit.clamp(1, 200)))
+    }
+
     pub fn order_by_no(&self, actor: Actor, shop: ShopId, order_no: &str) -> Result<Order, EngineError> {
         match self.read(|tx| tx.order_by_no(shop, order_no))? {
             Some(o) if may_see_order(&actor, &o) => Ok(o),

@@ -3,15 +3,19 @@
 //! payment gateway.
 
 pub mod accounts;
+pub mod casepage;
 pub mod clock;
 pub mod evidence;
 pub mod gateway;
+pub mod report;
 pub mod runner;
 pub mod sms;
 pub mod store;
 pub mod usecase;
 
+pub use casepage::{CaseSheet, ReturnTo};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use report::{ShopReport, REPORT_CAP};
 pub use gateway::{BuiltinGateway, GatewayOutcome, PaymentGateway};
 pub use runner::{RunStats, Runner};
 pub use sms::{RecordOnly, SmsSender};

@@ -63,7 +63,7 @@ pub struct ShopCtx {
     pub default_address: Option<Address>,
 }
 
-fn load_shop_ctx(tx: &mut dyn ReadTx, shop: ShopId) -> Result<ShopCtx, EngineError> {
+pub(crate) fn load_shop_ctx(tx: &mut dyn ReadTx, shop: ShopId) -> Result<ShopCtx, EngineError> {
     let record = tx.shop(shop)?.ok_or(EngineError::NotFound { what: "shop", id: shop.to_string() })?;
     let policy = Policy::profile(&record.profile)
         .and_then(|p| p.with_overrides(&record.overrides))
@@ -839,7 +839,7 @@ fn check_version(what: &'static str, expected: Option<u64>, actual: u64) -> Resu
 }
 
 /// Loads an order the actor may see; another shop's or buyer's order is "not found".
-fn load_order(tx: &mut dyn ReadTx, id: OrderId, actor: &Actor) -> Result<Order, EngineError> {
+pub(crate) fn load_order(tx: &mut dyn ReadTx, id: OrderId, actor: &Actor) -> Result<Order, EngineError> {
     let not_found = || EngineError::NotFound { what: "order", id: id.to_string() };
     let order = tx.order(id)?.ok_or_else(not_found)?;
     let visible = match actor {
@@ -854,7 +854,7 @@ fn load_order(tx: &mut dyn ReadTx, id: OrderId, actor: &Actor) -> Result<Order, 
     }
 }
 
-fn load_case(tx: &mut dyn ReadTx, id: CaseId, actor: &Actor) -> Result<Case, EngineError> {
+pub(crate) fn load_case(tx: &mut dyn ReadTx, id: CaseId, actor: &Actor) -> Result<Case, EngineError> {
     let not_found = || EngineError::NotFound { what: "case", id: id.to_string() };
     let case = tx.case(id)?.ok_or_else(not_found)?;
     let visible = match actor {

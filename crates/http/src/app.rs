@@ -108,6 +108,8 @@ pub fn router(state: AppState) -> Router {
     api.router
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::idempotency::layer))
         .route_layer(DefaultBodyLimit::max(json_limit))
+        // The pages: their forms carry files, bounded by the evidence limits in `web::forms`.
+        .merge(crate::web::router().layer(DefaultBodyLimit::disable()))
         .fallback(fallback)
         .layer(layers)
         .with_state(state)

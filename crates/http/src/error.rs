@@ -87,6 +87,9 @@ pub struct Problem {
     /// With `unknown_action`: the names that are valid there.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub valid: Option<Vec<String>>,
+    /// With `too_many_attempts`: seconds to wait, sent as `Retry-After`.
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -105,6 +108,7 @@ impl ApiError {
             rule: None,
             current_version: None,
             valid: None,
+            retry_after: None,
         }))
     }
     pub fn field(mut self, field: impl Into<String>) -> ApiError {
@@ -191,6 +195,9 @@ impl IntoResponse for ApiError {
         let body = serde_json::to_vec(&*self.0).unwrap_or_default();
         let mut res = (status, body).into_response();
         res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if let Some(v) = self.0.retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

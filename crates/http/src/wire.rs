@@ -337,6 +337,33 @@ pub struct CasePage {
     pub now: Timestamp,
 }
 
+impl CasePage {
+    /// The page from the engine's one-transaction read (R6 already applied there; W6 here).
+    pub fn new(actor: &Actor, sheet: aftersale_engine::CaseSheet) -> CasePage {
+        let aftersale_engine::CaseSheet { case, order, log, actions, governing, now, .. } = sheet;
+        CasePage {
+            order: OrderView::new(actor, &order),
+            queue: case.queue(),
+            status: case.status.name(),
+            version: case.version,
+            amounts: Amounts {
+                requested: case.requested_amount,
+                amount: case.amount,
+                order_total: order.total,
+                shipping_fee: order.shipping_fee,
+                refunded_on_order: order.refunded,
+            },
+            deadline: governing.map(|d| DeadlineView::new(&case, d, now)),
+            available_actions: actions,
+            remarks: Remarks { order: order.remark.clone(), case: case.remark.clone() },
+            flag: order.flag,
+            log,
+            now,
+            case: CaseView::new(actor, &case),
+        }
+    }
+}
+
 /// One row of a queue or a search (W1, W2): a case, so it names itself `id`.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct CaseRow {

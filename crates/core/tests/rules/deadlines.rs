@@ -90,3 +90,15 @@ fn deadline_table_expires_on_every_profile() {
         assert_eq!(w.fire_due(), vec![K::OrderUnpaid]);
     }
 }
+
+#[test]
+fn waits_for_names_who_must_act_before_each_deadline() {
+    use aftersale_core::{waits_for, DeadlineKind as K, Party};
+    assert_eq!(waits_for(K::Review), vec![Party::Merchant, Party::Buyer], "the buyer answers a proposal within it");
+    assert_eq!(waits_for(K::BuyerAfterRejection), vec![Party::Buyer, Party::Merchant]);
+    assert_eq!(waits_for(K::Receipt), vec![Party::Merchant]);
+    assert_eq!(waits_for(K::Evidence), vec![Party::Merchant]);
+    assert_eq!(waits_for(K::Voucher), vec![Party::Merchant]);
+    assert_eq!(waits_for(K::BuyerShip), vec![Party::Buyer]);
+    assert!(waits_for(K::ReviewReminder).is_empty(), "a reminder ends no action");
+}

@@ -23,6 +23,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "search", include_str!("migrations/sqlite/0003_search.sql")),
     (4, "settings", include_str!("migrations/sqlite/0004_settings.sql")),
     (5, "token_scope", include_str!("migrations/sqlite/0005_token_scope.sql")),
+    (6, "buyer_orders", include_str!("migrations/sqlite/0006_buyer_orders.sql")),
 ];
 
 /// One row of `notices` read in this column order: id, recipient, recipient_id, case_id,
@@ -843,6 +844,20 @@ impl ReadTx for Sql<'_> {
             .prepare_cached("SELECT request_hash, response FROM idempotency WHERE key = ?")?
             .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?)
+    }
+
+    fn orders_of_buyer(&mut self, buyer: BuyerId, before: Option<OrderId>, limit: usize) -> Result<Vec<Order>, StoreError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT data FROM orders WHERE buyer_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
+        )?;
+        let rows = st.query_map(params![buyer.0, before.map_or(i64::MAX, |o| o.0), limit as i64], |r| {
+            r.get::<_, String>(0)
+        })?;
+        let mut out = Vec::new();
+        for data in rows {
+            out.push(serde_json::from_str(&data?)?);
+        }
+        Ok(out)
     }
 
     fn shops(&mut self) -> Result<Vec<ShopRecord>, StoreError> {

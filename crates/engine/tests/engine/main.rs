@@ -6,6 +6,7 @@
 mod harness;
 
 mod accounts;
+mod casepage;
 mod deadlines;
 mod notices;
 mod properties;

@@ -276,21 +276,28 @@ struct Login {
 }
 
 async fn login(State(state): State<AppState>, JsonBody(body): JsonBody<Login>) -> ApiResult<Response> {
-    if let Some(wait) = state.login_throttle.locked(&body.login) {
-        let mut res = ApiError::new(
+    let (cookie, session) = password_login(&state, body.login, body.password).await?;
+    let mut res = Json(session).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
+
+/// A password login with throttling (the JSON API's and the login page's): the session
+/// cookie to set, and the session.
+pub(crate) async fn password_login(state: &AppState, login: String, password: String) -> ApiResult<(String, wire::Session)> {
+    if let Some(wait) = state.login_throttle.locked(&login) {
+        let mut err = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_attempts",
             format!("too many wrong passwords for this login; try again in {wait} s"),
-        )
-        .into_response();
-        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
-            res.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return Ok(res);
+        );
+        err.0.retry_after = Some(wait);
+        return Err(err);
     }
-    let login_name = body.login.clone();
+    let login_name = login.clone();
     let user = state.run(move |e| e.user_by_login(&login_name)).await?;
-    let password = body.password;
     // Verify against a fixed hash when the login is unknown, so both failures take as long.
     let stored = match user.as_ref() {
         Some(u) => u.password_hash.clone(),
@@ -300,21 +307,17 @@ async fn login(State(state): State<AppState>, JsonBody(body): JsonBody<Login>) -
         .await
         .map_err(|_| ApiError::internal(&crate::request_id::next()))?;
     let Some(user) = user.filter(|_| ok) else {
-        state.login_throttle.failed(&body.login);
+        state.login_throttle.failed(&login);
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "login_failed", "wrong login or password"));
     };
-    state.login_throttle.succeeded(&body.login);
+    state.login_throttle.succeeded(&login);
     let token = new_token()?;
     let hours = state.config.server.session_hours.max(1);
     let hash = sha256_hex(token.as_bytes());
     let user_id = user.id;
     let expires = state.run(move |e| e.open_session(user_id, hash, Dur(hours * 3_600_000))).await?;
     let cookie = crate::auth::session_set_cookie(&token, hours * 3600, state.config.server.secure_cookies);
-    let mut res = Json(wire::Session { user, expires_at: expires }).into_response();
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        res.headers_mut().insert(header::SET_COOKIE, v);
-    }
-    Ok(res)
+    Ok((cookie, wire::Session { user, expires_at: expires }))
 }
 
 /// An argon2id hash of a random password nobody knows, made once: verifying against it costs
@@ -432,7 +435,7 @@ async fn create_user(
 }
 
 /// The shop id of the path, if the caller may see that shop (its own staff, or the platform).
-fn visible_shop(caller: &Caller, raw: &str) -> ApiResult<ShopId> {
+pub(crate) fn visible_shop(caller: &Caller, raw: &str) -> ApiResult<ShopId> {
     let shop = ShopId(path_id(raw, "shop")?);
     if caller.is_platform() || caller.shop() == Some(shop) {
         Ok(shop)
@@ -442,7 +445,7 @@ fn visible_shop(caller: &Caller, raw: &str) -> ApiResult<ShopId> {
 }
 
 /// Settings changes: the shop's owner, or a platform admin.
-fn managing_shop(caller: &Caller, raw: &str) -> ApiResult<ShopId> {
+pub(crate) fn managing_shop(caller: &Caller, raw: &str) -> ApiResult<ShopId> {
     let shop = visible_shop(caller, raw)?;
     caller.require(&[Role::Owner, Role::Admin])?;
     Ok(shop)

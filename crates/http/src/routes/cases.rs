@@ -10,7 +10,7 @@ use crate::state::AppState;
 use crate::wire;
 use aftersale_core::values::*;
 use aftersale_core::*;
-use aftersale_engine::Role;
+use aftersale_engine::{ReturnTo, Role};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -78,9 +78,22 @@ async fn apply(
     JsonBody(cmd): JsonBody<ApplyOf<EvidenceRef>>,
 ) -> ApiResult<Response> {
     let id = OrderId(path_id(&order, "order")?);
+    let key = idempotency_key(&headers)?;
+    let case = apply_on(&state, &caller, id, cmd, key).await?;
+    let page = detail(&state, &caller, case.id).await?;
+    Ok((StatusCode::CREATED, Json(page)).into_response())
+}
+
+/// A buyer's application, checked and resolved (E4) the same way for the JSON API and the pages.
+pub(crate) async fn apply_on(
+    state: &AppState,
+    caller: &Caller,
+    id: OrderId,
+    cmd: ApplyOf<EvidenceRef>,
+    key: Option<aftersale_engine::IdemKey>,
+) -> ApiResult<Case> {
     check_money("amount", &cmd.amount, true)?;
     check_refs(&cmd.evidence)?;
-    let key = idempotency_key(&headers)?;
     let (actor, user) = (caller.actor, caller.user.id);
     let case = state
         .run(move |e| {
@@ -89,8 +102,7 @@ async fn apply(
         })
         .await?;
     state.metrics.command("apply");
-    let page = detail(&state, &caller, case.id).await?;
-    Ok((StatusCode::CREATED, Json(page)).into_response())
+    Ok(case)
 }
 
 /// The bounds the document states for evidence references (400 when broken); whether each is
@@ -105,33 +117,15 @@ fn check_refs(items: &[EvidenceRef]) -> ApiResult<()> {
     Ok(())
 }
 
-/// Actions a caller may name; the system's own (expiry, refund outcomes, parcel signed) are not.
-const CASE_ACTIONS: [&str; 24] = [
-    "withdraw",
-    "resubmit",
-    "escalate",
-    "submit_return_logistics",
-    "accept_proposal",
-    "decline_proposal",
-    "add_evidence",
-    "post_message",
-    "refund",
-    "reject_by_shipping",
-    "reject",
-    "agree_return",
-    "received_refund",
-    "extend_receipt",
-    "remind_buyer",
-    "propose",
-    "submit_evidence",
-    "upload_voucher",
-    "appeal",
-    "set_remark",
-    "request_evidence",
-    "rule",
-    "review_appeal",
-    "decide_appeal",
-];
+/// Actions a caller may name: the core's own list less the system's (expiry, refund outcomes,
+/// parcel signed), so an action added to the rules is served here without a second list.
+pub(crate) fn is_caller_action(name: &str) -> bool {
+    caller_actions().any(|a| a == name)
+}
+
+pub(crate) fn caller_actions() -> impl Iterator<Item = &'static str> {
+    Action::ALL.into_iter().filter(|a| a.parties() != [Party::System]).map(|a| a.as_str())
+}
 
 /// Agree to the return (R2/R4): to an address of the shop's book, an address given here, or
 /// (neither) the shop's default address.
@@ -172,11 +166,26 @@ async fn case_action(
     json_content(&headers, &body)?;
     let expected = if_match(&headers)?;
     let key = idempotency_key(&headers)?;
+    let (case, governing) = act(&state, &caller, id, &action, &body, expected, key).await?;
+    Ok(Json(command_result(&state, &caller, case, governing)))
+}
+
+/// One case action by name with its JSON body: what the JSON API and the pages both call, so
+/// the body is parsed and checked, and the use-case chosen, in one place.
+pub(crate) async fn act(
+    state: &AppState,
+    caller: &Caller,
+    id: CaseId,
+    action: &str,
+    body: &[u8],
+    expected: Option<u64>,
+    key: Option<aftersale_engine::IdemKey>,
+) -> ApiResult<(Case, Option<Deadline>)> {
     let actor = caller.actor;
-    let body = if body.iter().all(u8::is_ascii_whitespace) { axum::body::Bytes::from_static(b"{}") } else { body };
-    let case = match action.as_str() {
+    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { body };
+    let case = match action {
         "set_flag" => {
-            let FlagIn { flag } = parse_json(&body)?;
+            let FlagIn { flag } = parse_json(body)?;
             state
                 .run(move |e| {
                     e.set_flag_via_case(actor, id, flag)?;
@@ -185,7 +194,7 @@ async fn case_action(
                 .await?
         }
         "set_order_remark" => {
-            let RemarkIn { text } = parse_json(&body)?;
+            let RemarkIn { text } = parse_json(body)?;
             state
                 .run(move |e| {
                     e.set_order_remark_via_case(actor, id, text)?;
@@ -194,34 +203,11 @@ async fn case_action(
                 .await?
         }
         "agree_return" => {
-            let input: AgreeReturnIn = parse_json(&body)?;
-            match (input.address_id, input.address) {
-                (Some(address_id), None) => {
-                    state
-                        .run(move |e| {
-                            with_deadline(
-                                e,
-                                e.agree_return(actor, id, address_id, input.refuse_freight_collect, expected, key),
-                            )
-                        })
-                        .await?
-                }
-                (None, address) => {
-                    // No address: the shop's default (R2/R4), which the rules look up.
-                    let cmd = match address {
-                        Some(address) => {
-                            CaseCommand::AgreeReturn { address, refuse_freight_collect: input.refuse_freight_collect }
-                        }
-                        None => {
-                            let default = default_address(&state, &caller).await?;
-                            CaseCommand::AgreeReturn {
-                                address: default,
-                                refuse_freight_collect: input.refuse_freight_collect,
-                            }
-                        }
-                    };
-                    state.run(move |e| with_deadline(e, e.case_command(actor, id, cmd, expected, key))).await?
-                }
+            let input: AgreeReturnIn = parse_json(body)?;
+            let to = match (input.address_id, input.address) {
+                (Some(id), None) => ReturnTo::Book(id),
+                (None, Some(address)) => ReturnTo::Given(address),
+                (None, None) => ReturnTo::Default,
                 (Some(_), Some(_)) => {
                     return Err(ApiError::new(
                         StatusCode::UNPROCESSABLE_ENTITY,
@@ -230,10 +216,12 @@ async fn case_action(
                     )
                     .field("address"))
                 }
-            }
+            };
+            let refuse = input.refuse_freight_collect;
+            state.run(move |e| with_deadline(e, e.agree_return_to(actor, id, to, refuse, expected, key))).await?
         }
-        a if CASE_ACTIONS.contains(&a) => {
-            let cmd: CaseCommandOf<EvidenceRef> = tagged(a, &body)?;
+        a if is_caller_action(a) => {
+            let cmd: CaseCommandOf<EvidenceRef> = tagged(a, body)?;
             if let CaseCommandOf::Propose { amount, .. } | CaseCommandOf::Resubmit { amount, .. } = &cmd {
                 check_money("amount", amount, true)?;
             }
@@ -247,13 +235,12 @@ async fn case_action(
                 .await?
         }
         _ => {
-            let valid: Vec<&str> = CASE_ACTIONS.iter().copied().chain(HTTP_CASE_ACTIONS).collect();
+            let valid: Vec<&str> = caller_actions().chain(HTTP_CASE_ACTIONS).collect();
             return Err(unknown_action("case action", &valid));
         }
     };
-    state.metrics.command(&action);
-    let (case, governing) = case;
-    Ok(Json(command_result(&state, &caller, case, governing)))
+    state.metrics.command(action);
+    Ok(case)
 }
 
 /// Case actions the API adds to the core's commands: the order's flag and remark (W3, W4) seen
@@ -267,10 +254,9 @@ fn case_action_docs() -> Vec<ActionDoc> {
     bodies.insert("agree_return".into(), crate::openapi::inline_body::<AgreeReturnIn>());
     bodies.insert("set_flag".into(), crate::openapi::inline_body::<FlagIn>());
     bodies.insert("set_order_remark".into(), crate::openapi::inline_body::<RemarkIn>());
-    CASE_ACTIONS
-        .iter()
-        .chain(HTTP_CASE_ACTIONS.iter())
-        .map(|&name| ActionDoc {
+    caller_actions()
+        .chain(HTTP_CASE_ACTIONS)
+        .map(|name| ActionDoc {
             name,
             summary: format!(
                 "Case action `{name}`; who may take it, and when, is in the case page's `available_actions`."
@@ -304,20 +290,6 @@ fn command_result(state: &AppState, caller: &Caller, case: Case, governing: Opti
     }
 }
 
-async fn default_address(state: &AppState, caller: &Caller) -> ApiResult<Address> {
-    let Some(shop) = caller.shop() else {
-        return Err(ApiError::from(aftersale_engine::EngineError::Refused(Refusal::NotAllowedFor {
-            party: caller.actor.party(),
-            action: "agree_return",
-            rule: "R4",
-        })));
-    };
-    let record = state.run(move |e| e.shop(shop)).await?;
-    record
-        .default_address
-        .ok_or_else(|| ApiError::from(aftersale_engine::EngineError::Refused(Refusal::NoReturnAddress)))
-}
-
 /// A logistics update on the return parcel (M3).
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -346,47 +318,11 @@ async fn return_logistics(
     Ok(Json(detail(&state, &caller, id).await?))
 }
 
-/// The case page: everything a party needs on one screen.
-async fn detail(state: &AppState, caller: &Caller, id: CaseId) -> ApiResult<wire::CasePage> {
+/// The case page: everything a party needs on one screen, read in one transaction.
+pub(crate) async fn detail(state: &AppState, caller: &Caller, id: CaseId) -> ApiResult<wire::CasePage> {
     let actor = caller.actor;
-    let ((case, order, events), (actions, governing), now) =
-        state.run(move |e| Ok((e.case_view(actor, id)?, e.available(actor, id)?, e.now()))).await?;
-    let merchant = matches!(actor, Actor::Merchant { .. });
-    let log = events
-        .into_iter()
-        .map(|ev| {
-            let mut r = ev.recorded;
-            // R6: the refund account never reaches a merchant.
-            if merchant {
-                if let Event::Applied { refund_account, .. } | Event::ReturnLogisticsSubmitted { refund_account, .. } =
-                    &mut r.event
-                {
-                    *refund_account = None;
-                }
-            }
-            r
-        })
-        .collect();
-    Ok(wire::CasePage {
-        order: wire::OrderView::new(&actor, &order),
-        queue: case.queue(),
-        status: case.status.name(),
-        version: case.version,
-        amounts: wire::Amounts {
-            requested: case.requested_amount,
-            amount: case.amount,
-            order_total: order.total,
-            shipping_fee: order.shipping_fee,
-            refunded_on_order: order.refunded,
-        },
-        deadline: governing.map(|d| wire::DeadlineView::new(&case, d, now)),
-        available_actions: actions,
-        remarks: wire::Remarks { order: order.remark.clone(), case: case.remark.clone() },
-        flag: order.flag,
-        log,
-        now,
-        case: wire::CaseView::new(&actor, &case),
-    })
+    let sheet = state.run(move |e| e.case_sheet(actor, id)).await?;
+    Ok(wire::CasePage::new(&actor, sheet))
 }
 
 async fn get_case(

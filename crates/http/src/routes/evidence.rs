@@ -137,6 +137,21 @@ async fn upload_evidence(
         }
     }
     let Some((bytes, declared)) = file else { return Err(ApiError::bad("file", "a `file` part is required")) };
+    let size = bytes.len() as u64;
+    let (evidence, content_type) = store_upload(&state, &caller, bytes, &declared, caption).await?;
+    let uploaded = wire::Uploaded { evidence, content_type: content_type.to_string(), size };
+    Ok((StatusCode::CREATED, Json(uploaded)).into_response())
+}
+
+/// Checks an uploaded file (not empty; a JPEG, PNG, WebP, MP4 or PDF by its bytes, as declared),
+/// stores it and records it as the caller's: what the JSON upload and the pages' forms share.
+pub(crate) async fn store_upload(
+    state: &AppState,
+    caller: &Caller,
+    bytes: bytes::Bytes,
+    declared: &str,
+    caption: String,
+) -> ApiResult<(Evidence, &'static str)> {
     if bytes.is_empty() {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "the file is empty").field("file"));
     }
@@ -148,7 +163,7 @@ async fn upload_evidence(
         )
         .field("file"));
     };
-    if !objects::declared_matches(&declared, content_type) {
+    if !objects::declared_matches(declared, content_type) {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
@@ -180,8 +195,7 @@ async fn upload_evidence(
     };
     state.run(move |e| e.record_evidence(object)).await?;
     let evidence = Evidence { key, kind, sha256, caption };
-    let uploaded = wire::Uploaded { evidence, content_type: content_type.to_string(), size: bytes.len() as u64 };
-    Ok((StatusCode::CREATED, Json(uploaded)).into_response())
+    Ok((evidence, content_type))
 }
 
 fn case_references(case: &Case, key: &str) -> bool {

@@ -6,7 +6,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::wire;
-use aftersale_core::Dur;
+use aftersale_core::{Dur, Timestamp};
 use aftersale_engine::Role;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, Method, StatusCode};
@@ -136,12 +136,18 @@ async fn advance_clock(
     caller: Caller,
     JsonBody(body): JsonBody<ClockAdvance>,
 ) -> ApiResult<Json<wire::ClockView>> {
+    let (now, fired) = advance(&state, &caller, body.by).await?;
+    Ok(Json(wire::ClockView { now, manual: true, fired: Some(fired) }))
+}
+
+/// Moves the manual clock (a platform admin, on the demo only) and fires what came due before
+/// answering: the JSON API's and the console's.
+pub(crate) async fn advance(state: &AppState, caller: &Caller, by: Dur) -> ApiResult<(Timestamp, u64)> {
     caller.require(&[Role::Admin])?;
     let Some(clock) = state.manual_clock.clone() else {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "demo_only", "the server runs on the system clock"));
     };
-    let by = body.by;
-    if by.0 <= 0 || by.0 > 366 * 86_400_000 {
+        if by.0 <= 0 || by.0 > 366 * 86_400_000 {
         return Err(ApiError::bad("by", "between 1 ms and 366 days"));
     }
     let now = clock.advance(by);
@@ -150,5 +156,5 @@ async fn advance_clock(
     let stats = state.fire_due().await?;
     state.runner.wake();
     tracing::info!(%by, fired = stats.fired, "manual clock advanced");
-    Ok(Json(wire::ClockView { now, manual: true, fired: Some(stats.fired) }))
+    Ok((now, stats.fired))
 }

@@ -118,7 +118,7 @@ fn nonempty(name: &str, v: Option<String>) -> ApiResult<Option<String>> {
     }
 }
 
-fn case_query(caller: &Caller, p: CaseListQuery) -> ApiResult<CaseQuery> {
+pub(crate) fn case_query(caller: &Caller, p: CaseListQuery) -> ApiResult<CaseQuery> {
     for (name, v) in [("case_id", p.case_id), ("shop", p.shop)] {
         if v.is_some_and(|v| v < 1) {
             return Err(bad_query(name, format!("{name} is a positive id")));

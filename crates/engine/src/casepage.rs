@@ -1,0 +1,110 @@
+//! The case page as one read, for one caller: the case, its order, the governing deadline, the
+//! caller's available actions and the log, all from the same committed state (one read
+//! transaction), so the actions shown always belong to the version shown. R6 is applied here:
+//! a merchant's copy of the case and of its log carries no COD refund account. The JSON API and
+//! the web pages both render this.
+
+use crate::usecase::{load_case, load_order, load_shop_ctx, Engine, EngineError};
+use aftersale_core::values::{Address, AddressId, CaseId};
+use aftersale_core::*;
+
+/// Everything one party's case page shows.
+#[derive(Clone, Debug)]
+pub struct CaseSheet {
+    pub case: Case,
+    pub order: Order,
+    /// The case log (W5), oldest first, with R6 applied for the caller.
+    pub log: Vec<Recorded>,
+    /// What the caller may do now (the core's `available_actions`).
+    pub actions: Vec<Action>,
+    pub governing: Option<Deadline>,
+    /// The shop's policy in force (profile with overrides).
+    pub policy: Policy,
+    /// The time the sheet was read at.
+    pub now: Timestamp,
+}
+
+/// Where a merchant agreeing to a return sends the parcel (R2/R4).
+#[derive(Clone, Debug)]
+pub enum ReturnTo {
+    /// An address of the shop's book.
+    Book(AddressId),
+    /// An address given with the command.
+    Given(Address),
+    /// The shop's default address.
+    Default,
+}
+
+/// R6: the merchant's copy of a case carries no refund account.
+pub fn redact_for(actor: &Actor, mut case: Case) -> Case {
+    if matches!(actor, Actor::Merchant { .. }) {
+        case.refund_account = None;
+    }
+    case
+}
+
+/// R6: the merchant's copy of the log carries no refund account either.
+fn redact_event(actor: &Actor, mut r: Recorded) -> Recorded {
+    if matches!(actor, Actor::Merchant { .. }) {
+        if let Event::Applied { refund_account, .. } | Event::ReturnLogisticsSubmitted { refund_account, .. } =
+            &mut r.event
+        {
+            *refund_account = None;
+        }
+    }
+    r
+}
+
+impl Engine {
+    /// The case page for `actor`, read in one transaction. Another shop's or buyer's case is
+    /// "not found".
+    pub fn case_sheet(&self, actor: Actor, id: CaseId) -> Result<CaseSheet, EngineError> {
+        let now = self.now();
+        self.store().read(|tx| {
+            Ok((|| {
+                let case = load_case(tx, id, &actor)?;
+                let order = load_order(tx, case.order_id, &Actor::System)?;
+                let sc = load_shop_ctx(tx, case.shop_id)?;
+                let ctx = Ctx { policy: &sc.policy, now, default_address: sc.default_address.as_ref() };
+                let actions = available_actions(&order, &case, &actor, &ctx);
+                let governing = case.governing_deadline(&sc.policy);
+                let log = tx.case_events(id)?.into_iter().map(|e| redact_event(&actor, e.recorded)).collect();
+                Ok(CaseSheet { case: redact_for(&actor, case), order, log, actions, governing, policy: sc.policy, now })
+            })())
+        })?
+    }
+
+    /// R4: a merchant agrees to the return, to an address of the book, one given, or the shop's
+    /// default (refused with `no_return_address` when the shop has none).
+    pub fn agree_return_to(
+        &self,
+        actor: Actor,
+        case_id: CaseId,
+        to: ReturnTo,
+        refuse_freight_collect: bool,
+        expected_version: Option<u64>,
+        key: Option<crate::IdemKey>,
+    ) -> Result<Case, EngineError> {
+        let address = match to {
+            ReturnTo::Book(id) => {
+                return self.agree_return(actor, case_id, id, refuse_freight_collect, expected_version, key)
+            }
+            ReturnTo::Given(address) => address,
+            ReturnTo::Default => {
+                let Actor::Merchant { shop, .. } = actor else {
+                    return Err(
+                        Refusal::NotAllowedFor { party: actor.party(), action: "agree_return", rule: "R4" }.into()
+                    );
+                };
+                self.shop(shop)?.default_address.ok_or(EngineError::Refused(Refusal::NoReturnAddress))?
+            }
+        };
+        self.case_command(
+            actor,
+            case_id,
+            CaseCommand::AgreeReturn { address, refuse_freight_collect },
+            expected_version,
+            key,
+        )
+    }
+}

@@ -1,0 +1,124 @@
+//! The shop dashboard's figures for a period: cases opened and closed per day, the time to the
+//! shop's first response, the share of cases a deadline decided against the shop (the seeds
+//! warn that timeouts count against it), refund amounts and the top reasons. Computed from the
+//! cases applied in the period and their logs, in one read transaction.
+
+use crate::store::{CaseQuery, CaseSort};
+use crate::usecase::{Engine, EngineError};
+use aftersale_core::values::ShopId;
+use aftersale_core::*;
+
+/// At most this many cases of a period are read (the newest); the report says when it stopped.
+pub const REPORT_CAP: usize = 5_000;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShopReport {
+    pub from: Timestamp,
+    pub to: Timestamp,
+    /// Per day (its start in the shop's zone, as UTC): cases applied, and of them those that
+    /// finished (refunded or closed) that day.
+    pub days: Vec<(Timestamp, u64, u64)>,
+    pub cases: u64,
+    /// False when the period held more than `REPORT_CAP` cases and only the newest were read.
+    pub complete: bool,
+    /// Median time from the application to the shop's first action, over the cases it answered.
+    pub first_response_median: Option<Dur>,
+    pub answered: u64,
+    /// Cases in which a deadline waiting for the shop passed and the system acted.
+    pub decided_by_timeout: u64,
+    /// Refunds started or paid, summed per currency.
+    pub refunded: Vec<Money>,
+    pub refunded_cases: u64,
+    /// Reasons by how often buyers gave them, most first.
+    pub top_reasons: Vec<(String, u64)>,
+}
+
+impl Engine {
+    /// The dashboard of `shop` for `[from, to]`, with days cut at `offset` from UTC.
+    pub fn shop_report(&self, shop: ShopId, from: Timestamp, to: Timestamp, offset: Dur) -> Result<ShopReport, EngineError> {
+        let day = 86_400_000;
+        let first_day = (from.0 + offset.0).div_euclid(day) * day - offset.0;
+        let n_days = ((to.0 - first_day) / day + 1).clamp(1, 366) as usize;
+        self.read(|tx| {
+            let mut cases = Vec::new();
+            let mut q = CaseQuery {
+                shop: Some(shop),
+                applied_from: Some(from),
+                applied_to: Some(to),
+                sort: CaseSort::Newest,
+                limit: 200,
+                ..CaseQuery::default()
+            };
+            let complete = loop {
+                let page = tx.search_cases(&q)?;
+                cases.extend(page.items.into_iter().map(|i| i.case));
+                if cases.len() >= REPORT_CAP {
+                    break page.next.is_none();
+                }
+                match page.next {
+                    Some(c) => q.after = Some(c),
+                    None => break true,
+                }
+            };
+            cases.truncate(REPORT_CAP);
+            let mut days: Vec<(Timestamp, u64, u64)> =
+                (0..n_days).map(|i| (Timestamp(first_day + i as i64 * day), 0, 0)).collect();
+            let bucket = |t: Timestamp| -> Option<usize> {
+                let i = (t.0 - first_day).div_euclid(day);
+                (0..n_days as i64).contains(&i).then_some(i as usize)
+            };
+            let mut responses = Vec::new();
+            let mut decided_by_timeout = 0;
+            let mut refunded: Vec<Money> = Vec::new();
+            let mut refunded_cases = 0;
+            let mut reasons: Vec<(String, u64)> = Vec::new();
+            for case in &cases {
+                if let Some(i) = bucket(case.applied_at) {
+                    days[i].1 += 1;
+                }
+                if matches!(case.status.name(), StatusName::Completed | StatusName::Closed) {
+                    if let Some(i) = bucket(case.status_since) {
+                        days[i].2 += 1;
+                    }
+                }
+                match reasons.iter_mut().find(|(r, _)| *r == case.reason) {
+                    Some((_, n)) => *n += 1,
+                    None => reasons.push((case.reason.clone(), 1)),
+                }
+                if let Some(r) = &case.refund {
+                    match refunded.iter_mut().find(|m| m.currency == r.amount.currency) {
+                        Some(m) => *m = m.plus(r.amount),
+                        None => refunded.push(r.amount),
+                    }
+                    refunded_cases += 1;
+                }
+                let log = tx.case_events(case.id)?;
+                if let Some(first) = log.iter().find(|e| matches!(e.recorded.actor, Actor::Merchant { .. })) {
+                    responses.push(first.recorded.at.0 - case.applied_at.0);
+                }
+                let against_shop = log.iter().any(|e| {
+                    matches!(&e.recorded.event, Event::DeadlineFired { kind, .. } if waits_for(*kind).first() == Some(&Party::Merchant))
+                });
+                if against_shop {
+                    decided_by_timeout += 1;
+                }
+            }
+            responses.sort_unstable();
+            reasons.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            reasons.truncate(5);
+            Ok(ShopReport {
+                from,
+                to,
+                days,
+                cases: cases.len() as u64,
+                complete,
+                first_response_median: responses.get(responses.len() / 2).map(|ms| Dur(*ms)),
+                answered: responses.len() as u64,
+                decided_by_timeout,
+                refunded,
+                refunded_cases,
+                top_reasons: reasons,
+            })
+        })
+    }
+}

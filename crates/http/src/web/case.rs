@@ -1,0 +1,429 @@
+//! The case page, for each party: where the case stands and what happens next, the order and
+//! its amounts, the evidence, remarks and flag, the log, the thread, and exactly the actions the
+//! engine says the viewer may take now, each as a form. A form's action goes through the JSON
+//! API's own `act` (the same parsing, checks and use-case); a refusal is shown next to the form
+//! with what was typed kept, and a stale page shows the case's new state instead of acting.
+
+use super::actions::{self, FormError};
+use super::forms::{action_body, FormData};
+use super::view::*;
+use super::{form_idem, i18n, refusal_page, render, Viewer, Zone};
+use crate::error::{ApiError, ApiResult};
+use crate::routes::{cases, path_id};
+use crate::state::AppState;
+use aftersale_core::values::*;
+use aftersale_core::*;
+use aftersale_engine::{CaseSheet, ReplyTemplate};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use maud::{html, Markup};
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/cases/{case}", get(page)).route("/cases/{case}/act/{action}", post(act))
+}
+
+/// What the case page shows besides the sheet: the shop's address book and reply templates
+/// (merchant staff only).
+#[derive(Default)]
+pub struct Extras {
+    pub addresses: Vec<(Address, bool)>,
+    pub templates: Vec<ReplyTemplate>,
+}
+
+async fn load(state: &AppState, v: &Viewer, id: CaseId) -> ApiResult<(CaseSheet, Extras)> {
+    let actor = v.caller.actor;
+    let shop = v.caller.shop();
+    state
+        .run(move |e| {
+            let sheet = e.case_sheet(actor, id)?;
+            let extras = match shop {
+                Some(s) => Extras { addresses: e.addresses(s)?, templates: e.templates(s)? },
+                None => Extras::default(),
+            };
+            Ok((sheet, extras))
+        })
+        .await
+}
+
+#[derive(Deserialize, Default)]
+struct PageQuery {
+    done: Option<String>,
+}
+
+async fn page(State(state): State<AppState>, v: Viewer, Path(case): Path<String>, Query(q): Query<PageQuery>) -> Response {
+    let id = match path_id(&case, "case") {
+        Ok(id) => CaseId(id),
+        Err(e) => return refusal_page(&v, &e),
+    };
+    match load(&state, &v, id).await {
+        Ok((sheet, extras)) => {
+            let flash = q.done.as_deref().map(|a| format!("{} {}", v.t("Done:"), v.t(actions::title(a))));
+            respond(&v, StatusCode::OK, &sheet, &extras, flash, None, None)
+        }
+        Err(e) => refusal_page(&v, &e),
+    }
+}
+
+fn respond(
+    v: &Viewer,
+    status: StatusCode,
+    sheet: &CaseSheet,
+    extras: &Extras,
+    flash: Option<String>,
+    banner: Option<String>,
+    err: Option<&FormError>,
+) -> Response {
+    let title = format!("{} {}", v.t("Case"), sheet.case.id);
+    let mut res = render(v, &title, body(v, sheet, extras, flash, banner, err));
+    *res.status_mut() = status;
+    res
+}
+
+async fn act(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path((case, action)): Path<(String, String)>,
+    form: Result<FormData, ApiError>,
+) -> Response {
+    let id = match path_id(&case, "case") {
+        Ok(id) => CaseId(id),
+        Err(e) => return refusal_page(&v, &e),
+    };
+    let form = match form {
+        Ok(f) => f,
+        Err(e) => return refusal_page(&v, &e),
+    };
+    if let Err(r) = v.check_csrf(form.get("csrf")) {
+        return r;
+    }
+    let (sheet, extras) = match load(&state, &v, id).await {
+        Ok(x) => x,
+        Err(e) => return refusal_page(&v, &e),
+    };
+    let outcome = submit(&state, &v, &sheet, &extras, &action, &form).await;
+    match outcome {
+        Ok(()) => Redirect::to(&format!("/cases/{id}?done={action}")).into_response(),
+        Err((e, kept)) => {
+            // Show the case as it is now: after a conflict that is the newer state.
+            let (sheet, extras) = load(&state, &v, id).await.unwrap_or((sheet, extras));
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            if e.0.code == "version_conflict" {
+                let banner = i18n::problem_text(v.lang, &e);
+                return respond(&v, status, &sheet, &extras, None, Some(banner), None);
+            }
+            let err = FormError {
+                action: action.clone(),
+                message: i18n::problem_text(v.lang, &e),
+                field: e.0.field.clone(),
+                values: form.fields.clone(),
+                kept,
+            };
+            respond(&v, status, &sheet, &extras, None, None, Some(&err))
+        }
+    }
+}
+
+/// Sends one form: its files are uploaded first (as the JSON API's upload does), then the action
+/// is taken by the JSON API's `act`. On a refusal, answers the files already uploaded so that the
+/// form keeps them.
+async fn submit(
+    state: &AppState,
+    v: &Viewer,
+    sheet: &CaseSheet,
+    extras: &Extras,
+    action: &str,
+    form: &FormData,
+) -> Result<(), (ApiError, Vec<(String, String)>)> {
+    let caption = form.get("caption").to_string();
+    // Files kept from an earlier, refused submission of this form, then the new ones.
+    let mut evidence: Vec<(String, String)> =
+        form.all("evidence_key").filter(|k| !k.is_empty()).map(|k| (k.to_string(), caption.clone())).collect();
+    for f in &form.files {
+        match crate::routes::evidence::store_upload(state, &v.caller, f.bytes.clone(), &f.content_type, caption.clone())
+            .await
+        {
+            Ok((ev, _)) => evidence.push((ev.key, caption.clone())),
+            Err(e) => return Err((e, evidence)),
+        }
+    }
+    let mut form_text = FormData { fields: form.fields.clone(), files: Vec::new() };
+    // A reply template chosen and no text typed: the template's text is the message (T2).
+    if action == "post_message" && form.get("text").trim().is_empty() {
+        if let Some(t) = form.get("template").parse::<i64>().ok().and_then(|id| extras.templates.iter().find(|t| t.id == id)) {
+            form_text.fields.retain(|(k, _)| k != "text");
+            form_text.fields.push(("text".into(), t.body.clone()));
+        }
+    }
+    form_text.fields.retain(|(k, _)| k != "template");
+    let body = action_body(action, &form_text, sheet.order.total.currency, &evidence).map_err(|e| (e, evidence.clone()))?;
+    let expected = match form.get("version") {
+        "" => None,
+        s => Some(s.parse::<u64>().map_err(|_| (ApiError::bad("version", "not a version"), evidence.clone()))?),
+    };
+    // The flag and the order remark belong to the order: the case's version does not guard them.
+    let expected = if matches!(action, "set_flag" | "set_order_remark") { None } else { expected };
+    let key = form_idem(form.get("idem"));
+    cases::act(state, &v.caller, sheet.case.id, action, &body, expected, key).await.map(|_| ()).map_err(|e| (e, evidence))
+}
+
+/// "If the shop does nothing by 14:00 tomorrow, your refund is approved automatically": the
+/// governing deadline, who it waits for, and what the system does when it passes.
+fn what_next(v: &Viewer, sheet: &CaseSheet, zone: Zone) -> Markup {
+    let Some(d) = sheet.governing else {
+        return html! { p { (v.t("No deadline runs on this case now.")) } };
+    };
+    let outcome = v.t(expiry_outcome(&sheet.case, d.kind));
+    let who = waits_for(d.kind);
+    let me = v.caller.actor.party();
+    let lead = match who.first() {
+        Some(p) if *p == me => v.t("If you do nothing by"),
+        Some(Party::Merchant) => v.t("If the shop does nothing by"),
+        Some(Party::Buyer) => v.t("If the buyer does nothing by"),
+        _ => v.t("Automatically at"),
+    };
+    let near = sheet.policy.near_deadline;
+    html! {
+        div.deadline role="region" aria-label=(v.t("Deadline")) {
+            p.next {
+                (lead) " " strong { (local(d.due, zone)) " " small.zone { (zone.name) } } ", " (outcome) "."
+            }
+            p { (v.t("Time left")) ": " (countdown(v.lang, d.due, sheet.now, near)) " · " (v.t("Rule")) " " (d.kind.rule_for(sheet.case.kind)) }
+        }
+    }
+}
+
+fn body(
+    v: &Viewer,
+    sheet: &CaseSheet,
+    extras: &Extras,
+    flash: Option<String>,
+    banner: Option<String>,
+    err: Option<&FormError>,
+) -> Markup {
+    let (case, order) = (&sheet.case, &sheet.order);
+    let zone = Zone::of_profile(&sheet.policy.name);
+    let merchant = v.is_merchant();
+    let phone = if merchant { order.customer.phone.masked() } else { order.customer.phone.as_str().to_string() };
+    let refundable = order.total.saturating_sub(order.refunded);
+    html! {
+        nav.crumbs aria-label=(v.t("Breadcrumb")) {
+            @if merchant { a href="/w/queue" { (v.t("Cases")) } }
+            @else if v.is_buyer() { a href="/b/orders" { (v.t("My orders")) } }
+            @else { a href="/p/queue" { (v.t("Arbitration")) } }
+            " › " (v.t("Case")) " " (case.id)
+        }
+        h1 {
+            (type_label(v.lang, case.kind)) " · " (order.order_no) " "
+            span class=(format!("status status-{}", case.status.as_str())) data-testid="status" { (status_label(v.lang, case.status.name())) }
+            " " (flag_chip(v.lang, order.flag))
+        }
+        @if let Some(f) = flash { p.flash role="status" { (f) } }
+        @if let Some(b) = banner { p.error role="alert" data-testid="banner" { (b) } }
+        (what_next(v, sheet, zone))
+        div.grid {
+            section aria-labelledby="amounts-h" {
+                h2 id="amounts-h" { (v.t("Order and amounts")) }
+                dl.facts {
+                    dt { (v.t("Order number")) } dd { (order.order_no) }
+                    dt { (v.t("Paid")) } dd { (money(order.total)) }
+                    dt { (v.t("Shipping fee")) } dd { (money(order.shipping_fee)) }
+                    dt { (v.t("Refundable")) } dd { (money(refundable)) }
+                    dt { (v.t("Already refunded")) } dd { (money(order.refunded)) }
+                    dt { (v.t("Requested")) } dd { (money(case.requested_amount)) }
+                    dt { (v.t("Refund amount")) } dd data-testid="amount" { (money(case.amount)) }
+                    dt { (v.t("Payment")) } dd { (match order.payment { PaymentMethod::Cod => v.t("Cash on delivery"), PaymentMethod::Online => v.t("Online") }) }
+                }
+            }
+            section aria-labelledby="request-h" {
+                h2 id="request-h" { (v.t("The request")) }
+                dl.facts {
+                    dt { (v.t("Buyer")) } dd { (order.customer.name) " · " span data-testid="phone" { (phone) } }
+                    dt { (v.t("Reason")) } dd { (reason_label(v.lang, &case.reason)) }
+                    dt { (v.t("Description")) } dd { (case.description) }
+                    dt { (v.t("Applied at")) } dd { (time(case.applied_at, zone)) }
+                    dt { (v.t("Status since")) } dd { (time(case.status_since, zone)) }
+                    @if let Some(a) = &case.refund_account {
+                        dt { (v.t("Refund account")) } dd data-testid="refund-account" { (a.holder) " · " (a.bank) " · " (a.number) }
+                    }
+                }
+            }
+        }
+        (sections(v, sheet, zone))
+        (evidence_gallery(v, case))
+        @if merchant { (actions::merchant_panel(v, sheet, err)) }
+        section aria-labelledby="actions-h" {
+            h2 id="actions-h" { (v.t("What you can do")) }
+            @let forms = actions::forms(v, sheet, extras, err);
+            @if forms.is_empty() { p { (v.t("Nothing is waiting for you on this case.")) } }
+            @else { div.actions { @for f in forms { (f) } } }
+        }
+        (thread(v, sheet, extras, zone, err))
+        (timeline(v, sheet, zone))
+    }
+}
+
+fn sections(v: &Viewer, sheet: &CaseSheet, zone: Zone) -> Markup {
+    let case = &sheet.case;
+    html! {
+        @if let Some(r) = &case.rejection {
+            section aria-labelledby="rej-h" {
+                h2 id="rej-h" { (v.t("Rejection")) }
+                p { (reason_label(v.lang, &r.reason_code)) " · " (time(r.at, zone)) }
+                @if !r.explanation.is_empty() { p { (r.explanation) } }
+                @if let Some(l) = &r.logistics { p { (v.t("Shipped with")) " " (l.carrier.as_str()) " " (l.tracking_no.as_str()) } }
+            }
+        }
+        @if let Some(a) = &case.return_address {
+            section aria-labelledby="ret-h" {
+                h2 id="ret-h" { (v.t("Return")) }
+                p { (v.t("Ship back to")) ": " (a.name) " · " (a.phone.as_str()) " · " (a.region) " " (a.detail) }
+                @if let Some(p) = &case.return_parcel {
+                    p { (v.t("Return parcel")) ": " (p.logistics.carrier.as_str()) " " (p.logistics.tracking_no.as_str()) " · " (time(p.submitted_at, zone))
+                        @if p.signed { " · " (v.t("signed for")) } }
+                }
+            }
+        }
+        @if let Some(p) = &case.proposal {
+            section aria-labelledby="prop-h" {
+                h2 id="prop-h" { (v.t("Negotiation")) }
+                p data-testid="proposal" { (type_label(v.lang, p.kind)) " · " (money(p.amount)) " · " (v.t(proposal_state(p.state))) " · " (time(p.at, zone)) }
+            }
+        }
+        @if let Some(a) = &case.arbitration {
+            section aria-labelledby="arb-h" {
+                h2 id="arb-h" { (v.t("Arbitration")) }
+                p { (v.t("Opened by")) " " (party_label(v.lang, a.opened_by)) " · " (time(a.opened_at, zone)) ": " (a.reason) }
+                @for r in &a.requests {
+                    div.request {
+                        p { strong { (v.t("Evidence requested")) } " · " (time(r.requested_at, zone)) ": " (r.instructions) }
+                        @if let Some(at) = r.submitted_at {
+                            p { (v.t("Submitted")) " " (time(at, zone)) ": " (r.explanation.clone().unwrap_or_default()) }
+                        }
+                    }
+                }
+                @if let Some(r) = &a.ruling {
+                    p data-testid="ruling" { strong { (v.t("Ruling")) } ": " (v.t("for")) " " (party_label(v.lang, r.for_party)) " · " (r.reason) " · " (time(r.at, zone)) }
+                }
+            }
+        }
+        @if let Some(ap) = &case.appeal {
+            section aria-labelledby="app-h" {
+                h2 id="app-h" { (v.t("Appeal")) }
+                p data-testid="appeal" { (v.t(appeal_state(ap.state))) " · " (time(ap.at, zone)) ": " (ap.text) }
+                @if let Some(r) = &ap.result { p { (v.t("Result")) ": " (r) } }
+            }
+        }
+        @if let Some(r) = &case.refund {
+            section aria-labelledby="ref-h" {
+                h2 id="ref-h" { (v.t("Refund")) }
+                p { (money(r.amount)) " · " (v.t(refund_state(r.state))) " · " (v.t("started")) " " (time(r.started_at, zone))
+                    @if let Some(at) = r.settled_at { " · " (v.t("settled")) " " (time(at, zone)) } }
+            }
+        }
+    }
+}
+
+fn proposal_state(s: aftersale_core::model::ProposalState) -> &'static str {
+    use aftersale_core::model::ProposalState::*;
+    match s {
+        Open => "waiting for the buyer",
+        Accepted => "accepted",
+        Declined => "declined",
+        Withdrawn => "withdrawn",
+        Lapsed => "lapsed",
+    }
+}
+
+fn appeal_state(s: aftersale_core::model::AppealState) -> &'static str {
+    use aftersale_core::model::AppealState::*;
+    match s {
+        Submitted => "submitted",
+        UnderReview => "under review",
+        Upheld => "upheld",
+        Dismissed => "dismissed",
+    }
+}
+
+fn refund_state(s: aftersale_core::model::RefundState) -> &'static str {
+    use aftersale_core::model::RefundState::*;
+    match s {
+        Processing => "processing",
+        Failed => "failed, will be retried",
+        Succeeded => "paid back",
+    }
+}
+
+/// Every file on the case: images inline, videos playable, PDFs linked, with caption and party.
+fn evidence_gallery(v: &Viewer, case: &Case) -> Markup {
+    let mut all: Vec<(Party, &Evidence)> = case.evidence.iter().map(|(p, e)| (*p, e)).collect();
+    if let Some(r) = &case.rejection {
+        all.extend(r.evidence.iter().map(|e| (Party::Merchant, e)));
+    }
+    if let Some(a) = &case.arbitration {
+        for req in &a.requests {
+            all.extend(req.evidence.iter().map(|e| (Party::Merchant, e)));
+        }
+    }
+    if let Some(a) = &case.appeal {
+        all.extend(a.evidence.iter().map(|e| (Party::Merchant, e)));
+    }
+    if let Some(r) = &case.refund {
+        all.extend(r.voucher.iter().map(|e| (Party::Merchant, e)));
+    }
+    html! {
+        section aria-labelledby="ev-h" {
+            h2 id="ev-h" { (v.t("Evidence")) " (" (all.len()) ")" }
+            @if all.is_empty() { p { (v.t("No files yet.")) } }
+            ul.gallery {
+                @for (party, e) in &all {
+                    @let url = format!("/api/v1/cases/{}/evidence/{}", case.id, e.key);
+                    @let caption = if e.caption.is_empty() { v.t("(no caption)").to_string() } else { e.caption.clone() };
+                    li {
+                        @match e.kind {
+                            EvidenceKind::Image => { img src=(url) alt=(caption) loading="lazy"; }
+                            EvidenceKind::Video => { video src=(url) controls preload="metadata" aria-label=(caption) {} }
+                            EvidenceKind::Pdf => { a href=(url) { "PDF" } }
+                        }
+                        p { (caption) " · " (party_label(v.lang, *party)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn thread(v: &Viewer, sheet: &CaseSheet, extras: &Extras, zone: Zone, err: Option<&FormError>) -> Markup {
+    let case = &sheet.case;
+    html! {
+        section aria-labelledby="thread-h" {
+            h2 id="thread-h" { (v.t("Messages")) }
+            @if case.thread.is_empty() { p { (v.t("No messages yet.")) } }
+            ol.thread {
+                @for m in &case.thread {
+                    li { strong { (party_label(v.lang, m.from)) } " · " (time(m.at, zone)) p { (m.text) } }
+                }
+            }
+            @if sheet.actions.contains(&Action::PostMessage) { (actions::post_message(v, sheet, extras, err)) }
+        }
+    }
+}
+
+fn timeline(v: &Viewer, sheet: &CaseSheet, zone: Zone) -> Markup {
+    html! {
+        section aria-labelledby="log-h" {
+            h2 id="log-h" { (v.t("Case log")) }
+            ol.timeline data-testid="log" {
+                @for r in &sheet.log {
+                    li {
+                        (time(r.at, zone)) " · " strong { (party_label(v.lang, r.actor.party())) } " · " (event_label(v.lang, &r.event))
+                        @if let Event::DeadlineFired { kind, .. } = &r.event { " (" (kind.rule_for(sheet.case.kind)) ")" }
+                    }
+                }
+            }
+        }
+    }
+}

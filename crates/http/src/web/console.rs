@@ -1,0 +1,167 @@
+//! The platform's console pages (the SMS outbox, penalties per shop, and on the demo the clock
+//! with "advance by"), and everyone's message box (X1) with unread counts per category and
+//! mark-read.
+
+use super::forms::FormData;
+use super::view::*;
+use super::{recipient, refusal_page, render, Viewer};
+use crate::error::ApiError;
+use crate::state::AppState;
+use aftersale_core::*;
+use aftersale_engine::NoticeQuery;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use maud::html;
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/p/sms", get(sms))
+        .route("/p/clock", post(clock))
+        .route("/w/messages", get(messages))
+        .route("/w/messages/read", post(mark_read))
+}
+
+async fn sms(State(state): State<AppState>, v: Viewer) -> Response {
+    if !v.is_platform() {
+        return refusal_page(&v, &ApiError::forbidden("the SMS outbox is the platform's"));
+    }
+    let loaded = state
+        .run(|e| {
+            let outbox = e.sms_outbox()?;
+            let mut penalties = Vec::new();
+            for shop in e.shops()? {
+                penalties.extend(e.penalties(shop.id)?.into_iter().map(|p| (shop.name.clone(), p)));
+            }
+            Ok((outbox, penalties))
+        })
+        .await;
+    let (outbox, penalties) = match loaded {
+        Ok(x) => x,
+        Err(e) => return refusal_page(&v, &e),
+    };
+    let demo = state.manual_clock.is_some() && v.caller.role() == aftersale_engine::Role::Admin;
+    let body = html! {
+        h1 { (v.t("Platform console")) }
+        @if demo {
+            section aria-labelledby="clock-h" {
+                h2 id="clock-h" { (v.t("Demo clock")) }
+                p { (v.t("The demo runs on its own clock. Now")) ": " (time(v.now, v.zone)) }
+                form method="post" action="/p/clock" {
+                    (v.form_fields())
+                    label for="clock-by" { (v.t("Advance by (e.g. 6h, 2d)")) }
+                    input id="clock-by" name="by" required value="6h" maxlength="40";
+                    button type="submit" { (v.t("Advance the clock")) }
+                }
+            }
+        }
+        section aria-labelledby="sms-h" {
+            h2 id="sms-h" { (v.t("SMS outbox")) " (" (outbox.len()) ")" }
+            table {
+                thead { tr { th scope="col" { (v.t("Time")) } th scope="col" { (v.t("Phone")) } th scope="col" { (v.t("Text")) } th scope="col" { (v.t("Case")) } th scope="col" { (v.t("Sent")) } } }
+                tbody { @for s in outbox.iter().rev().take(200) {
+                    tr { td { (local(s.at, v.zone)) } td { (s.phone) } td { (s.text) }
+                        td { @if let Some(c) = s.case_id { a href=(format!("/cases/{c}")) { (c) } } }
+                        td { @if let Some(t) = s.sent_at { (local(t, v.zone)) } @else { (v.t("waiting")) } } }
+                } }
+            }
+        }
+        section aria-labelledby="pen-h" {
+            h2 id="pen-h" { (v.t("Penalties")) " (" (penalties.len()) ")" }
+            table {
+                thead { tr { th scope="col" { (v.t("Shop")) } th scope="col" { (v.t("Case")) } th scope="col" { (v.t("Amount")) } th scope="col" { (v.t("Reason")) } th scope="col" { (v.t("Time")) } } }
+                tbody { @for (shop, p) in &penalties {
+                    tr { td { (shop) } td { a href=(format!("/cases/{}", p.case_id)) { (p.case_id) } } td { (money(p.amount)) } td { (p.reason) } td { (local(p.at, v.zone)) } }
+                } }
+            }
+        }
+    };
+    render(&v, v.t("Platform console"), body)
+}
+
+async fn clock(State(state): State<AppState>, v: Viewer, form: Result<FormData, ApiError>) -> Response {
+    let form = match form {
+        Ok(f) => f,
+        Err(e) => return refusal_page(&v, &e),
+    };
+    if let Err(r) = v.check_csrf(form.get("csrf")) {
+        return r;
+    }
+    let by = match Dur::parse(form.get("by")) {
+        Ok(d) => d,
+        Err(e) => return refusal_page(&v, &ApiError::bad("by", e)),
+    };
+    match crate::routes::ops::advance(&state, &v.caller, by).await {
+        Ok(_) => Redirect::to("/p/sms").into_response(),
+        Err(e) => refusal_page(&v, &e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct BoxQuery {
+    category: Option<String>,
+    #[serde(default)]
+    unread: Option<String>,
+    before: Option<i64>,
+}
+
+async fn messages(State(state): State<AppState>, v: Viewer, Query(q): Query<BoxQuery>) -> Response {
+    let to = recipient(&v.caller.actor);
+    let category = q.category.clone().filter(|c| !c.is_empty());
+    let unread_only = q.unread.as_deref() == Some("1");
+    let nq = NoticeQuery { before: q.before, unread_only, category: category.clone(), limit: 50 };
+    let mbox = match state.run(move |e| e.message_box_page(to, nq)).await {
+        Ok(b) => b,
+        Err(e) => return refusal_page(&v, &e),
+    };
+    let body = html! {
+        h1 { (v.t("Messages")) }
+        nav.tabs aria-label=(v.t("Categories")) {
+            a href="/w/messages" aria-current=[category.is_none().then_some("page")] { (v.t("All")) }
+            @for (cat, n) in &mbox.unread {
+                a href=(format!("/w/messages?category={cat}")) aria-current=[(category.as_deref() == Some(cat.as_str())).then_some("page")] {
+                    (cat.replace('_', " ")) " " span.badge aria-label=(format!("{n} {}", v.t("unread"))) { (n) }
+                }
+            }
+        }
+        form method="post" action="/w/messages/read" {
+            (v.form_fields())
+            ul.messages {
+                @if mbox.entries.is_empty() { li { (v.t("No messages.")) } }
+                @for n in &mbox.entries {
+                    li class=(if n.read { "read" } else { "unread" }) {
+                        input type="checkbox" name="id" value=(n.id) id=(format!("m-{}", n.id)) disabled[n.read];
+                        label for=(format!("m-{}", n.id)) {
+                            strong { (n.title) } " · " (local(n.at, v.zone))
+                            @if !n.read { " · " span.badge { (v.t("unread")) } }
+                        }
+                        p { (n.body) @if let Some(c) = n.case_id { " " a href=(format!("/cases/{c}")) { (v.t("Open the case")) } } }
+                    }
+                }
+            }
+            @if !mbox.entries.is_empty() { button type="submit" { (v.t("Mark selected as read")) } }
+        }
+        @if let Some(next) = mbox.next {
+            p { a rel="next" href=(format!("/w/messages?before={next}{}", category.as_deref().map(|c| format!("&category={c}")).unwrap_or_default())) { (v.t("Older")) " →" } }
+        }
+    };
+    render(&v, v.t("Messages"), body)
+}
+
+async fn mark_read(State(state): State<AppState>, v: Viewer, form: Result<FormData, ApiError>) -> Response {
+    let form = match form {
+        Ok(f) => f,
+        Err(e) => return refusal_page(&v, &e),
+    };
+    if let Err(r) = v.check_csrf(form.get("csrf")) {
+        return r;
+    }
+    let ids: Vec<i64> = form.all("id").filter_map(|s| s.parse().ok()).take(500).collect();
+    let to = recipient(&v.caller.actor);
+    match state.run(move |e| e.mark_read(to, ids)).await {
+        Ok(_) => Redirect::to("/w/messages").into_response(),
+        Err(e) => refusal_page(&v, &e),
+    }
+}
