@@ -496,6 +496,6 @@ pub fn waits_for(kind: crate::deadline::DeadlineKind) -> Vec<Party> {
             }
         }
     }
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
     counts.into_iter().map(|(p, _)| p).collect()
 }

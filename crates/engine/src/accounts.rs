@@ -218,7 +218,12 @@ impl Engine {
     }
 
     /// A buyer's own orders, newest first, a page at a time (ids below `before`).
-    pub fn buyer_orders(&self, buyer: BuyerId, before: Option<OrderId>, limit: usize) -> Result<Vec<Order>, EngineError> {
+    pub fn buyer_orders(
+        &self,
+        buyer: BuyerId,
+        before: Option<OrderId>,
+        limit: usize,
+    ) -> Result<Vec<Order>, EngineError> {
         self.read(|tx| tx.orders_of_buyer(buyer, before, limit.clamp(1, 200)))
     }
 

@@ -15,8 +15,8 @@ pub mod usecase;
 
 pub use casepage::{CaseSheet, ReturnTo};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use report::{ShopReport, REPORT_CAP};
 pub use gateway::{BuiltinGateway, GatewayOutcome, PaymentGateway};
+pub use report::{ShopReport, REPORT_CAP};
 pub use runner::{RunStats, Runner};
 pub use sms::{RecordOnly, SmsSender};
 pub use store::sqlite::{SqliteOptions, SqliteStore};

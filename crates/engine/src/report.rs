@@ -35,7 +35,13 @@ pub struct ShopReport {
 
 impl Engine {
     /// The dashboard of `shop` for `[from, to]`, with days cut at `offset` from UTC.
-    pub fn shop_report(&self, shop: ShopId, from: Timestamp, to: Timestamp, offset: Dur) -> Result<ShopReport, EngineError> {
+    pub fn shop_report(
+        &self,
+        shop: ShopId,
+        from: Timestamp,
+        to: Timestamp,
+        offset: Dur,
+    ) -> Result<ShopReport, EngineError> {
         let day = 86_400_000;
         let first_day = (from.0 + offset.0).div_euclid(day) * day - offset.0;
         let n_days = ((to.0 - first_day) / day + 1).clamp(1, 366) as usize;

@@ -150,7 +150,14 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
     res
 }
 
+/// A problem already, or a page of the workbench (its errors are pages, in the person's words).
 fn is_problem(res: &Response) -> bool {
+    let page =
+        res.headers().get(axum::http::header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    page || is_problem_json(res)
+}
+
+fn is_problem_json(res: &Response) -> bool {
     res.headers()
         .get(axum::http::header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"))

@@ -406,7 +406,12 @@ pub trait ReadTx {
     fn idempotency_get(&mut self, key: &str) -> Result<Option<(String, String)>, StoreError>;
     fn shops(&mut self) -> Result<Vec<ShopRecord>, StoreError>;
     /// A buyer's orders, newest first, with ids below `before`.
-    fn orders_of_buyer(&mut self, buyer: BuyerId, before: Option<OrderId>, limit: usize) -> Result<Vec<Order>, StoreError>;
+    fn orders_of_buyer(
+        &mut self,
+        buyer: BuyerId,
+        before: Option<OrderId>,
+        limit: usize,
+    ) -> Result<Vec<Order>, StoreError>;
     fn addresses(&mut self, shop: ShopId) -> Result<Vec<(Address, bool)>, StoreError>;
     fn user_by_login(&mut self, login: &str) -> Result<Option<UserRecord>, StoreError>;
     fn user_by_id(&mut self, id: i64) -> Result<Option<UserRecord>, StoreError>;

@@ -846,13 +846,17 @@ impl ReadTx for Sql<'_> {
             .optional()?)
     }
 
-    fn orders_of_buyer(&mut self, buyer: BuyerId, before: Option<OrderId>, limit: usize) -> Result<Vec<Order>, StoreError> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT data FROM orders WHERE buyer_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
-        )?;
-        let rows = st.query_map(params![buyer.0, before.map_or(i64::MAX, |o| o.0), limit as i64], |r| {
-            r.get::<_, String>(0)
-        })?;
+    fn orders_of_buyer(
+        &mut self,
+        buyer: BuyerId,
+        before: Option<OrderId>,
+        limit: usize,
+    ) -> Result<Vec<Order>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT data FROM orders WHERE buyer_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3")?;
+        let rows =
+            st.query_map(params![buyer.0, before.map_or(i64::MAX, |o| o.0), limit as i64], |r| r.get::<_, String>(0))?;
         let mut out = Vec::new();
         for data in rows {
             out.push(serde_json::from_str(&data?)?);

@@ -286,7 +286,11 @@ async fn login(State(state): State<AppState>, JsonBody(body): JsonBody<Login>) -
 
 /// A password login with throttling (the JSON API's and the login page's): the session
 /// cookie to set, and the session.
-pub(crate) async fn password_login(state: &AppState, login: String, password: String) -> ApiResult<(String, wire::Session)> {
+pub(crate) async fn password_login(
+    state: &AppState,
+    login: String,
+    password: String,
+) -> ApiResult<(String, wire::Session)> {
     if let Some(wait) = state.login_throttle.locked(&login) {
         let mut err = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,

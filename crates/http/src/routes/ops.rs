@@ -147,7 +147,7 @@ pub(crate) async fn advance(state: &AppState, caller: &Caller, by: Dur) -> ApiRe
     let Some(clock) = state.manual_clock.clone() else {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "demo_only", "the server runs on the system clock"));
     };
-        if by.0 <= 0 || by.0 > 366 * 86_400_000 {
+    if by.0 <= 0 || by.0 > 366 * 86_400_000 {
         return Err(ApiError::bad("by", "between 1 ms and 366 days"));
     }
     let now = clock.advance(by);

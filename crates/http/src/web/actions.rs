@@ -59,8 +59,11 @@ pub fn title(action: &str) -> &'static str {
 
 /// Actions that cannot be taken back ask once more in the browser.
 fn confirm(v: &Viewer, action: &str) -> Option<&'static str> {
-    matches!(action, "refund" | "reject" | "withdraw" | "rule" | "decide_appeal" | "received_refund" | "reject_by_shipping")
-        .then(|| v.t("Are you sure? This cannot be undone."))
+    matches!(
+        action,
+        "refund" | "reject" | "withdraw" | "rule" | "decide_appeal" | "received_refund" | "reject_by_shipping"
+    )
+    .then(|| v.t("Are you sure? This cannot be undone."))
 }
 
 /// What a form needs to render its controls.
@@ -163,7 +166,25 @@ impl F<'_> {
     fn form(&self, version: u64, multipart: bool, controls: Markup) -> Markup {
         let mine = self.mine();
         let general = mine.filter(|e| {
-            e.field.as_deref().is_none_or(|f| !["files", "amount", "text", "reason", "reason_code", "explanation", "instructions", "logistics", "refund_account", "address_id", "kind", "for_party", "flag"].iter().any(|n| f == *n || f.starts_with(&format!("{n}.")) || (*n == "files" && f.starts_with("evidence"))))
+            e.field.as_deref().is_none_or(|f| {
+                ![
+                    "files",
+                    "amount",
+                    "text",
+                    "reason",
+                    "reason_code",
+                    "explanation",
+                    "instructions",
+                    "logistics",
+                    "refund_account",
+                    "address_id",
+                    "kind",
+                    "for_party",
+                    "flag",
+                ]
+                .iter()
+                .any(|n| f == *n || f.starts_with(&format!("{n}.")) || (*n == "files" && f.starts_with("evidence")))
+            })
         });
         html! {
             details.action id=(format!("act-{}", self.action)) open[mine.is_some()] {
@@ -283,7 +304,8 @@ pub fn forms(v: &Viewer, sheet: &CaseSheet, extras: &Extras, err: Option<&FormEr
                 }
             }),
             Action::Propose => f.form(version, false, html! {
-                (f.select("kind", v.t("Type"), &kinds(v), case.kind.as_str()))
+                @let other = if case.kind == CaseType::ReturnRefund { CaseType::RefundOnly } else { CaseType::ReturnRefund };
+                (f.select("kind", v.t("Type"), &kinds(v), other.as_str()))
                 (f.amount(case.amount))
                 (address_picker(&f, extras, true))
             }),

@@ -87,7 +87,10 @@ async fn apply_page(State(state): State<AppState>, v: Viewer, Path(order): Path<
 
 fn form(v: &Viewer, o: &Order, err: Option<(&ApiError, &FormData)>, kept: &[(String, String)]) -> Markup {
     let val = |n: &str, d: &str| err.map(|(_, f)| f.get(n).to_string()).unwrap_or_else(|| d.to_string());
-    let at_fault = |n: &str| err.and_then(|(e, _)| e.0.field.as_deref()).is_some_and(|f| f == n || f.starts_with(&format!("{n}.")) || (n == "files" && f.starts_with("evidence")));
+    let at_fault = |n: &str| {
+        err.and_then(|(e, _)| e.0.field.as_deref())
+            .is_some_and(|f| f == n || f.starts_with(&format!("{n}.")) || (n == "files" && f.starts_with("evidence")))
+    };
     let refundable = o.total.saturating_sub(o.refunded);
     let default_kind = if o.shipment.is_none() { CaseType::RefundUnshipped } else { CaseType::RefundOnly };
     let message = err.map(|(e, _)| i18n::problem_text(v.lang, e));
@@ -138,12 +141,17 @@ fn form(v: &Viewer, o: &Order, err: Option<(&ApiError, &FormData)>, kept: &[(Str
     }
 }
 
-async fn apply(State(state): State<AppState>, v: Viewer, Path(order): Path<String>, form: Result<FormData, ApiError>) -> Response {
+async fn apply(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(order): Path<String>,
+    form: Result<FormData, ApiError>,
+) -> Response {
     let form = match form {
         Ok(f) => f,
         Err(e) => return refusal_page(&v, &e),
     };
-    if let Err(r) = v.check_csrf(form.get("csrf")) {
+    if let Some(r) = v.csrf_refusal(form.get("csrf")) {
         return r;
     }
     let o = match load_order(&state, &v, &order).await {
@@ -154,9 +162,17 @@ async fn apply(State(state): State<AppState>, v: Viewer, Path(order): Path<Strin
     let mut evidence: Vec<(String, String)> =
         form.all("evidence_key").filter(|k| !k.is_empty()).map(|k| (k.to_string(), caption.clone())).collect();
     let result = async {
-        for f in &form.files {
-            let (ev, _) =
-                crate::routes::evidence::store_upload(&state, &v.caller, f.bytes.clone(), &f.content_type, caption.clone()).await?;
+        for (i, f) in form.files.iter().enumerate() {
+            let key = super::upload_key(&v.caller, form.get("idem"), i, &f.bytes);
+            let (ev, _) = crate::routes::evidence::store_upload(
+                &state,
+                &v.caller,
+                f.bytes.clone(),
+                &f.content_type,
+                caption.clone(),
+                key,
+            )
+            .await?;
             evidence.push((ev.key, caption.clone()));
         }
         // The application's body is the resubmission's, less the action name.

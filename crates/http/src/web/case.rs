@@ -54,7 +54,12 @@ struct PageQuery {
     done: Option<String>,
 }
 
-async fn page(State(state): State<AppState>, v: Viewer, Path(case): Path<String>, Query(q): Query<PageQuery>) -> Response {
+async fn page(
+    State(state): State<AppState>,
+    v: Viewer,
+    Path(case): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
     let id = match path_id(&case, "case") {
         Ok(id) => CaseId(id),
         Err(e) => return refusal_page(&v, &e),
@@ -97,7 +102,7 @@ async fn act(
         Ok(f) => f,
         Err(e) => return refusal_page(&v, &e),
     };
-    if let Err(r) = v.check_csrf(form.get("csrf")) {
+    if let Some(r) = v.csrf_refusal(form.get("csrf")) {
         return r;
     }
     let (sheet, extras) = match load(&state, &v, id).await {
@@ -142,9 +147,17 @@ async fn submit(
     // Files kept from an earlier, refused submission of this form, then the new ones.
     let mut evidence: Vec<(String, String)> =
         form.all("evidence_key").filter(|k| !k.is_empty()).map(|k| (k.to_string(), caption.clone())).collect();
-    for f in &form.files {
-        match crate::routes::evidence::store_upload(state, &v.caller, f.bytes.clone(), &f.content_type, caption.clone())
-            .await
+    for (i, f) in form.files.iter().enumerate() {
+        let key = super::upload_key(&v.caller, form.get("idem"), i, &f.bytes);
+        match crate::routes::evidence::store_upload(
+            state,
+            &v.caller,
+            f.bytes.clone(),
+            &f.content_type,
+            caption.clone(),
+            key,
+        )
+        .await
         {
             Ok((ev, _)) => evidence.push((ev.key, caption.clone())),
             Err(e) => return Err((e, evidence)),
@@ -153,13 +166,39 @@ async fn submit(
     let mut form_text = FormData { fields: form.fields.clone(), files: Vec::new() };
     // A reply template chosen and no text typed: the template's text is the message (T2).
     if action == "post_message" && form.get("text").trim().is_empty() {
-        if let Some(t) = form.get("template").parse::<i64>().ok().and_then(|id| extras.templates.iter().find(|t| t.id == id)) {
+        if let Some(t) =
+            form.get("template").parse::<i64>().ok().and_then(|id| extras.templates.iter().find(|t| t.id == id))
+        {
             form_text.fields.retain(|(k, _)| k != "text");
             form_text.fields.push(("text".into(), t.body.clone()));
         }
     }
     form_text.fields.retain(|(k, _)| k != "template");
-    let body = action_body(action, &form_text, sheet.order.total.currency, &evidence).map_err(|e| (e, evidence.clone()))?;
+    // A proposal names its return address from the shop's book; the command carries the address.
+    if action == "propose" {
+        let picked = form.get("address_id").to_string();
+        form_text.fields.retain(|(k, _)| k != "address_id");
+        if !picked.is_empty() {
+            let Some((a, _)) = extras.addresses.iter().find(|(a, _)| a.id.0.to_string() == picked) else {
+                let e = ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_value",
+                    "the address is not in the shop's book",
+                )
+                .field("address_id");
+                return Err((e, evidence));
+            };
+            form_text.fields.extend([
+                ("address.id".to_string(), a.id.0.to_string()),
+                ("address.name".to_string(), a.name.clone()),
+                ("address.phone".to_string(), a.phone.as_str().to_string()),
+                ("address.region".to_string(), a.region.clone()),
+                ("address.detail".to_string(), a.detail.clone()),
+            ]);
+        }
+    }
+    let body =
+        action_body(action, &form_text, sheet.order.total.currency, &evidence).map_err(|e| (e, evidence.clone()))?;
     let expected = match form.get("version") {
         "" => None,
         s => Some(s.parse::<u64>().map_err(|_| (ApiError::bad("version", "not a version"), evidence.clone()))?),
@@ -167,7 +206,10 @@ async fn submit(
     // The flag and the order remark belong to the order: the case's version does not guard them.
     let expected = if matches!(action, "set_flag" | "set_order_remark") { None } else { expected };
     let key = form_idem(form.get("idem"));
-    cases::act(state, &v.caller, sheet.case.id, action, &body, expected, key).await.map(|_| ()).map_err(|e| (e, evidence))
+    cases::act(state, &v.caller, sheet.case.id, action, &body, expected, key)
+        .await
+        .map(|_| ())
+        .map_err(|e| (e, evidence))
 }
 
 /// "If the shop does nothing by 14:00 tomorrow, your refund is approved automatically": the

@@ -86,7 +86,7 @@ async fn clock(State(state): State<AppState>, v: Viewer, form: Result<FormData, 
         Ok(f) => f,
         Err(e) => return refusal_page(&v, &e),
     };
-    if let Err(r) = v.check_csrf(form.get("csrf")) {
+    if let Some(r) = v.csrf_refusal(form.get("csrf")) {
         return r;
     }
     let by = match Dur::parse(form.get("by")) {
@@ -155,7 +155,7 @@ async fn mark_read(State(state): State<AppState>, v: Viewer, form: Result<FormDa
         Ok(f) => f,
         Err(e) => return refusal_page(&v, &e),
     };
-    if let Err(r) = v.check_csrf(form.get("csrf")) {
+    if let Some(r) = v.csrf_refusal(form.get("csrf")) {
         return r;
     }
     let ids: Vec<i64> = form.all("id").filter_map(|s| s.parse().ok()).take(500).collect();

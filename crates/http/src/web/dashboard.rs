@@ -38,7 +38,8 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(p): Query<Period>)
     let offset = v.zone.offset;
     let day = Dur::days(1);
     let today = day_start(&local_date(v.now, v.zone), offset).unwrap_or(v.now);
-    let from = p.from.as_deref().filter(|s| !s.is_empty()).and_then(|s| day_start(s, offset)).unwrap_or(today - Dur::days(13));
+    let from =
+        p.from.as_deref().filter(|s| !s.is_empty()).and_then(|s| day_start(s, offset)).unwrap_or(today - Dur::days(13));
     let to_day = p.to.as_deref().filter(|s| !s.is_empty()).and_then(|s| day_start(s, offset)).unwrap_or(today);
     if to_day.0 < from.0 || to_day.0 - from.0 > Dur::days(365).0 {
         return refusal_page(&v, &ApiError::bad("to", "the period is 1 to 366 days, ending after it starts"));
@@ -110,7 +111,11 @@ fn day_chart(v: &Viewer, r: &ShopReport) -> Markup {
             escape(v.t("closed"))
         ));
         if r.days.len() <= 31 && (i % ((r.days.len() / 8).max(1)) == 0) {
-            svg.push_str(&format!(r#"<text x="{x:.1}" y="{:.1}" class="axis">{}</text>"#, h - 6.0, &local_date(*day, v.zone)[5..]));
+            svg.push_str(&format!(
+                r#"<text x="{x:.1}" y="{:.1}" class="axis">{}</text>"#,
+                h - 6.0,
+                &local_date(*day, v.zone)[5..]
+            ));
         }
     }
     svg.push_str(&format!(r#"<text x="2" y="{:.1}" class="axis">{max}</text>"#, pad));

@@ -41,11 +41,16 @@ impl FromRequest<AppState> for FormData {
             let max_file = state.config.evidence.max_file_mib * 1024 * 1024;
             let max_request = state.config.evidence.max_request_mib * 1024 * 1024;
             let mut mp = Multipart::from_request(req, state).await.map_err(|e| {
-                ApiError::new(StatusCode::BAD_REQUEST, "malformed_request", format!("malformed form: {}", e.body_text()))
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "malformed_request",
+                    format!("malformed form: {}", e.body_text()),
+                )
             })?;
             let mut out = FormData::default();
             let mut total = 0usize;
-            let too_large = || ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "too large").field("files");
+            let too_large =
+                || ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "too large").field("files");
             while let Some(field) = mp
                 .next_field()
                 .await
@@ -81,9 +86,9 @@ impl FromRequest<AppState> for FormData {
             Ok(out)
         } else {
             let limit = state.config.server.json_limit_kib * 1024;
-            let body = axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "the form is too large")
-            })?;
+            let body = axum::body::to_bytes(req.into_body(), limit)
+                .await
+                .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "the form is too large"))?;
             let fields = form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
             Ok(FormData { fields, files: Vec::new() })
         }
@@ -97,7 +102,8 @@ const CONTROL: [&str; 6] = ["csrf", "idem", "version", "caption", "evidence_key"
 const BOOLS: [&str; 2] = ["refuse_freight_collect", "upheld"];
 
 /// Actions whose body names evidence (`evidence: [{key, caption}]`).
-pub const TAKES_EVIDENCE: [&str; 6] = ["resubmit", "add_evidence", "reject", "submit_evidence", "upload_voucher", "appeal"];
+pub const TAKES_EVIDENCE: [&str; 6] =
+    ["resubmit", "add_evidence", "reject", "submit_evidence", "upload_voucher", "appeal"];
 
 /// `12.50` (major units, at most two decimals) as minor units.
 pub fn parse_major(text: &str) -> Result<i64, String> {
@@ -120,7 +126,12 @@ pub fn parse_major(text: &str) -> Result<i64, String> {
 /// The JSON body of an action from a form: dotted names nest (`logistics.carrier`), `amount`
 /// is read in major units of `currency`, yes/no inputs become booleans, an optional group left
 /// empty (a refund account) is left out, and `evidence` lists the files sent (by key).
-pub fn action_body(action: &str, form: &FormData, currency: Currency, evidence: &[(String, String)]) -> ApiResult<Vec<u8>> {
+pub fn action_body(
+    action: &str,
+    form: &FormData,
+    currency: Currency,
+    evidence: &[(String, String)],
+) -> ApiResult<Vec<u8>> {
     let mut map = Map::new();
     for (name, value) in &form.fields {
         if CONTROL.contains(&name.as_str()) {
@@ -132,7 +143,9 @@ pub fn action_body(action: &str, form: &FormData, currency: Currency, evidence: 
                 serde_json::json!({ "minor": minor, "currency": currency.as_str() })
             }
             "address_id" if value.is_empty() => continue,
-            "address_id" => Value::from(value.parse::<i64>().map_err(|_| ApiError::bad("address_id", "not an address"))?),
+            "address_id" | "address.id" => {
+                Value::from(value.parse::<i64>().map_err(|_| ApiError::bad("address_id", "not an address"))?)
+            }
             "flag" if value.is_empty() => Value::Null,
             n if BOOLS.contains(&n) => Value::Bool(matches!(value.as_str(), "on" | "true" | "yes" | "1")),
             _ => Value::String(value.clone()),
@@ -166,7 +179,9 @@ fn insert_dotted(map: &mut Map<String, Value>, name: &str, v: Value) {
 /// An object every field of which was left empty: an optional group not filled in.
 fn is_blank_group(v: &Value) -> bool {
     match v {
-        Value::Object(m) => m.values().all(|x| matches!(x, Value::String(s) if s.trim().is_empty()) || is_blank_group(x)),
+        Value::Object(m) => {
+            m.values().all(|x| matches!(x, Value::String(s) if s.trim().is_empty()) || is_blank_group(x))
+        }
         _ => false,
     }
 }
@@ -204,7 +219,8 @@ mod tests {
             ("amount", "5.00"),
             ("refuse_freight_collect", "on"),
         ]);
-        let body: Value = serde_json::from_slice(&action_body("submit_return_logistics", &f, Currency::CNY, &[]).unwrap()).unwrap();
+        let body: Value =
+            serde_json::from_slice(&action_body("submit_return_logistics", &f, Currency::CNY, &[]).unwrap()).unwrap();
         assert_eq!(
             body,
             serde_json::json!({
@@ -214,9 +230,14 @@ mod tests {
             })
         );
         let ev = [("ev-1".to_string(), "photo".to_string())];
-        let body: Value = serde_json::from_slice(&action_body("reject", &form(&[("reason_code", "not_as_claimed")]), Currency::CNY, &ev).unwrap()).unwrap();
+        let body: Value = serde_json::from_slice(
+            &action_body("reject", &form(&[("reason_code", "not_as_claimed")]), Currency::CNY, &ev).unwrap(),
+        )
+        .unwrap();
         assert_eq!(body["evidence"], serde_json::json!([{"key": "ev-1", "caption": "photo"}]));
-        let body: Value = serde_json::from_slice(&action_body("set_flag", &form(&[("flag", "")]), Currency::CNY, &[]).unwrap()).unwrap();
+        let body: Value =
+            serde_json::from_slice(&action_body("set_flag", &form(&[("flag", "")]), Currency::CNY, &[]).unwrap())
+                .unwrap();
         assert_eq!(body, serde_json::json!({"flag": null}));
         assert!(action_body("propose", &form(&[("amount", "x")]), Currency::CNY, &[]).is_err());
     }

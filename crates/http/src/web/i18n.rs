@@ -68,6 +68,9 @@ pub fn problem_text(lang: Lang, e: &ApiError) -> String {
             text = format!("{text} ({})", p.detail);
         }
     }
+    if let Some(field) = &p.field {
+        text = format!("{text} — {}: {field}", lang.pick("字段", "field"));
+    }
     if let Some(rule) = &p.rule {
         text = format!("{text} [{rule}]");
     }
@@ -94,21 +97,33 @@ pub const PROBLEMS: &[(&str, &str, &str)] = &[
     ("extension_used", "已经延长过一次收货。", "Receipt was already extended once."),
     ("extension_not_in_profile", "本店铺的规则不支持延长收货。", "This shop's rules have no receipt extension."),
     ("resubmission_used", "重新申请的次数已用完。", "No resubmission is left for this case."),
-    ("no_return_address", "店铺还没有默认退货地址，请先在设置中添加。", "The shop has no default return address: add one in the settings."),
+    (
+        "no_return_address",
+        "店铺还没有默认退货地址，请先在设置中添加。",
+        "The shop has no default return address: add one in the settings.",
+    ),
     ("case_already_open", "该订单已有进行中的售后单。", "This order already has an open case."),
     ("cod_not_supported", "本店铺不支持货到付款。", "This shop takes no cash-on-delivery orders."),
     ("deadline_not_due", "期限尚未到。", "The deadline is not due yet."),
     ("unknown_evidence", "凭证文件不存在，请重新上传。", "An evidence file is unknown: upload it again."),
     ("evidence_mismatch", "凭证文件与上传的不一致。", "An evidence file does not match its upload."),
     ("version_conflict", "售后单已有新的进展，请查看最新状态。", "The case moved on meanwhile: here is its new state."),
-    ("idempotency_key_reused", "该表单已用于另一个操作，请刷新页面。", "This form was used for another request: reload the page."),
+    (
+        "idempotency_key_reused",
+        "该表单已用于另一个操作，请刷新页面。",
+        "This form was used for another request: reload the page.",
+    ),
     ("not_found", "没有找到，或者您无权查看。", "Not found, or not yours to see."),
     ("forbidden", "您的角色不能使用此页面。", "Your role may not use this page."),
     ("unauthenticated", "请先登录。", "Please log in."),
     ("login_failed", "登录名或密码错误。", "Wrong login or password."),
     ("too_many_attempts", "密码错误次数过多，请稍后再试。", "Too many wrong passwords: try again later."),
     ("body_too_large", "文件太大。", "The file is too large."),
-    ("unsupported_media_type", "只能上传 JPEG、PNG、WebP、MP4 或 PDF 文件。", "Only JPEG, PNG, WebP, MP4 or PDF files can be uploaded."),
+    (
+        "unsupported_media_type",
+        "只能上传 JPEG、PNG、WebP、MP4 或 PDF 文件。",
+        "Only JPEG, PNG, WebP, MP4 or PDF files can be uploaded.",
+    ),
     ("demo_only", "只有演示环境可以调整时钟。", "Only the demo's clock can be moved."),
     ("invalid_query", "搜索条件不正确。", "A search field is not in the expected form."),
     ("unavailable", "服务正在启动或停止，请稍后再试。", "The service is starting or stopping: try again shortly."),
@@ -133,11 +148,50 @@ mod tests {
         assert_eq!(Lang::En.t("Log in"), "Log in");
     }
 
+    /// Every text a page passes to `t` has its Chinese: the page sources are scanned for `.t("…")`.
+    #[test]
+    fn every_text_the_pages_show_has_its_chinese() {
+        let sources = [
+            include_str!("mod.rs"),
+            include_str!("actions.rs"),
+            include_str!("buyer.rs"),
+            include_str!("case.rs"),
+            include_str!("console.rs"),
+            include_str!("dashboard.rs"),
+            include_str!("queue.rs"),
+            include_str!("settings.rs"),
+            include_str!("view.rs"),
+        ];
+        let mut missing = Vec::new();
+        for src in sources {
+            let mut rest = src;
+            while let Some(i) = rest.find(".t(\"") {
+                rest = &rest[i + 4..];
+                let Some(end) = rest.find('"') else { break };
+                let text = &rest[..end];
+                if !zh_table().contains_key(text) {
+                    missing.push(text.to_string());
+                }
+            }
+        }
+        assert!(missing.is_empty(), "no Chinese for {missing:?}");
+    }
+
     #[test]
     fn every_refusal_of_the_rules_and_every_api_code_has_words() {
-        let codes: Vec<&str> = crate::error::CODES.iter().map(|c| c.0).chain(aftersale_core::refusal::CODES.iter().map(|c| c.0)).collect();
+        let codes: Vec<&str> =
+            crate::error::CODES.iter().map(|c| c.0).chain(aftersale_core::refusal::CODES.iter().map(|c| c.0)).collect();
         for code in codes {
-            if matches!(code, "malformed_json" | "invalid_header" | "unknown_action" | "method_not_allowed" | "timeout" | "malformed_request" | "already_exists") {
+            if matches!(
+                code,
+                "malformed_json"
+                    | "invalid_header"
+                    | "unknown_action"
+                    | "method_not_allowed"
+                    | "timeout"
+                    | "malformed_request"
+                    | "already_exists"
+            ) {
                 // Requests the pages never send.
                 continue;
             }

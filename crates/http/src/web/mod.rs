@@ -181,7 +181,10 @@ impl FromRequestParts<AppState> for Viewer {
         let to = recipient(&caller.actor);
         let unread = state
             .run(move |e| {
-                e.message_box_page(to, aftersale_engine::NoticeQuery { limit: 1, unread_only: true, ..Default::default() })
+                e.message_box_page(
+                    to,
+                    aftersale_engine::NoticeQuery { limit: 1, unread_only: true, ..Default::default() },
+                )
             })
             .await
             .map(|b| b.unread.iter().map(|(_, n)| n).sum())
@@ -215,12 +218,12 @@ impl Viewer {
         matches!(self.caller.actor, Actor::Platform { .. })
     }
 
-    /// Refuses a form whose CSRF token is not this session's.
-    pub fn check_csrf(&self, sent: &str) -> Result<(), Response> {
+    /// The refusal of a form whose CSRF token is not this session's (none when it is).
+    pub fn csrf_refusal(&self, sent: &str) -> Option<Response> {
         if !sent.is_empty() && constant_time_eq(sent.as_bytes(), self.csrf.as_bytes()) {
-            Ok(())
+            None
         } else {
-            Err(message_page(
+            Some(message_page(
                 self,
                 StatusCode::FORBIDDEN,
                 self.t("This form has expired"),
@@ -251,6 +254,14 @@ pub fn new_form_key() -> String {
 pub fn form_idem(key: &str) -> Option<aftersale_engine::IdemKey> {
     let ok = !key.is_empty() && key.len() <= 64 && key.bytes().all(|b| b.is_ascii_alphanumeric());
     ok.then(|| aftersale_engine::IdemKey(format!("web:{key}")))
+}
+
+/// The object key of a form's file: the same form (its key) sending the same bytes names the
+/// same object, so a form sent twice stores its file once and its action replays.
+pub fn upload_key(caller: &Caller, form_key: &str, i: usize, bytes: &[u8]) -> Option<String> {
+    form_idem(form_key)?;
+    let digest = sha256_hex(bytes);
+    Some(format!("ev-{}", &sha256_hex(format!("{}:{form_key}:{i}:{digest}", caller.user.id).as_bytes())[..32]))
 }
 
 /// The navigation of a role, as (path, label, key).
@@ -475,7 +486,14 @@ async fn login_submit(State(state): State<AppState>, headers: HeaderMap, Form(f)
     let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
     if expected.is_empty() || !constant_time_eq(expected.as_bytes(), f.csrf.as_bytes()) {
         let token = new_form_key();
-        return login_form(&state, lang, &token, &next, &f.login, Some(lang.t("The form expired; log in again.").into()));
+        return login_form(
+            &state,
+            lang,
+            &token,
+            &next,
+            &f.login,
+            Some(lang.t("The form expired; log in again.").into()),
+        );
     }
     match crate::routes::accounts::password_login(&state, f.login.clone(), f.password).await {
         Ok((cookie_value, _session)) => {
@@ -500,7 +518,7 @@ struct PlainForm {
 }
 
 async fn logout(State(state): State<AppState>, v: Viewer, headers: HeaderMap, Form(f): Form<PlainForm>) -> Response {
-    if let Err(r) = v.check_csrf(&f.csrf) {
+    if let Some(r) = v.csrf_refusal(&f.csrf) {
         return r;
     }
     let mut parts = axum::http::Request::new(()).into_parts().0;
@@ -519,7 +537,7 @@ async fn logout(State(state): State<AppState>, v: Viewer, headers: HeaderMap, Fo
 }
 
 async fn set_lang(v: Viewer, Form(f): Form<PlainForm>) -> Response {
-    if let Err(r) = v.check_csrf(&f.csrf) {
+    if let Some(r) = v.csrf_refusal(&f.csrf) {
         return r;
     }
     let lang = Lang::parse(&f.lang).unwrap_or(v.lang);

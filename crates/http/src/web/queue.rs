@@ -29,8 +29,18 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The filters a queue page takes, as typed in its form.
-const FILTERS: [&str; 10] =
-    ["queue", "order_no", "case_id", "customer_name", "customer_phone", "kind", "flag", "applied_from", "applied_to", "sort"];
+const FILTERS: [&str; 10] = [
+    "queue",
+    "order_no",
+    "case_id",
+    "customer_name",
+    "customer_phone",
+    "kind",
+    "flag",
+    "applied_from",
+    "applied_to",
+    "sort",
+];
 
 /// The page's query as the API's: empty fields dropped, dates (`2026-12-01`) read as the start
 /// or the end of that day in the shop's zone.
@@ -55,7 +65,9 @@ fn api_query(raw: &[(String, String)], zone: Zone) -> String {
 }
 
 fn pairs(uri: &Uri) -> Vec<(String, String)> {
-    form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+    form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
 }
 
 fn param<'a>(raw: &'a [(String, String)], name: &str) -> &'a str {
@@ -106,7 +118,13 @@ async fn platform_search(State(state): State<AppState>, v: Viewer, uri: Uri) -> 
     queue_page(&state, &v, &uri, "/p/search", None).await
 }
 
-async fn queue_page(state: &AppState, v: &Viewer, uri: &Uri, base: &'static str, default_queue: Option<Queue>) -> Response {
+async fn queue_page(
+    state: &AppState,
+    v: &Viewer,
+    uri: &Uri,
+    base: &'static str,
+    default_queue: Option<Queue>,
+) -> Response {
     let mut raw = pairs(uri);
     if let Some(q) = default_queue {
         if param(&raw, "queue").is_empty() {
@@ -272,11 +290,16 @@ async fn bulk(State(state): State<AppState>, v: Viewer, form: Result<FormData, A
         Ok(f) => f,
         Err(e) => return refusal_page(&v, &e),
     };
-    if let Err(r) = v.check_csrf(form.get("csrf")) {
+    if let Some(r) = v.csrf_refusal(form.get("csrf")) {
         return r;
     }
     if !matches!(v.caller.role(), Role::Owner | Role::Staff) || form.get("action") != "refund" {
-        return message_page(&v, StatusCode::BAD_REQUEST, v.t("Not possible"), v.t("Only refunds can be given in bulk."));
+        return message_page(
+            &v,
+            StatusCode::BAD_REQUEST,
+            v.t("Not possible"),
+            v.t("Only refunds can be given in bulk."),
+        );
     }
     let idem = form.get("idem").to_string();
     let mut results = Vec::new();

@@ -101,7 +101,8 @@ async fn show(state: &AppState, v: &Viewer, flash: Option<String>, error: Option
 }
 
 fn policy_table(v: &Viewer, profile: &str, p: &Policy) -> Markup {
-    let dur = |d: Option<aftersale_core::Dur>| d.map(|d| d.to_string()).unwrap_or_else(|| v.t("not offered").to_string());
+    let dur =
+        |d: Option<aftersale_core::Dur>| d.map(|d| d.to_string()).unwrap_or_else(|| v.t("not offered").to_string());
     let rows: Vec<(&str, String)> = vec![
         (v.t("Merchant review"), p.review.to_string()),
         (v.t("Buyer ships the return"), p.buyer_ship.to_string()),
@@ -128,10 +129,15 @@ async fn add_address(State(state): State<AppState>, v: Viewer, form: Result<Form
         Ok(f) => f,
         Err(e) => return refusal_page(&v, &e),
     };
-    if let Err(r) = v.check_csrf(form.get("csrf")) {
+    if let Some(r) = v.csrf_refusal(form.get("csrf")) {
         return r;
     }
-    let shop = match v.caller.shop().ok_or_else(|| ApiError::forbidden("settings are for shop staff")).and_then(|s| managing_shop(&v.caller, &s.0.to_string())) {
+    let shop = match v
+        .caller
+        .shop()
+        .ok_or_else(|| ApiError::forbidden("settings are for shop staff"))
+        .and_then(|s| managing_shop(&v.caller, &s.0.to_string()))
+    {
         Ok(s) => s,
         Err(e) => return refusal_page(&v, &e),
     };
@@ -157,10 +163,15 @@ async fn add_template(State(state): State<AppState>, v: Viewer, form: Result<For
         Ok(f) => f,
         Err(e) => return refusal_page(&v, &e),
     };
-    if let Err(r) = v.check_csrf(form.get("csrf")) {
+    if let Some(r) = v.csrf_refusal(form.get("csrf")) {
         return r;
     }
-    let shop = match v.caller.shop().ok_or_else(|| ApiError::forbidden("settings are for shop staff")).and_then(|s| managing_shop(&v.caller, &s.0.to_string())) {
+    let shop = match v
+        .caller
+        .shop()
+        .ok_or_else(|| ApiError::forbidden("settings are for shop staff"))
+        .and_then(|s| managing_shop(&v.caller, &s.0.to_string()))
+    {
         Ok(s) => s,
         Err(e) => return refusal_page(&v, &e),
     };
@@ -176,10 +187,15 @@ async fn delete_template(State(state): State<AppState>, v: Viewer, form: Result<
         Ok(f) => f,
         Err(e) => return refusal_page(&v, &e),
     };
-    if let Err(r) = v.check_csrf(form.get("csrf")) {
+    if let Some(r) = v.csrf_refusal(form.get("csrf")) {
         return r;
     }
-    let shop = match v.caller.shop().ok_or_else(|| ApiError::forbidden("settings are for shop staff")).and_then(|s| managing_shop(&v.caller, &s.0.to_string())) {
+    let shop = match v
+        .caller
+        .shop()
+        .ok_or_else(|| ApiError::forbidden("settings are for shop staff"))
+        .and_then(|s| managing_shop(&v.caller, &s.0.to_string()))
+    {
         Ok(s) => s,
         Err(e) => return refusal_page(&v, &e),
     };

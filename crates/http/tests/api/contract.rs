@@ -134,6 +134,10 @@ impl Client {
         Client { inner: client::Client::new(base) }
     }
 
+    pub fn base(&self) -> &str {
+        self.inner.base()
+    }
+
     pub fn with_token(&self, token: &str) -> Client {
         Client { inner: self.inner.with_token(token) }
     }

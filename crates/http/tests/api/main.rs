@@ -8,6 +8,7 @@ mod contract;
 mod document;
 mod flows;
 mod harness;
+mod pages;
 mod reliability;
 mod security;
 mod workbench;
