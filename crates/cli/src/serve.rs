@@ -122,6 +122,7 @@ pub fn demo(args: DemoArgs) -> Result<(), String> {
             println!("{line}");
         } else {
             println!("aftersale demo running at {url} (manual clock; Ctrl-C stops it)");
+            println!("workbench: open {url}/ in a browser and log in (staff-douyin: merchant queues; alice: buyer; agent: platform)");
             println!("logins (password: {}):", demo::DEMO_PASSWORD);
             for (login, what) in &creds.logins {
                 println!("  {login:<20} {what}");

@@ -75,7 +75,7 @@ impl Seeder<'_> {
         buyer: Option<BuyerId>,
         caption: &str,
     ) -> Result<Evidence, String> {
-        let key = format!("ev/{}", &new_token().map_err(|e| e.0.detail.clone())?[3..35]);
+        let key = format!("ev-{}", &new_token().map_err(|e| e.0.detail.clone())?[3..35]);
         let objects = self.state.objects.clone();
         let k = key.clone();
         self.rt

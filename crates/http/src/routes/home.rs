@@ -1,5 +1,4 @@
-//! What a browser finds: `/` is the workbench (the caller's start page, or the login page);
-//! `/api/docs` is the interactive API reference
+//! The API's reference for browsers: `/api/docs` is the interactive API reference
 //! (RapiDoc, shipped inside the binary, never from a CDN) reading the served document.
 
 use super::{Api, BodyDoc, Reply};
@@ -21,17 +20,6 @@ fn rapidoc_name() -> &'static str {
 pub fn routes(api: Api) -> Api {
     use BodyDoc::*;
     api.route(
-        Method::GET,
-        "/",
-        "home",
-        "pages",
-        "The web workbench: the caller's start page, or the login page (which lists the demo's logins).",
-        "anyone",
-        NoBody,
-        Reply::Bytes(&["text/html"]),
-        get(crate::web::home),
-    )
-    .route(
         Method::GET,
         "/api/docs",
         "api_docs",

@@ -218,7 +218,14 @@ fn what_next(v: &Viewer, sheet: &CaseSheet, zone: Zone) -> Markup {
     let Some(d) = sheet.governing else {
         return html! { p { (v.t("No deadline runs on this case now.")) } };
     };
-    let outcome = v.t(expiry_outcome(&sheet.case, d.kind));
+    let outcome = expiry_outcome(&sheet.case, d.kind);
+    // Said to the buyer about their own refund.
+    let outcome = match (v.is_buyer(), outcome) {
+        (true, "the buyer is refunded") => v.t("your refund is approved automatically"),
+        (true, "receipt is confirmed and the buyer refunded") => v.t("receipt is confirmed and your refund approved"),
+        (true, "the platform rules for the buyer") => v.t("the platform rules in your favour"),
+        (_, o) => v.t(o),
+    };
     let who = waits_for(d.kind);
     let me = v.caller.actor.party();
     let lead = match who.first() {
@@ -260,8 +267,9 @@ fn body(
         }
         h1 {
             (type_label(v.lang, case.kind)) " · " (order.order_no) " "
-            span class=(format!("status status-{}", case.status.as_str())) data-testid="status" { (status_label(v.lang, case.status.name())) }
-            " " (flag_chip(v.lang, order.flag))
+            span class=(format!("status status-{}", case.status.as_str())) data-testid="status" data-status=(case.status.as_str()) { (status_label(v.lang, case.status.name())) }
+            // The flag is the shop's own marker (W3): not shown to the buyer.
+            @if !v.is_buyer() { " " (flag_chip(v.lang, order.flag)) }
         }
         @if let Some(f) = flash { p.flash role="status" { (f) } }
         @if let Some(b) = banner { p.error role="alert" data-testid="banner" { (b) } }
@@ -332,7 +340,7 @@ fn sections(v: &Viewer, sheet: &CaseSheet, zone: Zone) -> Markup {
         @if let Some(p) = &case.proposal {
             section aria-labelledby="prop-h" {
                 h2 id="prop-h" { (v.t("Negotiation")) }
-                p data-testid="proposal" { (type_label(v.lang, p.kind)) " · " (money(p.amount)) " · " (v.t(proposal_state(p.state))) " · " (time(p.at, zone)) }
+                p data-testid="proposal" data-state=(proposal_state(p.state)) { (type_label(v.lang, p.kind)) " · " (money(p.amount)) " · " (v.t(proposal_state(p.state))) " · " (time(p.at, zone)) }
             }
         }
         @if let Some(a) = &case.arbitration {
@@ -355,7 +363,7 @@ fn sections(v: &Viewer, sheet: &CaseSheet, zone: Zone) -> Markup {
         @if let Some(ap) = &case.appeal {
             section aria-labelledby="app-h" {
                 h2 id="app-h" { (v.t("Appeal")) }
-                p data-testid="appeal" { (v.t(appeal_state(ap.state))) " · " (time(ap.at, zone)) ": " (ap.text) }
+                p data-testid="appeal" data-state=(appeal_state(ap.state)) { (v.t(appeal_state(ap.state))) " · " (time(ap.at, zone)) ": " (ap.text) }
                 @if let Some(r) = &ap.result { p { (v.t("Result")) ": " (r) } }
             }
         }
@@ -416,6 +424,9 @@ fn evidence_gallery(v: &Viewer, case: &Case) -> Markup {
     if let Some(r) = &case.refund {
         all.extend(r.voucher.iter().map(|e| (Party::Merchant, e)));
     }
+    // A file named by two steps (added, then cited in a rejection) is shown once.
+    let mut seen = std::collections::HashSet::new();
+    all.retain(|(_, e)| seen.insert(e.key.clone()));
     html! {
         section aria-labelledby="ev-h" {
             h2 id="ev-h" { (v.t("Evidence")) " (" (all.len()) ")" }

@@ -44,6 +44,7 @@ const LOGIN_CSRF_COOKIE: &str = "aftersale_login_csrf";
 /// The pages' routes (HTML; not part of the JSON API's document).
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/", get(home))
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout))
         .route("/lang", post(set_lang))
@@ -448,7 +449,7 @@ fn login_form(state: &AppState, lang: Lang, token: &str, next: &str, login: &str
                             }
                         }
                     }
-                    p { a href="/api/docs" { (lang.t("API reference")) } }
+                    p { a href="/api/docs" { (lang.t("API reference")) } " · " a href="/api/v1/openapi.json" { "OpenAPI" } }
                 }
             }
         }

@@ -110,14 +110,17 @@ async fn openapi_lists_every_route_and_validates() {
     t.stop().await;
 }
 
-/// `/` says where to go; `/api/docs` is the reference page, its script served from the binary
+/// `/` leads to the login page, which says where the API's reference is; `/api/docs` is the reference page, its script served from the binary
 /// under a name that changes with its bytes, cached for a year.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn home_and_the_api_reference_page() {
     let t = TestApp::new().await;
-    let home = t.anon.get("/").await.unwrap();
-    assert_eq!(home.status, 200);
-    let html = String::from_utf8_lossy(&home.body).to_string();
+    // The pages are not API operations: read them as a browser does.
+    let browser = crate::pages::Page::new(t.anon.base());
+    let home = browser.get("/").await;
+    assert_eq!(home.status, 303);
+    assert_eq!(home.location.as_deref(), Some("/login"));
+    let html = browser.get("/login").await.body;
     assert!(html.contains("href=\"/api/docs\"") && html.contains("href=\"/api/v1/openapi.json\""), "{html}");
     let page = t.anon.get("/api/docs").await.unwrap();
     let html = String::from_utf8_lossy(&page.body).to_string();

@@ -4,10 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod browser;
 mod contract;
 mod document;
 mod flows;
 mod harness;
+mod journeys;
 mod pages;
 mod reliability;
 mod security;

@@ -410,6 +410,9 @@ async fn a_buyer_applies_with_a_file_through_the_form_and_follows_the_case() {
         page.body
     );
     assert!(page.body.contains("<img src=\"/api/v1/cases/"), "the image inline");
+    let src = page.body.split("<img src=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let img = p.get(&src).await;
+    assert_eq!(img.status, 200, "the gallery's image is served: {src}");
     assert!(page.body.contains("the box"));
     // The same application sent twice opens one case.
     let again = p.post_multipart(&format!("/b/orders/{}/apply", o["id"]), &fields, ("box.png", "image/png", PNG)).await;

@@ -208,6 +208,15 @@ async fn the_demo_fills_every_queue_and_state() {
     for it in page["items"].as_array().unwrap() {
         let c = platform.get(&format!("/api/v1/cases/{}", it["id"])).await.unwrap().json();
         appeal |= c["case"]["appeal"]["state"] == "submitted";
+        // Every file the demo attached can be opened from its case (the pages show them).
+        for ev in c["case"]["evidence"].as_array().unwrap() {
+            let r = platform
+                .get(&format!("/api/v1/cases/{}/evidence/{}", it["id"], ev["key"].as_str().unwrap()))
+                .await
+                .unwrap()
+                .status;
+            assert_eq!(r, 200, "demo evidence {} of case {}", ev["key"], it["id"]);
+        }
     }
     assert!(appeal, "the demo has an appeal");
     let admin = anon.with_token(&creds.tokens["admin"]);

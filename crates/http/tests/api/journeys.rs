@@ -1,0 +1,381 @@
+//! Whole journeys through the workbench in real headless Chromium: a return and refund across
+//! buyer, merchant and platform with a timeout on the demo clock; a rejection taken to
+//! arbitration with evidence, a ruling and an appeal; a negotiation accepted; the language
+//! switch and a merchant action done with the keyboard only; axe-core on every page; and the
+//! README's screenshots made from the demo. Screenshots land in `target/browser/`.
+
+use crate::browser::{artefacts, Browser};
+use crate::harness::*;
+use aftersale_http::{app, Config};
+use serde_json::json;
+
+async fn login(site: &str, who: &str, password: &str) -> Browser {
+    let b = Browser::start(site).await;
+    b.goto("/login").await;
+    b.type_in("#login", who).await;
+    b.type_in("#password", password).await;
+    b.click("main form button[type=submit]").await;
+    b.settle().await;
+    assert!(!b.path().await.starts_with("/login"), "{who} could not log in: {}", b.page_text().await);
+    b
+}
+
+/// On a page that may have led to the login (the demo clock moved past the session's hours):
+/// logs in there and checks that the browser came back to `path`.
+async fn back_to(b: &Browser, path: &str, who: &str, password: &str) {
+    b.goto(path).await;
+    if b.path().await.starts_with("/login") {
+        b.type_in("#login", who).await;
+        b.type_in("#password", password).await;
+        b.click("main form button[type=submit]").await;
+        b.settle().await;
+        assert_eq!(b.path().await, path, "after the login, the page the person was on");
+    }
+}
+
+fn png_file() -> std::path::PathBuf {
+    let p = artefacts().join("evidence.png");
+    std::fs::write(&p, PNG).unwrap();
+    p
+}
+
+/// The whole days of a countdown's text: `剩7天0小时` or `7d 0h left`.
+fn days_left(text: &str) -> i64 {
+    let digits: String = text.chars().skip_while(|c| !c.is_ascii_digit()).take_while(|c| c.is_ascii_digit()).collect();
+    if text.contains('天') || text.contains('d') {
+        digits.parse().unwrap()
+    } else {
+        0
+    }
+}
+
+/// The case's status as the page marks it (`awaiting_review` …), whatever the language.
+async fn status(b: &Browser) -> String {
+    let v =
+        b.script("var e = document.querySelector('[data-testid=status]'); return e ? e.dataset.status : null").await;
+    match v.as_str() {
+        Some(s) => s.to_string(),
+        None => panic!("no case status on {}: {}", b.path().await, b.page_text().await),
+    }
+}
+
+async fn state_of(b: &Browser, testid: &str) -> String {
+    let v = b.script(&format!("return document.querySelector('[data-testid={testid}]').dataset.state")).await;
+    v.as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_a_return_and_refund_across_buyer_merchant_and_platform_with_a_timeout() {
+    let t = TestApp::new().await;
+    let site = t.anon.base().to_string();
+    let o = t.order("online", true).await;
+    let buyer = login(&site, "buyer1", "password-123").await;
+    let staff = login(&site, "staff1", "password-123").await;
+    let admin = login(&site, "admin", "admin-password").await;
+
+    // The buyer applies from "my orders", with a photo.
+    buyer.goto("/b/orders").await;
+    buyer.click(&format!("a[href=\"/b/orders/{}/apply\"]", o["id"])).await;
+    buyer.settle().await;
+    buyer.select("#a-kind", "return_refund").await;
+    buyer.select("#a-reason", "damaged").await;
+    buyer.type_in("#a-amount", "80.00").await;
+    buyer.type_in("#a-description", "the lid is cracked").await;
+    buyer.attach("#a-files", &png_file()).await;
+    buyer.click("form.card button[type=submit]").await;
+    buyer.settle().await;
+    let case_path = buyer.path().await;
+    let case_path = case_path.split('?').next().unwrap().to_string();
+    assert!(case_path.starts_with("/cases/"), "{case_path}");
+    let next = buyer.text(".deadline .next").await;
+    assert!(
+        next.contains("如果商家在以下时间前未处理") || next.contains("If the shop does nothing by"),
+        "the buyer is told what happens next: {next}"
+    );
+    assert_eq!(buyer.count("ul.gallery img").await, 1);
+
+    // The merchant agrees to the return, to the default address.
+    staff.goto(&case_path).await;
+    staff.open_action("agree_return").await;
+    staff.submit_action("agree_return").await;
+    assert_eq!(status(&staff).await, "awaiting_buyer_return");
+
+    // The buyer sends the parcel back.
+    buyer.goto(&case_path).await;
+    buyer.open_action("submit_return_logistics").await;
+    buyer.type_in("#f-submit_return_logistics-logistics-carrier", "SF").await;
+    buyer.type_in("#f-submit_return_logistics-logistics-tracking_no", "SF2000000001").await;
+    buyer.submit_action("submit_return_logistics").await;
+    assert_eq!(status(&buyer).await, "awaiting_receipt");
+
+    // The merchant's countdown to confirm receipt, before and after a day on the demo clock.
+    staff.goto(&case_path).await;
+    let before = staff.text(".deadline time.countdown").await;
+    let receipt_days = days_left(&before);
+    assert!(receipt_days >= 6, "{before}");
+    staff.screenshot("journey-merchant-awaiting-receipt").await;
+    admin.goto("/p/sms").await;
+    admin.type_in("#clock-by", "1d").await;
+    admin.click("form[action=\"/p/clock\"] button[type=submit]").await;
+    admin.settle().await;
+    // A day is longer than a session: the staff member logs in again and is back on the case.
+    back_to(&staff, &case_path, "staff1", "password-123").await;
+    let after = staff.text(".deadline time.countdown").await;
+    assert_eq!(days_left(&after), receipt_days - 1, "{before} → {after}");
+
+    // Nobody confirms receipt: the deadline passes and the system confirms it and refunds.
+    back_to(&admin, "/p/sms", "admin", "admin-password").await;
+    admin.type_in("#clock-by", &format!("{}d", receipt_days + 1)).await;
+    admin.click("form[action=\"/p/clock\"] button[type=submit]").await;
+    admin.settle().await;
+    back_to(&staff, &case_path, "staff1", "password-123").await;
+    let s = status(&staff).await;
+    assert!(s == "refunding" || s == "completed", "{s}");
+    assert!(staff.text("[data-testid=log]").await.contains("期限已到,系统自动处理"));
+    back_to(&buyer, &case_path, "buyer1", "password-123").await;
+    buyer.screenshot("journey-buyer-refunded").await;
+    for b in [buyer, staff, admin] {
+        b.quit().await;
+    }
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_a_rejected_case_goes_to_arbitration_with_evidence_a_ruling_and_an_appeal() {
+    let t = TestApp::new().await;
+    let site = t.anon.base().to_string();
+    let o = t.order("online", true).await;
+    let id = t.apply(&o, "refund_only", 3_000).await["case"]["id"].as_i64().unwrap();
+    let path = format!("/cases/{id}");
+    let staff = login(&site, "staff1", "password-123").await;
+    let buyer = login(&site, "buyer1", "password-123").await;
+    let agent = login(&site, "agent1", "password-123").await;
+    let photo = png_file();
+
+    staff.goto(&path).await;
+    staff.open_action("reject").await;
+    staff.select("#f-reject-reason_code", "not_as_claimed").await;
+    staff.type_in("#f-reject-explanation", "the photo shows the seal intact").await;
+    staff.attach("#f-reject-files", &photo).await;
+    staff.submit_action("reject").await;
+    assert_eq!(status(&staff).await, "rejected");
+
+    buyer.goto(&path).await;
+    buyer.open_action("escalate").await;
+    buyer.type_in("#f-escalate-reason", "the seal was broken on arrival").await;
+    buyer.submit_action("escalate").await;
+    assert_eq!(status(&buyer).await, "in_arbitration");
+
+    agent.goto("/p/queue").await;
+    assert!(agent.count(&format!("a[href=\"{path}\"]")).await == 1, "the case is in the arbitration queue");
+    agent.goto(&path).await;
+    agent.open_action("request_evidence").await;
+    agent.type_in("#f-request_evidence-instructions", "show the parcel before it was sealed").await;
+    agent.submit_action("request_evidence").await;
+
+    staff.goto(&path).await;
+    assert!(staff.count(".deadline time.countdown").await == 1, "the evidence deadline counts down");
+    staff.open_action("submit_evidence").await;
+    staff.type_in("#f-submit_evidence-explanation", "packing video attached").await;
+    staff.attach("#f-submit_evidence-files", &photo).await;
+    staff.submit_action("submit_evidence").await;
+    assert!(staff.count("ul.gallery img").await >= 2, "both files shown");
+
+    agent.goto(&path).await;
+    agent.open_action("rule").await;
+    agent.select("#f-rule-for_party", "buyer").await;
+    agent.type_in("#f-rule-reason", "the seal is not visible in the video").await;
+    agent.submit_action("rule").await;
+    assert!(agent.text("[data-testid=ruling]").await.contains("the seal is not visible"));
+
+    staff.goto(&path).await;
+    staff.open_action("appeal").await;
+    staff.type_in("#f-appeal-text", "the courier damaged the seal").await;
+    staff.submit_action("appeal").await;
+    assert_eq!(state_of(&staff, "appeal").await, "submitted");
+
+    agent.goto(&path).await;
+    agent.submit_action("review_appeal").await;
+    agent.open_action("decide_appeal").await;
+    agent.select("#f-decide_appeal-upheld", "false").await;
+    agent.type_in("#f-decide_appeal-reason", "the courier's report shows no damage").await;
+    agent.submit_action("decide_appeal").await;
+    assert_eq!(state_of(&agent, "appeal").await, "dismissed");
+    agent.screenshot("journey-arbitration-appeal").await;
+    for b in [staff, buyer, agent] {
+        b.quit().await;
+    }
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_a_negotiation_proposal_is_accepted_by_the_buyer() {
+    let t = TestApp::new().await;
+    let site = t.anon.base().to_string();
+    let o = t.order("online", true).await;
+    let id = t.apply(&o, "refund_only", 3_000).await["case"]["id"].as_i64().unwrap();
+    let path = format!("/cases/{id}");
+    let staff = login(&site, "staff1", "password-123").await;
+    staff.goto(&path).await;
+    staff.open_action("propose").await;
+    staff.select("#f-propose-kind", "return_refund").await;
+    staff.type_in("#f-propose-amount", "30.00").await;
+    staff.select("#f-propose-address_id", &t.address_id.to_string()).await;
+    staff.submit_action("propose").await;
+    assert_eq!(state_of(&staff, "proposal").await, "waiting for the buyer");
+    let buyer = login(&site, "buyer1", "password-123").await;
+    buyer.goto(&path).await;
+    assert!(buyer.text("[data-testid=proposal]").await.contains("¥30.00"));
+    buyer.submit_action("accept_proposal").await;
+    assert_eq!(status(&buyer).await, "awaiting_buyer_return");
+    assert_eq!(state_of(&buyer, "proposal").await, "accepted");
+    staff.quit().await;
+    buyer.quit().await;
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_the_language_switch_and_a_refund_done_with_the_keyboard_only() {
+    let t = TestApp::new().await;
+    let site = t.anon.base().to_string();
+    let o = t.order("online", false).await;
+    let id = t.apply(&o, "refund_unshipped", 1_000).await["case"]["id"].as_i64().unwrap();
+    let staff = login(&site, "staff1", "password-123").await;
+    staff.goto("/w/queue").await;
+    assert!(staff.page_text().await.contains("售后工作台"), "Chinese for a douyin shop");
+    staff.select("#lang-pick", "en").await;
+    staff.settle().await;
+    assert!(staff.page_text().await.contains("Cases"), "{}", staff.page_text().await);
+    assert_eq!(staff.script("return document.documentElement.lang").await, json!("en"));
+
+    // From the queue to the refund, by keyboard: Tab to the case's link, Enter, Tab to the
+    // refund button, Enter, Enter again on the confirm dialog's OK (answered by the script).
+    staff.script("window.confirm = function () { return true; };").await;
+    let link = format!("/cases/{id}");
+    let mut reached = false;
+    for _ in 0..120 {
+        staff.keys("\u{E004}").await;
+        let href = staff.script("return document.activeElement.getAttribute('href')").await;
+        if href == json!(link) {
+            reached = true;
+            break;
+        }
+    }
+    assert!(reached, "the case link is reachable with Tab");
+    assert_eq!(
+        staff.script("return getComputedStyle(document.activeElement).outlineStyle").await,
+        json!("solid"),
+        "visible focus"
+    );
+    staff.keys("\u{E007}").await;
+    staff.settle().await;
+    assert_eq!(staff.path().await, link);
+    staff.script("window.confirm = function () { return true; };").await;
+    let mut on_refund = false;
+    for _ in 0..120 {
+        staff.keys("\u{E004}").await;
+        let form =
+            staff.script("var f = document.activeElement.form; return f ? f.getAttribute('action') : null").await;
+        let tag = staff.script("return document.activeElement.tagName").await;
+        if form == json!(format!("/cases/{id}/act/refund")) && tag == json!("BUTTON") {
+            on_refund = true;
+            break;
+        }
+    }
+    assert!(on_refund, "the refund button is reachable with Tab");
+    staff.keys("\u{E007}").await;
+    staff.settle().await;
+    assert_eq!(status(&staff).await, "refunding");
+    staff.quit().await;
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_every_page_has_no_serious_accessibility_violation_and_fits_a_phone() {
+    let t = TestApp::new().await;
+    let site = t.anon.base().to_string();
+    let o = t.order("online", true).await;
+    let id = t.apply(&o, "return_refund", 3_000).await["case"]["id"].as_i64().unwrap();
+    let o2 = t.order("online", true).await;
+    let mut problems = Vec::new();
+    let anon = Browser::start(&site).await;
+    anon.goto("/login").await;
+    problems.extend(anon.accessibility_problems().await.into_iter().map(|p| format!("/login: {p}")));
+    anon.quit().await;
+    let cases = format!("/cases/{id}");
+    let apply = format!("/b/orders/{}/apply", o2["id"]);
+    for (who, password, pages) in [
+        (
+            "owner1",
+            "password-123",
+            vec![
+                "/w/queue",
+                "/w/queue?queue=return_review",
+                cases.as_str(),
+                "/w/settings",
+                "/w/dashboard",
+                "/w/messages",
+            ],
+        ),
+        ("buyer1", "password-123", vec!["/b/orders", cases.as_str(), apply.as_str()]),
+        ("admin", "admin-password", vec!["/p/queue", "/p/search", "/p/sms", cases.as_str()]),
+    ] {
+        let b = login(&site, who, password).await;
+        for page in pages {
+            b.goto(page).await;
+            // Every form of the case page open, so that its controls are checked too.
+            b.script("document.querySelectorAll('details').forEach(function (d) { d.open = true; })").await;
+            problems.extend(b.accessibility_problems().await.into_iter().map(|p| format!("{who} {page}: {p}")));
+        }
+        // 390 px wide: no page scrolls sideways.
+        b.resize(390, 844).await;
+        b.goto(if who == "buyer1" { "/b/orders" } else { cases.as_str() }).await;
+        let wide = b.script("return document.documentElement.scrollWidth").await;
+        assert!(wide.as_i64().unwrap() <= 390, "{who}: the page is {wide} px wide on a 390 px screen");
+        b.screenshot(&format!("phone-{who}")).await;
+        b.quit().await;
+    }
+    assert!(problems.is_empty(), "accessibility violations:\n{}", problems.join("\n"));
+    t.stop().await;
+}
+
+/// The README's screenshots, made from the demo's data: the queue, a case page, the buyer's
+/// case page and the dashboard.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_screenshots_of_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.server.manual_clock = true;
+    config.database.path = dir.path().join("demo.db");
+    config.evidence.dir = dir.path().join("ev");
+    let state = app::build_state(&config, None).unwrap();
+    let rt = tokio::runtime::Handle::current();
+    let s2 = state.clone();
+    let creds = tokio::task::spawn_blocking(move || aftersale_http::demo::seed(&s2, rt)).await.unwrap().unwrap();
+    let _ = state.demo_logins.set(creds.logins.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let running = app::start_with_state(state, listener).await.unwrap();
+    let site = format!("http://{}", running.addr);
+    let staff = login(&site, "staff-douyin", aftersale_http::demo::DEMO_PASSWORD).await;
+    staff.goto("/w/queue").await;
+    assert!(staff.count("table.cases tbody tr").await >= 5);
+    staff.screenshot("readme-queue").await;
+    // The case with the most on it: one in arbitration.
+    staff.goto("/w/queue?queue=in_arbitration").await;
+    staff.click("table.cases tbody tr a").await;
+    staff.settle().await;
+    let case_path = staff.path().await;
+    staff.screenshot("readme-case").await;
+    staff.goto("/w/dashboard").await;
+    staff.screenshot("readme-dashboard").await;
+    staff.quit().await;
+    let buyer = login(&site, "alice", aftersale_http::demo::DEMO_PASSWORD).await;
+    buyer.goto("/b/orders").await;
+    let first = buyer
+        .script("var a = document.querySelector('a[href^=\"/cases/\"]'); return a ? a.getAttribute('href') : null")
+        .await;
+    buyer.goto(first.as_str().unwrap_or(&case_path)).await;
+    buyer.screenshot("readme-buyer-case").await;
+    buyer.quit().await;
+    running.stop().await;
+}
