@@ -5,7 +5,8 @@
 //! - (a) a command mix over HTTP from `--clients` concurrent clients (set_remark 50%,
 //!   post_message 25%, refund 25%), full durability (`synchronous=FULL`), requests/s and
 //!   p50/p99 latency; against the raw ceiling of the same row writes in SQLite, group-committed;
-//! - (b) the queue page of 50 with its counts, requests/s and p50/p99; against the raw indexed
+//! - (b) the queue page of 50 with its counts, requests/s and p50/p99, as JSON and as the
+//!   workbench's HTML page (with its page weight); against the raw indexed
 //!   page query plus the counts query on the same file;
 //! - (c) the searches staff use (W2): phone by the full number and by its last four digits,
 //!   order number by its beginning, buyer name by any part of it (three characters and more
@@ -428,6 +429,37 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
             }
         })
         .await;
+        // The workbench's queue page: the same query rendered as HTML, with the tabs' counts.
+        let c = client.clone();
+        let html_page = load(args.page_clients, args.seconds, move |_, _| {
+            let c = c.clone();
+            async move {
+                match c.get("/w/queue?queue=refund_only").await {
+                    Ok(r) if r.status == 200 => {
+                        let body = String::from_utf8_lossy(&r.body);
+                        body.matches("<tr data-case=").count() == 50 && body.contains("class=\"count\"")
+                    }
+                    other => {
+                        static SHOWN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+                        if SHOWN.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 3 {
+                            eprintln!("workbench page error: {:?}", other.map(|r| r.status));
+                        }
+                        false
+                    }
+                }
+            }
+        })
+        .await;
+        // Its weight: the HTML, the stylesheet and the script (no images on a queue page).
+        let html = client.get("/w/queue?queue=refund_only").await.map(|r| r.body.to_vec()).unwrap_or_default();
+        let text = String::from_utf8_lossy(&html).to_string();
+        let mut weight = html.len();
+        for attr in ["href=\"/assets/", "src=\"/assets/"] {
+            if let Some(rest) = text.split(attr).nth(1) {
+                let name = rest.split('"').next().unwrap_or("");
+                weight += client.get(&format!("/assets/{name}")).await.map(|r| r.body.len()).unwrap_or(0);
+            }
+        }
         // The searches, one after another, each for a third of the phase time.
         let mut found = Vec::new();
         for search in searches() {
@@ -465,13 +497,13 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
                 .unwrap_or(0.0)
         };
         let server_mean_ms = if series("count") > 0.0 { series("sum") / series("count") * 1000.0 } else { 0.0 };
-        Ok((commands, page, server_mean_ms, found))
+        Ok((commands, page, server_mean_ms, found, html_page, weight, html.len()))
     });
     let _ = std::fs::write(&cursor_file, refunds.load(std::sync::atomic::Ordering::Relaxed).to_string());
     let (rss, hwm) = rss_of(pid);
     let _ = child.kill();
     let _ = child.wait();
-    let (commands, page, server_mean_ms, found) = result?;
+    let (commands, page, server_mean_ms, found, html_page, weight, html_bytes) = result?;
     let search_json: Vec<serde_json::Value> = searches()
         .iter()
         .zip(found.iter().zip(&raw_searches))
@@ -495,6 +527,12 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
         "queue_page_p50_ms": page.p50_ms,
         "queue_page_p99_ms": page.p99_ms,
         "queue_page_errors": page.errors,
+        "workbench_page_per_s": html_page.per_s.round(),
+        "workbench_page_p50_ms": html_page.p50_ms,
+        "workbench_page_p99_ms": html_page.p99_ms,
+        "workbench_page_errors": html_page.errors,
+        "workbench_page_html_bytes": html_bytes,
+        "workbench_page_weight_bytes": weight,
         "raw_page_p50_ms": raw_page.p50_ms,
         "raw_page_p99_ms": raw_page.p99_ms,
         "searches": search_json,
@@ -514,6 +552,16 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
         println!(
             "  queue page (50)  {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  ({} clients)",
             page.per_s, page.p50_ms, page.p99_ms, page.errors, args.page_clients
+        );
+        println!(
+            "  workbench page   {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  (HTML, 50 rows and the tabs' counts)",
+            html_page.per_s, html_page.p50_ms, html_page.p99_ms, html_page.errors
+        );
+        println!(
+            "  workbench/JSON p99 {:.2}x; page weight {:.1} kB (HTML {:.1} kB + stylesheet and script, uncompressed)",
+            html_page.p99_ms / page.p99_ms.max(0.001),
+            weight as f64 / 1024.0,
+            html_bytes as f64 / 1024.0
         );
         println!("  raw page+counts           p50 {:>6.2} ms  p99 {:>6.2} ms", raw_page.p50_ms, raw_page.p99_ms);
         for (s, (h, r)) in searches().iter().zip(found.iter().zip(&raw_searches)) {

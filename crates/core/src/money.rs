@@ -57,13 +57,35 @@ impl<'de> Deserialize<'de> for Currency {
     }
 }
 
-/// An amount in minor units (fen, cents). Non-negative by construction.
+/// An amount in minor units (fen, cents), from zero to `MAX_MINOR`: the fields are private and
+/// every way in (`new`, deserialising) checks them, so a negative or oversized amount cannot be
+/// built at all. (Whether an amount may be zero is a rule's: a refund must be above zero, a
+/// shipping fee need not.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(try_from = "MoneyIn")]
 pub struct Money {
     /// Minor units (fen, cents).
     #[schemars(range(min = 0, max = 10_000_000_000i64))]
-    pub minor: i64,
-    pub currency: Currency,
+    pub(crate) minor: i64,
+    pub(crate) currency: Currency,
+}
+
+/// Money as it arrives, before its check.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Money")]
+struct MoneyIn {
+    /// Minor units (fen, cents).
+    #[schemars(range(min = 0, max = 10_000_000_000i64))]
+    minor: i64,
+    currency: Currency,
+}
+
+impl TryFrom<MoneyIn> for Money {
+    type Error = String;
+    fn try_from(m: MoneyIn) -> Result<Money, String> {
+        Money::new(m.minor, m.currency)
+    }
 }
 
 /// The largest amount accepted anywhere: 100 million in major units.
@@ -80,12 +102,22 @@ impl Money {
         Ok(Money { minor, currency })
     }
 
+    /// Minor units (fen, cents).
+    pub fn minor(&self) -> i64 {
+        self.minor
+    }
+
+    pub fn currency(&self) -> Currency {
+        self.currency
+    }
+
     pub fn zero(currency: Currency) -> Money {
         Money { minor: 0, currency }
     }
 
+    /// Yuan in fen, for amounts written in code; held to the bounds like every other way in.
     pub fn cny(minor: i64) -> Money {
-        Money { minor, currency: Currency::CNY }
+        Money { minor: minor.clamp(0, MAX_MINOR), currency: Currency::CNY }
     }
 
     /// `self - other`, floored at zero; currencies must match.
@@ -94,7 +126,7 @@ impl Money {
     }
 
     pub fn plus(self, other: Money) -> Money {
-        Money { minor: self.minor.saturating_add(other.minor), currency: self.currency }
+        Money { minor: self.minor.saturating_add(other.minor).min(MAX_MINOR), currency: self.currency }
     }
 }
 
@@ -109,6 +141,22 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    #[test]
+    fn deserialising_refuses_a_negative_or_oversized_amount_and_unknown_fields() {
+        let ok: Money = serde_json::from_str(r#"{"minor": 0, "currency": "CNY"}"#).unwrap();
+        assert_eq!((ok.minor(), ok.currency()), (0, Currency::CNY));
+        for bad in [
+            r#"{"minor": -1, "currency": "CNY"}"#,
+            r#"{"minor": 10000000001, "currency": "CNY"}"#,
+            r#"{"minor": 1, "currency": "CNY", "major": 1}"#,
+            r#"{"minor": 1, "currency": "cny"}"#,
+        ] {
+            assert!(serde_json::from_str::<Money>(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Money::cny(-5).minor(), 0);
+        assert_eq!(Money::cny(MAX_MINOR).plus(Money::cny(1)).minor(), MAX_MINOR);
+    }
+
     proptest! {
         #[test]
         fn money_and_currency_constructors_only_build_valid_values(minor in any::<i64>(), code in "\\PC{0,4}") {
@@ -116,6 +164,10 @@ mod tests {
                 Ok(m) => prop_assert!((0..=MAX_MINOR).contains(&m.minor)),
                 Err(_) => prop_assert!(!(0..=MAX_MINOR).contains(&minor)),
             }
+            // Deserialising checks the same bounds: no JSON builds an amount `new` would refuse.
+            let json = format!("{{\"minor\": {minor}, \"currency\": \"CNY\"}}");
+            let parsed: Result<Money, _> = serde_json::from_str(&json);
+            prop_assert_eq!(parsed.is_ok(), (0..=MAX_MINOR).contains(&minor));
             if let Ok(c) = Currency::parse(&code) {
                 prop_assert_eq!(c.as_str(), code.as_str());
                 prop_assert!(c.as_str().len() == 3 && c.as_str().bytes().all(|b| b.is_ascii_uppercase()));

@@ -92,7 +92,7 @@ impl Engine {
                     None => reasons.push((case.reason.clone(), 1)),
                 }
                 if let Some(r) = &case.refund {
-                    match refunded.iter_mut().find(|m| m.currency == r.amount.currency) {
+                    match refunded.iter_mut().find(|m| m.currency() == r.amount.currency()) {
                         Some(m) => *m = m.plus(r.amount),
                         None => refunded.push(r.amount),
                     }

@@ -118,7 +118,7 @@ proptest! {
                 }
             }
             // refunded never exceeds paid
-            prop_assert!(w.order.refunded.minor <= paid.minor);
+            prop_assert!(w.order.refunded.minor() <= paid.minor());
             // at most one live deadline per kind
             let live = w.case().deadlines(&w.policy);
             for d in &live {

@@ -614,7 +614,7 @@ impl ReadTx for Sql<'_> {
                 shop_id: shop,
                 case_id: CaseId(case_id),
                 reason,
-                amount: Money { minor, currency },
+                amount: Money::new(minor, currency).map_err(StoreError::Corrupt)?,
                 at: Timestamp(at),
             });
         }
@@ -1221,7 +1221,7 @@ impl WriteTx for Sql<'_> {
             .prepare_cached(
                 "INSERT INTO penalties (shop_id, case_id, reason, amount_minor, currency, created_at) VALUES (?, ?, ?, ?, ?, ?)",
             )?
-            .execute(params![p.shop_id.0, p.case_id.0, p.reason, p.amount.minor, p.amount.currency.as_str(), p.at.0])?;
+            .execute(params![p.shop_id.0, p.case_id.0, p.reason, p.amount.minor(), p.amount.currency().as_str(), p.at.0])?;
         Ok(())
     }
 

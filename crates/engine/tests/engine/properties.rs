@@ -106,7 +106,7 @@ proptest! {
         for id in cases {
             let case = a.case(id);
             let order = a.engine.read(|tx| tx.order(case.order_id)).unwrap().unwrap();
-            prop_assert!(order.refunded.minor <= order.total.minor);
+            prop_assert!(order.refunded.minor() <= order.total.minor());
             // the indexed columns (queue, due time) agree with the state
             let q = aftersale_engine::CaseQuery { case_id: Some(id), queue: Some(case.queue()), limit: 5, ..Default::default() };
             let page = a.engine.read(|tx| tx.search_cases(&q)).unwrap();

@@ -9,7 +9,7 @@
 
   function leftText(ms) {
     if (ms <= 0) return zh ? "已到期" : "due now";
-    var mins = Math.floor(ms / 60000), d = Math.floor(mins / 1440), h = Math.floor(mins / 60) % 24, m = mins % 60;
+    var mins = Math.ceil(ms / 60000), d = Math.floor(mins / 1440), h = Math.floor(mins / 60) % 24, m = mins % 60;
     if (zh) return d > 0 ? "剩" + d + "天" + h + "小时" : h > 0 ? "剩" + h + "小时" + m + "分" : "剩" + m + "分";
     return d > 0 ? d + "d " + h + "h left" : h > 0 ? h + "h " + m + "m left" : m + "m left";
   }

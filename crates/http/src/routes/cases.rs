@@ -19,7 +19,7 @@ use axum::Json;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::orders::{check_money, feed_reporter, json_content, tagged, unknown_action};
+use super::orders::{feed_reporter, json_content, tagged, unknown_action};
 
 pub fn routes(api: Api) -> Api {
     use BodyDoc::*;
@@ -92,7 +92,6 @@ pub(crate) async fn apply_on(
     cmd: ApplyOf<EvidenceRef>,
     key: Option<aftersale_engine::IdemKey>,
 ) -> ApiResult<Case> {
-    check_money("amount", &cmd.amount, true)?;
     check_refs(&cmd.evidence)?;
     let (actor, user) = (caller.actor, caller.user.id);
     let case = state
@@ -222,9 +221,6 @@ pub(crate) async fn act(
         }
         a if is_caller_action(a) => {
             let cmd: CaseCommandOf<EvidenceRef> = tagged(a, body)?;
-            if let CaseCommandOf::Propose { amount, .. } | CaseCommandOf::Resubmit { amount, .. } = &cmd {
-                check_money("amount", amount, true)?;
-            }
             check_refs(cmd.evidence())?;
             let user = caller.user.id;
             state

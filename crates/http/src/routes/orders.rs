@@ -57,24 +57,6 @@ pub fn routes(api: Api) -> Api {
     .actions(order_action_docs())
 }
 
-pub(crate) fn check_money(field: &str, m: &Money, positive: bool) -> ApiResult<()> {
-    if m.minor < 0 {
-        return Err(ApiError::bad(field, format!("{field} must not be negative")));
-    }
-    if positive && m.minor == 0 {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_value",
-            format!("{field} must be above zero"),
-        )
-        .field(field));
-    }
-    if m.minor > money::MAX_MINOR {
-        return Err(ApiError::bad(field, format!("{field} is above the maximum {}", money::MAX_MINOR)));
-    }
-    Ok(())
-}
-
 async fn create_order(
     State(state): State<AppState>,
     caller: Caller,
@@ -87,17 +69,7 @@ async fn create_order(
     if !caller.is_platform() && caller.shop() != Some(shop) {
         return Err(ApiError::not_found("shop"));
     }
-    check_money("total", &new.total, true)?;
-    check_money("shipping_fee", &new.shipping_fee, false)?;
-    let refused = |detail: &str| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", detail).field("shipping_fee").rule("O1")
-    };
-    if new.shipping_fee.currency != new.total.currency {
-        return Err(refused("shipping_fee must be in the order's currency"));
-    }
-    if new.shipping_fee.minor > new.total.minor {
-        return Err(refused("shipping_fee is above the total"));
-    }
+    // The amounts are checked where they are parsed (`Money`) and by the rules (O1).
     let key = idempotency_key(&headers)?;
     let actor = caller.actor;
     let order = state.run(move |e| e.create_order(actor, shop, new, key)).await?;

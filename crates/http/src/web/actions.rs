@@ -141,7 +141,7 @@ impl F<'_> {
 
     fn amount(&self, default: Money) -> Markup {
         html! {
-            label for=(self.id("amount")) { (self.v.t("Amount")) " (" (default.currency.as_str()) ") *" }
+            label for=(self.id("amount")) { (self.v.t("Amount")) " (" (default.currency().as_str()) ") *" }
             input id=(self.id("amount")) name="amount" inputmode="decimal" required value=(self.val("amount", &money_input(default)))
                 pattern=r"[0-9]+(\.[0-9]{1,2})?" aria-invalid=[self.at_fault("amount").then_some("true")] aria-describedby=[self.described("amount")];
             (self.field_error("amount"))

@@ -113,7 +113,7 @@ fn form(v: &Viewer, o: &Order, err: Option<(&ApiError, &FormData)>, kept: &[(Str
                 @for r in APPLY_REASONS { option value=(r.code) selected[val("reason", "") == r.code] { (v.lang.pick(r.zh, r.en)) } }
             }
             (fe("reason"))
-            label for="a-amount" { (v.t("Amount")) " (" (o.total.currency.as_str()) ") *" }
+            label for="a-amount" { (v.t("Amount")) " (" (o.total.currency().as_str()) ") *" }
             input id="a-amount" name="amount" inputmode="decimal" required value=(val("amount", &money_input(refundable)))
                 aria-invalid=[at_fault("amount").then_some("true")] aria-describedby=[desc("amount")];
             (fe("amount"))
@@ -176,7 +176,7 @@ async fn apply(
             evidence.push((ev.key, caption.clone()));
         }
         // The application's body is the resubmission's, less the action name.
-        let body = action_body("resubmit", &form, o.total.currency, &evidence)?;
+        let body = action_body("resubmit", &form, o.total.currency(), &evidence)?;
         let cmd: ApplyOf<EvidenceRef> = parse_json(&body)?;
         cases::apply_on(&state, &v.caller, o.id, cmd, form_idem(form.get("idem"))).await
     }

@@ -198,7 +198,7 @@ async fn submit(
         }
     }
     let body =
-        action_body(action, &form_text, sheet.order.total.currency, &evidence).map_err(|e| (e, evidence.clone()))?;
+        action_body(action, &form_text, sheet.order.total.currency(), &evidence).map_err(|e| (e, evidence.clone()))?;
     let expected = match form.get("version") {
         "" => None,
         s => Some(s.parse::<u64>().map_err(|_| (ApiError::bad("version", "not a version"), evidence.clone()))?),

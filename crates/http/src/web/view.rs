@@ -11,8 +11,8 @@ use maud::{html, Markup};
 
 /// `¥12.50`, `$3.00`, or `12.50 EUR`.
 pub fn money(m: Money) -> String {
-    let major = format!("{}.{:02}", m.minor / 100, m.minor % 100);
-    match m.currency.as_str() {
+    let major = format!("{}.{:02}", m.minor() / 100, m.minor() % 100);
+    match m.currency().as_str() {
         "CNY" => format!("¥{major}"),
         "USD" => format!("${major}"),
         other => format!("{major} {other}"),
@@ -21,7 +21,7 @@ pub fn money(m: Money) -> String {
 
 /// The amount as a form shows it: `12.50`.
 pub fn money_input(m: Money) -> String {
-    format!("{}.{:02}", m.minor / 100, m.minor % 100)
+    format!("{}.{:02}", m.minor() / 100, m.minor() % 100)
 }
 
 /// A time in the zone, to the minute: `2026-12-01 14:00`.
@@ -46,7 +46,8 @@ pub fn left_text(lang: Lang, ms: i64) -> String {
     if ms <= 0 {
         return lang.t("due now").to_string();
     }
-    let mins = ms / 60_000;
+    // Up to the minute: "1m left" while any time is left, and the same text as `app.js` shows.
+    let mins = (ms + 59_999) / 60_000;
     let (d, h, m) = (mins / 1440, (mins / 60) % 24, mins % 60);
     match lang {
         Lang::Zh if d > 0 => format!("剩{d}天{h}小时"),
@@ -168,3 +169,39 @@ const EVENT_NAMES: &[(&str, &str, &str)] = &[
     ("flag_set", "设置旗帜", "The flag was set"),
     ("order_remark_set", "修改订单备注", "The order remark was changed"),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_left_is_rounded_up_to_the_minute_in_both_languages() {
+        let day = 86_400_000;
+        assert_eq!(left_text(Lang::En, 6 * day), "6d 0h left");
+        assert_eq!(left_text(Lang::En, 6 * day - 1), "6d 0h left", "the browser's clock a moment later");
+        assert_eq!(left_text(Lang::En, 6 * day + 1), "6d 0h left");
+        assert_eq!(left_text(Lang::Zh, 3 * 3_600_000 + 1), "剩3小时1分");
+        assert_eq!(left_text(Lang::En, 30_000), "1m left");
+        assert_eq!(left_text(Lang::En, 0), "due now");
+        assert_eq!(left_text(Lang::Zh, -5), "已到期");
+    }
+
+    #[test]
+    fn a_countdown_turns_red_within_the_near_window_and_says_when_overdue() {
+        let now = Timestamp(1_000_000);
+        let near = Dur::hours(12);
+        let class = |due: i64| countdown(Lang::En, Timestamp(due), now, near).into_string();
+        assert!(class(now.0 + near.0 + 1).contains("class=\"countdown\""));
+        assert!(class(now.0 + near.0).contains("countdown near"));
+        assert!(class(now.0).contains("countdown overdue"));
+    }
+
+    #[test]
+    fn times_are_shown_in_the_zone_to_the_minute() {
+        let t = Timestamp::parse_rfc3339("2026-12-01T18:30:00Z").unwrap();
+        assert_eq!(local(t, Zone::SHANGHAI), "2026-12-02 02:30");
+        assert_eq!(local(t, Zone::UTC), "2026-12-01 18:30");
+        assert_eq!(local_date(t, Zone::SHANGHAI), "2026-12-02");
+        assert_eq!(money(Money::cny(1205)), "¥12.05");
+    }
+}
