@@ -58,7 +58,7 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(p): Query<Period>)
         }
         @if !report.complete { p.error { (v.t("The period holds more cases than the dashboard reads; the figures cover the newest")) " " (aftersale_engine::REPORT_CAP) "." } }
         div.kpis {
-            div.kpi { span.k { (v.t("Cases")) } span.v data-testid="kpi-cases" { (report.cases) } }
+            div.kpi { span.k { (v.t("Cases in the period")) } span.v data-testid="kpi-cases" { (report.cases) } }
             div.kpi { span.k { (v.t("Median first response")) } span.v { (report.first_response_median.map(|d| d.to_string()).unwrap_or_else(|| "—".into())) } }
             div.kpi { span.k { (v.t("Decided by timeout")) } span.v data-testid="kpi-timeout" { (share(report.decided_by_timeout, report.cases)) }
                 small { (v.t("counts against the shop")) } }
