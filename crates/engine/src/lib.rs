@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod casepage;
 pub mod clock;
 pub mod evidence;
+pub mod feeds;
 pub mod gateway;
 pub mod report;
 pub mod runner;
@@ -15,6 +16,7 @@ pub mod usecase;
 
 pub use casepage::{CaseSheet, ReturnTo};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use feeds::Sender;
 pub use gateway::{BuiltinGateway, GatewayOutcome, PaymentGateway};
 pub use report::{ShopReport, REPORT_CAP};
 pub use runner::{RunStats, Runner};

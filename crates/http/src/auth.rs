@@ -39,6 +39,11 @@ impl Caller {
     pub fn is_platform(&self) -> bool {
         matches!(self.user.role, Role::Agent | Role::Admin)
     }
+    /// Who sends a command, as the engine takes it.
+    pub fn sender(&self) -> aftersale_engine::Sender {
+        aftersale_engine::Sender { actor: self.actor, role: self.user.role, credential: self.credential }
+    }
+
     /// The caller's own shop, when the caller works for one.
     pub fn shop(&self) -> Option<aftersale_core::values::ShopId> {
         match self.actor {

@@ -19,7 +19,7 @@ use axum::Json;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::orders::{feed_reporter, json_content, tagged, unknown_action};
+use super::orders::{json_content, tagged, unknown_action};
 
 pub fn routes(api: Api) -> Api {
     use BodyDoc::*;
@@ -302,13 +302,10 @@ async fn return_logistics(
 ) -> ApiResult<Json<wire::CasePage>> {
     caller.require(&[Role::Owner, Role::Staff, Role::Agent, Role::Admin])?;
     let id = CaseId(path_id(&case, "case")?);
-    let actor = caller.actor;
-    // Visibility first: another shop's case is a 404.
-    state.run(move |e| e.case_view(actor, id)).await?;
-    feed_reporter(&caller)?;
-    if body.signed {
-        let key = idempotency_key(&headers)?;
-        state.run(move |e| e.case_command(Actor::System, id, CaseCommand::ReturnParcelSigned, None, key)).await?;
+    let key = idempotency_key(&headers)?;
+    let (sender, signed) = (caller.sender(), body.signed);
+    state.run(move |e| e.return_parcel_report(sender, id, signed, key)).await?;
+    if signed {
         state.metrics.command("return_parcel_signed");
     }
     Ok(Json(detail(&state, &caller, id).await?))

@@ -88,18 +88,6 @@ async fn get_order(
     Ok(Json(wire::OrderView::new(&caller.actor, &order)))
 }
 
-/// The platform, or the shop's integration token (not a person's session or own token).
-pub(crate) fn feed_reporter(caller: &Caller) -> ApiResult<()> {
-    if aftersale_engine::reports_feeds(caller.role(), caller.credential) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(
-            "payment, delivery, completion and a return parcel signed for are reported by the platform or the shop's \
-             integration token (the owner issues one: POST /api/v1/tokens with scope integration)",
-        ))
-    }
-}
-
 /// One documented path per order action, each with the body its command variant takes.
 fn order_action_docs() -> Vec<ActionDoc> {
     let bodies = crate::openapi::variant_bodies::<OrderCommand>("command");
@@ -213,18 +201,8 @@ async fn order_action(
     let cmd: OrderCommand = tagged(&action, &body)?;
     let expected = if_match(&headers)?;
     let key = idempotency_key(&headers)?;
-    // Payment, delivery and completion are the payment gateway's and the logistics feed's
-    // events: the platform or the shop's integration token reports them on the system's behalf.
-    let actor = match cmd {
-        OrderCommand::Pay | OrderCommand::Deliver | OrderCommand::Complete => {
-            let a = caller.actor;
-            state.run(move |e| e.order_view(a, id)).await?;
-            feed_reporter(&caller)?;
-            Actor::System
-        }
-        _ => caller.actor,
-    };
-    let order = state.run(move |e| e.order_command(actor, id, cmd, expected, key)).await?;
+    let sender = caller.sender();
+    let order = state.run(move |e| e.order_action(sender, id, cmd, expected, key)).await?;
     state.metrics.command(&format!("order_{action}"));
     Ok(Json(wire::OrderView::new(&caller.actor, &order)))
 }

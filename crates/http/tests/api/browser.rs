@@ -120,6 +120,8 @@ impl Browser {
     }
 
     pub async fn click(&self, css: &str) {
+        // Marks this document, so that `settle` can tell the next one from it.
+        self.script("window.__aftersale_before_click = true;").await;
         let e = self.find(css).await;
         self.call(reqwest::Method::POST, &format!("/element/{e}/click"), Some(json!({}))).await;
     }
@@ -173,18 +175,24 @@ impl Browser {
         self.settle().await;
     }
 
-    /// Waits for the navigation a click started to finish.
+    /// Waits for the navigation a click or a key started: until a new document (without the
+    /// mark `click` or `keys` left on the old one) has loaded.
     pub async fn settle(&self) {
-        for _ in 0..100 {
-            tokio::time::sleep(Duration::from_millis(30)).await;
-            if self.script("return document.readyState").await == json!("complete") {
+        for _ in 0..300 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let loaded = self
+                .script("return window.__aftersale_before_click !== true && document.readyState === 'complete'")
+                .await;
+            if loaded == json!(true) {
                 return;
             }
         }
+        panic!("no new page after 6 s at {}", self.path().await);
     }
 
     /// Presses keys on whatever has the focus (`\u{E004}` is Tab, `\u{E007}` Enter).
     pub async fn keys(&self, keys: &str) {
+        self.script("window.__aftersale_before_click = true;").await;
         let actions: Vec<Value> = keys
             .chars()
             .flat_map(|c| {
