@@ -165,15 +165,16 @@ pub(crate) fn case_query(caller: &Caller, p: CaseListQuery) -> ApiResult<CaseQue
     Ok(q)
 }
 
-async fn search(
-    State(state): State<AppState>,
-    caller: Caller,
-    uri: axum::http::Uri,
-) -> ApiResult<Json<wire::CaseList>> {
-    let q = case_query(&caller, query(uri.query())?)?;
+/// One page of cases and, for a shop, the counts of its queues: the JSON list's and the
+/// workbench's queue page's read.
+pub(crate) async fn page_and_counts(
+    state: &AppState,
+    caller: &Caller,
+    q: CaseQuery,
+) -> ApiResult<(aftersale_engine::CasePage, Option<Vec<(Queue, u64)>>)> {
     let counts_shop = caller.shop().or(q.shop);
     let actor = caller.actor;
-    let (page, counts) = state
+    state
         .run(move |e| {
             let page = e.search(actor, q)?;
             let counts = match counts_shop {
@@ -182,7 +183,16 @@ async fn search(
             };
             Ok((page, counts))
         })
-        .await?;
+        .await
+}
+
+async fn search(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: axum::http::Uri,
+) -> ApiResult<Json<wire::CaseList>> {
+    let q = case_query(&caller, query(uri.query())?)?;
+    let (page, counts) = page_and_counts(&state, &caller, q).await?;
     let items = page
         .items
         .into_iter()

@@ -1,7 +1,7 @@
 //! The buyer's pages: my orders, and applying for after-sales on one (U1, S1, R1) with the
 //! amount prefilled with what can still be refunded. Following the case is the shared case page.
 
-use super::forms::{action_body, FormData};
+use super::forms::{action_body, FormData, Posted};
 use super::view::*;
 use super::{form_idem, i18n, refusal_page, render, Viewer};
 use crate::error::ApiError;
@@ -141,19 +141,7 @@ fn form(v: &Viewer, o: &Order, err: Option<(&ApiError, &FormData)>, kept: &[(Str
     }
 }
 
-async fn apply(
-    State(state): State<AppState>,
-    v: Viewer,
-    Path(order): Path<String>,
-    form: Result<FormData, ApiError>,
-) -> Response {
-    let form = match form {
-        Ok(f) => f,
-        Err(e) => return refusal_page(&v, &e),
-    };
-    if let Some(r) = v.csrf_refusal(form.get("csrf")) {
-        return r;
-    }
+async fn apply(State(state): State<AppState>, Path(order): Path<String>, Posted { v, form }: Posted) -> Response {
     let o = match load_order(&state, &v, &order).await {
         Ok(o) => o,
         Err(r) => return r,

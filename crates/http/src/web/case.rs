@@ -5,7 +5,7 @@
 //! with what was typed kept, and a stale page shows the case's new state instead of acting.
 
 use super::actions::{self, FormError};
-use super::forms::{action_body, FormData};
+use super::forms::{action_body, FormData, Posted};
 use super::view::*;
 use super::{form_idem, i18n, refusal_page, render, Viewer, Zone};
 use crate::error::{ApiError, ApiResult};
@@ -90,21 +90,13 @@ fn respond(
 
 async fn act(
     State(state): State<AppState>,
-    v: Viewer,
     Path((case, action)): Path<(String, String)>,
-    form: Result<FormData, ApiError>,
+    Posted { v, form }: Posted,
 ) -> Response {
     let id = match path_id(&case, "case") {
         Ok(id) => CaseId(id),
         Err(e) => return refusal_page(&v, &e),
     };
-    let form = match form {
-        Ok(f) => f,
-        Err(e) => return refusal_page(&v, &e),
-    };
-    if let Some(r) = v.csrf_refusal(form.get("csrf")) {
-        return r;
-    }
     let (sheet, extras) = match load(&state, &v, id).await {
         Ok(x) => x,
         Err(e) => return refusal_page(&v, &e),

@@ -2,7 +2,7 @@
 //! with "advance by"), and everyone's message box (X1) with unread counts per category and
 //! mark-read.
 
-use super::forms::FormData;
+use super::forms::Posted;
 use super::view::*;
 use super::{recipient, refusal_page, render, Viewer};
 use crate::error::ApiError;
@@ -81,14 +81,7 @@ async fn sms(State(state): State<AppState>, v: Viewer) -> Response {
     render(&v, v.t("Platform console"), body)
 }
 
-async fn clock(State(state): State<AppState>, v: Viewer, form: Result<FormData, ApiError>) -> Response {
-    let form = match form {
-        Ok(f) => f,
-        Err(e) => return refusal_page(&v, &e),
-    };
-    if let Some(r) = v.csrf_refusal(form.get("csrf")) {
-        return r;
-    }
+async fn clock(State(state): State<AppState>, Posted { v, form }: Posted) -> Response {
     let by = match Dur::parse(form.get("by")) {
         Ok(d) => d,
         Err(e) => return refusal_page(&v, &ApiError::bad("by", e)),
@@ -150,14 +143,7 @@ async fn messages(State(state): State<AppState>, v: Viewer, Query(q): Query<BoxQ
     render(&v, v.t("Messages"), body)
 }
 
-async fn mark_read(State(state): State<AppState>, v: Viewer, form: Result<FormData, ApiError>) -> Response {
-    let form = match form {
-        Ok(f) => f,
-        Err(e) => return refusal_page(&v, &e),
-    };
-    if let Some(r) = v.csrf_refusal(form.get("csrf")) {
-        return r;
-    }
+async fn mark_read(State(state): State<AppState>, Posted { v, form }: Posted) -> Response {
     let ids: Vec<i64> = form.all("id").filter_map(|s| s.parse().ok()).take(500).collect();
     let to = recipient(&v.caller.actor);
     match state.run(move |e| e.mark_read(to, ids)).await {

@@ -95,6 +95,31 @@ impl FromRequest<AppState> for FormData {
     }
 }
 
+/// A form sent by a logged-in person, its CSRF token checked: what every page's POST takes.
+/// A missing session leads to the login page, a bad token or a broken body to a page that says so.
+pub struct Posted {
+    pub v: super::Viewer,
+    pub form: FormData,
+}
+
+impl FromRequest<AppState> for Posted {
+    type Rejection = axum::response::Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        use axum::extract::FromRequestParts;
+        let (mut parts, body) = req.into_parts();
+        let v = super::Viewer::from_request_parts(&mut parts, state).await?;
+        let form = match FormData::from_request(Request::from_parts(parts, body), state).await {
+            Ok(f) => f,
+            Err(e) => return Err(super::refusal_page(&v, &e)),
+        };
+        if let Some(refused) = v.csrf_refusal(form.get("csrf")) {
+            return Err(refused);
+        }
+        Ok(Posted { v, form })
+    }
+}
+
 /// Fields every form carries that are not the action's input.
 const CONTROL: [&str; 6] = ["csrf", "idem", "version", "caption", "evidence_key", "next"];
 

@@ -3,11 +3,11 @@
 //! the bulk refund of refund-before-shipment cases. The query is parsed by the JSON API's own
 //! `case_query`, and the engine decides what the viewer may see.
 
-use super::forms::FormData;
+use super::forms::Posted;
 use super::view::*;
 use super::{i18n, message_page, refusal_page, render, Viewer, Zone};
 use crate::error::{ApiError, ApiResult};
-use crate::routes::search::{case_query, query, CaseListQuery};
+use crate::routes::search::{case_query, page_and_counts, query, CaseListQuery};
 use crate::state::AppState;
 use aftersale_core::labels::{CASE_TYPES, FLAGS, QUEUES};
 use aftersale_core::values::*;
@@ -83,18 +83,7 @@ pub async fn load(
     let qs = api_query(raw, v.zone);
     let params: CaseListQuery = query(Some(&qs))?;
     let q = case_query(&v.caller, params)?;
-    let counts_shop = v.caller.shop().or(q.shop);
-    let actor = v.caller.actor;
-    state
-        .run(move |e| {
-            let page = e.search(actor, q)?;
-            let counts = match counts_shop {
-                Some(shop) => Some(e.queue_counts(shop)?),
-                None => None,
-            };
-            Ok((page, counts))
-        })
-        .await
+    page_and_counts(state, &v.caller, q).await
 }
 
 async fn merchant_queue(State(state): State<AppState>, v: Viewer, uri: Uri) -> Response {
@@ -285,14 +274,7 @@ fn filters(v: &Viewer, base: &str, raw: &[(String, String)]) -> Markup {
 
 /// Bulk refund before shipment: one result per case — done, or refused and why. Each case goes
 /// through the same `act` as a single refund, with the version its row showed.
-async fn bulk(State(state): State<AppState>, v: Viewer, form: Result<FormData, ApiError>) -> Response {
-    let form = match form {
-        Ok(f) => f,
-        Err(e) => return refusal_page(&v, &e),
-    };
-    if let Some(r) = v.csrf_refusal(form.get("csrf")) {
-        return r;
-    }
+async fn bulk(State(state): State<AppState>, Posted { v, form }: Posted) -> Response {
     if !matches!(v.caller.role(), Role::Owner | Role::Staff) || form.get("action") != "refund" {
         return message_page(
             &v,

@@ -2,7 +2,7 @@
 //! (T2), and the policy in force — the profile's values with the shop's overrides. Changes are
 //! the shop owner's (the JSON API's `managing_shop` check).
 
-use super::forms::FormData;
+use super::forms::Posted;
 use super::{i18n, refusal_page, render, Viewer};
 use crate::error::ApiError;
 use crate::routes::accounts::managing_shop;
@@ -124,20 +124,14 @@ fn policy_table(v: &Viewer, profile: &str, p: &Policy) -> Markup {
     }
 }
 
-async fn add_address(State(state): State<AppState>, v: Viewer, form: Result<FormData, ApiError>) -> Response {
-    let form = match form {
-        Ok(f) => f,
-        Err(e) => return refusal_page(&v, &e),
-    };
-    if let Some(r) = v.csrf_refusal(form.get("csrf")) {
-        return r;
-    }
-    let shop = match v
-        .caller
-        .shop()
-        .ok_or_else(|| ApiError::forbidden("settings are for shop staff"))
-        .and_then(|s| managing_shop(&v.caller, &s.0.to_string()))
-    {
+/// The shop whose settings the viewer may change: their own, as its owner (the API's check).
+fn own_shop(v: &Viewer) -> Result<aftersale_core::values::ShopId, ApiError> {
+    let shop = v.caller.shop().ok_or_else(|| ApiError::forbidden("settings are for shop staff"))?;
+    managing_shop(&v.caller, &shop.0.to_string())
+}
+
+async fn add_address(State(state): State<AppState>, Posted { v, form }: Posted) -> Response {
+    let shop = match own_shop(&v) {
         Ok(s) => s,
         Err(e) => return refusal_page(&v, &e),
     };
@@ -158,20 +152,8 @@ async fn add_address(State(state): State<AppState>, v: Viewer, form: Result<Form
     }
 }
 
-async fn add_template(State(state): State<AppState>, v: Viewer, form: Result<FormData, ApiError>) -> Response {
-    let form = match form {
-        Ok(f) => f,
-        Err(e) => return refusal_page(&v, &e),
-    };
-    if let Some(r) = v.csrf_refusal(form.get("csrf")) {
-        return r;
-    }
-    let shop = match v
-        .caller
-        .shop()
-        .ok_or_else(|| ApiError::forbidden("settings are for shop staff"))
-        .and_then(|s| managing_shop(&v.caller, &s.0.to_string()))
-    {
+async fn add_template(State(state): State<AppState>, Posted { v, form }: Posted) -> Response {
+    let shop = match own_shop(&v) {
         Ok(s) => s,
         Err(e) => return refusal_page(&v, &e),
     };
@@ -182,20 +164,8 @@ async fn add_template(State(state): State<AppState>, v: Viewer, form: Result<For
     }
 }
 
-async fn delete_template(State(state): State<AppState>, v: Viewer, form: Result<FormData, ApiError>) -> Response {
-    let form = match form {
-        Ok(f) => f,
-        Err(e) => return refusal_page(&v, &e),
-    };
-    if let Some(r) = v.csrf_refusal(form.get("csrf")) {
-        return r;
-    }
-    let shop = match v
-        .caller
-        .shop()
-        .ok_or_else(|| ApiError::forbidden("settings are for shop staff"))
-        .and_then(|s| managing_shop(&v.caller, &s.0.to_string()))
-    {
+async fn delete_template(State(state): State<AppState>, Posted { v, form }: Posted) -> Response {
+    let shop = match own_shop(&v) {
         Ok(s) => s,
         Err(e) => return refusal_page(&v, &e),
     };
