@@ -230,7 +230,7 @@ fn what_next(v: &Viewer, sheet: &CaseSheet, zone: Zone) -> Markup {
     html! {
         div.deadline role="region" aria-label=(v.t("Deadline")) {
             p.next {
-                (lead) " " strong { (local(d.due, zone)) " " small.zone { (zone.name) } } ", " (outcome) "."
+                (lead) " " strong { (local(d.due, zone)) " " small.zone { (zone.name) } } (v.lang.pick("，", ", ")) (outcome) (v.lang.pick("。", "."))
             }
             p { (v.t("Time left")) ": " (countdown(v.lang, d.due, sheet.now, near)) " · " (v.t("Rule")) " " (d.kind.rule_for(sheet.case.kind)) }
         }
