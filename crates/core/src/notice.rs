@@ -158,6 +158,13 @@ pub fn notices_for(order: &Order, case: &Case, events: &[Event]) -> Outbox {
                     note(to, Category::Arbitration, format!("Ruling on {no}: for the {for_party}"), reason.clone());
                 }
             }
+            // T4: an appeal waits for the platform's review; its message box is where agents find it.
+            Event::AppealSubmitted { .. } => note(
+                Recipient::Platform,
+                Category::Appeal,
+                format!("{no}: the shop appealed the ruling"),
+                "The appeal waits for review.".to_string(),
+            ),
             Event::AppealDecided { upheld, reason } => note(
                 shop,
                 Category::Appeal,

@@ -75,7 +75,12 @@ fn x1_each_event_that_tells_someone_reaches_the_right_box() {
     let ev = a.cmd(AGENT, CaseCommand::Rule { for_party: Party::Buyer, reason: "damage shown".into() }).unwrap();
     let to: Vec<Recipient> = boxes(&a, &ev).into_iter().filter(|b| b.1 == Arbitration).map(|b| b.0).collect();
     assert_eq!(to, vec![shop, buyer]);
-    a.cmd(MERCHANT, CaseCommand::Appeal { text: "unfair".into(), evidence: vec![] }).unwrap();
+    // T4: an appeal waits in the platform's box for review
+    let ev = a.cmd(MERCHANT, CaseCommand::Appeal { text: "unfair".into(), evidence: vec![] }).unwrap();
+    assert_eq!(
+        boxes(&a, &ev),
+        vec![(Recipient::Platform, Appeal, "AS00000500: the shop appealed the ruling".to_string())]
+    );
     let ev = a.cmd(AGENT, CaseCommand::DecideAppeal { upheld: false, reason: "no".into() }).unwrap();
     assert_eq!(boxes(&a, &ev), vec![(shop, Appeal, "Appeal on AS00000500 dismissed".to_string())]);
     // reminding the buyer is an SMS to the order's phone
