@@ -42,6 +42,18 @@ impl Engine {
         to: Timestamp,
         offset: Dur,
     ) -> Result<ShopReport, EngineError> {
+        self.shop_report_capped(shop, from, to, offset, REPORT_CAP)
+    }
+
+    /// `shop_report` reading at most the newest `cap` cases of the period.
+    pub fn shop_report_capped(
+        &self,
+        shop: ShopId,
+        from: Timestamp,
+        to: Timestamp,
+        offset: Dur,
+        cap: usize,
+    ) -> Result<ShopReport, EngineError> {
         let day = 86_400_000;
         let first_day = (from.0 + offset.0).div_euclid(day) * day - offset.0;
         let n_days = ((to.0 - first_day) / day + 1).clamp(1, 366) as usize;
@@ -58,7 +70,7 @@ impl Engine {
             let complete = loop {
                 let page = tx.search_cases(&q)?;
                 cases.extend(page.items.into_iter().map(|i| i.case));
-                if cases.len() >= REPORT_CAP {
+                if cases.len() >= cap {
                     break page.next.is_none();
                 }
                 match page.next {
@@ -66,7 +78,8 @@ impl Engine {
                     None => break true,
                 }
             };
-            cases.truncate(REPORT_CAP);
+            let complete = complete && cases.len() <= cap;
+            cases.truncate(cap);
             let mut days: Vec<(Timestamp, u64, u64)> =
                 (0..n_days).map(|i| (Timestamp(first_day + i as i64 * day), 0, 0)).collect();
             let bucket = |t: Timestamp| -> Option<usize> {

@@ -105,20 +105,57 @@ fn the_shop_report_counts_days_first_responses_and_cases_decided_by_timeout() {
         let o = a.order("D2", PaymentMethod::Online, true);
         a.apply(o.id, CaseType::RefundOnly, 20)
     };
+    let withdrawn = {
+        let o = a.order("D3", PaymentMethod::Online, true);
+        let cmd = Apply {
+            kind: CaseType::RefundOnly,
+            reason: "other".into(),
+            amount: Money::cny(500),
+            description: String::new(),
+            evidence: vec![],
+            refund_account: None,
+        };
+        a.engine.apply(BUYER, o.id, cmd, None).unwrap()
+    };
     a.clock.advance(Dur::hours(3));
     a.engine.case_command(MERCHANT, answered.id, CaseCommand::Refund, None, None).unwrap();
-    a.clock.advance(Dur::hours(48));
+    a.clock.advance(Dur::hours(24));
+    a.engine.case_command(BUYER, withdrawn.id, CaseCommand::Withdraw, None, None).unwrap();
+    a.clock.advance(Dur::hours(24));
     a.runner().run_due().unwrap();
     assert_eq!(a.case(timed_out.id).status, Status::Refunding, "the review deadline refunded it");
-    let r = a.engine.shop_report(ShopId(1), T0 - Dur::days(1), a.clock.now(), Dur::hours(8)).unwrap();
-    assert_eq!(r.cases, 2);
+    // T0 is 09:00 UTC, 17:00 in UTC+8: the period from a day before to now (T0 + 51 h) spans the
+    // local days T0 - 1 … T0 + 2, the first starting at 16:00 UTC the day before T0's UTC date.
+    let day = 86_400_000;
+    let t0_day = T0.0.div_euclid(day);
+    let eight = Dur::hours(8);
+    let r = a.engine.shop_report(ShopId(1), T0 - Dur::days(1), a.clock.now(), eight).unwrap();
+    assert_eq!(r.days.len(), 4);
+    assert_eq!(r.days[0].0, Timestamp((t0_day - 1) * day - eight.0));
+    assert_eq!(r.days[3].0, Timestamp((t0_day + 2) * day - eight.0));
+    let opened: Vec<u64> = r.days.iter().map(|d| d.1).collect();
+    let closed: Vec<u64> = r.days.iter().map(|d| d.2).collect();
+    assert_eq!(opened, vec![0, 3, 0, 0], "all three applied on T0's local day");
+    // The withdrawal closed one the next local day; the refund given at T0 + 3 h settled (one
+    // working day later) on the last.
+    assert_eq!(closed, vec![0, 0, 1, 1]);
+    assert_eq!(r.cases, 3);
     assert!(r.complete);
-    assert_eq!(r.answered, 1);
+    assert_eq!(r.answered, 1, "the shop answered one case itself");
     assert_eq!(r.first_response_median, Some(Dur::hours(3)));
     assert_eq!(r.decided_by_timeout, 1);
     assert_eq!(r.refunded, vec![Money::cny(3_000)]);
-    assert_eq!(r.top_reasons, vec![("damaged".to_string(), 2)]);
-    assert_eq!(r.days.iter().map(|d| d.1).sum::<u64>(), 2, "both applied in the period");
+    assert_eq!(r.refunded_cases, 2);
+    assert_eq!(r.top_reasons, vec![("damaged".to_string(), 2), ("other".to_string(), 1)]);
+    // The period bounds the cases: none applied after T0 + 1 h or before T0.
+    assert_eq!(a.engine.shop_report(ShopId(1), T0 + Dur::hours(1), a.clock.now(), eight).unwrap().cases, 0);
+    assert_eq!(a.engine.shop_report(ShopId(1), T0 - Dur::days(2), T0 - Dur(1), eight).unwrap().cases, 0);
+    // A cap reads the newest cases only and says the figures are partial.
+    let capped = a.engine.shop_report_capped(ShopId(1), T0 - Dur::days(1), a.clock.now(), eight, 2).unwrap();
+    assert_eq!((capped.cases, capped.complete), (2, false));
+    assert!(!capped.top_reasons.is_empty());
+    let exact = a.engine.shop_report_capped(ShopId(1), T0 - Dur::days(1), a.clock.now(), eight, 3).unwrap();
+    assert_eq!((exact.cases, exact.complete), (3, true));
     // another shop's report is its own
     assert_eq!(a.engine.shop_report(ShopId(2), T0 - Dur::days(1), a.clock.now(), Dur(0)).unwrap().cases, 0);
 }
