@@ -105,6 +105,7 @@ fn the_shop_report_counts_days_first_responses_and_cases_decided_by_timeout() {
         let o = a.order("D2", PaymentMethod::Online, true);
         a.apply(o.id, CaseType::RefundOnly, 20)
     };
+    a.clock.advance(Dur::hours(1));
     let withdrawn = {
         let o = a.order("D3", PaymentMethod::Online, true);
         let cmd = Apply {
@@ -117,7 +118,7 @@ fn the_shop_report_counts_days_first_responses_and_cases_decided_by_timeout() {
         };
         a.engine.apply(BUYER, o.id, cmd, None).unwrap()
     };
-    a.clock.advance(Dur::hours(3));
+    a.clock.advance(Dur::hours(2));
     a.engine.case_command(MERCHANT, answered.id, CaseCommand::Refund, None, None).unwrap();
     a.clock.advance(Dur::hours(24));
     a.engine.case_command(BUYER, withdrawn.id, CaseCommand::Withdraw, None, None).unwrap();
@@ -148,12 +149,17 @@ fn the_shop_report_counts_days_first_responses_and_cases_decided_by_timeout() {
     assert_eq!(r.refunded_cases, 2);
     assert_eq!(r.top_reasons, vec![("damaged".to_string(), 2), ("other".to_string(), 1)]);
     // The period bounds the cases: none applied after T0 + 1 h or before T0.
-    assert_eq!(a.engine.shop_report(ShopId(1), T0 + Dur::hours(1), a.clock.now(), eight).unwrap().cases, 0);
+    assert_eq!(a.engine.shop_report(ShopId(1), T0 + Dur::hours(1) + Dur(1), a.clock.now(), eight).unwrap().cases, 0);
     assert_eq!(a.engine.shop_report(ShopId(1), T0 - Dur::days(2), T0 - Dur(1), eight).unwrap().cases, 0);
     // A cap reads the newest cases only and says the figures are partial.
     let capped = a.engine.shop_report_capped(ShopId(1), T0 - Dur::days(1), a.clock.now(), eight, 2).unwrap();
     assert_eq!((capped.cases, capped.complete), (2, false));
     assert!(!capped.top_reasons.is_empty());
+    let newest = a.engine.shop_report_capped(ShopId(1), T0 - Dur::days(1), a.clock.now(), eight, 1).unwrap();
+    assert_eq!(newest.top_reasons, vec![("other".to_string(), 1)], "the newest case, applied last");
+    // A period starting at 21:00 UTC starts its first day at the next local midnight.
+    let late = a.engine.shop_report(ShopId(1), T0 + Dur::hours(12), a.clock.now(), eight).unwrap();
+    assert_eq!(late.days[0].0, Timestamp((t0_day + 1) * day - eight.0));
     let exact = a.engine.shop_report_capped(ShopId(1), T0 - Dur::days(1), a.clock.now(), eight, 3).unwrap();
     assert_eq!((exact.cases, exact.complete), (3, true));
     // another shop's report is its own
