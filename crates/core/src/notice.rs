@@ -18,6 +18,18 @@ pub enum Recipient {
     Platform,
 }
 
+impl Recipient {
+    /// The message box an actor reads (X1): a buyer their own, staff their shop's, agents the
+    /// platform's.
+    pub fn of(actor: &crate::Actor) -> Recipient {
+        match *actor {
+            crate::Actor::Buyer { buyer } => Recipient::Buyer(buyer),
+            crate::Actor::Merchant { shop, .. } => Recipient::Shop(shop),
+            crate::Actor::Platform { .. } | crate::Actor::System => Recipient::Platform,
+        }
+    }
+}
+
 /// Message-box categories.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]

@@ -6,7 +6,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::wire;
 use aftersale_core::notice::Recipient;
-use aftersale_core::*;
 use aftersale_engine::Role;
 use axum::extract::State;
 use axum::http::Method;
@@ -55,14 +54,6 @@ pub fn routes(api: Api) -> Api {
     )
 }
 
-fn recipient(caller: &Caller) -> Recipient {
-    match caller.actor {
-        Actor::Buyer { buyer } => Recipient::Buyer(buyer),
-        Actor::Merchant { shop, .. } => Recipient::Shop(shop),
-        Actor::Platform { .. } | Actor::System => Recipient::Platform,
-    }
-}
-
 /// X1: a page of the message box and its filters.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -98,7 +89,7 @@ async fn message_box(
         category: p.category.map(|c| c.as_str().to_string()),
         limit,
     };
-    let to = recipient(&caller);
+    let to = Recipient::of(&caller.actor);
     let mb = state.run(move |e| e.message_box_page(to, q)).await?;
     Ok(Json(wire::MessageBoxView {
         items: mb.entries,
@@ -123,7 +114,7 @@ async fn mark_read(
     if body.ids.len() > 1000 {
         return Err(ApiError::bad("ids", "at most 1000 ids at a time"));
     }
-    let to = recipient(&caller);
+    let to = Recipient::of(&caller.actor);
     let n = state.run(move |e| e.mark_read(to, body.ids)).await?;
     Ok(Json(wire::Marked { marked: n }))
 }

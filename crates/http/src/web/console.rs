@@ -4,9 +4,10 @@
 
 use super::forms::Posted;
 use super::view::*;
-use super::{recipient, refusal_page, render, Viewer};
+use super::{refusal_page, render, Viewer};
 use crate::error::ApiError;
 use crate::state::AppState;
+use aftersale_core::notice::Recipient;
 use aftersale_core::*;
 use aftersale_engine::NoticeQuery;
 use axum::extract::{Query, State};
@@ -101,7 +102,7 @@ struct BoxQuery {
 }
 
 async fn messages(State(state): State<AppState>, v: Viewer, Query(q): Query<BoxQuery>) -> Response {
-    let to = recipient(&v.caller.actor);
+    let to = Recipient::of(&v.caller.actor);
     let category = q.category.clone().filter(|c| !c.is_empty());
     let unread_only = q.unread.as_deref() == Some("1");
     let nq = NoticeQuery { before: q.before, unread_only, category: category.clone(), limit: 50 };
@@ -145,7 +146,7 @@ async fn messages(State(state): State<AppState>, v: Viewer, Query(q): Query<BoxQ
 
 async fn mark_read(State(state): State<AppState>, Posted { v, form }: Posted) -> Response {
     let ids: Vec<i64> = form.all("id").filter_map(|s| s.parse().ok()).take(500).collect();
-    let to = recipient(&v.caller.actor);
+    let to = Recipient::of(&v.caller.actor);
     match state.run(move |e| e.mark_read(to, ids)).await {
         Ok(_) => Redirect::to("/w/messages").into_response(),
         Err(e) => refusal_page(&v, &e),

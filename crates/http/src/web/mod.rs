@@ -35,7 +35,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use i18n::Lang;
-use maud::{html, Markup, PreEscaped, DOCTYPE};
+use maud::{html, Markup, DOCTYPE};
 use serde::Deserialize;
 
 pub const LANG_COOKIE: &str = "aftersale_lang";
@@ -179,7 +179,7 @@ impl FromRequestParts<AppState> for Viewer {
         };
         let lang = pick_lang(&parts.headers, shop.as_ref().map(|(_, _, p)| p.as_str()));
         let zone = shop.as_ref().map(|(_, _, p)| Zone::of_profile(p)).unwrap_or(Zone::SHANGHAI);
-        let to = recipient(&caller.actor);
+        let to = Recipient::of(&caller.actor);
         let unread = state
             .run(move |e| {
                 e.message_box_page(
@@ -191,14 +191,6 @@ impl FromRequestParts<AppState> for Viewer {
             .map(|b| b.unread.iter().map(|(_, n)| n).sum())
             .unwrap_or(0);
         Ok(Viewer { caller, lang, zone, csrf: csrf_of(&secret), unread, shop, here, now: state.engine.now() })
-    }
-}
-
-pub fn recipient(actor: &Actor) -> Recipient {
-    match *actor {
-        Actor::Buyer { buyer } => Recipient::Buyer(buyer),
-        Actor::Merchant { shop, .. } => Recipient::Shop(shop),
-        Actor::Platform { .. } | Actor::System => Recipient::Platform,
     }
 }
 
@@ -553,9 +545,4 @@ async fn set_lang(v: Viewer, Form(f): Form<PlainForm>) -> Response {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }
     res
-}
-
-/// Escapes nothing: for the few fixed snippets of markup the pages build themselves.
-pub fn raw(s: &'static str) -> PreEscaped<&'static str> {
-    PreEscaped(s)
 }
