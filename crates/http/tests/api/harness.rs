@@ -291,3 +291,21 @@ pub fn problem(r: &Resp, status: u16, code: &str) -> Value {
     assert_eq!(v["status"], status);
     v
 }
+
+/// The demo as `aftersale demo` runs it (manual clock, seeded, logins on the login page), on port
+/// 0 in a fresh directory: the directory (keep it alive), the server and the demo's credentials.
+pub async fn demo_server() -> (tempfile::TempDir, app::Running, aftersale_http::demo::Credentials) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.server.manual_clock = true;
+    config.database.path = dir.path().join("demo.db");
+    config.evidence.dir = dir.path().join("ev");
+    let state = app::build_state(&config, None).unwrap();
+    let rt = tokio::runtime::Handle::current();
+    let s2 = state.clone();
+    let creds = tokio::task::spawn_blocking(move || aftersale_http::demo::seed(&s2, rt)).await.unwrap().unwrap();
+    let _ = state.demo_logins.set(creds.logins.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let running = app::start_with_state(state, listener).await.unwrap();
+    (dir, running, creds)
+}

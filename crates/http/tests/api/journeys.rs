@@ -6,7 +6,6 @@
 
 use crate::browser::{artefacts, Browser};
 use crate::harness::*;
-use aftersale_http::{app, Config};
 use serde_json::json;
 
 async fn login(site: &str, who: &str, password: &str) -> Browser {
@@ -343,18 +342,7 @@ async fn browser_every_page_has_no_serious_accessibility_violation_and_fits_a_ph
 /// case page and the dashboard.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_screenshots_of_the_demo() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::default();
-    config.server.manual_clock = true;
-    config.database.path = dir.path().join("demo.db");
-    config.evidence.dir = dir.path().join("ev");
-    let state = app::build_state(&config, None).unwrap();
-    let rt = tokio::runtime::Handle::current();
-    let s2 = state.clone();
-    let creds = tokio::task::spawn_blocking(move || aftersale_http::demo::seed(&s2, rt)).await.unwrap().unwrap();
-    let _ = state.demo_logins.set(creds.logins.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let running = app::start_with_state(state, listener).await.unwrap();
+    let (_dir, running, _creds) = demo_server().await;
     let site = format!("http://{}", running.addr);
     let staff = login(&site, "staff-douyin", aftersale_http::demo::DEMO_PASSWORD).await;
     staff.goto("/w/queue").await;

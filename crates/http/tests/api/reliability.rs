@@ -169,17 +169,7 @@ async fn clock_advance_is_demo_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_fills_every_queue_and_state() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::default();
-    config.server.manual_clock = true;
-    config.database.path = dir.path().join("demo.db");
-    config.evidence.dir = dir.path().join("ev");
-    let state = app::build_state(&config, None).unwrap();
-    let rt = tokio::runtime::Handle::current();
-    let s2 = state.clone();
-    let creds = tokio::task::spawn_blocking(move || aftersale_http::demo::seed(&s2, rt)).await.unwrap().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let running = app::start_with_state(state, listener).await.unwrap();
+    let (_dir, running, creds) = demo_server().await;
     let anon = Client::new(&format!("http://{}", running.addr));
     let platform = anon.with_token(&creds.tokens["platform"]);
     let page = platform.get("/api/v1/cases?limit=200").await.unwrap().json();
