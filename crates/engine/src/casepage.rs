@@ -85,18 +85,27 @@ impl Engine {
         expected_version: Option<u64>,
         key: Option<crate::IdemKey>,
     ) -> Result<Case, EngineError> {
+        // Only merchant staff agree to a return, to their own shop's addresses.
+        let shop = || match actor {
+            Actor::Merchant { shop, .. } => Ok(shop),
+            other => Err(EngineError::from(Refusal::NotAllowedFor {
+                party: other.party(),
+                action: "agree_return",
+                rule: "R4",
+            })),
+        };
         let address = match to {
-            ReturnTo::Book(id) => {
-                return self.agree_return(actor, case_id, id, refuse_freight_collect, expected_version, key)
-            }
             ReturnTo::Given(address) => address,
+            ReturnTo::Book(id) => {
+                let shop = shop()?;
+                self.read(|tx| tx.address(shop, id))?.ok_or(EngineError::Refused(Refusal::invalid(
+                    "address_id",
+                    "is not in the shop's address book",
+                    "R4",
+                )))?
+            }
             ReturnTo::Default => {
-                let Actor::Merchant { shop, .. } = actor else {
-                    return Err(
-                        Refusal::NotAllowedFor { party: actor.party(), action: "agree_return", rule: "R4" }.into()
-                    );
-                };
-                self.shop(shop)?.default_address.ok_or(EngineError::Refused(Refusal::NoReturnAddress))?
+                self.shop(shop()?)?.default_address.ok_or(EngineError::Refused(Refusal::NoReturnAddress))?
             }
         };
         self.case_command(

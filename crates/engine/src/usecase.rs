@@ -478,20 +478,11 @@ impl Engine {
         expected_version: Option<u64>,
         key: Option<IdemKey>,
     ) -> Result<Case, EngineError> {
-        let shop = match actor {
-            Actor::Merchant { shop, .. } => shop,
-            other => {
-                return Err(Refusal::NotAllowedFor { party: other.party(), action: "agree_return", rule: "R4" }.into())
-            }
-        };
-        let address = self
-            .store
-            .read(|tx| tx.address(shop, address_id))?
-            .ok_or(EngineError::Refused(Refusal::invalid("address_id", "is not in the shop's address book", "R4")))?;
-        self.case_command(
+        self.agree_return_to(
             actor,
             case_id,
-            CaseCommand::AgreeReturn { address, refuse_freight_collect },
+            crate::ReturnTo::Book(address_id),
+            refuse_freight_collect,
             expected_version,
             key,
         )
