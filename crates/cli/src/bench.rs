@@ -456,7 +456,13 @@ fn seed_due_cases(s: &Setup, n: usize) -> Result<(), String> {
                     if let Some(log) = aftersale_engine::LogRow::new(&[r])? {
                         tx.append_log(order.id, Some(case.id), &log)?;
                     }
-                    tx.sync_deadlines(Subject::Case(case.id), case.version, &[], &case.deadlines(&policy))?;
+                    aftersale_engine::sync_deadlines(
+                        tx,
+                        Subject::Case(case.id),
+                        case.version,
+                        &[],
+                        &case.deadlines(&policy),
+                    )?;
                 }
                 Ok(())
             })

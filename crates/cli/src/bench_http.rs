@@ -88,7 +88,13 @@ fn seed(path: &Path, n: usize, base: Timestamp) -> Result<String, String> {
                     if let Some(log) = LogRow::new(&[r])? {
                         tx.append_log(order.id, Some(case.id), &log)?;
                     }
-                    tx.sync_deadlines(Subject::Case(case.id), case.version, &[], &case.deadlines(&policy))?;
+                    aftersale_engine::sync_deadlines(
+                        tx,
+                        Subject::Case(case.id),
+                        case.version,
+                        &[],
+                        &case.deadlines(&policy),
+                    )?;
                 }
                 Ok(())
             })

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod casepage;
 pub mod clock;
+pub mod deadline_rows;
 pub mod evidence;
 pub mod feeds;
 pub mod gateway;
@@ -16,6 +17,7 @@ pub mod usecase;
 
 pub use casepage::{CaseSheet, ReturnTo};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use deadline_rows::sync_deadlines;
 pub use feeds::Sender;
 pub use gateway::{BuiltinGateway, GatewayOutcome, PaymentGateway};
 pub use report::{ShopReport, REPORT_CAP};
@@ -23,8 +25,9 @@ pub use runner::{RunStats, Runner};
 pub use sms::{RecordOnly, SmsSender};
 pub use store::sqlite::{SqliteOptions, SqliteStore};
 pub use store::{
-    reports_feeds, AddressInput, CaseCursor, CaseListItem, CasePage, CaseQuery, CaseSort, Credential, DueDeadline,
-    EvidenceObject, LogRow, NoticeQuery, Penalty, ReadTx, ReplyTemplate, Role, ShopRecord, Store, StoreError,
-    StoredEvent, StoredNotice, StoredSms, Subject, TokenRecord, TokenScope, UserRecord, WriteTx,
+    reports_feeds, AddressInput, CaseCursor, CaseHit, CaseHits, CaseListItem, CasePage, CaseQuery, CaseSort,
+    Credential, DueDeadline, EvidenceObject, Lease, LogRow, NoticeQuery, Penalty, ReadTx, ReplyTemplate, Role,
+    ShopRecord, Store, StoreError, StoredEvent, StoredNotice, StoredSms, Subject, TokenRecord, TokenScope, UserRecord,
+    WriteTx,
 };
 pub use usecase::{Engine, EngineError, Firing, IdemKey, MessageBox};

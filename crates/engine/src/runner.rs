@@ -1,9 +1,14 @@
-//! The deadline runner: claims due rows and fires each exactly once. Exactly-once comes from the
-//! firing itself: it re-reads the row inside the write transaction and acts only if the row is
-//! still there with the same due time and case version, and the same transaction replaces it.
-//! So a second runner, a retry, or a restart after a crash can never fire a deadline twice, and
-//! a deadline that came due while the process was down fires on the first pass after start.
+//! The deadline runner: claims due rows under a lease and fires each exactly once.
+//!
+//! Claiming is about sharing the work: rows one runner holds under a live lease are not handed to
+//! another (on PostgreSQL several nodes claim from one table; a crashed node's rows are taken over
+//! once its lease ends). Exactly-once comes from the firing itself: it re-reads the state inside
+//! the write transaction and acts only if the deadline is still due there, and the same
+//! transaction replaces the row. So a second runner, a retry, or a restart after a crash can never
+//! fire a deadline twice, and a deadline that came due while the process was down fires on the
+//! first pass after start.
 
+use crate::store::Lease;
 use crate::usecase::{Engine, EngineError, Firing};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -19,19 +24,38 @@ pub struct RunStats {
 /// The most passes one `run_due` makes; see there.
 pub const MAX_PASSES: u32 = 1_000;
 
+/// How long a claim holds its rows by default: a batch is fired well within it, and a crashed
+/// node's rows go to the others once it has passed.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
+
 pub struct Runner {
     engine: Arc<Engine>,
     batch: usize,
+    owner: String,
+    lease: Duration,
 }
 
 impl Runner {
     pub fn new(engine: Arc<Engine>) -> Runner {
-        Runner { engine, batch: 500 }
+        Runner { engine, batch: 500, owner: node_name(), lease: DEFAULT_LEASE }
     }
 
     pub fn with_batch(mut self, batch: usize) -> Runner {
         self.batch = batch.max(1);
         self
+    }
+
+    /// Who claims (shown in the database beside each leased row), and for how long.
+    pub fn with_lease(mut self, owner: impl Into<String>, lease: Duration) -> Runner {
+        self.owner = owner.into();
+        self.lease = lease.max(Duration::from_millis(100));
+        self
+    }
+
+    fn claim(&self, now: aftersale_core::Timestamp) -> Result<Vec<crate::store::DueDeadline>, EngineError> {
+        let now_ms = wall_ms();
+        let lease = Lease { owner: self.owner.clone(), now_ms, until_ms: now_ms + self.lease.as_millis() as i64 };
+        Ok(self.engine.store().claim_due(now, self.batch, &lease)?)
     }
 
     /// Fires everything due now, batch after batch, until nothing is due. Batches are pipelined:
@@ -52,22 +76,21 @@ impl Runner {
                 return Ok(stats);
             }
         }
-        Err(EngineError::Store(crate::store::StoreError::Db(format!(
+        Err(EngineError::Store(crate::store::StoreError::db(format!(
             "the deadline runner made {MAX_PASSES} passes without settling ({stats:?})"
         ))))
     }
 
-    /// One pass over the rows due now, in (due, subject, id, kind) order.
+    /// One pass over the rows due now: claims a batch, decides it off the writer, and claims
+    /// the next while the writer writes the previous one; ends when nothing unclaimed is due.
     fn pass(&self, stats: &mut RunStats) -> Result<(), EngineError> {
         let now = self.engine.now();
-        let batch = self.batch;
         let engine = &self.engine;
         std::thread::scope(|scope| {
-            let mut cursor = None;
             let mut inflight: Option<std::thread::ScopedJoinHandle<'_, _>> = None;
             let mut result = Ok(());
             loop {
-                let rows = match engine.read(|tx| tx.due_deadlines_after(now, cursor, batch)) {
+                let rows = match self.claim(now) {
                     Ok(rows) => rows,
                     Err(e) => {
                         result = Err(e);
@@ -77,7 +100,6 @@ impl Runner {
                 if rows.is_empty() {
                     break;
                 }
-                cursor = rows.last().copied();
                 let prepared = match engine.prepare_firings(rows) {
                     Ok(p) => p,
                     Err(e) => {
@@ -128,7 +150,7 @@ type Fired = Result<Vec<Result<Firing, EngineError>>, EngineError>;
 
 fn tally(joined: std::thread::Result<Fired>, stats: &mut RunStats) -> Result<(), EngineError> {
     let results =
-        joined.map_err(|_| EngineError::Store(crate::store::StoreError::Db("a firing thread panicked".into())))??;
+        joined.map_err(|_| EngineError::Store(crate::store::StoreError::db("a firing thread panicked")))??;
     for r in results {
         match r {
             Ok(Firing::Fired) => stats.fired += 1,
@@ -137,4 +159,16 @@ fn tally(joined: std::thread::Result<Fired>, stats: &mut RunStats) -> Result<(),
         }
     }
     Ok(())
+}
+
+/// Milliseconds of the wall clock: leases run on real time, whatever the engine's clock says
+/// (the demo's manual clock may stand still or jump a week).
+pub fn wall_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// This process's name for its leases: host and process id.
+pub fn node_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_default();
+    format!("{}:{}", if host.is_empty() { "node" } else { &host }, std::process::id())
 }

@@ -4,6 +4,7 @@
 //! transaction checks that the versions decided on still hold, and decides again if not.
 
 use crate::clock::Clock;
+use crate::deadline_rows::sync_deadlines;
 use crate::gateway::{GatewayOutcome, PaymentGateway};
 use crate::store::*;
 use aftersale_core::values::*;
@@ -183,7 +184,7 @@ impl Engine {
             }
         }))?;
         let result = slot.lock().ok().and_then(|mut s| s.take());
-        result.unwrap_or(Err(EngineError::Store(StoreError::Db("the write job did not run".into()))))
+        result.unwrap_or(Err(EngineError::Store(StoreError::db("the write job did not run"))))
     }
 
     pub fn read<R>(&self, f: impl FnOnce(&mut dyn ReadTx) -> Result<R, StoreError>) -> Result<R, EngineError> {
@@ -275,9 +276,9 @@ impl Engine {
                 let stored: Vec<Deadline> =
                     tx.deadlines_of(Subject::Case(id))?.iter().map(|d| Deadline { kind: d.kind, due: d.due }).collect();
                 let live = case.deadlines(&new_policy);
-                tx.sync_deadlines(Subject::Case(id), case.version, &stored, &live)?;
+                sync_deadlines(tx, Subject::Case(id), case.version, &stored, &live)?;
                 let due = case.governing_deadline(&new_policy).map(|d| d.due);
-                tx.update_case(&case, &json(&case)?, case.version, due, true)?;
+                tx.update_case(&case, &json(&case)?, case.version, due, false)?;
             }
             for id in tx.unpaid_order_ids(shop)? {
                 let Some(order) = tx.order(id)? else { continue };
@@ -286,7 +287,7 @@ impl Engine {
                     .iter()
                     .map(|d| Deadline { kind: d.kind, due: d.due })
                     .collect();
-                tx.sync_deadlines(Subject::Order(id), order.version, &stored, &order.deadlines(&new_policy))?;
+                sync_deadlines(tx, Subject::Order(id), order.version, &stored, &order.deadlines(&new_policy))?;
             }
             Ok(new_policy)
         });
@@ -362,7 +363,7 @@ impl Engine {
                     .ok_or(EngineError::Invalid { field: "order", reason: "no order event".into() })?;
                 tx.insert_order(&order, &json(&order)?)?;
                 append(tx, order.id, None, &recorded)?;
-                tx.sync_deadlines(Subject::Order(order.id), order.version, &[], &order.deadlines(&sc.policy))?;
+                sync_deadlines(tx, Subject::Order(order.id), order.version, &[], &order.deadlines(&sc.policy))?;
                 Ok(order)
             })
         })
@@ -541,7 +542,7 @@ impl Engine {
         if q.limit == 0 {
             q.limit = 50;
         }
-        self.read(|tx| tx.search_cases(&q))
+        Ok(self.read(|tx| tx.search_cases(&q))?.into())
     }
 
     /// X1: a party's message box, newest first, with unread counts per category.
@@ -752,26 +753,24 @@ fn write_plan(tx: &mut dyn WriteTx, plan: &CasePlan) -> Result<bool, EngineError
         return Ok(false);
     }
     match plan.case_before {
-        Some(before) => {
-            if !tx.update_case(&plan.case, &plan.case_json, before, plan.case_due, plan.reindex)? {
-                return Ok(false);
-            }
-        }
+        Some(before) => match tx.update_case(&plan.case, &plan.case_json, before, plan.case_due, !plan.reindex) {
+            Ok(()) => {}
+            Err(StoreError::Conflict { .. }) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        },
         None => tx.insert_case(&plan.case, &plan.case_json, plan.case_due)?,
     }
     if let Some(order_json) = &plan.order_json {
         // Its version was checked above, in this transaction: a failure here is the store's.
-        if !tx.update_order(&plan.order, order_json, plan.order_before)? {
-            return Err(StoreError::Db(format!("order {order_id} changed inside its own transaction")).into());
-        }
+        tx.update_order(&plan.order, order_json, plan.order_before)?;
         let (old, new) = &plan.order_deadlines;
-        tx.sync_deadlines(Subject::Order(order_id), plan.order.version, old, new)?;
+        sync_deadlines(tx, Subject::Order(order_id), plan.order.version, old, new)?;
     }
     if let Some(log) = &plan.log {
         tx.append_log(order_id, Some(plan.case.id), log)?;
     }
     let (old, new) = &plan.case_deadlines;
-    tx.sync_deadlines(Subject::Case(plan.case.id), plan.case.version, old, new)?;
+    sync_deadlines(tx, Subject::Case(plan.case.id), plan.case.version, old, new)?;
     if let Some(at) = plan.recorded.first().map(|r| r.at) {
         if !plan.outbox.notices.is_empty() || !plan.outbox.sms.is_empty() {
             tx.insert_outbox(Some(plan.case.id), &plan.outbox, at)?;
@@ -878,11 +877,10 @@ fn exec_order(
     }
     // Read and written in the same transaction (every caller loads the order in it), so the
     // version cannot have moved; if it did, the store is broken, not the caller's request.
-    if !tx.update_order(&new_order, &json(&new_order)?, order.version)? {
-        return Err(StoreError::Db(format!("order {} changed inside its own transaction", order.id)).into());
-    }
+    tx.update_order(&new_order, &json(&new_order)?, order.version)?;
     append(tx, order.id, None, &recorded)?;
-    tx.sync_deadlines(
+    sync_deadlines(
+        tx,
         Subject::Order(order.id),
         new_order.version,
         &order.deadlines(&sc.policy),
@@ -906,7 +904,7 @@ fn exec_case(
     let plan = plan_case(&order, case, &sc, actor, cmd, now)?;
     // Read and written in the same transaction: the versions cannot have moved (see exec_order).
     if !write_plan(tx, &plan)? {
-        return Err(StoreError::Db(format!("case {id} changed inside its own transaction")).into());
+        return Err(StoreError::db(format!("case {id} changed inside its own transaction")).into());
     }
     Ok(plan.case)
 }
@@ -929,7 +927,7 @@ fn fire_one(tx: &mut dyn WriteTx, deps: &Deps, row: DueDeadline, now: Timestamp)
             };
             if current.due > now {
                 // The state moved the deadline (or the shop's policy changed): re-arm the row.
-                tx.sync_deadlines(row.subject, case.version, &[], &[*current])?;
+                sync_deadlines(tx, row.subject, case.version, &[], &[*current])?;
                 return Ok(Firing::Stale);
             }
             let Some(cmd) = firing_command(deps, &case, row.kind, now) else {
@@ -952,7 +950,7 @@ fn fire_one(tx: &mut dyn WriteTx, deps: &Deps, row: DueDeadline, now: Timestamp)
                     Ok(Firing::Stale)
                 }
                 Some(d) if d.due > now => {
-                    tx.sync_deadlines(row.subject, order.version, &[], &[d])?;
+                    sync_deadlines(tx, row.subject, order.version, &[], &[d])?;
                     Ok(Firing::Stale)
                 }
                 Some(_) => {

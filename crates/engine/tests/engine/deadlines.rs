@@ -192,7 +192,7 @@ fn a_stored_row_the_state_no_longer_implies_is_dropped_and_counted_stale() {
         .transact(move |tx| {
             let mut rows = live.clone();
             rows.push(stray);
-            Ok(tx.sync_deadlines(Subject::Case(c.id), c.version, &live, &rows)?)
+            Ok(sync_deadlines(tx, Subject::Case(c.id), c.version, &live, &rows)?)
         })
         .unwrap();
     let stats = a.runner().run_due().unwrap();
@@ -233,7 +233,7 @@ fn o4_an_unpaid_order_is_cancelled_at_its_due_instant_and_a_stale_row_does_not_c
     // a stored row that says the order is due now, while its state says in 24 hours
     let live = o.deadlines(&Policy::douyin());
     let stray = vec![Deadline { kind: DeadlineKind::OrderUnpaid, due: T0 }];
-    a.engine.transact(move |tx| Ok(tx.sync_deadlines(Subject::Order(o.id), o.version, &live, &stray)?)).unwrap();
+    a.engine.transact(move |tx| Ok(sync_deadlines(tx, Subject::Order(o.id), o.version, &live, &stray)?)).unwrap();
     a.clock.set(T0 + Dur::hours(1));
     assert_eq!(a.runner().run_due().unwrap().stale, 1, "re-armed to the state's due time");
     let order = |a: &App| a.engine.read(|tx| tx.order(o.id)).unwrap().unwrap();

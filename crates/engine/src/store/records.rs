@@ -1,0 +1,397 @@
+//! What the store keeps and returns: plain records shared by every backend.
+
+use aftersale_core::values::*;
+use aftersale_core::*;
+use serde::{Deserialize, Serialize};
+
+use super::StoreError;
+/// What a deadline hangs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "subject", content = "id", rename_all = "snake_case")]
+pub enum Subject {
+    Case(CaseId),
+    Order(OrderId),
+}
+
+impl Subject {
+    pub fn kind_str(&self) -> &'static str {
+        match self {
+            Subject::Case(_) => "case",
+            Subject::Order(_) => "order",
+        }
+    }
+    pub fn id(&self) -> i64 {
+        match self {
+            Subject::Case(c) => c.0,
+            Subject::Order(o) => o.0,
+        }
+    }
+}
+
+/// A deadline row: written with the change that armed it, carrying the version it was set for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DueDeadline {
+    pub subject: Subject,
+    pub kind: DeadlineKind,
+    pub due: Timestamp,
+    pub version: u64,
+}
+
+/// A shop as the rules need it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ShopRecord {
+    pub id: ShopId,
+    pub name: String,
+    pub profile: String,
+    pub overrides: PolicyOverrides,
+    pub default_address: Option<Address>,
+}
+
+/// A new address for a shop's book (R4).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct AddressInput {
+    pub name: String,
+    pub phone: Phone,
+    pub region: String,
+    pub detail: String,
+    #[serde(default)]
+    pub is_default: bool,
+}
+
+/// One stored message-box entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct StoredNotice {
+    pub id: i64,
+    pub recipient: Recipient,
+    pub case_id: Option<CaseId>,
+    pub category: String,
+    pub title: String,
+    pub body: String,
+    pub at: Timestamp,
+    pub read: bool,
+}
+
+/// X1: which entries of a message box to read, newest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NoticeQuery {
+    /// Entries older than this id (the cursor of the previous page).
+    pub before: Option<i64>,
+    pub unread_only: bool,
+    pub category: Option<String>,
+    pub limit: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct StoredSms {
+    pub id: i64,
+    pub phone: String,
+    pub text: String,
+    pub case_id: Option<CaseId>,
+    pub at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+}
+
+/// One line of a log as stored; events of one command share the row `id`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    pub id: i64,
+    pub order_id: OrderId,
+    pub case_id: Option<CaseId>,
+    pub recorded: Recorded,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Penalty {
+    pub shop_id: ShopId,
+    pub case_id: CaseId,
+    pub reason: String,
+    pub amount: Money,
+    pub at: Timestamp,
+}
+
+/// W2: how a list of cases is ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseSort {
+    /// Least time left first; cases no deadline governs last.
+    #[default]
+    TimeLeft,
+    /// Most recently applied first.
+    Newest,
+}
+
+/// Where the next page starts (keyset pagination: stable under inserts).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseCursor {
+    pub key: i64,
+    pub id: i64,
+}
+
+/// W2: search and filters. Full values match exactly (a phone is searched by the full number,
+/// W6); all given filters must hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseQuery {
+    pub shop: Option<ShopId>,
+    pub buyer: Option<BuyerId>,
+    pub queue: Option<Queue>,
+    pub kind: Option<CaseType>,
+    pub flag: Option<Flag>,
+    /// Close to deadline: governed by a deadline due at or before this time.
+    pub due_before: Option<Timestamp>,
+    pub order_no: Option<String>,
+    pub case_id: Option<CaseId>,
+    pub customer_name: Option<String>,
+    pub customer_phone: Option<PhoneSearch>,
+    pub applied_from: Option<Timestamp>,
+    pub applied_to: Option<Timestamp>,
+    pub sort: CaseSort,
+    pub after: Option<CaseCursor>,
+    pub limit: usize,
+}
+
+/// One case found by a search, as the store returns it: the case with its order's number,
+/// customer and flag. The phone is whole here; the engine masks it for lists (W6).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseHit {
+    pub case: Case,
+    pub order_no: String,
+    pub customer_name: String,
+    pub customer_phone: Phone,
+    pub flag: Option<Flag>,
+    /// The due time of the governing deadline (`i64::MAX` when none): the sort key.
+    pub due_key: i64,
+}
+
+/// One page of search hits and where the next starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseHits {
+    pub items: Vec<CaseHit>,
+    pub next: Option<CaseCursor>,
+}
+
+impl CaseHits {
+    /// Builds a page from up to `limit + 1` hits in sort order: the extra one only says that
+    /// another page follows.
+    pub fn paged(mut items: Vec<CaseHit>, limit: usize, sort: CaseSort) -> CaseHits {
+        let next = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(|i| CaseCursor {
+                key: if sort == CaseSort::TimeLeft { i.due_key } else { i.case.applied_at.0 },
+                id: i.case.id.0,
+            })
+        } else {
+            None
+        };
+        CaseHits { items, next }
+    }
+}
+
+/// One line of a case list as lists show it: the phone masked (W6).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseListItem {
+    pub case: Case,
+    pub order_no: String,
+    pub customer_name: String,
+    pub customer_phone_masked: String,
+    pub flag: Option<Flag>,
+    /// The due time of the governing deadline (`i64::MAX` when none): the sort key.
+    pub due_key: i64,
+}
+
+impl From<CaseHit> for CaseListItem {
+    fn from(h: CaseHit) -> CaseListItem {
+        CaseListItem {
+            customer_phone_masked: h.customer_phone.masked(),
+            case: h.case,
+            order_no: h.order_no,
+            customer_name: h.customer_name,
+            flag: h.flag,
+            due_key: h.due_key,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CasePage {
+    pub items: Vec<CaseListItem>,
+    pub next: Option<CaseCursor>,
+}
+
+impl From<CaseHits> for CasePage {
+    fn from(h: CaseHits) -> CasePage {
+        CasePage { items: h.items.into_iter().map(CaseListItem::from).collect(), next: h.next }
+    }
+}
+
+/// A lease on due deadlines: rows claimed under it are not handed to another claimer until
+/// `until` (wall-clock milliseconds) has passed, so a node that dies mid-batch loses them to the
+/// others only then.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lease {
+    pub owner: String,
+    pub until_ms: i64,
+    pub now_ms: i64,
+}
+
+/// One command's events, serialized for the log (callers may do that off the writer).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogRow {
+    pub at: Timestamp,
+    pub actor_json: String,
+    pub kind: &'static str,
+    pub events_json: String,
+    pub case_events: bool,
+}
+
+impl LogRow {
+    /// None for an empty list of events.
+    pub fn new(events: &[Recorded]) -> Result<Option<LogRow>, StoreError> {
+        let Some(first) = events.first() else { return Ok(None) };
+        let list: Vec<&Event> = events.iter().map(|r| &r.event).collect();
+        Ok(Some(LogRow {
+            at: first.at,
+            actor_json: serde_json::to_string(&first.actor)?,
+            kind: first.event.name(),
+            events_json: serde_json::to_string(&list)?,
+            case_events: first.event.is_case_event(),
+        }))
+    }
+}
+
+/// Who a login is. Buyers act as themselves; owners and staff act for their shop (owners also
+/// change the shop's settings); agents arbitrate; admins run the platform (and act as agents).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Buyer,
+    Owner,
+    Staff,
+    Agent,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [Role::Buyer, Role::Owner, Role::Staff, Role::Agent, Role::Admin];
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::Buyer => "buyer",
+            Role::Owner => "owner",
+            Role::Staff => "staff",
+            Role::Agent => "agent",
+            Role::Admin => "admin",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// A stored account. `password_hash` is an argon2id PHC string; it never leaves the server.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct UserRecord {
+    pub id: i64,
+    pub login: String,
+    pub role: Role,
+    pub shop_id: Option<ShopId>,
+    pub display_name: String,
+    #[serde(skip_serializing)]
+    pub password_hash: String,
+    pub created_at: Timestamp,
+}
+
+impl std::fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("id", &self.id)
+            .field("login", &self.login)
+            .field("role", &self.role)
+            .field("shop_id", &self.shop_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UserRecord {
+    /// The actor this account acts as in the rules (None: none yet, e.g. staff without a shop).
+    pub fn actor(&self) -> Option<Actor> {
+        match self.role {
+            Role::Buyer => Some(Actor::Buyer { buyer: BuyerId(self.id) }),
+            Role::Owner | Role::Staff => self.shop_id.map(|shop| Actor::Merchant { shop, staff: StaffId(self.id) }),
+            Role::Agent | Role::Admin => Some(Actor::Platform { agent: AgentId(self.id) }),
+        }
+    }
+}
+
+/// An API token as listed to its owner: never the token itself, which is stored hashed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct TokenRecord {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+    pub scope: TokenScope,
+}
+
+/// What an API token may do: `full`, its user's rights; `integration`, a shop owner's token for
+/// the shop's own systems, which besides the owner's rights reports payment, delivery and
+/// completion (the payment gateway's and the logistics feed's events).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenScope {
+    #[default]
+    Full,
+    Integration,
+}
+
+impl TokenScope {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TokenScope::Full => "full",
+            TokenScope::Integration => "integration",
+        }
+    }
+    pub fn parse(s: &str) -> Option<TokenScope> {
+        [TokenScope::Full, TokenScope::Integration].into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// How a caller proved who they are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Credential {
+    Session,
+    Token(TokenScope),
+}
+
+/// Who may report the payment gateway's and the logistics feed's events (payment, delivery,
+/// completion, a return parcel signed for): the platform, or the shop's integration token —
+/// never a person's session or a staff member's own token.
+pub fn reports_feeds(role: Role, credential: Credential) -> bool {
+    match role {
+        Role::Agent | Role::Admin => true,
+        Role::Owner | Role::Staff => credential == Credential::Token(TokenScope::Integration),
+        Role::Buyer => false,
+    }
+}
+
+/// A shop's canned reply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ReplyTemplate {
+    pub id: i64,
+    pub shop_id: ShopId,
+    pub title: String,
+    pub body: String,
+}
+
+/// An uploaded evidence file: who uploaded it, what its bytes are, and their checksum.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct EvidenceObject {
+    pub key: String,
+    pub uploader: i64,
+    pub shop_id: Option<ShopId>,
+    pub buyer_id: Option<BuyerId>,
+    pub kind: EvidenceKind,
+    pub content_type: String,
+    pub size: u64,
+    pub sha256: String,
+    pub created_at: Timestamp,
+}

@@ -1,0 +1,489 @@
+//! SQLite (WAL, `synchronous=FULL`) implementation of the store. One writer thread owns the write
+//! connection and commits jobs in groups: a group shares one `COMMIT` (one fsync), and no job is
+//! acknowledged before that commit returns. A job that fails after writing rolls its group back
+//! and every job in it is told so; nothing half-written is ever committed. Readers use
+//! their own connections, which WAL lets run beside the writer.
+
+use super::*;
+use aftersale_core::notice::Outbox;
+use rusqlite::{params, Connection, OptionalExtension};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::Mutex;
+use std::thread::JoinHandle;
+
+mod accounts;
+mod cases;
+mod deadlines;
+mod notices;
+mod shops;
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        let message = e.to_string();
+        StoreError::Db { message, source: Some(Box::new(e)) }
+    }
+}
+
+/// `cases.due_at` of a case that no deadline governs: it sorts last by time left.
+const NO_DEADLINE: i64 = i64::MAX;
+
+/// Embedded migrations, applied in order at open.
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, "accounts", include_str!("../migrations/sqlite/0002_accounts.sql")),
+    (3, "search", include_str!("../migrations/sqlite/0003_search.sql")),
+    (4, "settings", include_str!("../migrations/sqlite/0004_settings.sql")),
+    (5, "token_scope", include_str!("../migrations/sqlite/0005_token_scope.sql")),
+    (6, "buyer_orders", include_str!("../migrations/sqlite/0006_buyer_orders.sql")),
+];
+
+/// One row of `notices` read in this column order: id, recipient, recipient_id, case_id,
+/// category, title, body, created_at, read_at.
+fn notice_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredNotice> {
+    Ok(StoredNotice {
+        id: r.get(0)?,
+        recipient: parse_recipient(&r.get::<_, String>(1)?, r.get(2)?),
+        case_id: r.get::<_, Option<i64>>(3)?.map(CaseId),
+        category: r.get(4)?,
+        title: r.get(5)?,
+        body: r.get(6)?,
+        at: Timestamp(r.get(7)?),
+        read: r.get::<_, Option<i64>>(8)?.is_some(),
+    })
+}
+
+const USER_COLUMNS: &str =
+    "SELECT u.id, u.login, u.role, u.shop_id, u.display_name, u.password_hash, u.created_at FROM users u";
+
+/// One `USER_COLUMNS` row; the inner result is the role check.
+fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<UserRecord, StoreError>> {
+    let role: String = r.get(2)?;
+    let Some(role) = Role::parse(&role) else {
+        return Ok(Err(StoreError::Corrupt(format!("unknown role {role}"))));
+    };
+    Ok(Ok(UserRecord {
+        id: r.get(0)?,
+        login: r.get(1)?,
+        role,
+        shop_id: r.get::<_, Option<i64>>(3)?.map(ShopId),
+        display_name: r.get(4)?,
+        password_hash: r.get(5)?,
+        created_at: Timestamp(r.get(6)?),
+    }))
+}
+
+#[derive(Clone, Debug)]
+pub struct SqliteOptions {
+    /// Most jobs one commit may carry; 1 gives one transaction per command.
+    pub max_batch: usize,
+    /// `FULL` (default) survives power loss; `NORMAL` only process crashes.
+    pub synchronous_full: bool,
+    /// Page cache of the write connection, in MiB; each read connection gets a quarter.
+    pub cache_mb: u32,
+    /// Most read connections open at once; further readers wait for one (opening a connection
+    /// per burst would parse the schema again and again, and each holds its own page cache).
+    pub max_readers: usize,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions { max_batch: 256, synchronous_full: true, cache_mb: 32, max_readers: 8 }
+    }
+}
+
+struct Job {
+    work: WriteJob,
+    reply: mpsc::SyncSender<Result<(), StoreError>>,
+}
+
+/// How long a read waits for a connection of the bounded pool (SQLite's busy timeout is the same).
+const READER_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+pub struct SqliteStore {
+    path: PathBuf,
+    cache_mb: u32,
+    sender: Mutex<Option<mpsc::Sender<Job>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    readers: Mutex<Readers>,
+    reader_freed: std::sync::Condvar,
+    max_readers: usize,
+    /// Leases of claimed deadline rows, to the wall-clock millisecond they end. One process
+    /// writes an SQLite file, so they live in memory: a restart ends them all.
+    leases: Mutex<std::collections::HashMap<DueDeadline, i64>>,
+}
+
+/// Idle read connections, and how many exist in all (idle or lent out).
+#[derive(Default)]
+struct Readers {
+    idle: Vec<Connection>,
+    open: usize,
+}
+
+fn configure(conn: &Connection, full: bool, cache_mb: u32) -> Result<(), StoreError> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // Every statement the store runs stays prepared (the default cache holds only 16).
+    conn.set_prepared_statement_cache_capacity(128);
+    let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
+        return Err(StoreError::db(format!("could not enable WAL (journal_mode={mode})")));
+    }
+    conn.execute_batch(if full { "PRAGMA synchronous=FULL;" } else { "PRAGMA synchronous=NORMAL;" })?;
+    conn.execute_batch(&format!(
+        "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-{}; PRAGMA temp_store=MEMORY;",
+        u64::from(cache_mb.max(1)) * 1024
+    ))?;
+    Ok(())
+}
+
+/// Applies the migrations not yet applied; returns the versions it applied.
+pub fn migrate(conn: &mut Connection) -> Result<Vec<i64>, StoreError> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+    )?;
+    let mut applied = Vec::new();
+    for (version, name, sql) in MIGRATIONS {
+        let done: Option<i64> = conn
+            .query_row("SELECT version FROM schema_migrations WHERE version = ?", [version], |r| r.get(0))
+            .optional()?;
+        if done.is_some() {
+            continue;
+        }
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, strftime('%s','now'))",
+            params![version, name],
+        )?;
+        tx.commit()?;
+        applied.push(*version);
+    }
+    Ok(applied)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`, applies migrations and starts the writer.
+    pub fn open(path: impl AsRef<Path>, options: SqliteOptions) -> Result<SqliteStore, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::db(format!("creating {}: {e}", dir.display())))?;
+        }
+        let mut conn = Connection::open(&path)?;
+        configure(&conn, options.synchronous_full, options.cache_mb)?;
+        migrate(&mut conn)?;
+        let (tx, rx) = mpsc::channel::<Job>();
+        let max_batch = options.max_batch.max(1);
+        let writer = std::thread::Builder::new()
+            .name("aftersale-writer".into())
+            .spawn(move || writer_loop(conn, rx, max_batch))
+            .map_err(|e| StoreError::db(format!("starting the writer: {e}")))?;
+        Ok(SqliteStore {
+            path,
+            cache_mb: options.cache_mb,
+            sender: Mutex::new(Some(tx)),
+            writer: Mutex::new(Some(writer)),
+            readers: Mutex::new(Readers::default()),
+            reader_freed: std::sync::Condvar::new(),
+            max_readers: options.max_readers.max(1),
+            leases: Mutex::new(std::collections::HashMap::new()),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn reader(&self) -> Result<Connection, StoreError> {
+        let mut pool = self.readers.lock().map_err(|_| StoreError::WriterGone)?;
+        // Waiting for a connection is bounded like SQLite's own busy wait: a reader that does
+        // not come free in that time is an overload to report, not a reason to hang.
+        let give_up = std::time::Instant::now() + READER_WAIT;
+        loop {
+            if let Some(c) = pool.idle.pop() {
+                return Ok(c);
+            }
+            if pool.open < self.max_readers {
+                pool.open += 1;
+                break;
+            }
+            let left = give_up.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(StoreError::db(format!("no read connection came free in {READER_WAIT:?}")));
+            }
+            pool = self.reader_freed.wait_timeout(pool, left).map_err(|_| StoreError::WriterGone)?.0;
+        }
+        drop(pool);
+        match self.open_reader() {
+            Ok(c) => Ok(c),
+            Err(e) => {
+                if let Ok(mut pool) = self.readers.lock() {
+                    pool.open -= 1;
+                }
+                self.reader_freed.notify_one();
+                Err(e)
+            }
+        }
+    }
+
+    fn open_reader(&self) -> Result<Connection, StoreError> {
+        let conn = Connection::open(&self.path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.set_prepared_statement_cache_capacity(128);
+        conn.execute_batch(&format!("PRAGMA cache_size=-{};", u64::from(self.cache_mb.max(4)) * 256))?;
+        Ok(conn)
+    }
+
+    /// Stops the writer after the jobs already queued; later writes fail with `WriterGone`.
+    pub fn close(&self) {
+        if let Ok(mut s) = self.sender.lock() {
+            s.take();
+        }
+        if let Some(h) = self.writer.lock().ok().and_then(|mut w| w.take()) {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, max_batch: usize) {
+    let mut carried: Vec<Job> = Vec::new();
+    loop {
+        let mut batch = std::mem::take(&mut carried);
+        if batch.is_empty() {
+            match rx.recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => return,
+            }
+        }
+        while batch.len() < max_batch {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            for job in batch {
+                let _ = job.reply.send(Err(StoreError::db(e.to_string())));
+            }
+            continue;
+        }
+        let mut done = Vec::with_capacity(batch.len());
+        let mut poisoned: Option<StoreError> = None;
+        let mut jobs = batch.into_iter();
+        for job in jobs.by_ref() {
+            match run_job(&conn, job.work) {
+                Ok(()) => done.push(job.reply),
+                Err(e) => {
+                    // The job wrote and then failed: the whole transaction goes.
+                    poisoned = Some(e);
+                    let _ = job.reply.send(Err(StoreError::db("the write failed and was rolled back")));
+                    break;
+                }
+            }
+        }
+        // Jobs not run yet go into the next transaction.
+        carried.extend(jobs);
+        let outcome = match poisoned {
+            Some(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                Err(format!("rolled back with a failed write in the same commit: {e}"))
+            }
+            None => conn.execute_batch("COMMIT").map_err(|e| {
+                let _ = conn.execute_batch("ROLLBACK");
+                format!("commit failed: {e}")
+            }),
+        };
+        for reply in done {
+            let _ = reply.send(outcome.clone().map_err(StoreError::db));
+        }
+    }
+}
+
+/// Runs one job. Jobs decide before they write, so an aborted job has usually written nothing
+/// and its commit-mates are unaffected; one that wrote and then aborted (or panicked) makes the
+/// caller roll the whole transaction back. No savepoints: SQLite would copy every page a job
+/// touches into a sub-journal.
+fn run_job(conn: &Connection, work: WriteJob) -> Result<(), StoreError> {
+    let mut tx = Sql { conn, dirty: false };
+    let result = catch_unwind(AssertUnwindSafe(|| work(&mut tx)));
+    match result {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(Abort)) if !tx.dirty => Ok(()),
+        Ok(Err(Abort)) => Err(StoreError::db("a job failed after writing")),
+        Err(_) => Err(StoreError::db("a write job panicked")),
+    }
+}
+
+impl Store for SqliteStore {
+    fn write(&self, work: WriteJob) -> Result<(), StoreError> {
+        let (reply, wait) = mpsc::sync_channel(1);
+        {
+            let guard = self.sender.lock().map_err(|_| StoreError::WriterGone)?;
+            let sender = guard.as_ref().ok_or(StoreError::WriterGone)?;
+            sender.send(Job { work, reply }).map_err(|_| StoreError::WriterGone)?;
+        }
+        wait.recv().map_err(|_| StoreError::WriterGone)?
+    }
+
+    fn read_dyn(&self, f: &mut dyn FnMut(&mut dyn ReadTx) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        let conn = self.reader()?;
+        // One read transaction: every query in `f` sees the same snapshot, and the WAL read
+        // lock is taken once rather than per statement.
+        conn.execute_batch("BEGIN")?;
+        let result = {
+            let mut tx = Sql { conn: &conn, dirty: false };
+            f(&mut tx)
+        };
+        if conn.execute_batch("COMMIT").is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        if let Ok(mut pool) = self.readers.lock() {
+            pool.idle.push(conn);
+        }
+        self.reader_freed.notify_one();
+        result
+    }
+
+    fn claim_due(&self, now: Timestamp, limit: usize, lease: &Lease) -> Result<Vec<DueDeadline>, StoreError> {
+        let mut leases = self.leases.lock().map_err(|_| StoreError::WriterGone)?;
+        leases.retain(|_, until| *until > lease.now_ms);
+        let mut out = Vec::new();
+        let mut cursor = None;
+        // Rows still leased are skipped; page on past them (a row keeps its key — subject, kind,
+        // due time, version — only until a firing rewrites it).
+        while out.len() < limit {
+            let mut rows = Vec::new();
+            self.read_dyn(&mut |tx| {
+                rows = tx.due_deadlines_after(now, cursor, limit)?;
+                Ok(())
+            })?;
+            let Some(last) = rows.last().copied() else { break };
+            cursor = Some(last);
+            for row in rows {
+                if out.len() < limit && !leases.contains_key(&row) {
+                    leases.insert(row, lease.until_ms);
+                    out.push(row);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+}
+
+/// Queries over one connection; used for reads and, inside the writer, for writes.
+struct Sql<'c> {
+    conn: &'c Connection,
+    /// Whether this job has changed anything (an aborted job that has not may share a commit).
+    dirty: bool,
+}
+
+fn recipient_cols(r: Recipient) -> (&'static str, i64) {
+    match r {
+        Recipient::Shop(s) => ("shop", s.0),
+        Recipient::Buyer(b) => ("buyer", b.0),
+        Recipient::Platform => ("platform", 0),
+    }
+}
+
+fn parse_recipient(kind: &str, id: i64) -> Recipient {
+    match kind {
+        "shop" => Recipient::Shop(ShopId(id)),
+        "buyer" => Recipient::Buyer(BuyerId(id)),
+        _ => Recipient::Platform,
+    }
+}
+
+fn subject_of(kind: &str, id: i64) -> Subject {
+    if kind == "order" {
+        Subject::Order(OrderId(id))
+    } else {
+        Subject::Case(CaseId(id))
+    }
+}
+
+fn deadline_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, i64, String, i64, i64)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn to_deadline((s, id, kind, due, version): (String, i64, String, i64, i64)) -> Result<DueDeadline, StoreError> {
+    let kind =
+        DeadlineKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("unknown deadline kind {kind}")))?;
+    Ok(DueDeadline { subject: subject_of(&s, id), kind, due: Timestamp(due), version: version as u64 })
+}
+
+impl Sql<'_> {
+    fn user_where(&self, clause: &str, v: rusqlite::types::Value) -> Result<Option<UserRecord>, StoreError> {
+        let mut st = self.conn.prepare_cached(&format!("{USER_COLUMNS} WHERE {clause}"))?;
+        match st.query_row([v], user_row).optional()? {
+            Some(u) => Ok(Some(u?)),
+            None => Ok(None),
+        }
+    }
+
+    fn sms(&self, sql: &str, limit: i64) -> Result<Vec<StoredSms>, StoreError> {
+        let mut st = self.conn.prepare_cached(sql)?;
+        let rows = st.query_map([limit], |r| {
+            Ok(StoredSms {
+                id: r.get(0)?,
+                phone: r.get(1)?,
+                text: r.get(2)?,
+                case_id: r.get::<_, Option<i64>>(3)?.map(CaseId),
+                at: Timestamp(r.get(4)?),
+                sent_at: r.get::<_, Option<i64>>(5)?.map(Timestamp),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// One row's JSON column, parsed straight from SQLite's buffer (no copy into a String).
+    fn json_row<T: serde::de::DeserializeOwned>(&self, sql: &str, id: i64) -> Result<Option<T>, StoreError> {
+        let mut st = self.conn.prepare_cached(sql)?;
+        let mut rows = st.query([id])?;
+        match rows.next()? {
+            Some(row) => {
+                let bytes = row.get_ref(0)?.as_bytes().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok(Some(serde_json::from_slice(bytes)?))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn events(&self, sql: &str, id: i64) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut st = self.conn.prepare_cached(sql)?;
+        let rows = st.query_map([id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, Option<i64>>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, order_id, case_id, at, actor, data) = row?;
+            let actor: Actor = serde_json::from_str(&actor)?;
+            let events: Vec<Event> = serde_json::from_str(&data)?;
+            for event in events {
+                out.push(StoredEvent {
+                    id,
+                    order_id: OrderId(order_id),
+                    case_id: case_id.map(CaseId),
+                    recorded: Recorded { at: Timestamp(at), actor, event },
+                });
+            }
+        }
+        Ok(out)
+    }
+}
