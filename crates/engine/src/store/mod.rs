@@ -7,10 +7,10 @@
 //!
 //! Backends: `sqlite` (embedded, the default) and `postgres` (many nodes on one database).
 
-// pub mod postgres;
+pub mod postgres;
 mod records;
 pub mod sqlite;
-// pub mod url;
+pub mod url;
 
 pub use records::*;
 
@@ -294,6 +294,8 @@ pub trait Store: Send + Sync {
     fn claim_due(&self, now: Timestamp, limit: usize, lease: &Lease) -> Result<Vec<DueDeadline>, StoreError>;
     /// Which backend this is ("sqlite", "postgres").
     fn backend(&self) -> &'static str;
+    /// Stops the writer after the jobs already queued; later writes fail with `WriterGone`.
+    fn close(&self);
 }
 
 impl dyn Store {

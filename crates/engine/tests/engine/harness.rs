@@ -1,4 +1,8 @@
-//! The test application: a fresh SQLite file per test, a manual clock, two shops.
+//! The test application: a fresh database per test, a manual clock, two shops.
+//!
+//! The backend: SQLite (a file in a temporary directory) unless `AFTERSALE_TEST_DATABASE_URL`
+//! names a PostgreSQL database, in which case each test gets a schema of its own there. The
+//! same tests are the contract both backends keep.
 
 use aftersale_core::command::*;
 use aftersale_core::model::*;
@@ -15,17 +19,79 @@ pub const T0: Timestamp = Timestamp(1_795_424_400_000);
 
 pub struct App {
     pub _dir: tempfile::TempDir,
-    pub path: std::path::PathBuf,
+    pub db: TestDb,
     pub clock: ManualClock,
     pub engine: Arc<Engine>,
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<dyn Store>,
+}
+
+/// Where a test's data lives.
+#[derive(Clone, Debug)]
+pub enum TestDb {
+    Sqlite(std::path::PathBuf),
+    /// A URL whose search path is the test's own schema.
+    Postgres(String),
+}
+
+/// The PostgreSQL database the suite runs on, if one is named.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("AFTERSALE_TEST_DATABASE_URL").ok().filter(|u| u.starts_with("postgres"))
+}
+
+/// A fresh place for one test's data.
+pub fn fresh_db(dir: &tempfile::TempDir) -> TestDb {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let Some(url) = postgres_url() else { return TestDb::Sqlite(dir.path().join("aftersale.db")) };
+    let schema = format!("t{}_{}", std::process::id(), NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    static EXTENSION: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    {
+        // Once per run, before any schema: extensions belong to the whole database.
+        let mut made = EXTENSION.lock().unwrap();
+        if !*made {
+            admin.batch_execute("CREATE EXTENSION IF NOT EXISTS pg_trgm").unwrap();
+            *made = true;
+        }
+    }
+    admin.batch_execute(&format!("CREATE SCHEMA {schema}")).unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    TestDb::Postgres(format!("{url}{sep}options=-csearch_path%3D{schema},public"))
+}
+
+impl TestDb {
+    pub fn url(&self) -> String {
+        match self {
+            TestDb::Sqlite(p) => format!("sqlite://{}", p.display()),
+            TestDb::Postgres(u) => u.clone(),
+        }
+    }
+
+    pub fn open(&self) -> Arc<dyn Store> {
+        let url = aftersale_engine::store::url::DatabaseUrl::parse(&self.url()).unwrap();
+        aftersale_engine::store::url::open(&url, &Default::default()).unwrap()
+    }
+
+    /// A number from plain SQL (what no store method shows: every row of a table).
+    pub fn count(&self, sql: &str) -> i64 {
+        match self {
+            TestDb::Sqlite(p) => rusqlite::Connection::open(p).unwrap().query_row(sql, [], |r| r.get(0)).unwrap(),
+            TestDb::Postgres(u) => {
+                let mut c = postgres::Client::connect(u, postgres::NoTls).unwrap();
+                c.query_one(&format!("SELECT ({sql})::bigint"), &[]).unwrap().get(0)
+            }
+        }
+    }
 }
 
 pub fn open_at(dir: tempfile::TempDir, clock: ManualClock) -> App {
-    let path = dir.path().join("aftersale.db");
-    let store = Arc::new(SqliteStore::open(&path, SqliteOptions::default()).unwrap());
+    let db = fresh_db(&dir);
+    open_db(dir, db, clock)
+}
+
+pub fn open_db(dir: tempfile::TempDir, db: TestDb, clock: ManualClock) -> App {
+    let store = db.open();
     let engine = Arc::new(Engine::new(store.clone(), Arc::new(clock.clone()), Arc::new(BuiltinGateway)));
-    App { _dir: dir, path, clock, engine, store }
+    App { _dir: dir, db, clock, engine, store }
 }
 
 pub fn app() -> App {
@@ -50,11 +116,11 @@ pub fn app() -> App {
 
 impl App {
     pub fn reopen(self) -> App {
-        let App { _dir, clock, engine, store, .. } = self;
+        let App { _dir, db, clock, engine, store } = self;
         drop(engine);
         store.close();
         drop(store);
-        open_at(_dir, clock)
+        open_db(_dir, db, clock)
     }
 
     pub fn order(&self, no: &str, payment: PaymentMethod, delivered: bool) -> Order {
@@ -95,8 +161,7 @@ impl App {
     }
 
     pub fn event_count(&self) -> i64 {
-        let conn = rusqlite::Connection::open(&self.path).unwrap();
-        conn.query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0)).unwrap()
+        self.db.count("SELECT COUNT(*) FROM events")
     }
 }
 

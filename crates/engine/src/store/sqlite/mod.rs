@@ -378,6 +378,10 @@ impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
     }
+
+    fn close(&self) {
+        SqliteStore::close(self)
+    }
 }
 
 /// Queries over one connection; used for reads and, inside the writer, for writes.

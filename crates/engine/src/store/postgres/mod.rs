@@ -1,0 +1,537 @@
+//! PostgreSQL implementation of the store, for several nodes on one database.
+//!
+//! As on SQLite, one writer thread per node commits jobs in groups: a group is one transaction
+//! (one commit, one WAL flush), no job is acknowledged before it commits, and each job runs in a
+//! savepoint of its own, so a job that fails after writing is rolled back alone and its
+//! commit-mates still commit. Jobs on several nodes meet on row locks: a write transaction reads
+//! the order before its cases, `FOR UPDATE`, so whoever comes second sees the first's commit and
+//! its version checks decide. Reads run on a small pool of connections, each read one
+//! `REPEATABLE READ` snapshot. Every statement is prepared once per connection and kept.
+//!
+//! A connection that breaks (the server restarted, the connection was terminated) is replaced
+//! on the next use; meanwhile callers get `StoreError::Unavailable`, which the API answers with
+//! 503 and `Retry-After`.
+
+mod accounts;
+mod cases;
+mod deadlines;
+mod notices;
+mod shops;
+
+use super::*;
+use ::postgres::types::ToSql;
+use ::postgres::{Client, NoTls, Row, Statement};
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// `cases.due_at` of a case that no deadline governs: it sorts last by time left.
+const NO_DEADLINE: i64 = i64::MAX;
+
+/// Embedded migrations, applied in order at open (under an advisory lock: nodes starting
+/// together apply each once).
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/postgres/0001_init.sql"))];
+
+/// The advisory lock key migrations run under ("aftersal" in ASCII).
+const MIGRATION_LOCK: i64 = 0x6166_7465_7273_616c;
+
+#[derive(Clone, Debug)]
+pub struct PgOptions {
+    /// Most jobs one commit may carry.
+    pub max_batch: usize,
+    /// Most read connections open at once.
+    pub max_readers: usize,
+    /// How long opening a connection may take.
+    pub connect_timeout: Duration,
+    /// How often pending queue-count deltas are folded into the counts.
+    pub fold_every: Duration,
+}
+
+impl Default for PgOptions {
+    fn default() -> Self {
+        PgOptions {
+            max_batch: 256,
+            max_readers: 8,
+            connect_timeout: Duration::from_secs(5),
+            fold_every: Duration::from_millis(500),
+        }
+    }
+}
+
+impl From<::postgres::Error> for StoreError {
+    fn from(e: ::postgres::Error) -> Self {
+        use ::postgres::error::SqlState;
+        let message = match e.as_db_error() {
+            Some(db) => format!("{} ({})", db.message(), db.code().code()),
+            None => e.to_string(),
+        };
+        let transient = e.is_closed()
+            || e.as_db_error().is_none()
+            || e.code().is_some_and(|c| {
+                // Another node holds what this one needs, or the server is going away: the same
+                // request succeeds when tried again.
+                [
+                    SqlState::T_R_DEADLOCK_DETECTED,
+                    SqlState::T_R_SERIALIZATION_FAILURE,
+                    SqlState::LOCK_NOT_AVAILABLE,
+                    SqlState::UNIQUE_VIOLATION,
+                    SqlState::ADMIN_SHUTDOWN,
+                    SqlState::CRASH_SHUTDOWN,
+                    SqlState::CANNOT_CONNECT_NOW,
+                ]
+                .contains(c)
+            });
+        if transient {
+            StoreError::Unavailable { message, source: Some(Box::new(e)) }
+        } else {
+            StoreError::Db { message, source: Some(Box::new(e)) }
+        }
+    }
+}
+
+/// One connection and the statements prepared on it.
+pub(crate) struct Conn {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+impl Conn {
+    fn connect(config: &::postgres::Config) -> Result<Conn, StoreError> {
+        let client = config.connect(NoTls)?;
+        Ok(Conn { client, statements: HashMap::new() })
+    }
+
+    fn statement(&mut self, sql: &str) -> Result<Statement, StoreError> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.client.prepare(sql)?;
+        self.statements.insert(sql.to_string(), s.clone());
+        Ok(s)
+    }
+}
+
+/// Parses a `postgres://` URL into a connection configuration.
+pub fn config(url: &str, connect_timeout: Duration) -> Result<::postgres::Config, StoreError> {
+    let mut config: ::postgres::Config =
+        url.parse().map_err(|e: ::postgres::Error| StoreError::db(format!("not a PostgreSQL URL: {e}")))?;
+    config.connect_timeout(connect_timeout);
+    if config.get_application_name().is_none() {
+        config.application_name("aftersale");
+    }
+    Ok(config)
+}
+
+/// Applies the migrations not yet applied; refuses a database whose schema is newer than this
+/// binary knows. Returns the versions it applied.
+pub fn migrate(client: &mut Client) -> Result<Vec<i64>, StoreError> {
+    client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])?;
+    let result = (|| {
+        client.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+        )?;
+        let newest: Option<i64> = client.query_one("SELECT MAX(version) FROM schema_migrations", &[])?.get(0);
+        let known = MIGRATIONS.last().map_or(0, |m| m.0);
+        if let Some(v) = newest.filter(|v| *v > known) {
+            return Err(StoreError::db(format!(
+                "the database's schema is at version {v}, newer than this binary knows ({known}): run a newer aftersale"
+            )));
+        }
+        let mut applied = Vec::new();
+        for (version, name, sql) in MIGRATIONS {
+            if newest.is_some_and(|v| v >= *version) {
+                continue;
+            }
+            let mut tx = client.transaction()?;
+            tx.batch_execute(sql)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, (extract(epoch from now()) * 1000)::bigint)",
+                &[version, name],
+            )?;
+            tx.commit()?;
+            applied.push(*version);
+        }
+        Ok(applied)
+    })();
+    let _ = client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]);
+    result
+}
+
+struct Job {
+    work: WriteJob,
+    reply: mpsc::SyncSender<Result<(), StoreError>>,
+}
+
+pub struct PgStore {
+    config: ::postgres::Config,
+    sender: Mutex<Option<mpsc::Sender<Job>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    folder: Mutex<Option<JoinHandle<()>>>,
+    stop: Arc<AtomicBool>,
+    readers: Mutex<Readers>,
+    reader_freed: Condvar,
+    max_readers: usize,
+}
+
+#[derive(Default)]
+struct Readers {
+    idle: Vec<Conn>,
+    open: usize,
+}
+
+/// How long a read waits for a pooled connection.
+const READER_WAIT: Duration = Duration::from_secs(10);
+
+impl PgStore {
+    /// Connects, applies migrations and starts the writer. An unreachable server or a bad URL
+    /// is an error here, before anything is served.
+    pub fn open(url: &str, options: PgOptions) -> Result<PgStore, StoreError> {
+        let config = config(url, options.connect_timeout)?;
+        let mut first = Conn::connect(&config)?;
+        migrate(&mut first.client)?;
+        let (tx, rx) = mpsc::channel::<Job>();
+        let max_batch = options.max_batch.max(1);
+        let writer_config = config.clone();
+        let writer = std::thread::Builder::new()
+            .name("aftersale-pg-writer".into())
+            .spawn(move || writer_loop(first, writer_config, rx, max_batch))
+            .map_err(|e| StoreError::db(format!("starting the writer: {e}")))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let folder = {
+            let (config, stop, every) = (config.clone(), stop.clone(), options.fold_every);
+            std::thread::Builder::new()
+                .name("aftersale-pg-counts".into())
+                .spawn(move || fold_loop(config, stop, every))
+                .map_err(|e| StoreError::db(format!("starting the count folder: {e}")))?
+        };
+        Ok(PgStore {
+            config,
+            sender: Mutex::new(Some(tx)),
+            writer: Mutex::new(Some(writer)),
+            folder: Mutex::new(Some(folder)),
+            stop,
+            readers: Mutex::new(Readers::default()),
+            reader_freed: Condvar::new(),
+            max_readers: options.max_readers.max(1),
+        })
+    }
+
+    fn reader(&self) -> Result<Conn, StoreError> {
+        let mut pool = self.readers.lock().map_err(|_| StoreError::WriterGone)?;
+        let give_up = Instant::now() + READER_WAIT;
+        loop {
+            while let Some(c) = pool.idle.pop() {
+                if !c.client.is_closed() {
+                    return Ok(c);
+                }
+                pool.open -= 1;
+            }
+            if pool.open < self.max_readers {
+                pool.open += 1;
+                break;
+            }
+            let left = give_up.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(StoreError::Unavailable {
+                    message: format!("no read connection came free in {READER_WAIT:?}"),
+                    source: None,
+                });
+            }
+            pool = self.reader_freed.wait_timeout(pool, left).map_err(|_| StoreError::WriterGone)?.0;
+        }
+        drop(pool);
+        Conn::connect(&self.config).inspect_err(|_| self.give_back(None))
+    }
+
+    /// Returns a connection to the pool (None: it was lost).
+    fn give_back(&self, conn: Option<Conn>) {
+        if let Ok(mut pool) = self.readers.lock() {
+            match conn {
+                Some(c) if !c.client.is_closed() => pool.idle.push(c),
+                _ => pool.open -= 1,
+            }
+        }
+        self.reader_freed.notify_one();
+    }
+
+    /// Runs `f` on a pooled connection outside any transaction.
+    fn with_conn<R>(&self, f: impl FnOnce(&mut Conn) -> Result<R, StoreError>) -> Result<R, StoreError> {
+        let mut conn = self.reader()?;
+        let result = f(&mut conn);
+        self.give_back(Some(conn));
+        result
+    }
+
+    /// Stops the writer after the jobs already queued; later writes fail with `WriterGone`.
+    pub fn close(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Ok(mut s) = self.sender.lock() {
+            s.take();
+        }
+        for handle in [&self.writer, &self.folder] {
+            if let Some(h) = handle.lock().ok().and_then(|mut w| w.take()) {
+                let _ = h.join();
+            }
+        }
+    }
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// How long the writer waits before trying a lost connection again.
+const RECONNECT_PAUSE: Duration = Duration::from_millis(200);
+
+fn writer_loop(first: Conn, config: ::postgres::Config, rx: mpsc::Receiver<Job>, max_batch: usize) {
+    let mut conn = Some(first);
+    while let Ok(job) = rx.recv() {
+        let mut batch = vec![job];
+        while batch.len() < max_batch {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if conn.as_ref().is_none_or(|c| c.client.is_closed()) {
+            conn = Conn::connect(&config).ok();
+        }
+        let Some(c) = conn.as_mut() else {
+            for job in batch {
+                let _ = job.reply.send(Err(StoreError::Unavailable {
+                    message: "the database cannot be reached".into(),
+                    source: None,
+                }));
+            }
+            std::thread::sleep(RECONNECT_PAUSE);
+            continue;
+        };
+        run_batch(c, batch);
+    }
+}
+
+/// One transaction for the batch, a savepoint per job; replies once the commit is known.
+fn run_batch(conn: &mut Conn, batch: Vec<Job>) {
+    if let Err(e) = conn.client.batch_execute("BEGIN") {
+        let e = StoreError::from(e);
+        for job in batch {
+            let _ = job.reply.send(Err(copy_error(&e)));
+        }
+        return;
+    }
+    let mut done = Vec::with_capacity(batch.len());
+    for job in batch {
+        if let Err(e) = conn.client.batch_execute("SAVEPOINT job") {
+            let _ = job.reply.send(Err(e.into()));
+            continue;
+        }
+        let outcome = {
+            let mut tx = Pg { conn, dirty: false, write: true };
+            catch_unwind(AssertUnwindSafe(|| (job.work)(&mut tx)))
+        };
+        match outcome {
+            Ok(Ok(())) => match conn.client.batch_execute("RELEASE SAVEPOINT job") {
+                Ok(()) => done.push(job.reply),
+                Err(e) => {
+                    let _ = job.reply.send(Err(e.into()));
+                }
+            },
+            // The job was refused, or a statement of it failed: it has told its caller why;
+            // what it wrote is undone here, and its commit-mates go on.
+            Ok(Err(Abort)) => {
+                let _ = conn.client.batch_execute("ROLLBACK TO SAVEPOINT job");
+                done.push(job.reply);
+            }
+            Err(_) => {
+                let _ = conn.client.batch_execute("ROLLBACK TO SAVEPOINT job");
+                let _ = job.reply.send(Err(StoreError::db("a write job panicked")));
+            }
+        }
+    }
+    let outcome = conn.client.batch_execute("COMMIT").map_err(StoreError::from);
+    if outcome.is_err() {
+        let _ = conn.client.batch_execute("ROLLBACK");
+    }
+    for reply in done {
+        let _ = reply.send(match &outcome {
+            Ok(()) => Ok(()),
+            Err(e) => Err(copy_error(e)),
+        });
+    }
+}
+
+/// A copy of an error for each job of a failed batch (the source stays with the first).
+fn copy_error(e: &StoreError) -> StoreError {
+    if e.is_transient() {
+        StoreError::Unavailable { message: e.to_string(), source: None }
+    } else {
+        StoreError::db(e.to_string())
+    }
+}
+
+/// Folds pending queue-count deltas into the counts, one node at a time.
+fn fold_loop(config: ::postgres::Config, stop: Arc<AtomicBool>, every: Duration) {
+    let mut conn: Option<Client> = None;
+    while !stop.load(Ordering::Relaxed) {
+        std::thread::sleep(every);
+        if conn.as_ref().is_none_or(|c| c.is_closed()) {
+            conn = config.connect(NoTls).ok();
+        }
+        if let Some(c) = conn.as_mut() {
+            let _ = fold_counts(c);
+        }
+    }
+}
+
+/// Moves every pending delta into `queue_counts` in one transaction; skips if another node is
+/// folding right now.
+pub fn fold_counts(client: &mut Client) -> Result<(), StoreError> {
+    let mut tx = client.transaction()?;
+    let got: bool = tx.query_one("SELECT pg_try_advisory_xact_lock($1)", &[&(MIGRATION_LOCK + 1)])?.get(0);
+    if got {
+        tx.batch_execute(
+            "WITH moved AS (DELETE FROM queue_count_deltas RETURNING shop_id, queue, d), \
+                  summed AS (SELECT shop_id, queue, SUM(d)::bigint AS n FROM moved GROUP BY shop_id, queue) \
+             INSERT INTO queue_counts (shop_id, queue, n) SELECT shop_id, queue, n FROM summed ORDER BY shop_id, queue \
+             ON CONFLICT (shop_id, queue) DO UPDATE SET n = queue_counts.n + excluded.n",
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+impl Store for PgStore {
+    fn write(&self, work: WriteJob) -> Result<(), StoreError> {
+        let (reply, wait) = mpsc::sync_channel(1);
+        {
+            let guard = self.sender.lock().map_err(|_| StoreError::WriterGone)?;
+            let sender = guard.as_ref().ok_or(StoreError::WriterGone)?;
+            sender.send(Job { work, reply }).map_err(|_| StoreError::WriterGone)?;
+        }
+        wait.recv().map_err(|_| StoreError::WriterGone)?
+    }
+
+    fn read_dyn(&self, f: &mut dyn FnMut(&mut dyn ReadTx) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        let mut conn = self.reader()?;
+        let result = (|| {
+            conn.client.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
+            let result = {
+                let mut tx = Pg { conn: &mut conn, dirty: false, write: false };
+                f(&mut tx)
+            };
+            if conn.client.batch_execute("COMMIT").is_err() {
+                let _ = conn.client.batch_execute("ROLLBACK");
+            }
+            result
+        })();
+        self.give_back(Some(conn));
+        result
+    }
+
+    fn claim_due(&self, now: Timestamp, limit: usize, lease: &Lease) -> Result<Vec<DueDeadline>, StoreError> {
+        self.with_conn(|conn| {
+            let sql = "UPDATE deadlines d SET lease_owner = $3, lease_until = $4 FROM ( \
+                   SELECT subject, subject_id, kind FROM deadlines \
+                   WHERE due_at <= $1 AND (lease_until IS NULL OR lease_until <= $5) \
+                   ORDER BY due_at, subject, subject_id, kind LIMIT $2 FOR UPDATE SKIP LOCKED) c \
+                 WHERE d.subject = c.subject AND d.subject_id = c.subject_id AND d.kind = c.kind \
+                 RETURNING d.subject, d.subject_id, d.kind, d.due_at, d.version";
+            let st = conn.statement(sql)?;
+            let rows =
+                conn.client.query(&st, &[&now.0, &(limit as i64), &lease.owner, &lease.until_ms, &lease.now_ms])?;
+            let mut out = rows.iter().map(deadline_row).collect::<Result<Vec<_>, _>>()?;
+            out.sort_by_key(|d| (d.due, d.subject.kind_str(), d.subject.id(), d.kind));
+            Ok(out)
+        })
+    }
+
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn close(&self) {
+        PgStore::close(self)
+    }
+}
+
+/// Queries over one connection; used for reads and, inside the writer, for writes (`write`:
+/// rows read to be changed are locked, the order before its cases).
+pub(crate) struct Pg<'c> {
+    conn: &'c mut Conn,
+    /// Whether this job has changed anything (kept for parity with SQLite; savepoints make
+    /// it unnecessary for rolling back).
+    dirty: bool,
+    write: bool,
+}
+
+type Params<'a> = [&'a (dyn ToSql + Sync)];
+
+impl Pg<'_> {
+    fn query(&mut self, sql: &str, params: &Params<'_>) -> Result<Vec<Row>, StoreError> {
+        let st = self.conn.statement(sql)?;
+        Ok(self.conn.client.query(&st, params)?)
+    }
+
+    fn opt(&mut self, sql: &str, params: &Params<'_>) -> Result<Option<Row>, StoreError> {
+        let st = self.conn.statement(sql)?;
+        Ok(self.conn.client.query_opt(&st, params)?)
+    }
+
+    fn one(&mut self, sql: &str, params: &Params<'_>) -> Result<Row, StoreError> {
+        let st = self.conn.statement(sql)?;
+        Ok(self.conn.client.query_one(&st, params)?)
+    }
+
+    /// A statement that changes rows: marks the job as having written.
+    fn exec(&mut self, sql: &str, params: &Params<'_>) -> Result<u64, StoreError> {
+        let st = self.conn.statement(sql)?;
+        let n = self.conn.client.execute(&st, params)?;
+        self.dirty |= n > 0;
+        Ok(n)
+    }
+
+    /// An insert that returns the new row's id.
+    fn insert_id(&mut self, sql: &str, params: &Params<'_>) -> Result<i64, StoreError> {
+        self.dirty = true;
+        Ok(self.one(sql, params)?.try_get(0)?)
+    }
+
+    /// A JSON document from one row's first column.
+    fn doc<T: serde::de::DeserializeOwned>(&mut self, sql: &str, id: i64) -> Result<Option<T>, StoreError> {
+        match self.opt(sql, &[&id])? {
+            Some(row) => Ok(Some(serde_json::from_str(row.try_get::<_, &str>(0)?)?)),
+            None => Ok(None),
+        }
+    }
+}
+
+fn recipient_cols(r: Recipient) -> (&'static str, i64) {
+    match r {
+        Recipient::Shop(s) => ("shop", s.0),
+        Recipient::Buyer(b) => ("buyer", b.0),
+        Recipient::Platform => ("platform", 0),
+    }
+}
+
+fn parse_recipient(kind: &str, id: i64) -> Recipient {
+    match kind {
+        "shop" => Recipient::Shop(ShopId(id)),
+        "buyer" => Recipient::Buyer(BuyerId(id)),
+        _ => Recipient::Platform,
+    }
+}
+
+/// A deadline row read in this column order: subject, subject_id, kind, due_at, version.
+fn deadline_row(r: &Row) -> Result<DueDeadline, StoreError> {
+    let subject: &str = r.try_get(0)?;
+    let id: i64 = r.try_get(1)?;
+    let kind: &str = r.try_get(2)?;
+    let kind = DeadlineKind::parse(kind).ok_or_else(|| StoreError::Corrupt(format!("unknown deadline kind {kind}")))?;
+    let subject = if subject == "order" { Subject::Order(OrderId(id)) } else { Subject::Case(CaseId(id)) };
+    Ok(DueDeadline { subject, kind, due: Timestamp(r.try_get(3)?), version: r.try_get::<_, i64>(4)? as u64 })
+}

@@ -1,0 +1,109 @@
+//! Message boxes and the SMS outbox.
+
+use super::*;
+
+const NOTICE_COLUMNS: &str =
+    "SELECT id, recipient, recipient_id, case_id, category, title, body, created_at, read_at FROM notices";
+const SMS_COLUMNS: &str = "SELECT id, phone, text, case_id, created_at, sent_at FROM sms_outbox";
+
+fn notice_row(r: &Row) -> Result<StoredNotice, StoreError> {
+    Ok(StoredNotice {
+        id: r.try_get(0)?,
+        recipient: parse_recipient(r.try_get(1)?, r.try_get(2)?),
+        case_id: r.try_get::<_, Option<i64>>(3)?.map(CaseId),
+        category: r.try_get(4)?,
+        title: r.try_get(5)?,
+        body: r.try_get(6)?,
+        at: Timestamp(r.try_get(7)?),
+        read: r.try_get::<_, Option<i64>>(8)?.is_some(),
+    })
+}
+
+fn sms_row(r: &Row) -> Result<StoredSms, StoreError> {
+    Ok(StoredSms {
+        id: r.try_get(0)?,
+        phone: r.try_get(1)?,
+        text: r.try_get(2)?,
+        case_id: r.try_get::<_, Option<i64>>(3)?.map(CaseId),
+        at: Timestamp(r.try_get(4)?),
+        sent_at: r.try_get::<_, Option<i64>>(5)?.map(Timestamp),
+    })
+}
+
+impl NoticeReads for Pg<'_> {
+    fn notices(&mut self, to: Recipient) -> Result<Vec<StoredNotice>, StoreError> {
+        let (kind, id) = recipient_cols(to);
+        let rows = self.query(
+            &format!("{NOTICE_COLUMNS} WHERE recipient = $1 AND recipient_id = $2 ORDER BY id"),
+            &[&kind, &id],
+        )?;
+        rows.iter().map(notice_row).collect()
+    }
+
+    fn notices_page(&mut self, to: Recipient, q: &NoticeQuery) -> Result<Vec<StoredNotice>, StoreError> {
+        let (kind, id) = recipient_cols(to);
+        let rows = self.query(
+            &format!(
+                "{NOTICE_COLUMNS} WHERE recipient = $1 AND recipient_id = $2 AND id < $3 \
+                 AND (NOT $4 OR read_at IS NULL) AND ($5::text IS NULL OR category = $5) ORDER BY id DESC LIMIT $6"
+            ),
+            &[&kind, &id, &q.before.unwrap_or(i64::MAX), &q.unread_only, &q.category, &(q.limit as i64)],
+        )?;
+        rows.iter().map(notice_row).collect()
+    }
+
+    fn unread_counts(&mut self, to: Recipient) -> Result<Vec<(String, u64)>, StoreError> {
+        let (kind, id) = recipient_cols(to);
+        let rows = self.query(
+            "SELECT category, COUNT(*) FROM notices WHERE recipient = $1 AND recipient_id = $2 AND read_at IS NULL \
+             GROUP BY category ORDER BY category",
+            &[&kind, &id],
+        )?;
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get::<_, i64>(1)? as u64))).collect()
+    }
+
+    fn sms_outbox(&mut self) -> Result<Vec<StoredSms>, StoreError> {
+        let rows = self.query(&format!("{SMS_COLUMNS} ORDER BY id"), &[])?;
+        rows.iter().map(sms_row).collect()
+    }
+
+    fn unsent_sms(&mut self, limit: usize) -> Result<Vec<StoredSms>, StoreError> {
+        let rows =
+            self.query(&format!("{SMS_COLUMNS} WHERE sent_at IS NULL ORDER BY id LIMIT $1"), &[&(limit as i64)])?;
+        rows.iter().map(sms_row).collect()
+    }
+}
+
+impl NoticeWrites for Pg<'_> {
+    fn insert_outbox(&mut self, case: Option<CaseId>, outbox: &Outbox, at: Timestamp) -> Result<(), StoreError> {
+        let case = case.map(|c| c.0);
+        for n in &outbox.notices {
+            let (kind, id) = recipient_cols(n.recipient);
+            self.exec(
+                "INSERT INTO notices (recipient, recipient_id, case_id, category, title, body, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[&kind, &id, &case, &n.category.as_str(), &n.title, &n.body, &at.0],
+            )?;
+        }
+        for s in &outbox.sms {
+            self.exec(
+                "INSERT INTO sms_outbox (phone, text, case_id, created_at) VALUES ($1, $2, $3, $4)",
+                &[&s.phone.as_str(), &s.text, &case, &at.0],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn mark_read(&mut self, to: Recipient, ids: &[i64], at: Timestamp) -> Result<u64, StoreError> {
+        let (kind, rid) = recipient_cols(to);
+        self.exec(
+            "UPDATE notices SET read_at = $1 WHERE id = ANY($2) AND recipient = $3 AND recipient_id = $4 AND read_at IS NULL",
+            &[&at.0, &ids, &kind, &rid],
+        )
+    }
+
+    fn mark_sms_sent(&mut self, id: i64, at: Timestamp) -> Result<(), StoreError> {
+        self.exec("UPDATE sms_outbox SET sent_at = $1 WHERE id = $2", &[&at.0, &id])?;
+        Ok(())
+    }
+}
