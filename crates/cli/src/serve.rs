@@ -16,6 +16,9 @@ pub struct ServeArgs {
     /// SQLite database file (overrides database.path).
     #[arg(long)]
     db: Option<PathBuf>,
+    /// Database URL, sqlite://FILE or postgres://USER@HOST/DB (overrides database.url).
+    #[arg(long)]
+    database: Option<String>,
 }
 
 #[derive(Args)]
@@ -70,6 +73,10 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
     if let Some(db) = args.db {
         config.database.path = db;
     }
+    if let Some(url) = args.database {
+        config.database.url = url;
+        config.validate()?;
+    }
     app::init_logging(&config);
     server_runtime(&config)?.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&config.server.bind)
@@ -99,7 +106,10 @@ pub fn demo(args: DemoArgs) -> Result<(), String> {
             .map_err(|e| format!("binding {}: {e}", config.server.bind))?;
         let scratch = crate::scratch::Scratch::claim(&args.dir, "demo")?;
         scratch.empty()?;
-        let state = app::build_state(&config, None)?;
+        let state = {
+            let config = config.clone();
+            tokio::task::spawn_blocking(move || app::build_state(&config, None)).await.map_err(|e| e.to_string())??
+        };
         let rt = tokio::runtime::Handle::current();
         let seed_state = state.clone();
         let creds =
@@ -228,6 +238,9 @@ pub struct CreateAdminArgs {
     /// SQLite database file (overrides database.path).
     #[arg(long)]
     db: Option<PathBuf>,
+    /// Database URL (overrides database.url).
+    #[arg(long)]
+    database: Option<String>,
 }
 
 /// The first platform admin of an installation; the password comes from
@@ -237,6 +250,10 @@ pub fn create_admin(args: CreateAdminArgs) -> Result<(), String> {
     let mut config = Config::load(args.config.as_deref(), std::env::vars())?;
     if let Some(db) = args.db {
         config.database.path = db;
+    }
+    if let Some(url) = args.database {
+        config.database.url = url;
+        config.validate()?;
     }
     let hash = aftersale_http::auth::hash_password(&password).map_err(|e| e.0.detail.clone())?;
     let state = app::build_state(&config, None)?;
@@ -250,6 +267,7 @@ pub fn create_admin(args: CreateAdminArgs) -> Result<(), String> {
             password_hash: hash,
         })
         .map_err(|e| e.to_string())?;
-    println!("created admin {} (id {}) in {}", user.login, user.id, config.database.path.display());
+    let url = config.database.parsed_url()?;
+    println!("created admin {} (id {}) in {}", user.login, user.id, url.display());
     Ok(())
 }

@@ -8,7 +8,8 @@ use crate::metrics::Metrics;
 use crate::request_id::{fresh, MakeId, REQUEST_ID};
 use crate::state::{AppState, RunnerSignal};
 use aftersale_core::Timestamp;
-use aftersale_engine::{BuiltinGateway, Clock, Engine, ManualClock, Runner, SqliteOptions, SqliteStore, SystemClock};
+use aftersale_engine::store::postgres::PgOptions;
+use aftersale_engine::{BuiltinGateway, Clock, Engine, ManualClock, Runner, SqliteOptions, SystemClock};
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -50,17 +51,22 @@ impl Running {
 
 /// Opens the store and builds the shared state. `start` sets the manual clock's first reading.
 pub fn build_state(config: &Config, start: Option<Timestamp>) -> Result<AppState, String> {
-    let store = SqliteStore::open(
-        &config.database.path,
-        SqliteOptions {
+    let url = config.database.parsed_url()?;
+    let options = aftersale_engine::store::url::OpenOptions {
+        sqlite: SqliteOptions {
             cache_mb: config.database.cache_mib,
             max_batch: config.database.max_batch,
             max_readers: config.database.max_readers,
             ..SqliteOptions::default()
         },
-    )
-    .map_err(|e| format!("opening {}: {e}", config.database.path.display()))?;
-    let store: Arc<SqliteStore> = Arc::new(store);
+        postgres: PgOptions {
+            max_batch: config.database.max_batch,
+            max_readers: config.database.max_readers,
+            ..PgOptions::default()
+        },
+    };
+    let store =
+        aftersale_engine::store::url::open(&url, &options).map_err(|e| format!("opening {}: {e}", url.display()))?;
     let (clock, manual): (Arc<dyn Clock>, Option<ManualClock>) = if config.server.manual_clock {
         // The manual clock carries on from its stored reading after a restart; the wall clock
         // (or the caller's start) only sets it on a fresh database.
@@ -239,7 +245,9 @@ pub async fn start(
     listener: tokio::net::TcpListener,
     start: Option<Timestamp>,
 ) -> Result<Running, String> {
-    let state = build_state(&config, start)?;
+    // Off the async workers: opening a database blocks (PostgreSQL's client may not be
+    // driven from inside the server's runtime).
+    let state = tokio::task::spawn_blocking(move || build_state(&config, start)).await.map_err(|e| e.to_string())??;
     start_with_state(state, listener).await
 }
 

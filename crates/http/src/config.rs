@@ -39,7 +39,10 @@ pub struct ServerConfig {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseConfig {
-    /// SQLite database file.
+    /// Which database: `sqlite://FILE` or `postgres://USER@HOST:PORT/DB`. Empty: the SQLite
+    /// file at `path`.
+    pub url: String,
+    /// SQLite database file (when `url` is empty).
     pub path: PathBuf,
     /// SQLite page cache per connection, in MiB.
     pub cache_mib: u32,
@@ -114,7 +117,24 @@ impl Default for ServerConfig {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        DatabaseConfig { path: "data/aftersale.db".into(), cache_mib: 16, max_batch: 256, max_readers: 8 }
+        DatabaseConfig {
+            url: String::new(),
+            path: "data/aftersale.db".into(),
+            cache_mib: 16,
+            max_batch: 256,
+            max_readers: 8,
+        }
+    }
+}
+
+impl DatabaseConfig {
+    /// The database this node uses.
+    pub fn parsed_url(&self) -> Result<aftersale_engine::store::url::DatabaseUrl, String> {
+        use aftersale_engine::store::url::DatabaseUrl;
+        if self.url.is_empty() {
+            return Ok(DatabaseUrl::Sqlite(self.path.clone()));
+        }
+        DatabaseUrl::parse(&self.url)
     }
 }
 
@@ -168,6 +188,7 @@ impl Config {
     }
 
     pub fn validate(&self) -> Result<(), String> {
+        self.database.parsed_url().map_err(|e| format!("database.url: {e}"))?;
         if !["local", "s3"].contains(&self.evidence.store.as_str()) {
             return Err(format!("evidence.store must be local or s3, not {:?}", self.evidence.store));
         }

@@ -115,6 +115,11 @@ impl ApiError {
         self.0.field = Some(field.into());
         self
     }
+    /// Seconds after which the same request may succeed (sent as `Retry-After`).
+    pub fn retry_after(mut self, seconds: u64) -> ApiError {
+        self.0.retry_after = Some(seconds);
+        self
+    }
     pub fn rule(mut self, rule: &str) -> ApiError {
         self.0.rule = Some(rule.to_string());
         self
@@ -179,6 +184,18 @@ impl From<EngineError> for ApiError {
             }
             EngineError::Store(StoreError::WriterGone) => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the store is shutting down")
+                    .retry_after(1)
+            }
+            // The database is away (restarting, the connection dropped) or another node holds
+            // what this request needs: nothing was written; the same request may be sent again.
+            EngineError::Store(err) if err.is_transient() => {
+                tracing::warn!(error = %err, "database unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "database_unavailable",
+                    "the database is unavailable for a moment; nothing was changed, try again",
+                )
+                .retry_after(1)
             }
             EngineError::Store(err) => {
                 let id = crate::request_id::next();

@@ -40,22 +40,10 @@ pub fn postgres_url() -> Option<String> {
 
 /// A fresh place for one test's data.
 pub fn fresh_db(dir: &tempfile::TempDir) -> TestDb {
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let Some(url) = postgres_url() else { return TestDb::Sqlite(dir.path().join("aftersale.db")) };
-    let schema = format!("t{}_{}", std::process::id(), NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
-    static EXTENSION: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
-    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    {
-        // Once per run, before any schema: extensions belong to the whole database.
-        let mut made = EXTENSION.lock().unwrap();
-        if !*made {
-            admin.batch_execute("CREATE EXTENSION IF NOT EXISTS pg_trgm").unwrap();
-            *made = true;
-        }
+    match postgres_url() {
+        Some(url) => TestDb::Postgres(aftersale_engine::store::postgres::fresh_schema(&url, "engine").unwrap()),
+        None => TestDb::Sqlite(dir.path().join("aftersale.db")),
     }
-    admin.batch_execute(&format!("CREATE SCHEMA {schema}")).unwrap();
-    let sep = if url.contains('?') { '&' } else { '?' };
-    TestDb::Postgres(format!("{url}{sep}options=-csearch_path%3D{schema},public"))
 }
 
 impl TestDb {

@@ -1,10 +1,10 @@
-//! The test app: the real server on port 0 with a fresh SQLite database and evidence
+//! The test app: the real server on port 0 with a fresh database (see `testdb`) and evidence
 //! directory, its accounts, and helpers that drive it.
 
 pub use crate::contract::{Client, Resp};
+pub use crate::testdb::{blocking, TestDb};
 use aftersale_http::{app, Config};
 use serde_json::{json, Value};
-use std::path::PathBuf;
 
 pub const PNG: &[u8] = &[
     0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
@@ -15,7 +15,7 @@ pub const PNG: &[u8] = &[
 
 pub struct TestApp {
     pub _dir: tempfile::TempDir,
-    pub db: PathBuf,
+    pub db: TestDb,
     pub running: Option<app::Running>,
     pub anon: Client,
     pub admin: Client,
@@ -41,25 +41,29 @@ impl TestApp {
         let mut config = Config::default();
         config.server.manual_clock = true;
         config.server.runner_poll_ms = 50;
-        config.database.path = dir.path().join("t.db");
+        let db = TestDb::fresh(dir.path(), "t.db");
+        db.configure(&mut config);
         config.evidence.dir = dir.path().join("evidence");
         config.evidence.max_file_mib = 1;
         config.evidence.max_request_mib = 2;
         config.server.json_limit_kib = 64;
         // Monday 2026-11-23 09:00 UTC: working-day arithmetic is predictable.
         let start = aftersale_core::Timestamp::parse_rfc3339("2026-11-23T09:00:00Z").unwrap();
-        let state = app::build_state(&config, Some(start)).unwrap();
-        let hash = aftersale_http::auth::hash_password("admin-password").unwrap();
-        state
-            .engine
-            .create_user(aftersale_engine::accounts::NewUser {
-                login: "admin".into(),
-                role: aftersale_engine::Role::Admin,
-                shop_id: None,
-                display_name: "Admin".into(),
-                password_hash: hash,
-            })
-            .unwrap();
+        let state = blocking(|| {
+            let state = app::build_state(&config, Some(start)).unwrap();
+            let hash = aftersale_http::auth::hash_password("admin-password").unwrap();
+            state
+                .engine
+                .create_user(aftersale_engine::accounts::NewUser {
+                    login: "admin".into(),
+                    role: aftersale_engine::Role::Admin,
+                    shop_id: None,
+                    display_name: "Admin".into(),
+                    password_hash: hash,
+                })
+                .unwrap();
+            state
+        });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let running = app::start_with_state(state, listener).await.unwrap();
         let anon = Client::new(&format!("http://{}", running.addr));
@@ -94,7 +98,7 @@ impl TestApp {
             assert_eq!(r.status, 201);
         }
         TestApp {
-            db: config.database.path.clone(),
+            db,
             _dir: dir,
             running: Some(running),
             anon,
@@ -209,36 +213,9 @@ impl TestApp {
         r.json()["evidence"].clone()
     }
 
-    /// Every row of every table, hashed: "the database is unchanged" means this is equal.
+    /// Every row of every table, as text: "the database is unchanged" means this is equal.
     pub fn fingerprint(&self) -> Vec<(String, i64, String)> {
-        let conn = rusqlite::Connection::open_with_flags(&self.db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-        let tables: Vec<String> = conn
-            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'sessions' ORDER BY name")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        tables
-            .into_iter()
-            .map(|t| {
-                let mut st = conn.prepare(&format!("SELECT * FROM \"{t}\"")).unwrap();
-                let cols = st.column_count();
-                let mut rows: Vec<String> = st
-                    .query_map([], |r| {
-                        let mut line = String::new();
-                        for i in 0..cols {
-                            line.push_str(&format!("{:?}|", r.get_ref(i)?));
-                        }
-                        Ok(line)
-                    })
-                    .unwrap()
-                    .map(Result::unwrap)
-                    .collect();
-                rows.sort();
-                (t, rows.len() as i64, rows.join("\n"))
-            })
-            .collect()
+        self.db.fingerprint()
     }
 }
 
@@ -298,9 +275,9 @@ pub async fn demo_server() -> (tempfile::TempDir, app::Running, aftersale_http::
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::default();
     config.server.manual_clock = true;
-    config.database.path = dir.path().join("demo.db");
+    TestDb::fresh(dir.path(), "demo.db").configure(&mut config);
     config.evidence.dir = dir.path().join("ev");
-    let state = app::build_state(&config, None).unwrap();
+    let state = blocking(|| app::build_state(&config, None).unwrap());
     let rt = tokio::runtime::Handle::current();
     let s2 = state.clone();
     let creds = tokio::task::spawn_blocking(move || aftersale_http::demo::seed(&s2, rt)).await.unwrap().unwrap();

@@ -1,5 +1,5 @@
-//! Black-box tests over HTTP: the real server on port 0, a fresh SQLite database and evidence
-//! directory per test, driven through typed helpers. Every answer the tests receive is checked
+//! Black-box tests over HTTP: the real server on port 0, a fresh database (SQLite, or PostgreSQL
+//! when `AFTERSALE_TEST_DATABASE_URL` names one) and evidence directory per test, driven through typed helpers. Every answer the tests receive is checked
 //! against the OpenAPI document the server serves (`contract`). One test binary for the crate.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -13,4 +13,5 @@ mod journeys;
 mod pages;
 mod reliability;
 mod security;
+mod testdb;
 mod workbench;

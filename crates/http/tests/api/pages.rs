@@ -295,10 +295,7 @@ async fn a_form_sent_twice_acts_once_and_a_stale_page_shows_the_new_state() {
     let first = p.post(&format!("/cases/{id}/act/refund"), &fields).await;
     assert_eq!(first.status, 303);
     assert_eq!(first.location, Some(format!("/cases/{id}?done=refund")));
-    let events = |t: &TestApp| {
-        let conn = rusqlite::Connection::open(&t.db).unwrap();
-        conn.query_row("SELECT COUNT(*) FROM events WHERE case_id = ?", [id], |r| r.get::<_, i64>(0)).unwrap()
-    };
+    let events = |t: &TestApp| t.db.count(&format!("SELECT COUNT(*) FROM events WHERE case_id = {id}"));
     let after_first = events(&t);
     // Double click / back button: the same form again acts once.
     let second = p.post(&format!("/cases/{id}/act/refund"), &fields).await;

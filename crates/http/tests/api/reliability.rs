@@ -59,14 +59,9 @@ async fn idempotent_retries_and_concurrent_conflicting_requests() {
     let t1 = t.buyer.post_with("/api/v1/tokens", &json!({ "name": "ci" }), &key).await.unwrap().json();
     let t2 = t.buyer.post_with("/api/v1/tokens", &json!({ "name": "ci" }), &key).await.unwrap().json();
     assert_ne!(t1["token"], t2["token"]);
-    let conn = rusqlite::Connection::open(&t.db).unwrap();
-    let leaked: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM idempotency WHERE instr(response, ?) > 0",
-            [t1["token"].as_str().unwrap()],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let token = t1["token"].as_str().unwrap();
+    assert!(token.chars().all(|c| c.is_ascii_alphanumeric() || "_-".contains(c)), "{token}");
+    let leaked = t.db.count(&format!("SELECT COUNT(*) FROM idempotency WHERE response LIKE '%{token}%'"));
     assert_eq!(leaked, 0);
     // If-Match: a stale version is a 409 with the current one.
     let v = a.json()["version"].as_u64().unwrap();
@@ -146,19 +141,22 @@ async fn operations_health_metrics_request_ids_and_the_background_runner() {
 async fn clock_advance_is_demo_only() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::default();
-    config.database.path = dir.path().join("s.db");
+    TestDb::fresh(dir.path(), "s.db").configure(&mut config);
     config.evidence.dir = dir.path().join("ev");
-    let state = app::build_state(&config, None).unwrap();
-    state
-        .engine
-        .create_user(aftersale_engine::accounts::NewUser {
-            login: "admin".into(),
-            role: aftersale_engine::Role::Admin,
-            shop_id: None,
-            display_name: "Admin".into(),
-            password_hash: aftersale_http::auth::hash_password("admin-password").unwrap(),
-        })
-        .unwrap();
+    let state = blocking(|| {
+        let state = app::build_state(&config, None).unwrap();
+        state
+            .engine
+            .create_user(aftersale_engine::accounts::NewUser {
+                login: "admin".into(),
+                role: aftersale_engine::Role::Admin,
+                shop_id: None,
+                display_name: "Admin".into(),
+                password_hash: aftersale_http::auth::hash_password("admin-password").unwrap(),
+            })
+            .unwrap();
+        state
+    });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let running = app::start_with_state(state, listener).await.unwrap();
     let anon = Client::new(&format!("http://{}", running.addr));
@@ -246,15 +244,18 @@ async fn the_manual_clock_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::default();
     config.server.manual_clock = true;
-    config.database.path = dir.path().join("t.db");
+    TestDb::fresh(dir.path(), "t.db").configure(&mut config);
     config.evidence.dir = dir.path().join("evidence");
     let start = aftersale_core::Timestamp::parse_rfc3339("2026-11-23T09:00:00Z").unwrap();
-    let state = app::build_state(&config, Some(start)).unwrap();
-    let clock = state.manual_clock.clone().unwrap();
-    clock.advance(aftersale_core::Dur::days(3));
-    state.engine.save_manual_clock(state.engine.now()).unwrap();
-    drop(state);
-    let other_start = aftersale_core::Timestamp::parse_rfc3339("2030-01-01T00:00:00Z").unwrap();
-    let again = app::build_state(&config, Some(other_start)).unwrap();
-    assert_eq!(again.engine.now().to_string(), "2026-11-26T09:00:00Z");
+    blocking(|| {
+        let state = app::build_state(&config, Some(start)).unwrap();
+        let clock = state.manual_clock.clone().unwrap();
+        clock.advance(aftersale_core::Dur::days(3));
+        state.engine.save_manual_clock(state.engine.now()).unwrap();
+        state.engine.store().close();
+        drop(state);
+        let other_start = aftersale_core::Timestamp::parse_rfc3339("2030-01-01T00:00:00Z").unwrap();
+        let again = app::build_state(&config, Some(other_start)).unwrap();
+        assert_eq!(again.engine.now().to_string(), "2026-11-26T09:00:00Z");
+    });
 }

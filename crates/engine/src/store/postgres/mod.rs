@@ -66,7 +66,10 @@ impl From<::postgres::Error> for StoreError {
         use ::postgres::error::SqlState;
         let message = match e.as_db_error() {
             Some(db) => format!("{} ({})", db.message(), db.code().code()),
-            None => e.to_string(),
+            None => match std::error::Error::source(&e) {
+                Some(cause) => format!("{e}: {cause}"),
+                None => e.to_string(),
+            },
         };
         let transient = e.is_closed()
             || e.as_db_error().is_none()
@@ -158,6 +161,23 @@ pub fn migrate(client: &mut Client) -> Result<Vec<i64>, StoreError> {
     })();
     let _ = client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]);
     result
+}
+
+/// Makes a schema of its own in the database at `url` and returns the URL that uses it (its
+/// search path first): each test, or each benchmark run, gets empty tables in one database.
+pub fn fresh_schema(url: &str, prefix: &str) -> Result<String, StoreError> {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let schema =
+        format!("{prefix}_{}_{}_{nanos}", std::process::id(), NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    let mut admin = config(url, Duration::from_secs(5))?.connect(NoTls)?;
+    // Extensions belong to the whole database: made once, under a lock, before any schema.
+    let mut tx = admin.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    tx.batch_execute(&format!("CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE SCHEMA {schema}"))?;
+    tx.commit()?;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    Ok(format!("{url}{sep}options=-csearch_path%3D{schema},public"))
 }
 
 struct Job {
@@ -282,6 +302,12 @@ impl PgStore {
 impl Drop for PgStore {
     fn drop(&mut self) {
         self.close();
+        // A client blocks as it closes, which an async runtime's worker may not do: the idle
+        // connections are closed on a thread of their own (the store may be dropped anywhere).
+        let idle = self.readers.lock().map(|mut p| std::mem::take(&mut p.idle)).unwrap_or_default();
+        if !idle.is_empty() {
+            let _ = std::thread::spawn(move || drop(idle)).join();
+        }
     }
 }
 
