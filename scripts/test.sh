@@ -4,7 +4,12 @@
 # The browser tests drive Debian's Chromium through chromedriver and check each page with
 # axe-core from the npm registry; this installs what is missing (Debian packages chromium,
 # chromium-driver and a CJK font, with apt-get when run as root; axe-core into target/npm), then
-# runs `cargo test --workspace --locked` with any arguments given.
+# runs `cargo test --workspace --locked` with any arguments given: every test on SQLite.
+#
+# Then the storage contract (the engine suite) and the HTTP black-box tests run again on
+# PostgreSQL, in a fresh database with a unique name that is dropped afterwards. The server is
+# found at AFTERSALE_TEST_POSTGRES (default postgres://postgres@127.0.0.1:5432, trust auth); when
+# none answers there, the suite says that it ran on SQLite only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,3 +34,18 @@ if [ ! -f "$axe" ]; then
 fi
 
 cargo test --workspace --locked "$@"
+
+pg_server="${AFTERSALE_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432}"
+if ! command -v psql >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null || true
+fi
+if command -v psql >/dev/null && psql "$pg_server/postgres" -qAtc "SELECT 1" >/dev/null 2>&1; then
+    db="aftersale_test_$(date +%s)_$$"
+    psql "$pg_server/postgres" -qc "CREATE DATABASE $db" >/dev/null
+    trap 'psql "$pg_server/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
+    echo "== the storage contract and the HTTP tests on PostgreSQL (database $db)"
+    AFTERSALE_TEST_DATABASE_URL="$pg_server/$db" \
+        cargo test --locked -p aftersale-engine --test engine -p aftersale-http --test api "$@"
+else
+    echo "== no PostgreSQL server answers at $pg_server: the suite ran on SQLite only"
+fi

@@ -171,7 +171,7 @@ impl Engine {
     ) -> Result<R, EngineError> {
         let slot: Arc<Mutex<Option<Result<R, EngineError>>>> = Arc::new(Mutex::new(None));
         let out = slot.clone();
-        self.store.write(Box::new(move |tx| {
+        let written = self.store.write(Box::new(move |tx| {
             let result = f(tx);
             let failed = result.is_err();
             if let Ok(mut s) = out.lock() {
@@ -182,8 +182,16 @@ impl Engine {
             } else {
                 Ok(())
             }
-        }))?;
+        }));
         let result = slot.lock().ok().and_then(|mut s| s.take());
+        if let Err(e) = written {
+            // A job that failed is reported by its own error (the store's says only that the
+            // commit was rolled back); a job that succeeded but did not commit, by the store's.
+            return Err(match result {
+                Some(Err(own)) => own,
+                _ => e.into(),
+            });
+        }
         result.unwrap_or(Err(EngineError::Store(StoreError::db("the write job did not run"))))
     }
 

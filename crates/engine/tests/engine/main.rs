@@ -13,4 +13,5 @@ mod notices;
 mod properties;
 mod queries;
 mod races;
+mod store;
 mod usecases;

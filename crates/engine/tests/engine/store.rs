@@ -1,0 +1,121 @@
+//! The storage contract itself, below the use-cases: leased claims, conditional writes that
+//! report what they found, and (on PostgreSQL) two stores — two nodes — on one database.
+
+use crate::harness::*;
+use aftersale_core::model::*;
+use aftersale_core::*;
+use aftersale_engine::*;
+use std::collections::HashSet;
+
+fn lease(owner: &str, now_ms: i64, for_ms: i64) -> Lease {
+    Lease { owner: owner.into(), now_ms, until_ms: now_ms + for_ms }
+}
+
+/// An app with `n` refund-only cases, each with its review deadline (and reminder) due by
+/// the time the clock has moved 49 hours.
+fn due_cases(n: usize) -> App {
+    let a = app();
+    for i in 0..n {
+        let o = a.order(&format!("L{i}"), PaymentMethod::Online, true);
+        a.apply(o.id, CaseType::RefundOnly, 10);
+    }
+    a.clock.advance(Dur::hours(49));
+    a
+}
+
+#[test]
+fn a_claimed_row_is_not_claimed_again_until_its_lease_ends() {
+    let a = due_cases(5);
+    let now = a.clock.now();
+    let due = a.engine.read(|tx| tx.due_deadlines(now, 100)).unwrap();
+    assert_eq!(due.len(), 10, "a review and its reminder per case");
+    let first = a.store.claim_due(now, 4, &lease("node-a", 1_000, 30_000)).unwrap();
+    assert_eq!(first, due[..4], "the oldest due rows, in due order");
+    let second = a.store.claim_due(now, 100, &lease("node-b", 2_000, 30_000)).unwrap();
+    assert_eq!(second, due[4..], "the rest, none of the first claim's");
+    assert!(a.store.claim_due(now, 100, &lease("node-c", 3_000, 30_000)).unwrap().is_empty());
+    // node-a dies: once its lease has ended, its rows go to whoever claims next
+    let taken_over = a.store.claim_due(now, 100, &lease("node-c", 31_001, 30_000)).unwrap();
+    assert_eq!(taken_over, due[..4]);
+}
+
+#[test]
+fn firing_a_claimed_row_ends_its_lease_and_a_moved_row_is_claimable_at_once() {
+    let a = due_cases(1);
+    let now = a.clock.now();
+    let claimed = a.store.claim_due(now, 100, &lease("node-a", 1_000, 60_000)).unwrap();
+    assert_eq!(claimed.len(), 2);
+    let fired = a.engine.fire_batch(claimed).unwrap();
+    assert!(fired.iter().all(|f| matches!(f, Ok(Firing::Fired | Firing::Stale))), "{fired:?}");
+    // The review fired: the case is refunding, its settlement row written fresh (no lease),
+    // due a working day later.
+    a.clock.advance(Dur::days(3));
+    let again = a.store.claim_due(a.clock.now(), 100, &lease("node-b", 2_000, 60_000)).unwrap();
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert_eq!(again[0].kind, DeadlineKind::RefundSettle);
+}
+
+#[test]
+fn a_conditional_write_on_a_stale_version_reports_the_version_found_and_writes_nothing() {
+    let (a, _, c) = refund_only_case("CV1");
+    a.engine.case_command(MERCHANT, c.id, CaseCommand::SetRemark { text: "moved on".into() }, None, None).unwrap();
+    let mut stale = c.clone();
+    stale.remark = "stale".into();
+    stale.version = c.version + 1;
+    let json = serde_json::to_string(&stale).unwrap();
+    let out = a.engine.transact(move |tx| Ok(tx.update_case(&stale, &json, c.version, None, true)?));
+    match out {
+        Err(EngineError::Store(StoreError::Conflict { what: "case", id, expected, found })) => {
+            assert_eq!((id, expected, found), (c.id.0, c.version, Some(c.version + 1)));
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(a.case(c.id).remark, "moved on");
+}
+
+#[test]
+fn a_store_error_keeps_the_database_error_as_its_source() {
+    let a = app();
+    // An order id taken twice: the database refuses the second insert.
+    let o = a.order("SRC1", PaymentMethod::Online, false);
+    let json = serde_json::to_string(&o).unwrap();
+    let out = a.engine.transact(move |tx| Ok(tx.insert_order(&o, &json)?));
+    let Err(EngineError::Store(e)) = out else { panic!("expected a store error, got {out:?}") };
+    assert!(std::error::Error::source(&e).is_some(), "{e:?}");
+}
+
+#[test]
+fn two_nodes_on_one_database_never_claim_the_same_row() {
+    let a = due_cases(30);
+    if a.store.backend() == "sqlite" {
+        // One process owns an SQLite file: there is no second node to share with.
+        return;
+    }
+    let b = a.db.open();
+    let now = a.clock.now();
+    let (mut seen, mut total) = (HashSet::new(), 0);
+    let handles: Vec<_> = [a.store.clone(), b.clone()]
+        .into_iter()
+        .enumerate()
+        .map(|(i, store)| {
+            std::thread::spawn(move || {
+                let mut mine = Vec::new();
+                loop {
+                    let got = store.claim_due(now, 3, &lease(&format!("node-{i}"), 1_000, 60_000)).unwrap();
+                    if got.is_empty() {
+                        return mine;
+                    }
+                    mine.extend(got);
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        for row in h.join().unwrap() {
+            total += 1;
+            seen.insert(row);
+        }
+    }
+    assert_eq!((seen.len(), total), (60, 60), "every row claimed once, by one node");
+    b.close();
+}
