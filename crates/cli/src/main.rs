@@ -5,11 +5,11 @@
 
 mod bench;
 mod bench_http;
+mod migrate;
 mod scratch;
 mod serve;
 
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -31,12 +31,9 @@ enum Command {
     CreateAdmin(serve::CreateAdminArgs),
     /// Move a demo server's manual clock: `aftersale clock advance 6h`.
     Clock(serve::ClockArgs),
-    /// Create or upgrade the SQLite database (migrations are embedded in the binary).
-    Migrate {
-        /// Database file.
-        #[arg(long, default_value = "data/aftersale.db")]
-        db: PathBuf,
-    },
+    /// Create or upgrade a database (migrations are embedded in the binary), or copy an SQLite
+    /// database into PostgreSQL: `aftersale migrate --from sqlite://FILE --to postgres://…`.
+    Migrate(migrate::MigrateArgs),
     /// Measure commands and deadline firings against the raw SQLite ceiling, in one run.
     Bench(bench::BenchArgs),
     /// Load a real `aftersale serve` over HTTP: command mix and queue page, with raw ceilings.
@@ -58,7 +55,7 @@ fn main() -> ExitCode {
         Command::Config => serve::print_config(),
         Command::CreateAdmin(args) => serve::create_admin(args),
         Command::Clock(args) => serve::clock(args),
-        Command::Migrate { db } => migrate(&db),
+        Command::Migrate(args) => migrate::run(args),
         Command::Bench(args) => bench::run(args),
         Command::BenchHttp(args) => bench_http::run(args),
         Command::Profile { name } => aftersale_core::Policy::profile(&name).map(|p| {
@@ -88,19 +85,4 @@ fn toml_string(p: &aftersale_core::Policy) -> String {
         }
     }
     out
-}
-
-fn migrate(db: &std::path::Path) -> Result<(), String> {
-    if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-    }
-    let mut conn = rusqlite::Connection::open(db).map_err(|e| e.to_string())?;
-    conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0)).map_err(|e| e.to_string())?;
-    let applied = aftersale_engine::store::sqlite::migrate(&mut conn).map_err(|e| e.to_string())?;
-    if applied.is_empty() {
-        println!("{}: schema is up to date", db.display());
-    } else {
-        println!("{}: applied migrations {applied:?}", db.display());
-    }
-    Ok(())
 }

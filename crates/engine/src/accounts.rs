@@ -4,6 +4,10 @@
 
 use crate::store::*;
 use crate::usecase::{Engine, EngineError};
+
+/// Wrong passwords that lock a login out, and for how long (from the first of them).
+pub const MAX_LOGIN_FAILURES: u32 = 5;
+pub const LOGIN_WINDOW_MS: i64 = 15 * 60 * 1000;
 use aftersale_core::values::*;
 use aftersale_core::*;
 
@@ -81,8 +85,38 @@ impl Engine {
         })
     }
 
+    /// Seconds until `login` may try a password again, if wrong passwords have locked it out
+    /// (`MAX_LOGIN_FAILURES` within `LOGIN_WINDOW`, counted by every node alike).
+    pub fn login_locked(&self, login: &str) -> Result<Option<u64>, EngineError> {
+        let login = login.to_string();
+        let Some((n, first)) = self.read(move |tx| tx.login_failures(&login))? else { return Ok(None) };
+        let left = first + LOGIN_WINDOW_MS - crate::runner::wall_ms();
+        Ok((n >= MAX_LOGIN_FAILURES && left > 0).then(|| (left as u64).div_ceil(1000).max(1)))
+    }
+
+    /// Counts a wrong password for `login`.
+    pub fn login_failed(&self, login: &str) -> Result<(), EngineError> {
+        let login = login.to_string();
+        self.transact(move |tx| {
+            tx.record_login_failure(&login, crate::runner::wall_ms(), LOGIN_WINDOW_MS)?;
+            Ok(())
+        })
+    }
+
+    /// A right password: the count for `login` starts again (no write when there is none).
+    pub fn login_succeeded(&self, login: &str) -> Result<(), EngineError> {
+        let probe = login.to_string();
+        if self.read(move |tx| tx.login_failures(&probe))?.is_none() {
+            return Ok(());
+        }
+        let login = login.to_string();
+        self.transact(move |tx| Ok(tx.clear_login_failures(&login)?))
+    }
+
     pub fn close_session(&self, token_hash: String) -> Result<(), EngineError> {
-        self.transact(move |tx| Ok(tx.delete_session(&token_hash)?))
+        self.transact(move |tx| Ok(tx.delete_session(&token_hash)?))?;
+        self.announce(Topic::Auth, "session");
+        Ok(())
     }
 
     /// The account behind a session or an API token hash, if it is live.
@@ -139,7 +173,9 @@ impl Engine {
             } else {
                 Err(EngineError::NotFound { what: "token", id: id.to_string() })
             }
-        })
+        })?;
+        self.announce(Topic::Auth, "token");
+        Ok(())
     }
 
     // -----------------------------------------------------------------------------------------

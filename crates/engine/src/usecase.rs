@@ -73,24 +73,32 @@ pub(crate) fn load_shop_ctx(tx: &mut dyn ReadTx, shop: ShopId) -> Result<ShopCtx
 }
 
 /// Shop contexts kept between commands. Every change to a shop goes through the engine, which
-/// drops the shop's entry once the change is committed; a generation counter keeps a load that
-/// started before the change from putting the old context back.
+/// drops the shop's entry once the change is committed (and tells the other nodes, which drop
+/// theirs); a generation counter keeps a load that started before the change from putting the
+/// old context back. An entry also lives at most `SHOP_TTL`: the bound on how long a node whose
+/// message was lost may decide on a shop's old settings.
 #[derive(Default)]
 pub struct ShopCache {
-    map: RwLock<HashMap<ShopId, Arc<ShopCtx>>>,
+    map: RwLock<HashMap<ShopId, (Arc<ShopCtx>, std::time::Instant)>>,
     generation: std::sync::atomic::AtomicU64,
 }
 
+/// How long a node keeps a shop's settings without reading them again.
+pub const SHOP_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
 impl ShopCache {
     fn get(&self, tx: &mut dyn ReadTx, shop: ShopId) -> Result<Arc<ShopCtx>, EngineError> {
-        if let Some(hit) = self.map.read().ok().and_then(|m| m.get(&shop).cloned()) {
-            return Ok(hit);
+        let hit = self.map.read().ok().and_then(|m| m.get(&shop).cloned());
+        if let Some((ctx, at)) = hit {
+            if at.elapsed() < SHOP_TTL {
+                return Ok(ctx);
+            }
         }
         let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
         let ctx = Arc::new(load_shop_ctx(tx, shop)?);
         if let Ok(mut m) = self.map.write() {
             if self.generation.load(std::sync::atomic::Ordering::SeqCst) == generation {
-                m.insert(shop, ctx.clone());
+                m.insert(shop, (ctx.clone(), std::time::Instant::now()));
             }
         }
         Ok(ctx)
@@ -100,6 +108,13 @@ impl ShopCache {
         self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         if let Ok(mut m) = self.map.write() {
             m.remove(&shop);
+        }
+    }
+
+    pub fn clear(&self) {
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if let Ok(mut m) = self.map.write() {
+            m.clear();
         }
     }
 }
@@ -145,6 +160,11 @@ impl Engine {
         self.deps.shops.forget(shop);
     }
 
+    /// Drops everything the engine remembers of shops (another node may have changed any).
+    pub fn forget_all_shops(&self) {
+        self.deps.shops.clear();
+    }
+
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }
@@ -161,7 +181,16 @@ impl Engine {
 
     /// Stores the manual clock's reading, so that a restart carries on from it.
     pub fn save_manual_clock(&self, now: Timestamp) -> Result<(), EngineError> {
-        self.transact(move |tx| Ok(tx.put_setting(MANUAL_CLOCK, &now.to_string())?))
+        self.transact(move |tx| Ok(tx.put_setting(MANUAL_CLOCK, &now.to_string())?))?;
+        // Every node runs on this reading (the others hear it here).
+        self.announce(Topic::Clock, &now.0.to_string());
+        Ok(())
+    }
+
+    /// Tells the other nodes what changed, after the change committed. Losing the message is
+    /// harmless: caches also expire, and runners also poll.
+    pub(crate) fn announce(&self, topic: Topic, payload: &str) {
+        let _ = self.store.publish(topic, payload);
     }
 
     /// Runs `f` as one write job; its result comes back once the commit is durable.
@@ -300,6 +329,7 @@ impl Engine {
             Ok(new_policy)
         });
         self.deps.shops.forget(shop);
+        self.announce(Topic::Shop, &shop.0.to_string());
         result
     }
 
@@ -316,6 +346,7 @@ impl Engine {
             Ok(Address { id, name: input.name, phone: input.phone, region: input.region, detail: input.detail })
         });
         self.deps.shops.forget(shop);
+        self.announce(Topic::Shop, &shop.0.to_string());
         result
     }
 
@@ -327,8 +358,8 @@ impl Engine {
     pub fn governing_deadline(&self, case: &Case) -> Result<Option<Deadline>, EngineError> {
         let hit = self.deps.shops.map.read().ok().and_then(|m| m.get(&case.shop_id).cloned());
         let ctx = match hit {
-            Some(c) => c,
-            None => self.store.read(|tx| Ok(self.deps.shops.get(tx, case.shop_id)))??,
+            Some((c, at)) if at.elapsed() < SHOP_TTL => c,
+            _ => self.store.read(|tx| Ok(self.deps.shops.get(tx, case.shop_id)))??,
         };
         Ok(case.governing_deadline(&ctx.policy))
     }

@@ -26,6 +26,7 @@ pub struct Running {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: tokio::task::JoinHandle<()>,
     runner: Option<std::thread::JoinHandle<()>>,
+    listener: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Running {
@@ -36,7 +37,7 @@ impl Running {
         }
         let _ = (&mut self.server).await;
         self.state.runner.stop();
-        if let Some(h) = self.runner.take() {
+        for h in [self.runner.take(), self.listener.take()].into_iter().flatten() {
             let _ = tokio::task::spawn_blocking(move || h.join()).await;
         }
     }
@@ -90,7 +91,6 @@ pub fn build_state(config: &Config, start: Option<Timestamp>) -> Result<AppState
         config: Arc::new(config.clone()),
         runner: Arc::new(RunnerSignal::default()),
         auth_cache: Arc::new(crate::state::AuthCache::default()),
-        login_throttle: Arc::new(crate::state::LoginThrottle::default()),
         demo_logins: Arc::new(std::sync::OnceLock::new()),
     })
 }
@@ -239,6 +239,58 @@ fn spawn_runner(state: AppState) -> std::thread::JoinHandle<()> {
     })
 }
 
+/// Listens to the other nodes on the same database (PostgreSQL's LISTEN/NOTIFY; on SQLite,
+/// this node's own messages): a moved manual clock is taken over, new deadlines due now wake the
+/// runner, authentication and shop caches drop what changed elsewhere. When the subscription
+/// breaks (the database went away) every cache is dropped and it subscribes again.
+fn spawn_listener(state: AppState) -> std::thread::JoinHandle<()> {
+    use aftersale_engine::store::Topic;
+    std::thread::spawn(move || {
+        let stopped = || state.runner.state.lock().map_or(true, |s| s.1);
+        while !stopped() {
+            let mut sub = match state.engine.store().subscribe() {
+                Ok(sub) => sub,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen to other nodes yet; retrying");
+                    std::thread::sleep(Duration::from_millis(500));
+                    continue;
+                }
+            };
+            while !stopped() {
+                match sub.next(Duration::from_millis(250)) {
+                    Ok(None) => {}
+                    Ok(Some((topic, value))) => {
+                        let n: i64 = value.parse().unwrap_or(i64::MIN);
+                        match topic {
+                            Topic::Clock => {
+                                if let Some(clock) = &state.manual_clock {
+                                    if n != i64::MIN && clock.now().0 != n {
+                                        clock.set(Timestamp(n));
+                                    }
+                                    state.runner.wake();
+                                }
+                            }
+                            Topic::Deadlines => {
+                                if n <= state.engine.now().0 {
+                                    state.runner.wake();
+                                }
+                            }
+                            Topic::Auth => state.auth_cache.clear(),
+                            Topic::Shop => state.engine.forget_shop(aftersale_core::values::ShopId(n)),
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "lost the other nodes; caches dropped, listening again");
+                        state.auth_cache.clear();
+                        state.engine.forget_all_shops();
+                        break;
+                    }
+                }
+            }
+        }
+    })
+}
+
 /// Builds everything and starts serving on `listener`.
 pub async fn start(
     config: Config,
@@ -264,8 +316,9 @@ pub async fn start_with_state(state: AppState, listener: tokio::net::TcpListener
         }
     });
     let runner = spawn_runner(state.clone());
+    let listener_thread = spawn_listener(state.clone());
     tracing::info!(%addr, manual_clock = state.manual_clock.is_some(), "aftersale listening");
-    Ok(Running { addr, state, shutdown: Some(tx), server, runner: Some(runner) })
+    Ok(Running { addr, state, shutdown: Some(tx), server, runner: Some(runner), listener: Some(listener_thread) })
 }
 
 /// Sets up logging from the config (text or JSON lines, at the configured level).

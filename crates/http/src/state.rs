@@ -18,53 +18,14 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub runner: Arc<RunnerSignal>,
     pub auth_cache: Arc<AuthCache>,
-    pub login_throttle: Arc<LoginThrottle>,
     /// On the demo: its logins (all with the demo password), shown on `/`.
     pub demo_logins: Arc<std::sync::OnceLock<std::collections::BTreeMap<String, String>>>,
 }
 
-/// Password guessing: after `MAX_FAILURES` wrong passwords for one login within `WINDOW`, that
-/// login is refused (429) until the window has passed. Per node, in memory.
-#[derive(Default)]
-pub struct LoginThrottle {
-    failures: Mutex<std::collections::HashMap<String, (u32, std::time::Instant)>>,
-}
-
-impl LoginThrottle {
-    pub const MAX_FAILURES: u32 = 5;
-    pub const WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
-
-    /// Seconds until the login may try again, if it is locked out now.
-    pub fn locked(&self, login: &str) -> Option<u64> {
-        let map = self.failures.lock().ok()?;
-        let (n, first) = map.get(login)?;
-        let elapsed = first.elapsed();
-        (*n >= Self::MAX_FAILURES && elapsed < Self::WINDOW).then(|| (Self::WINDOW - elapsed).as_secs().max(1))
-    }
-
-    pub fn failed(&self, login: &str) {
-        if let Ok(mut map) = self.failures.lock() {
-            if map.len() >= 100_000 {
-                map.retain(|_, (_, first)| first.elapsed() < Self::WINDOW);
-            }
-            let entry = map.entry(login.to_string()).or_insert((0, std::time::Instant::now()));
-            if entry.1.elapsed() >= Self::WINDOW {
-                *entry = (0, std::time::Instant::now());
-            }
-            entry.0 += 1;
-        }
-    }
-
-    pub fn succeeded(&self, login: &str) {
-        if let Ok(mut map) = self.failures.lock() {
-            map.remove(login);
-        }
-    }
-}
-
 /// Who a token or session hash belonged to, remembered for a moment: most requests then need no
-/// database read to authenticate. Revoking a token or logging out clears it on this node at once;
-/// another node notices within `TTL`.
+/// database read to authenticate. Revoking a token or logging out clears it on this node at once
+/// and tells the other nodes (`Topic::Auth`), which clear theirs as the message arrives; a node
+/// that missed it still stops trusting the entry after `TTL`, so the bound is `TTL`.
 /// An authenticated caller as the cache keeps it: the account and how it proved itself.
 pub type CachedAuth = (aftersale_engine::UserRecord, aftersale_engine::Credential);
 

@@ -7,6 +7,7 @@
 //!
 //! Backends: `sqlite` (embedded, the default) and `postgres` (many nodes on one database).
 
+pub mod copy;
 pub mod postgres;
 mod records;
 pub mod sqlite;
@@ -142,6 +143,8 @@ pub trait AccountReads {
     /// The user of a token not revoked.
     fn token_user(&mut self, token_hash: &str) -> Result<Option<(UserRecord, TokenScope)>, StoreError>;
     fn tokens_of(&mut self, user: i64) -> Result<Vec<TokenRecord>, StoreError>;
+    /// Wrong passwords counted for a login: (how many, since when, wall-clock ms).
+    fn login_failures(&mut self, login: &str) -> Result<Option<(u32, i64)>, StoreError>;
 }
 
 /// Evidence objects' metadata (the bytes live in the object store).
@@ -243,6 +246,10 @@ pub trait AccountWrites {
     ) -> Result<i64, StoreError>;
     /// Revokes the user's own token; false when there is no such live token of theirs.
     fn revoke_token(&mut self, user: i64, id: i64, at: Timestamp) -> Result<bool, StoreError>;
+    /// Counts a wrong password at `now_ms`; a count older than `window_ms` starts again at one
+    /// (and counts that old are dropped). Returns the count and since when.
+    fn record_login_failure(&mut self, login: &str, now_ms: i64, window_ms: i64) -> Result<(u32, i64), StoreError>;
+    fn clear_login_failures(&mut self, login: &str) -> Result<(), StoreError>;
 }
 
 pub trait EvidenceWrites {
@@ -296,6 +303,82 @@ pub trait Store: Send + Sync {
     fn backend(&self) -> &'static str;
     /// Stops the writer after the jobs already queued; later writes fail with `WriterGone`.
     fn close(&self);
+    /// Tells every node on this database (this one included) that `topic` changed; delivered
+    /// after the caller's own writes have committed. At most once: a node that was not
+    /// listening misses it (listeners start over from the database when they reconnect).
+    fn publish(&self, topic: Topic, payload: &str) -> Result<(), StoreError>;
+    /// Starts listening to what `publish` sends, from any node.
+    fn subscribe(&self) -> Result<Box<dyn Subscription>, StoreError>;
+}
+
+/// What nodes tell one another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Topic {
+    /// Deadline rows were written; the payload is the earliest due time (ms).
+    Deadlines,
+    /// The manual clock moved; the payload is its reading (ms).
+    Clock,
+    /// A session, token or account changed: authentication caches are stale.
+    Auth,
+    /// A shop's settings changed; the payload is its id.
+    Shop,
+}
+
+impl Topic {
+    pub const ALL: [Topic; 4] = [Topic::Deadlines, Topic::Clock, Topic::Auth, Topic::Shop];
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Topic::Deadlines => "deadlines",
+            Topic::Clock => "clock",
+            Topic::Auth => "auth",
+            Topic::Shop => "shop",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Topic> {
+        Topic::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// One node's ear on the other nodes.
+pub trait Subscription: Send {
+    /// The next message, or None when `timeout` passed without one. An error means the
+    /// subscription broke (the database went away): subscribe again, and treat everything
+    /// cached as stale.
+    fn next(&mut self, timeout: std::time::Duration) -> Result<Option<(Topic, String)>, StoreError>;
+}
+
+/// The in-process bus of a single node (SQLite: one process owns the file).
+#[derive(Default)]
+pub struct LocalBus {
+    listeners: std::sync::Mutex<Vec<std::sync::mpsc::Sender<(Topic, String)>>>,
+}
+
+impl LocalBus {
+    pub fn publish(&self, topic: Topic, payload: &str) {
+        if let Ok(mut l) = self.listeners.lock() {
+            l.retain(|s| s.send((topic, payload.to_string())).is_ok());
+        }
+    }
+
+    pub fn subscribe(&self) -> Box<dyn Subscription> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        if let Ok(mut l) = self.listeners.lock() {
+            l.push(tx);
+        }
+        Box::new(LocalSubscription(rx))
+    }
+}
+
+struct LocalSubscription(std::sync::mpsc::Receiver<(Topic, String)>);
+
+impl Subscription for LocalSubscription {
+    fn next(&mut self, timeout: std::time::Duration) -> Result<Option<(Topic, String)>, StoreError> {
+        match self.0.recv_timeout(timeout) {
+            Ok(m) => Ok(Some(m)),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Ok(None),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(StoreError::WriterGone),
+        }
+    }
 }
 
 impl dyn Store {

@@ -291,7 +291,8 @@ pub(crate) async fn password_login(
     login: String,
     password: String,
 ) -> ApiResult<(String, wire::Session)> {
-    if let Some(wait) = state.login_throttle.locked(&login) {
+    let probe = login.clone();
+    if let Some(wait) = state.run(move |e| e.login_locked(&probe)).await? {
         let mut err = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_attempts",
@@ -311,10 +312,10 @@ pub(crate) async fn password_login(
         .await
         .map_err(|_| ApiError::internal(&crate::request_id::next()))?;
     let Some(user) = user.filter(|_| ok) else {
-        state.login_throttle.failed(&login);
+        state.run(move |e| e.login_failed(&login)).await?;
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "login_failed", "wrong login or password"));
     };
-    state.login_throttle.succeeded(&login);
+    state.run(move |e| e.login_succeeded(&login)).await?;
     let token = new_token()?;
     let hours = state.config.server.session_hours.max(1);
     let hash = sha256_hex(token.as_bytes());

@@ -273,9 +273,18 @@ pub fn problem(r: &Resp, status: u16, code: &str) -> Value {
 /// 0 in a fresh directory: the directory (keep it alive), the server and the demo's credentials.
 pub async fn demo_server() -> (tempfile::TempDir, app::Running, aftersale_http::demo::Credentials) {
     let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::fresh(dir.path(), "demo.db");
+    demo_server_on(dir, db).await
+}
+
+/// The demo on a given database.
+pub async fn demo_server_on(
+    dir: tempfile::TempDir,
+    db: TestDb,
+) -> (tempfile::TempDir, app::Running, aftersale_http::demo::Credentials) {
     let mut config = Config::default();
     config.server.manual_clock = true;
-    TestDb::fresh(dir.path(), "demo.db").configure(&mut config);
+    db.configure(&mut config);
     config.evidence.dir = dir.path().join("ev");
     let state = blocking(|| app::build_state(&config, None).unwrap());
     let rt = tokio::runtime::Handle::current();
@@ -285,4 +294,15 @@ pub async fn demo_server() -> (tempfile::TempDir, app::Running, aftersale_http::
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let running = app::start_with_state(state, listener).await.unwrap();
     (dir, running, creds)
+}
+
+/// A server on an existing database (manual clock, as the demo's), evidence in `evidence`.
+pub async fn server_on(db: &TestDb, evidence: std::path::PathBuf) -> app::Running {
+    let mut config = Config::default();
+    config.server.manual_clock = true;
+    db.configure(&mut config);
+    config.evidence.dir = evidence;
+    let state = blocking(|| app::build_state(&config, None).unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    app::start_with_state(state, listener).await.unwrap()
 }

@@ -10,6 +10,7 @@ mod document;
 mod flows;
 mod harness;
 mod journeys;
+mod migration;
 mod pages;
 mod reliability;
 mod security;

@@ -74,6 +74,11 @@ impl AccountReads for Pg<'_> {
             })
             .collect()
     }
+
+    fn login_failures(&mut self, login: &str) -> Result<Option<(u32, i64)>, StoreError> {
+        let row = self.opt("SELECT failures, first_at FROM login_failures WHERE login = $1", &[&login])?;
+        Ok(row.map(|r| Ok::<_, ::postgres::Error>((r.try_get::<_, i64>(0)? as u32, r.try_get(1)?))).transpose()?)
+    }
 }
 
 impl AccountWrites for Pg<'_> {
@@ -135,5 +140,21 @@ impl AccountWrites for Pg<'_> {
             &[&at.0, &id, &user],
         )?;
         Ok(n == 1)
+    }
+
+    fn record_login_failure(&mut self, login: &str, now_ms: i64, window_ms: i64) -> Result<(u32, i64), StoreError> {
+        self.exec("DELETE FROM login_failures WHERE first_at <= $1", &[&(now_ms - window_ms)])?;
+        self.dirty = true;
+        let r = self.one(
+            "INSERT INTO login_failures (login, failures, first_at) VALUES ($1, 1, $2) \
+             ON CONFLICT (login) DO UPDATE SET failures = login_failures.failures + 1 RETURNING failures, first_at",
+            &[&login, &now_ms],
+        )?;
+        Ok((r.try_get::<_, i64>(0)? as u32, r.try_get(1)?))
+    }
+
+    fn clear_login_failures(&mut self, login: &str) -> Result<(), StoreError> {
+        self.exec("DELETE FROM login_failures WHERE login = $1", &[&login])?;
+        Ok(())
     }
 }

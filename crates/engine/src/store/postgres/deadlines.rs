@@ -46,6 +46,7 @@ impl DeadlineReads for Pg<'_> {
 
 impl DeadlineWrites for Pg<'_> {
     fn upsert_deadline(&mut self, subject: Subject, d: &Deadline, version: u64) -> Result<(), StoreError> {
+        self.min_due = Some(self.min_due.map_or(d.due.0, |m| m.min(d.due.0)));
         self.exec(
             "INSERT INTO deadlines (subject, subject_id, kind, due_at, version) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (subject, subject_id, kind) DO UPDATE SET due_at = excluded.due_at, \

@@ -20,7 +20,8 @@ mod shops;
 
 use super::*;
 use ::postgres::types::ToSql;
-use ::postgres::{Client, NoTls, Row, Statement};
+pub use ::postgres::NoTls;
+use ::postgres::{Client, Row, Statement};
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -351,18 +352,26 @@ fn run_batch(conn: &mut Conn, batch: Vec<Job>) {
         return;
     }
     let mut done = Vec::with_capacity(batch.len());
+    let mut min_due: Option<i64> = None;
     for job in batch {
         if let Err(e) = conn.client.batch_execute("SAVEPOINT job") {
             let _ = job.reply.send(Err(e.into()));
             continue;
         }
-        let outcome = {
-            let mut tx = Pg { conn, dirty: false, write: true };
-            catch_unwind(AssertUnwindSafe(|| (job.work)(&mut tx)))
+        let (outcome, job_due) = {
+            let mut tx = Pg { conn, dirty: false, write: true, min_due: None };
+            let out = catch_unwind(AssertUnwindSafe(|| (job.work)(&mut tx)));
+            (out, tx.min_due)
         };
         match outcome {
             Ok(Ok(())) => match conn.client.batch_execute("RELEASE SAVEPOINT job") {
-                Ok(()) => done.push(job.reply),
+                Ok(()) => {
+                    min_due = match (min_due, job_due) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                    done.push(job.reply)
+                }
                 Err(e) => {
                     let _ = job.reply.send(Err(e.into()));
                 }
@@ -378,6 +387,11 @@ fn run_batch(conn: &mut Conn, batch: Vec<Job>) {
                 let _ = job.reply.send(Err(StoreError::db("a write job panicked")));
             }
         }
+    }
+    if let Some(due) = min_due {
+        // Delivered to every listening node when (and only if) this commits: a runner whose
+        // clock has reached `due` wakes at once instead of at its next poll.
+        let _ = conn.client.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &format!("deadlines:{due}")]);
     }
     let outcome = conn.client.batch_execute("COMMIT").map_err(StoreError::from);
     if outcome.is_err() {
@@ -447,7 +461,7 @@ impl Store for PgStore {
         let result = (|| {
             conn.client.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
             let result = {
-                let mut tx = Pg { conn: &mut conn, dirty: false, write: false };
+                let mut tx = Pg { conn: &mut conn, dirty: false, write: false, min_due: None };
                 f(&mut tx)
             };
             if conn.client.batch_execute("COMMIT").is_err() {
@@ -483,6 +497,56 @@ impl Store for PgStore {
     fn close(&self) {
         PgStore::close(self)
     }
+
+    fn publish(&self, topic: Topic, payload: &str) -> Result<(), StoreError> {
+        self.with_conn(|conn| {
+            let st = conn.statement("SELECT pg_notify($1, $2)")?;
+            conn.client.execute(&st, &[&CHANNEL, &format!("{}:{payload}", topic.as_str())])?;
+            Ok(())
+        })
+    }
+
+    fn subscribe(&self) -> Result<Box<dyn Subscription>, StoreError> {
+        let mut client = self.config.connect(NoTls)?;
+        client.batch_execute(&format!("LISTEN {CHANNEL}"))?;
+        Ok(Box::new(PgSubscription { client: Some(client) }))
+    }
+}
+
+/// The NOTIFY channel nodes talk on; a payload is `topic:value`.
+const CHANNEL: &str = "aftersale";
+
+/// A connection of its own that LISTENs.
+struct PgSubscription {
+    client: Option<Client>,
+}
+
+impl Subscription for PgSubscription {
+    fn next(&mut self, timeout: Duration) -> Result<Option<(Topic, String)>, StoreError> {
+        let Some(client) = self.client.as_mut() else { return Err(StoreError::WriterGone) };
+        use ::postgres::fallible_iterator::FallibleIterator;
+        let got = client.notifications().timeout_iter(timeout).next();
+        match got {
+            Ok(Some(n)) => {
+                let (topic, value) = n.payload().split_once(':').unwrap_or((n.payload(), ""));
+                Ok(Topic::parse(topic).map(|t| (t, value.to_string())))
+            }
+            Ok(None) if client.is_closed() => {
+                Err(StoreError::Unavailable { message: "the listener lost its connection".into(), source: None })
+            }
+            Ok(None) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+impl Drop for PgSubscription {
+    fn drop(&mut self) {
+        // Closing blocks; never on an async worker (see `PgStore`'s drop).
+        if let Some(c) = self.client.take() {
+            let _ = std::thread::spawn(move || drop(c)).join();
+        }
+    }
 }
 
 /// Queries over one connection; used for reads and, inside the writer, for writes (`write`:
@@ -493,6 +557,8 @@ pub(crate) struct Pg<'c> {
     /// it unnecessary for rolling back).
     dirty: bool,
     write: bool,
+    /// The earliest due time of the deadline rows this job wrote.
+    min_due: Option<i64>,
 }
 
 type Params<'a> = [&'a (dyn ToSql + Sync)];

@@ -64,6 +64,14 @@ impl AccountReads for Sql<'_> {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+
+    fn login_failures(&mut self, login: &str) -> Result<Option<(u32, i64)>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT failures, first_at FROM login_failures WHERE login = ?")?
+            .query_row([login], |r| Ok((r.get::<_, i64>(0)? as u32, r.get::<_, i64>(1)?)))
+            .optional()?)
+    }
 }
 
 impl AccountWrites for Sql<'_> {
@@ -134,5 +142,24 @@ impl AccountWrites for Sql<'_> {
             .execute(params![at.0, id, user])?;
         self.dirty |= n > 0;
         Ok(n == 1)
+    }
+
+    fn record_login_failure(&mut self, login: &str, now_ms: i64, window_ms: i64) -> Result<(u32, i64), StoreError> {
+        self.dirty = true;
+        let stale = now_ms - window_ms;
+        self.conn.prepare_cached("DELETE FROM login_failures WHERE first_at <= ?")?.execute([stale])?;
+        Ok(self
+            .conn
+            .prepare_cached(
+                "INSERT INTO login_failures (login, failures, first_at) VALUES (?1, 1, ?2) \
+                 ON CONFLICT (login) DO UPDATE SET failures = failures + 1 RETURNING failures, first_at",
+            )?
+            .query_row(params![login, now_ms], |r| Ok((r.get::<_, i64>(0)? as u32, r.get::<_, i64>(1)?)))?)
+    }
+
+    fn clear_login_failures(&mut self, login: &str) -> Result<(), StoreError> {
+        self.dirty = true;
+        self.conn.prepare_cached("DELETE FROM login_failures WHERE login = ?")?.execute([login])?;
+        Ok(())
     }
 }

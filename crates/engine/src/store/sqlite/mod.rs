@@ -37,6 +37,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "settings", include_str!("../migrations/sqlite/0004_settings.sql")),
     (5, "token_scope", include_str!("../migrations/sqlite/0005_token_scope.sql")),
     (6, "buyer_orders", include_str!("../migrations/sqlite/0006_buyer_orders.sql")),
+    (7, "login_failures", include_str!("../migrations/sqlite/0007_login_failures.sql")),
 ];
 
 /// One row of `notices` read in this column order: id, recipient, recipient_id, case_id,
@@ -112,6 +113,7 @@ pub struct SqliteStore {
     /// Leases of claimed deadline rows, to the wall-clock millisecond they end. One process
     /// writes an SQLite file, so they live in memory: a restart ends them all.
     leases: Mutex<std::collections::HashMap<DueDeadline, i64>>,
+    bus: LocalBus,
 }
 
 /// Idle read connections, and how many exist in all (idle or lent out).
@@ -187,6 +189,7 @@ impl SqliteStore {
             reader_freed: std::sync::Condvar::new(),
             max_readers: options.max_readers.max(1),
             leases: Mutex::new(std::collections::HashMap::new()),
+            bus: LocalBus::default(),
         })
     }
 
@@ -381,6 +384,15 @@ impl Store for SqliteStore {
 
     fn close(&self) {
         SqliteStore::close(self)
+    }
+
+    fn publish(&self, topic: Topic, payload: &str) -> Result<(), StoreError> {
+        self.bus.publish(topic, payload);
+        Ok(())
+    }
+
+    fn subscribe(&self) -> Result<Box<dyn Subscription>, StoreError> {
+        Ok(self.bus.subscribe())
     }
 }
 

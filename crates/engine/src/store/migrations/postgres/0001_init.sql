@@ -220,3 +220,11 @@ BEGIN
 END $$;
 CREATE TRIGGER cases_count AFTER INSERT OR DELETE OR UPDATE OF queue ON cases
     FOR EACH ROW EXECUTE FUNCTION cases_count();
+
+-- Wrong passwords per login within the throttling window: every node counts the same failures.
+CREATE TABLE login_failures (
+    login TEXT PRIMARY KEY,
+    failures BIGINT NOT NULL,
+    first_at BIGINT NOT NULL
+);
+CREATE INDEX login_failures_first ON login_failures (first_at);
