@@ -27,16 +27,27 @@ pub struct Dispatched {
     pub failed: u64,
 }
 
-/// Hands up to `limit` unsent messages to `sender`, oldest first, marking each one sent.
+/// How long a dispatcher holds the messages it claimed.
+pub const SMS_LEASE_MS: i64 = 30_000;
+
+/// Hands up to `limit` unsent messages to `sender`, oldest first, marking each one sent. The
+/// messages are claimed first (a lease, as deadlines are), so dispatchers on several nodes never
+/// send one message twice; one whose send failed is tried again once its lease has ended.
 pub fn dispatch(engine: &Engine, sender: &dyn SmsSender, limit: usize) -> Result<Dispatched, EngineError> {
-    let pending = engine.read(|tx| tx.unsent_sms(limit))?;
+    let now_ms = crate::runner::wall_ms();
+    let lease = crate::store::Lease { owner: crate::runner::node_name(), now_ms, until_ms: now_ms + SMS_LEASE_MS };
+    let pending = engine.store().claim_sms(limit, &lease)?;
     let mut out = Dispatched::default();
-    let mut sent = Vec::new();
+    let (mut sent, mut failed) = (Vec::new(), Vec::new());
     for sms in pending {
         match sender.send(&sms.phone, &sms.text) {
             Ok(()) => sent.push(sms.id),
-            Err(_) => out.failed += 1,
+            Err(_) => failed.push(sms.id),
         }
+    }
+    out.failed = failed.len() as u64;
+    if !failed.is_empty() {
+        engine.store().release_sms(&failed)?;
     }
     out.sent = sent.len() as u64;
     if !sent.is_empty() {

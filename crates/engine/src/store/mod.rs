@@ -299,6 +299,11 @@ pub trait Store: Send + Sync {
     /// the lease ends no other claimer gets them. Firing a row rewrites or deletes it, which
     /// ends its lease; a row left as it was (the rules refused it) is claimed again after.
     fn claim_due(&self, now: Timestamp, limit: usize, lease: &Lease) -> Result<Vec<DueDeadline>, StoreError>;
+    /// Claims up to `limit` unsent SMS, oldest first, that no live lease holds (the same
+    /// pattern as deadlines: marking one sent ends its claim; a failed send is retried after).
+    fn claim_sms(&self, limit: usize, lease: &Lease) -> Result<Vec<StoredSms>, StoreError>;
+    /// Ends the claims on these SMS (their send failed: the next dispatch tries again).
+    fn release_sms(&self, ids: &[i64]) -> Result<(), StoreError>;
     /// Which backend this is ("sqlite", "postgres").
     fn backend(&self) -> &'static str;
     /// Stops the writer after the jobs already queued; later writes fail with `WriterGone`.

@@ -119,3 +119,50 @@ fn two_nodes_on_one_database_never_claim_the_same_row() {
     assert_eq!((seen.len(), total), (60, 60), "every row claimed once, by one node");
     b.close();
 }
+
+#[test]
+fn two_dispatchers_send_each_sms_once() {
+    use aftersale_engine::sms::{dispatch, SmsSender};
+    use std::sync::{Arc, Mutex};
+    struct Count(Arc<Mutex<Vec<String>>>);
+    impl SmsSender for Count {
+        fn send(&self, phone: &str, text: &str) -> Result<(), String> {
+            self.0.lock().unwrap().push(format!("{phone}{text}"));
+            Ok(())
+        }
+    }
+    let a = app();
+    for i in 0..12 {
+        let o = a.order(&format!("SMS{i}"), PaymentMethod::Online, true);
+        let c = a.apply(o.id, CaseType::ReturnRefund, 10);
+        a.engine.agree_return(MERCHANT, c.id, values::AddressId(1), false, None, None).unwrap();
+    }
+    // A second node on the same database, where there can be one (on SQLite: the same store).
+    let other = if a.store.backend() == "postgres" { a.db.open() } else { a.store.clone() };
+    let engine_b =
+        Arc::new(Engine::new(other.clone(), Arc::new(a.clock.clone()), Arc::new(BuiltinGateway)));
+    let sent = Arc::new(Mutex::new(Vec::new()));
+    let handles: Vec<_> = [a.engine.clone(), engine_b]
+        .into_iter()
+        .map(|engine| {
+            let sender = Count(sent.clone());
+            std::thread::spawn(move || {
+                let mut n = 0;
+                loop {
+                    let d = dispatch(&engine, &sender, 2).unwrap();
+                    if d.sent == 0 {
+                        return n;
+                    }
+                    n += d.sent;
+                }
+            })
+        })
+        .collect();
+    let total: u64 = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    assert_eq!(total, 12);
+    let mut all = sent.lock().unwrap().clone();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 12, "no message sent twice");
+    assert!(a.engine.read(|tx| tx.unsent_sms(100)).unwrap().is_empty());
+}

@@ -113,6 +113,8 @@ pub struct SqliteStore {
     /// Leases of claimed deadline rows, to the wall-clock millisecond they end. One process
     /// writes an SQLite file, so they live in memory: a restart ends them all.
     leases: Mutex<std::collections::HashMap<DueDeadline, i64>>,
+    /// The same for SMS being dispatched, by id.
+    sms_leases: Mutex<std::collections::HashMap<i64, i64>>,
     bus: LocalBus,
 }
 
@@ -189,6 +191,7 @@ impl SqliteStore {
             reader_freed: std::sync::Condvar::new(),
             max_readers: options.max_readers.max(1),
             leases: Mutex::new(std::collections::HashMap::new()),
+            sms_leases: Mutex::new(std::collections::HashMap::new()),
             bus: LocalBus::default(),
         })
     }
@@ -376,6 +379,33 @@ impl Store for SqliteStore {
             }
         }
         Ok(out)
+    }
+
+    fn claim_sms(&self, limit: usize, lease: &Lease) -> Result<Vec<StoredSms>, StoreError> {
+        let mut leases = self.sms_leases.lock().map_err(|_| StoreError::WriterGone)?;
+        leases.retain(|_, until| *until > lease.now_ms);
+        let mut unsent = Vec::new();
+        let want = limit.saturating_add(leases.len());
+        self.read_dyn(&mut |tx| {
+            unsent = tx.unsent_sms(want)?;
+            Ok(())
+        })?;
+        let mut out = Vec::new();
+        for sms in unsent {
+            if out.len() < limit && !leases.contains_key(&sms.id) {
+                leases.insert(sms.id, lease.until_ms);
+                out.push(sms);
+            }
+        }
+        Ok(out)
+    }
+
+    fn release_sms(&self, ids: &[i64]) -> Result<(), StoreError> {
+        let mut leases = self.sms_leases.lock().map_err(|_| StoreError::WriterGone)?;
+        for id in ids {
+            leases.remove(id);
+        }
+        Ok(())
     }
 
     fn backend(&self) -> &'static str {

@@ -122,7 +122,10 @@ CREATE TABLE sms_outbox (
     text TEXT NOT NULL,
     case_id BIGINT,
     created_at BIGINT NOT NULL,
-    sent_at BIGINT
+    sent_at BIGINT,
+    -- a dispatcher's claim (owner, until: wall-clock ms), as on deadlines
+    lease_owner TEXT,
+    lease_until BIGINT
 );
 CREATE INDEX sms_unsent ON sms_outbox (id) WHERE sent_at IS NULL;
 CREATE TABLE penalties (
