@@ -45,7 +45,7 @@ if command -v psql >/dev/null && psql "$pg_server/postgres" -qAtc "SELECT 1" >/d
     trap 'psql "$pg_server/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
     echo "== the storage contract and the HTTP tests on PostgreSQL (database $db)"
     AFTERSALE_TEST_DATABASE_URL="$pg_server/$db" \
-        cargo test --locked -p aftersale-engine --test engine -p aftersale-http --test api "$@"
+        cargo test --locked -p aftersale-engine --test engine -p aftersale-http --test api -p aftersale --test cli "$@"
 else
     echo "== no PostgreSQL server answers at $pg_server: the suite ran on SQLite only"
 fi

@@ -5,6 +5,7 @@
 
 mod bench;
 mod bench_http;
+mod bench_nodes;
 mod migrate;
 mod scratch;
 mod serve;
@@ -36,6 +37,9 @@ enum Command {
     Migrate(migrate::MigrateArgs),
     /// Measure commands and deadline firings against the raw SQLite ceiling, in one run.
     Bench(bench::BenchArgs),
+    /// Several `aftersale serve` processes on one PostgreSQL share deadlines coming due: checks
+    /// exactly-once (also with one node SIGKILLed) and prints firings/s and lag.
+    BenchNodes(bench_nodes::NodesBenchArgs),
     /// Load a real `aftersale serve` over HTTP: command mix and queue page, with raw ceilings.
     BenchHttp(bench_http::HttpBenchArgs),
     /// Print a built-in policy profile (douyin, taote, tiktok_shop) as TOML.
@@ -58,6 +62,7 @@ fn main() -> ExitCode {
         Command::Migrate(args) => migrate::run(args),
         Command::Bench(args) => bench::run(args),
         Command::BenchHttp(args) => bench_http::run(args),
+        Command::BenchNodes(args) => bench_nodes::run(args),
         Command::Profile { name } => aftersale_core::Policy::profile(&name).map(|p| {
             let out = toml_string(&p);
             println!("{out}");

@@ -200,7 +200,8 @@ async fn as_problem(res: Response) -> Response {
 fn spawn_runner(state: AppState) -> std::thread::JoinHandle<()> {
     let poll = Duration::from_millis(state.config.server.runner_poll_ms.max(10));
     std::thread::spawn(move || {
-        let runner = Runner::new(state.engine.clone());
+        let lease = Duration::from_secs(state.config.server.runner_lease_secs.max(1));
+        let runner = Runner::new(state.engine.clone()).with_lease(aftersale_engine::runner::node_name(), lease);
         loop {
             match runner.run_due() {
                 Ok(stats) => {

@@ -25,6 +25,9 @@ pub struct ServerConfig {
     pub manual_clock: bool,
     /// How often the deadline runner looks for due deadlines, in milliseconds.
     pub runner_poll_ms: u64,
+    /// How long this node holds the due deadlines it claimed, in seconds: when a node dies,
+    /// the others take its claimed rows over after this long.
+    pub runner_lease_secs: u64,
     /// How long a login session lives, in hours.
     pub session_hours: i64,
     /// Send the session cookie with `Secure` (turn off only for plain-HTTP local use).
@@ -107,6 +110,7 @@ impl Default for ServerConfig {
             json_limit_kib: 256,
             manual_clock: false,
             runner_poll_ms: 500,
+            runner_lease_secs: 30,
             session_hours: 12,
             secure_cookies: false,
             blocking_threads: 128,

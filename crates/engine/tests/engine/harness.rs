@@ -59,6 +59,14 @@ impl TestDb {
         aftersale_engine::store::url::open(&url, &Default::default()).unwrap()
     }
 
+    /// Runs plain SQL (what no store method does: tampering, for tests of refusals).
+    pub fn exec(&self, sql: &str) {
+        match self {
+            TestDb::Sqlite(p) => rusqlite::Connection::open(p).unwrap().execute_batch(sql).unwrap(),
+            TestDb::Postgres(u) => postgres::Client::connect(u, postgres::NoTls).unwrap().batch_execute(sql).unwrap(),
+        }
+    }
+
     /// A number from plain SQL (what no store method shows: every row of a table).
     pub fn count(&self, sql: &str) -> i64 {
         match self {

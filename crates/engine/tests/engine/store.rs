@@ -139,8 +139,7 @@ fn two_dispatchers_send_each_sms_once() {
     }
     // A second node on the same database, where there can be one (on SQLite: the same store).
     let other = if a.store.backend() == "postgres" { a.db.open() } else { a.store.clone() };
-    let engine_b =
-        Arc::new(Engine::new(other.clone(), Arc::new(a.clock.clone()), Arc::new(BuiltinGateway)));
+    let engine_b = Arc::new(Engine::new(other.clone(), Arc::new(a.clock.clone()), Arc::new(BuiltinGateway)));
     let sent = Arc::new(Mutex::new(Vec::new()));
     let handles: Vec<_> = [a.engine.clone(), engine_b]
         .into_iter()
@@ -165,4 +164,17 @@ fn two_dispatchers_send_each_sms_once() {
     all.dedup();
     assert_eq!(all.len(), 12, "no message sent twice");
     assert!(a.engine.read(|tx| tx.unsent_sms(100)).unwrap().is_empty());
+}
+
+#[test]
+fn a_database_from_a_newer_binary_is_refused_at_open() {
+    let a = app();
+    let App { _dir, db, engine, store, .. } = a;
+    drop(engine);
+    store.close();
+    drop(store);
+    db.exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)");
+    let url = aftersale_engine::store::url::DatabaseUrl::parse(&db.url()).unwrap();
+    let refused = aftersale_engine::store::url::open(&url, &Default::default()).err().expect("refused");
+    assert!(refused.to_string().contains("newer than this binary knows"), "{refused}");
 }

@@ -104,7 +104,7 @@ pub(crate) struct Conn {
 
 impl Conn {
     fn connect(config: &::postgres::Config) -> Result<Conn, StoreError> {
-        let client = config.connect(NoTls)?;
+        let client = connect(config)?;
         Ok(Conn { client, statements: HashMap::new() })
     }
 
@@ -116,6 +116,24 @@ impl Conn {
         self.statements.insert(sql.to_string(), s.clone());
         Ok(s)
     }
+}
+
+/// Opens a connection. Failing to is always "unavailable" (the server is down, refuses
+/// connections, or the database is being shut off): the same request may succeed later —
+/// except for a database or role that does not exist, or a refused password, which are
+/// mistakes to report as they are.
+fn connect(config: &::postgres::Config) -> Result<Client, StoreError> {
+    use ::postgres::error::SqlState;
+    config.connect(NoTls).map_err(|e| {
+        let permanent = e.code().is_some_and(|c| {
+            [SqlState::INVALID_CATALOG_NAME, SqlState::INVALID_PASSWORD, SqlState::INVALID_AUTHORIZATION_SPECIFICATION]
+                .contains(c)
+        });
+        match StoreError::from(e) {
+            StoreError::Db { message, source } if !permanent => StoreError::Unavailable { message, source },
+            other => other,
+        }
+    })
 }
 
 /// Parses a `postgres://` URL into a connection configuration.
@@ -518,7 +536,8 @@ impl Store for PgStore {
 
     fn release_sms(&self, ids: &[i64]) -> Result<(), StoreError> {
         self.with_conn(|conn| {
-            let st = conn.statement("UPDATE sms_outbox SET lease_owner = NULL, lease_until = NULL WHERE id = ANY($1)")?;
+            let st =
+                conn.statement("UPDATE sms_outbox SET lease_owner = NULL, lease_until = NULL WHERE id = ANY($1)")?;
             conn.client.execute(&st, &[&ids])?;
             Ok(())
         })
@@ -541,7 +560,7 @@ impl Store for PgStore {
     }
 
     fn subscribe(&self) -> Result<Box<dyn Subscription>, StoreError> {
-        let mut client = self.config.connect(NoTls)?;
+        let mut client = connect(&self.config)?;
         client.batch_execute(&format!("LISTEN {CHANNEL}"))?;
         Ok(Box::new(PgSubscription { client: Some(client) }))
     }

@@ -146,6 +146,13 @@ pub fn migrate(conn: &mut Connection) -> Result<Vec<i64>, StoreError> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
     )?;
+    let newest: Option<i64> = conn.query_row("SELECT MAX(version) FROM schema_migrations", [], |r| r.get(0))?;
+    let known = MIGRATIONS.last().map_or(0, |m| m.0);
+    if let Some(v) = newest.filter(|v| *v > known) {
+        return Err(StoreError::db(format!(
+            "the database's schema is at version {v}, newer than this binary knows ({known}): run a newer aftersale"
+        )));
+    }
     let mut applied = Vec::new();
     for (version, name, sql) in MIGRATIONS {
         let done: Option<i64> = conn

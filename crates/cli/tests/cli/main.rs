@@ -4,7 +4,9 @@
 
 use std::process::Command;
 
-fn aftersale() -> Command {
+mod nodes;
+
+pub(crate) fn aftersale() -> Command {
     Command::new(env!("CARGO_BIN_EXE_aftersale"))
 }
 
@@ -73,11 +75,11 @@ fn bench_json_prints_every_figure() {
     assert_eq!(report["synchronous"], "FULL");
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn wait_for_line(child: &mut std::process::Child) -> String {
+pub(crate) fn wait_for_line(child: &mut std::process::Child) -> String {
     use std::io::BufRead;
     let out = child.stdout.take().unwrap();
     let mut line = String::new();
@@ -85,7 +87,7 @@ fn wait_for_line(child: &mut std::process::Child) -> String {
     line
 }
 
-fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, String) {
+pub(crate) fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, String) {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
