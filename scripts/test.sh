@@ -42,9 +42,34 @@ fi
 if command -v psql >/dev/null && psql "$pg_server/postgres" -qAtc "SELECT 1" >/dev/null 2>&1; then
     db="aftersale_test_$(date +%s)_$$"
     psql "$pg_server/postgres" -qc "CREATE DATABASE $db" >/dev/null
-    trap 'psql "$pg_server/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
-    echo "== the storage contract and the HTTP tests on PostgreSQL (database $db)"
-    AFTERSALE_TEST_DATABASE_URL="$pg_server/$db" \
+    moto_pid=""
+    cleanup() {
+        [ -n "$moto_pid" ] && kill "$moto_pid" 2>/dev/null || true
+        psql "$pg_server/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+    }
+    trap cleanup EXIT
+    # Evidence shared by several nodes goes through an S3-compatible store: moto's server mode,
+    # from PyPI, stands in for it.
+    s3_endpoint=""
+    if [ ! -x target/moto-venv/bin/moto_server ]; then
+        python3 -m venv target/moto-venv >/dev/null 2>&1 &&
+            target/moto-venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==5.1.18" >/dev/null 2>&1 || true
+    fi
+    if [ -x target/moto-venv/bin/moto_server ]; then
+        s3_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+        target/moto-venv/bin/moto_server -H 127.0.0.1 -p "$s3_port" >target/moto.log 2>&1 &
+        moto_pid=$!
+        for _ in $(seq 1 50); do
+            curl -fs "http://127.0.0.1:$s3_port/" >/dev/null 2>&1 && break
+            sleep 0.2
+        done
+        s3_endpoint="http://127.0.0.1:$s3_port"
+        echo "== a local S3-compatible server (moto) at $s3_endpoint"
+    else
+        echo "== moto could not be installed: the S3 evidence test runs nothing"
+    fi
+    echo "== the storage contract, the HTTP tests and the many-node tests on PostgreSQL (database $db)"
+    AFTERSALE_TEST_DATABASE_URL="$pg_server/$db" AFTERSALE_TEST_S3_ENDPOINT="$s3_endpoint" \
         cargo test --locked -p aftersale-engine --test engine -p aftersale-http --test api -p aftersale --test cli "$@"
 else
     echo "== no PostgreSQL server answers at $pg_server: the suite ran on SQLite only"

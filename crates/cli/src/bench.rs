@@ -22,37 +22,41 @@ use std::time::Instant;
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
+    /// Run on this database instead of SQLite files: `postgres://USER@HOST/DB` (each run makes
+    /// fresh schemas in it).
+    #[arg(long)]
+    pub(crate) database: Option<String>,
     /// Print one JSON object instead of the table.
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
     /// Directory for the benchmark's database files (emptied first).
     #[arg(long, default_value = "data/bench")]
-    dir: PathBuf,
+    pub(crate) dir: PathBuf,
     /// Commands for the one-transaction-per-command runs.
     #[arg(long, default_value_t = 3_000)]
-    commands: usize,
+    pub(crate) commands: usize,
     /// Commands for the group-commit run.
     #[arg(long, default_value_t = 30_000)]
-    group_commands: usize,
+    pub(crate) group_commands: usize,
     /// Concurrent clients in the group-commit run.
     #[arg(long, default_value_t = 64)]
-    clients: usize,
+    pub(crate) clients: usize,
     /// Due deadlines to fire.
     #[arg(long, default_value_t = 1_000_000)]
-    deadlines: usize,
+    pub(crate) deadlines: usize,
     /// Rows the runner fires per transaction.
     #[arg(long, default_value_t = 1_000)]
-    firing_batch: usize,
+    pub(crate) firing_batch: usize,
     /// Page cache per write connection, in MiB, for the engine and the raw loops alike.
     #[arg(long, default_value_t = 32)]
-    cache_mb: u32,
+    pub(crate) cache_mb: u32,
     /// Keep the database files afterwards.
     #[arg(long)]
-    keep: bool,
+    pub(crate) keep: bool,
 }
 
-const T0: Timestamp = Timestamp(1_795_424_400_000);
-const MERCHANT: Actor = Actor::Merchant { shop: ShopId(1), staff: StaffId(1) };
+pub(crate) const T0: Timestamp = Timestamp(1_795_424_400_000);
+pub(crate) const MERCHANT: Actor = Actor::Merchant { shop: ShopId(1), staff: StaffId(1) };
 
 /// A database file name not used before in this run.
 fn fresh(dir: &Path, label: &str) -> PathBuf {
@@ -84,21 +88,26 @@ fn raw_conn(path: &Path) -> Result<Connection, String> {
     Ok(conn)
 }
 
-struct Setup {
-    engine: Arc<Engine>,
-    store: Arc<SqliteStore>,
-    address: Address,
-    clock: ManualClock,
+pub(crate) struct Setup {
+    pub(crate) engine: Arc<Engine>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) address: Address,
+    pub(crate) clock: ManualClock,
 }
 
 fn setup(path: &Path, max_batch: usize) -> Result<Setup, String> {
-    let store = Arc::new(
+    let store: Arc<dyn Store> = Arc::new(
         SqliteStore::open(
             path,
             SqliteOptions { max_batch, synchronous_full: true, cache_mb: cache_mb(), ..SqliteOptions::default() },
         )
         .map_err(err)?,
     );
+    setup_on(store)
+}
+
+/// The bench's shop, address and engine on a store opened by the caller (SQLite or PostgreSQL).
+pub(crate) fn setup_on(store: Arc<dyn Store>) -> Result<Setup, String> {
     let clock = ManualClock::new(T0);
     let engine = Arc::new(Engine::new(store.clone(), Arc::new(clock.clone()), Arc::new(BuiltinGateway)));
     let shop = engine.create_shop("Bench shop", "douyin", PolicyOverrides::default()).map_err(err)?;
@@ -270,7 +279,7 @@ fn unshipped_flow(engine: &Engine, order: i64) -> Result<usize, String> {
 }
 
 /// Runs flow pairs on orders `first..` until `target` commands are done; returns commands.
-fn run_flows(engine: &Engine, address: &Address, orders: &[i64], target: usize) -> Result<usize, String> {
+pub(crate) fn run_flows(engine: &Engine, address: &Address, orders: &[i64], target: usize) -> Result<usize, String> {
     let mut done = 0;
     for pair in orders.chunks(2) {
         if done >= target {
@@ -285,7 +294,7 @@ fn run_flows(engine: &Engine, address: &Address, orders: &[i64], target: usize) 
 }
 
 /// Seeds `n` orders for flows: odd ids delivered (returns), even ids paid (refund before shipment).
-fn seed_flow_orders(engine: &Engine, n: usize) -> Result<Vec<i64>, String> {
+pub(crate) fn seed_flow_orders(engine: &Engine, n: usize) -> Result<Vec<i64>, String> {
     let n = n + n % 2;
     seed_orders(engine, n, |id| if id % 2 == 1 { OrderState::Delivered } else { OrderState::AwaitingConfirmation })?;
     Ok((1..=n as i64).collect())
@@ -294,6 +303,11 @@ fn seed_flow_orders(engine: &Engine, n: usize) -> Result<Vec<i64>, String> {
 fn engine_commands(dir: &Path, commands: usize, clients: usize, max_batch: usize) -> Result<f64, String> {
     let path = fresh(dir, "engine");
     let s = setup(&path, max_batch)?;
+    engine_commands_on(&s, commands, clients)
+}
+
+/// Commands per second from `clients` threads running flows on the engine of `s`.
+pub(crate) fn engine_commands_on(s: &Setup, commands: usize, clients: usize) -> Result<f64, String> {
     let orders = seed_flow_orders(&s.engine, commands / 3 + 2 * clients + 2)?;
     let per_client: Vec<Vec<i64>> =
         orders.chunks(((orders.len() / clients.max(1)) & !1).max(2)).map(|c| c.to_vec()).collect();
@@ -351,7 +365,7 @@ fn raw_commands(dir: &Path, commands: usize, per_commit: usize) -> Result<f64, S
 
 /// A case as the engine stores it after its review deadline refunded the buyer, for the raw loops
 /// to write rows of the same size as the engine's. Built once through the core.
-fn after_firing_json(read: &str) -> Result<&'static str, String> {
+pub(crate) fn after_firing_json(read: &str) -> Result<&'static str, String> {
     static AFTER: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
     let _ = read;
     AFTER
@@ -422,7 +436,7 @@ fn raw_step(
 
 /// Seeds `n` refund-only cases awaiting review whose review deadline is due, their orders, and
 /// the deadline rows; the near-deadline reminders count as sent so only the review fires.
-fn seed_due_cases(s: &Setup, n: usize) -> Result<(), String> {
+pub(crate) fn seed_due_cases(s: &Setup, n: usize) -> Result<(), String> {
     let per_round = n.div_ceil(ROUNDS).max(1) as i64;
     seed_orders(&s.engine, n, |_| OrderState::Delivered)?;
     let o = order(1, OrderState::Delivered)?;
@@ -474,7 +488,7 @@ fn seed_due_cases(s: &Setup, n: usize) -> Result<(), String> {
 
 /// Firings are measured in rounds that alternate between the engine and the raw loop, so both
 /// see the same machine (its disk and neighbours vary from minute to minute).
-const ROUNDS: usize = 10;
+pub(crate) const ROUNDS: usize = 10;
 
 struct Firings {
     fired: u64,
@@ -552,7 +566,7 @@ fn raw_fire_due(conn: &mut Connection, now: i64, batch: usize, with_order: bool)
 }
 
 /// CPU seconds (user + system) this process has used so far, from /proc/self/stat.
-fn cpu_s() -> f64 {
+pub(crate) fn cpu_s() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = after.split_whitespace().collect();
@@ -561,7 +575,7 @@ fn cpu_s() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-fn peak_rss_mb() -> f64 {
+pub(crate) fn peak_rss_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
@@ -572,6 +586,14 @@ fn peak_rss_mb() -> f64 {
 }
 
 pub fn run(args: BenchArgs) -> Result<(), String> {
+    if let Some(url) = &args.database {
+        return match aftersale_engine::store::url::DatabaseUrl::parse(url)? {
+            aftersale_engine::store::url::DatabaseUrl::Postgres(u) => crate::bench_pg::run(&args, &u),
+            aftersale_engine::store::url::DatabaseUrl::Sqlite(_) => {
+                Err("--database takes a postgres:// URL; SQLite runs in --dir".into())
+            }
+        };
+    }
     CACHE_MB.store(args.cache_mb.max(1), std::sync::atomic::Ordering::Relaxed);
     // Only a directory of an earlier `aftersale bench` (or an empty one) is emptied.
     let scratch = crate::scratch::Scratch::claim(&args.dir, "bench")?;

@@ -93,6 +93,14 @@ struct Node {
     alive: Arc<AtomicBool>,
 }
 
+impl Drop for Node {
+    /// A run that fails half-way leaves no node behind.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn start_node(url: &str, lease_secs: u64, evidence: &std::path::Path) -> Result<Node, String> {
     let exe = std::env::current_exe().map_err(err)?;
     let mut child = std::process::Command::new(exe)

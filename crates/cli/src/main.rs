@@ -6,6 +6,7 @@
 mod bench;
 mod bench_http;
 mod bench_nodes;
+mod bench_pg;
 mod migrate;
 mod scratch;
 mod serve;

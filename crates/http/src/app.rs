@@ -203,7 +203,9 @@ fn spawn_runner(state: AppState) -> std::thread::JoinHandle<()> {
         let lease = Duration::from_secs(state.config.server.runner_lease_secs.max(1));
         let runner = Runner::new(state.engine.clone()).with_lease(aftersale_engine::runner::node_name(), lease);
         loop {
-            match runner.run_due() {
+            let pass = state.runner.pass.lock().map(|_guard| runner.run_due());
+            let Ok(outcome) = pass else { return };
+            match outcome {
                 Ok(stats) => {
                     state.metrics.deadlines_fired.inc_by(stats.fired);
                     state.metrics.deadlines_stale.inc_by(stats.stale);

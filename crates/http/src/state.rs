@@ -66,6 +66,9 @@ impl AuthCache {
 pub struct RunnerSignal {
     pub state: Mutex<(bool, bool)>, // (wake, stop)
     pub cv: Condvar,
+    /// Held for a runner pass: the background runner's and a clock move's never overlap on one
+    /// node (a pass that claimed rows finishes them before another starts).
+    pub pass: Mutex<()>,
 }
 
 impl RunnerSignal {
@@ -84,16 +87,34 @@ impl RunnerSignal {
 }
 
 impl AppState {
-    /// Fires every deadline due now, counting them in the metrics.
-    pub async fn fire_due(&self) -> ApiResult<aftersale_engine::RunStats> {
-        let engine = self.engine.clone();
-        let stats = match tokio::task::spawn_blocking(move || aftersale_engine::Runner::new(engine).run_due()).await {
+    /// Moves the manual clock by `by` and fires what came due, before answering: no runner pass
+    /// of this node runs between the move and the firing, and the answer waits (a few seconds
+    /// at most) until nothing due is left — rows other nodes claimed included.
+    pub async fn advance_and_fire(
+        &self,
+        clock: ManualClock,
+        by: aftersale_core::Dur,
+    ) -> ApiResult<(aftersale_core::Timestamp, aftersale_engine::RunStats)> {
+        let (engine, signal) = (self.engine.clone(), self.runner.clone());
+        let done = tokio::task::spawn_blocking(move || {
+            let _pass = signal.pass.lock().map_err(|_| EngineError::Forbidden("the runner is gone".into()))?;
+            let now = clock.advance(by);
+            engine.save_manual_clock(now)?;
+            let stats = aftersale_engine::Runner::new(engine.clone()).run_due()?;
+            let settle = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            while std::time::Instant::now() < settle && engine.read(|tx| tx.next_due())?.is_some_and(|t| t <= now) {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Ok::<_, EngineError>((now, stats))
+        })
+        .await;
+        let (now, stats) = match done {
             Ok(r) => r.map_err(ApiError::from)?,
             Err(_) => return Err(ApiError::internal(&crate::request_id::next())),
         };
         self.metrics.deadlines_fired.inc_by(stats.fired);
         self.metrics.deadlines_stale.inc_by(stats.stale);
-        Ok(stats)
+        Ok((now, stats))
     }
 
     /// Runs `f` on the blocking pool: engine calls wait for their group commit.

@@ -5,6 +5,17 @@
 
 use crate::{aftersale, free_port, http};
 
+/// A child process killed when dropped, also when a test fails half-way (a node left running
+/// would hold the test's output open).
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn postgres_url() -> Option<String> {
     let url = std::env::var("AFTERSALE_TEST_DATABASE_URL").ok().filter(|u| u.starts_with("postgres"));
     if url.is_none() {
@@ -57,14 +68,16 @@ fn a_node_answers_503_while_its_database_is_away_and_serves_again_after() {
         .unwrap();
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
     let port = free_port();
-    let mut child = aftersale()
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--database", &node_url])
-        .env("AFTERSALE_EVIDENCE__DIR", dir.path().join("ev"))
-        .env("AFTERSALE_LOG__LEVEL", "error")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    assert!(crate::wait_for_line(&mut child).contains("listening"));
+    let mut child = Killed(
+        aftersale()
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--database", &node_url])
+            .env("AFTERSALE_EVIDENCE__DIR", dir.path().join("ev"))
+            .env("AFTERSALE_LOG__LEVEL", "error")
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    assert!(crate::wait_for_line(&mut child.0).contains("listening"));
     let (status, body) =
         http(port, "POST", "/api/v1/auth/login", None, Some(r#"{"login":"root","password":"root-password"}"#));
     assert_eq!(status, 200, "{body}");
@@ -116,11 +129,17 @@ fn a_node_answers_503_while_its_database_is_away_and_serves_again_after() {
     assert!(list.contains("\"before\""), "what was acknowledged before is there: {list}");
     let during = (0..6).filter(|i| list.contains(&format!("\"during-{i}\""))).count();
     assert_eq!(during, 6 - unavailable, "only what was acknowledged during the outage is there");
-    stop_child(&mut child);
+    drop(child);
     admin(&url, &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
 }
 
 fn session_http(port: u16, method: &str, path: &str, session: &str, body: Option<&str>) -> (u16, String) {
+    let (status, bytes) = session_bytes(port, method, path, session, body);
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// The whole answer (head and body) as bytes.
+fn session_bytes(port: u16, method: &str, path: &str, session: &str, body: Option<&str>) -> (u16, Vec<u8>) {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     let body = body.unwrap_or("");
@@ -130,14 +149,10 @@ fn session_http(port: u16, method: &str, path: &str, session: &str, body: Option
         body.len()
     )
     .unwrap();
-    let mut text = String::new();
-    s.read_to_string(&mut text).unwrap();
-    (text.split_whitespace().nth(1).unwrap().parse().unwrap(), text)
-}
-
-fn stop_child(child: &mut std::process::Child) {
-    let _ = child.kill();
-    let _ = child.wait();
+    let mut bytes = Vec::new();
+    s.read_to_end(&mut bytes).unwrap();
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(64)]).into_owned();
+    (head.split_whitespace().nth(1).unwrap().parse().unwrap(), bytes)
 }
 
 #[test]
@@ -154,4 +169,111 @@ fn a_wrong_or_unreachable_database_url_is_one_line_at_start() {
         assert_eq!(err.trim().lines().count(), 1, "one line, no panic or trace: {err}");
         assert!(!err.contains("panicked"), "{err}");
     }
+}
+
+/// Sends a multipart upload of one PNG to `/api/v1/evidence` with a session cookie.
+fn upload_png(port: u16, session: &str, png: &[u8]) -> (u16, String) {
+    use std::io::{Read, Write};
+    let boundary = "aftersale-boundary-7d2f";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.png\"\r\nContent-Type: image/png\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(png);
+    body.extend_from_slice(
+        format!(
+            "\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"caption\"\r\n\r\nphoto\r\n--{boundary}--\r\n"
+        )
+        .as_bytes(),
+    );
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "POST /api/v1/evidence HTTP/1.1\r\nHost: x\r\nConnection: close\r\nCookie: aftersale_session={session}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    s.write_all(&body).unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    (text.split_whitespace().nth(1).unwrap().parse().unwrap(), text)
+}
+
+#[test]
+fn two_nodes_share_evidence_through_the_s3_compatible_store() {
+    let Some(url) = postgres_url() else { return };
+    let Some(endpoint) = std::env::var("AFTERSALE_TEST_S3_ENDPOINT").ok().filter(|e| !e.is_empty()) else {
+        eprintln!("no S3-compatible server (AFTERSALE_TEST_S3_ENDPOINT): this test ran nothing");
+        return;
+    };
+    // A bucket of its own (the local S3 server takes an unsigned create).
+    let bucket = format!("aftersale-{}", std::process::id());
+    let host = endpoint.trim_start_matches("http://").trim_end_matches('/').to_string();
+    {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(&host).unwrap();
+        write!(s, "PUT /{bucket} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n").unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    }
+    let db = format!("aftersale_s3_{}", std::process::id());
+    let base = url.rsplit_once('/').unwrap().0.to_string();
+    admin(&url, &format!("DROP DATABASE IF EXISTS {db}; CREATE DATABASE {db}"));
+    let node_url = format!("{base}/{db}");
+    let made = aftersale()
+        .args(["create-admin", "--login", "root", "--database", &node_url])
+        .env("AFTERSALE_ADMIN_PASSWORD", "root-password")
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let nodes: Vec<(u16, Killed)> = (0..2)
+        .map(|_| {
+            let port = free_port();
+            let mut child = aftersale()
+                .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--database", &node_url])
+                .env("AFTERSALE_LOG__LEVEL", "error")
+                .env("AFTERSALE_EVIDENCE__STORE", "s3")
+                .env("AFTERSALE_EVIDENCE__S3__BUCKET", &bucket)
+                .env("AFTERSALE_EVIDENCE__S3__REGION", "us-east-1")
+                .env("AFTERSALE_EVIDENCE__S3__ENDPOINT", &endpoint)
+                .env("AFTERSALE_EVIDENCE__S3__ACCESS_KEY_ID", "test")
+                .env("AFTERSALE_EVIDENCE__S3__SECRET_ACCESS_KEY", "test")
+                .env("AFTERSALE_EVIDENCE__S3__ALLOW_HTTP", "true")
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            assert!(crate::wait_for_line(&mut child).contains("listening"));
+            (port, Killed(child))
+        })
+        .collect();
+    let (a, b) = (nodes[0].0, nodes[1].0);
+    let (status, text) =
+        http(a, "POST", "/api/v1/auth/login", None, Some(r#"{"login":"root","password":"root-password"}"#));
+    assert_eq!(status, 200, "{text}");
+    let cookie = text.lines().find(|l| l.to_ascii_lowercase().starts_with("set-cookie:")).unwrap();
+    let session = cookie.split_once('=').unwrap().1.split(';').next().unwrap().to_string();
+    // A 1×1 PNG, uploaded on node A …
+    let png: &[u8] = &[
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00,
+        0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00,
+        0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0, 0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF,
+        0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+    ];
+    let (status, text) = upload_png(a, &session, png);
+    assert_eq!(status, 201, "{text}");
+    let json_start = text.find("\r\n\r\n").unwrap() + 4;
+    let body: serde_json::Value = serde_json::from_str(text[json_start..].trim()).unwrap();
+    let key = body["evidence"]["key"].as_str().unwrap().to_string();
+    // … is served by node B, byte for byte, from the shared store.
+    let (status, got) = session_bytes(b, "GET", &format!("/api/v1/evidence/{key}"), &session, None);
+    let head = String::from_utf8_lossy(&got).to_ascii_lowercase();
+    assert_eq!(status, 200, "{head}");
+    assert!(head.contains("content-type: image/png"), "{head}");
+    assert!(got.ends_with(png), "the same bytes");
+    drop(nodes);
+    admin(&url, &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
 }

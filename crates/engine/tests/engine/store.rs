@@ -178,3 +178,25 @@ fn a_database_from_a_newer_binary_is_refused_at_open() {
     let refused = aftersale_engine::store::url::open(&url, &Default::default()).err().expect("refused");
     assert!(refused.to_string().contains("newer than this binary knows"), "{refused}");
 }
+
+#[test]
+fn the_nodes_of_one_installation_hear_one_another_and_no_other_installation() {
+    use aftersale_engine::store::Topic;
+    let a = app();
+    let other = app();
+    let mut ear = a.store.subscribe().unwrap();
+    // A second node of the same installation (on SQLite: the same process).
+    let node_b = if a.store.backend() == "postgres" { a.db.open() } else { a.store.clone() };
+    other.store.publish(Topic::Clock, "1").unwrap();
+    node_b.publish(Topic::Shop, "7").unwrap();
+    a.store.publish(Topic::Auth, "token").unwrap();
+    let mut heard = Vec::new();
+    while let Some(m) = ear.next(std::time::Duration::from_secs(2)).unwrap() {
+        heard.push(m);
+        if heard.len() == 2 {
+            break;
+        }
+    }
+    assert_eq!(heard, vec![(Topic::Shop, "7".to_string()), (Topic::Auth, "token".to_string())]);
+    assert_eq!(ear.next(std::time::Duration::from_millis(200)).unwrap(), None, "nothing from another installation");
+}

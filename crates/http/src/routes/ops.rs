@@ -150,11 +150,8 @@ pub(crate) async fn advance(state: &AppState, caller: &Caller, by: Dur) -> ApiRe
     if by.0 <= 0 || by.0 > 366 * 86_400_000 {
         return Err(ApiError::bad("by", "between 1 ms and 366 days"));
     }
-    let now = clock.advance(by);
-    state.run(move |e| e.save_manual_clock(now)).await?;
     // Fire what came due before answering, so the caller sees the result.
-    let stats = state.fire_due().await?;
-    state.runner.wake();
+    let (now, stats) = state.advance_and_fire(clock, by).await?;
     tracing::info!(%by, fired = stats.fired, "manual clock advanced");
     Ok((now, stats.fired))
 }

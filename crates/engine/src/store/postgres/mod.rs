@@ -1,6 +1,7 @@
 //! PostgreSQL implementation of the store, for several nodes on one database.
 //!
-//! As on SQLite, one writer thread per node commits jobs in groups: a group is one transaction
+//! As on SQLite, writer threads commit jobs in groups (a few per node, each with its own
+//! connection, taking batches from one queue): a group is one transaction
 //! (one commit, one WAL flush), no job is acknowledged before it commits, and each job runs in a
 //! savepoint of its own, so a job that fails after writing is rolled back alone and its
 //! commit-mates still commit. Jobs on several nodes meet on row locks: a write transaction reads
@@ -43,6 +44,8 @@ const MIGRATION_LOCK: i64 = 0x6166_7465_7273_616c;
 pub struct PgOptions {
     /// Most jobs one commit may carry.
     pub max_batch: usize,
+    /// Writer connections, each committing batches of its own (row locks order them).
+    pub writers: usize,
     /// Most read connections open at once.
     pub max_readers: usize,
     /// How long opening a connection may take.
@@ -55,6 +58,7 @@ impl Default for PgOptions {
     fn default() -> Self {
         PgOptions {
             max_batch: 256,
+            writers: 4,
             max_readers: 8,
             connect_timeout: Duration::from_secs(5),
             fold_every: Duration::from_millis(500),
@@ -206,8 +210,10 @@ struct Job {
 
 pub struct PgStore {
     config: ::postgres::Config,
+    /// The NOTIFY channel of this installation (see `channel_of`).
+    channel: String,
     sender: Mutex<Option<mpsc::Sender<Job>>>,
-    writer: Mutex<Option<JoinHandle<()>>>,
+    writers: Mutex<Vec<JoinHandle<()>>>,
     folder: Mutex<Option<JoinHandle<()>>>,
     stop: Arc<AtomicBool>,
     readers: Mutex<Readers>,
@@ -231,13 +237,21 @@ impl PgStore {
         let config = config(url, options.connect_timeout)?;
         let mut first = Conn::connect(&config)?;
         migrate(&mut first.client)?;
+        let channel = channel_of(&mut first.client)?;
         let (tx, rx) = mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
         let max_batch = options.max_batch.max(1);
-        let writer_config = config.clone();
-        let writer = std::thread::Builder::new()
-            .name("aftersale-pg-writer".into())
-            .spawn(move || writer_loop(first, writer_config, rx, max_batch))
-            .map_err(|e| StoreError::db(format!("starting the writer: {e}")))?;
+        let mut writers = Vec::new();
+        let mut first = Some(first);
+        for i in 0..options.writers.max(1) {
+            let (config, rx, conn, channel) = (config.clone(), rx.clone(), first.take(), channel.clone());
+            writers.push(
+                std::thread::Builder::new()
+                    .name(format!("aftersale-pg-writer-{i}"))
+                    .spawn(move || writer_loop(conn, config, rx, max_batch, &channel))
+                    .map_err(|e| StoreError::db(format!("starting a writer: {e}")))?,
+            );
+        }
         let stop = Arc::new(AtomicBool::new(false));
         let folder = {
             let (config, stop, every) = (config.clone(), stop.clone(), options.fold_every);
@@ -248,8 +262,9 @@ impl PgStore {
         };
         Ok(PgStore {
             config,
+            channel,
             sender: Mutex::new(Some(tx)),
-            writer: Mutex::new(Some(writer)),
+            writers: Mutex::new(writers),
             folder: Mutex::new(Some(folder)),
             stop,
             readers: Mutex::new(Readers::default()),
@@ -310,10 +325,12 @@ impl PgStore {
         if let Ok(mut s) = self.sender.lock() {
             s.take();
         }
-        for handle in [&self.writer, &self.folder] {
-            if let Some(h) = handle.lock().ok().and_then(|mut w| w.take()) {
-                let _ = h.join();
-            }
+        let writers = self.writers.lock().map(|mut w| std::mem::take(&mut *w)).unwrap_or_default();
+        for h in writers {
+            let _ = h.join();
+        }
+        if let Some(h) = self.folder.lock().ok().and_then(|mut w| w.take()) {
+            let _ = h.join();
         }
     }
 }
@@ -333,16 +350,28 @@ impl Drop for PgStore {
 /// How long the writer waits before trying a lost connection again.
 const RECONNECT_PAUSE: Duration = Duration::from_millis(200);
 
-fn writer_loop(first: Conn, config: ::postgres::Config, rx: mpsc::Receiver<Job>, max_batch: usize) {
-    let mut conn = Some(first);
-    while let Ok(job) = rx.recv() {
-        let mut batch = vec![job];
-        while batch.len() < max_batch {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+/// One writer: takes the next batch of queued jobs (the writers share the queue) and commits it.
+fn writer_loop(
+    first: Option<Conn>,
+    config: ::postgres::Config,
+    rx: Arc<Mutex<mpsc::Receiver<Job>>>,
+    max_batch: usize,
+    channel: &str,
+) {
+    let mut conn = first;
+    loop {
+        let batch = {
+            let Ok(rx) = rx.lock() else { return };
+            let Ok(job) = rx.recv() else { return };
+            let mut batch = vec![job];
+            while batch.len() < max_batch {
+                match rx.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
             }
-        }
+            batch
+        };
         if conn.as_ref().is_none_or(|c| c.client.is_closed()) {
             conn = Conn::connect(&config).ok();
         }
@@ -356,12 +385,12 @@ fn writer_loop(first: Conn, config: ::postgres::Config, rx: mpsc::Receiver<Job>,
             std::thread::sleep(RECONNECT_PAUSE);
             continue;
         };
-        run_batch(c, batch);
+        run_batch(c, batch, channel);
     }
 }
 
 /// One transaction for the batch, a savepoint per job; replies once the commit is known.
-fn run_batch(conn: &mut Conn, batch: Vec<Job>) {
+fn run_batch(conn: &mut Conn, batch: Vec<Job>, channel: &str) {
     if let Err(e) = conn.client.batch_execute("BEGIN") {
         let e = StoreError::from(e);
         for job in batch {
@@ -409,7 +438,7 @@ fn run_batch(conn: &mut Conn, batch: Vec<Job>) {
     if let Some(due) = min_due {
         // Delivered to every listening node when (and only if) this commits: a runner whose
         // clock has reached `due` wakes at once instead of at its next poll.
-        let _ = conn.client.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &format!("deadlines:{due}")]);
+        let _ = conn.client.execute("SELECT pg_notify($1, $2)", &[&channel, &format!("deadlines:{due}")]);
     }
     let outcome = conn.client.batch_execute("COMMIT").map_err(StoreError::from);
     if outcome.is_err() {
@@ -554,20 +583,28 @@ impl Store for PgStore {
     fn publish(&self, topic: Topic, payload: &str) -> Result<(), StoreError> {
         self.with_conn(|conn| {
             let st = conn.statement("SELECT pg_notify($1, $2)")?;
-            conn.client.execute(&st, &[&CHANNEL, &format!("{}:{payload}", topic.as_str())])?;
+            conn.client.execute(&st, &[&self.channel, &format!("{}:{payload}", topic.as_str())])?;
             Ok(())
         })
     }
 
     fn subscribe(&self) -> Result<Box<dyn Subscription>, StoreError> {
         let mut client = connect(&self.config)?;
-        client.batch_execute(&format!("LISTEN {CHANNEL}"))?;
+        client.batch_execute(&format!("LISTEN \"{}\"", self.channel))?;
         Ok(Box::new(PgSubscription { client: Some(client) }))
     }
 }
 
-/// The NOTIFY channel nodes talk on; a payload is `topic:value`.
-const CHANNEL: &str = "aftersale";
+/// The NOTIFY channel nodes talk on: `aftersale`, then the schema (channels belong to the
+/// whole database, and installations in other schemas must not hear one another). A payload is
+/// `topic:value`.
+fn channel_of(client: &mut Client) -> Result<String, StoreError> {
+    let schema: String = client.query_one("SELECT current_schema()::text", &[])?.get(0);
+    let safe: String = schema.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    let mut channel = format!("aftersale_{safe}");
+    channel.truncate(63);
+    Ok(channel)
+}
 
 /// A connection of its own that LISTENs.
 struct PgSubscription {
