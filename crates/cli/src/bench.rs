@@ -438,35 +438,46 @@ fn raw_step(
 /// the deadline rows; the near-deadline reminders count as sent so only the review fires.
 pub(crate) fn seed_due_cases(s: &Setup, n: usize) -> Result<(), String> {
     let per_round = n.div_ceil(ROUNDS).max(1) as i64;
-    seed_orders(&s.engine, n, |_| OrderState::Delivered)?;
+    // Cases of round k applied k minutes after T0: due k minutes after each other.
+    seed_refund_only(&s.engine, n, move |id| T0 + Dur(((id - 1) / per_round) * 60_000), true)
+}
+
+/// Seeds `n` delivered orders and a refund-only case awaiting review on each (case `id` on
+/// order `id`), applied at `applied(id)`, with their log rows and deadline rows, through the
+/// store in large transactions. `reminder_sent`: the near-deadline reminder counts as sent, so
+/// the review is the one deadline left to fire.
+pub(crate) fn seed_refund_only(
+    engine: &Engine,
+    n: usize,
+    applied: impl Fn(i64) -> Timestamp + Send + Sync + 'static,
+    reminder_sent: bool,
+) -> Result<(), String> {
+    seed_orders(engine, n, |_| OrderState::Delivered)?;
     let o = order(1, OrderState::Delivered)?;
     let policy = Policy::douyin();
-    let mut next = 1i64;
+    let applied = Arc::new(applied);
     let end = n as i64 + 1;
+    let mut next = 1i64;
     while next < end {
-        let from = next;
-        let to = (from + 20_000).min(end);
-        let o = o.clone();
-        let policy = policy.clone();
-        s.engine
+        let (from, to) = (next, (next + 10_000).min(end));
+        let (o, policy, applied) = (o.clone(), policy.clone(), applied.clone());
+        engine
             .transact(move |tx| {
                 for id in from..to {
-                    // Cases of round k applied k minutes after T0: due k minutes after each other.
-                    let applied = T0 + Dur(((id - 1) / per_round) * 60_000);
-                    let r = applied_refund_only(id, applied);
+                    let at = applied(id);
+                    let r = applied_refund_only(id, at);
                     let mut order = o.clone();
                     order.id = OrderId(id);
                     order.buyer_id = BuyerId(id);
                     let mut case =
                         Case::open(&order, &r).ok_or(EngineError::Invalid { field: "case", reason: "seed".into() })?;
-                    let due = applied + policy.review;
-                    case.reminders.push((DeadlineKind::ReviewReminder, due));
-                    tx.insert_case(
-                        &case,
-                        &serde_json::to_string(&case)
-                            .map_err(|e| EngineError::Invalid { field: "case", reason: e.to_string() })?,
-                        Some(due),
-                    )?;
+                    let due = at + policy.review;
+                    if reminder_sent {
+                        case.reminders.push((DeadlineKind::ReviewReminder, due));
+                    }
+                    let json = serde_json::to_string(&case)
+                        .map_err(|e| EngineError::Invalid { field: "case", reason: e.to_string() })?;
+                    tx.insert_case(&case, &json, Some(due))?;
                     if let Some(log) = aftersale_engine::LogRow::new(&[r])? {
                         tx.append_log(order.id, Some(case.id), &log)?;
                     }

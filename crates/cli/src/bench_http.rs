@@ -13,10 +13,9 @@
 //!   through the trigram index, two by a scan of the shop); each against the raw query;
 //! - the server's peak RSS (VmHWM of the child process).
 
-use crate::bench::{applied_refund_only, customer, err, order, seed_orders, three_char_name};
+use crate::bench::{customer, err, three_char_name};
 use aftersale_core::values::*;
 use aftersale_core::*;
-use aftersale_engine::store::Subject;
 use aftersale_engine::*;
 use aftersale_http::client::Client;
 use rusqlite::{params, Connection};
@@ -64,43 +63,7 @@ fn seed(path: &Path, n: usize, base: Timestamp) -> Result<String, String> {
     if shop.id != SHOP {
         return Err("the bench database was not fresh".into());
     }
-    seed_orders(&engine, n, |_| OrderState::Delivered)?;
-    let o = order(1, OrderState::Delivered)?;
-    let policy = Policy::douyin();
-    let end = n as i64 + 1;
-    let mut next = 1i64;
-    while next < end {
-        let (from, to) = (next, (next + 20_000).min(end));
-        let (o, policy) = (o.clone(), policy.clone());
-        engine
-            .transact(move |tx| {
-                for id in from..to {
-                    let applied = base + Dur((id % 86_400) * 1000);
-                    let r = applied_refund_only(id, applied);
-                    let mut order = o.clone();
-                    order.id = OrderId(id);
-                    order.buyer_id = BuyerId(id);
-                    let case = model::Case::open(&order, &r)
-                        .ok_or(EngineError::Invalid { field: "case", reason: "seed".into() })?;
-                    let json = serde_json::to_string(&case)
-                        .map_err(|e| EngineError::Invalid { field: "case", reason: e.to_string() })?;
-                    tx.insert_case(&case, &json, Some(applied + policy.review))?;
-                    if let Some(log) = LogRow::new(&[r])? {
-                        tx.append_log(order.id, Some(case.id), &log)?;
-                    }
-                    aftersale_engine::sync_deadlines(
-                        tx,
-                        Subject::Case(case.id),
-                        case.version,
-                        &[],
-                        &case.deadlines(&policy),
-                    )?;
-                }
-                Ok(())
-            })
-            .map_err(err)?;
-        next = to;
-    }
+    crate::bench::seed_refund_only(&engine, n, move |id| base + Dur((id % 86_400) * 1000), false)?;
     let hash = aftersale_http::auth::hash_password("bench-password").map_err(|e| e.0.detail.clone())?;
     let user = engine
         .create_user(aftersale_engine::accounts::NewUser {

@@ -5,10 +5,9 @@
 //! deadline fired exactly once and every acknowledged command is there. Prints firings/s and
 //! the lag from due to fired.
 
-use crate::bench::{applied_refund_only, err, order, seed_orders};
+use crate::bench::err;
 use aftersale_core::values::*;
 use aftersale_core::*;
-use aftersale_engine::store::Subject;
 use aftersale_engine::*;
 use aftersale_http::client::Client;
 use clap::Args;
@@ -46,45 +45,6 @@ pub struct NodesBenchArgs {
 /// The review deadline of the douyin profile: cases applied this long before their due time.
 fn review() -> Dur {
     Policy::douyin().review
-}
-
-/// Seeds `n` refund-only cases (and their orders) whose review comes due at `due(i)`, their
-/// near-deadline reminders counted as sent, so that each case has exactly one deadline to fire.
-fn seed(engine: &Engine, n: usize, due: impl Fn(i64) -> Timestamp + Send + Sync + 'static) -> Result<(), String> {
-    seed_orders(engine, n, |_| aftersale_core::model::OrderState::Delivered)?;
-    let o = order(1, aftersale_core::model::OrderState::Delivered)?;
-    let policy = Policy::douyin();
-    let due = Arc::new(due);
-    let end = n as i64 + 1;
-    let mut next = 1i64;
-    while next < end {
-        let (from, to) = (next, (next + 10_000).min(end));
-        let (o, policy, due) = (o.clone(), policy.clone(), due.clone());
-        engine
-            .transact(move |tx| {
-                for id in from..to {
-                    let at = due(id);
-                    let r = applied_refund_only(id, at - policy.review);
-                    let mut order = o.clone();
-                    order.id = OrderId(id);
-                    order.buyer_id = BuyerId(id);
-                    let mut case = model::Case::open(&order, &r)
-                        .ok_or(EngineError::Invalid { field: "case", reason: "seed".into() })?;
-                    case.reminders.push((DeadlineKind::ReviewReminder, at));
-                    let json = serde_json::to_string(&case)
-                        .map_err(|e| EngineError::Invalid { field: "case", reason: e.to_string() })?;
-                    tx.insert_case(&case, &json, Some(at))?;
-                    if let Some(log) = LogRow::new(&[r])? {
-                        tx.append_log(order.id, Some(case.id), &log)?;
-                    }
-                    sync_deadlines(tx, Subject::Case(case.id), case.version, &[], &case.deadlines(&policy))?;
-                }
-                Ok(())
-            })
-            .map_err(err)?;
-        next = to;
-    }
-    Ok(())
 }
 
 struct Node {
@@ -173,7 +133,14 @@ pub fn run(args: NodesBenchArgs) -> Result<(), String> {
     let first_due = SystemClock.now() + lead + Dur::secs(5);
     let spread_ms = (args.spread_secs * 1000) as i64;
     let per = if n > 1 { spread_ms / (n as i64 - 1).max(1) } else { 0 };
-    seed(&engine, n, move |id| if spread_ms == 0 { first_due } else { first_due + Dur((id - 1) * per) })?;
+    // The near-deadline reminders count as sent: each case has its review left to fire.
+    let lead_in = review();
+    crate::bench::seed_refund_only(
+        &engine,
+        n,
+        move |id| if spread_ms == 0 { first_due - lead_in } else { first_due + Dur((id - 1) * per) - lead_in },
+        true,
+    )?;
     drop(engine);
     store.close();
     drop(store);

@@ -14,6 +14,15 @@ pub enum Subject {
 }
 
 impl Subject {
+    /// A subject as stored: its kind (`case`, `order`) and id.
+    pub fn from_key(kind: &str, id: i64) -> Subject {
+        if kind == "order" {
+            Subject::Order(OrderId(id))
+        } else {
+            Subject::Case(CaseId(id))
+        }
+    }
+
     pub fn kind_str(&self) -> &'static str {
         match self {
             Subject::Case(_) => "case",
@@ -394,4 +403,21 @@ pub struct EvidenceObject {
     pub size: u64,
     pub sha256: String,
     pub created_at: Timestamp,
+}
+
+/// How a message box's owner is stored, by every backend: a kind and an id.
+pub(crate) fn recipient_cols(r: Recipient) -> (&'static str, i64) {
+    match r {
+        Recipient::Shop(s) => ("shop", s.0),
+        Recipient::Buyer(b) => ("buyer", b.0),
+        Recipient::Platform => ("platform", 0),
+    }
+}
+
+pub(crate) fn parse_recipient(kind: &str, id: i64) -> Recipient {
+    match kind {
+        "shop" => Recipient::Shop(ShopId(id)),
+        "buyer" => Recipient::Buyer(BuyerId(id)),
+        _ => Recipient::Platform,
+    }
 }

@@ -692,28 +692,12 @@ impl Pg<'_> {
     }
 }
 
-fn recipient_cols(r: Recipient) -> (&'static str, i64) {
-    match r {
-        Recipient::Shop(s) => ("shop", s.0),
-        Recipient::Buyer(b) => ("buyer", b.0),
-        Recipient::Platform => ("platform", 0),
-    }
-}
-
-fn parse_recipient(kind: &str, id: i64) -> Recipient {
-    match kind {
-        "shop" => Recipient::Shop(ShopId(id)),
-        "buyer" => Recipient::Buyer(BuyerId(id)),
-        _ => Recipient::Platform,
-    }
-}
-
 /// A deadline row read in this column order: subject, subject_id, kind, due_at, version.
 fn deadline_row(r: &Row) -> Result<DueDeadline, StoreError> {
     let subject: &str = r.try_get(0)?;
     let id: i64 = r.try_get(1)?;
     let kind: &str = r.try_get(2)?;
     let kind = DeadlineKind::parse(kind).ok_or_else(|| StoreError::Corrupt(format!("unknown deadline kind {kind}")))?;
-    let subject = if subject == "order" { Subject::Order(OrderId(id)) } else { Subject::Case(CaseId(id)) };
+    let subject = Subject::from_key(subject, id);
     Ok(DueDeadline { subject, kind, due: Timestamp(r.try_get(3)?), version: r.try_get::<_, i64>(4)? as u64 })
 }

@@ -440,30 +440,6 @@ struct Sql<'c> {
     dirty: bool,
 }
 
-fn recipient_cols(r: Recipient) -> (&'static str, i64) {
-    match r {
-        Recipient::Shop(s) => ("shop", s.0),
-        Recipient::Buyer(b) => ("buyer", b.0),
-        Recipient::Platform => ("platform", 0),
-    }
-}
-
-fn parse_recipient(kind: &str, id: i64) -> Recipient {
-    match kind {
-        "shop" => Recipient::Shop(ShopId(id)),
-        "buyer" => Recipient::Buyer(BuyerId(id)),
-        _ => Recipient::Platform,
-    }
-}
-
-fn subject_of(kind: &str, id: i64) -> Subject {
-    if kind == "order" {
-        Subject::Order(OrderId(id))
-    } else {
-        Subject::Case(CaseId(id))
-    }
-}
-
 fn deadline_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, i64, String, i64, i64)> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
 }
@@ -471,7 +447,7 @@ fn deadline_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, i64, String,
 fn to_deadline((s, id, kind, due, version): (String, i64, String, i64, i64)) -> Result<DueDeadline, StoreError> {
     let kind =
         DeadlineKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("unknown deadline kind {kind}")))?;
-    Ok(DueDeadline { subject: subject_of(&s, id), kind, due: Timestamp(due), version: version as u64 })
+    Ok(DueDeadline { subject: Subject::from_key(&s, id), kind, due: Timestamp(due), version: version as u64 })
 }
 
 impl Sql<'_> {
