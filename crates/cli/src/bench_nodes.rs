@@ -129,8 +129,10 @@ pub fn run(args: NodesBenchArgs) -> Result<(), String> {
         .map_err(err)?;
     let t = Instant::now();
     // Due from a few seconds after the nodes have started (all at once, or spread).
-    let lead = Dur::secs(3);
-    let first_due = SystemClock.now() + lead + Dur::secs(5);
+    // Due once seeding is done and the nodes have started (seeding writes a few thousand cases a
+    // second), so that the lag measured is the runners', not the seeding's.
+    let lead = Dur::secs(8) + Dur(n as i64 * 3 / 2);
+    let first_due = SystemClock.now() + lead;
     let spread_ms = (args.spread_secs * 1000) as i64;
     let per = if n > 1 { spread_ms / (n as i64 - 1).max(1) } else { 0 };
     // The near-deadline reminders count as sent: each case has its review left to fire.
