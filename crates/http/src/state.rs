@@ -101,9 +101,21 @@ impl AppState {
             let now = clock.advance(by);
             engine.save_manual_clock(now)?;
             let stats = aftersale_engine::Runner::new(engine.clone()).run_due()?;
-            let settle = std::time::Instant::now() + std::time::Duration::from_secs(5);
-            while std::time::Instant::now() < settle && engine.read(|tx| tx.next_due())?.is_some_and(|t| t <= now) {
-                std::thread::sleep(std::time::Duration::from_millis(20));
+            // Other nodes may hold some of what came due: wait while they are still firing it
+            // (the count of due rows goes down), at most 5 s. Rows the rules refused stay due,
+            // so a count that stops moving ends the wait. One node alone has fired it all.
+            if engine.store().backend() != "sqlite" {
+                let settle = std::time::Instant::now() + std::time::Duration::from_secs(5);
+                let (mut last, mut still) = (usize::MAX, 0);
+                while std::time::Instant::now() < settle && still < 5 {
+                    let due = engine.read(|tx| tx.due_deadlines(now, 10_000))?.len();
+                    if due == 0 {
+                        break;
+                    }
+                    still = if due >= last { still + 1 } else { 0 };
+                    last = due;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
             }
             Ok::<_, EngineError>((now, stats))
         })
