@@ -85,6 +85,20 @@ impl Engine {
         })
     }
 
+    /// Starts `user`'s session `token_hash` again for `ttl` from now: the admin who moves the demo
+    /// clock keeps the session the move would otherwise have ended.
+    pub fn renew_session(&self, user: i64, token_hash: String, ttl: Dur) -> Result<Timestamp, EngineError> {
+        let now = self.now();
+        let expires = Timestamp(now.0.saturating_add(ttl.as_millis()));
+        self.transact(move |tx| {
+            tx.delete_session(&token_hash)?;
+            tx.insert_session(&token_hash, user, now, expires)?;
+            Ok(expires)
+        })?;
+        self.announce(Topic::Auth, "session");
+        Ok(expires)
+    }
+
     /// Seconds until `login` may try a password again, if wrong passwords have locked it out
     /// (`MAX_LOGIN_FAILURES` within `LOGIN_WINDOW`, counted by every node alike).
     pub fn login_locked(&self, login: &str) -> Result<Option<u64>, EngineError> {

@@ -272,6 +272,8 @@ fn spawn_listener(state: AppState) -> std::thread::JoinHandle<()> {
                                     }
                                     state.runner.wake();
                                 }
+                                // Which sessions are live depends on the clock.
+                                state.auth_cache.clear();
                             }
                             Topic::Deadlines => {
                                 if n <= state.engine.now().0 {

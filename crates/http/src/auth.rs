@@ -22,6 +22,8 @@ pub struct Caller {
     pub actor: Actor,
     /// A session, or an API token and its scope.
     pub credential: aftersale_engine::Credential,
+    /// The SHA-256 of the session token, when the caller came with a session cookie.
+    pub session_hash: Option<String>,
 }
 
 impl Caller {
@@ -132,6 +134,7 @@ impl FromRequestParts<AppState> for Caller {
             (None, Some(s)) => format!("s:{s}"),
             (None, None) => return Err(ApiError::unauthenticated()),
         };
+        let session_hash = session.clone();
         let (user, credential) = match state.auth_cache.get(&key) {
             Some(hit) => hit,
             None => {
@@ -148,6 +151,6 @@ impl FromRequestParts<AppState> for Caller {
         let actor = user
             .actor()
             .ok_or_else(|| ApiError::new(StatusCode::FORBIDDEN, "forbidden", "this account has no shop"))?;
-        Ok(Caller { user, actor, credential })
+        Ok(Caller { user, actor, credential, session_hash })
     }
 }

@@ -153,5 +153,13 @@ pub(crate) async fn advance(state: &AppState, caller: &Caller, by: Dur) -> ApiRe
     // Fire what came due before answering, so the caller sees the result.
     let (now, stats) = state.advance_and_fire(clock, by).await?;
     tracing::info!(%by, fired = stats.fired, "manual clock advanced");
+    // The move must not log out the admin who made it: their session starts again from the new
+    // time (everyone else's lapses as the clock says).
+    if let Some(hash) = caller.session_hash.clone() {
+        let (user, ttl) = (caller.user.id, Dur(state.config.server.session_hours.max(1) * 3_600_000));
+        state.run(move |e| e.renew_session(user, hash, ttl)).await?;
+    }
+    // Which sessions are live depends on the clock.
+    state.auth_cache.clear();
     Ok((now, stats.fired))
 }
