@@ -50,13 +50,17 @@ pub struct HttpBenchArgs {
     /// Print one JSON object instead of the table.
     #[arg(long)]
     json: bool,
+    /// Run on PostgreSQL (postgres://…): the cases go into a schema of their own, seeded through
+    /// SQLite and moved up with `migrate`'s copy; the raw ceilings run on PostgreSQL too.
+    #[arg(long)]
+    database: Option<String>,
 }
 
-const SHOP: ShopId = ShopId(1);
+pub(crate) const SHOP: ShopId = ShopId(1);
 
 /// Seeds `n` refund-only cases waiting for review, applied a second apart from `base`, plus a
 /// staff account with an API token. Returns the token.
-fn seed(path: &Path, n: usize, base: Timestamp) -> Result<String, String> {
+pub(crate) fn seed(path: &Path, n: usize, base: Timestamp) -> Result<String, String> {
     let store = Arc::new(SqliteStore::open(path, SqliteOptions::default()).map_err(err)?);
     let engine = Arc::new(Engine::new(store, Arc::new(ManualClock::new(base)), Arc::new(BuiltinGateway)));
     let shop = engine.create_shop("Bench shop", "douyin", PolicyOverrides::default()).map_err(err)?;
@@ -89,14 +93,14 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
     f64::from(sorted[i]) / 1000.0
 }
 
-struct Phase {
+pub(crate) struct Phase {
     per_s: f64,
     p50_ms: f64,
     p99_ms: f64,
     errors: usize,
 }
 
-fn summarise(mut lat: Vec<u32>, errors: usize, secs: f64) -> Phase {
+pub(crate) fn summarise(mut lat: Vec<u32>, errors: usize, secs: f64) -> Phase {
     lat.sort_unstable();
     Phase { per_s: lat.len() as f64 / secs, p50_ms: percentile(&lat, 0.5), p99_ms: percentile(&lat, 0.99), errors }
 }
@@ -166,11 +170,14 @@ fn raw_page(path: &Path, samples: usize) -> Result<Phase, String> {
 
 /// One search of the W2 filters: its label, the query string for request `i`, and the raw SQL
 /// the store runs for it with its parameter for request `i`.
-struct Search {
-    label: &'static str,
+pub(crate) struct Search {
+    pub(crate) label: &'static str,
     query: fn(u64, u64) -> String,
     raw_sql: &'static str,
     raw_param: fn(u64, u64) -> String,
+    /// On PostgreSQL: the condition the store adds for it, and its parameter.
+    pub(crate) pg_sql: &'static str,
+    pub(crate) pg_param: fn(u64, u64) -> String,
 }
 
 const RAW_HEAD: &str = "SELECT c.data, o.order_no, o.customer_name, o.customer_phone, o.flag, c.due_at FROM cases c JOIN orders o ON o.id = c.order_id WHERE ";
@@ -186,30 +193,40 @@ fn searches() -> Vec<Search> {
             query: |i, n| format!("customer_phone={}", customer(id_of(i, n)).1),
             raw_sql: "c.id IN (SELECT c.id FROM cases c WHERE +c.shop_id = 1 AND c.order_id IN (SELECT id FROM orders WHERE shop_id = 1 AND customer_phone = ?1) ORDER BY +c.due_at, +c.id LIMIT 51) ORDER BY c.due_at, c.id",
             raw_param: |i, n| customer(id_of(i, n)).1,
+            pg_sql: "o.customer_phone = $1",
+            pg_param: |i, n| customer(id_of(i, n)).1,
         },
         Search {
             label: "phone, last four digits",
             query: |i, n| format!("customer_phone={}", &customer(id_of(i, n)).1[7..]),
             raw_sql: "c.id IN (SELECT c.id FROM cases c WHERE +c.shop_id = 1 AND c.order_id IN (SELECT id FROM orders INDEXED BY orders_shop_last4 WHERE shop_id = 1 AND substr(customer_phone, -4) = ?1) ORDER BY +c.due_at, +c.id LIMIT 51) ORDER BY c.due_at, c.id",
             raw_param: |i, n| customer(id_of(i, n)).1[7..].to_string(),
+            pg_sql: "right(o.customer_phone, 4) = $1 AND o.shop_id = 1",
+            pg_param: |i, n| customer(id_of(i, n)).1[7..].to_string(),
         },
         Search {
             label: "order number prefix",
             query: |i, n| format!("order_no={}", &format!("B{:09}", id_of(i, n))[..8]),
             raw_sql: "c.id IN (SELECT c.id FROM cases c WHERE +c.shop_id = 1 AND c.order_id IN (SELECT id FROM orders WHERE shop_id = 1 AND order_no >= ?1 AND order_no < ?1 || char(1114111)) ORDER BY +c.due_at, +c.id LIMIT 51) ORDER BY c.due_at, c.id",
             raw_param: |i, n| format!("B{:09}", id_of(i, n))[..8].to_string(),
+            pg_sql: "o.order_no LIKE $1",
+            pg_param: |i, n| format!("{}%", &format!("B{:09}", id_of(i, n))[..8]),
         },
         Search {
             label: "buyer name contains (3 chars)",
             query: |i, _| format!("customer_name={}", urlencode(&three_char_name(i))),
             raw_sql: "c.id IN (SELECT c.id FROM cases c WHERE +c.shop_id = 1 AND c.order_id IN (SELECT rowid FROM orders_name_fts WHERE orders_name_fts MATCH '\"' || ?1 || '\"') ORDER BY +c.due_at, +c.id LIMIT 51) ORDER BY c.due_at, c.id",
             raw_param: |i, _| three_char_name(i),
+            pg_sql: "o.customer_name ILIKE $1",
+            pg_param: |i, _| format!("%{}%", three_char_name(i)),
         },
         Search {
             label: "buyer name contains (2 chars)",
             query: |i, _| format!("customer_name={}", urlencode(&three_char_name(i).chars().skip(1).collect::<String>())),
             raw_sql: "c.shop_id = 1 AND o.customer_name LIKE '%' || ?1 || '%' ORDER BY c.due_at, c.id LIMIT 50",
             raw_param: |i, _| three_char_name(i).chars().skip(1).collect(),
+            pg_sql: "o.customer_name ILIKE $1",
+            pg_param: |i, _| format!("%{}%", three_char_name(i).chars().skip(1).collect::<String>()),
         },
     ]
 }
@@ -293,34 +310,65 @@ where
 
 pub fn run(args: HttpBenchArgs) -> Result<(), String> {
     let scratch = crate::scratch::Scratch::claim(&args.dir, "bench-http")?;
+    let pg = match args.database.as_deref().map(aftersale_engine::store::url::DatabaseUrl::parse).transpose()? {
+        None | Some(aftersale_engine::store::url::DatabaseUrl::Sqlite(_)) => None,
+        Some(aftersale_engine::store::url::DatabaseUrl::Postgres(u)) => Some(u),
+    };
     let db = args.dir.join("aftersale.db");
     let token_file = args.dir.join("token");
-    let token = if args.reuse && db.exists() && token_file.exists() {
-        std::fs::read_to_string(&token_file).map_err(err)?
+    // On PostgreSQL, the URL of the seeded schema, kept for --reuse.
+    let schema_file = args.dir.join("postgres_url");
+    let seeded = if pg.is_some() { schema_file.exists() } else { db.exists() };
+    let (token, schema) = if args.reuse && seeded && token_file.exists() {
+        (std::fs::read_to_string(&token_file).map_err(err)?, std::fs::read_to_string(&schema_file).ok())
     } else {
         scratch.empty()?;
         let base = SystemClock.now();
         let t = Instant::now();
         eprintln!("seeding {} cases…", args.cases);
-        let token = seed(&db, args.cases, base)?;
+        let (token, schema) = match &pg {
+            Some(url) => {
+                let (schema, token) = crate::bench_http_pg::seed(&args.dir, url, args.cases, base)?;
+                std::fs::write(&schema_file, &schema).map_err(err)?;
+                (token, Some(schema))
+            }
+            None => (seed(&db, args.cases, base)?, None),
+        };
         eprintln!("seeded in {:.0} s", t.elapsed().as_secs_f64());
         std::fs::write(&token_file, &token).map_err(err)?;
-        token
+        (token, schema)
     };
-    let raw_page = raw_page(&db, 2_000)?;
-    let mut raw_searches = Vec::new();
-    for search in searches() {
-        let samples = if search.label.contains("2 chars") { 20 } else { 500 };
-        raw_searches.push(raw_search(&db, &search, args.cases as u64, samples)?);
-    }
-    let raw_cmds = raw_commands(&db, args.seconds, args.cases)?;
+    let (raw_page, raw_searches, raw_cmds) = match &schema {
+        Some(url) => {
+            let page = crate::bench_http_pg::raw_page(url, 2_000)?;
+            let mut found = Vec::new();
+            for search in searches() {
+                let samples = if search.label.contains("2 chars") { 20 } else { 500 };
+                found.push(crate::bench_http_pg::raw_search(url, &search, args.cases as u64, samples)?);
+            }
+            (page, found, crate::bench_http_pg::raw_commands(url, args.seconds, args.cases, 4)?)
+        }
+        None => {
+            let page = raw_page(&db, 2_000)?;
+            let mut found = Vec::new();
+            for search in searches() {
+                let samples = if search.label.contains("2 chars") { 20 } else { 500 };
+                found.push(raw_search(&db, &search, args.cases as u64, samples)?);
+            }
+            (page, found, raw_commands(&db, args.seconds, args.cases)?)
+        }
+    };
 
     // The server: the real binary, its own process.
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(err)?.port();
     let exe = std::env::current_exe().map_err(err)?;
-    let mut child = std::process::Command::new(exe)
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--db"])
-        .arg(&db)
+    let mut command = std::process::Command::new(exe);
+    command.args(["serve", "--bind", &format!("127.0.0.1:{port}")]);
+    match &schema {
+        Some(url) => command.args(["--database", url]),
+        None => command.arg("--db").arg(&db),
+    };
+    let mut child = command
         .env("AFTERSALE_LOG__LEVEL", "warn")
         .env("AFTERSALE_DATABASE__CACHE_MIB", args.cache_mb.to_string())
         .env("AFTERSALE_EVIDENCE__DIR", args.dir.join("evidence"))
@@ -481,7 +529,9 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
                     "raw_p50_ms": r.p50_ms, "raw_p99_ms": r.p99_ms })
         })
         .collect();
+    let backend = if schema.is_some() { "postgres" } else { "sqlite" };
     let out = json!({
+        "backend": backend,
         "cases": args.cases,
         "clients": args.clients,
         "commands_per_s": commands.per_s.round(),
@@ -511,13 +561,17 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
     if args.json {
         println!("{out}");
     } else {
-        println!("HTTP load, {} cases in one shop's queue, server `aftersale serve` (pid {pid})", args.cases);
+        println!(
+            "HTTP load, {} cases in one shop's queue, server `aftersale serve` (pid {pid}) on {backend}",
+            args.cases
+        );
         println!(
             "  command mix      {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  ({} clients)",
             commands.per_s, commands.p50_ms, commands.p99_ms, commands.errors, args.clients
         );
         println!("  server-side mean {server_mean_ms:>8.2} ms per command");
-        println!("  raw ceiling      {:>8.0} cmd/s  (same row writes, 64 per commit)", raw_cmds);
+        let raw_shape = if schema.is_some() { "4 connections" } else { "1 thread" };
+        println!("  raw ceiling      {:>8.0} cmd/s  (same row writes, 64 per commit, {raw_shape})", raw_cmds);
         println!(
             "  queue page (50)  {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  ({} clients)",
             page.per_s, page.p50_ms, page.p99_ms, page.errors, args.page_clients

@@ -5,6 +5,7 @@
 
 mod bench;
 mod bench_http;
+mod bench_http_pg;
 mod bench_nodes;
 mod bench_pg;
 mod migrate;

@@ -41,6 +41,8 @@ pub enum EngineError {
 
 /// The `settings` key of the manual clock's reading.
 const MANUAL_CLOCK: &str = "manual_clock";
+/// How many times a write job rolled back for contention (`StoreError::Contended`) is run again.
+pub const CONTENDED_RETRIES: u32 = 5;
 
 /// X1: a party's message box.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -193,8 +195,27 @@ impl Engine {
         let _ = self.store.publish(topic, payload);
     }
 
-    /// Runs `f` as one write job; its result comes back once the commit is durable.
+    /// Runs `f` as one write job; its result comes back once the commit is durable. A job the
+    /// database rolled back because another transaction held what it needed (a deadlock between
+    /// two nodes' commit groups, say) is run again, on what the other committed, a few times.
     pub fn transact<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut dyn WriteTx) -> Result<R, EngineError> + Clone + Send + 'static,
+    ) -> Result<R, EngineError> {
+        let mut attempt = 0u32;
+        loop {
+            match self.transact_once(f.clone()) {
+                Err(EngineError::Store(StoreError::Contended { .. })) if attempt < CONTENDED_RETRIES => {
+                    attempt += 1;
+                    // A short pause that grows, so the other transaction gets through first.
+                    std::thread::sleep(std::time::Duration::from_millis(u64::from(attempt * attempt)));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn transact_once<R: Send + 'static>(
         &self,
         f: impl FnOnce(&mut dyn WriteTx) -> Result<R, EngineError> + Send + 'static,
     ) -> Result<R, EngineError> {
@@ -671,6 +692,7 @@ impl Engine {
 }
 
 /// A due row with its firing decided in advance (when it could be).
+#[derive(Clone)]
 pub struct PreparedFiring {
     row: DueDeadline,
     plan: Option<CasePlan>,
@@ -699,6 +721,7 @@ fn json<T: Serialize>(v: &T) -> Result<String, EngineError> {
 /// A case change decided on a snapshot: the new state, already serialized, and everything else
 /// the change writes. The writer applies it only if the order and case are still at the
 /// versions it was decided on.
+#[derive(Clone)]
 pub struct CasePlan {
     order_before: u64,
     case_before: Option<u64>,

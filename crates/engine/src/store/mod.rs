@@ -40,6 +40,15 @@ pub enum StoreError {
         #[source]
         source: Option<BoxError>,
     },
+    /// Another transaction held what this one needed (a deadlock, a serialization failure, a
+    /// unique key another transaction wrote at the same time): this job was rolled back alone,
+    /// and running it again decides on what the other committed.
+    #[error("the database is busy: {message}")]
+    Contended {
+        message: String,
+        #[source]
+        source: Option<BoxError>,
+    },
     #[error("stored data could not be read: {0}")]
     Corrupt(String),
     /// A conditional write found another version than the one it was decided on (`found` is
@@ -58,7 +67,7 @@ impl StoreError {
 
     /// Whether trying again later may succeed (the database is away, or the writer restarts).
     pub fn is_transient(&self) -> bool {
-        matches!(self, StoreError::Unavailable { .. } | StoreError::WriterGone)
+        matches!(self, StoreError::Unavailable { .. } | StoreError::Contended { .. } | StoreError::WriterGone)
     }
 }
 

@@ -6,6 +6,7 @@ use aftersale_core::model::*;
 use aftersale_core::*;
 use aftersale_engine::*;
 use std::collections::HashSet;
+use std::sync::Arc;
 
 fn lease(owner: &str, now_ms: i64, for_ms: i64) -> Lease {
     Lease { owner: owner.into(), now_ms, until_ms: now_ms + for_ms }
@@ -123,7 +124,7 @@ fn two_nodes_on_one_database_never_claim_the_same_row() {
 #[test]
 fn two_dispatchers_send_each_sms_once() {
     use aftersale_engine::sms::{dispatch, SmsSender};
-    use std::sync::{Arc, Mutex};
+    use std::sync::Mutex;
     struct Count(Arc<Mutex<Vec<String>>>);
     impl SmsSender for Count {
         fn send(&self, phone: &str, text: &str) -> Result<(), String> {
@@ -199,4 +200,87 @@ fn the_nodes_of_one_installation_hear_one_another_and_no_other_installation() {
     }
     assert_eq!(heard, vec![(Topic::Shop, "7".to_string()), (Topic::Auth, "token".to_string())]);
     assert_eq!(ear.next(std::time::Duration::from_millis(200)).unwrap(), None, "nothing from another installation");
+}
+
+#[test]
+fn a_job_rolled_back_for_contention_runs_again_and_one_that_always_is_refused_after_the_retries() {
+    let a = app();
+    let runs = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let counted = runs.clone();
+    a.engine
+        .transact(move |tx| {
+            if counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 2 {
+                return Err(EngineError::Store(StoreError::Contended { message: "deadlock".into(), source: None }));
+            }
+            Ok(tx.put_setting("contended", "written")?)
+        })
+        .unwrap();
+    assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 3, "run twice more after two contended runs");
+    assert_eq!(a.engine.read(|tx| tx.setting("contended")).unwrap().as_deref(), Some("written"));
+
+    let runs = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let counted = runs.clone();
+    let always = a.engine.transact(move |_| -> Result<(), EngineError> {
+        counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Err(EngineError::Store(StoreError::Contended { message: "deadlock".into(), source: None }))
+    });
+    assert!(matches!(always, Err(EngineError::Store(StoreError::Contended { .. }))), "{always:?}");
+    assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 1 + aftersale_engine::usecase::CONTENDED_RETRIES);
+    // Any other failure is not run again.
+    let runs = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let counted = runs.clone();
+    let refused = a.engine.transact(move |_| -> Result<(), EngineError> {
+        counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Err(EngineError::Store(StoreError::Conflict { what: "case", id: 1, expected: 1, found: Some(2) }))
+    });
+    assert!(matches!(refused, Err(EngineError::Store(StoreError::Conflict { .. }))));
+    assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+/// Two nodes lock two orders in opposite order: the database breaks the deadlock by rolling one
+/// job back, and that job runs again once the other has committed. Both commit; nothing is
+/// refused.
+#[test]
+fn two_nodes_deadlocking_on_two_orders_both_commit() {
+    let (a, x, _) = refund_only_case("DL1");
+    let y = a.order("DL2", PaymentMethod::Online, true);
+    let other = if a.store.backend() == "postgres" { a.db.open() } else { a.store.clone() };
+    let engine_b = Arc::new(Engine::new(other, Arc::new(a.clock.clone()), Arc::new(BuiltinGateway)));
+    let runs = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let job = |engine: Arc<Engine>, first: values::OrderId, second: values::OrderId, key: &'static str| {
+        let runs = runs.clone();
+        std::thread::spawn(move || {
+            engine.transact(move |tx| {
+                runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                tx.order(first)?.expect("the order");
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                tx.order(second)?.expect("the order");
+                Ok(tx.put_setting(key, "committed")?)
+            })
+        })
+    };
+    let one = job(a.engine.clone(), x.id, y.id, "node-a");
+    let two = job(engine_b, y.id, x.id, "node-b");
+    one.join().unwrap().unwrap();
+    two.join().unwrap().unwrap();
+    for key in ["node-a", "node-b"] {
+        assert_eq!(a.engine.read(|tx| tx.setting(key)).unwrap().as_deref(), Some("committed"), "{key}");
+    }
+    if a.store.backend() == "postgres" {
+        assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 3, "one of the two ran again");
+    }
+}
+
+#[test]
+fn postgres_deadlocks_serialization_failures_and_duplicate_keys_are_contention() {
+    let Some(url) = postgres_url() else { return };
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    for code in ["40P01", "40001", "55P03", "23505"] {
+        let e = c
+            .batch_execute(&format!("DO $$ BEGIN RAISE EXCEPTION 'raised' USING ERRCODE = '{code}'; END $$"))
+            .unwrap_err();
+        assert!(matches!(StoreError::from(e), StoreError::Contended { .. }), "{code}");
+    }
+    let e = c.batch_execute("DO $$ BEGIN RAISE EXCEPTION 'raised' USING ERRCODE = '42P01'; END $$").unwrap_err();
+    assert!(matches!(StoreError::from(e), StoreError::Db { .. }));
 }

@@ -76,23 +76,26 @@ impl From<::postgres::Error> for StoreError {
                 None => e.to_string(),
             },
         };
+        // Another transaction (of this node or another) holds what this one needs: the same
+        // job succeeds, or is refused for what the other committed, when run again.
+        let contended = e.code().is_some_and(|c| {
+            [
+                SqlState::T_R_DEADLOCK_DETECTED,
+                SqlState::T_R_SERIALIZATION_FAILURE,
+                SqlState::LOCK_NOT_AVAILABLE,
+                SqlState::UNIQUE_VIOLATION,
+            ]
+            .contains(c)
+        });
+        // The server is away or going away.
         let transient = e.is_closed()
             || e.as_db_error().is_none()
             || e.code().is_some_and(|c| {
-                // Another node holds what this one needs, or the server is going away: the same
-                // request succeeds when tried again.
-                [
-                    SqlState::T_R_DEADLOCK_DETECTED,
-                    SqlState::T_R_SERIALIZATION_FAILURE,
-                    SqlState::LOCK_NOT_AVAILABLE,
-                    SqlState::UNIQUE_VIOLATION,
-                    SqlState::ADMIN_SHUTDOWN,
-                    SqlState::CRASH_SHUTDOWN,
-                    SqlState::CANNOT_CONNECT_NOW,
-                ]
-                .contains(c)
+                [SqlState::ADMIN_SHUTDOWN, SqlState::CRASH_SHUTDOWN, SqlState::CANNOT_CONNECT_NOW].contains(c)
             });
-        if transient {
+        if contended {
+            StoreError::Contended { message, source: Some(Box::new(e)) }
+        } else if transient {
             StoreError::Unavailable { message, source: Some(Box::new(e)) }
         } else {
             StoreError::Db { message, source: Some(Box::new(e)) }
