@@ -202,9 +202,19 @@ impl Engine {
         &self,
         f: impl FnOnce(&mut dyn WriteTx) -> Result<R, EngineError> + Clone + Send + 'static,
     ) -> Result<R, EngineError> {
+        self.transact_on(None, f)
+    }
+
+    /// `transact` for a job about one order (`key`): a store with several writers runs the jobs
+    /// of one order one after another on the same writer.
+    pub fn transact_on<R: Send + 'static>(
+        &self,
+        key: Option<OrderId>,
+        f: impl FnOnce(&mut dyn WriteTx) -> Result<R, EngineError> + Clone + Send + 'static,
+    ) -> Result<R, EngineError> {
         let mut attempt = 0u32;
         loop {
-            match self.transact_once(f.clone()) {
+            match self.transact_once(key, f.clone()) {
                 Err(EngineError::Store(StoreError::Contended { .. })) if attempt < CONTENDED_RETRIES => {
                     attempt += 1;
                     // A short pause that grows, so the other transaction gets through first.
@@ -217,22 +227,26 @@ impl Engine {
 
     fn transact_once<R: Send + 'static>(
         &self,
+        key: Option<OrderId>,
         f: impl FnOnce(&mut dyn WriteTx) -> Result<R, EngineError> + Send + 'static,
     ) -> Result<R, EngineError> {
         let slot: Arc<Mutex<Option<Result<R, EngineError>>>> = Arc::new(Mutex::new(None));
         let out = slot.clone();
-        let written = self.store.write(Box::new(move |tx| {
-            let result = f(tx);
-            let failed = result.is_err();
-            if let Ok(mut s) = out.lock() {
-                *s = Some(result);
-            }
-            if failed {
-                Err(Abort)
-            } else {
-                Ok(())
-            }
-        }));
+        let written = self.store.write_keyed(
+            key.map(|k| k.0),
+            Box::new(move |tx| {
+                let result = f(tx);
+                let failed = result.is_err();
+                if let Ok(mut s) = out.lock() {
+                    *s = Some(result);
+                }
+                if failed {
+                    Err(Abort)
+                } else {
+                    Ok(())
+                }
+            }),
+        );
         let result = slot.lock().ok().and_then(|mut s| s.take());
         if let Err(e) = written {
             // A job that failed is reported by its own error (the store's says only that the
@@ -440,7 +454,7 @@ impl Engine {
         let clock = self.clock.clone();
         let deps = self.deps.clone();
         let idem = Self::idem(&actor, key, &("order", order_id, &cmd));
-        self.transact(move |tx| {
+        self.transact_on(Some(order_id), move |tx| {
             let now = clock.now();
             Self::idempotent(tx, idem.as_ref(), now, |tx| {
                 let order = load_order(tx, order_id, &actor)?;
@@ -464,7 +478,7 @@ impl Engine {
         let clock = self.clock.clone();
         let deps = self.deps.clone();
         let idem = Self::idem(&actor, key, &("apply", order_id, &cmd));
-        self.transact(move |tx| {
+        self.transact_on(Some(order_id), move |tx| {
             let now = clock.now();
             Self::idempotent(tx, idem.as_ref(), now, |tx| {
                 let order = load_order(tx, order_id, &actor)?;
@@ -517,7 +531,7 @@ impl Engine {
             Err(replayed) => return Ok(replayed),
             Ok(plan) => plan,
         };
-        self.transact(move |tx| {
+        self.transact_on(Some(plan.case.order_id), move |tx| {
             Self::idempotent(tx, idem.as_ref(), now, |tx| {
                 if write_plan(tx, &plan)? {
                     return Ok(plan.case);

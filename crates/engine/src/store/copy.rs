@@ -499,7 +499,7 @@ fn finish(dst: &mut ::postgres::Client) -> Result<(), StoreError> {
         }
     }
     tx.batch_execute(
-        "DELETE FROM queue_count_deltas; DELETE FROM queue_counts; \
+        "TRUNCATE queue_count_deltas, queue_counts; \
          INSERT INTO queue_counts (shop_id, queue, n) SELECT shop_id, queue, COUNT(*) FROM cases GROUP BY shop_id, queue",
     )?;
     tx.commit()?;

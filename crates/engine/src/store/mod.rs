@@ -302,6 +302,13 @@ pub type WriteJob = Box<dyn FnOnce(&mut dyn WriteTx) -> Result<(), Abort> + Send
 pub trait Store: Send + Sync {
     /// Runs `job` in a write transaction and returns once its commit is durable (or failed).
     fn write(&self, job: WriteJob) -> Result<(), StoreError>;
+    /// `write`, for a job about `key` (an order id): a store with several writers runs the
+    /// jobs of one key on one writer, so that two of its own transactions never wait on each
+    /// other for that key's rows. A store with one writer ignores the key.
+    fn write_keyed(&self, key: Option<i64>, job: WriteJob) -> Result<(), StoreError> {
+        let _ = key;
+        self.write(job)
+    }
     /// Runs `f` on a read connection (see `read` for the typed form).
     fn read_dyn(&self, f: &mut dyn FnMut(&mut dyn ReadTx) -> Result<(), StoreError>) -> Result<(), StoreError>;
     /// Claims up to `limit` rows due at `now` that no live lease holds, under `lease`: until

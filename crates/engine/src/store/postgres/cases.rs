@@ -206,6 +206,9 @@ impl CaseReads for Pg<'_> {
         args.push(Box::new(limit as i64 + 1));
         sql.push_str(&format!(" LIMIT ${}", args.len()));
         let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a.as_ref()).collect();
+        // Planned for these values each time: a generic plan knows neither that a LIKE pattern
+        // is a prefix (the order number index) nor how selective a phone or a name is.
+        self.conn.client.batch_execute("SET LOCAL plan_cache_mode = force_custom_plan")?;
         let rows = self.query(&sql, &params)?;
         let mut items = Vec::with_capacity(rows.len());
         for r in rows {

@@ -1,7 +1,8 @@
 //! PostgreSQL implementation of the store, for several nodes on one database.
 //!
 //! As on SQLite, writer threads commit jobs in groups (a few per node, each with its own
-//! connection, taking batches from one queue): a group is one transaction
+//! connection and its own queue; the jobs of one order always go to the same writer): a group
+//! is one transaction
 //! (one commit, one WAL flush), no job is acknowledged before it commits, and each job runs in a
 //! savepoint of its own, so a job that fails after writing is rolled back alone and its
 //! commit-mates still commit. Jobs on several nodes meet on row locks: a write transaction reads
@@ -35,7 +36,10 @@ const NO_DEADLINE: i64 = i64::MAX;
 
 /// Embedded migrations, applied in order at open (under an advisory lock: nodes starting
 /// together apply each once).
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/postgres/0001_init.sql"))];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
+    (2, "deltas_vacuum", include_str!("../migrations/postgres/0002_deltas_vacuum.sql")),
+];
 
 /// The advisory lock key migrations run under ("aftersal" in ASCII).
 const MIGRATION_LOCK: i64 = 0x6166_7465_7273_616c;
@@ -111,7 +115,10 @@ pub(crate) struct Conn {
 
 impl Conn {
     fn connect(config: &::postgres::Config) -> Result<Conn, StoreError> {
-        let client = connect(config)?;
+        let mut client = connect(config)?;
+        // Short statements on indexes: starting parallel workers costs more than any of them
+        // (a generic plan for a page of 50 would otherwise gather from two workers).
+        client.batch_execute("SET max_parallel_workers_per_gather = 0")?;
         Ok(Conn { client, statements: HashMap::new() })
     }
 
@@ -215,7 +222,10 @@ pub struct PgStore {
     config: ::postgres::Config,
     /// The NOTIFY channel of this installation (see `channel_of`).
     channel: String,
-    sender: Mutex<Option<mpsc::Sender<Job>>>,
+    /// One queue per writer thread (empty once closed).
+    senders: Mutex<Vec<mpsc::Sender<Job>>>,
+    /// The writer the next job without a key goes to (round robin).
+    next_writer: std::sync::atomic::AtomicUsize,
     writers: Mutex<Vec<JoinHandle<()>>>,
     folder: Mutex<Option<JoinHandle<()>>>,
     stop: Arc<AtomicBool>,
@@ -241,13 +251,16 @@ impl PgStore {
         let mut first = Conn::connect(&config)?;
         migrate(&mut first.client)?;
         let channel = channel_of(&mut first.client)?;
-        let (tx, rx) = mpsc::channel::<Job>();
-        let rx = Arc::new(Mutex::new(rx));
         let max_batch = options.max_batch.max(1);
         let mut writers = Vec::new();
+        let mut senders = Vec::new();
         let mut first = Some(first);
         for i in 0..options.writers.max(1) {
-            let (config, rx, conn, channel) = (config.clone(), rx.clone(), first.take(), channel.clone());
+            // A queue per writer: the jobs of one key (an order) always meet in one writer, one
+            // after the other, never in two of this node's transactions that could deadlock.
+            let (tx, rx) = mpsc::channel::<Job>();
+            senders.push(tx);
+            let (config, rx, conn, channel) = (config.clone(), rx, first.take(), channel.clone());
             writers.push(
                 std::thread::Builder::new()
                     .name(format!("aftersale-pg-writer-{i}"))
@@ -266,7 +279,8 @@ impl PgStore {
         Ok(PgStore {
             config,
             channel,
-            sender: Mutex::new(Some(tx)),
+            senders: Mutex::new(senders),
+            next_writer: std::sync::atomic::AtomicUsize::new(0),
             writers: Mutex::new(writers),
             folder: Mutex::new(Some(folder)),
             stop,
@@ -325,8 +339,8 @@ impl PgStore {
     /// Stops the writer after the jobs already queued; later writes fail with `WriterGone`.
     pub fn close(&self) {
         self.stop.store(true, Ordering::Relaxed);
-        if let Ok(mut s) = self.sender.lock() {
-            s.take();
+        if let Ok(mut s) = self.senders.lock() {
+            s.clear();
         }
         let writers = self.writers.lock().map(|mut w| std::mem::take(&mut *w)).unwrap_or_default();
         for h in writers {
@@ -353,18 +367,17 @@ impl Drop for PgStore {
 /// How long the writer waits before trying a lost connection again.
 const RECONNECT_PAUSE: Duration = Duration::from_millis(200);
 
-/// One writer: takes the next batch of queued jobs (the writers share the queue) and commits it.
+/// One writer: takes the next batch of its queued jobs and commits it.
 fn writer_loop(
     first: Option<Conn>,
     config: ::postgres::Config,
-    rx: Arc<Mutex<mpsc::Receiver<Job>>>,
+    rx: mpsc::Receiver<Job>,
     max_batch: usize,
     channel: &str,
 ) {
     let mut conn = first;
     loop {
         let batch = {
-            let Ok(rx) = rx.lock() else { return };
             let Ok(job) = rx.recv() else { return };
             let mut batch = vec![job];
             while batch.len() < max_batch {
@@ -497,11 +510,21 @@ pub fn fold_counts(client: &mut Client) -> Result<(), StoreError> {
 
 impl Store for PgStore {
     fn write(&self, work: WriteJob) -> Result<(), StoreError> {
+        self.write_keyed(None, work)
+    }
+
+    fn write_keyed(&self, key: Option<i64>, work: WriteJob) -> Result<(), StoreError> {
         let (reply, wait) = mpsc::sync_channel(1);
         {
-            let guard = self.sender.lock().map_err(|_| StoreError::WriterGone)?;
-            let sender = guard.as_ref().ok_or(StoreError::WriterGone)?;
-            sender.send(Job { work, reply }).map_err(|_| StoreError::WriterGone)?;
+            let guard = self.senders.lock().map_err(|_| StoreError::WriterGone)?;
+            if guard.is_empty() {
+                return Err(StoreError::WriterGone);
+            }
+            let slot = match key {
+                Some(k) => k.unsigned_abs() as usize % guard.len(),
+                None => self.next_writer.fetch_add(1, Ordering::Relaxed) % guard.len(),
+            };
+            guard[slot].send(Job { work, reply }).map_err(|_| StoreError::WriterGone)?;
         }
         wait.recv().map_err(|_| StoreError::WriterGone)?
     }
