@@ -84,6 +84,8 @@ pub(crate) fn raw_page(url: &str, samples: usize) -> Result<Phase, String> {
 /// The raw query of a search (the statement the store builds for it), `samples` times.
 pub(crate) fn raw_search(url: &str, search: &Search, n: u64, samples: u64) -> Result<Phase, String> {
     let mut c = connect(url)?;
+    // As the store plans a search: for its values each time.
+    c.batch_execute("SET plan_cache_mode = force_custom_plan").map_err(err)?;
     let sql = format!(
         "SELECT c.data, o.order_no, o.customer_name, o.customer_phone, o.flag, c.due_at \
          FROM cases c JOIN orders o ON o.id = c.order_id WHERE true AND c.shop_id = 1 AND {} \
