@@ -58,7 +58,7 @@ fn connect(url: &str) -> Result<postgres::Client, String> {
 
 /// The store's page query (`search_cases` with a shop and a queue) and its counts query.
 const PAGE: &str = "SELECT c.data, o.order_no, o.customer_name, o.customer_phone, o.flag, c.due_at \
-     FROM cases c JOIN orders o ON o.id = c.order_id WHERE true AND c.shop_id = $1 AND c.queue = $2 \
+     FROM cases c JOIN orders o ON o.id = c.order_id WHERE true AND c.shop_id = $1 AND o.shop_id = $1 AND c.queue = $2 \
      ORDER BY c.due_at, c.id LIMIT $3";
 const COUNTS: &str = "SELECT queue, SUM(n)::bigint FROM (SELECT queue, n FROM queue_counts WHERE shop_id = $1 \
      UNION ALL SELECT queue, d FROM queue_count_deltas WHERE shop_id = $1) t GROUP BY queue";
@@ -88,7 +88,7 @@ pub(crate) fn raw_search(url: &str, search: &Search, n: u64, samples: u64) -> Re
     c.batch_execute("SET plan_cache_mode = force_custom_plan").map_err(err)?;
     let sql = format!(
         "SELECT c.data, o.order_no, o.customer_name, o.customer_phone, o.flag, c.due_at \
-         FROM cases c JOIN orders o ON o.id = c.order_id WHERE true AND c.shop_id = 1 AND {} \
+         FROM cases c JOIN orders o ON o.id = c.order_id WHERE true AND c.shop_id = 1 AND o.shop_id = 1 AND {} \
          ORDER BY c.due_at, c.id LIMIT 51",
         search.pg_sql
     );

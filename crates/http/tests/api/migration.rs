@@ -42,6 +42,13 @@ async fn sqlite_to_postgres_interrupted_and_resumed_gives_the_same_answers() {
     assert_eq!(last.done, last.total);
     assert!(checks.iter().all(|c| c.matches), "{checks:?}");
     assert!(checks.iter().find(|c| c.table == "cases").unwrap().rows >= 30);
+    // The planner has statistics for what was copied (searches are planned on real sizes).
+    let analyzed = TestDb::Postgres(target.clone()).count(
+        "SELECT COUNT(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = current_schema() AND c.relname IN ('cases', 'orders', 'events', 'deadlines') \
+         AND c.reltuples >= 0",
+    );
+    assert_eq!(analyzed, 4, "the copy gathers statistics on the tables it filled");
 
     let pg_server = server_on(&TestDb::Postgres(target), dir.path().join("ev")).await;
     let on = |running: &aftersale_http::app::Running, role: &str| {

@@ -142,6 +142,9 @@ impl CaseReads for Pg<'_> {
         };
         if let Some(shop) = q.shop {
             filter(&mut sql, " AND c.shop_id = ?", Box::new(shop.0));
+            // The same shop on the order (it always is): lets the (shop_id, …) indexes of
+            // `orders` — phone, last four digits, order number — lead a search.
+            filter(&mut sql, " AND o.shop_id = ?", Box::new(shop.0));
         }
         if let Some(buyer) = q.buyer {
             filter(&mut sql, " AND c.buyer_id = ?", Box::new(buyer.0));
@@ -175,10 +178,6 @@ impl CaseReads for Pg<'_> {
             }
             Some(PhoneSearch::LastFour(digits)) => {
                 filter(&mut sql, " AND right(o.customer_phone, 4) = ?", Box::new(digits.clone()));
-                if let Some(shop) = q.shop {
-                    // Lets the (shop_id, right(phone, 4)) index of `orders` lead.
-                    filter(&mut sql, " AND o.shop_id = ?", Box::new(shop.0));
-                }
             }
             None => {}
         }
