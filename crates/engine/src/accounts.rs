@@ -57,11 +57,11 @@ impl Engine {
                 .ok_or_else(|| EngineError::Taken { field: "login", value: new.login.clone() })?;
             Ok(UserRecord {
                 id,
-                login: new.login,
+                login: new.login.clone(),
                 role: new.role,
                 shop_id: new.shop_id,
-                display_name,
-                password_hash: new.password_hash,
+                display_name: display_name.clone(),
+                password_hash: new.password_hash.clone(),
                 created_at: now,
             })
         })
@@ -170,7 +170,7 @@ impl Engine {
                 }
             }
             let id = tx.insert_token(&token_hash, user, &name, scope, now)?;
-            Ok(TokenRecord { id, user_id: user, name, created_at: now, revoked_at: None, scope })
+            Ok(TokenRecord { id, user_id: user, name: name.clone(), created_at: now, revoked_at: None, scope })
         })
     }
 
@@ -218,7 +218,7 @@ impl Engine {
         self.transact(move |tx| {
             tx.shop(shop)?.ok_or(EngineError::NotFound { what: "shop", id: shop.to_string() })?;
             let id = tx.insert_template(shop, &title, &body)?;
-            Ok(ReplyTemplate { id, shop_id: shop, title, body })
+            Ok(ReplyTemplate { id, shop_id: shop, title: title.clone(), body: body.clone() })
         })
     }
 
@@ -238,7 +238,7 @@ impl Engine {
     pub fn record_evidence(&self, object: EvidenceObject) -> Result<EvidenceObject, EngineError> {
         self.transact(move |tx| {
             tx.insert_evidence_object(&object)?;
-            Ok(object)
+            Ok(object.clone())
         })
     }
 

@@ -53,7 +53,7 @@ pub fn dispatch(engine: &Engine, sender: &dyn SmsSender, limit: usize) -> Result
     if !sent.is_empty() {
         let at = engine.now();
         engine.transact(move |tx| {
-            for id in sent {
+            for &id in &sent {
                 tx.mark_sms_sent(id, at)?;
             }
             Ok(())

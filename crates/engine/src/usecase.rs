@@ -200,21 +200,24 @@ impl Engine {
     /// two nodes' commit groups, say) is run again, on what the other committed, a few times.
     pub fn transact<R: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut dyn WriteTx) -> Result<R, EngineError> + Clone + Send + 'static,
+        f: impl Fn(&mut dyn WriteTx) -> Result<R, EngineError> + Send + Sync + 'static,
     ) -> Result<R, EngineError> {
         self.transact_on(None, f)
     }
 
     /// `transact` for a job about one order (`key`): a store with several writers runs the jobs
-    /// of one order one after another on the same writer.
+    /// of one order one after another on the same writer. A job rolled back for contention is
+    /// run again (it is `Fn` for that: shared, never copied), up to `CONTENDED_RETRIES` times.
     pub fn transact_on<R: Send + 'static>(
         &self,
         key: Option<OrderId>,
-        f: impl FnOnce(&mut dyn WriteTx) -> Result<R, EngineError> + Clone + Send + 'static,
+        f: impl Fn(&mut dyn WriteTx) -> Result<R, EngineError> + Send + Sync + 'static,
     ) -> Result<R, EngineError> {
+        let f = Arc::new(f);
         let mut attempt = 0u32;
         loop {
-            match self.transact_once(key, f.clone()) {
+            let job = f.clone();
+            match self.transact_once(key, move |tx| job(tx)) {
                 Err(EngineError::Store(StoreError::Contended { .. })) if attempt < CONTENDED_RETRIES => {
                     attempt += 1;
                     // A short pause that grows, so the other transaction gets through first.
@@ -321,7 +324,13 @@ impl Engine {
         let profile = profile.to_string();
         self.transact(move |tx| {
             let id = tx.insert_shop(&name, &profile, &overrides)?;
-            Ok(ShopRecord { id, name, profile, overrides, default_address: None })
+            Ok(ShopRecord {
+                id,
+                name: name.clone(),
+                profile: profile.clone(),
+                overrides: overrides.clone(),
+                default_address: None,
+            })
         })
     }
 
@@ -361,7 +370,7 @@ impl Engine {
                     .collect();
                 sync_deadlines(tx, Subject::Order(id), order.version, &stored, &order.deadlines(&new_policy))?;
             }
-            Ok(new_policy)
+            Ok(new_policy.clone())
         });
         self.deps.shops.forget(shop);
         self.announce(Topic::Shop, &shop.0.to_string());
@@ -378,7 +387,13 @@ impl Engine {
         let result = self.transact(move |tx| {
             tx.shop(shop)?.ok_or(EngineError::NotFound { what: "shop", id: shop.to_string() })?;
             let id = tx.insert_address(shop, &input)?;
-            Ok(Address { id, name: input.name, phone: input.phone, region: input.region, detail: input.detail })
+            Ok(Address {
+                id,
+                name: input.name.clone(),
+                phone: input.phone.clone(),
+                region: input.region.clone(),
+                detail: input.detail.clone(),
+            })
         });
         self.deps.shops.forget(shop);
         self.announce(Topic::Shop, &shop.0.to_string());
@@ -534,7 +549,7 @@ impl Engine {
         self.transact_on(Some(plan.case.order_id), move |tx| {
             Self::idempotent(tx, idem.as_ref(), now, |tx| {
                 if write_plan(tx, &plan)? {
-                    return Ok(plan.case);
+                    return Ok(plan.case.clone());
                 }
                 let case = load_case(tx, case_id, &actor)?;
                 check_version("case", expected_version, case.version)?;
@@ -586,7 +601,7 @@ impl Engine {
         self.transact(move |tx| {
             let case = load_case(tx, case_id, &actor)?;
             let order = load_order(tx, case.order_id, &actor)?;
-            exec_order(tx, &deps, order, &actor, &OrderCommand::SetRemark { text: remark }, clock.now())
+            exec_order(tx, &deps, order, &actor, &OrderCommand::SetRemark { text: remark.clone() }, clock.now())
         })
     }
 
@@ -681,7 +696,7 @@ impl Engine {
         let deps = self.deps.clone();
         self.transact(move |tx| {
             let mut out = Vec::with_capacity(batch.len());
-            for p in batch {
+            for p in &batch {
                 if let Some(plan) = &p.plan {
                     if write_plan(tx, plan)? {
                         out.push(Ok(Firing::Fired));
@@ -706,7 +721,6 @@ impl Engine {
 }
 
 /// A due row with its firing decided in advance (when it could be).
-#[derive(Clone)]
 pub struct PreparedFiring {
     row: DueDeadline,
     plan: Option<CasePlan>,
@@ -735,7 +749,6 @@ fn json<T: Serialize>(v: &T) -> Result<String, EngineError> {
 /// A case change decided on a snapshot: the new state, already serialized, and everything else
 /// the change writes. The writer applies it only if the order and case are still at the
 /// versions it was decided on.
-#[derive(Clone)]
 pub struct CasePlan {
     order_before: u64,
     case_before: Option<u64>,
