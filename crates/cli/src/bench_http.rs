@@ -105,6 +105,18 @@ pub(crate) fn summarise(mut lat: Vec<u32>, errors: usize, secs: f64) -> Phase {
     Phase { per_s: lat.len() as f64 / secs, p50_ms: percentile(&lat, 0.5), p99_ms: percentile(&lat, 0.99), errors }
 }
 
+/// Times `query(i)` for `i` in `0..samples`, one after another: the loop of every raw ceiling.
+pub(crate) fn timed(samples: u64, mut query: impl FnMut(u64) -> Result<(), String>) -> Result<Phase, String> {
+    let mut lat = Vec::with_capacity(samples as usize);
+    let started = Instant::now();
+    for i in 0..samples {
+        let t = Instant::now();
+        query(i)?;
+        lat.push(t.elapsed().as_micros() as u32);
+    }
+    Ok(summarise(lat, 0, started.elapsed().as_secs_f64()))
+}
+
 /// Raw ceiling for the command mix: per command, read the case row, update it, append one log
 /// row; group-committed 64 at a time (what the server's group commit does under load).
 fn raw_commands(path: &Path, seconds: u64, n: usize) -> Result<f64, String> {
@@ -145,10 +157,7 @@ fn raw_commands(path: &Path, seconds: u64, n: usize) -> Result<f64, String> {
 fn raw_page(path: &Path, samples: usize) -> Result<Phase, String> {
     let conn = Connection::open(path).map_err(err)?;
     conn.execute_batch("PRAGMA cache_size=-16384;").map_err(err)?;
-    let mut lat = Vec::with_capacity(samples);
-    let started = Instant::now();
-    for _ in 0..samples {
-        let t = Instant::now();
+    timed(samples as u64, |_| {
         let mut st = conn
             .prepare_cached(
                 "SELECT c.data, o.order_no, o.customer_name, o.customer_phone, o.flag FROM cases c JOIN orders o ON o.id = c.order_id \
@@ -163,9 +172,8 @@ fn raw_page(path: &Path, samples: usize) -> Result<Phase, String> {
         if rows.len() != 50 || c.is_empty() {
             return Err("raw page query returned too little".into());
         }
-        lat.push(t.elapsed().as_micros() as u32);
-    }
-    Ok(summarise(lat, 0, started.elapsed().as_secs_f64()))
+        Ok(())
+    })
 }
 
 /// One search of the W2 filters: its label, the query string for request `i`, and the raw SQL
@@ -240,10 +248,7 @@ fn raw_search(path: &Path, search: &Search, n: u64, samples: u64) -> Result<Phas
     let conn = Connection::open(path).map_err(err)?;
     conn.execute_batch("PRAGMA cache_size=-16384;").map_err(err)?;
     let sql = format!("{RAW_HEAD}{}", search.raw_sql);
-    let mut lat = Vec::new();
-    let started = Instant::now();
-    for i in 0..samples {
-        let t = Instant::now();
+    timed(samples, |i| {
         let mut st = conn.prepare_cached(&sql).map_err(err)?;
         let rows: Vec<String> = st
             .query_map([(search.raw_param)(i, n)], |r| r.get(0))
@@ -253,9 +258,8 @@ fn raw_search(path: &Path, search: &Search, n: u64, samples: u64) -> Result<Phas
         if rows.is_empty() {
             return Err(format!("raw search {:?} found nothing", search.label));
         }
-        lat.push(t.elapsed().as_micros() as u32);
-    }
-    Ok(summarise(lat, 0, started.elapsed().as_secs_f64()))
+        Ok(())
+    })
 }
 
 fn rss_of(pid: u32) -> (f64, f64) {

@@ -7,7 +7,7 @@
 //! on PostgreSQL, and the rows are exactly the rows the engine writes.
 
 use crate::bench::err;
-use crate::bench_http::{summarise, Phase, Search, SHOP};
+use crate::bench_http::{timed, Phase, Search, SHOP};
 use aftersale_core::Timestamp;
 use aftersale_engine::store::copy::{self, CopyOptions, CopyOutcome};
 use aftersale_engine::store::postgres::fresh_schema;
@@ -67,18 +67,14 @@ const COUNTS: &str = "SELECT queue, SUM(n)::bigint FROM (SELECT queue, n FROM qu
 pub(crate) fn raw_page(url: &str, samples: usize) -> Result<Phase, String> {
     let mut c = connect(url)?;
     let (page, counts) = (c.prepare(PAGE).map_err(err)?, c.prepare(COUNTS).map_err(err)?);
-    let mut lat = Vec::with_capacity(samples);
-    let started = Instant::now();
-    for _ in 0..samples {
-        let t = Instant::now();
+    timed(samples as u64, |_| {
         let rows = c.query(&page, &[&SHOP.0, &"refund_only", &51i64]).map_err(err)?;
         let n = c.query(&counts, &[&SHOP.0]).map_err(err)?;
         if rows.len() != 51 || n.is_empty() {
             return Err("raw page query returned too little".into());
         }
-        lat.push(t.elapsed().as_micros() as u32);
-    }
-    Ok(summarise(lat, 0, started.elapsed().as_secs_f64()))
+        Ok(())
+    })
 }
 
 /// The raw query of a search (the statement the store builds for it), `samples` times.
@@ -93,17 +89,13 @@ pub(crate) fn raw_search(url: &str, search: &Search, n: u64, samples: u64) -> Re
         search.pg_sql
     );
     let st = c.prepare(&sql).map_err(err)?;
-    let mut lat = Vec::new();
-    let started = Instant::now();
-    for i in 0..samples {
-        let t = Instant::now();
+    timed(samples, |i| {
         let rows = c.query(&st, &[&(search.pg_param)(i, n)]).map_err(err)?;
         if rows.is_empty() {
             return Err(format!("raw search {:?} found nothing", search.label));
         }
-        lat.push(t.elapsed().as_micros() as u32);
-    }
-    Ok(summarise(lat, 0, started.elapsed().as_secs_f64()))
+        Ok(())
+    })
 }
 
 /// Raw ceiling for the command mix: per command, read the case row, rewrite it, append a log

@@ -84,6 +84,14 @@ fn w2_search_filters_sort_by_time_left_and_page_with_cursors() {
     assert_eq!(search(CaseQuery { customer_name: Some("王小明".into()), ..Default::default() }).items.len(), 4);
     assert!(search(CaseQuery { customer_name: Some("王小红".into()), ..Default::default() }).items.is_empty());
     assert!(search(CaseQuery { customer_name: Some("%".into()), ..Default::default() }).items.is_empty());
+    // text no stored name or order number can hold (control characters, a NUL) matches
+    // nothing: not a database error (full-text syntax, PostgreSQL's text type)
+    for text in ["王小\u{0}明", "\u{96}\u{19}_\u{0}", "\u{0}", "小\u{7f}"] {
+        let by_name = a.engine.search(MERCHANT, CaseQuery { customer_name: Some(text.into()), ..Default::default() });
+        assert!(by_name.unwrap().items.is_empty(), "customer_name {text:?}");
+        let by_no = a.engine.search(MERCHANT, CaseQuery { order_no: Some(format!("W2-{text}")), ..Default::default() });
+        assert!(by_no.unwrap().items.is_empty(), "order_no {text:?}");
+    }
     // application date range, queue, type, flag, close to deadline
     let range = CaseQuery {
         applied_from: Some(T0 + Dur::hours(2)),

@@ -69,6 +69,15 @@ async fn w2_search_filters_sort_by_time_left_and_cursor_pages_over_http() {
     );
     let name = t.staff.get("/api/v1/cases?customer_name=%E7%8E%8B%E5%B0%8F%E6%98%8E").await.unwrap().json();
     assert_eq!(name["items"].as_array().unwrap().len(), 5);
+    // A name no buyer can have (control characters, a NUL: what schemathesis sent) finds none.
+    let odd = t
+        .staff
+        .get("/api/v1/cases?queue=awaiting_receipt&customer_name=%C2%96%19_%C2%87%5E%C3%92%00&limit=138")
+        .await
+        .unwrap();
+    assert_eq!((odd.status, odd.json()["items"].as_array().map(Vec::len)), (200, Some(0)));
+    let odd = t.staff.get("/api/v1/cases?order_no=%E7%8E%8B%00").await.unwrap();
+    assert_eq!((odd.status, odd.json()["items"].as_array().map(Vec::len)), (200, Some(0)));
     // Close to deadline: due within the next 45 hours (the two oldest).
     let now = t.case(&t.staff, ids[0].0).await["now"].as_str().unwrap().to_string();
     let now = aftersale_core::Timestamp::parse_rfc3339(&now).unwrap();

@@ -205,9 +205,12 @@ impl CaseReads for Pg<'_> {
         args.push(Box::new(limit as i64 + 1));
         sql.push_str(&format!(" LIMIT ${}", args.len()));
         let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a.as_ref()).collect();
-        // Planned for these values each time: a generic plan knows neither that a LIKE pattern
-        // is a prefix (the order number index) nor how selective a phone or a name is.
-        self.conn.client.batch_execute("SET LOCAL plan_cache_mode = force_custom_plan")?;
+        // A text search is planned for its values each time: a generic plan knows neither that
+        // a LIKE pattern is a prefix (the order number index) nor how selective a phone or a
+        // name is. A queue page keeps its cached plan (and saves the round trip).
+        if q.order_no.is_some() || q.customer_name.is_some() || q.customer_phone.is_some() {
+            self.conn.client.batch_execute("SET LOCAL plan_cache_mode = force_custom_plan")?;
+        }
         let rows = self.query(&sql, &params)?;
         let mut items = Vec::with_capacity(rows.len());
         for r in rows {
