@@ -68,6 +68,9 @@ impl Engine {
     }
 
     pub fn user_by_login(&self, login: &str) -> Result<Option<UserRecord>, EngineError> {
+        if never_stored(login) {
+            return Ok(None);
+        }
         self.read(|tx| tx.user_by_login(login))
     }
 
@@ -102,6 +105,9 @@ impl Engine {
     /// Seconds until `login` may try a password again, if wrong passwords have locked it out
     /// (`MAX_LOGIN_FAILURES` within `LOGIN_WINDOW`, counted by every node alike).
     pub fn login_locked(&self, login: &str) -> Result<Option<u64>, EngineError> {
+        if never_stored(login) {
+            return Ok(None);
+        }
         let login = login.to_string();
         let Some((n, first)) = self.read(move |tx| tx.login_failures(&login))? else { return Ok(None) };
         let left = first + LOGIN_WINDOW_MS - crate::runner::wall_ms();
@@ -110,6 +116,10 @@ impl Engine {
 
     /// Counts a wrong password for `login`.
     pub fn login_failed(&self, login: &str) -> Result<(), EngineError> {
+        if never_stored(login) {
+            // No account has this login, so there is nothing to guess at and nothing to count.
+            return Ok(());
+        }
         let login = login.to_string();
         self.transact(move |tx| {
             tx.record_login_failure(&login, crate::runner::wall_ms(), LOGIN_WINDOW_MS)?;
@@ -119,6 +129,9 @@ impl Engine {
 
     /// A right password: the count for `login` starts again (no write when there is none).
     pub fn login_succeeded(&self, login: &str) -> Result<(), EngineError> {
+        if never_stored(login) {
+            return Ok(());
+        }
         let probe = login.to_string();
         if self.read(move |tx| tx.login_failures(&probe))?.is_none() {
             return Ok(());
@@ -243,6 +256,9 @@ impl Engine {
     }
 
     pub fn evidence_object(&self, key: &str) -> Result<Option<EvidenceObject>, EngineError> {
+        if never_stored(key) {
+            return Ok(None);
+        }
         self.read(|tx| tx.evidence_object(key))
     }
 
@@ -329,4 +345,10 @@ pub fn may_see_order(actor: &Actor, order: &Order) -> bool {
         Actor::Merchant { shop, .. } => *shop == order.shop_id,
         Actor::Platform { .. } | Actor::System => true,
     }
+}
+
+/// Text with a NUL: no login or evidence key holds one (both are validated when written), and
+/// PostgreSQL's text type refuses it outright, so a lookup by it is answered without the database.
+fn never_stored(text: &str) -> bool {
+    text.contains('\0')
 }

@@ -55,6 +55,14 @@ fn shop_roles_need_an_existing_shop_and_other_roles_none() {
     assert!(matches!(taken, EngineError::Taken { field: "login", .. }), "{taken:?}");
     assert_eq!(a.engine.user_by_login("staff1").unwrap().unwrap().id, staff.id);
     assert_eq!(a.engine.user_by_login("nobody").unwrap(), None);
+    // a login no account can have (a NUL, control characters) is unknown, not a database error
+    for odd in ["staff1\u{0}", "\u{0}", "st\u{96}aff1"] {
+        assert_eq!(a.engine.user_by_login(odd).unwrap(), None, "{odd:?}");
+        assert_eq!(a.engine.login_locked(odd).unwrap(), None, "{odd:?}");
+        a.engine.login_failed(odd).unwrap();
+        a.engine.login_succeeded(odd).unwrap();
+        assert!(a.engine.evidence_object(odd).unwrap().is_none(), "{odd:?}");
+    }
     assert_eq!(a.engine.users().unwrap().len(), 1);
     // nothing refused was written
     assert!(a.engine.user_by_login("owner1").unwrap().is_none());
