@@ -27,10 +27,16 @@ pub fn text(field: &'static str, value: &str, max: usize, required: bool) -> Res
     if v.chars().count() > max {
         return Err((field.into(), format!("is longer than {max} characters")));
     }
-    if v.chars().any(|c| c.is_control() && c != '\n') {
+    if holds_control_characters(v) {
         return Err((field.into(), "contains control characters".into()));
     }
     Ok(v.to_string())
+}
+
+/// What `text` refuses: a control character other than a line break (a NUL among them). No
+/// stored text holds one, so a lookup by such text can be answered without the database.
+pub fn holds_control_characters(v: &str) -> bool {
+    v.chars().any(|c| c.is_control() && c != '\n')
 }
 
 /// What `Phone::parse` takes, as a regular expression: spaces and dashes anywhere, a mainland

@@ -68,7 +68,7 @@ impl Engine {
     }
 
     pub fn user_by_login(&self, login: &str) -> Result<Option<UserRecord>, EngineError> {
-        if never_stored(login) {
+        if aftersale_core::values::holds_control_characters(login) {
             return Ok(None);
         }
         self.read(|tx| tx.user_by_login(login))
@@ -105,7 +105,7 @@ impl Engine {
     /// Seconds until `login` may try a password again, if wrong passwords have locked it out
     /// (`MAX_LOGIN_FAILURES` within `LOGIN_WINDOW`, counted by every node alike).
     pub fn login_locked(&self, login: &str) -> Result<Option<u64>, EngineError> {
-        if never_stored(login) {
+        if aftersale_core::values::holds_control_characters(login) {
             return Ok(None);
         }
         let login = login.to_string();
@@ -116,7 +116,7 @@ impl Engine {
 
     /// Counts a wrong password for `login`.
     pub fn login_failed(&self, login: &str) -> Result<(), EngineError> {
-        if never_stored(login) {
+        if aftersale_core::values::holds_control_characters(login) {
             // No account has this login, so there is nothing to guess at and nothing to count.
             return Ok(());
         }
@@ -129,7 +129,7 @@ impl Engine {
 
     /// A right password: the count for `login` starts again (no write when there is none).
     pub fn login_succeeded(&self, login: &str) -> Result<(), EngineError> {
-        if never_stored(login) {
+        if aftersale_core::values::holds_control_characters(login) {
             return Ok(());
         }
         let probe = login.to_string();
@@ -256,7 +256,7 @@ impl Engine {
     }
 
     pub fn evidence_object(&self, key: &str) -> Result<Option<EvidenceObject>, EngineError> {
-        if never_stored(key) {
+        if aftersale_core::values::holds_control_characters(key) {
             return Ok(None);
         }
         self.read(|tx| tx.evidence_object(key))
@@ -345,10 +345,4 @@ pub fn may_see_order(actor: &Actor, order: &Order) -> bool {
         Actor::Merchant { shop, .. } => *shop == order.shop_id,
         Actor::Platform { .. } | Actor::System => true,
     }
-}
-
-/// Text with a NUL: no login or evidence key holds one (both are validated when written), and
-/// PostgreSQL's text type refuses it outright, so a lookup by it is answered without the database.
-fn never_stored(text: &str) -> bool {
-    text.contains('\0')
 }

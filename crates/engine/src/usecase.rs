@@ -634,8 +634,7 @@ impl Engine {
         // Stored names and order numbers never hold control characters (O1 refuses them), so a
         // search text with one matches nothing; neither database is asked (SQLite's full-text
         // query syntax and PostgreSQL's text type both refuse a NUL).
-        let unmatchable =
-            |t: &Option<String>| t.as_deref().is_some_and(|t| t.chars().any(|c| c.is_control() && c != '\n'));
+        let unmatchable = |t: &Option<String>| t.as_deref().is_some_and(holds_control_characters);
         if unmatchable(&q.customer_name) || unmatchable(&q.order_no) {
             return Ok(CasePage { items: Vec::new(), next: None });
         }
