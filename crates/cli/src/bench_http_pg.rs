@@ -52,14 +52,18 @@ pub(crate) fn seed(dir: &Path, url: &str, n: usize, base: Timestamp) -> Result<(
     Ok((schema, token))
 }
 
+/// A connection with the store's session settings (no parallel workers for short statements).
 fn connect(url: &str) -> Result<postgres::Client, String> {
-    postgres::Client::connect(url, postgres::NoTls).map_err(err)
+    let mut c = postgres::Client::connect(url, postgres::NoTls).map_err(err)?;
+    c.batch_execute("SET max_parallel_workers_per_gather = 0").map_err(err)?;
+    Ok(c)
 }
 
-/// The store's page query (`search_cases` with a shop and a queue) and its counts query.
+/// The store's page query (`search_cases` with a shop and a queue, the queue written into the
+/// statement as the store writes it) and its counts query.
 const PAGE: &str = "SELECT c.data, o.order_no, o.customer_name, o.customer_phone, o.flag, c.due_at \
-     FROM cases c JOIN orders o ON o.id = c.order_id WHERE true AND c.shop_id = $1 AND o.shop_id = $1 AND c.queue = $2 \
-     ORDER BY c.due_at, c.id LIMIT $3";
+     FROM cases c JOIN orders o ON o.id = c.order_id WHERE true AND c.shop_id = $1 AND o.shop_id = $1 \
+     AND c.queue = 'refund_only' ORDER BY c.due_at, c.id LIMIT $2";
 const COUNTS: &str = "SELECT queue, SUM(n)::bigint FROM (SELECT queue, n FROM queue_counts WHERE shop_id = $1 \
      UNION ALL SELECT queue, d FROM queue_count_deltas WHERE shop_id = $1) t GROUP BY queue";
 
@@ -68,7 +72,7 @@ pub(crate) fn raw_page(url: &str, samples: usize) -> Result<Phase, String> {
     let mut c = connect(url)?;
     let (page, counts) = (c.prepare(PAGE).map_err(err)?, c.prepare(COUNTS).map_err(err)?);
     timed(samples as u64, |_| {
-        let rows = c.query(&page, &[&SHOP.0, &"refund_only", &51i64]).map_err(err)?;
+        let rows = c.query(&page, &[&SHOP.0, &51i64]).map_err(err)?;
         let n = c.query(&counts, &[&SHOP.0]).map_err(err)?;
         if rows.len() != 51 || n.is_empty() {
             return Err("raw page query returned too little".into());

@@ -150,7 +150,10 @@ impl CaseReads for Pg<'_> {
             filter(&mut sql, " AND c.buyer_id = ?", Box::new(buyer.0));
         }
         if let Some(queue) = q.queue {
-            filter(&mut sql, " AND c.queue = ?", Box::new(queue.as_str()));
+            // Written into the statement (a name from a fixed list, never the caller's text):
+            // only then can a plan use the queue's own partial index (migration 0003), which a
+            // parameter would leave to the planner's guess.
+            sql.push_str(&format!(" AND c.queue = '{}'", queue.as_str()));
         }
         if let Some(kind) = q.kind {
             filter(&mut sql, " AND c.kind = ?", Box::new(kind.as_str()));

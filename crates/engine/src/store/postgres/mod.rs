@@ -39,6 +39,7 @@ const NO_DEADLINE: i64 = i64::MAX;
 pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
     (2, "deltas_vacuum", include_str!("../migrations/postgres/0002_deltas_vacuum.sql")),
+    (3, "queue_indexes", include_str!("../migrations/postgres/0003_queue_indexes.sql")),
 ];
 
 /// The advisory lock key migrations run under ("aftersal" in ASCII).
