@@ -308,3 +308,24 @@ fn e4_evidence_is_resolved_from_the_callers_own_uploads() {
         "evidence_mismatch"
     );
 }
+
+#[test]
+fn wrong_passwords_lock_a_login_out_for_the_window_and_a_right_one_starts_the_count_again() {
+    let a = app();
+    let locked = |login: &str| a.engine.login_locked(login).unwrap();
+    for _ in 1..aftersale_engine::accounts::MAX_LOGIN_FAILURES {
+        a.engine.login_failed("staff1").unwrap();
+    }
+    assert_eq!(locked("staff1"), None, "one failure short of the limit");
+    a.engine.login_failed("staff1").unwrap();
+    let wait = locked("staff1").expect("locked out at the limit");
+    let window = (aftersale_engine::accounts::LOGIN_WINDOW_MS / 1000) as u64;
+    assert!(wait > window - 60 && wait <= window, "{wait} s of a {window} s window");
+    // another login is not locked by these failures
+    assert_eq!(locked("staff2"), None);
+    // a right password clears the count
+    a.engine.login_succeeded("staff1").unwrap();
+    assert_eq!(locked("staff1"), None);
+    a.engine.login_failed("staff1").unwrap();
+    assert_eq!(locked("staff1"), None, "the count started again");
+}
