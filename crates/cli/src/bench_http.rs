@@ -275,10 +275,18 @@ fn rss_of(pid: u32) -> (f64, f64) {
     (get("VmRSS:"), get("VmHWM:"))
 }
 
+/// Runs a request and times it from sending to the last byte of the answer; what the load
+/// generator then does with the answer (parsing 50 cases to check them) is not the server's time.
+async fn timed_request<T>(request: impl std::future::Future<Output = T>) -> (T, Duration) {
+    let start = Instant::now();
+    let r = request.await;
+    (r, start.elapsed())
+}
+
 async fn load<F, Fut>(clients: usize, seconds: u64, f: F) -> Phase
 where
     F: Fn(usize, u64) -> Fut + Send + Sync + 'static + Clone,
-    Fut: std::future::Future<Output = bool> + Send,
+    Fut: std::future::Future<Output = Option<Duration>> + Send,
 {
     let until = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
@@ -290,11 +298,9 @@ where
             let mut errors = 0usize;
             let mut i = 0u64;
             while Instant::now() < until {
-                let t = Instant::now();
-                if f(c, i).await {
-                    lat.push(t.elapsed().as_micros() as u32);
-                } else {
-                    errors += 1;
+                match f(c, i).await {
+                    Some(took) => lat.push(took.as_micros() as u32),
+                    None => errors += 1,
                 }
                 i += 1;
             }
@@ -411,7 +417,7 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
                 _ => ("refund", json!({}), n - refunds.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % n),
             };
             async move {
-                let r = c.post(&format!("/api/v1/cases/{id}/actions/{action}"), &body).await;
+                let (r, took) = timed_request(c.post(&format!("/api/v1/cases/{id}/actions/{action}"), &body)).await;
                 let ok = matches!(r, Ok(ref r) if r.status == 200);
                 if !ok {
                     static SHOWN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -422,7 +428,7 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
                         );
                     }
                 }
-                ok
+                ok.then_some(took)
             }
         };
         let _ = load(args.clients, 2, mix.clone()).await;
@@ -431,10 +437,12 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
         let page = load(args.page_clients, args.seconds, move |_, _| {
             let c = c.clone();
             async move {
-                match c.get("/api/v1/cases?queue=refund_only&limit=50").await {
+                let (r, took) = timed_request(c.get("/api/v1/cases?queue=refund_only&limit=50")).await;
+                match r {
                     Ok(r) if r.status == 200 => {
                         let v = r.json();
-                        v["items"].as_array().map(|a| a.len() == 50).unwrap_or(false) && v["counts"].is_object()
+                        let full = v["items"].as_array().map(|a| a.len() == 50).unwrap_or(false) && v["counts"].is_object();
+                        full.then_some(took)
                     }
                     other => {
                         static SHOWN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -444,7 +452,7 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
                                 other.map(|r| String::from_utf8_lossy(&r.body).to_string())
                             );
                         }
-                        false
+                        None
                     }
                 }
             }
@@ -455,17 +463,19 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
         let html_page = load(args.page_clients, args.seconds, move |_, _| {
             let c = c.clone();
             async move {
-                match c.get("/w/queue?queue=refund_only").await {
+                let (r, took) = timed_request(c.get("/w/queue?queue=refund_only")).await;
+                match r {
                     Ok(r) if r.status == 200 => {
                         let body = String::from_utf8_lossy(&r.body);
-                        body.matches("<tr data-case=").count() == 50 && body.contains("class=\"count\"")
+                        let full = body.matches("<tr data-case=").count() == 50 && body.contains("class=\"count\"");
+                        full.then_some(took)
                     }
                     other => {
                         static SHOWN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
                         if SHOWN.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 3 {
                             eprintln!("workbench page error: {:?}", other.map(|r| r.status));
                         }
-                        false
+                        None
                     }
                 }
             }
@@ -491,14 +501,17 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
                 let c = c.clone();
                 let path = format!("/api/v1/cases?{}&limit=50", q(client_no as u64 * 1_000_003 + i, n));
                 async move {
-                    match c.get(&path).await {
-                        Ok(r) if r.status == 200 => r.json()["items"].as_array().is_some_and(|a| !a.is_empty()),
+                    let (r, took) = timed_request(c.get(&path)).await;
+                    match r {
+                        Ok(r) if r.status == 200 => {
+                            r.json()["items"].as_array().is_some_and(|a| !a.is_empty()).then_some(took)
+                        }
                         other => {
                             static SHOWN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
                             if SHOWN.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 3 {
                                 eprintln!("search error ({path}): {:?}", other.map(|r| String::from_utf8_lossy(&r.body).to_string()));
                             }
-                            false
+                            None
                         }
                     }
                 }

@@ -4,7 +4,7 @@
 //! a merchant's copy of the case and of its log carries no COD refund account. The JSON API and
 //! the web pages both render this.
 
-use crate::usecase::{load_case, load_order, load_shop_ctx, Engine, EngineError};
+use crate::usecase::{load_case_and_order, load_shop_ctx, Engine, EngineError};
 use aftersale_core::values::{Address, AddressId, CaseId};
 use aftersale_core::*;
 
@@ -62,8 +62,7 @@ impl Engine {
         let now = self.now();
         self.store().read(|tx| {
             Ok((|| {
-                let case = load_case(tx, id, &actor)?;
-                let order = load_order(tx, case.order_id, &Actor::System)?;
+                let (case, order) = load_case_and_order(tx, id, &actor)?;
                 let sc = load_shop_ctx(tx, case.shop_id)?;
                 let ctx = Ctx { policy: &sc.policy, now, default_address: sc.default_address.as_ref() };
                 let actions = available_actions(&order, &case, &actor, &ctx);

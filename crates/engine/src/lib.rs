@@ -26,7 +26,7 @@ pub use sms::{RecordOnly, SmsSender};
 pub use store::sqlite::{SqliteOptions, SqliteStore};
 pub use store::{
     reports_feeds, AddressInput, CaseCursor, CaseHit, CaseHits, CaseListItem, CasePage, CaseQuery, CaseSort,
-    Credential, DueDeadline, EvidenceObject, Lease, LogRow, NoticeQuery, Penalty, ReadTx, ReplyTemplate, Role,
+    Credential, DueDeadline, Effects, EvidenceObject, Lease, LogRow, NoticeQuery, Penalty, ReadTx, ReplyTemplate, Role,
     ShopRecord, Store, StoreError, StoredEvent, StoredNotice, StoredSms, Subject, TokenRecord, TokenScope, UserRecord,
     WriteTx,
 };

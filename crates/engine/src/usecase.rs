@@ -4,7 +4,7 @@
 //! transaction checks that the versions decided on still hold, and decides again if not.
 
 use crate::clock::Clock;
-use crate::deadline_rows::sync_deadlines;
+use crate::deadline_rows::{diff_deadlines, sync_deadlines};
 use crate::gateway::{GatewayOutcome, PaymentGateway};
 use crate::store::*;
 use aftersale_core::values::*;
@@ -535,9 +535,8 @@ impl Engine {
                 if let Some(done) = Self::replay::<Case>(tx, idem.as_ref())? {
                     return Ok(Err(done));
                 }
-                let case = load_case(tx, case_id, &actor)?;
+                let (case, order) = load_case_and_order(tx, case_id, &actor)?;
                 check_version("case", expected_version, case.version)?;
-                let order = load_order(tx, case.order_id, &Actor::System)?;
                 let sc = deps.shops.get(tx, case.shop_id)?;
                 Ok(Ok(plan_case(&order, case, &sc, &actor, &cmd, now)?))
             })())
@@ -583,8 +582,7 @@ impl Engine {
         let clock = self.clock.clone();
         let deps = self.deps.clone();
         self.transact(move |tx| {
-            let case = load_case(tx, case_id, &actor)?;
-            let order = load_order(tx, case.order_id, &actor)?;
+            let (_, order) = load_case_and_order(tx, case_id, &actor)?;
             exec_order(tx, &deps, order, &actor, &OrderCommand::SetFlag { flag }, clock.now())
         })
     }
@@ -599,8 +597,7 @@ impl Engine {
         let clock = self.clock.clone();
         let deps = self.deps.clone();
         self.transact(move |tx| {
-            let case = load_case(tx, case_id, &actor)?;
-            let order = load_order(tx, case.order_id, &actor)?;
+            let (_, order) = load_case_and_order(tx, case_id, &actor)?;
             exec_order(tx, &deps, order, &actor, &OrderCommand::SetRemark { text: remark.clone() }, clock.now())
         })
     }
@@ -610,8 +607,7 @@ impl Engine {
         let now = self.clock.now();
         self.store.read(|tx| {
             let r = (|| {
-                let case = load_case(tx, case_id, &actor)?;
-                let order = load_order(tx, case.order_id, &Actor::System)?;
+                let (case, order) = load_case_and_order(tx, case_id, &actor)?;
                 let sc = load_shop_ctx(tx, case.shop_id)?;
                 let ctx = Ctx { policy: &sc.policy, now, default_address: sc.default_address.as_ref() };
                 Ok((available_actions(&order, &case, &actor, &ctx), case.governing_deadline(&sc.policy)))
@@ -622,23 +618,35 @@ impl Engine {
 
     /// W2: search the cases the actor may see — a merchant its shop's, a buyer their own, a
     /// platform agent all.
-    pub fn search(&self, actor: Actor, mut q: CaseQuery) -> Result<CasePage, EngineError> {
-        match actor {
-            Actor::Merchant { shop, .. } => q.shop = Some(shop),
-            Actor::Buyer { buyer } => q.buyer = Some(buyer),
-            Actor::Platform { .. } | Actor::System => {}
-        }
-        if q.limit == 0 {
-            q.limit = 50;
-        }
-        // Stored names and order numbers never hold control characters (O1 refuses them), so a
-        // search text with one matches nothing; neither database is asked (SQLite's full-text
-        // query syntax and PostgreSQL's text type both refuse a NUL).
-        let unmatchable = |t: &Option<String>| t.as_deref().is_some_and(holds_control_characters);
-        if unmatchable(&q.customer_name) || unmatchable(&q.order_no) {
+    pub fn search(&self, actor: Actor, q: CaseQuery) -> Result<CasePage, EngineError> {
+        let q = visible_query(actor, q);
+        if unmatchable(&q) {
             return Ok(CasePage { items: Vec::new(), next: None });
         }
         Ok(self.read(|tx| tx.search_cases(&q))?.into())
+    }
+
+    /// W1 + W2: a page of `search` and, for a shop, the counts of its queues, read in one
+    /// transaction (the tab counts and the page come from the same snapshot, and the page costs
+    /// one transaction, not two). The counts are the merchant's own shop's, or for a platform
+    /// agent those of the shop the query names; a buyer gets none.
+    pub fn search_with_counts(
+        &self,
+        actor: Actor,
+        q: CaseQuery,
+    ) -> Result<(CasePage, Option<Vec<(Queue, u64)>>), EngineError> {
+        let q = visible_query(actor, q);
+        let counts_of = match actor {
+            Actor::Merchant { shop, .. } => Some(shop),
+            Actor::Platform { .. } | Actor::System => q.shop,
+            Actor::Buyer { .. } => None,
+        };
+        let skip = unmatchable(&q);
+        self.read(|tx| {
+            let hits = if skip { None } else { Some(tx.search_cases(&q)?) };
+            let counts = counts_of.map(|shop| tx.queue_counts(shop)).transpose()?;
+            Ok((hits.map_or(CasePage { items: Vec::new(), next: None }, CasePage::from), counts))
+        })
     }
 
     /// X1: a party's message box, newest first, with unread counts per category.
@@ -856,21 +864,22 @@ fn write_plan(tx: &mut dyn WriteTx, plan: &CasePlan) -> Result<bool, EngineError
         },
         None => tx.insert_case(&plan.case, &plan.case_json, plan.case_due)?,
     }
+    let mut effects =
+        Effects { log: plan.log.as_ref().map(|l| (order_id, Some(plan.case.id), l)), ..Effects::default() };
     if let Some(order_json) = &plan.order_json {
         // Its version was checked above, in this transaction: a failure here is the store's.
         tx.update_order(&plan.order, order_json, plan.order_before)?;
         let (old, new) = &plan.order_deadlines;
-        sync_deadlines(tx, Subject::Order(order_id), plan.order.version, old, new)?;
-    }
-    if let Some(log) = &plan.log {
-        tx.append_log(order_id, Some(plan.case.id), log)?;
+        diff_deadlines(&mut effects, Subject::Order(order_id), plan.order.version, old, new);
     }
     let (old, new) = &plan.case_deadlines;
-    sync_deadlines(tx, Subject::Case(plan.case.id), plan.case.version, old, new)?;
-    if let Some(at) = plan.recorded.first().map(|r| r.at) {
-        if !plan.outbox.notices.is_empty() || !plan.outbox.sms.is_empty() {
-            tx.insert_outbox(Some(plan.case.id), &plan.outbox, at)?;
-        }
+    diff_deadlines(&mut effects, Subject::Case(plan.case.id), plan.case.version, old, new);
+    let at = plan.recorded.first().map(|r| r.at);
+    effects.outbox = at.map(|at| (Some(plan.case.id), &plan.outbox, at));
+    if !effects.is_empty() {
+        tx.write_effects(&effects)?;
+    }
+    if let Some(at) = at {
         for r in &plan.recorded {
             if let Event::AdvanceCompensated { amount } = &r.event {
                 tx.insert_penalty(&Penalty {
@@ -917,6 +926,28 @@ fn firing_command(deps: &Deps, case: &Case, kind: DeadlineKind, now: Timestamp) 
     })
 }
 
+/// A search narrowed to what the actor may see — a merchant its shop's cases, a buyer their
+/// own, a platform agent all — with the default page size.
+fn visible_query(actor: Actor, mut q: CaseQuery) -> CaseQuery {
+    match actor {
+        Actor::Merchant { shop, .. } => q.shop = Some(shop),
+        Actor::Buyer { buyer } => q.buyer = Some(buyer),
+        Actor::Platform { .. } | Actor::System => {}
+    }
+    if q.limit == 0 {
+        q.limit = 50;
+    }
+    q
+}
+
+/// Stored names and order numbers never hold control characters (O1 refuses them), so a search
+/// text with one matches nothing; neither database is asked (SQLite's full-text query syntax and
+/// PostgreSQL's text type both refuse a NUL).
+fn unmatchable(q: &CaseQuery) -> bool {
+    let holds = |t: &Option<String>| t.as_deref().is_some_and(holds_control_characters);
+    holds(&q.customer_name) || holds(&q.order_no)
+}
+
 fn check_version(what: &'static str, expected: Option<u64>, actual: u64) -> Result<(), EngineError> {
     match expected {
         Some(e) if e != actual => Err(EngineError::Conflict { what, expected: e, actual }),
@@ -941,8 +972,25 @@ pub(crate) fn load_order(tx: &mut dyn ReadTx, id: OrderId, actor: &Actor) -> Res
 }
 
 pub(crate) fn load_case(tx: &mut dyn ReadTx, id: CaseId, actor: &Actor) -> Result<Case, EngineError> {
+    let case = tx.case(id)?;
+    visible_case(case, id, actor)
+}
+
+/// A case the actor may see and its order, in one read (in a write job: the order locked, then
+/// the case). Whoever may see a case may see its order: both carry the same shop and buyer.
+pub(crate) fn load_case_and_order(
+    tx: &mut dyn ReadTx,
+    id: CaseId,
+    actor: &Actor,
+) -> Result<(Case, Order), EngineError> {
+    let (case, order) = tx.case_and_order(id)?.unzip();
+    Ok((visible_case(case, id, actor)?, order.ok_or(EngineError::NotFound { what: "case", id: id.to_string() })?))
+}
+
+/// Another shop's or buyer's case is "not found", as a missing one is.
+fn visible_case(case: Option<Case>, id: CaseId, actor: &Actor) -> Result<Case, EngineError> {
     let not_found = || EngineError::NotFound { what: "case", id: id.to_string() };
-    let case = tx.case(id)?.ok_or_else(not_found)?;
+    let case = case.ok_or_else(not_found)?;
     let visible = match actor {
         Actor::Buyer { buyer } => *buyer == case.buyer_id,
         Actor::Merchant { shop, .. } => *shop == case.shop_id,
@@ -974,14 +1022,13 @@ fn exec_order(
     // Read and written in the same transaction (every caller loads the order in it), so the
     // version cannot have moved; if it did, the store is broken, not the caller's request.
     tx.update_order(&new_order, &json(&new_order)?, order.version)?;
-    append(tx, order.id, None, &recorded)?;
-    sync_deadlines(
-        tx,
-        Subject::Order(order.id),
-        new_order.version,
-        &order.deadlines(&sc.policy),
-        &new_order.deadlines(&sc.policy),
-    )?;
+    let log = LogRow::new(&recorded)?;
+    let mut effects = Effects { log: log.as_ref().map(|l| (order.id, None, l)), ..Effects::default() };
+    let (old, new) = (order.deadlines(&sc.policy), new_order.deadlines(&sc.policy));
+    diff_deadlines(&mut effects, Subject::Order(order.id), new_order.version, &old, &new);
+    if !effects.is_empty() {
+        tx.write_effects(&effects)?;
+    }
     Ok(new_order)
 }
 

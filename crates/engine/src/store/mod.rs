@@ -276,9 +276,63 @@ pub trait ServiceWrites {
     ) -> Result<(), StoreError>;
 }
 
+/// The rows a change adds beside rewriting its case and order: its log row, the deadline rows
+/// it moves, its notices and text messages. They depend on nothing the database answers, so
+/// they are written by one call (`EffectWrites::write_effects`).
+#[derive(Debug, Default)]
+pub struct Effects<'a> {
+    /// The log row, with the order and case it belongs to.
+    pub log: Option<(OrderId, Option<CaseId>, &'a LogRow)>,
+    /// Deadline rows to delete.
+    pub deadlines_gone: Vec<(Subject, DeadlineKind)>,
+    /// Deadline rows to write (new or moved), each for the state version that implies it.
+    pub deadlines_set: Vec<(Subject, Deadline, u64)>,
+    /// Notices and text messages, with their case and time.
+    pub outbox: Option<(Option<CaseId>, &'a Outbox, Timestamp)>,
+}
+
+impl Effects<'_> {
+    pub fn is_empty(&self) -> bool {
+        self.log.is_none()
+            && self.deadlines_gone.is_empty()
+            && self.deadlines_set.is_empty()
+            && self.outbox.is_none_or(|(_, o, _)| o.notices.is_empty() && o.sms.is_empty())
+    }
+}
+
+/// Writing a change's effects. The default writes them statement by statement (in-process
+/// SQLite pays nothing per statement); a store across a network sends them in one round trip.
+pub trait EffectWrites: CaseWrites + DeadlineWrites + NoticeWrites {
+    fn write_effects(&mut self, e: &Effects<'_>) -> Result<(), StoreError> {
+        if let Some((order, case, row)) = e.log {
+            self.append_log(order, case, row)?;
+        }
+        for (subject, kind) in &e.deadlines_gone {
+            self.delete_deadline(*subject, *kind)?;
+        }
+        for (subject, d, version) in &e.deadlines_set {
+            self.upsert_deadline(*subject, d, *version)?;
+        }
+        if let Some((case, outbox, at)) = e.outbox {
+            if !outbox.notices.is_empty() || !outbox.sms.is_empty() {
+                self.insert_outbox(case, outbox, at)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Every write, only inside `Store::write`.
 pub trait WriteTx:
-    ReadTx + ShopWrites + CaseWrites + DeadlineWrites + NoticeWrites + AccountWrites + EvidenceWrites + ServiceWrites
+    ReadTx
+    + ShopWrites
+    + CaseWrites
+    + DeadlineWrites
+    + NoticeWrites
+    + EffectWrites
+    + AccountWrites
+    + EvidenceWrites
+    + ServiceWrites
 {
 }
 impl<T> WriteTx for T where
@@ -287,6 +341,7 @@ impl<T> WriteTx for T where
         + CaseWrites
         + DeadlineWrites
         + NoticeWrites
+        + EffectWrites
         + AccountWrites
         + EvidenceWrites
         + ServiceWrites

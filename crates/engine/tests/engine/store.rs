@@ -284,3 +284,91 @@ fn postgres_deadlocks_serialization_failures_and_duplicate_keys_are_contention()
     let e = c.batch_execute("DO $$ BEGIN RAISE EXCEPTION 'raised' USING ERRCODE = '42P01'; END $$").unwrap_err();
     assert!(matches!(StoreError::from(e), StoreError::Db { .. }));
 }
+
+/// A change's effects in one call: deadline rows of three subjects deleted (two go in the
+/// statement, the third on its own), rows written for two, the log row, a notice and a text
+/// message — and the rows not named are left alone.
+#[test]
+fn write_effects_writes_every_row_it_names_and_no_other() {
+    use aftersale_core::notice::{Category, Notice, Outbox, Sms};
+    use aftersale_core::values::{CaseId, ShopId};
+    let a = app();
+    let o = a.order("EF1", PaymentMethod::Online, true);
+    let d = |kind, ms| Deadline { kind, due: Timestamp(ms) };
+    let (case, order, other) = (Subject::Case(CaseId(900)), Subject::Order(o.id), Subject::Case(CaseId(901)));
+    a.engine
+        .transact(move |tx| {
+            for (s, dl) in [
+                (case, d(DeadlineKind::Review, 10)),
+                (case, d(DeadlineKind::ReviewReminder, 5)),
+                (case, d(DeadlineKind::BuyerShip, 20)),
+                (order, d(DeadlineKind::OrderUnpaid, 30)),
+                (other, d(DeadlineKind::Review, 40)),
+                (other, d(DeadlineKind::BuyerShip, 50)),
+            ] {
+                tx.upsert_deadline(s, &dl, 1)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let log = LogRow::new(&[Recorded {
+        at: Timestamp(7),
+        actor: Actor::System,
+        event: Event::OrderRemarkSet { text: "effects".into() },
+    }])
+    .unwrap()
+    .unwrap();
+    let outbox = Outbox {
+        notices: vec![Notice {
+            recipient: Recipient::Shop(ShopId(1)),
+            category: Category::AfterSales,
+            title: "t".into(),
+            body: "b".into(),
+        }],
+        sms: vec![Sms { phone: values::Phone::parse("13800000000").unwrap(), text: "s".into() }],
+    };
+    let order_id = o.id;
+    a.engine
+        .transact(move |tx| {
+            let effects = Effects {
+                log: Some((order_id, None, &log)),
+                deadlines_gone: vec![
+                    (case, DeadlineKind::Review),
+                    (case, DeadlineKind::ReviewReminder),
+                    (order, DeadlineKind::OrderUnpaid),
+                    (other, DeadlineKind::Review),
+                ],
+                deadlines_set: vec![
+                    (case, d(DeadlineKind::RefundSettle, 60), 2),
+                    (order, d(DeadlineKind::Voucher, 70), 3),
+                ],
+                outbox: Some((Some(CaseId(900)), &outbox, Timestamp(8))),
+            };
+            tx.write_effects(&effects)?;
+            // Nothing to write: no statement, nothing changes.
+            tx.write_effects(&Effects::default())?;
+            Ok(())
+        })
+        .unwrap();
+    let rows = |s| {
+        let mut r: Vec<(DeadlineKind, i64, u64)> =
+            a.engine.read(|tx| tx.deadlines_of(s)).unwrap().into_iter().map(|d| (d.kind, d.due.0, d.version)).collect();
+        r.sort();
+        r
+    };
+    let mut want_case = vec![(DeadlineKind::BuyerShip, 20, 1), (DeadlineKind::RefundSettle, 60, 2)];
+    want_case.sort();
+    assert_eq!(rows(case), want_case, "review and reminder gone, settlement new, buyer_ship untouched");
+    assert_eq!(
+        rows(order),
+        vec![(DeadlineKind::Voucher, 70, 3)],
+        "the second subject's row deleted, a new one written"
+    );
+    assert_eq!(rows(other), vec![(DeadlineKind::BuyerShip, 50, 1)], "a third subject's row deleted too");
+    let logged = a.engine.read(|tx| tx.order_events(order_id)).unwrap();
+    assert!(logged.iter().any(|e| e.recorded.event == Event::OrderRemarkSet { text: "effects".into() }), "{logged:?}");
+    let notices = a.engine.read(|tx| tx.notices(Recipient::Shop(ShopId(1)))).unwrap();
+    assert!(notices.iter().any(|n| n.case_id == Some(CaseId(900)) && n.title == "t" && n.at == Timestamp(8)));
+    let sms = a.engine.read(|tx| tx.sms_outbox()).unwrap();
+    assert!(sms.iter().any(|s| s.phone == "13800000000" && s.case_id == Some(CaseId(900))), "{sms:?}");
+}

@@ -172,18 +172,8 @@ pub(crate) async fn page_and_counts(
     caller: &Caller,
     q: CaseQuery,
 ) -> ApiResult<(aftersale_engine::CasePage, Option<Vec<(Queue, u64)>>)> {
-    let counts_shop = caller.shop().or(q.shop);
     let actor = caller.actor;
-    state
-        .run(move |e| {
-            let page = e.search(actor, q)?;
-            let counts = match counts_shop {
-                Some(shop) => Some(e.queue_counts(shop)?),
-                None => None,
-            };
-            Ok((page, counts))
-        })
-        .await
+    state.run(move |e| e.search_with_counts(actor, q)).await
 }
 
 async fn search(

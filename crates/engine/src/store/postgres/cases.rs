@@ -26,15 +26,15 @@ impl Pg<'_> {
         self.query(sql, &[&id])?.iter().map(|r| Ok(r.try_get(0)?)).collect()
     }
 
-    /// In a write transaction, locks the case's order and then the case: every writer takes an
-    /// order's rows in that order, so two nodes working the same order never deadlock on it.
-    fn lock_case(&mut self, id: CaseId) -> Result<(), StoreError> {
+    /// In a write transaction, locks the case's order; the statement that then reads the case
+    /// locks it (`FOR UPDATE`): every writer takes an order's rows in that order, so two nodes
+    /// working the same order never deadlock on it.
+    fn lock_order_of(&mut self, id: CaseId) -> Result<(), StoreError> {
         if self.write {
             self.query(
                 "SELECT o.id FROM orders o WHERE o.id = (SELECT order_id FROM cases WHERE id = $1) FOR UPDATE",
                 &[&id.0],
             )?;
-            self.query("SELECT id FROM cases WHERE id = $1 FOR UPDATE", &[&id.0])?;
         }
         Ok(())
     }
@@ -85,15 +85,23 @@ impl CaseReads for Pg<'_> {
     }
 
     fn case(&mut self, id: CaseId) -> Result<Option<Case>, StoreError> {
-        self.lock_case(id)?;
-        self.doc("SELECT data FROM cases WHERE id = $1", id.0)
+        self.lock_order_of(id)?;
+        if self.write {
+            self.doc("SELECT data FROM cases WHERE id = $1 FOR UPDATE", id.0)
+        } else {
+            self.doc("SELECT data FROM cases WHERE id = $1", id.0)
+        }
     }
 
     fn case_and_order(&mut self, id: CaseId) -> Result<Option<(Case, Order)>, StoreError> {
-        self.lock_case(id)?;
-        let Some(r) = self
-            .opt("SELECT c.data, o.data FROM cases c JOIN orders o ON o.id = c.order_id WHERE c.id = $1", &[&id.0])?
-        else {
+        self.lock_order_of(id)?;
+        let sql = if self.write {
+            // The order's row is locked already (above); this locks the case's.
+            "SELECT c.data, o.data FROM cases c JOIN orders o ON o.id = c.order_id WHERE c.id = $1 FOR UPDATE OF c"
+        } else {
+            "SELECT c.data, o.data FROM cases c JOIN orders o ON o.id = c.order_id WHERE c.id = $1"
+        };
+        let Some(r) = self.opt(sql, &[&id.0])? else {
             return Ok(None);
         };
         Ok(Some((serde_json::from_str(r.try_get(0)?)?, serde_json::from_str(r.try_get(1)?)?)))

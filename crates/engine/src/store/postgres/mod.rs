@@ -17,6 +17,7 @@
 mod accounts;
 mod cases;
 mod deadlines;
+mod effects;
 mod notices;
 mod shops;
 
@@ -407,20 +408,27 @@ fn writer_loop(
 }
 
 /// One transaction for the batch, a savepoint per job; replies once the commit is known.
+///
+/// The savepoint statements ride along with their neighbours in one message each (`BEGIN;
+/// SAVEPOINT job`, then `RELEASE SAVEPOINT job; SAVEPOINT job` between two jobs, and the last
+/// release with the `COMMIT`): a job costs its own statements' round trips and one more, not two.
 fn run_batch(conn: &mut Conn, batch: Vec<Job>, channel: &str) {
-    if let Err(e) = conn.client.batch_execute("BEGIN") {
-        let e = StoreError::from(e);
-        for job in batch {
-            let _ = job.reply.send(Err(copy_error(&e)));
-        }
-        return;
-    }
     let mut done = Vec::with_capacity(batch.len());
     let mut min_due: Option<i64> = None;
-    for job in batch {
-        if let Err(e) = conn.client.batch_execute("SAVEPOINT job") {
-            let _ = job.reply.send(Err(e.into()));
-            continue;
+    // What has to be sent before the next job runs: the transaction's start, or the end of the
+    // previous job's savepoint (released, or rolled back to and released) and the next one's.
+    let mut pending = "BEGIN; SAVEPOINT job";
+    let mut jobs = batch.into_iter();
+    while let Some(job) = jobs.next() {
+        if let Err(e) = conn.client.batch_execute(pending) {
+            // The transaction could not start, or a savepoint could not be released or taken
+            // (the connection broke): nothing of this batch commits, and every job hears so.
+            let e = StoreError::from(e);
+            let _ = conn.client.batch_execute("ROLLBACK");
+            for reply in done.into_iter().chain(std::iter::once(job.reply)).chain(jobs.map(|j| j.reply)) {
+                let _ = reply.send(Err(copy_error(&e)));
+            }
+            return;
         }
         let (outcome, job_due) = {
             let mut tx = Pg { conn, dirty: false, write: true, min_due: None };
@@ -428,36 +436,35 @@ fn run_batch(conn: &mut Conn, batch: Vec<Job>, channel: &str) {
             (out, tx.min_due)
         };
         match outcome {
-            Ok(Ok(())) => match conn.client.batch_execute("RELEASE SAVEPOINT job") {
-                Ok(()) => {
-                    min_due = match (min_due, job_due) {
-                        (Some(a), Some(b)) => Some(a.min(b)),
-                        (a, b) => a.or(b),
-                    };
-                    done.push(job.reply)
-                }
-                Err(e) => {
-                    let _ = job.reply.send(Err(e.into()));
-                }
-            },
+            Ok(Ok(())) => {
+                min_due = match (min_due, job_due) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                done.push(job.reply);
+                pending = "RELEASE SAVEPOINT job; SAVEPOINT job";
+            }
             // The job was refused, or a statement of it failed: it has told its caller why;
             // what it wrote is undone here, and its commit-mates go on.
             Ok(Err(Abort)) => {
-                let _ = conn.client.batch_execute("ROLLBACK TO SAVEPOINT job");
                 done.push(job.reply);
+                pending = "ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job; SAVEPOINT job";
             }
             Err(_) => {
-                let _ = conn.client.batch_execute("ROLLBACK TO SAVEPOINT job");
                 let _ = job.reply.send(Err(StoreError::db("a write job panicked")));
+                pending = "ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job; SAVEPOINT job";
             }
         }
     }
-    if let Some(due) = min_due {
-        // Delivered to every listening node when (and only if) this commits: a runner whose
-        // clock has reached `due` wakes at once instead of at its next poll.
-        let _ = conn.client.execute("SELECT pg_notify($1, $2)", &[&channel, &format!("deadlines:{due}")]);
-    }
-    let outcome = conn.client.batch_execute("COMMIT").map_err(StoreError::from);
+    // The last job's savepoint: released (or rolled back) with the commit. A runner whose
+    // clock has reached `min_due` is woken when (and only if) this commits, instead of at its
+    // next poll; the payload is digits and the channel is made of letters, digits and `_`.
+    let finish = match pending {
+        "RELEASE SAVEPOINT job; SAVEPOINT job" => "RELEASE SAVEPOINT job; ",
+        _ => "ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job; ",
+    };
+    let notify = min_due.map_or(String::new(), |due| format!("SELECT pg_notify('{channel}', 'deadlines:{due}'); "));
+    let outcome = conn.client.batch_execute(&format!("{finish}{notify}COMMIT")).map_err(StoreError::from);
     if outcome.is_err() {
         let _ = conn.client.batch_execute("ROLLBACK");
     }

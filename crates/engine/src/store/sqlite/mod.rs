@@ -516,3 +516,6 @@ impl Sql<'_> {
         Ok(out)
     }
 }
+
+/// Statement by statement: in-process, a statement costs no round trip.
+impl EffectWrites for Sql<'_> {}
