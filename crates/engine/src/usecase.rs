@@ -634,7 +634,7 @@ impl Engine {
         &self,
         actor: Actor,
         q: CaseQuery,
-    ) -> Result<(CasePage, Option<Vec<(Queue, u64)>>), EngineError> {
+    ) -> Result<(CasePage, Option<QueueCounts>), EngineError> {
         let q = visible_query(actor, q);
         let counts_of = match actor {
             Actor::Merchant { shop, .. } => Some(shop),
@@ -925,6 +925,9 @@ fn firing_command(deps: &Deps, case: &Case, kind: DeadlineKind, now: Timestamp) 
         GatewayOutcome::Failed(why) => CaseCommand::RecordRefundOutcome { ok: false, detail: why },
     })
 }
+
+/// The number of cases in each queue of a shop.
+pub type QueueCounts = Vec<(Queue, u64)>;
 
 /// A search narrowed to what the actor may see — a merchant its shop's cases, a buyer their
 /// own, a platform agent all — with the default page size.
