@@ -372,3 +372,32 @@ fn write_effects_writes_every_row_it_names_and_no_other() {
     let sms = a.engine.read(|tx| tx.sms_outbox()).unwrap();
     assert!(sms.iter().any(|s| s.phone == "13800000000" && s.case_id == Some(CaseId(900))), "{sms:?}");
 }
+
+/// Effects with nothing to write are skipped; any one row makes them worth a statement.
+#[test]
+fn effects_are_empty_only_when_they_name_no_row() {
+    use aftersale_core::notice::{Category, Notice, Outbox, Sms};
+    assert!(Effects::default().is_empty());
+    let none = Outbox::default();
+    assert!(Effects { outbox: Some((None, &none, Timestamp(1))), ..Effects::default() }.is_empty());
+    let notice = Outbox {
+        notices: vec![Notice {
+            recipient: Recipient::Platform,
+            category: Category::Appeal,
+            title: "t".into(),
+            body: "b".into(),
+        }],
+        sms: vec![],
+    };
+    assert!(!Effects { outbox: Some((None, &notice, Timestamp(1))), ..Effects::default() }.is_empty());
+    let sms = Outbox {
+        notices: vec![],
+        sms: vec![Sms { phone: values::Phone::parse("13800000000").unwrap(), text: "s".into() }],
+    };
+    assert!(!Effects { outbox: Some((None, &sms, Timestamp(1))), ..Effects::default() }.is_empty());
+    let gone = Effects {
+        deadlines_gone: vec![(Subject::Case(values::CaseId(1)), DeadlineKind::Review)],
+        ..Effects::default()
+    };
+    assert!(!gone.is_empty());
+}
