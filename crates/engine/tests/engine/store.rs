@@ -401,3 +401,34 @@ fn effects_are_empty_only_when_they_name_no_row() {
     };
     assert!(!gone.is_empty());
 }
+
+/// On PostgreSQL a write job that reads a case has locked its order first (every writer takes
+/// an order's rows order before cases, so two nodes never deadlock on them): while the job is
+/// open, another connection cannot lock either row.
+#[test]
+fn a_write_job_reading_a_case_holds_its_order_and_case_locked() {
+    let (a, o, c) = refund_only_case("LK1");
+    let crate::harness::TestDb::Postgres(url) = &a.db else { return };
+    let url = url.clone();
+    let (case_id, order_id) = (c.id, o.id);
+    let tried = a
+        .engine
+        .transact(move |tx| {
+            for (what, read) in [("case", 0), ("case and order", 1)] {
+                match read {
+                    0 => drop(tx.case(case_id)?),
+                    _ => drop(tx.case_and_order(case_id)?),
+                }
+                let mut other = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+                for table in ["orders", "cases"] {
+                    let id = if table == "orders" { order_id.0 } else { case_id.0 };
+                    let sql = format!("SELECT id FROM {table} WHERE id = $1 FOR UPDATE NOWAIT");
+                    let locked = other.query(&sql, &[&id]).is_err();
+                    assert!(locked, "after reading the {what}, the {table} row is locked by the job");
+                }
+            }
+            Ok(())
+        })
+        .map(|()| true);
+    assert!(tried.unwrap());
+}
