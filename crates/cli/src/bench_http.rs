@@ -12,6 +12,9 @@
 //!   order number by its beginning, buyer name by any part of it (three characters and more
 //!   through the trigram index, two by a scan of the shop); each against the raw query;
 //! - the server's peak RSS (VmHWM of the child process).
+//!
+//! A latency runs from sending the request to the last byte of its answer (`timed_request`);
+//! checking the answer afterwards (parsing a page's 50 cases) is the load generator's time.
 
 use crate::bench::{customer, err, three_char_name};
 use aftersale_core::values::*;
