@@ -451,8 +451,7 @@ impl Engine {
                 let order = Order::replay(&recorded)
                     .ok_or(EngineError::Invalid { field: "order", reason: "no order event".into() })?;
                 tx.insert_order(&order, &json(&order)?)?;
-                append(tx, order.id, None, &recorded)?;
-                sync_deadlines(tx, Subject::Order(order.id), order.version, &[], &order.deadlines(&sc.policy))?;
+                write_order_effects(tx, order.id, &recorded, order.version, &[], &order.deadlines(&sc.policy))?;
                 Ok(order)
             })
         })
@@ -742,14 +741,20 @@ pub struct PreparedFiring {
     now: Timestamp,
 }
 
-fn append(
+/// An order change's log row and deadline moves, in one `write_effects` call.
+fn write_order_effects(
     tx: &mut dyn WriteTx,
     order: OrderId,
-    case: Option<CaseId>,
     recorded: &[Recorded],
+    version: u64,
+    old: &[Deadline],
+    new: &[Deadline],
 ) -> Result<(), EngineError> {
-    if let Some(log) = LogRow::new(recorded)? {
-        tx.append_log(order, case, &log)?;
+    let log = LogRow::new(recorded)?;
+    let mut effects = Effects { log: log.as_ref().map(|l| (order, None, l)), ..Effects::default() };
+    diff_deadlines(&mut effects, Subject::Order(order), version, old, new);
+    if !effects.is_empty() {
+        tx.write_effects(&effects)?;
     }
     Ok(())
 }
@@ -1025,13 +1030,8 @@ fn exec_order(
     // Read and written in the same transaction (every caller loads the order in it), so the
     // version cannot have moved; if it did, the store is broken, not the caller's request.
     tx.update_order(&new_order, &json(&new_order)?, order.version)?;
-    let log = LogRow::new(&recorded)?;
-    let mut effects = Effects { log: log.as_ref().map(|l| (order.id, None, l)), ..Effects::default() };
     let (old, new) = (order.deadlines(&sc.policy), new_order.deadlines(&sc.policy));
-    diff_deadlines(&mut effects, Subject::Order(order.id), new_order.version, &old, &new);
-    if !effects.is_empty() {
-        tx.write_effects(&effects)?;
-    }
+    write_order_effects(tx, order.id, &recorded, new_order.version, &old, &new)?;
     Ok(new_order)
 }
 
