@@ -529,7 +529,9 @@ impl Engine {
         let now = self.clock.now();
         let idem = Self::idem(&actor, key, &("case", case_id, &cmd));
         let deps = self.deps.clone();
-        let prepared: Result<Result<CasePlan, Case>, EngineError> = self.store.read(|tx| {
+        // Off the writer, on the latest commit (no snapshot needed: the writer checks the
+        // versions the plan was decided on).
+        let prepared: Result<Result<CasePlan, Case>, EngineError> = self.store.read_latest(|tx| {
             Ok((|| {
                 if let Some(done) = Self::replay::<Case>(tx, idem.as_ref())? {
                     return Ok(Err(done));
@@ -858,16 +860,25 @@ fn plan_case(
 fn write_plan(tx: &mut dyn WriteTx, plan: &CasePlan) -> Result<bool, EngineError> {
     let order_id = plan.order.id;
     // Checked before anything is written, so a stale plan leaves no trace.
-    if tx.order_version(order_id)? != Some(plan.order_before) {
-        return Ok(false);
-    }
     match plan.case_before {
-        Some(before) => match tx.update_case(&plan.case, &plan.case_json, before, plan.case_due, !plan.reindex) {
+        Some(before) => match tx.update_case_if_order_at(
+            &plan.case,
+            &plan.case_json,
+            before,
+            plan.case_due,
+            !plan.reindex,
+            plan.order_before,
+        ) {
             Ok(()) => {}
             Err(StoreError::Conflict { .. }) => return Ok(false),
             Err(e) => return Err(e.into()),
         },
-        None => tx.insert_case(&plan.case, &plan.case_json, plan.case_due)?,
+        None => {
+            if tx.order_version(order_id)? != Some(plan.order_before) {
+                return Ok(false);
+            }
+            tx.insert_case(&plan.case, &plan.case_json, plan.case_due)?
+        }
     }
     let mut effects =
         Effects { log: plan.log.as_ref().map(|l| (order_id, Some(plan.case.id), l)), ..Effects::default() };

@@ -190,7 +190,7 @@ pub trait ShopWrites {
 
 /// Orders and cases are written whole: their state as a document (`json`, serialized by the
 /// caller, off the writer) beside the columns queues and search read.
-pub trait CaseWrites {
+pub trait CaseWrites: CaseReads {
     fn next_order_id(&mut self) -> Result<OrderId, StoreError>;
     fn next_case_id(&mut self) -> Result<CaseId, StoreError>;
     fn insert_order(&mut self, order: &Order, json: &str) -> Result<(), StoreError>;
@@ -208,6 +208,25 @@ pub trait CaseWrites {
         due: Option<Timestamp>,
         listed_same: bool,
     ) -> Result<(), StoreError>;
+    /// `update_case` while the case's order is still at version `order_expected` (in a write
+    /// transaction the order is read first, and locked where the backend locks rows): a
+    /// `Conflict` naming the order or the case, whichever moved, and nothing written otherwise.
+    /// A backend may check and write in one statement.
+    fn update_case_if_order_at(
+        &mut self,
+        case: &Case,
+        json: &str,
+        expected: u64,
+        due: Option<Timestamp>,
+        listed_same: bool,
+        order_expected: u64,
+    ) -> Result<(), StoreError> {
+        let found = self.order_version(case.order_id)?;
+        if found != Some(order_expected) {
+            return Err(StoreError::Conflict { what: "order", id: case.order_id.0, expected: order_expected, found });
+        }
+        self.update_case(case, json, expected, due, listed_same)
+    }
     /// Appends one command's events to the log as one row.
     fn append_log(&mut self, order: OrderId, case: Option<CaseId>, row: &LogRow) -> Result<(), StoreError>;
 }
@@ -366,6 +385,13 @@ pub trait Store: Send + Sync {
     }
     /// Runs `f` on a read connection (see `read` for the typed form).
     fn read_dyn(&self, f: &mut dyn FnMut(&mut dyn ReadTx) -> Result<(), StoreError>) -> Result<(), StoreError>;
+    /// `read_dyn` without the promise of one snapshot: each statement reads the latest commit
+    /// (a backend may then leave out the transaction around them). For a read whose answer is
+    /// checked again where it is used — a decision the writer applies only at the versions it
+    /// was decided on.
+    fn read_latest_dyn(&self, f: &mut dyn FnMut(&mut dyn ReadTx) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        self.read_dyn(f)
+    }
     /// Claims up to `limit` rows due at `now` that no live lease holds, under `lease`: until
     /// the lease ends no other claimer gets them. Firing a row rewrites or deletes it, which
     /// ends its lease; a row left as it was (the rules refused it) is claimed again after.
@@ -460,14 +486,27 @@ impl Subscription for LocalSubscription {
 impl dyn Store {
     /// Runs `f` on a read connection and returns its result.
     pub fn read<R>(&self, f: impl FnOnce(&mut dyn ReadTx) -> Result<R, StoreError>) -> Result<R, StoreError> {
-        let mut f = Some(f);
-        let mut out = None;
-        self.read_dyn(&mut |tx| {
-            if let Some(f) = f.take() {
-                out = Some(f(tx)?);
-            }
-            Ok(())
-        })?;
-        out.ok_or(StoreError::db("read did not run"))
+        typed(f, |g| self.read_dyn(g))
     }
+
+    /// `read_latest_dyn` with a result: statements that need not share one snapshot.
+    pub fn read_latest<R>(&self, f: impl FnOnce(&mut dyn ReadTx) -> Result<R, StoreError>) -> Result<R, StoreError> {
+        typed(f, |g| self.read_latest_dyn(g))
+    }
+}
+
+/// Runs a typed read through one of the untyped entry points.
+fn typed<R>(
+    f: impl FnOnce(&mut dyn ReadTx) -> Result<R, StoreError>,
+    run: impl FnOnce(&mut dyn FnMut(&mut dyn ReadTx) -> Result<(), StoreError>) -> Result<(), StoreError>,
+) -> Result<R, StoreError> {
+    let mut f = Some(f);
+    let mut out = None;
+    run(&mut |tx| {
+        if let Some(f) = f.take() {
+            out = Some(f(tx)?);
+        }
+        Ok(())
+    })?;
+    out.ok_or(StoreError::db("read did not run"))
 }

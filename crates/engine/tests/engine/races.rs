@@ -3,6 +3,7 @@
 use crate::harness::*;
 use aftersale_core::command::*;
 use aftersale_core::model::*;
+use aftersale_core::values::{OrderId, ShopId};
 use aftersale_engine::*;
 use std::sync::Arc;
 
@@ -95,4 +96,50 @@ fn concurrent_commands_without_an_expected_version_never_conflict() {
     let failed: Vec<_> = results.iter().filter(|r| r.is_err()).collect();
     assert!(failed.is_empty(), "{failed:?}");
     assert_eq!(a.case(c.id).version, c.version + 320);
+}
+
+#[test]
+fn a_job_that_fails_after_writing_undoes_only_itself_and_its_commit_mates_still_commit() {
+    let a = app();
+    let key = Some(OrderId(1));
+    // A job that holds the writer while the others queue up behind it: they then go into one
+    // commit together, the failing one in the middle.
+    let holder = {
+        let engine = a.engine.clone();
+        std::thread::spawn(move || {
+            engine.transact_on(key, |_| {
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                Ok(())
+            })
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let mut handles = Vec::new();
+    for i in 0..21 {
+        let engine = a.engine.clone();
+        handles.push(std::thread::spawn(move || {
+            engine.transact_on(key, move |tx| {
+                let id = tx.insert_template(ShopId(1), &format!("t{i}"), "body")?;
+                if i == 10 {
+                    return Err(EngineError::Invalid { field: "body", reason: "refused after the write".into() });
+                }
+                Ok(id)
+            })
+        }));
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    holder.join().unwrap().unwrap();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    for (i, r) in results.iter().enumerate() {
+        match (i, r) {
+            (10, Err(EngineError::Invalid { field: "body", .. })) => {}
+            (10, other) => panic!("the failing job should hear its own error, got {other:?}"),
+            (_, Ok(_)) => {}
+            (_, other) => panic!("job {i} should have committed, got {other:?}"),
+        }
+    }
+    let titles: std::collections::BTreeSet<String> =
+        a.engine.templates(ShopId(1)).unwrap().into_iter().map(|t| t.title).collect();
+    let expected: std::collections::BTreeSet<String> = (0..21).filter(|i| *i != 10).map(|i| format!("t{i}")).collect();
+    assert_eq!(titles, expected, "every acknowledged write is there, the failed one's is not");
 }

@@ -75,6 +75,44 @@ fn a_conditional_write_on_a_stale_version_reports_the_version_found_and_writes_n
 }
 
 #[test]
+fn a_case_write_checked_against_its_order_names_what_moved_and_writes_nothing() {
+    let (a, o, c) = refund_only_case("CV2");
+    let order_at = a.engine.order_view(MERCHANT, o.id).unwrap().version;
+    let mut next = c.clone();
+    next.remark = "written".into();
+    next.version = c.version + 1;
+    let json = serde_json::to_string(&next).unwrap();
+    // The order moved on: the order is named, with the version found.
+    let (n, j) = (next.clone(), json.clone());
+    let out =
+        a.engine.transact(move |tx| Ok(tx.update_case_if_order_at(&n, &j, c.version, None, true, order_at + 7)?));
+    match out {
+        Err(EngineError::Store(StoreError::Conflict { what: "order", id, expected, found })) => {
+            assert_eq!((id, expected, found), (o.id.0, order_at + 7, Some(order_at)));
+        }
+        other => panic!("expected an order conflict, got {other:?}"),
+    }
+    // The case moved on: the case is named.
+    let (n, j) = (next.clone(), json.clone());
+    let out =
+        a.engine.transact(move |tx| Ok(tx.update_case_if_order_at(&n, &j, c.version + 3, None, true, order_at)?));
+    match out {
+        Err(EngineError::Store(StoreError::Conflict { what: "case", id, expected, found })) => {
+            assert_eq!((id, expected, found), (c.id.0, c.version + 3, Some(c.version)));
+        }
+        other => panic!("expected a case conflict, got {other:?}"),
+    }
+    assert_eq!(a.case(c.id).version, c.version, "a refused write leaves the case as it was");
+    // Both at the versions expected: written, the indexed columns too when told they changed.
+    let due = Some(a.clock.now() + Dur::hours(5));
+    a.engine
+        .transact(move |tx| Ok(tx.update_case_if_order_at(&next, &json, c.version, due, false, order_at)?))
+        .unwrap();
+    let after = a.case(c.id);
+    assert_eq!((after.remark.as_str(), after.version), ("written", c.version + 1));
+}
+
+#[test]
 fn a_store_error_keeps_the_database_error_as_its_source() {
     let a = app();
     // An order id taken twice: the database refuses the second insert.

@@ -3,9 +3,9 @@
 //! As on SQLite, writer threads commit jobs in groups (a few per node, each with its own
 //! connection and its own queue; the jobs of one order always go to the same writer): a group
 //! is one transaction
-//! (one commit, one WAL flush), no job is acknowledged before it commits, and each job runs in a
-//! savepoint of its own, so a job that fails after writing is rolled back alone and its
-//! commit-mates still commit. Jobs on several nodes meet on row locks: a write transaction reads
+//! (one commit, one WAL flush) and no job is acknowledged before it commits. Jobs decide before
+//! they write, so a refused job leaves the transaction as it was; one that fails after writing
+//! rolls it back, and its commit-mates are run again (see `run_batch`). Jobs on several nodes meet on row locks: a write transaction reads
 //! the order before its cases, `FOR UPDATE`, so whoever comes second sees the first's commit and
 //! its version checks decide. Reads run on a small pool of connections, each read one
 //! `REPEATABLE READ` snapshot. Every statement is prepared once per connection and kept.
@@ -408,64 +408,83 @@ fn writer_loop(
     }
 }
 
-/// One transaction for the batch, a savepoint per job; replies once the commit is known.
+/// One transaction for the batch; replies once the commit is known.
 ///
-/// The savepoint statements ride along with their neighbours in one message each (`BEGIN;
-/// SAVEPOINT job`, then `RELEASE SAVEPOINT job; SAVEPOINT job` between two jobs, and the last
-/// release with the `COMMIT`): a job costs its own statements' round trips and one more, not two.
+/// No savepoints: a savepoint per job would cost a round trip per job, and past 64 of them in
+/// one transaction every other backend's snapshot overflows into `pg_subtrans`. Jobs decide
+/// before they write, so a job that is refused has usually written nothing and leaves the
+/// transaction as it was. A job that wrote and then failed, or whose statement failed (which
+/// aborts a PostgreSQL transaction), takes the transaction down with it: it is rolled back, the
+/// job hears its own error, the jobs that ran before it in the same transaction hear
+/// `Contended` (the engine runs them again, unacknowledged until then), and the jobs after it
+/// go on in a new transaction.
 fn run_batch(conn: &mut Conn, batch: Vec<Job>, channel: &str) {
-    let mut done = Vec::with_capacity(batch.len());
+    let mut done: Vec<mpsc::SyncSender<Result<(), StoreError>>> = Vec::with_capacity(batch.len());
     let mut min_due: Option<i64> = None;
-    // What has to be sent before the next job runs: the transaction's start, or the end of the
-    // previous job's savepoint (released, or rolled back to and released) and the next one's.
-    let mut pending = "BEGIN; SAVEPOINT job";
+    let mut open = false;
     let mut jobs = batch.into_iter();
     while let Some(job) = jobs.next() {
-        if let Err(e) = conn.client.batch_execute(pending) {
-            // The transaction could not start, or a savepoint could not be released or taken
-            // (the connection broke): nothing of this batch commits, and every job hears so.
-            let e = StoreError::from(e);
-            let _ = conn.client.batch_execute("ROLLBACK");
-            for reply in done.into_iter().chain(std::iter::once(job.reply)).chain(jobs.map(|j| j.reply)) {
-                let _ = reply.send(Err(copy_error(&e)));
+        if !open {
+            if let Err(e) = conn.client.batch_execute("BEGIN") {
+                // The connection broke: nothing of this batch commits, and every job hears so.
+                let e = StoreError::from(e);
+                let _ = conn.client.batch_execute("ROLLBACK");
+                for reply in std::iter::once(job.reply).chain(jobs.map(|j| j.reply)) {
+                    let _ = reply.send(Err(copy_error(&e)));
+                }
+                return;
             }
-            return;
+            open = true;
         }
-        let (outcome, job_due) = {
-            let mut tx = Pg { conn, dirty: false, write: true, min_due: None };
+        let (outcome, job_due, dirty, failed) = {
+            let mut tx = Pg { conn, dirty: false, failed: false, write: true, min_due: None };
             let out = catch_unwind(AssertUnwindSafe(|| (job.work)(&mut tx)));
-            (out, tx.min_due)
+            (out, tx.min_due, tx.dirty, tx.failed)
         };
-        match outcome {
-            Ok(Ok(())) => {
-                min_due = match (min_due, job_due) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
-                done.push(job.reply);
-                pending = "RELEASE SAVEPOINT job; SAVEPOINT job";
+        let clean = !failed && (!dirty || matches!(outcome, Ok(Ok(()))));
+        if clean {
+            match outcome {
+                Ok(Ok(())) => {
+                    min_due = match (min_due, job_due) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                    done.push(job.reply);
+                }
+                // Refused before writing: it has told its caller why; nothing to undo.
+                Ok(Err(Abort)) => {
+                    let _ = job.reply.send(Ok(()));
+                }
+                Err(_) => {
+                    let _ = job.reply.send(Err(StoreError::db("a write job panicked")));
+                }
             }
-            // The job was refused, or a statement of it failed: it has told its caller why;
-            // what it wrote is undone here, and its commit-mates go on.
-            Ok(Err(Abort)) => {
-                done.push(job.reply);
-                pending = "ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job; SAVEPOINT job";
-            }
-            Err(_) => {
-                let _ = job.reply.send(Err(StoreError::db("a write job panicked")));
-                pending = "ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job; SAVEPOINT job";
-            }
+            continue;
+        }
+        let _ = conn.client.batch_execute("ROLLBACK");
+        open = false;
+        min_due = None;
+        let _ = job.reply.send(match outcome {
+            // A refusal after writing: the job's own error is with its caller.
+            Ok(Err(Abort)) => Ok(()),
+            Ok(Ok(())) => Err(StoreError::db("a statement of the job failed and the job went on")),
+            Err(_) => Err(StoreError::db("a write job panicked")),
+        });
+        for reply in done.drain(..) {
+            let _ = reply.send(Err(StoreError::Contended {
+                message: "a job committed together with this one failed, and the commit was rolled back".into(),
+                source: None,
+            }));
         }
     }
-    // The last job's savepoint: released (or rolled back) with the commit. A runner whose
-    // clock has reached `min_due` is woken when (and only if) this commits, instead of at its
-    // next poll; the payload is digits and the channel is made of letters, digits and `_`.
-    let finish = match pending {
-        "RELEASE SAVEPOINT job; SAVEPOINT job" => "RELEASE SAVEPOINT job; ",
-        _ => "ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job; ",
-    };
+    if !open {
+        return;
+    }
+    // A runner whose clock has reached `min_due` is woken when (and only if) this commits,
+    // instead of at its next poll; the payload is digits and the channel is made of letters,
+    // digits and `_`.
     let notify = min_due.map_or(String::new(), |due| format!("SELECT pg_notify('{channel}', 'deadlines:{due}'); "));
-    let outcome = conn.client.batch_execute(&format!("{finish}{notify}COMMIT")).map_err(StoreError::from);
+    let outcome = conn.client.batch_execute(&format!("{notify}COMMIT")).map_err(StoreError::from);
     if outcome.is_err() {
         let _ = conn.client.batch_execute("ROLLBACK");
     }
@@ -558,20 +577,20 @@ impl Store for PgStore {
     }
 
     fn read_dyn(&self, f: &mut dyn FnMut(&mut dyn ReadTx) -> Result<(), StoreError>) -> Result<(), StoreError> {
-        let mut conn = self.reader()?;
-        let result = (|| {
+        self.with_conn(|conn| {
             conn.client.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
-            let result = {
-                let mut tx = Pg { conn: &mut conn, dirty: false, write: false, min_due: None };
-                f(&mut tx)
-            };
+            let result = f(&mut Pg { conn, dirty: false, failed: false, write: false, min_due: None });
             if conn.client.batch_execute("COMMIT").is_err() {
                 let _ = conn.client.batch_execute("ROLLBACK");
             }
             result
-        })();
-        self.give_back(Some(conn));
-        result
+        })
+    }
+
+    /// Each statement on its own (autocommit): two round trips fewer than a snapshot's `BEGIN`
+    /// and `COMMIT`, for the decision reads whose versions the writer checks again.
+    fn read_latest_dyn(&self, f: &mut dyn FnMut(&mut dyn ReadTx) -> Result<(), StoreError>) -> Result<(), StoreError> {
+        self.with_conn(|conn| f(&mut Pg { conn, dirty: false, failed: false, write: false, min_due: None }))
     }
 
     fn claim_due(&self, now: Timestamp, limit: usize, lease: &Lease) -> Result<Vec<DueDeadline>, StoreError> {
@@ -697,9 +716,11 @@ impl Drop for PgSubscription {
 /// rows read to be changed are locked, the order before its cases).
 pub(crate) struct Pg<'c> {
     conn: &'c mut Conn,
-    /// Whether this job has changed anything (kept for parity with SQLite; savepoints make
-    /// it unnecessary for rolling back).
+    /// Whether this job may have changed anything: a job that did and then fails takes its
+    /// transaction down (`run_batch`).
     dirty: bool,
+    /// Whether a statement of this job failed (which aborts a PostgreSQL transaction).
+    failed: bool,
     write: bool,
     /// The earliest due time of the deadline rows this job wrote.
     min_due: Option<i64>,
@@ -708,25 +729,55 @@ pub(crate) struct Pg<'c> {
 type Params<'a> = [&'a (dyn ToSql + Sync)];
 
 impl Pg<'_> {
+    /// Notes a failed statement: it has aborted the transaction it ran in.
+    fn noted<T>(&mut self, r: Result<T, ::postgres::Error>) -> Result<T, StoreError> {
+        self.failed |= r.is_err();
+        Ok(r?)
+    }
+
+    /// The statement for `sql`. Anything but a `SELECT` counts as a write from here on, whether
+    /// or not it changes a row (a job that wrote must not be left half-done in the commit: see
+    /// `run_batch`); `exec` is the exception, which knows from the rows it changed.
+    fn prepared(&mut self, sql: &str) -> Result<Statement, StoreError> {
+        self.conn.statement(sql).inspect_err(|_| self.failed = true)
+    }
+
+    fn writes(&mut self, sql: &str) {
+        self.dirty |= !sql.trim_start().starts_with("SELECT");
+    }
+
     fn query(&mut self, sql: &str, params: &Params<'_>) -> Result<Vec<Row>, StoreError> {
-        let st = self.conn.statement(sql)?;
-        Ok(self.conn.client.query(&st, params)?)
+        self.writes(sql);
+        let st = self.prepared(sql)?;
+        let r = self.conn.client.query(&st, params);
+        self.noted(r)
     }
 
     fn opt(&mut self, sql: &str, params: &Params<'_>) -> Result<Option<Row>, StoreError> {
-        let st = self.conn.statement(sql)?;
-        Ok(self.conn.client.query_opt(&st, params)?)
+        self.writes(sql);
+        let st = self.prepared(sql)?;
+        let r = self.conn.client.query_opt(&st, params);
+        self.noted(r)
     }
 
     fn one(&mut self, sql: &str, params: &Params<'_>) -> Result<Row, StoreError> {
-        let st = self.conn.statement(sql)?;
-        Ok(self.conn.client.query_one(&st, params)?)
+        self.writes(sql);
+        let st = self.prepared(sql)?;
+        let r = self.conn.client.query_one(&st, params);
+        self.noted(r)
+    }
+
+    /// Statements sent as text (settings), outside the prepared ones.
+    fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
+        let r = self.conn.client.batch_execute(sql);
+        self.noted(r)
     }
 
     /// A statement that changes rows: marks the job as having written.
     fn exec(&mut self, sql: &str, params: &Params<'_>) -> Result<u64, StoreError> {
-        let st = self.conn.statement(sql)?;
-        let n = self.conn.client.execute(&st, params)?;
+        let st = self.prepared(sql)?;
+        let r = self.conn.client.execute(&st, params);
+        let n = self.noted(r)?;
         self.dirty |= n > 0;
         Ok(n)
     }

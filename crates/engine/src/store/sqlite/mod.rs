@@ -303,17 +303,22 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, max_batch: usize) {
         // Jobs not run yet go into the next transaction.
         carried.extend(jobs);
         let outcome = match poisoned {
+            // The commit-mates did nothing wrong: they are run again (by the engine), on a
+            // transaction of their own.
             Some(e) => {
                 let _ = conn.execute_batch("ROLLBACK");
-                Err(format!("rolled back with a failed write in the same commit: {e}"))
+                Err((true, format!("rolled back with a failed write in the same commit: {e}")))
             }
             None => conn.execute_batch("COMMIT").map_err(|e| {
                 let _ = conn.execute_batch("ROLLBACK");
-                format!("commit failed: {e}")
+                (false, format!("commit failed: {e}"))
             }),
         };
         for reply in done {
-            let _ = reply.send(outcome.clone().map_err(StoreError::db));
+            let _ = reply.send(outcome.clone().map_err(|(again, message)| match again {
+                true => StoreError::Contended { message, source: None },
+                false => StoreError::db(message),
+            }));
         }
     }
 }
