@@ -25,9 +25,9 @@ pub use runner::{RunStats, Runner};
 pub use sms::{RecordOnly, SmsSender};
 pub use store::sqlite::{SqliteOptions, SqliteStore};
 pub use store::{
-    reports_feeds, AddressInput, CaseCursor, CaseHit, CaseHits, CaseListItem, CasePage, CaseQuery, CaseSort,
-    Credential, DueDeadline, Effects, EvidenceObject, Lease, LogRow, NoticeQuery, Penalty, ReadTx, ReplyTemplate, Role,
-    ShopRecord, Store, StoreError, StoredEvent, StoredNotice, StoredSms, Subject, TokenRecord, TokenScope, UserRecord,
-    WriteTx,
+    reports_feeds, AddressInput, CaseChange, CaseCursor, CaseHit, CaseHits, CaseListItem, CasePage, CaseQuery,
+    CaseSort, Credential, DueDeadline, Effects, EvidenceObject, Lease, LogRow, NoticeQuery, Penalty, ReadTx,
+    ReplyTemplate, Role, ShopRecord, Store, StoreError, StoredEvent, StoredNotice, StoredSms, Subject, TokenRecord,
+    TokenScope, UserRecord, WriteTx,
 };
 pub use usecase::{Engine, EngineError, Firing, IdemKey, MessageBox};

@@ -859,32 +859,9 @@ fn plan_case(
 /// false, having written nothing, if either moved.
 fn write_plan(tx: &mut dyn WriteTx, plan: &CasePlan) -> Result<bool, EngineError> {
     let order_id = plan.order.id;
-    // Checked before anything is written, so a stale plan leaves no trace.
-    match plan.case_before {
-        Some(before) => match tx.update_case_if_order_at(
-            &plan.case,
-            &plan.case_json,
-            before,
-            plan.case_due,
-            !plan.reindex,
-            plan.order_before,
-        ) {
-            Ok(()) => {}
-            Err(StoreError::Conflict { .. }) => return Ok(false),
-            Err(e) => return Err(e.into()),
-        },
-        None => {
-            if tx.order_version(order_id)? != Some(plan.order_before) {
-                return Ok(false);
-            }
-            tx.insert_case(&plan.case, &plan.case_json, plan.case_due)?
-        }
-    }
     let mut effects =
         Effects { log: plan.log.as_ref().map(|l| (order_id, Some(plan.case.id), l)), ..Effects::default() };
-    if let Some(order_json) = &plan.order_json {
-        // Its version was checked above, in this transaction: a failure here is the store's.
-        tx.update_order(&plan.order, order_json, plan.order_before)?;
+    if plan.order_json.is_some() {
         let (old, new) = &plan.order_deadlines;
         diff_deadlines(&mut effects, Subject::Order(order_id), plan.order.version, old, new);
     }
@@ -892,8 +869,37 @@ fn write_plan(tx: &mut dyn WriteTx, plan: &CasePlan) -> Result<bool, EngineError
     diff_deadlines(&mut effects, Subject::Case(plan.case.id), plan.case.version, old, new);
     let at = plan.recorded.first().map(|r| r.at);
     effects.outbox = at.map(|at| (Some(plan.case.id), &plan.outbox, at));
-    if !effects.is_empty() {
-        tx.write_effects(&effects)?;
+    // The versions are checked before anything is written, so a stale plan leaves no trace.
+    match plan.case_before {
+        Some(before) => {
+            let change = CaseChange {
+                case: &plan.case,
+                json: &plan.case_json,
+                expected: before,
+                due: plan.case_due,
+                listed_same: !plan.reindex,
+                order_expected: plan.order_before,
+                order: plan.order_json.as_deref().map(|j| (&plan.order, j)),
+            };
+            match tx.write_case_change(&change, &effects) {
+                Ok(()) => {}
+                Err(StoreError::Conflict { .. }) => return Ok(false),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        None => {
+            if tx.order_version(order_id)? != Some(plan.order_before) {
+                return Ok(false);
+            }
+            tx.insert_case(&plan.case, &plan.case_json, plan.case_due)?;
+            if let Some(order_json) = &plan.order_json {
+                // Its version was checked above, in this transaction: a failure here is the store's.
+                tx.update_order(&plan.order, order_json, plan.order_before)?;
+            }
+            if !effects.is_empty() {
+                tx.write_effects(&effects)?;
+            }
+        }
     }
     if let Some(at) = at {
         for r in &plan.recorded {

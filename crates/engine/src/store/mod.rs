@@ -208,25 +208,6 @@ pub trait CaseWrites: CaseReads {
         due: Option<Timestamp>,
         listed_same: bool,
     ) -> Result<(), StoreError>;
-    /// `update_case` while the case's order is still at version `order_expected` (in a write
-    /// transaction the order is read first, and locked where the backend locks rows): a
-    /// `Conflict` naming the order or the case, whichever moved, and nothing written otherwise.
-    /// A backend may check and write in one statement.
-    fn update_case_if_order_at(
-        &mut self,
-        case: &Case,
-        json: &str,
-        expected: u64,
-        due: Option<Timestamp>,
-        listed_same: bool,
-        order_expected: u64,
-    ) -> Result<(), StoreError> {
-        let found = self.order_version(case.order_id)?;
-        if found != Some(order_expected) {
-            return Err(StoreError::Conflict { what: "order", id: case.order_id.0, expected: order_expected, found });
-        }
-        self.update_case(case, json, expected, due, listed_same)
-    }
     /// Appends one command's events to the log as one row.
     fn append_log(&mut self, order: OrderId, case: Option<CaseId>, row: &LogRow) -> Result<(), StoreError>;
 }
@@ -310,6 +291,54 @@ pub struct Effects<'a> {
     pub outbox: Option<(Option<CaseId>, &'a Outbox, Timestamp)>,
 }
 
+/// A decided change to an existing case: its new state, to be written only while the case and
+/// its order are at the versions it was decided on, and the order's new state when the change
+/// moved the order too.
+#[derive(Debug)]
+pub struct CaseChange<'a> {
+    pub case: &'a Case,
+    /// The case's document.
+    pub json: &'a str,
+    /// The case's version decided on.
+    pub expected: u64,
+    /// The governing deadline's due time (the queue's sort key).
+    pub due: Option<Timestamp>,
+    /// What lists read (kind, status, queue, due time) did not change: a backend may leave its
+    /// indexes alone.
+    pub listed_same: bool,
+    /// The order's version decided on.
+    pub order_expected: u64,
+    /// The order's new state and document, when it changed.
+    pub order: Option<(&'a Order, &'a str)>,
+}
+
+/// `write_case_change` statement by statement: the order's version read first (its row locked
+/// where the backend locks rows), then the case, the order and the effects.
+pub fn write_case_change_by_parts<T: EffectWrites + ?Sized>(
+    tx: &mut T,
+    change: &CaseChange<'_>,
+    effects: &Effects<'_>,
+) -> Result<(), StoreError> {
+    let c = change.case;
+    let found = tx.order_version(c.order_id)?;
+    if found != Some(change.order_expected) {
+        return Err(StoreError::Conflict { what: "order", id: c.order_id.0, expected: change.order_expected, found });
+    }
+    tx.update_case(c, change.json, change.expected, change.due, change.listed_same)?;
+    if let Some((order, json)) = change.order {
+        // Checked above in this transaction: a conflict now is the store's failure, not a
+        // stale decision (which must leave no trace, and the case is written already).
+        tx.update_order(order, json, change.order_expected).map_err(|e| match e {
+            StoreError::Conflict { id, .. } => StoreError::db(format!("order {id} changed inside its own transaction")),
+            other => other,
+        })?;
+    }
+    if !effects.is_empty() {
+        tx.write_effects(effects)?;
+    }
+    Ok(())
+}
+
 impl Effects<'_> {
     pub fn is_empty(&self) -> bool {
         self.log.is_none()
@@ -338,6 +367,13 @@ pub trait EffectWrites: CaseWrites + DeadlineWrites + NoticeWrites {
             }
         }
         Ok(())
+    }
+
+    /// Writes a change to a case and its effects if the case and its order are still at the
+    /// versions it was decided on; otherwise a `Conflict` naming whichever moved (the order is
+    /// checked first), and nothing written. A backend may do it all in one statement.
+    fn write_case_change(&mut self, change: &CaseChange<'_>, effects: &Effects<'_>) -> Result<(), StoreError> {
+        write_case_change_by_parts(self, change, effects)
     }
 }
 

@@ -74,42 +74,101 @@ fn a_conditional_write_on_a_stale_version_reports_the_version_found_and_writes_n
     assert_eq!(a.case(c.id).remark, "moved on");
 }
 
+/// Writes `case` (one remark later than `c`) with a log row, a deadline row and a notice
+/// through `write_case_change`, decided on `case_at` and `order_at`; the order's new state too
+/// when `order` is given.
+fn change_case(
+    a: &App,
+    case: &Case,
+    case_at: u64,
+    order_at: u64,
+    listed_same: bool,
+    order: Option<Order>,
+) -> Result<(), EngineError> {
+    let (case, now) = (case.clone(), a.clock.now());
+    a.engine.transact(move |tx| {
+        let json = serde_json::to_string(&case).unwrap();
+        let order_json = order.as_ref().map(|o| serde_json::to_string(o).unwrap());
+        let recorded =
+            vec![Recorded { at: now, actor: MERCHANT, event: Event::CaseRemarkSet { text: case.remark.clone() } }];
+        let log = LogRow::new(&recorded)?.unwrap();
+        let outbox = aftersale_core::notice::Outbox {
+            notices: vec![aftersale_core::notice::Notice {
+                recipient: Recipient::Shop(case.shop_id),
+                category: aftersale_core::notice::Category::AfterSales,
+                title: "changed".into(),
+                body: "changed".into(),
+            }],
+            sms: vec![],
+        };
+        let deadline = Deadline { kind: DeadlineKind::BuyerShip, due: now + Dur::hours(5) };
+        let effects = Effects {
+            log: Some((case.order_id, Some(case.id), &log)),
+            deadlines_gone: vec![],
+            deadlines_set: vec![(Subject::Case(case.id), deadline, case.version)],
+            outbox: Some((Some(case.id), &outbox, now)),
+        };
+        let change = CaseChange {
+            case: &case,
+            json: &json,
+            expected: case_at,
+            due: Some(deadline.due),
+            listed_same,
+            order_expected: order_at,
+            order: order.as_ref().zip(order_json.as_deref()),
+        };
+        Ok(tx.write_case_change(&change, &effects)?)
+    })
+}
+
 #[test]
-fn a_case_write_checked_against_its_order_names_what_moved_and_writes_nothing() {
+fn a_case_change_checked_against_its_order_names_what_moved_and_writes_nothing() {
     let (a, o, c) = refund_only_case("CV2");
     let order_at = a.engine.order_view(MERCHANT, o.id).unwrap().version;
     let mut next = c.clone();
     next.remark = "written".into();
     next.version = c.version + 1;
-    let json = serde_json::to_string(&next).unwrap();
+    let trace = |a: &App| {
+        let events = a.engine.read(|tx| tx.case_events(c.id)).unwrap().len();
+        let deadlines = a.engine.read(|tx| tx.deadlines_of(Subject::Case(c.id))).unwrap();
+        let notices = a.engine.message_box(Recipient::Shop(c.shop_id)).unwrap().entries.len();
+        (events, deadlines, notices)
+    };
+    let before = trace(&a);
     // The order moved on: the order is named, with the version found.
-    let (n, j) = (next.clone(), json.clone());
-    let out =
-        a.engine.transact(move |tx| Ok(tx.update_case_if_order_at(&n, &j, c.version, None, true, order_at + 7)?));
-    match out {
+    match change_case(&a, &next, c.version, order_at + 7, true, None) {
         Err(EngineError::Store(StoreError::Conflict { what: "order", id, expected, found })) => {
             assert_eq!((id, expected, found), (o.id.0, order_at + 7, Some(order_at)));
         }
         other => panic!("expected an order conflict, got {other:?}"),
     }
     // The case moved on: the case is named.
-    let (n, j) = (next.clone(), json.clone());
-    let out =
-        a.engine.transact(move |tx| Ok(tx.update_case_if_order_at(&n, &j, c.version + 3, None, true, order_at)?));
-    match out {
+    match change_case(&a, &next, c.version + 3, order_at, false, None) {
         Err(EngineError::Store(StoreError::Conflict { what: "case", id, expected, found })) => {
             assert_eq!((id, expected, found), (c.id.0, c.version + 3, Some(c.version)));
         }
         other => panic!("expected a case conflict, got {other:?}"),
     }
-    assert_eq!(a.case(c.id).version, c.version, "a refused write leaves the case as it was");
-    // Both at the versions expected: written, the indexed columns too when told they changed.
-    let due = Some(a.clock.now() + Dur::hours(5));
-    a.engine
-        .transact(move |tx| Ok(tx.update_case_if_order_at(&next, &json, c.version, due, false, order_at)?))
-        .unwrap();
+    assert_eq!(a.case(c.id).version, c.version, "a refused change leaves the case as it was");
+    assert_eq!(trace(&a), before, "and writes none of its effects");
+    // Both at the versions expected: the case, the order and every effect are written.
+    let mut order = a.engine.order_view(MERCHANT, o.id).unwrap();
+    order.remark = "order written".into();
+    order.version += 1;
+    change_case(&a, &next, c.version, order_at, false, Some(order)).unwrap();
     let after = a.case(c.id);
     assert_eq!((after.remark.as_str(), after.version), ("written", c.version + 1));
+    let order_after = a.engine.order_view(MERCHANT, o.id).unwrap();
+    assert_eq!((order_after.remark.as_str(), order_after.version), ("order written", order_at + 1));
+    let (events, deadlines, notices) = trace(&a);
+    assert_eq!((events, notices), (before.0 + 1, before.2 + 1));
+    assert!(deadlines.iter().any(|d| d.kind == DeadlineKind::BuyerShip), "{deadlines:?}");
+    // Only the document changes (the lists' columns the same): written as well.
+    let mut again = after.clone();
+    again.remark = "again".into();
+    again.version += 1;
+    change_case(&a, &again, after.version, order_at + 1, true, None).unwrap();
+    assert_eq!(a.case(c.id).remark, "again");
 }
 
 #[test]

@@ -350,66 +350,6 @@ impl CaseWrites for Pg<'_> {
         Err(StoreError::Conflict { what: "case", id: c.id.0, expected, found })
     }
 
-    /// One statement: the order's version read and its row locked (a one-time filter, so
-    /// before the case's row), then the case rewritten if both are at the versions expected;
-    /// it returns the versions found, for the conflict.
-    fn update_case_if_order_at(
-        &mut self,
-        c: &Case,
-        json: &str,
-        expected: u64,
-        due: Option<Timestamp>,
-        listed_same: bool,
-        order_expected: u64,
-    ) -> Result<(), StoreError> {
-        let row = if listed_same {
-            self.one(
-                "WITH o AS (SELECT version FROM orders WHERE id = $1 FOR UPDATE), \
-                 u AS (UPDATE cases SET version = $2, data = $3 WHERE id = $4 AND version = $5 \
-                       AND (SELECT version FROM o) = $6 RETURNING 1) \
-                 SELECT (SELECT version FROM o), (SELECT version FROM cases WHERE id = $4), (SELECT COUNT(*) FROM u)",
-                &[&c.order_id.0, &(c.version as i64), &json, &c.id.0, &(expected as i64), &(order_expected as i64)],
-            )?
-        } else {
-            self.one(
-                "WITH o AS (SELECT version FROM orders WHERE id = $1 FOR UPDATE), \
-                 u AS (UPDATE cases SET kind = $7, status = $8, queue = $9, due_at = $10, updated_at = $11, \
-                       version = $2, data = $3 WHERE id = $4 AND version = $5 \
-                       AND (SELECT version FROM o) = $6 RETURNING 1) \
-                 SELECT (SELECT version FROM o), (SELECT version FROM cases WHERE id = $4), (SELECT COUNT(*) FROM u)",
-                &[
-                    &c.order_id.0,
-                    &(c.version as i64),
-                    &json,
-                    &c.id.0,
-                    &(expected as i64),
-                    &(order_expected as i64),
-                    &c.kind.as_str(),
-                    &c.status.as_str(),
-                    &c.queue().as_str(),
-                    &due.map_or(NO_DEADLINE, |d| d.0),
-                    &c.status_since.0,
-                ],
-            )?
-        };
-        let order_found = row.try_get::<_, Option<i64>>(0)?.map(|v| v as u64);
-        // The case's version as it was before this statement (its snapshot).
-        let case_found = row.try_get::<_, Option<i64>>(1)?.map(|v| v as u64);
-        if row.try_get::<_, i64>(2)? == 1 {
-            self.dirty = true;
-            return Ok(());
-        }
-        if order_found != Some(order_expected) {
-            return Err(StoreError::Conflict {
-                what: "order",
-                id: c.order_id.0,
-                expected: order_expected,
-                found: order_found,
-            });
-        }
-        Err(StoreError::Conflict { what: "case", id: c.id.0, expected, found: case_found })
-    }
-
     fn append_log(&mut self, order: OrderId, case: Option<CaseId>, row: &LogRow) -> Result<(), StoreError> {
         let case_id = if row.case_events { case.map(|c| c.0) } else { None };
         self.exec(

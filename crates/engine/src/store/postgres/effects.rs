@@ -1,31 +1,95 @@
-//! A change's effects — log row, deadline moves, notices, text messages — in one statement.
+//! A change's effects — log row, deadline moves, notices, text messages — in one statement, and
+//! a change to a case written with its effects in one statement.
 
 use super::*;
 
-/// One statement of data-modifying `WITH` parts, each fed by arrays (empty ones write
-/// nothing): a command's effects cost one round trip however many rows they are. The deadline
-/// rows deleted and written are of different kinds (see `diff_deadlines`), so the two parts
-/// never touch the same row. The rows to delete are named per subject — two subjects at most in
-/// one statement, a case and its order — so the primary key finds them whatever the plan's
-/// guesses (a join with a list of keys was planned as a hash join over the whole table).
-const EFFECTS: &str = "WITH \
-     log AS (INSERT INTO events (order_id, case_id, at, actor, kind, data) \
-             SELECT $1::bigint, $2::bigint, $3::bigint, $4::text, $5::text, $6::text WHERE $1::bigint IS NOT NULL), \
-     gone AS (DELETE FROM deadlines WHERE subject = $7 AND subject_id = $8 AND kind = ANY($9::text[])), \
-     gone_too AS (DELETE FROM deadlines WHERE subject = $24 AND subject_id = $25 AND kind = ANY($26::text[])), \
-     moved AS (INSERT INTO deadlines (subject, subject_id, kind, due_at, version) \
-               SELECT * FROM unnest($10::text[], $11::bigint[], $12::text[], $13::bigint[], $14::bigint[]) \
-               ON CONFLICT (subject, subject_id, kind) DO UPDATE SET due_at = excluded.due_at, \
-               version = excluded.version, lease_owner = NULL, lease_until = NULL), \
-     told AS (INSERT INTO notices (recipient, recipient_id, case_id, category, title, body, created_at) \
-              SELECT r, rid, $15::bigint, cat, title, body, $16::bigint \
-              FROM unnest($17::text[], $18::bigint[], $19::text[], $20::text[], $21::text[]) AS n(r, rid, cat, title, body)), \
-     texted AS (INSERT INTO sms_outbox (phone, text, case_id, created_at) \
-                SELECT phone, text, $15::bigint, $16::bigint FROM unnest($22::text[], $23::text[]) AS s(phone, text)) \
-     SELECT 1";
+/// The data-modifying `WITH` parts of the effects, each fed by arrays (empty ones write
+/// nothing), each only if `guard` holds (SQL appended to its condition): a command's effects
+/// cost one round trip however many rows they are. The deadline rows deleted and written are
+/// of different kinds (see `diff_deadlines`), so the two parts never touch the same row. The
+/// rows to delete are named per subject — two subjects at most in one statement, a case and its
+/// order — so the primary key finds them whatever the plan's guesses (a join with a list of
+/// keys was planned as a hash join over the whole table).
+fn effect_parts(guard: &str) -> String {
+    format!(
+        "log AS (INSERT INTO events (order_id, case_id, at, actor, kind, data) \
+             SELECT $1::bigint, $2::bigint, $3::bigint, $4::text, $5::text, $6::text WHERE $1::bigint IS NOT NULL{guard}), \
+         gone AS (DELETE FROM deadlines WHERE subject = $7 AND subject_id = $8 AND kind = ANY($9::text[]){guard}), \
+         gone_too AS (DELETE FROM deadlines WHERE subject = $24 AND subject_id = $25 AND kind = ANY($26::text[]){guard}), \
+         moved AS (INSERT INTO deadlines (subject, subject_id, kind, due_at, version) \
+                   SELECT * FROM unnest($10::text[], $11::bigint[], $12::text[], $13::bigint[], $14::bigint[]) WHERE true{guard} \
+                   ON CONFLICT (subject, subject_id, kind) DO UPDATE SET due_at = excluded.due_at, \
+                   version = excluded.version, lease_owner = NULL, lease_until = NULL), \
+         told AS (INSERT INTO notices (recipient, recipient_id, case_id, category, title, body, created_at) \
+                  SELECT r, rid, $15::bigint, cat, title, body, $16::bigint \
+                  FROM unnest($17::text[], $18::bigint[], $19::text[], $20::text[], $21::text[]) AS n(r, rid, cat, title, body) \
+                  WHERE true{guard}), \
+         texted AS (INSERT INTO sms_outbox (phone, text, case_id, created_at) \
+                    SELECT phone, text, $15::bigint, $16::bigint FROM unnest($22::text[], $23::text[]) AS s(phone, text) \
+                    WHERE true{guard})"
+    )
+}
 
-impl EffectWrites for Pg<'_> {
-    fn write_effects(&mut self, e: &Effects<'_>) -> Result<(), StoreError> {
+/// The effects alone.
+static EFFECTS: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("WITH {} SELECT 1", effect_parts("")));
+
+/// A change to a case with its effects. The order's version is read and its row locked first
+/// (`o`, a one-time filter of the case's update, so before the case's row); the case is
+/// rewritten only at the versions expected (`u`); the order's new state and every effect are
+/// written only if it was (`ok`). It answers the versions found, for the conflict. `listed`:
+/// whether the columns lists read change (otherwise only the document and version, which lets
+/// PostgreSQL keep the row on its page without touching an index).
+fn case_change_sql(listed: bool) -> String {
+    let set = if listed {
+        "kind = $37, status = $38, queue = $39, due_at = $40, updated_at = $41, version = $32, data = $33"
+    } else {
+        "version = $32, data = $33"
+    };
+    format!(
+        "WITH o AS (SELECT version FROM orders WHERE id = $27 FOR UPDATE), \
+         u AS (UPDATE cases SET {set} WHERE id = $28 AND version = $29 AND (SELECT version FROM o) = $30 RETURNING 1), \
+         ok AS (SELECT COUNT(*) AS n FROM u), \
+         ou AS (UPDATE orders SET state = $34, flag = $35, version = $36, data = $31 \
+                WHERE id = $27 AND version = $30 AND $31::text IS NOT NULL AND (SELECT n FROM ok) = 1), \
+         {} \
+         SELECT (SELECT version FROM o), (SELECT version FROM cases WHERE id = $28), (SELECT n FROM ok)",
+        effect_parts(" AND (SELECT n FROM ok) = 1")
+    )
+}
+
+static CASE_CHANGE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| case_change_sql(false));
+static CASE_CHANGE_LISTED: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| case_change_sql(true));
+
+/// The effects as the statements' parameters `$1`–`$26`.
+struct EffectParams<'a> {
+    order_id: Option<i64>,
+    case_id: Option<i64>,
+    at: Option<i64>,
+    actor: Option<&'a str>,
+    kind: Option<&'static str>,
+    data: Option<&'a str>,
+    gone: [(Option<&'static str>, Option<i64>, Vec<&'static str>); 2],
+    set_subject: Vec<&'static str>,
+    set_id: Vec<i64>,
+    set_kind: Vec<&'static str>,
+    set_due: Vec<i64>,
+    set_version: Vec<i64>,
+    outbox_case: Option<i64>,
+    outbox_at: Option<i64>,
+    r_kind: Vec<&'static str>,
+    r_id: Vec<i64>,
+    category: Vec<&'a str>,
+    title: Vec<&'a str>,
+    body: Vec<&'a str>,
+    phone: Vec<&'a str>,
+    text: Vec<&'a str>,
+    /// Deadline rows of subjects past the two the statement names (no change has them).
+    more_gone: Vec<(Subject, DeadlineKind)>,
+}
+
+impl<'a> EffectParams<'a> {
+    fn new(e: &Effects<'a>) -> EffectParams<'a> {
         let (order_id, case_id, at, actor, kind, data) = match e.log {
             Some((order, case, row)) => (
                 Some(order.0),
@@ -37,8 +101,6 @@ impl EffectWrites for Pg<'_> {
             ),
             None => (None, None, None, None, None, None),
         };
-        // The rows to delete, by subject: the first two subjects in the statement, any others
-        // (no change has them) one by one before it.
         let mut gone: Vec<(Subject, Vec<DeadlineKind>)> = Vec::new();
         for (subject, kind) in &e.deadlines_gone {
             match gone.iter_mut().find(|(s, _)| s == subject) {
@@ -46,68 +108,148 @@ impl EffectWrites for Pg<'_> {
                 None => gone.push((*subject, vec![*kind])),
             }
         }
-        for (subject, kinds) in gone.iter().skip(2) {
-            for kind in kinds {
-                self.delete_deadline(*subject, *kind)?;
-            }
-        }
+        let more_gone =
+            gone.iter().skip(2).flat_map(|(s, kinds)| kinds.iter().map(move |k| (*s, *k))).collect::<Vec<_>>();
         let slot = |i: usize| match gone.get(i) {
             Some((s, kinds)) => (Some(s.kind_str()), Some(s.id()), kinds.iter().map(|k| k.as_str()).collect()),
-            None => (None, None, Vec::<&str>::new()),
+            None => (None, None, Vec::new()),
         };
-        let ((gone_subject, gone_id, gone_kinds), (also_subject, also_id, also_kinds)) = (slot(0), slot(1));
-        let set_subject: Vec<&str> = e.deadlines_set.iter().map(|(s, _, _)| s.kind_str()).collect();
-        let set_id: Vec<i64> = e.deadlines_set.iter().map(|(s, _, _)| s.id()).collect();
-        let set_kind: Vec<&str> = e.deadlines_set.iter().map(|(_, d, _)| d.kind.as_str()).collect();
-        let set_due: Vec<i64> = e.deadlines_set.iter().map(|(_, d, _)| d.due.0).collect();
-        let set_version: Vec<i64> = e.deadlines_set.iter().map(|(_, _, v)| *v as i64).collect();
-        if let Some(earliest) = set_due.iter().min() {
-            self.min_due = Some(self.min_due.map_or(*earliest, |m| m.min(*earliest)));
-        }
         let (outbox_case, outbox_at, notices, sms) = match e.outbox {
             Some((case, outbox, at)) => (case.map(|c| c.0), Some(at.0), &outbox.notices[..], &outbox.sms[..]),
             None => (None, None, &[][..], &[][..]),
         };
-        let recipients: Vec<(&str, i64)> = notices.iter().map(|n| recipient_cols(n.recipient)).collect();
-        let r_kind: Vec<&str> = recipients.iter().map(|r| r.0).collect();
-        let r_id: Vec<i64> = recipients.iter().map(|r| r.1).collect();
-        let category: Vec<&str> = notices.iter().map(|n| n.category.as_str()).collect();
-        let title: Vec<&str> = notices.iter().map(|n| n.title.as_str()).collect();
-        let body: Vec<&str> = notices.iter().map(|n| n.body.as_str()).collect();
-        let phone: Vec<&str> = sms.iter().map(|s| s.phone.as_str()).collect();
-        let text: Vec<&str> = sms.iter().map(|s| s.text.as_str()).collect();
-        self.exec(
-            EFFECTS,
-            &[
-                &order_id,
-                &case_id,
-                &at,
-                &actor,
-                &kind,
-                &data,
-                &gone_subject,
-                &gone_id,
-                &gone_kinds,
-                &set_subject,
-                &set_id,
-                &set_kind,
-                &set_due,
-                &set_version,
-                &outbox_case,
-                &outbox_at,
-                &r_kind,
-                &r_id,
-                &category,
-                &title,
-                &body,
-                &phone,
-                &text,
-                &also_subject,
-                &also_id,
-                &also_kinds,
-            ],
-        )?;
+        let recipients: Vec<(&'static str, i64)> = notices.iter().map(|n| recipient_cols(n.recipient)).collect();
+        EffectParams {
+            order_id,
+            case_id,
+            at,
+            actor,
+            kind,
+            data,
+            gone: [slot(0), slot(1)],
+            set_subject: e.deadlines_set.iter().map(|(s, _, _)| s.kind_str()).collect(),
+            set_id: e.deadlines_set.iter().map(|(s, _, _)| s.id()).collect(),
+            set_kind: e.deadlines_set.iter().map(|(_, d, _)| d.kind.as_str()).collect(),
+            set_due: e.deadlines_set.iter().map(|(_, d, _)| d.due.0).collect(),
+            set_version: e.deadlines_set.iter().map(|(_, _, v)| *v as i64).collect(),
+            outbox_case,
+            outbox_at,
+            r_kind: recipients.iter().map(|r| r.0).collect(),
+            r_id: recipients.iter().map(|r| r.1).collect(),
+            category: notices.iter().map(|n| n.category.as_str()).collect(),
+            title: notices.iter().map(|n| n.title.as_str()).collect(),
+            body: notices.iter().map(|n| n.body.as_str()).collect(),
+            phone: sms.iter().map(|s| s.phone.as_str()).collect(),
+            text: sms.iter().map(|s| s.text.as_str()).collect(),
+            more_gone,
+        }
+    }
+
+    fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
+        let [(g_subject, g_id, g_kinds), (a_subject, a_id, a_kinds)] = &self.gone;
+        vec![
+            &self.order_id,
+            &self.case_id,
+            &self.at,
+            &self.actor,
+            &self.kind,
+            &self.data,
+            g_subject,
+            g_id,
+            g_kinds,
+            &self.set_subject,
+            &self.set_id,
+            &self.set_kind,
+            &self.set_due,
+            &self.set_version,
+            &self.outbox_case,
+            &self.outbox_at,
+            &self.r_kind,
+            &self.r_id,
+            &self.category,
+            &self.title,
+            &self.body,
+            &self.phone,
+            &self.text,
+            a_subject,
+            a_id,
+            a_kinds,
+        ]
+    }
+
+    fn earliest_due(&self) -> Option<i64> {
+        self.set_due.iter().min().copied()
+    }
+}
+
+impl Pg<'_> {
+    /// Notes the earliest due time written, for the commit's wake-up.
+    fn wrote_due(&mut self, due: Option<i64>) {
+        if let Some(earliest) = due {
+            self.min_due = Some(self.min_due.map_or(earliest, |m| m.min(earliest)));
+        }
+    }
+}
+
+impl EffectWrites for Pg<'_> {
+    fn write_effects(&mut self, e: &Effects<'_>) -> Result<(), StoreError> {
+        let p = EffectParams::new(e);
+        // Subjects past the first two, one by one before the statement.
+        for (subject, kind) in &p.more_gone {
+            self.delete_deadline(*subject, *kind)?;
+        }
+        self.wrote_due(p.earliest_due());
+        self.exec(&EFFECTS, &p.params())?;
         self.dirty = true;
         Ok(())
+    }
+
+    fn write_case_change(&mut self, change: &CaseChange<'_>, effects: &Effects<'_>) -> Result<(), StoreError> {
+        let p = EffectParams::new(effects);
+        if !p.more_gone.is_empty() {
+            // Not a case's and its order's rows alone: statement by statement.
+            return write_case_change_by_parts(self, change, effects);
+        }
+        let c = change.case;
+        let (order_id, case_id, expected, order_expected) =
+            (c.order_id.0, c.id.0, change.expected as i64, change.order_expected as i64);
+        let (version, due, order_json) =
+            (c.version as i64, change.due.map_or(NO_DEADLINE, |d| d.0), change.order.map(|o| o.1));
+        let (kind, status, queue) = (c.kind.as_str(), c.status.as_str(), c.queue().as_str());
+        let order_state = change.order.map(|(o, _)| o.state.as_str());
+        let order_flag = change.order.and_then(|(o, _)| o.flag.map(|f| f.as_str()));
+        let order_version = change.order.map(|(o, _)| o.version as i64);
+        let mut params = p.params();
+        params.extend_from_slice(&[
+            &order_id,
+            &case_id,
+            &expected,
+            &order_expected,
+            &order_json,
+            &version,
+            &change.json,
+        ]);
+        params.extend_from_slice(&[&order_state, &order_flag, &order_version]);
+        if !change.listed_same {
+            params.extend_from_slice(&[&kind, &status, &queue, &due, &c.status_since.0]);
+        }
+        let sql: &str = if change.listed_same { &CASE_CHANGE } else { &CASE_CHANGE_LISTED };
+        let row = self.one(sql, &params)?;
+        let order_found = row.try_get::<_, Option<i64>>(0)?.map(|v| v as u64);
+        // The case's version as it was before this statement (its snapshot).
+        let case_found = row.try_get::<_, Option<i64>>(1)?.map(|v| v as u64);
+        if row.try_get::<_, i64>(2)? == 1 {
+            self.wrote_due(p.earliest_due());
+            return Ok(());
+        }
+        if order_found != Some(change.order_expected) {
+            return Err(StoreError::Conflict {
+                what: "order",
+                id: order_id,
+                expected: change.order_expected,
+                found: order_found,
+            });
+        }
+        Err(StoreError::Conflict { what: "case", id: case_id, expected: change.expected, found: case_found })
     }
 }
