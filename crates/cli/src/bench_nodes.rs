@@ -134,13 +134,21 @@ pub fn run(args: NodesBenchArgs) -> Result<(), String> {
     let lead = Dur::secs(8) + Dur(n as i64 * 3 / 2);
     let first_due = SystemClock.now() + lead;
     let spread_ms = (args.spread_secs * 1000) as i64;
-    let per = if n > 1 { spread_ms / (n as i64 - 1).max(1) } else { 0 };
+    // Case `id` comes due `(id - 1) / (n - 1)` of the way through the spread (multiplied first:
+    // with more deadlines than milliseconds a per-case step would round to 0, all due at once).
+    let last = (n as i64 - 1).max(1);
     // The near-deadline reminders count as sent: each case has its review left to fire.
     let lead_in = review();
     crate::bench::seed_refund_only(
         &engine,
         n,
-        move |id| if spread_ms == 0 { first_due - lead_in } else { first_due + Dur((id - 1) * per) - lead_in },
+        move |id| {
+            if spread_ms == 0 {
+                first_due - lead_in
+            } else {
+                first_due + Dur((id - 1) * spread_ms / last) - lead_in
+            }
+        },
         true,
     )?;
     drop(engine);

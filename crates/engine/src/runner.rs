@@ -62,15 +62,19 @@ impl Runner {
     /// while the writer writes one, this thread claims and decides the next from the last
     /// committed state (a decision that went stale is redone by the writer).
     ///
-    /// Each pass handles every row due now; another pass is needed only when firings made new
-    /// deadlines due at once (a chain such as review → refund settlement), so a few passes
-    /// suffice. More than `MAX_PASSES` means the state is not moving on: stop and report it
-    /// rather than spin (the background loop logs it and tries again later).
+    /// "Now" is read once, when the call starts: each pass handles every row due by then, and
+    /// another pass is needed only when firings made new deadlines due by then (a chain such as
+    /// review → refund settlement), so a few passes suffice. Rows that come due while the call
+    /// runs are the next call's (the background loop makes it at once), so that a steady flow of
+    /// deadlines coming due ends each call instead of keeping it going pass after pass. More than
+    /// `MAX_PASSES` means the state is not moving on: stop and report it rather than spin (the
+    /// background loop logs it and tries again later).
     pub fn run_due(&self) -> Result<RunStats, EngineError> {
+        let now = self.engine.now();
         let mut stats = RunStats::default();
         for _ in 0..MAX_PASSES {
             let before = stats;
-            self.pass(&mut stats)?;
+            self.pass(now, &mut stats)?;
             // Rows the rules refused stay for inspection; stop rather than spin on them.
             if stats.fired == before.fired && stats.stale == before.stale {
                 return Ok(stats);
@@ -81,10 +85,9 @@ impl Runner {
         ))))
     }
 
-    /// One pass over the rows due now: claims a batch, decides it off the writer, and claims
+    /// One pass over the rows due at `now`: claims a batch, decides it off the writer, and claims
     /// the next while the writer writes the previous one; ends when nothing unclaimed is due.
-    fn pass(&self, stats: &mut RunStats) -> Result<(), EngineError> {
-        let now = self.engine.now();
+    fn pass(&self, now: aftersale_core::Timestamp, stats: &mut RunStats) -> Result<(), EngineError> {
         let engine = &self.engine;
         std::thread::scope(|scope| {
             let mut inflight: Option<std::thread::ScopedJoinHandle<'_, _>> = None;

@@ -151,6 +151,44 @@ fn the_background_runner_fires_due_deadlines_on_its_own() {
     assert_eq!(status, Status::Refunding);
 }
 
+/// A clock that moves a second on every reading, as a busy wall clock moves between passes.
+struct Ticking(std::sync::Mutex<Timestamp>);
+
+impl Clock for Ticking {
+    fn now(&self) -> Timestamp {
+        let mut t = self.0.lock().unwrap();
+        *t = *t + Dur::secs(1);
+        *t
+    }
+}
+
+#[test]
+fn a_run_fires_what_was_due_when_it_started_and_leaves_what_came_due_meanwhile_to_the_next() {
+    let (a, _, first) = refund_only_case("TK1");
+    a.clock.advance(Dur::secs(2));
+    let o = a.order("TK2", PaymentMethod::Online, true);
+    let second = a.apply(o.id, CaseType::RefundOnly, 10);
+    // A second before the first review is due; the second comes due two seconds after it.
+    let start = first.applied_at + Dur::hours(48) - Dur::secs(1);
+    let engine = Arc::new(Engine::new(
+        a.store.clone(),
+        Arc::new(Ticking(std::sync::Mutex::new(start))),
+        Arc::new(BuiltinGateway),
+    ));
+    let runner = Runner::new(engine);
+    let stats = runner.run_due().unwrap();
+    // Both 12-hour reminders and the first review; the clock has moved on since, but the second
+    // review came due after the run started.
+    assert_eq!(stats.fired, 3, "{stats:?}");
+    assert_eq!(a.case(first.id).status, Status::Refunding);
+    assert_eq!(a.case(second.id).status, Status::AwaitingReview);
+    // Runs go on firing what comes due, each one ending.
+    for _ in 0..40 {
+        runner.run_due().unwrap();
+    }
+    assert_eq!(a.case(second.id).status, Status::Refunding);
+}
+
 #[test]
 fn the_manual_clock_moves_by_what_it_is_told() {
     let clock = ManualClock::new(T0);
