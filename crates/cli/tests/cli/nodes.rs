@@ -277,3 +277,43 @@ fn two_nodes_share_evidence_through_the_s3_compatible_store() {
     drop(nodes);
     admin(&url, &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
 }
+
+#[test]
+fn bench_http_on_postgres_prints_its_figures_and_its_raw_loop_leaves_the_cases_as_they_were() {
+    let Some(url) = postgres_url() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = aftersale()
+        .args(["bench-http", "--json", "--cases", "3000", "--seconds", "1", "--clients", "8", "--database", &url])
+        .arg("--dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in ["commands_per_s", "raw_commands_per_s", "queue_page_p99_ms", "raw_page_p99_ms"] {
+        assert!(v[key].as_f64().is_some_and(|x| x > 0.0), "{key} missing: {v}");
+    }
+    assert_eq!(v["command_errors"], 0, "{v}");
+    // The raw loop refunded cases (status, queue, deadlines) before the server ran, and put
+    // them back: every case's columns agree with its record, every case waiting for review has
+    // its review deadline, every case refunding has the log row and the settlement deadline.
+    let schema_url = std::fs::read_to_string(dir.path().join("postgres_url")).unwrap();
+    let mut db = postgres::Client::connect(&schema_url, postgres::NoTls).unwrap();
+    let one = |db: &mut postgres::Client, sql: &str| db.query_one(sql, &[]).unwrap().get::<_, i64>(0);
+    let checks = [
+        "SELECT COUNT(*) FROM cases WHERE data::jsonb -> 'status' ->> 'status' <> status",
+        "SELECT COUNT(*) FROM cases c WHERE status = 'awaiting_review' AND NOT EXISTS \
+         (SELECT 1 FROM deadlines d WHERE d.subject = 'case' AND d.subject_id = c.id AND d.kind = 'review')",
+        "SELECT COUNT(*) FROM cases c WHERE status = 'refunding' AND (NOT EXISTS \
+         (SELECT 1 FROM events e WHERE e.case_id = c.id AND e.kind = 'refund_started') OR NOT EXISTS \
+         (SELECT 1 FROM deadlines d WHERE d.subject = 'case' AND d.subject_id = c.id AND d.kind = 'refund_settle'))",
+        "SELECT COUNT(*) FROM deadlines d WHERE d.kind = 'refund_settle' AND NOT EXISTS \
+         (SELECT 1 FROM cases c WHERE c.id = d.subject_id AND c.status = 'refunding')",
+    ];
+    for sql in checks {
+        assert_eq!(one(&mut db, sql), 0, "{sql}");
+    }
+    assert!(one(&mut db, "SELECT COUNT(*) FROM cases WHERE status = 'refunding'") > 0, "the server refunded some");
+    let schema = schema_url.rsplit("search_path%3D").next().unwrap().split(',').next().unwrap().to_string();
+    db.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).unwrap();
+}
