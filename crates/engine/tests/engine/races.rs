@@ -4,6 +4,7 @@ use crate::harness::*;
 use aftersale_core::command::*;
 use aftersale_core::model::*;
 use aftersale_core::values::{OrderId, ShopId};
+use aftersale_engine::store::Effects;
 use aftersale_engine::*;
 use std::sync::Arc;
 
@@ -142,4 +143,74 @@ fn a_job_that_fails_after_writing_undoes_only_itself_and_its_commit_mates_still_
         a.engine.templates(ShopId(1)).unwrap().into_iter().map(|t| t.title).collect();
     let expected: std::collections::BTreeSet<String> = (0..21).filter(|i| *i != 10).map(|i| format!("t{i}")).collect();
     assert_eq!(titles, expected, "every acknowledged write is there, the failed one's is not");
+}
+
+#[test]
+fn a_job_that_fails_without_an_insert_leaves_nothing_and_its_commit_mates_still_commit() {
+    let a = app();
+    let key = Some(OrderId(1));
+    let holder = {
+        let engine = a.engine.clone();
+        std::thread::spawn(move || {
+            engine.transact_on(key, |_| {
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                Ok(())
+            })
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let mut handles = Vec::new();
+    for i in 0..21 {
+        let engine = a.engine.clone();
+        handles.push(std::thread::spawn(move || {
+            engine.transact_on(key, move |tx| {
+                match i {
+                    // Writes through a statement that returns rows (the effects), then refuses:
+                    // it must count as having written, or its notice would commit.
+                    7 => {
+                        let outbox = aftersale_core::notice::Outbox {
+                            notices: vec![aftersale_core::notice::Notice {
+                                recipient: aftersale_core::notice::Recipient::Shop(ShopId(1)),
+                                category: aftersale_core::notice::Category::AfterSales,
+                                title: "half-done".into(),
+                                body: "half-done".into(),
+                            }],
+                            sms: vec![],
+                        };
+                        let effects = Effects {
+                            outbox: Some((None, &outbox, aftersale_core::Timestamp(1))),
+                            ..Effects::default()
+                        };
+                        tx.write_effects(&effects)?;
+                        Err(EngineError::Invalid { field: "notice", reason: "refused after the write".into() })
+                    }
+                    // A read PostgreSQL refuses (a NUL in a text value aborts the transaction),
+                    // then a refusal: the jobs after it must not run in the aborted transaction.
+                    14 => {
+                        let _ = tx.user_by_login("nul\0login");
+                        Err(EngineError::Invalid { field: "login", reason: "refused after a failed read".into() })
+                    }
+                    _ => Ok(tx.insert_template(ShopId(1), &format!("t{i}"), "body")?),
+                }
+            })
+        }));
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    holder.join().unwrap().unwrap();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    for (i, r) in results.iter().enumerate() {
+        match (i, r) {
+            (7, Err(EngineError::Invalid { field: "notice", .. }))
+            | (14, Err(EngineError::Invalid { field: "login", .. })) => {}
+            (7 | 14, other) => panic!("job {i} should hear its own error, got {other:?}"),
+            (_, Ok(_)) => {}
+            (_, other) => panic!("job {i} should have committed, got {other:?}"),
+        }
+    }
+    let titles: std::collections::BTreeSet<String> =
+        a.engine.templates(ShopId(1)).unwrap().into_iter().map(|t| t.title).collect();
+    let expected: std::collections::BTreeSet<String> =
+        (0..21).filter(|i| *i != 7 && *i != 14).map(|i| format!("t{i}")).collect();
+    assert_eq!(titles, expected, "every acknowledged write is there");
+    assert_eq!(a.db.count("SELECT COUNT(*) FROM notices WHERE title = 'half-done'"), 0, "the refused job's notice");
 }

@@ -529,3 +529,29 @@ fn a_write_job_reading_a_case_holds_its_order_and_case_locked() {
         .map(|()| true);
     assert!(tried.unwrap());
 }
+
+#[test]
+fn a_commit_that_writes_deadlines_wakes_the_runners_with_the_earliest_due_time() {
+    use aftersale_engine::store::Topic;
+    let a = app();
+    if a.store.backend() != "postgres" {
+        eprintln!("SQLite: the runner is in this process and is woken there; nothing is published");
+        return;
+    }
+    let mut ear = a.store.subscribe().unwrap();
+    let d = |ms: i64| Deadline { kind: DeadlineKind::Review, due: T0 + Dur(ms) };
+    a.engine
+        .transact(move |tx| {
+            let effects = Effects {
+                deadlines_set: vec![
+                    (Subject::Case(values::CaseId(901)), d(70_000), 1),
+                    (Subject::Case(values::CaseId(902)), d(60_000), 1),
+                ],
+                ..Effects::default()
+            };
+            Ok(tx.write_effects(&effects)?)
+        })
+        .unwrap();
+    let heard = ear.next(std::time::Duration::from_secs(5)).unwrap();
+    assert_eq!(heard, Some((Topic::Deadlines, (T0 + Dur(60_000)).0.to_string())));
+}
