@@ -148,6 +148,9 @@ fn a_job_that_fails_after_writing_undoes_only_itself_and_its_commit_mates_still_
 #[test]
 fn a_job_that_fails_without_an_insert_leaves_nothing_and_its_commit_mates_still_commit() {
     let a = app();
+    let o = a.order("HALF1", PaymentMethod::Online, true);
+    let c = a.apply(o.id, CaseType::RefundOnly, 10);
+    let order_at = a.engine.order_view(MERCHANT, o.id).unwrap().version;
     let key = Some(OrderId(1));
     let holder = {
         let engine = a.engine.clone();
@@ -162,12 +165,27 @@ fn a_job_that_fails_without_an_insert_leaves_nothing_and_its_commit_mates_still_
     let mut handles = Vec::new();
     for i in 0..21 {
         let engine = a.engine.clone();
+        let c = c.clone();
         handles.push(std::thread::spawn(move || {
             engine.transact_on(key, move |tx| {
                 match i {
-                    // Writes through a statement that returns rows (the effects), then refuses:
-                    // it must count as having written, or its notice would commit.
-                    7 => {
+                    // Writes through statements that return rows (a case change, its effects),
+                    // then refuses: it must count as having written, or they would commit.
+                    17 => {
+                        let mut next = c.clone();
+                        next.remark = "half-done".into();
+                        next.version = c.version + 1;
+                        let json = serde_json::to_string(&next).unwrap();
+                        let change = aftersale_engine::store::CaseChange {
+                            case: &next,
+                            json: &json,
+                            expected: c.version,
+                            due: None,
+                            listed_same: true,
+                            order_expected: order_at,
+                            order: None,
+                        };
+                        tx.write_case_change(&change, &Effects::default())?;
                         let outbox = aftersale_core::notice::Outbox {
                             notices: vec![aftersale_core::notice::Notice {
                                 recipient: aftersale_core::notice::Recipient::Shop(ShopId(1)),
@@ -186,7 +204,7 @@ fn a_job_that_fails_without_an_insert_leaves_nothing_and_its_commit_mates_still_
                     }
                     // A read PostgreSQL refuses (a NUL in a text value aborts the transaction),
                     // then a refusal: the jobs after it must not run in the aborted transaction.
-                    14 => {
+                    7 => {
                         let _ = tx.user_by_login("nul\0login");
                         Err(EngineError::Invalid { field: "login", reason: "refused after a failed read".into() })
                     }
@@ -200,9 +218,9 @@ fn a_job_that_fails_without_an_insert_leaves_nothing_and_its_commit_mates_still_
     let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
     for (i, r) in results.iter().enumerate() {
         match (i, r) {
-            (7, Err(EngineError::Invalid { field: "notice", .. }))
-            | (14, Err(EngineError::Invalid { field: "login", .. })) => {}
-            (7 | 14, other) => panic!("job {i} should hear its own error, got {other:?}"),
+            (17, Err(EngineError::Invalid { field: "notice", .. }))
+            | (7, Err(EngineError::Invalid { field: "login", .. })) => {}
+            (7 | 17, other) => panic!("job {i} should hear its own error, got {other:?}"),
             (_, Ok(_)) => {}
             (_, other) => panic!("job {i} should have committed, got {other:?}"),
         }
@@ -210,7 +228,12 @@ fn a_job_that_fails_without_an_insert_leaves_nothing_and_its_commit_mates_still_
     let titles: std::collections::BTreeSet<String> =
         a.engine.templates(ShopId(1)).unwrap().into_iter().map(|t| t.title).collect();
     let expected: std::collections::BTreeSet<String> =
-        (0..21).filter(|i| *i != 7 && *i != 14).map(|i| format!("t{i}")).collect();
+        (0..21).filter(|i| *i != 7 && *i != 17).map(|i| format!("t{i}")).collect();
     assert_eq!(titles, expected, "every acknowledged write is there");
     assert_eq!(a.db.count("SELECT COUNT(*) FROM notices WHERE title = 'half-done'"), 0, "the refused job's notice");
+    assert_eq!(
+        (a.case(c.id).remark, a.case(c.id).version),
+        (c.remark.clone(), c.version),
+        "the refused job's case change"
+    );
 }
