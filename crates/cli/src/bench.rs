@@ -380,7 +380,7 @@ pub(crate) struct Extras {
 
 impl Extras {
     pub(crate) fn of(i: usize) -> Extras {
-        Extras { order: i % 3 != 0, notice: i % 2 == 0, sms: i % 6 == 0 }
+        Extras { order: !i.is_multiple_of(3), notice: i.is_multiple_of(2), sms: i.is_multiple_of(6) }
     }
 }
 

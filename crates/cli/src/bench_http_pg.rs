@@ -134,11 +134,15 @@ pub(crate) fn raw_commands(url: &str, seconds: u64, n: usize, connections: usize
     Ok(per_s)
 }
 
+/// A refunded case as it was: id, status, queue, due time, update time, version, data, and its
+/// deadline rows (kind, due time, version).
+type Before = (i64, String, String, i64, i64, i64, String, Vec<(String, i64, i64)>);
+
 /// What a raw loop changed, to be put back: each refunded case as it was (status, queue, due
 /// time, update time, version, data, and its deadline rows), and the ids of the rows it added.
 #[derive(Default)]
 struct Undo {
-    cases: Vec<(i64, String, String, i64, i64, i64, String, Vec<(String, i64, i64)>)>,
+    cases: Vec<Before>,
     events: Vec<i64>,
     notices: Vec<i64>,
 }
