@@ -99,12 +99,14 @@ fn concurrent_commands_without_an_expected_version_never_conflict() {
     assert_eq!(a.case(c.id).version, c.version + 320);
 }
 
-#[test]
-fn a_job_that_fails_after_writing_undoes_only_itself_and_its_commit_mates_still_commit() {
-    let a = app();
+/// Runs `job(i, tx)` for `i` in `0..21` as write jobs on one order's writer, queued behind a
+/// job that holds it, so that they go into commits together; each job's result, in order.
+fn queued_jobs<R: Send + 'static>(
+    a: &App,
+    job: impl Fn(usize, &mut dyn WriteTx) -> Result<R, EngineError> + Send + Sync + 'static,
+) -> Vec<Result<R, EngineError>> {
     let key = Some(OrderId(1));
-    // A job that holds the writer while the others queue up behind it: they then go into one
-    // commit together, the failing one in the middle.
+    let job = Arc::new(job);
     let holder = {
         let engine = a.engine.clone();
         std::thread::spawn(move || {
@@ -118,19 +120,24 @@ fn a_job_that_fails_after_writing_undoes_only_itself_and_its_commit_mates_still_
     let mut handles = Vec::new();
     for i in 0..21 {
         let engine = a.engine.clone();
-        handles.push(std::thread::spawn(move || {
-            engine.transact_on(key, move |tx| {
-                let id = tx.insert_template(ShopId(1), &format!("t{i}"), "body")?;
-                if i == 10 {
-                    return Err(EngineError::Invalid { field: "body", reason: "refused after the write".into() });
-                }
-                Ok(id)
-            })
-        }));
+        let job = job.clone();
+        handles.push(std::thread::spawn(move || engine.transact_on(key, move |tx| job(i, tx))));
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
     holder.join().unwrap().unwrap();
-    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    handles.into_iter().map(|h| h.join().unwrap()).collect()
+}
+
+#[test]
+fn a_job_that_fails_after_writing_undoes_only_itself_and_its_commit_mates_still_commit() {
+    let a = app();
+    let results = queued_jobs(&a, |i, tx| {
+        let id = tx.insert_template(ShopId(1), &format!("t{i}"), "body")?;
+        if i == 10 {
+            return Err(EngineError::Invalid { field: "body", reason: "refused after the write".into() });
+        }
+        Ok(id)
+    });
     for (i, r) in results.iter().enumerate() {
         match (i, r) {
             (10, Err(EngineError::Invalid { field: "body", .. })) => {}
@@ -151,71 +158,50 @@ fn a_job_that_fails_without_an_insert_leaves_nothing_and_its_commit_mates_still_
     let o = a.order("HALF1", PaymentMethod::Online, true);
     let c = a.apply(o.id, CaseType::RefundOnly, 10);
     let order_at = a.engine.order_view(MERCHANT, o.id).unwrap().version;
-    let key = Some(OrderId(1));
-    let holder = {
-        let engine = a.engine.clone();
-        std::thread::spawn(move || {
-            engine.transact_on(key, |_| {
-                std::thread::sleep(std::time::Duration::from_millis(300));
-                Ok(())
-            })
-        })
-    };
-    std::thread::sleep(std::time::Duration::from_millis(50));
-    let mut handles = Vec::new();
-    for i in 0..21 {
-        let engine = a.engine.clone();
-        let c = c.clone();
-        handles.push(std::thread::spawn(move || {
-            engine.transact_on(key, move |tx| {
-                match i {
-                    // Writes through statements that return rows (a case change, its effects),
-                    // then refuses: it must count as having written, or they would commit.
-                    17 => {
-                        let mut next = c.clone();
-                        next.remark = "half-done".into();
-                        next.version = c.version + 1;
-                        let json = serde_json::to_string(&next).unwrap();
-                        let change = aftersale_engine::store::CaseChange {
-                            case: &next,
-                            json: &json,
-                            expected: c.version,
-                            due: None,
-                            listed_same: true,
-                            order_expected: order_at,
-                            order: None,
-                        };
-                        tx.write_case_change(&change, &Effects::default())?;
-                        let outbox = aftersale_core::notice::Outbox {
-                            notices: vec![aftersale_core::notice::Notice {
-                                recipient: aftersale_core::notice::Recipient::Shop(ShopId(1)),
-                                category: aftersale_core::notice::Category::AfterSales,
-                                title: "half-done".into(),
-                                body: "half-done".into(),
-                            }],
-                            sms: vec![],
-                        };
-                        let effects = Effects {
-                            outbox: Some((None, &outbox, aftersale_core::Timestamp(1))),
-                            ..Effects::default()
-                        };
-                        tx.write_effects(&effects)?;
-                        Err(EngineError::Invalid { field: "notice", reason: "refused after the write".into() })
-                    }
-                    // A read PostgreSQL refuses (a NUL in a text value aborts the transaction),
-                    // then a refusal: the jobs after it must not run in the aborted transaction.
-                    7 => {
-                        let _ = tx.user_by_login("nul\0login");
-                        Err(EngineError::Invalid { field: "login", reason: "refused after a failed read".into() })
-                    }
-                    _ => Ok(tx.insert_template(ShopId(1), &format!("t{i}"), "body")?),
-                }
-            })
-        }));
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    holder.join().unwrap().unwrap();
-    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let c2 = c.clone();
+    let results = queued_jobs(&a, move |i, tx| {
+        let c = &c2;
+        match i {
+            // Writes through statements that return rows (a case change, its effects),
+            // then refuses: it must count as having written, or they would commit.
+            17 => {
+                let mut next = c.clone();
+                next.remark = "half-done".into();
+                next.version = c.version + 1;
+                let json = serde_json::to_string(&next).unwrap();
+                let change = aftersale_engine::store::CaseChange {
+                    case: &next,
+                    json: &json,
+                    expected: c.version,
+                    due: None,
+                    listed_same: true,
+                    order_expected: order_at,
+                    order: None,
+                };
+                tx.write_case_change(&change, &Effects::default())?;
+                let outbox = aftersale_core::notice::Outbox {
+                    notices: vec![aftersale_core::notice::Notice {
+                        recipient: aftersale_core::notice::Recipient::Shop(ShopId(1)),
+                        category: aftersale_core::notice::Category::AfterSales,
+                        title: "half-done".into(),
+                        body: "half-done".into(),
+                    }],
+                    sms: vec![],
+                };
+                let effects =
+                    Effects { outbox: Some((None, &outbox, aftersale_core::Timestamp(1))), ..Effects::default() };
+                tx.write_effects(&effects)?;
+                Err(EngineError::Invalid { field: "notice", reason: "refused after the write".into() })
+            }
+            // A read PostgreSQL refuses (a NUL in a text value aborts the transaction),
+            // then a refusal: the jobs after it must not run in the aborted transaction.
+            7 => {
+                let _ = tx.user_by_login("nul\0login");
+                Err(EngineError::Invalid { field: "login", reason: "refused after a failed read".into() })
+            }
+            _ => Ok(tx.insert_template(ShopId(1), &format!("t{i}"), "body")?),
+        }
+    });
     for (i, r) in results.iter().enumerate() {
         match (i, r) {
             (17, Err(EngineError::Invalid { field: "notice", .. }))
