@@ -162,8 +162,8 @@ fn a_job_that_fails_without_an_insert_leaves_nothing_and_its_commit_mates_still_
     let results = queued_jobs(&a, move |i, tx| {
         let c = &c2;
         match i {
-            // Writes through statements that return rows (a case change, its effects),
-            // then refuses: it must count as having written, or they would commit.
+            // Changes a case through a statement that returns rows, then refuses: it must count
+            // as having written, or its change would commit.
             17 => {
                 let mut next = c.clone();
                 next.remark = "half-done".into();
@@ -179,6 +179,10 @@ fn a_job_that_fails_without_an_insert_leaves_nothing_and_its_commit_mates_still_
                     order: None,
                 };
                 tx.write_case_change(&change, &Effects::default())?;
+                Err(EngineError::Invalid { field: "case", reason: "refused after the write".into() })
+            }
+            // Writes a notice, then refuses.
+            12 => {
                 let outbox = aftersale_core::notice::Outbox {
                     notices: vec![aftersale_core::notice::Notice {
                         recipient: aftersale_core::notice::Recipient::Shop(ShopId(1)),
@@ -204,9 +208,10 @@ fn a_job_that_fails_without_an_insert_leaves_nothing_and_its_commit_mates_still_
     });
     for (i, r) in results.iter().enumerate() {
         match (i, r) {
-            (17, Err(EngineError::Invalid { field: "notice", .. }))
+            (17, Err(EngineError::Invalid { field: "case", .. }))
+            | (12, Err(EngineError::Invalid { field: "notice", .. }))
             | (7, Err(EngineError::Invalid { field: "login", .. })) => {}
-            (7 | 17, other) => panic!("job {i} should hear its own error, got {other:?}"),
+            (7 | 12 | 17, other) => panic!("job {i} should hear its own error, got {other:?}"),
             (_, Ok(_)) => {}
             (_, other) => panic!("job {i} should have committed, got {other:?}"),
         }
@@ -214,7 +219,7 @@ fn a_job_that_fails_without_an_insert_leaves_nothing_and_its_commit_mates_still_
     let titles: std::collections::BTreeSet<String> =
         a.engine.templates(ShopId(1)).unwrap().into_iter().map(|t| t.title).collect();
     let expected: std::collections::BTreeSet<String> =
-        (0..21).filter(|i| *i != 7 && *i != 17).map(|i| format!("t{i}")).collect();
+        (0..21).filter(|i| ![7, 12, 17].contains(i)).map(|i| format!("t{i}")).collect();
     assert_eq!(titles, expected, "every acknowledged write is there");
     assert_eq!(a.db.count("SELECT COUNT(*) FROM notices WHERE title = 'half-done'"), 0, "the refused job's notice");
     assert_eq!(
