@@ -178,14 +178,14 @@ fn raw_worker(url: &str, until: Instant, n: usize, w: usize, of: usize) -> Resul
     let mut c = connect(url)?;
     let mut p = |sql: &str| c.prepare(sql).map_err(err);
     let read =
-        p("SELECT c.status, c.queue, c.due_at, c.updated_at, c.version, c.data, o.state, o.flag, o.version, o.data \
-         FROM cases c JOIN orders o ON o.id = c.order_id WHERE c.id = $1 FOR UPDATE")?;
+        p("SELECT c.status, c.queue, c.due_at, c.updated_at, c.version, c.data, o.state, o.flag, o.version, o.data, \
+         o.id FROM cases c JOIN orders o ON o.id = c.order_id WHERE c.id = $1 FOR UPDATE")?;
     let rewrite = p("UPDATE cases SET updated_at = $2, version = $3, data = $4 WHERE id = $1")?;
     let moved = p("UPDATE cases SET status = 'refunding', queue = 'in_progress', due_at = $2, updated_at = $3, \
          version = $4, data = $5 WHERE id = $1")?;
     let order = p("UPDATE orders SET state = $2, flag = $3, version = $4, data = $5 WHERE id = $1")?;
     let log = p("INSERT INTO events (order_id, case_id, at, actor, kind, data) \
-         VALUES ($1, $1, $2, '{\"role\":\"merchant\",\"shop\":1,\"staff\":1}', $3, $4) RETURNING id")?;
+         VALUES ($1, $2, $3, '{\"role\":\"merchant\",\"shop\":1,\"staff\":1}', $4, $5) RETURNING id")?;
     let notice = p(
         "INSERT INTO notices (recipient, recipient_id, case_id, category, title, body, created_at) \
          VALUES ('buyer', $1, $1, 'message', 'New message on your after-sales case', '您好，已收到', $2) RETURNING id",
@@ -212,13 +212,14 @@ fn raw_worker(url: &str, until: Instant, n: usize, w: usize, of: usize) -> Resul
                 id
             };
             let r = tx.query_one(&read, &[&case]).map_err(err)?;
-            let (updated_at, version, data): (i64, i64, String) = (r.get(3), r.get(4), r.get(5));
+            let (updated_at, version, data, order_id): (i64, i64, String, i64) =
+                (r.get(3), r.get(4), r.get(5), r.get(10));
             let at = updated_at + 1;
             let event = if refund {
                 tx.execute(&moved, &[&case, &(at + 86_400_000), &at, &(version + 1), &data]).map_err(err)?;
                 let (state, flag, v, odata): (String, Option<String>, i64, String) =
                     (r.get(6), r.get(7), r.get(8), r.get(9));
-                tx.execute(&order, &[&case, &state, &flag, &v, &odata]).map_err(err)?;
+                tx.execute(&order, &[&order_id, &state, &flag, &v, &odata]).map_err(err)?;
                 let rows = tx.query(&gone, &[&case]).map_err(err)?;
                 tx.execute(&settle, &[&case, &(at + 86_400_000), &(version + 1)]).map_err(err)?;
                 let deadlines = rows.iter().map(|d| (d.get(0), d.get(1), d.get(2))).collect();
@@ -233,7 +234,7 @@ fn raw_worker(url: &str, until: Instant, n: usize, w: usize, of: usize) -> Resul
                     ("case_remark_set", format!("[{{\"type\":\"case_remark_set\",\"text\":\"note {}\"}}]", done + k))
                 }
             };
-            let row = tx.query_one(&log, &[&case, &at, &event.0, &event.1]).map_err(err)?;
+            let row = tx.query_one(&log, &[&order_id, &case, &at, &event.0, &event.1]).map_err(err)?;
             undo.events.push(row.get(0));
             if event.0 == "message_posted" {
                 undo.notices.push(tx.query_one(&notice, &[&case, &at]).map_err(err)?.get(0));
