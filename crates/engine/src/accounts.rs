@@ -256,10 +256,7 @@ impl Engine {
     }
 
     pub fn evidence_object(&self, key: &str) -> Result<Option<EvidenceObject>, EngineError> {
-        if aftersale_core::values::holds_control_characters(key) {
-            return Ok(None);
-        }
-        self.read(|tx| tx.evidence_object(key))
+        self.read(|tx| Ok(crate::evidence::evidence_object(tx, key)))?
     }
 
     /// A case with its order and the events of its log, for a caller allowed to see it.

@@ -2,6 +2,7 @@
 //! their shop uploaded); its kind and checksum come from the upload, so a client names evidence
 //! by its key alone and nobody can attach someone else's file.
 
+use crate::store::{EvidenceObject, ReadTx};
 use crate::usecase::{Engine, EngineError};
 use aftersale_core::values::{Evidence, EvidenceRef};
 use aftersale_core::{Actor, ApplyOf, CaseCommandOf};
@@ -15,7 +16,7 @@ impl Engine {
         user: i64,
         refs: Vec<EvidenceRef>,
     ) -> Result<Vec<Evidence>, EngineError> {
-        refs.into_iter().enumerate().map(|(i, r)| self.resolve_one(actor, user, i, r)).collect()
+        self.read(|tx| Ok(refs.into_iter().enumerate().map(|(i, r)| resolve_one(tx, actor, user, i, r)).collect()))?
     }
 
     pub fn resolve_command(
@@ -24,7 +25,11 @@ impl Engine {
         user: i64,
         cmd: CaseCommandOf<EvidenceRef>,
     ) -> Result<CaseCommandOf<Evidence>, EngineError> {
-        cmd.try_map_evidence(|i, r| self.resolve_one(actor, user, i, r))
+        if cmd.evidence().is_empty() {
+            // Nothing to look up: no read.
+            return cmd.try_map_evidence(|i, _| Err(unknown(i)));
+        }
+        self.read(|tx| Ok(resolve_command_in(tx, actor, user, cmd)))?
     }
 
     pub fn resolve_application(
@@ -43,28 +48,57 @@ impl Engine {
             refund_account: apply.refund_account,
         })
     }
+}
 
-    fn resolve_one(&self, actor: Actor, user: i64, i: usize, r: EvidenceRef) -> Result<Evidence, EngineError> {
-        let field = format!("evidence[{i}]");
-        let unknown = || EngineError::Evidence {
-            field: field.clone(),
-            code: "unknown_evidence",
-            detail: "unknown evidence key: upload the file first",
-        };
-        let obj = self.evidence_object(&r.key)?.ok_or_else(unknown)?;
-        let mine = obj.uploader == user || matches!(actor, Actor::Merchant { shop, .. } if obj.shop_id == Some(shop));
-        if !mine {
-            return Err(unknown());
-        }
-        if r.kind.is_some_and(|k| k != obj.kind)
-            || r.sha256.as_ref().is_some_and(|h| !h.eq_ignore_ascii_case(&obj.sha256))
-        {
-            return Err(EngineError::Evidence {
-                field,
-                code: "evidence_mismatch",
-                detail: "sha256 or kind does not match the uploaded file",
-            });
-        }
-        Ok(Evidence { key: obj.key, kind: obj.kind, sha256: obj.sha256, caption: r.caption })
+/// A command's evidence resolved for `actor` (account `user`) on `tx`: inside a write job, or on a
+/// read connection.
+pub(crate) fn resolve_command_in(
+    tx: &mut dyn ReadTx,
+    actor: Actor,
+    user: i64,
+    cmd: CaseCommandOf<EvidenceRef>,
+) -> Result<CaseCommandOf<Evidence>, EngineError> {
+    cmd.try_map_evidence(|i, r| resolve_one(tx, actor, user, i, r))
+}
+
+/// What an unknown key is answered (the same whether the upload is missing or someone else's).
+fn unknown(i: usize) -> EngineError {
+    EngineError::Evidence {
+        field: format!("evidence[{i}]"),
+        code: "unknown_evidence",
+        detail: "unknown evidence key: upload the file first",
     }
+}
+
+/// An upload by its key; a key with control characters names none.
+pub(crate) fn evidence_object(tx: &mut dyn ReadTx, key: &str) -> Result<Option<EvidenceObject>, EngineError> {
+    if aftersale_core::values::holds_control_characters(key) {
+        return Ok(None);
+    }
+    Ok(tx.evidence_object(key)?)
+}
+
+/// One item of a command's evidence (E4): the caller's (or, for staff, the shop's) upload,
+/// matching the kind and checksum the caller gave, if any.
+fn resolve_one(
+    tx: &mut dyn ReadTx,
+    actor: Actor,
+    user: i64,
+    i: usize,
+    r: EvidenceRef,
+) -> Result<Evidence, EngineError> {
+    let obj = evidence_object(tx, &r.key)?.ok_or_else(|| unknown(i))?;
+    let mine = obj.uploader == user || matches!(actor, Actor::Merchant { shop, .. } if obj.shop_id == Some(shop));
+    if !mine {
+        return Err(unknown(i));
+    }
+    if r.kind.is_some_and(|k| k != obj.kind) || r.sha256.as_ref().is_some_and(|h| !h.eq_ignore_ascii_case(&obj.sha256))
+    {
+        return Err(EngineError::Evidence {
+            field: format!("evidence[{i}]"),
+            code: "evidence_mismatch",
+            detail: "sha256 or kind does not match the uploaded file",
+        });
+    }
+    Ok(Evidence { key: obj.key, kind: obj.kind, sha256: obj.sha256, caption: r.caption })
 }

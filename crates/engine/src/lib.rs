@@ -13,6 +13,7 @@ pub mod report;
 pub mod runner;
 pub mod sms;
 pub mod store;
+pub mod submit;
 pub mod usecase;
 
 pub use casepage::{CaseSheet, ReturnTo};

@@ -89,7 +89,7 @@ pub struct ShopCache {
 pub const SHOP_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl ShopCache {
-    fn get(&self, tx: &mut dyn ReadTx, shop: ShopId) -> Result<Arc<ShopCtx>, EngineError> {
+    pub(crate) fn get(&self, tx: &mut dyn ReadTx, shop: ShopId) -> Result<Arc<ShopCtx>, EngineError> {
         let hit = self.map.read().ok().and_then(|m| m.get(&shop).cloned());
         if let Some((ctx, at)) = hit {
             if at.elapsed() < SHOP_TTL {
@@ -122,12 +122,51 @@ impl ShopCache {
 }
 
 /// What every write path shares.
-struct Deps {
-    shops: Arc<ShopCache>,
+pub(crate) struct Deps {
+    pub(crate) shops: Arc<ShopCache>,
     gateway: Arc<dyn PaymentGateway>,
 }
 
 /// FNV-1a over the request's canonical JSON: stable across builds, unlike `DefaultHasher`.
+/// Where a write job keeps its own result until the store says whether it committed.
+pub(crate) type Slot<R> = Arc<Mutex<Option<Result<R, EngineError>>>>;
+
+/// `f` as a store's write job: its result goes into the slot; an error aborts the job (the
+/// store rolls back what it wrote).
+pub(crate) fn job_with_slot<R: Send + 'static>(
+    f: impl FnOnce(&mut dyn WriteTx) -> Result<R, EngineError> + Send + 'static,
+) -> (WriteJob, Slot<R>) {
+    let slot: Slot<R> = Arc::new(Mutex::new(None));
+    let out = slot.clone();
+    let job: WriteJob = Box::new(move |tx| {
+        let result = f(tx);
+        let failed = result.is_err();
+        if let Ok(mut s) = out.lock() {
+            *s = Some(result);
+        }
+        if failed {
+            Err(Abort)
+        } else {
+            Ok(())
+        }
+    });
+    (job, slot)
+}
+
+/// A job's answer once the store has told how its commit went.
+pub(crate) fn job_outcome<R>(written: Result<(), StoreError>, slot: &Slot<R>) -> Result<R, EngineError> {
+    let result = slot.lock().ok().and_then(|mut s| s.take());
+    if let Err(e) = written {
+        // A job that failed is reported by its own error (the store's says only that the
+        // commit was rolled back); a job that succeeded but did not commit, by the store's.
+        return Err(match result {
+            Some(Err(own)) => own,
+            _ => e.into(),
+        });
+    }
+    result.unwrap_or(Err(EngineError::Store(StoreError::db("the write job did not run"))))
+}
+
 fn request_hash(parts: &impl Serialize) -> String {
     let json = serde_json::to_string(parts).unwrap_or_default();
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -149,7 +188,7 @@ pub enum Firing {
 pub struct Engine {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
-    deps: Arc<Deps>,
+    pub(crate) deps: Arc<Deps>,
 }
 
 impl Engine {
@@ -233,33 +272,9 @@ impl Engine {
         key: Option<OrderId>,
         f: impl FnOnce(&mut dyn WriteTx) -> Result<R, EngineError> + Send + 'static,
     ) -> Result<R, EngineError> {
-        let slot: Arc<Mutex<Option<Result<R, EngineError>>>> = Arc::new(Mutex::new(None));
-        let out = slot.clone();
-        let written = self.store.write_keyed(
-            key.map(|k| k.0),
-            Box::new(move |tx| {
-                let result = f(tx);
-                let failed = result.is_err();
-                if let Ok(mut s) = out.lock() {
-                    *s = Some(result);
-                }
-                if failed {
-                    Err(Abort)
-                } else {
-                    Ok(())
-                }
-            }),
-        );
-        let result = slot.lock().ok().and_then(|mut s| s.take());
-        if let Err(e) = written {
-            // A job that failed is reported by its own error (the store's says only that the
-            // commit was rolled back); a job that succeeded but did not commit, by the store's.
-            return Err(match result {
-                Some(Err(own)) => own,
-                _ => e.into(),
-            });
-        }
-        result.unwrap_or(Err(EngineError::Store(StoreError::db("the write job did not run"))))
+        let (job, slot) = job_with_slot(f);
+        let written = self.store.write_keyed(key.map(|k| k.0), job);
+        job_outcome(written, &slot)
     }
 
     pub fn read<R>(&self, f: impl FnOnce(&mut dyn ReadTx) -> Result<R, StoreError>) -> Result<R, EngineError> {
@@ -268,7 +283,7 @@ impl Engine {
 
     /// Runs `work` under an idempotency key: a repeat of the same request returns the stored
     /// answer; the same key with another request is refused.
-    fn idempotent<R: Serialize + DeserializeOwned>(
+    pub(crate) fn idempotent<R: Serialize + DeserializeOwned>(
         tx: &mut dyn WriteTx,
         key: Option<&(String, String)>,
         now: Timestamp,
@@ -303,7 +318,7 @@ impl Engine {
         }
     }
 
-    fn idem(actor: &Actor, key: Option<IdemKey>, request: &impl Serialize) -> Option<(String, String)> {
+    pub(crate) fn idem(actor: &Actor, key: Option<IdemKey>, request: &impl Serialize) -> Option<(String, String)> {
         key.map(|k| (format!("{}:{}", serde_json::to_string(actor).unwrap_or_default(), k.0), request_hash(request)))
     }
 
@@ -777,7 +792,7 @@ pub struct CasePlan {
     order: Order,
     order_json: Option<String>,
     order_deadlines: (Vec<Deadline>, Vec<Deadline>),
-    case: Case,
+    pub(crate) case: Case,
     case_json: String,
     case_due: Option<Timestamp>,
     reindex: bool,
@@ -837,7 +852,7 @@ impl CasePlan {
 }
 
 /// Decides a command on a case into a plan; a refusal comes back before anything is written.
-fn plan_case(
+pub(crate) fn plan_case(
     order: &Order,
     case: Case,
     sc: &ShopCtx,
@@ -857,7 +872,7 @@ fn plan_case(
 
 /// Writes a plan if the order and case are still at the versions it was decided on; returns
 /// false, having written nothing, if either moved.
-fn write_plan(tx: &mut dyn WriteTx, plan: &CasePlan) -> Result<bool, EngineError> {
+pub(crate) fn write_plan(tx: &mut dyn WriteTx, plan: &CasePlan) -> Result<bool, EngineError> {
     let order_id = plan.order.id;
     let mut effects =
         Effects { log: plan.log.as_ref().map(|l| (order_id, Some(plan.case.id), l)), ..Effects::default() };
@@ -973,7 +988,7 @@ fn unmatchable(q: &CaseQuery) -> bool {
     holds(&q.customer_name) || holds(&q.order_no)
 }
 
-fn check_version(what: &'static str, expected: Option<u64>, actual: u64) -> Result<(), EngineError> {
+pub(crate) fn check_version(what: &'static str, expected: Option<u64>, actual: u64) -> Result<(), EngineError> {
     match expected {
         Some(e) if e != actual => Err(EngineError::Conflict { what, expected: e, actual }),
         _ => Ok(()),
@@ -1013,7 +1028,7 @@ pub(crate) fn load_case_and_order(
 }
 
 /// Another shop's or buyer's case is "not found", as a missing one is.
-fn visible_case(case: Option<Case>, id: CaseId, actor: &Actor) -> Result<Case, EngineError> {
+pub(crate) fn visible_case(case: Option<Case>, id: CaseId, actor: &Actor) -> Result<Case, EngineError> {
     let not_found = || EngineError::NotFound { what: "case", id: id.to_string() };
     let case = case.ok_or_else(not_found)?;
     let visible = match actor {

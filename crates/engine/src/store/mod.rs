@@ -104,6 +104,12 @@ pub trait CaseReads {
     fn case(&mut self, id: CaseId) -> Result<Option<Case>, StoreError>;
     /// A case and its order, read together.
     fn case_and_order(&mut self, id: CaseId) -> Result<Option<(Case, Order)>, StoreError>;
+    /// `case_and_order` for a decision whose write checks the versions it was made on: a
+    /// backend may leave out the locks a write transaction's reads otherwise take (the write
+    /// takes them).
+    fn case_and_order_to_decide(&mut self, id: CaseId) -> Result<Option<(Case, Order)>, StoreError> {
+        self.case_and_order(id)
+    }
     fn case_events(&mut self, id: CaseId) -> Result<Vec<StoredEvent>, StoreError>;
     fn order_events(&mut self, id: OrderId) -> Result<Vec<StoredEvent>, StoreError>;
     /// W1: cases per queue (every queue listed, zero included).
@@ -409,15 +415,54 @@ pub struct Abort;
 
 pub type WriteJob = Box<dyn FnOnce(&mut dyn WriteTx) -> Result<(), Abort> + Send>;
 
+/// Where a write job's outcome goes once its commit is known: `send` is called once, on the
+/// writer's thread, so what it does must not block (hand the outcome to a channel). A job
+/// dropped without an outcome (its writer stopped) answers `WriterGone`.
+pub struct Reply(Option<Tell>);
+
+type Tell = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+
+impl Reply {
+    pub fn new(f: impl FnOnce(Result<(), StoreError>) + Send + 'static) -> Reply {
+        Reply(Some(Box::new(f)))
+    }
+
+    pub fn send(mut self, outcome: Result<(), StoreError>) {
+        if let Some(f) = self.0.take() {
+            f(outcome);
+        }
+    }
+}
+
+impl Drop for Reply {
+    fn drop(&mut self) {
+        if let Some(f) = self.0.take() {
+            f(Err(StoreError::WriterGone));
+        }
+    }
+}
+
 pub trait Store: Send + Sync {
+    /// Queues `job` and returns at once; `reply` hears whether it committed. `key` names what
+    /// the job is about (an order or a case): a store with several writers runs the jobs of one
+    /// key on one writer, so that two of its own transactions never wait on each other for that
+    /// key's rows. A store with one writer ignores the key.
+    fn submit(&self, key: Option<i64>, job: WriteJob, reply: Reply);
     /// Runs `job` in a write transaction and returns once its commit is durable (or failed).
-    fn write(&self, job: WriteJob) -> Result<(), StoreError>;
-    /// `write`, for a job about `key` (an order id): a store with several writers runs the
-    /// jobs of one key on one writer, so that two of its own transactions never wait on each
-    /// other for that key's rows. A store with one writer ignores the key.
+    fn write(&self, job: WriteJob) -> Result<(), StoreError> {
+        self.write_keyed(None, job)
+    }
+    /// `write` for a job about `key` (see `submit`).
     fn write_keyed(&self, key: Option<i64>, job: WriteJob) -> Result<(), StoreError> {
-        let _ = key;
-        self.write(job)
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        self.submit(
+            key,
+            job,
+            Reply::new(move |outcome| {
+                let _ = tx.send(outcome);
+            }),
+        );
+        rx.recv().map_err(|_| StoreError::WriterGone)?
     }
     /// Runs `f` on a read connection (see `read` for the typed form).
     fn read_dyn(&self, f: &mut dyn FnMut(&mut dyn ReadTx) -> Result<(), StoreError>) -> Result<(), StoreError>;

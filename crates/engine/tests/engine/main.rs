@@ -14,4 +14,5 @@ mod properties;
 mod queries;
 mod races;
 mod store;
+mod submit;
 mod usecases;

@@ -222,13 +222,8 @@ pub(crate) async fn act(
         a if is_caller_action(a) => {
             let cmd: CaseCommandOf<EvidenceRef> = tagged(a, body)?;
             check_refs(cmd.evidence())?;
-            let user = caller.user.id;
-            state
-                .run(move |e| {
-                    let cmd = e.resolve_command(actor, user, cmd)?;
-                    with_deadline(e, e.case_command(actor, id, cmd, expected, key))
-                })
-                .await?
+            // Decided and written by the writer; nothing here waits on a thread for it.
+            state.engine.case_command_async(actor, caller.user.id, id, cmd, expected, key).await?
         }
         _ => {
             let valid: Vec<&str> = caller_actions().chain(HTTP_CASE_ACTIONS).collect();

@@ -22,6 +22,13 @@ impl Pg<'_> {
         Ok(out)
     }
 
+    fn case_and_order_by(&mut self, sql: &str, id: CaseId) -> Result<Option<(Case, Order)>, StoreError> {
+        let Some(r) = self.opt(sql, &[&id.0])? else {
+            return Ok(None);
+        };
+        Ok(Some((serde_json::from_str(r.try_get(0)?)?, serde_json::from_str(r.try_get(1)?)?)))
+    }
+
     fn ids(&mut self, sql: &str, id: i64) -> Result<Vec<i64>, StoreError> {
         self.query(sql, &[&id])?.iter().map(|r| Ok(r.try_get(0)?)).collect()
     }
@@ -101,10 +108,15 @@ impl CaseReads for Pg<'_> {
         } else {
             "SELECT c.data, o.data FROM cases c JOIN orders o ON o.id = c.order_id WHERE c.id = $1"
         };
-        let Some(r) = self.opt(sql, &[&id.0])? else {
-            return Ok(None);
-        };
-        Ok(Some((serde_json::from_str(r.try_get(0)?)?, serde_json::from_str(r.try_get(1)?)?)))
+        self.case_and_order_by(sql, id)
+    }
+
+    /// One statement, no lock: `write_case_change` locks the order and checks both versions.
+    fn case_and_order_to_decide(&mut self, id: CaseId) -> Result<Option<(Case, Order)>, StoreError> {
+        self.case_and_order_by(
+            "SELECT c.data, o.data FROM cases c JOIN orders o ON o.id = c.order_id WHERE c.id = $1",
+            id,
+        )
     }
 
     fn case_events(&mut self, id: CaseId) -> Result<Vec<StoredEvent>, StoreError> {

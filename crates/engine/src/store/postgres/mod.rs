@@ -218,7 +218,7 @@ pub fn fresh_schema(url: &str, prefix: &str) -> Result<String, StoreError> {
 
 struct Job {
     work: WriteJob,
-    reply: mpsc::SyncSender<Result<(), StoreError>>,
+    reply: Reply,
 }
 
 pub struct PgStore {
@@ -396,7 +396,7 @@ fn writer_loop(
         }
         let Some(c) = conn.as_mut() else {
             for job in batch {
-                let _ = job.reply.send(Err(StoreError::Unavailable {
+                job.reply.send(Err(StoreError::Unavailable {
                     message: "the database cannot be reached".into(),
                     source: None,
                 }));
@@ -419,7 +419,7 @@ fn writer_loop(
 /// `Contended` (the engine runs them again, unacknowledged until then), and the jobs after it
 /// go on in a new transaction.
 fn run_batch(conn: &mut Conn, batch: Vec<Job>, channel: &str) {
-    let mut done: Vec<mpsc::SyncSender<Result<(), StoreError>>> = Vec::with_capacity(batch.len());
+    let mut done: Vec<Reply> = Vec::with_capacity(batch.len());
     let mut min_due: Option<i64> = None;
     let mut open = false;
     let mut jobs = batch.into_iter();
@@ -430,7 +430,7 @@ fn run_batch(conn: &mut Conn, batch: Vec<Job>, channel: &str) {
                 let e = StoreError::from(e);
                 let _ = conn.client.batch_execute("ROLLBACK");
                 for reply in std::iter::once(job.reply).chain(jobs.map(|j| j.reply)) {
-                    let _ = reply.send(Err(copy_error(&e)));
+                    reply.send(Err(copy_error(&e)));
                 }
                 return;
             }
@@ -453,10 +453,10 @@ fn run_batch(conn: &mut Conn, batch: Vec<Job>, channel: &str) {
                 }
                 // Refused before writing: it has told its caller why; nothing to undo.
                 Ok(Err(Abort)) => {
-                    let _ = job.reply.send(Ok(()));
+                    job.reply.send(Ok(()));
                 }
                 Err(_) => {
-                    let _ = job.reply.send(Err(StoreError::db("a write job panicked")));
+                    job.reply.send(Err(StoreError::db("a write job panicked")));
                 }
             }
             continue;
@@ -464,14 +464,14 @@ fn run_batch(conn: &mut Conn, batch: Vec<Job>, channel: &str) {
         let _ = conn.client.batch_execute("ROLLBACK");
         open = false;
         min_due = None;
-        let _ = job.reply.send(match outcome {
+        job.reply.send(match outcome {
             // A refusal after writing: the job's own error is with its caller.
             Ok(Err(Abort)) => Ok(()),
             Ok(Ok(())) => Err(StoreError::db("a statement of the job failed and the job went on")),
             Err(_) => Err(StoreError::db("a write job panicked")),
         });
         for reply in done.drain(..) {
-            let _ = reply.send(Err(StoreError::Contended {
+            reply.send(Err(StoreError::Contended {
                 message: "a job committed together with this one failed, and the commit was rolled back".into(),
                 source: None,
             }));
@@ -489,7 +489,7 @@ fn run_batch(conn: &mut Conn, batch: Vec<Job>, channel: &str) {
         let _ = conn.client.batch_execute("ROLLBACK");
     }
     for reply in done {
-        let _ = reply.send(match &outcome {
+        reply.send(match &outcome {
             Ok(()) => Ok(()),
             Err(e) => Err(copy_error(e)),
         });
@@ -556,24 +556,17 @@ pub fn fold_counts(client: &mut Client) -> Result<u64, StoreError> {
 }
 
 impl Store for PgStore {
-    fn write(&self, work: WriteJob) -> Result<(), StoreError> {
-        self.write_keyed(None, work)
-    }
-
-    fn write_keyed(&self, key: Option<i64>, work: WriteJob) -> Result<(), StoreError> {
-        let (reply, wait) = mpsc::sync_channel(1);
-        {
-            let guard = self.senders.lock().map_err(|_| StoreError::WriterGone)?;
-            if guard.is_empty() {
-                return Err(StoreError::WriterGone);
-            }
-            let slot = match key {
-                Some(k) => k.unsigned_abs() as usize % guard.len(),
-                None => self.next_writer.fetch_add(1, Ordering::Relaxed) % guard.len(),
-            };
-            guard[slot].send(Job { work, reply }).map_err(|_| StoreError::WriterGone)?;
+    fn submit(&self, key: Option<i64>, work: WriteJob, reply: Reply) {
+        // A job that cannot be queued is dropped with its reply, which then answers `WriterGone`.
+        let Ok(guard) = self.senders.lock() else { return };
+        if guard.is_empty() {
+            return;
         }
-        wait.recv().map_err(|_| StoreError::WriterGone)?
+        let slot = match key {
+            Some(k) => k.unsigned_abs() as usize % guard.len(),
+            None => self.next_writer.fetch_add(1, Ordering::Relaxed) % guard.len(),
+        };
+        let _ = guard[slot].send(Job { work, reply });
     }
 
     fn read_dyn(&self, f: &mut dyn FnMut(&mut dyn ReadTx) -> Result<(), StoreError>) -> Result<(), StoreError> {

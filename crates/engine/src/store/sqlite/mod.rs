@@ -96,7 +96,7 @@ impl Default for SqliteOptions {
 
 struct Job {
     work: WriteJob,
-    reply: mpsc::SyncSender<Result<(), StoreError>>,
+    reply: Reply,
 }
 
 /// How long a read waits for a connection of the bounded pool (SQLite's busy timeout is the same).
@@ -282,7 +282,7 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, max_batch: usize) {
         }
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
             for job in batch {
-                let _ = job.reply.send(Err(StoreError::db(e.to_string())));
+                job.reply.send(Err(StoreError::db(e.to_string())));
             }
             continue;
         }
@@ -295,7 +295,7 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, max_batch: usize) {
                 Err(e) => {
                     // The job wrote and then failed: the whole transaction goes.
                     poisoned = Some(e);
-                    let _ = job.reply.send(Err(StoreError::db("the write failed and was rolled back")));
+                    job.reply.send(Err(StoreError::db("the write failed and was rolled back")));
                     break;
                 }
             }
@@ -315,7 +315,7 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, max_batch: usize) {
             }),
         };
         for reply in done {
-            let _ = reply.send(outcome.clone().map_err(|(again, message)| match again {
+            reply.send(outcome.clone().map_err(|(again, message)| match again {
                 true => StoreError::Contended { message, source: None },
                 false => StoreError::db(message),
             }));
@@ -339,14 +339,13 @@ fn run_job(conn: &Connection, work: WriteJob) -> Result<(), StoreError> {
 }
 
 impl Store for SqliteStore {
-    fn write(&self, work: WriteJob) -> Result<(), StoreError> {
-        let (reply, wait) = mpsc::sync_channel(1);
-        {
-            let guard = self.sender.lock().map_err(|_| StoreError::WriterGone)?;
-            let sender = guard.as_ref().ok_or(StoreError::WriterGone)?;
-            sender.send(Job { work, reply }).map_err(|_| StoreError::WriterGone)?;
+    fn submit(&self, _key: Option<i64>, work: WriteJob, reply: Reply) {
+        // A job that cannot be queued is dropped with its reply, which then answers `WriterGone`.
+        if let Ok(guard) = self.sender.lock() {
+            if let Some(sender) = guard.as_ref() {
+                let _ = sender.send(Job { work, reply });
+            }
         }
-        wait.recv().map_err(|_| StoreError::WriterGone)?
     }
 
     fn read_dyn(&self, f: &mut dyn FnMut(&mut dyn ReadTx) -> Result<(), StoreError>) -> Result<(), StoreError> {
