@@ -126,10 +126,16 @@ impl Conn {
     }
 
     fn statement(&mut self, sql: &str) -> Result<Statement, StoreError> {
+        self.statement_typed(sql, &[])
+    }
+
+    /// A statement whose parameters' types are given (as many as it is passed, whether or not
+    /// its text refers to each): the rest the server infers.
+    fn statement_typed(&mut self, sql: &str, types: &[::postgres::types::Type]) -> Result<Statement, StoreError> {
         if let Some(s) = self.statements.get(sql) {
             return Ok(s.clone());
         }
-        let s = self.client.prepare(sql)?;
+        let s = self.client.prepare_typed(sql, types)?;
         self.statements.insert(sql.to_string(), s.clone());
         Ok(s)
     }
@@ -733,6 +739,11 @@ impl Pg<'_> {
     /// `run_batch`); `exec` is the exception, which knows from the rows it changed.
     fn prepared(&mut self, sql: &str) -> Result<Statement, StoreError> {
         self.conn.statement(sql).inspect_err(|_| self.failed = true)
+    }
+
+    /// `prepared`, with the parameters' types given (see `Conn::statement_typed`).
+    fn typed(&mut self, sql: &str, types: &[::postgres::types::Type]) -> Result<Statement, StoreError> {
+        self.conn.statement_typed(sql, types).inspect_err(|_| self.failed = true)
     }
 
     fn writes(&mut self, sql: &str) {
