@@ -35,7 +35,9 @@ fn effect_parts(guard: &str, parts: Parts) -> Vec<String> {
         ));
     }
     if parts.gone {
-        out.push(format!("gone AS (DELETE FROM deadlines WHERE subject = $7 AND subject_id = $8 AND kind = ANY($9::text[]){guard})"));
+        out.push(format!(
+            "gone AS (DELETE FROM deadlines WHERE subject = $7 AND subject_id = $8 AND kind = ANY($9::text[]){guard})"
+        ));
     }
     if parts.gone_too {
         out.push(format!(
@@ -69,6 +71,7 @@ fn effect_parts(guard: &str, parts: Parts) -> Vec<String> {
 }
 
 /// The types of parameters `$1`–`$41` of the effects and case-change statements.
+#[rustfmt::skip]
 const PARAM_TYPES: [Type; 41] = {
     use Type as T;
     [
