@@ -73,12 +73,9 @@ impl Engine {
                 }),
             );
             let written = told.await.unwrap_or(Err(StoreError::WriterGone));
-            match job_outcome(written, &slot) {
-                Err(EngineError::Store(StoreError::Contended { .. })) if attempt < CONTENDED_RETRIES => {
-                    attempt += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(u64::from(attempt * attempt))).await;
-                }
-                other => return other,
+            match contention_pause(job_outcome(written, &slot), &mut attempt) {
+                Ok(pause) => tokio::time::sleep(pause).await,
+                Err(answer) => return answer,
             }
         }
     }

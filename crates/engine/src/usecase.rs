@@ -127,7 +127,22 @@ pub(crate) struct Deps {
     gateway: Arc<dyn PaymentGateway>,
 }
 
-/// FNV-1a over the request's canonical JSON: stable across builds, unlike `DefaultHasher`.
+/// Whether a job's answer is contention to run it again after (`Ok`, with the pause: short and
+/// growing, so the other transaction gets through first), or the answer (`Err`) — also once
+/// `CONTENDED_RETRIES` runs met contention.
+pub(crate) fn contention_pause<R>(
+    answer: Result<R, EngineError>,
+    attempt: &mut u32,
+) -> Result<std::time::Duration, Result<R, EngineError>> {
+    match answer {
+        Err(EngineError::Store(StoreError::Contended { .. })) if *attempt < CONTENDED_RETRIES => {
+            *attempt += 1;
+            Ok(std::time::Duration::from_millis(u64::from(*attempt * *attempt)))
+        }
+        other => Err(other),
+    }
+}
+
 /// Where a write job keeps its own result until the store says whether it committed.
 pub(crate) type Slot<R> = Arc<Mutex<Option<Result<R, EngineError>>>>;
 
@@ -167,6 +182,7 @@ pub(crate) fn job_outcome<R>(written: Result<(), StoreError>, slot: &Slot<R>) ->
     result.unwrap_or(Err(EngineError::Store(StoreError::db("the write job did not run"))))
 }
 
+/// FNV-1a over the request's canonical JSON: stable across builds, unlike `DefaultHasher`.
 fn request_hash(parts: &impl Serialize) -> String {
     let json = serde_json::to_string(parts).unwrap_or_default();
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -256,13 +272,9 @@ impl Engine {
         let mut attempt = 0u32;
         loop {
             let job = f.clone();
-            match self.transact_once(key, move |tx| job(tx)) {
-                Err(EngineError::Store(StoreError::Contended { .. })) if attempt < CONTENDED_RETRIES => {
-                    attempt += 1;
-                    // A short pause that grows, so the other transaction gets through first.
-                    std::thread::sleep(std::time::Duration::from_millis(u64::from(attempt * attempt)));
-                }
-                other => return other,
+            match contention_pause(self.transact_once(key, move |tx| job(tx)), &mut attempt) {
+                Ok(pause) => std::thread::sleep(pause),
+                Err(answer) => return answer,
             }
         }
     }

@@ -3,6 +3,7 @@
 
 use super::*;
 use ::postgres::types::Type;
+use std::sync::OnceLock;
 
 /// Which of a change's effect parts have rows to write. A statement holds only those: a part
 /// with nothing to write still costs PostgreSQL opening its table and every index of it (the
@@ -88,10 +89,29 @@ const PARAM_TYPES: [Type; 41] = {
     ]
 };
 
-/// The effects alone (`None` when there is nothing to write).
-fn effects_sql(parts: Parts) -> Option<String> {
-    let all = effect_parts("", parts);
-    (!all.is_empty()).then(|| format!("WITH {} SELECT 1", all.join(", ")))
+impl Parts {
+    /// The six parts as bits, for the tables of statements below.
+    fn bits(self) -> usize {
+        [self.log, self.gone, self.gone_too, self.moved, self.told, self.texted]
+            .iter()
+            .enumerate()
+            .map(|(i, on)| usize::from(*on) << i)
+            .sum()
+    }
+}
+
+/// The effects alone (`None` when there is nothing to write), made once per shape.
+fn effects_sql(parts: Parts) -> Option<&'static str> {
+    static MADE: [OnceLock<String>; 64] = [const { OnceLock::new() }; 64];
+    let sql = MADE[parts.bits()].get_or_init(|| {
+        let all = effect_parts("", parts);
+        if all.is_empty() {
+            String::new()
+        } else {
+            format!("WITH {} SELECT 1", all.join(", "))
+        }
+    });
+    (!sql.is_empty()).then_some(sql.as_str())
 }
 
 /// A change to a case with its effects. The order's version is read and its row locked first
@@ -101,7 +121,14 @@ fn effects_sql(parts: Parts) -> Option<String> {
 /// for the conflict. `listed`: whether the columns lists read change (otherwise only the
 /// document and version, which lets PostgreSQL keep the row on its page without touching an
 /// index).
-fn case_change_sql(listed: bool, order: bool, parts: Parts) -> String {
+fn case_change_sql(listed: bool, order: bool, parts: Parts) -> &'static str {
+    static MADE: [OnceLock<String>; 256] = [const { OnceLock::new() }; 256];
+    let shape = parts.bits() | usize::from(listed) << 6 | usize::from(order) << 7;
+    MADE[shape].get_or_init(|| make_case_change_sql(listed, order, parts))
+}
+
+/// The text of `case_change_sql` for one shape.
+fn make_case_change_sql(listed: bool, order: bool, parts: Parts) -> String {
     let set = if listed {
         "kind = $37, status = $38, queue = $39, due_at = $40, updated_at = $41, version = $32, data = $33"
     } else {
@@ -276,7 +303,7 @@ impl EffectWrites for Pg<'_> {
         }
         self.wrote_due(p.earliest_due());
         if let Some(sql) = effects_sql(p.parts()) {
-            let st = self.typed(&sql, &PARAM_TYPES[..26])?;
+            let st = self.typed(sql, &PARAM_TYPES[..26])?;
             let r = self.conn.client.execute(&st, &p.params());
             self.noted(r)?;
         }
@@ -315,7 +342,7 @@ impl EffectWrites for Pg<'_> {
         }
         let sql = case_change_sql(!change.listed_same, order_json.is_some(), p.parts());
         self.dirty = true;
-        let st = self.typed(&sql, &PARAM_TYPES[..params.len()])?;
+        let st = self.typed(sql, &PARAM_TYPES[..params.len()])?;
         let r = self.conn.client.query_one(&st, &params);
         let row = self.noted(r)?;
         let order_found = row.try_get::<_, Option<i64>>(0)?.map(|v| v as u64);
