@@ -359,7 +359,11 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
                 let samples = if search.label.contains("2 chars") { 20 } else { 500 };
                 found.push(crate::bench_http_pg::raw_search(url, &search, args.cases as u64, samples)?);
             }
-            (page, found, crate::bench_http_pg::raw_commands(url, args.seconds, args.cases, 4)?)
+            crate::bench_http_pg::vacuum(url)?;
+            let commands = crate::bench_http_pg::raw_commands(url, args.seconds, args.cases, 4)?;
+            // The server's phase starts on a database as clean as the raw loop's did.
+            crate::bench_http_pg::vacuum(url)?;
+            (page, found, commands)
         }
         None => {
             let page = raw_page(&db, 2_000)?;

@@ -9,6 +9,7 @@ pub mod deadline_rows;
 pub mod evidence;
 pub mod feeds;
 pub mod gateway;
+mod jobs;
 pub mod report;
 pub mod runner;
 pub mod sms;

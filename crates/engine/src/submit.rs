@@ -10,6 +10,7 @@
 //! the order moved. The rules, the checks and the answer are the same as `case_command`'s.
 
 use crate::evidence::resolve_command_in;
+use crate::jobs::{contention_pause, job_outcome, job_with_slot};
 use crate::store::*;
 use crate::usecase::*;
 use aftersale_core::values::*;

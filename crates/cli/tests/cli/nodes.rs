@@ -294,6 +294,9 @@ fn bench_http_on_postgres_prints_its_figures_and_its_raw_loop_leaves_the_cases_a
         assert!(v[key].as_f64().is_some_and(|x| x > 0.0), "{key} missing: {v}");
     }
     assert_eq!(v["command_errors"], 0, "{v}");
+    // Each command phase, the raw loop's and the server's, starts on vacuumed tables.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("vacuumed the command tables").count(), 2, "{stderr}");
     // The raw loop refunded cases (status, queue, deadlines) before the server ran, and put
     // them back: every case's columns agree with its record, every case waiting for review has
     // its review deadline, every case refunding has the log row and the settlement deadline.

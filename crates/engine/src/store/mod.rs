@@ -417,28 +417,17 @@ pub type WriteJob = Box<dyn FnOnce(&mut dyn WriteTx) -> Result<(), Abort> + Send
 
 /// Where a write job's outcome goes once its commit is known: `send` is called once, on the
 /// writer's thread, so what it does must not block (hand the outcome to a channel). A job
-/// dropped without an outcome (its writer stopped) answers `WriterGone`.
-pub struct Reply(Option<Tell>);
-
-type Tell = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+/// dropped without an outcome (its writer stopped) drops its `Reply`, and with it the channel
+/// the callback would have answered on: the caller hears that channel close (`WriterGone`).
+pub struct Reply(Box<dyn FnOnce(Result<(), StoreError>) + Send>);
 
 impl Reply {
     pub fn new(f: impl FnOnce(Result<(), StoreError>) + Send + 'static) -> Reply {
-        Reply(Some(Box::new(f)))
+        Reply(Box::new(f))
     }
 
-    pub fn send(mut self, outcome: Result<(), StoreError>) {
-        if let Some(f) = self.0.take() {
-            f(outcome);
-        }
-    }
-}
-
-impl Drop for Reply {
-    fn drop(&mut self) {
-        if let Some(f) = self.0.take() {
-            f(Err(StoreError::WriterGone));
-        }
+    pub fn send(self, outcome: Result<(), StoreError>) {
+        (self.0)(outcome)
     }
 }
 
@@ -448,11 +437,8 @@ pub trait Store: Send + Sync {
     /// key on one writer, so that two of its own transactions never wait on each other for that
     /// key's rows. A store with one writer ignores the key.
     fn submit(&self, key: Option<i64>, job: WriteJob, reply: Reply);
-    /// Runs `job` in a write transaction and returns once its commit is durable (or failed).
-    fn write(&self, job: WriteJob) -> Result<(), StoreError> {
-        self.write_keyed(None, job)
-    }
-    /// `write` for a job about `key` (see `submit`).
+    /// Runs `job` in a write transaction about `key` (see `submit`) and returns once its commit
+    /// is durable (or failed).
     fn write_keyed(&self, key: Option<i64>, job: WriteJob) -> Result<(), StoreError> {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         self.submit(
