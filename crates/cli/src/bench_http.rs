@@ -286,6 +286,15 @@ async fn timed_request<T>(request: impl std::future::Future<Output = T>) -> (T, 
     (r, start.elapsed())
 }
 
+/// Command `k`'s case, before the modulo: SplitMix64's finaliser, a bijection of the 64-bit
+/// numbers that sends consecutive `k` far apart (see the test for what the mix did before).
+pub(crate) fn spread(k: u64) -> u64 {
+    let mut z = k.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 async fn load<F, Fut>(clients: usize, seconds: u64, f: F) -> Phase
 where
     F: Fn(usize, u64) -> Fut + Send + Sync + 'static + Clone,
@@ -393,9 +402,14 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
         .spawn()
         .map_err(err)?;
     let pid = child.id();
+    // Where the previous run's mix stopped: each run goes on from there, on cases it has not
+    // refunded and with commands it has not sent (a run that replayed the last one's sequence
+    // would pile its messages onto the same cases, run after run).
     let cursor_file = args.dir.join("refund_cursor");
-    let base: u64 = std::fs::read_to_string(&cursor_file).ok().and_then(|t| t.trim().parse().ok()).unwrap_or(0);
-    let refunds = Arc::new(std::sync::atomic::AtomicU64::new(base));
+    let sequence_file = args.dir.join("mix_cursor");
+    let read_cursor = |f: &Path| std::fs::read_to_string(f).ok().and_then(|t| t.trim().parse().ok()).unwrap_or(0u64);
+    let refunds = Arc::new(std::sync::atomic::AtomicU64::new(read_cursor(&cursor_file)));
+    let sequence = Arc::new(std::sync::atomic::AtomicU64::new(read_cursor(&sequence_file)));
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(err)?;
     let result = rt.block_on(async {
         let client = Client::new(&format!("http://127.0.0.1:{port}")).with_token(&token);
@@ -412,14 +426,15 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
         }
         let n = args.cases as u64;
         let c = client.clone();
-        let refunds = refunds.clone();
-        // Warm-up, then the command mix.
-        let mix = move |client_no: usize, i: u64| {
+        let (refunds, sequence) = (refunds.clone(), sequence.clone());
+        // Warm-up, then the command mix: command `k` of the run's sequence on a case spread
+        // evenly over the shop (`spread`), so that no case collects the mix's messages.
+        let mix = move |_: usize, _: u64| {
             let c = c.clone();
-            let k = client_no as u64 * 1_000_003 + i;
+            let k = sequence.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let (action, body, id) = match k % 4 {
-                0 | 1 => ("set_remark", json!({ "text": format!("note {k}") }), k.wrapping_mul(2_654_435_761) % n + 1),
-                2 => ("post_message", json!({ "text": "您好，已收到" }), k.wrapping_mul(40_503) % n + 1),
+                0 | 1 => ("set_remark", json!({ "text": format!("note {k}") }), spread(k) % n + 1),
+                2 => ("post_message", json!({ "text": "您好，已收到" }), spread(k) % n + 1),
                 // Each refund on a case not refunded before (in this run or an earlier one).
                 _ => ("refund", json!({}), n - refunds.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % n),
             };
@@ -541,6 +556,7 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
         Ok((commands, page, server_mean_ms, found, html_page, weight, html.len()))
     });
     let _ = std::fs::write(&cursor_file, refunds.load(std::sync::atomic::Ordering::Relaxed).to_string());
+    let _ = std::fs::write(&sequence_file, sequence.load(std::sync::atomic::Ordering::Relaxed).to_string());
     let (rss, hwm) = rss_of(pid);
     let _ = child.kill();
     let _ = child.wait();
@@ -632,4 +648,28 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
         println!("  server RSS {rss:.0} MB, peak {hwm:.0} MB");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spread;
+
+    /// The mix's messages (every fourth command) land on as many cases as there are messages,
+    /// and on the store's writers (case id modulo 4) evenly. The old mix (per client
+    /// `k = client * 1_000_003 + i`, case `k * 40_503 % n`) sent them to the cases
+    /// `40_503 * (3 * client + i) mod n`: a few hundred cases, all of one residue modulo 4, the
+    /// same ones every run, each thread growing by hundreds of messages a run.
+    #[test]
+    fn the_mix_spreads_its_messages_over_the_shop() {
+        let n = 1_000_000u64;
+        let ids: Vec<u64> = (0..40_000u64).filter(|k| k % 4 == 2).map(|k| spread(k) % n + 1).collect();
+        let mut distinct = ids.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert!(distinct.len() > ids.len() * 99 / 100, "{} distinct cases of {}", distinct.len(), ids.len());
+        for r in 0..4 {
+            let share = ids.iter().filter(|id| *id % 4 == r).count();
+            assert!((2_300..=2_700).contains(&share), "residue {r}: {share} of {}", ids.len());
+        }
+    }
 }
