@@ -27,7 +27,8 @@ impl Engine {
     /// the caller saw (a conflict otherwise); `key`: the idempotency key (a repeat gets the first
     /// answer). The job is keyed by the case, so that two commands on one case share a writer.
     /// Await it on a Tokio runtime with its timer (a job met by contention is queued again
-    /// after a pause).
+    /// after a pause). Queued with `Store::submit_deciding`: its first read may come from its
+    /// commit group's read-ahead.
     pub async fn case_command_async(
         &self,
         actor: Actor,
@@ -39,7 +40,8 @@ impl Engine {
     ) -> Result<(Case, Option<Deadline>), EngineError> {
         let now = self.now();
         let deps = self.deps.clone();
-        self.transact_async(Some(case_id.0), move |tx| {
+        let queue = move |store: &dyn Store, work: WriteJob, reply: Reply| store.submit_deciding(case_id, work, reply);
+        self.queue_async(queue, move |tx| {
             let cmd = resolve_command_in(tx, actor, user, cmd.clone())?;
             let idem = Engine::idem(&actor, key.clone(), &("case", case_id, &cmd));
             let case = Engine::idempotent(tx, idem.as_ref(), now, |tx| {
@@ -60,14 +62,23 @@ impl Engine {
         key: Option<i64>,
         f: impl Fn(&mut dyn WriteTx) -> Result<R, EngineError> + Send + Sync + 'static,
     ) -> Result<R, EngineError> {
+        self.queue_async(move |store: &dyn Store, work, reply| store.submit(key, work, reply), f).await
+    }
+
+    /// `transact_async`, with the job queued by `queue` (`Store::submit` or `submit_deciding`).
+    async fn queue_async<R: Send + 'static>(
+        &self,
+        queue: impl Fn(&dyn Store, WriteJob, Reply),
+        f: impl Fn(&mut dyn WriteTx) -> Result<R, EngineError> + Send + Sync + 'static,
+    ) -> Result<R, EngineError> {
         let f = Arc::new(f);
         let mut attempt = 0u32;
         loop {
             let job = f.clone();
             let (work, slot) = job_with_slot(move |tx| job(tx));
             let (tell, told) = tokio::sync::oneshot::channel();
-            self.store().submit(
-                key,
+            queue(
+                self.store().as_ref(),
                 work,
                 Reply::new(move |outcome| {
                     let _ = tell.send(outcome);

@@ -106,7 +106,9 @@ pub trait CaseReads {
     fn case_and_order(&mut self, id: CaseId) -> Result<Option<(Case, Order)>, StoreError>;
     /// `case_and_order` for a decision whose write checks the versions it was made on: a
     /// backend may leave out the locks a write transaction's reads otherwise take (the write
-    /// takes them).
+    /// takes them), and in a job queued with `Store::submit_deciding` may answer the first call
+    /// from the commit group's read-ahead (the case as it was when the group began; a later call
+    /// for the same case reads it again).
     fn case_and_order_to_decide(&mut self, id: CaseId) -> Result<Option<(Case, Order)>, StoreError> {
         self.case_and_order(id)
     }
@@ -437,6 +439,14 @@ pub trait Store: Send + Sync {
     /// key on one writer, so that two of its own transactions never wait on each other for that
     /// key's rows. A store with one writer ignores the key.
     fn submit(&self, key: Option<i64>, job: WriteJob, reply: Reply);
+    /// `submit` for a job that decides on `case` (`case_and_order_to_decide`) and writes only at
+    /// the versions it decided on, keyed by the case. A store may read the cases of a commit
+    /// group's jobs together as the group begins, in one statement, and answer each job's first
+    /// read from it: a read a few jobs early, which the write's version checks cover as they
+    /// cover another node's commits.
+    fn submit_deciding(&self, case: CaseId, job: WriteJob, reply: Reply) {
+        self.submit(Some(case.0), job, reply)
+    }
     /// Runs `job` in a write transaction about `key` (see `submit`) and returns once its commit
     /// is durable (or failed).
     fn write_keyed(&self, key: Option<i64>, job: WriteJob) -> Result<(), StoreError> {

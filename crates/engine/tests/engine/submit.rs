@@ -217,3 +217,46 @@ fn an_async_command_decides_again_when_another_node_moved_the_case_between_its_r
         a.db.count(&format!("SELECT COUNT(*) FROM events WHERE case_id = {} AND kind = 'refund_started'", c.id.0));
     assert_eq!(refunds, 1);
 }
+
+/// A commit group reads its deciding jobs' cases ahead, as it begins (on PostgreSQL). A job
+/// earlier in the group that changes such a case leaves the later job a read from before the
+/// change: its write finds the case moved, and it decides again on the case as the group left
+/// it. Both commands are applied, the later on top of the earlier.
+#[test]
+fn an_async_command_whose_read_ahead_an_earlier_job_of_its_group_outdated_decides_again() {
+    let (a, o, c) = refund_only_case("A9");
+    // The blocking path keys its write by the order, the async one by the case: one writer here.
+    assert_eq!(o.id.0, c.id.0, "the order and the case share a writer");
+    // Hold that writer, so that the two commands queue behind it and meet in one group.
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let (started, running) = std::sync::mpsc::channel::<()>();
+    a.store.submit(
+        Some(c.id.0),
+        Box::new(move |_| {
+            let _ = started.send(());
+            let _ = held.recv_timeout(std::time::Duration::from_secs(10));
+            Ok(())
+        }),
+        aftersale_engine::store::Reply::new(|_| {}),
+    );
+    running.recv().unwrap();
+    let engine = a.engine.clone();
+    let remark = std::thread::spawn(move || {
+        engine.case_command(MERCHANT, c.id, CaseCommand::SetRemark { text: "first".into() }, None, None)
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let engine = a.engine.clone();
+    let refund = std::thread::spawn(move || {
+        block_on(engine.case_command_async(MERCHANT, 11, c.id, CaseCommandOf::Refund, None, None))
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    release.send(()).unwrap();
+    let remarked = remark.join().unwrap().unwrap();
+    let (refunded, _) = refund.join().unwrap().unwrap();
+    assert_eq!(remarked.version, c.version + 1);
+    assert_eq!(
+        (refunded.version, refunded.status, refunded.remark.as_str()),
+        (c.version + 2, Status::Refunding, "first")
+    );
+    assert_eq!(a.case(c.id), refunded);
+}

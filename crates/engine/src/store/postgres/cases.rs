@@ -113,6 +113,9 @@ impl CaseReads for Pg<'_> {
 
     /// One statement, no lock: `write_case_change` locks the order and checks both versions.
     fn case_and_order_to_decide(&mut self, id: CaseId) -> Result<Option<(Case, Order)>, StoreError> {
+        if let Some((case, order)) = self.conn.read_ahead.remove(&id.0) {
+            return Ok(Some((serde_json::from_str(&case)?, serde_json::from_str(&order)?)));
+        }
         self.case_and_order_by(
             "SELECT c.data, o.data FROM cases c JOIN orders o ON o.id = c.order_id WHERE c.id = $1",
             id,

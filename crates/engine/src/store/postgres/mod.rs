@@ -114,6 +114,10 @@ impl From<::postgres::Error> for StoreError {
 pub(crate) struct Conn {
     client: Client,
     statements: HashMap<String, Statement>,
+    /// A writer's read-ahead for its commit group: the documents of the cases its deciding jobs
+    /// name, with their orders', by case id (see `read_ahead`). A job's first decision read
+    /// takes its case's entry out; emptied as the group ends.
+    read_ahead: HashMap<i64, (String, String)>,
 }
 
 impl Conn {
@@ -122,7 +126,7 @@ impl Conn {
         // Short statements on indexes: starting parallel workers costs more than any of them
         // (a generic plan for a page of 50 would otherwise gather from two workers).
         client.batch_execute("SET max_parallel_workers_per_gather = 0")?;
-        Ok(Conn { client, statements: HashMap::new() })
+        Ok(Conn { client, statements: HashMap::new(), read_ahead: HashMap::new() })
     }
 
     fn statement(&mut self, sql: &str) -> Result<Statement, StoreError> {
@@ -225,6 +229,8 @@ pub fn fresh_schema(url: &str, prefix: &str) -> Result<String, StoreError> {
 struct Job {
     work: WriteJob,
     reply: Reply,
+    /// The case the job decides on, read ahead with its group's (`Store::submit_deciding`).
+    decides: Option<i64>,
 }
 
 pub struct PgStore {
@@ -428,12 +434,16 @@ fn run_batch(conn: &mut Conn, batch: Vec<Job>, channel: &str) {
     let mut done: Vec<Reply> = Vec::with_capacity(batch.len());
     let mut min_due: Option<i64> = None;
     let mut open = false;
+    // Read ahead in the group's first transaction only: after a rollback the jobs left read
+    // their cases themselves.
+    let mut ahead: Vec<i64> = batch.iter().filter_map(|j| j.decides).collect();
+    conn.read_ahead.clear();
     let mut jobs = batch.into_iter();
     while let Some(job) = jobs.next() {
         if !open {
-            if let Err(e) = conn.client.batch_execute("BEGIN") {
-                // The connection broke: nothing of this batch commits, and every job hears so.
-                let e = StoreError::from(e);
+            if let Err(e) = begin(conn, &std::mem::take(&mut ahead)) {
+                // The connection broke (or the read-ahead failed): nothing of this batch commits,
+                // and every job hears so.
                 let _ = conn.client.batch_execute("ROLLBACK");
                 for reply in std::iter::once(job.reply).chain(jobs.map(|j| j.reply)) {
                     reply.send(Err(copy_error(&e)));
@@ -468,6 +478,7 @@ fn run_batch(conn: &mut Conn, batch: Vec<Job>, channel: &str) {
             continue;
         }
         let _ = conn.client.batch_execute("ROLLBACK");
+        conn.read_ahead.clear();
         open = false;
         min_due = None;
         job.reply.send(match outcome {
@@ -490,6 +501,7 @@ fn run_batch(conn: &mut Conn, batch: Vec<Job>, channel: &str) {
     // instead of at its next poll; the payload is digits and the channel is made of letters,
     // digits and `_`.
     let notify = min_due.map_or(String::new(), |due| format!("SELECT pg_notify('{channel}', 'deadlines:{due}'); "));
+    conn.read_ahead.clear();
     let outcome = conn.client.batch_execute(&format!("{notify}COMMIT")).map_err(StoreError::from);
     if outcome.is_err() {
         let _ = conn.client.batch_execute("ROLLBACK");
@@ -500,6 +512,23 @@ fn run_batch(conn: &mut Conn, batch: Vec<Job>, channel: &str) {
             Err(e) => Err(copy_error(e)),
         });
     }
+}
+
+/// Opens a group's transaction and reads ahead the cases its deciding jobs name (`cases`),
+/// with their orders, in one statement: one round trip for the group instead of one per job.
+/// Read without locks, as each job would read them (`case_and_order_to_decide`).
+fn begin(conn: &mut Conn, cases: &[i64]) -> Result<(), StoreError> {
+    conn.client.batch_execute("BEGIN")?;
+    if cases.is_empty() {
+        return Ok(());
+    }
+    let st = conn.statement(
+        "SELECT c.id, c.data, o.data FROM cases c JOIN orders o ON o.id = c.order_id WHERE c.id = ANY($1)",
+    )?;
+    for r in conn.client.query(&st, &[&cases])? {
+        conn.read_ahead.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?));
+    }
+    Ok(())
 }
 
 /// A copy of an error for each job of a failed batch (the source stays with the first).
@@ -561,8 +590,9 @@ pub fn fold_counts(client: &mut Client) -> Result<u64, StoreError> {
     Ok(moved)
 }
 
-impl Store for PgStore {
-    fn submit(&self, key: Option<i64>, work: WriteJob, reply: Reply) {
+impl PgStore {
+    /// Queues `job` on the writer of `key` (any writer, in turn, without one).
+    fn queue(&self, key: Option<i64>, job: Job) {
         // A job that cannot be queued is dropped with its reply, which then answers `WriterGone`.
         let Ok(guard) = self.senders.lock() else { return };
         if guard.is_empty() {
@@ -572,7 +602,17 @@ impl Store for PgStore {
             Some(k) => k.unsigned_abs() as usize % guard.len(),
             None => self.next_writer.fetch_add(1, Ordering::Relaxed) % guard.len(),
         };
-        let _ = guard[slot].send(Job { work, reply });
+        let _ = guard[slot].send(job);
+    }
+}
+
+impl Store for PgStore {
+    fn submit(&self, key: Option<i64>, work: WriteJob, reply: Reply) {
+        self.queue(key, Job { work, reply, decides: None });
+    }
+
+    fn submit_deciding(&self, case: CaseId, work: WriteJob, reply: Reply) {
+        self.queue(Some(case.0), Job { work, reply, decides: Some(case.0) });
     }
 
     fn read_dyn(&self, f: &mut dyn FnMut(&mut dyn ReadTx) -> Result<(), StoreError>) -> Result<(), StoreError> {
