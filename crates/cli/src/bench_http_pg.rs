@@ -67,10 +67,11 @@ const PAGE: &str = "SELECT c.data, o.order_no, o.customer_name, o.customer_phone
 const COUNTS: &str = "SELECT queue, SUM(n)::bigint FROM (SELECT queue, n FROM queue_counts WHERE shop_id = $1 \
      UNION ALL SELECT queue, d FROM queue_count_deltas WHERE shop_id = $1) t GROUP BY queue";
 
-/// Vacuums the tables the command phases churn, before each of them: every phase (the raw
-/// loop, which puts back what it changed, and the server's) leaves dead rows, and a database
-/// whose autovacuum is off (or has not come round yet) would make each later phase walk the
-/// earlier ones' — runs on a reused database then decline one after another.
+/// Vacuums and analyses the tables the command phases churn: before the raw reads (the copy
+/// leaves no statistics, and the server plans with them) and before the server's phase. Every
+/// command phase (the raw loop, which puts back what it changed, and the server's) leaves dead
+/// rows, and a database whose autovacuum is off (or has not come round yet) would make each
+/// later phase walk the earlier ones'.
 pub(crate) fn vacuum(url: &str) -> Result<(), String> {
     let t = Instant::now();
     connect(url)?
@@ -102,7 +103,7 @@ pub(crate) fn raw_search(url: &str, search: &Search, n: u64, samples: u64) -> Re
     let sql = format!(
         "SELECT c.data, o.order_no, o.customer_name, o.customer_phone, o.flag, c.due_at \
          FROM cases c JOIN orders o ON o.id = c.order_id WHERE true AND c.shop_id = 1 AND o.shop_id = 1 AND {} \
-         ORDER BY c.due_at, c.id LIMIT 51",
+         LIMIT 51",
         search.pg_sql
     );
     let st = c.prepare(&sql).map_err(err)?;

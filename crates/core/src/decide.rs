@@ -27,6 +27,43 @@ fn field_err((field, reason): (String, String), rule: &'static str) -> Refusal {
     Refusal::invalid(field, reason, rule)
 }
 
+/// T2: the most messages one party may post in a case's thread. The thread is part of the case,
+/// which every command on the case reads and writes whole: without a bound, one party could
+/// make every later command on the case slower, message by message.
+pub const MAX_MESSAGES_PER_PARTY: usize = 100;
+
+/// T1: the most evidence files a case keeps from one party (its application's or rejection's
+/// and those it added), for the same reason.
+pub const MAX_EVIDENCE_PER_PARTY: usize = 60;
+
+/// T2: room in the thread for one more message from `party`.
+fn check_thread_room(case: &Case, party: Party) -> Result<(), Refusal> {
+    let posted = case.thread.iter().filter(|m| m.from == party).count();
+    if posted >= MAX_MESSAGES_PER_PARTY {
+        return Err(Refusal::invalid(
+            "text",
+            format!("the thread already holds {posted} messages from this side, the most a case keeps ({MAX_MESSAGES_PER_PARTY})"),
+            "T2",
+        ));
+    }
+    Ok(())
+}
+
+/// T1: room in the case for `adding` more evidence files from `party`.
+fn check_evidence_room(case: &Case, party: Party, adding: usize) -> Result<(), Refusal> {
+    let kept = case.evidence.iter().filter(|(p, _)| *p == party).count();
+    if kept + adding > MAX_EVIDENCE_PER_PARTY {
+        return Err(Refusal::invalid(
+            "evidence",
+            format!(
+                "the case already keeps {kept} files from this side; {adding} more would pass the most it keeps ({MAX_EVIDENCE_PER_PARTY})"
+            ),
+            "T1",
+        ));
+    }
+    Ok(())
+}
+
 fn check_evidence(evidence: &[Evidence], field: &'static str, rule: &'static str) -> Result<(), Refusal> {
     if evidence.len() > 20 {
         return Err(Refusal::invalid(field, "has more than 20 files", rule));
@@ -675,10 +712,12 @@ pub fn decide_case(order: &Order, case: &Case, cmd: &CaseCommand, actor: &Actor,
                 return Err(Refusal::MissingField { field: "evidence", rule: "T1" });
             }
             check_evidence(evidence, "evidence", "T1")?;
+            check_evidence_room(case, party, evidence.len())?;
             vec![Event::EvidenceAdded { party, evidence: evidence.clone() }]
         }
         CaseCommand::PostMessage { text: t } => {
             let t = text("text", t, 2000, true).map_err(|e| field_err(e, "T2"))?;
+            check_thread_room(case, party)?;
             vec![Event::MessagePosted { party, text: t }]
         }
         CaseCommand::Refund => {

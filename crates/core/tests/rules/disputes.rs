@@ -2,6 +2,7 @@
 
 use crate::harness::*;
 use aftersale_core::command::*;
+use aftersale_core::decide::{MAX_EVIDENCE_PER_PARTY, MAX_MESSAGES_PER_PARTY};
 use aftersale_core::model::*;
 use aftersale_core::values::*;
 use aftersale_core::*;
@@ -40,6 +41,41 @@ fn t2_message_thread_between_buyer_and_merchant() {
     assert_eq!(from, vec![Party::Buyer, Party::Merchant]);
     assert!(matches!(w.refused(AGENT, CaseCommand::PostMessage { text: "hi".into() }), Refusal::NotAllowedFor { .. }));
     assert_eq!(w.refused(BUYER, CaseCommand::PostMessage { text: "".into() }).field(), Some("text"));
+}
+
+#[test]
+fn t2_a_thread_keeps_at_most_a_hundred_messages_from_each_side() {
+    let mut w = World::new("douyin", Online, At::Shipped);
+    w.apply_for(CaseType::RefundOnly, cny(20)).unwrap();
+    for i in 0..MAX_MESSAGES_PER_PARTY {
+        w.cmd(BUYER, CaseCommand::PostMessage { text: format!("message {i}") }).unwrap();
+    }
+    let full = w.refused(BUYER, CaseCommand::PostMessage { text: "one more".into() });
+    assert_eq!((full.field(), full.rule()), (Some("text"), Some("T2")), "{full:?}");
+    // the other side still answers
+    w.cmd(MERCHANT, CaseCommand::PostMessage { text: "we hear you".into() }).unwrap();
+    assert_eq!(w.case().thread.len(), MAX_MESSAGES_PER_PARTY + 1);
+}
+
+#[test]
+fn t1_a_case_keeps_at_most_sixty_evidence_files_from_each_side() {
+    let mut w = World::new("douyin", Online, At::Shipped);
+    w.apply_for(CaseType::RefundOnly, cny(20)).unwrap();
+    let from_buyer = |w: &World| w.case().evidence.iter().filter(|(p, _)| *p == Party::Buyer).count();
+    let files = |n: usize| (0..n).map(|i| evidence(i as u8)).collect::<Vec<_>>();
+    while from_buyer(&w) + 20 <= MAX_EVIDENCE_PER_PARTY {
+        w.cmd(BUYER, CaseCommand::AddEvidence { evidence: files(20) }).unwrap();
+    }
+    let room = MAX_EVIDENCE_PER_PARTY - from_buyer(&w);
+    let over = w.refused(BUYER, CaseCommand::AddEvidence { evidence: files(room + 1) });
+    assert_eq!((over.field(), over.rule()), (Some("evidence"), Some("T1")), "{over:?}");
+    if room > 0 {
+        w.cmd(BUYER, CaseCommand::AddEvidence { evidence: files(room) }).unwrap();
+    }
+    assert_eq!(from_buyer(&w), MAX_EVIDENCE_PER_PARTY);
+    assert_eq!(w.refused(BUYER, CaseCommand::AddEvidence { evidence: files(1) }).field(), Some("evidence"));
+    // the merchant's files are counted apart
+    w.cmd(MERCHANT, CaseCommand::AddEvidence { evidence: files(20) }).unwrap();
 }
 
 #[test]

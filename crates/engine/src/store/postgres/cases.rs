@@ -216,9 +216,21 @@ impl CaseReads for Pg<'_> {
         if let Some(to) = q.applied_to {
             filter(&mut sql, " AND c.applied_at < ?", Box::new(to.0));
         }
-        let (key, order) = match q.sort {
-            CaseSort::TimeLeft => ("c.due_at", " ORDER BY c.due_at, c.id"),
-            CaseSort::Newest => ("c.applied_at", " ORDER BY c.applied_at DESC, c.id DESC"),
+        // A search by order number, phone, or three characters or more of a name leads with
+        // that field's index and sorts its hits: the sort key is written `+ 0`, which no index
+        // serves. Left to itself the planner walked the shop's cases in due order and filtered
+        // them, expecting the hits spread evenly along it; but order numbers follow time, as
+        // due times do, and a prefix whose 100 orders all came due late read 960,000 cases
+        // (2.4 s; 0.2 ms led by the order-number index). A hit list is then as long as the
+        // matches: a prefix as broad as the shop sorts the shop (1.4 s at 1,000,000 cases).
+        let led_by_text = q.order_no.is_some()
+            || q.customer_phone.is_some()
+            || q.customer_name.as_ref().is_some_and(|n| n.chars().count() >= 3);
+        let (key, order) = match (q.sort, led_by_text) {
+            (CaseSort::TimeLeft, false) => ("c.due_at", " ORDER BY c.due_at, c.id"),
+            (CaseSort::TimeLeft, true) => ("c.due_at", " ORDER BY c.due_at + 0, c.id"),
+            (CaseSort::Newest, false) => ("c.applied_at", " ORDER BY c.applied_at DESC, c.id DESC"),
+            (CaseSort::Newest, true) => ("c.applied_at", " ORDER BY c.applied_at + 0 DESC, c.id DESC"),
         };
         if let Some(after) = q.after {
             let cmp = if q.sort == CaseSort::TimeLeft { ">" } else { "<" };
