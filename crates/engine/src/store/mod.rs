@@ -106,9 +106,9 @@ pub trait CaseReads {
     fn case_and_order(&mut self, id: CaseId) -> Result<Option<(Case, Order)>, StoreError>;
     /// `case_and_order` for a decision whose write checks the versions it was made on: a
     /// backend may leave out the locks a write transaction's reads otherwise take (the write
-    /// takes them), and in a job queued with `Store::submit_deciding` may answer the first call
-    /// from the commit group's read-ahead (the case as it was when the group began; a later call
-    /// for the same case reads it again).
+    /// takes them), and on a writer may answer the first call for a case from its commit
+    /// group's read-ahead (`Store::submit_deciding`: the case as it was when the group began; a
+    /// later call for the same case reads it again).
     fn case_and_order_to_decide(&mut self, id: CaseId) -> Result<Option<(Case, Order)>, StoreError> {
         self.case_and_order(id)
     }

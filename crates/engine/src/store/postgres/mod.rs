@@ -115,7 +115,7 @@ pub(crate) struct Conn {
     client: Client,
     statements: HashMap<String, Statement>,
     /// A writer's read-ahead for its commit group: the documents of the cases its deciding jobs
-    /// name, with their orders', by case id (see `read_ahead`). A job's first decision read
+    /// name, with their orders', by case id (see `begin`). A job's first decision read
     /// takes its case's entry out; emptied as the group ends.
     read_ahead: HashMap<i64, (String, String)>,
 }
