@@ -34,6 +34,37 @@ fn other_parties_cases_are_not_found() {
     assert!(agent_actions.is_empty());
 }
 
+/// A name is found by any part of it, ASCII case ignored, whatever the part's length: one
+/// character (a scan), two (on PostgreSQL the index of the names' character pairs), three or
+/// more (the trigram index).
+#[test]
+fn w2_a_name_is_found_by_any_part_of_it_of_any_length() {
+    use aftersale_engine::store::CaseQuery;
+    let a = app();
+    for (no, name) in [("N-1", "Amy Li"), ("N-2", "王芳"), ("N-3", "李芳芳")] {
+        let new = NewOrder { customer_name: name.into(), ..new_order(no, PaymentMethod::Online) };
+        let o = a.engine.create_order(MERCHANT, ShopId(1), new, None).unwrap();
+        a.engine.order_command(Actor::System, o.id, OrderCommand::Pay, None, None).unwrap();
+        a.apply(o.id, CaseType::RefundUnshipped, 10);
+    }
+    let names = |part: &str| -> Vec<String> {
+        let q = CaseQuery { customer_name: Some(part.into()), ..Default::default() };
+        let mut found: Vec<String> =
+            a.engine.search(MERCHANT, q).unwrap().items.into_iter().map(|i| i.customer_name).collect();
+        found.sort();
+        found
+    };
+    assert_eq!(names("LI"), vec!["Amy Li"]);
+    assert_eq!(names("my"), vec!["Amy Li"]);
+    assert_eq!(names("y l"), vec!["Amy Li"]);
+    assert!(names("ly").is_empty(), "not a pair of the name");
+    assert!(names("iA").is_empty(), "the pairs follow the name's order");
+    assert_eq!(names("芳"), vec!["李芳芳", "王芳"]);
+    assert_eq!(names("芳芳"), vec!["李芳芳"]);
+    assert_eq!(names("王芳"), vec!["王芳"]);
+    assert_eq!(names("李芳芳"), vec!["李芳芳"]);
+}
+
 #[test]
 fn w2_search_filters_sort_by_time_left_and_page_with_cursors() {
     use aftersale_engine::store::{CaseQuery, CaseSort};

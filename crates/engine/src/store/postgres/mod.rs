@@ -42,6 +42,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "deltas_vacuum", include_str!("../migrations/postgres/0002_deltas_vacuum.sql")),
     (3, "queue_indexes", include_str!("../migrations/postgres/0003_queue_indexes.sql")),
     (4, "fillfactor", include_str!("../migrations/postgres/0004_fillfactor.sql")),
+    (5, "name_pairs", include_str!("../migrations/postgres/0005_name_pairs.sql")),
 ];
 
 /// The advisory lock key migrations run under ("aftersal" in ASCII).
