@@ -237,8 +237,7 @@ fn searches() -> Vec<Search> {
             query: |i, _| format!("customer_name={}", urlencode(&three_char_name(i).chars().skip(1).collect::<String>())),
             raw_sql: "c.shop_id = 1 AND o.customer_name LIKE '%' || ?1 || '%' ORDER BY c.due_at, c.id LIMIT 50",
             raw_param: |i, _| three_char_name(i).chars().skip(1).collect(),
-            pg_sql: "o.customer_name ILIKE '%' || $1 || '%' AND name_pairs(o.customer_name) @> ARRAY[lower($1)] \
-                     ORDER BY c.due_at + 0, c.id",
+            pg_sql: "name_pairs(o.customer_name) @> ARRAY[lower($1)] ORDER BY c.due_at + 0, c.id",
             pg_param: |i, _| three_char_name(i).chars().skip(1).collect::<String>(),
         },
     ]
