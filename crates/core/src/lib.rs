@@ -12,6 +12,7 @@ pub mod model;
 pub mod money;
 pub mod notice;
 pub mod policy;
+pub mod published;
 pub mod refusal;
 pub mod time;
 pub mod values;
@@ -24,5 +25,6 @@ pub use model::{Case, CaseType, Event, Order, OrderState, PaymentMethod, Queue, 
 pub use money::{Currency, Money};
 pub use notice::{notices_for, Notice, Outbox, Recipient, Sms};
 pub use policy::{Policy, PolicyOverrides};
+pub use published::{published, CaseSnapshot, DomainEvent, OrderSnapshot, EVENT_VERSION};
 pub use refusal::Refusal;
 pub use time::{Dur, Timestamp};

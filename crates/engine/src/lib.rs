@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod casepage;
 pub mod clock;
 pub mod deadline_rows;
+pub mod events;
 pub mod evidence;
 pub mod feeds;
 pub mod gateway;
@@ -24,12 +25,12 @@ pub use feeds::Sender;
 pub use gateway::{BuiltinGateway, GatewayOutcome, PaymentGateway};
 pub use report::{ShopReport, REPORT_CAP};
 pub use runner::{RunStats, Runner};
-pub use sms::{RecordOnly, SmsSender};
+pub use sms::{LogSender, RecordOnly, SmsSender};
 pub use store::sqlite::{SqliteOptions, SqliteStore};
 pub use store::{
     reports_feeds, AddressInput, CaseChange, CaseCursor, CaseHit, CaseHits, CaseListItem, CasePage, CaseQuery,
-    CaseSort, Credential, DueDeadline, Effects, EvidenceObject, Lease, LogRow, NoticeQuery, Penalty, ReadTx,
-    ReplyTemplate, Role, ShopRecord, Store, StoreError, StoredEvent, StoredNotice, StoredSms, Subject, TokenRecord,
-    TokenScope, UserRecord, WriteTx,
+    CaseSort, Credential, DomainEventRow, DueDeadline, Effects, EventFilter, EventPosition, EvidenceObject, Lease,
+    LogRow, NoticeQuery, Penalty, Published, ReadTx, ReplyTemplate, Role, ShopRecord, Store, StoreError, StoredEvent,
+    StoredNotice, StoredSms, Subject, TokenRecord, TokenScope, UserRecord, WriteTx,
 };
 pub use usecase::{Engine, EngineError, Firing, IdemKey, MessageBox};

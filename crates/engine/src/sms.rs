@@ -1,21 +1,64 @@
 //! X2: SMS notices go through a pluggable sender. Use-cases only record them in the outbox, in
 //! the same transaction as the change that caused them; `dispatch` hands recorded messages to the
-//! sender afterwards and marks each one sent. The default sender records only: the outbox is the
-//! record, inspectable by platform staff.
+//! sender afterwards and marks each one sent. A serving node dispatches continuously (its
+//! background loop); the default provider, `log`, writes each message to the service's log (and
+//! to a file of JSON lines when one is configured), so nothing leaves the machine unless a real
+//! provider is configured.
 
+use crate::store::StoredSms;
 use crate::usecase::{Engine, EngineError};
+use std::io::Write;
 
 pub trait SmsSender: Send + Sync {
     /// Delivers one message; an error leaves it in the outbox for the next dispatch.
-    fn send(&self, phone: &str, text: &str) -> Result<(), String>;
+    fn send(&self, sms: &StoredSms) -> Result<(), String>;
 }
 
-/// The default: nothing leaves the machine; the outbox keeps every message.
+/// Sends nothing and marks nothing: the outbox keeps every message as recorded.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RecordOnly;
 
 impl SmsSender for RecordOnly {
-    fn send(&self, _phone: &str, _text: &str) -> Result<(), String> {
+    fn send(&self, _sms: &StoredSms) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// The `log` provider: each message goes to the service's log (the phone masked) and, when a
+/// file is named, as one JSON line `{"id", "case_id", "phone", "text"}` appended to it.
+pub struct LogSender {
+    file: Option<std::sync::Mutex<std::fs::File>>,
+}
+
+impl LogSender {
+    pub fn new(file: Option<&std::path::Path>) -> std::io::Result<LogSender> {
+        let file = match file {
+            Some(path) => {
+                Some(std::sync::Mutex::new(std::fs::OpenOptions::new().create(true).append(true).open(path)?))
+            }
+            None => None,
+        };
+        Ok(LogSender { file })
+    }
+}
+
+impl SmsSender for LogSender {
+    fn send(&self, sms: &StoredSms) -> Result<(), String> {
+        let masked =
+            aftersale_core::values::Phone::parse(&sms.phone).map_or_else(|_| "***".to_string(), |p| p.masked());
+        tracing::info!(target: "aftersale::sms", id = sms.id, to = %masked, text = %sms.text, "sms");
+        if let Some(file) = &self.file {
+            let line = serde_json::json!({
+                "id": sms.id,
+                "case_id": sms.case_id.map(|c| c.0),
+                "phone": sms.phone,
+                "text": sms.text,
+            });
+            let mut f = file.lock().map_err(|_| "the SMS log file's lock is poisoned".to_string())?;
+            // One write per line, on a file opened for appending: lines from several processes
+            // never interleave.
+            f.write_all(format!("{line}\n").as_bytes()).map_err(|e| e.to_string())?;
+        }
         Ok(())
     }
 }
@@ -40,7 +83,7 @@ pub fn dispatch(engine: &Engine, sender: &dyn SmsSender, limit: usize) -> Result
     let mut out = Dispatched::default();
     let (mut sent, mut failed) = (Vec::new(), Vec::new());
     for sms in pending {
-        match sender.send(&sms.phone, &sms.text) {
+        match sender.send(&sms) {
             Ok(()) => sent.push(sms.id),
             Err(_) => failed.push(sms.id),
         }

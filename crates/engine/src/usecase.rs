@@ -424,7 +424,7 @@ impl Engine {
                 let order = Order::replay(&recorded)
                     .ok_or(EngineError::Invalid { field: "order", reason: "no order event".into() })?;
                 tx.insert_order(&order, &json(&order)?)?;
-                write_order_effects(tx, order.id, &recorded, order.version, &[], &order.deadlines(&sc.policy))?;
+                write_order_effects(tx, None, &order, &recorded, &[], &order.deadlines(&sc.policy))?;
                 Ok(order)
             })
         })
@@ -716,18 +716,21 @@ pub struct PreparedFiring {
     now: Timestamp,
 }
 
-/// An order change's log row and deadline moves, in one `write_effects` call.
+/// An order change's log row, its domain events and deadline moves, in one `write_effects`
+/// call. `before` is the order before the change (None for a new order), `after` after it.
 fn write_order_effects(
     tx: &mut dyn WriteTx,
-    order: OrderId,
+    before: Option<&Order>,
+    after: &Order,
     recorded: &[Recorded],
-    version: u64,
     old: &[Deadline],
     new: &[Deadline],
 ) -> Result<(), EngineError> {
-    let log = LogRow::new(recorded)?;
+    let told = published(before.unwrap_or(after), after, None, None, recorded);
+    let log = LogRow::new(recorded)?.map(|l| l.publishing(after.shop_id, &told)).transpose()?;
+    let order = after.id;
     let mut effects = Effects { log: log.as_ref().map(|l| (order, None, l)), ..Effects::default() };
-    diff_deadlines(&mut effects, Subject::Order(order), version, old, new);
+    diff_deadlines(&mut effects, Subject::Order(order), after.version, old, new);
     if !effects.is_empty() {
         tx.write_effects(&effects)?;
     }
@@ -774,6 +777,9 @@ impl CasePlan {
             new_order.apply(r);
         }
         let order_changed = new_order.version != order.version;
+        let log = LogRow::new(&recorded)?
+            .map(|l| l.publishing(case.shop_id, &published(order, &new_order, old, Some(&case), &recorded)))
+            .transpose()?;
         let events: Vec<Event> = recorded.iter().map(|r| r.event.clone()).collect();
         let outbox = notices_for(&new_order, &case, &events);
         let live = case.deadlines(policy);
@@ -802,7 +808,7 @@ impl CasePlan {
             reindex,
             case_deadlines: (old_deadlines, live),
             case,
-            log: LogRow::new(&recorded)?,
+            log,
             recorded,
             outbox,
         })
@@ -1021,7 +1027,7 @@ fn exec_order(
     // version cannot have moved; if it did, the store is broken, not the caller's request.
     tx.update_order(&new_order, &json(&new_order)?, order.version)?;
     let (old, new) = (order.deadlines(&sc.policy), new_order.deadlines(&sc.policy));
-    write_order_effects(tx, order.id, &recorded, new_order.version, &old, &new)?;
+    write_order_effects(tx, Some(&order), &new_order, &recorded, &old, &new)?;
     Ok(new_order)
 }
 

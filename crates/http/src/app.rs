@@ -90,6 +90,7 @@ pub fn build_state(config: &Config, start: Option<Timestamp>) -> Result<AppState
         metrics: Arc::new(Metrics::default()),
         config: Arc::new(config.clone()),
         runner: Arc::new(RunnerSignal::default()),
+        sms: config.sms.sender()?,
         auth_cache: Arc::new(crate::state::AuthCache::default()),
         demo_logins: Arc::new(std::sync::OnceLock::new()),
     })
@@ -223,6 +224,9 @@ fn spawn_runner(state: AppState) -> std::thread::JoinHandle<()> {
                     tracing::error!(error = %e, "deadline runner pass failed; retrying");
                 }
             }
+            if let Some(sender) = &state.sms {
+                dispatch_sms(&state, sender.as_ref());
+            }
             let now = state.engine.now();
             let next = state.engine.read(|tx| tx.next_due()).ok().flatten();
             // On the manual clock a due time says nothing about wall time: poll.
@@ -240,6 +244,30 @@ fn spawn_runner(state: AppState) -> std::thread::JoinHandle<()> {
             guard.0 = false;
         }
     })
+}
+
+/// Hands the SMS outbox to the provider, batch after batch, until nothing this node may claim
+/// is left (a failed message is tried again on a later pass, once its claim has ended).
+fn dispatch_sms(state: &AppState, sender: &dyn aftersale_engine::SmsSender) {
+    let batch = state.config.sms.batch.max(1);
+    loop {
+        match aftersale_engine::sms::dispatch(&state.engine, sender, batch) {
+            Ok(d) => {
+                state.metrics.sms_sent.inc_by(d.sent);
+                state.metrics.sms_failed.inc_by(d.failed);
+                if d.failed > 0 {
+                    tracing::warn!(failed = d.failed, "SMS provider refused messages; they stay queued");
+                }
+                if d.sent + d.failed < batch as u64 || d.failed > 0 {
+                    return;
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "SMS dispatch failed; retrying on the next pass");
+                return;
+            }
+        }
+    }
 }
 
 /// Listens to the other nodes on the same database (PostgreSQL's LISTEN/NOTIFY; on SQLite,

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -12,6 +13,44 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub evidence: EvidenceConfig,
     pub log: LogConfig,
+    pub sms: SmsConfig,
+}
+
+/// Where the text messages the rules send (X2) go. The serving node hands every recorded message
+/// to the provider once (several nodes share the outbox under leases).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmsConfig {
+    /// `log`: each message is written to the service's log (the phone masked) and, when
+    /// `log_file` is set, appended to that file as a JSON line; nothing leaves the machine.
+    /// `none`: messages stay in the outbox unsent (the platform's SMS page lists them).
+    pub provider: String,
+    /// For `log`: a file to append each message to as JSON (`id`, `case_id`, `phone`, `text`).
+    pub log_file: String,
+    /// How many messages one dispatch takes at most.
+    pub batch: usize,
+}
+
+impl Default for SmsConfig {
+    fn default() -> Self {
+        SmsConfig { provider: "log".into(), log_file: String::new(), batch: 100 }
+    }
+}
+
+impl SmsConfig {
+    /// The provider this node dispatches to; None for `none`.
+    pub fn sender(&self) -> Result<Option<Arc<dyn aftersale_engine::SmsSender>>, String> {
+        match self.provider.as_str() {
+            "none" => Ok(None),
+            "log" => {
+                let file = (!self.log_file.is_empty()).then(|| std::path::Path::new(&self.log_file));
+                let sender = aftersale_engine::LogSender::new(file)
+                    .map_err(|e| format!("sms.log_file {}: {e}", self.log_file))?;
+                Ok(Some(Arc::new(sender)))
+            }
+            other => Err(format!("sms.provider: {other:?} is not a provider (log, none)")),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

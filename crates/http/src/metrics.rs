@@ -38,6 +38,8 @@ pub struct Metrics {
     pub deadlines_fired: Counter,
     pub deadlines_stale: Counter,
     pub runner_errors: Counter,
+    pub sms_sent: Counter,
+    pub sms_failed: Counter,
     lag: Gauge<f64, AtomicU64>,
 }
 
@@ -50,6 +52,13 @@ impl Default for Metrics {
         let deadlines_fired = Counter::default();
         let deadlines_stale = Counter::default();
         let runner_errors = Counter::default();
+        let (sms_sent, sms_failed) = (Counter::default(), Counter::default());
+        registry.register("aftersale_sms_sent", "Text messages handed to the SMS provider", sms_sent.clone());
+        registry.register(
+            "aftersale_sms_failed",
+            "Text messages the SMS provider refused (kept queued)",
+            sms_failed.clone(),
+        );
         let lag = Gauge::<f64, AtomicU64>::default();
         registry.register("aftersale_http_requests", "HTTP requests by method, route and status", requests.clone());
         registry.register("aftersale_http_request_duration_seconds", "HTTP request latency", latency.clone());
@@ -62,7 +71,18 @@ impl Default for Metrics {
         );
         registry.register("aftersale_runner_errors", "Failed deadline-runner passes", runner_errors.clone());
         registry.register("aftersale_deadline_lag_seconds", "How overdue the oldest due deadline is", lag.clone());
-        Metrics { registry, requests, latency, commands, deadlines_fired, deadlines_stale, runner_errors, lag }
+        Metrics {
+            registry,
+            requests,
+            latency,
+            commands,
+            deadlines_fired,
+            deadlines_stale,
+            runner_errors,
+            sms_sent,
+            sms_failed,
+            lag,
+        }
     }
 }
 

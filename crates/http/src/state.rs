@@ -17,6 +17,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub config: Arc<Config>,
     pub runner: Arc<RunnerSignal>,
+    /// Where this node sends the SMS outbox (None: it does not).
+    pub sms: Option<Arc<dyn aftersale_engine::SmsSender>>,
     pub auth_cache: Arc<AuthCache>,
     /// On the demo: its logins (all with the demo password), shown on `/`.
     pub demo_logins: Arc<std::sync::OnceLock<std::collections::BTreeMap<String, String>>>,

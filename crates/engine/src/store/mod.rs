@@ -177,13 +177,41 @@ pub trait ServiceReads {
     fn idempotency_get(&mut self, key: &str) -> Result<Option<(String, String)>, StoreError>;
 }
 
+/// Which domain events a reader wants.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    /// One shop's events only.
+    pub shop: Option<ShopId>,
+    /// These types only (all when empty).
+    pub types: Vec<String>,
+}
+
+/// The domain event stream and where each consumer of it stands.
+pub trait EventReads {
+    /// Up to `limit` events after `after`, in commit order, that every transaction before them
+    /// has finished: a later read never finds an event before the last one this read returned.
+    /// (PostgreSQL numbers rows before their commit, so a row numbered earlier may commit later;
+    /// the store returns only rows of transactions older than every transaction still running —
+    /// the snapshot's `xmin` — ordered by transaction, then row. SQLite's one writer commits in
+    /// row order.)
+    fn domain_events_after(
+        &mut self,
+        after: EventPosition,
+        limit: usize,
+        filter: &EventFilter,
+    ) -> Result<Vec<DomainEventRow>, StoreError>;
+    /// Where a consumer stands (None: it has not started).
+    fn consumer_position(&mut self, consumer: &str) -> Result<Option<EventPosition>, StoreError>;
+}
+
 /// Every read, on a connection of its own or inside a write transaction: one snapshot.
 pub trait ReadTx:
-    ShopReads + CaseReads + DeadlineReads + NoticeReads + AccountReads + EvidenceReads + ServiceReads
+    ShopReads + CaseReads + DeadlineReads + NoticeReads + AccountReads + EvidenceReads + ServiceReads + EventReads
 {
 }
-impl<T: ShopReads + CaseReads + DeadlineReads + NoticeReads + AccountReads + EvidenceReads + ServiceReads> ReadTx
-    for T
+impl<
+        T: ShopReads + CaseReads + DeadlineReads + NoticeReads + AccountReads + EvidenceReads + ServiceReads + EventReads,
+    > ReadTx for T
 {
 }
 
@@ -271,6 +299,12 @@ pub trait AccountWrites {
 
 pub trait EvidenceWrites {
     fn insert_evidence_object(&mut self, o: &EvidenceObject) -> Result<(), StoreError>;
+}
+
+pub trait EventWrites {
+    /// Moves a consumer to `position` (written with whatever the consumer did for the events
+    /// up to it, so that it acts on each once).
+    fn set_consumer_position(&mut self, consumer: &str, position: EventPosition) -> Result<(), StoreError>;
 }
 
 pub trait ServiceWrites {
@@ -396,6 +430,7 @@ pub trait WriteTx:
     + AccountWrites
     + EvidenceWrites
     + ServiceWrites
+    + EventWrites
 {
 }
 impl<T> WriteTx for T where
@@ -408,6 +443,7 @@ impl<T> WriteTx for T where
         + AccountWrites
         + EvidenceWrites
         + ServiceWrites
+        + EventWrites
 {
 }
 

@@ -250,9 +250,79 @@ pub struct LogRow {
     pub kind: &'static str,
     pub events_json: String,
     pub case_events: bool,
+    /// The command's domain events, written beside the log row in the same statement or
+    /// transaction (see `DomainEventRow`).
+    pub published: Option<Published>,
+}
+
+/// A command's domain events, each with its type's name and its JSON.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Published {
+    pub shop: ShopId,
+    pub events: Vec<(&'static str, String)>,
+}
+
+impl Published {
+    pub fn new(shop: ShopId, events: &[DomainEvent]) -> Result<Published, StoreError> {
+        let events =
+            events.iter().map(|e| Ok((e.name(), serde_json::to_string(e)?))).collect::<Result<_, StoreError>>()?;
+        Ok(Published { shop, events })
+    }
+}
+
+/// Where a consumer of the domain events stands: after the event at this position. Positions
+/// follow commit order: `tx` is the committing transaction's number on PostgreSQL (0 on SQLite,
+/// whose single writer commits in id order) and `id` the row's. See
+/// `EventReads::domain_events_after` for why that order never skips an event.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EventPosition {
+    pub tx: i64,
+    pub id: i64,
+}
+
+impl EventPosition {
+    /// Before every event.
+    pub const START: EventPosition = EventPosition { tx: 0, id: 0 };
+}
+
+impl std::fmt::Display for EventPosition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.tx, self.id)
+    }
+}
+
+impl std::str::FromStr for EventPosition {
+    type Err = ();
+    fn from_str(s: &str) -> Result<EventPosition, ()> {
+        let (tx, id) = s.split_once('-').ok_or(())?;
+        let (tx, id) = (tx.parse::<i64>().map_err(|_| ())?, id.parse::<i64>().map_err(|_| ())?);
+        if tx < 0 || id < 0 {
+            return Err(());
+        }
+        Ok(EventPosition { tx, id })
+    }
+}
+
+/// A stored domain event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DomainEventRow {
+    pub position: EventPosition,
+    pub kind: String,
+    pub at: Timestamp,
+    pub shop: ShopId,
+    pub order: OrderId,
+    pub case: Option<CaseId>,
+    /// The event as JSON (`DomainEvent`, with its `type`).
+    pub data: String,
 }
 
 impl LogRow {
+    /// The row with the command's domain events (none written when there are none).
+    pub fn publishing(mut self, shop: ShopId, events: &[DomainEvent]) -> Result<LogRow, StoreError> {
+        self.published = if events.is_empty() { None } else { Some(Published::new(shop, events)?) };
+        Ok(self)
+    }
+
     /// None for an empty list of events.
     pub fn new(events: &[Recorded]) -> Result<Option<LogRow>, StoreError> {
         let Some(first) = events.first() else { return Ok(None) };
@@ -263,6 +333,7 @@ impl LogRow {
             kind: first.event.name(),
             events_json: serde_json::to_string(&list)?,
             case_events: first.event.is_case_event(),
+            published: None,
         }))
     }
 }

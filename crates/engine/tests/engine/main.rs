@@ -8,6 +8,7 @@ mod harness;
 mod accounts;
 mod casepage;
 mod deadlines;
+mod events;
 mod feeds;
 mod notices;
 mod properties;

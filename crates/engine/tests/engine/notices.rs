@@ -88,11 +88,11 @@ fn x2_a_pluggable_sender_delivers_the_outbox_and_failures_stay_queued() {
     use aftersale_engine::sms::{dispatch, SmsSender};
     struct Flaky(std::sync::Mutex<Vec<String>>, bool);
     impl SmsSender for Flaky {
-        fn send(&self, phone: &str, text: &str) -> Result<(), String> {
+        fn send(&self, sms: &aftersale_engine::StoredSms) -> Result<(), String> {
             if self.1 {
                 return Err("gateway down".into());
             }
-            self.0.lock().unwrap().push(format!("{phone}: {text}"));
+            self.0.lock().unwrap().push(format!("{}: {}", sms.phone, sms.text));
             Ok(())
         }
     }

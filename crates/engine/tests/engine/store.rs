@@ -224,8 +224,8 @@ fn two_dispatchers_send_each_sms_once() {
     use std::sync::Mutex;
     struct Count(Arc<Mutex<Vec<String>>>);
     impl SmsSender for Count {
-        fn send(&self, phone: &str, text: &str) -> Result<(), String> {
-            self.0.lock().unwrap().push(format!("{phone}{text}"));
+        fn send(&self, sms: &aftersale_engine::StoredSms) -> Result<(), String> {
+            self.0.lock().unwrap().push(format!("{}{}", sms.phone, sms.text));
             Ok(())
         }
     }

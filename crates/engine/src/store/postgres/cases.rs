@@ -391,6 +391,6 @@ impl CaseWrites for Pg<'_> {
             "INSERT INTO events (order_id, case_id, at, actor, kind, data) VALUES ($1, $2, $3, $4, $5, $6)",
             &[&order.0, &case_id, &row.at.0, &row.actor_json, &row.kind, &row.events_json],
         )?;
-        Ok(())
+        self.insert_published(order, case_id.map(CaseId), row)
     }
 }

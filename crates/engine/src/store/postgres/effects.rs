@@ -17,6 +17,7 @@ struct Parts {
     moved: bool,
     told: bool,
     texted: bool,
+    published: bool,
 }
 
 /// The data-modifying `WITH` parts of the effects that `parts` names, each fed by arrays, each
@@ -27,13 +28,28 @@ struct Parts {
 /// primary key finds them whatever the plan's guesses (a join with a list of keys was planned as
 /// a hash join over the whole table). The parameters keep their numbers whichever parts are
 /// left out (the statement is prepared with their types: `PARAM_TYPES`).
-fn effect_parts(guard: &str, parts: Parts) -> Vec<String> {
+fn effect_parts(guard: &str, parts: Parts, published_at: usize) -> Vec<String> {
     let mut out = Vec::new();
     if parts.log {
         out.push(format!(
             "log AS (INSERT INTO events (order_id, case_id, at, actor, kind, data) \
              SELECT $1::bigint, $2::bigint, $3::bigint, $4::text, $5::text, $6::text WHERE $1::bigint IS NOT NULL{guard})"
         ));
+    }
+    if parts.published {
+        // The log row's domain events: the types, documents and shop are the parameters from
+        // `published_at` on (`PUBLISHED_TYPES`).
+        let (t, d, shop) = (published_at, published_at + 1, published_at + 2);
+        let insert = super::events::insert_published_sql(
+            "$1::bigint",
+            "$2::bigint",
+            "$3::bigint",
+            &format!("${shop}::bigint"),
+            &format!("${t}"),
+            &format!("${d}"),
+        );
+        let insert = insert.replacen(" ORDER BY n", &format!(" WHERE $1::bigint IS NOT NULL{guard} ORDER BY n"), 1);
+        out.push(format!("published AS ({insert})"));
     }
     if parts.gone {
         out.push(format!(
@@ -89,10 +105,15 @@ const PARAM_TYPES: [Type; 41] = {
     ]
 };
 
+/// The types of the domain events' parameters (types, documents, shop), which follow the
+/// effects' parameters in the effects statement (`$27`–`$29`) and the case-change statement's
+/// (`$42`–`$44`).
+const PUBLISHED_TYPES: [Type; 3] = [Type::TEXT_ARRAY, Type::TEXT_ARRAY, Type::INT8];
+
 impl Parts {
-    /// The six parts as bits, for the tables of statements below.
+    /// The seven parts as bits, for the tables of statements below.
     fn bits(self) -> usize {
-        [self.log, self.gone, self.gone_too, self.moved, self.told, self.texted]
+        [self.log, self.gone, self.gone_too, self.moved, self.told, self.texted, self.published]
             .iter()
             .enumerate()
             .map(|(i, on)| usize::from(*on) << i)
@@ -102,9 +123,9 @@ impl Parts {
 
 /// The effects alone (`None` when there is nothing to write), made once per shape.
 fn effects_sql(parts: Parts) -> Option<&'static str> {
-    static MADE: [OnceLock<String>; 64] = [const { OnceLock::new() }; 64];
+    static MADE: [OnceLock<String>; 128] = [const { OnceLock::new() }; 128];
     let sql = MADE[parts.bits()].get_or_init(|| {
-        let all = effect_parts("", parts);
+        let all = effect_parts("", parts, 27);
         if all.is_empty() {
             String::new()
         } else {
@@ -122,8 +143,8 @@ fn effects_sql(parts: Parts) -> Option<&'static str> {
 /// document and version, which lets PostgreSQL keep the row on its page without touching an
 /// index).
 fn case_change_sql(listed: bool, order: bool, parts: Parts) -> &'static str {
-    static MADE: [OnceLock<String>; 256] = [const { OnceLock::new() }; 256];
-    let shape = parts.bits() | usize::from(listed) << 6 | usize::from(order) << 7;
+    static MADE: [OnceLock<String>; 512] = [const { OnceLock::new() }; 512];
+    let shape = parts.bits() | usize::from(listed) << 7 | usize::from(order) << 8;
     MADE[shape].get_or_init(|| make_case_change_sql(listed, order, parts))
 }
 
@@ -146,7 +167,7 @@ fn make_case_change_sql(listed: bool, order: bool, parts: Parts) -> String {
                 .to_string(),
         );
     }
-    with.extend(effect_parts(" AND (SELECT n FROM ok) = 1", parts));
+    with.extend(effect_parts(" AND (SELECT n FROM ok) = 1", parts, 42));
     format!(
         "WITH {} SELECT (SELECT version FROM o), (SELECT version FROM cases WHERE id = $28), (SELECT n FROM ok)",
         with.join(", ")
@@ -176,6 +197,9 @@ struct EffectParams<'a> {
     body: Vec<&'a str>,
     phone: Vec<&'a str>,
     text: Vec<&'a str>,
+    published_types: Vec<&'static str>,
+    published_data: Vec<&'a str>,
+    published_shop: Option<i64>,
     /// Deadline rows of subjects past the two the statement names (no change has them).
     more_gone: Vec<(Subject, DeadlineKind)>,
 }
@@ -210,6 +234,7 @@ impl<'a> EffectParams<'a> {
             Some((case, outbox, at)) => (case.map(|c| c.0), Some(at.0), &outbox.notices[..], &outbox.sms[..]),
             None => (None, None, &[][..], &[][..]),
         };
+        let published = e.log.and_then(|(_, _, row)| row.published.as_ref());
         let recipients: Vec<(&'static str, i64)> = notices.iter().map(|n| recipient_cols(n.recipient)).collect();
         EffectParams {
             order_id,
@@ -233,6 +258,9 @@ impl<'a> EffectParams<'a> {
             body: notices.iter().map(|n| n.body.as_str()).collect(),
             phone: sms.iter().map(|s| s.phone.as_str()).collect(),
             text: sms.iter().map(|s| s.text.as_str()).collect(),
+            published_types: published.map_or(Vec::new(), |p| p.events.iter().map(|e| e.0).collect()),
+            published_data: published.map_or(Vec::new(), |p| p.events.iter().map(|e| e.1.as_str()).collect()),
+            published_shop: published.map(|p| p.shop.0),
             more_gone,
         }
     }
@@ -277,7 +305,13 @@ impl<'a> EffectParams<'a> {
             moved: !self.set_id.is_empty(),
             told: !self.r_kind.is_empty(),
             texted: !self.phone.is_empty(),
+            published: !self.published_types.is_empty(),
         }
+    }
+
+    /// The domain events' parameters (see `PUBLISHED_TYPES`).
+    fn published_params(&self) -> [&(dyn ToSql + Sync); 3] {
+        [&self.published_types, &self.published_data, &self.published_shop]
     }
 
     fn earliest_due(&self) -> Option<i64> {
@@ -302,9 +336,16 @@ impl EffectWrites for Pg<'_> {
             self.delete_deadline(*subject, *kind)?;
         }
         self.wrote_due(p.earliest_due());
-        if let Some(sql) = effects_sql(p.parts()) {
-            let st = self.typed(sql, &PARAM_TYPES[..26])?;
-            let r = self.conn.client.execute(&st, &p.params());
+        let parts = p.parts();
+        if let Some(sql) = effects_sql(parts) {
+            let mut types = PARAM_TYPES[..26].to_vec();
+            let mut params = p.params();
+            if parts.published {
+                types.extend_from_slice(&PUBLISHED_TYPES);
+                params.extend_from_slice(&p.published_params());
+            }
+            let st = self.typed(sql, &types)?;
+            let r = self.conn.client.execute(&st, &params);
             self.noted(r)?;
         }
         self.dirty = true;
@@ -337,12 +378,20 @@ impl EffectWrites for Pg<'_> {
             &change.json,
         ]);
         params.extend_from_slice(&[&order_state, &order_flag, &order_version]);
-        if !change.listed_same {
+        let parts = p.parts();
+        // The listed columns' parameters are only read when they change, but the domain
+        // events' come after them: with those, they are passed either way.
+        if !change.listed_same || parts.published {
             params.extend_from_slice(&[&kind, &status, &queue, &due, &c.status_since.0]);
         }
-        let sql = case_change_sql(!change.listed_same, order_json.is_some(), p.parts());
+        let mut types = PARAM_TYPES[..params.len()].to_vec();
+        if parts.published {
+            types.extend_from_slice(&PUBLISHED_TYPES);
+            params.extend_from_slice(&p.published_params());
+        }
+        let sql = case_change_sql(!change.listed_same, order_json.is_some(), parts);
         self.dirty = true;
-        let st = self.typed(sql, &PARAM_TYPES[..params.len()])?;
+        let st = self.typed(sql, &types)?;
         let r = self.conn.client.query_one(&st, &params);
         let row = self.noted(r)?;
         let order_found = row.try_get::<_, Option<i64>>(0)?.map(|v| v as u64);

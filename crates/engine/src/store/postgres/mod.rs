@@ -18,6 +18,7 @@ mod accounts;
 mod cases;
 mod deadlines;
 mod effects;
+mod events;
 mod notices;
 mod shops;
 
@@ -43,6 +44,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "queue_indexes", include_str!("../migrations/postgres/0003_queue_indexes.sql")),
     (4, "fillfactor", include_str!("../migrations/postgres/0004_fillfactor.sql")),
     (5, "name_pairs", include_str!("../migrations/postgres/0005_name_pairs.sql")),
+    (6, "domain_events", include_str!("../migrations/postgres/0006_domain_events.sql")),
 ];
 
 /// The advisory lock key migrations run under ("aftersal" in ASCII).

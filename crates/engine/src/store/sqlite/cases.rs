@@ -384,6 +384,6 @@ impl CaseWrites for Sql<'_> {
         self.conn
             .prepare_cached("INSERT INTO events (order_id, case_id, at, actor, kind, data) VALUES (?, ?, ?, ?, ?, ?)")?
             .execute(params![order.0, case_id, row.at.0, row.actor_json, row.kind, row.events_json])?;
-        Ok(())
+        self.insert_published(order, case_id.map(CaseId), row)
     }
 }

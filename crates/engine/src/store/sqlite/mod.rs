@@ -16,6 +16,7 @@ use std::thread::JoinHandle;
 mod accounts;
 mod cases;
 mod deadlines;
+mod events;
 mod notices;
 mod shops;
 
@@ -38,6 +39,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "token_scope", include_str!("../migrations/sqlite/0005_token_scope.sql")),
     (6, "buyer_orders", include_str!("../migrations/sqlite/0006_buyer_orders.sql")),
     (7, "login_failures", include_str!("../migrations/sqlite/0007_login_failures.sql")),
+    (8, "domain_events", include_str!("../migrations/sqlite/0008_domain_events.sql")),
 ];
 
 /// One row of `notices` read in this column order: id, recipient, recipient_id, case_id,

@@ -1,0 +1,22 @@
+-- Domain events for consumers, written with the change they describe. `tx` is the writing
+-- transaction's number (pg_current_xact_id): readers take only rows of transactions older than
+-- every one still running and order them by (tx, id), so a row that commits late is never
+-- skipped (its transaction holds the readers back until it ends).
+CREATE TABLE domain_events (
+    id BIGSERIAL PRIMARY KEY,
+    tx BIGINT NOT NULL,
+    type TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    shop_id BIGINT NOT NULL,
+    order_id BIGINT NOT NULL,
+    case_id BIGINT,
+    data TEXT NOT NULL
+);
+CREATE INDEX domain_events_position ON domain_events (tx, id);
+CREATE INDEX domain_events_shop ON domain_events (shop_id, tx, id);
+
+CREATE TABLE consumer_positions (
+    name TEXT PRIMARY KEY,
+    tx BIGINT NOT NULL,
+    id BIGINT NOT NULL
+);

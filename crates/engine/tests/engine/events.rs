@@ -1,0 +1,212 @@
+//! The domain event stream: written with its change (and only then), in commit order, visible
+//! per shop, never carrying a COD refund account; consumers keep their own positions.
+
+use crate::harness::*;
+use aftersale_core::command::*;
+use aftersale_core::model::*;
+use aftersale_core::values::*;
+use aftersale_core::*;
+use aftersale_engine::*;
+use std::sync::Arc;
+
+const PLATFORM: Actor = Actor::Platform { agent: AgentId(31) };
+
+/// Every event, once the stream shows every committed one. On PostgreSQL a reader sees an event
+/// only once every transaction older than its own has ended, in the whole cluster (other tests
+/// write beside this one), so the stream may lag a commit by a moment: wait for it, boundedly.
+fn all(a: &App) -> Vec<DomainEventRow> {
+    caught_up(a);
+    a.engine.events_after(PLATFORM, EventPosition::START, 1000, vec![]).unwrap()
+}
+
+fn caught_up(a: &App) {
+    let committed = a.db.count("SELECT COUNT(*) FROM domain_events") as usize;
+    for _ in 0..600 {
+        if a.engine.events_after(PLATFORM, EventPosition::START, 1000, vec![]).unwrap().len() >= committed {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("the stream did not show the {committed} committed events within 30 s");
+}
+
+fn types(rows: &[DomainEventRow]) -> Vec<&str> {
+    rows.iter().map(|r| r.kind.as_str()).collect()
+}
+
+#[test]
+fn every_change_writes_its_domain_events_in_order() {
+    let (a, o, c) = refund_only_case("EV1");
+    a.engine.case_command(BUYER, c.id, CaseCommand::PostMessage { text: "还在吗".into() }, None, None).unwrap();
+    a.engine.case_command(MERCHANT, c.id, CaseCommand::Refund, None, None).unwrap();
+    let rows = all(&a);
+    assert_eq!(
+        types(&rows),
+        [
+            "order.created",
+            "order.status_changed",
+            "order.status_changed",
+            "order.status_changed",
+            "case.opened",
+            "message.posted",
+            "refund.requested",
+            "case.status_changed",
+        ]
+    );
+    assert!(rows.windows(2).all(|w| w[0].position < w[1].position), "positions grow");
+    let opened: serde_json::Value = serde_json::from_str(&rows[4].data).unwrap();
+    assert_eq!(opened["type"], "case.opened");
+    assert_eq!(opened["case"]["id"], c.id.0);
+    assert_eq!(opened["case"]["status"], "awaiting_review");
+    let changed: serde_json::Value = serde_json::from_str(&rows[7].data).unwrap();
+    assert_eq!((changed["from"].as_str(), changed["to"].as_str()), (Some("awaiting_review"), Some("refunding")));
+    assert!(rows[4..].iter().all(|r| r.case == Some(c.id) && r.order == o.id && r.shop == ShopId(1)));
+    // The refund settles through the gateway a working day later: the runner's change publishes too.
+    a.clock.advance(Dur::days(3));
+    a.runner().run_due().unwrap();
+    caught_up(&a);
+    let after = a.engine.events_after(PLATFORM, rows[7].position, 100, vec![]).unwrap();
+    assert_eq!(types(&after), ["refund.succeeded", "case.status_changed"]);
+}
+
+#[test]
+fn a_refused_command_writes_no_event() {
+    let (a, _, c) = refund_only_case("EV2");
+    let before = all(&a).len();
+    let refused = a.engine.case_command(OTHER_SHOP, c.id, CaseCommand::Refund, None, None);
+    assert!(refused.is_err());
+    let refused = a.engine.case_command(BUYER, c.id, CaseCommand::Refund, None, None);
+    assert!(matches!(refused, Err(EngineError::Refused(_))), "{refused:?}");
+    let stale = a.engine.case_command(MERCHANT, c.id, CaseCommand::Refund, Some(c.version + 5), None);
+    assert!(matches!(stale, Err(EngineError::Conflict { .. })), "{stale:?}");
+    assert_eq!(all(&a).len(), before);
+}
+
+#[test]
+fn a_deadline_fired_after_a_restart_publishes_its_event_once() {
+    let (a, _, c) = refund_only_case("EV3");
+    a.clock.advance(Dur::hours(49));
+    let a = a.reopen();
+    a.runner().run_due().unwrap();
+    a.runner().run_due().unwrap();
+    let a = a.reopen();
+    a.runner().run_due().unwrap();
+    let fired: Vec<_> = all(&a).into_iter().filter(|r| r.kind == "case.deadline_fired").collect();
+    assert_eq!(fired.len(), 1, "{fired:?}");
+    let data: serde_json::Value = serde_json::from_str(&fired[0].data).unwrap();
+    assert_eq!(data["deadline"], "review");
+    assert_eq!(data["case"]["id"], c.id.0);
+    assert_eq!(data["case"]["status"], "refunding");
+}
+
+#[test]
+fn a_merchant_reads_its_own_shops_events_and_filters_by_type() {
+    let (a, _, _) = refund_only_case("EV4");
+    let o2 = a.engine.create_order(OTHER_SHOP, ShopId(2), new_order("EV4B", PaymentMethod::Online), None).unwrap();
+    caught_up(&a);
+    let mine = a.engine.events_after(MERCHANT, EventPosition::START, 100, vec![]).unwrap();
+    assert!(!mine.is_empty() && mine.iter().all(|r| r.shop == ShopId(1)));
+    let theirs = a.engine.events_after(OTHER_SHOP, EventPosition::START, 100, vec![]).unwrap();
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0].order, o2.id);
+    let opened = a.engine.events_after(PLATFORM, EventPosition::START, 100, vec!["case.opened".into()]).unwrap();
+    assert_eq!(types(&opened), ["case.opened"]);
+    let page = a.engine.events_after(PLATFORM, EventPosition::START, 2, vec![]).unwrap();
+    assert_eq!(page.len(), 2);
+    let next = a.engine.events_after(PLATFORM, page[1].position, 100, vec![]).unwrap();
+    assert_eq!(page.len() + next.len(), all(&a).len(), "pages follow on without a gap or a repeat");
+    assert!(matches!(a.engine.events_after(BUYER, EventPosition::START, 10, vec![]), Err(EngineError::Forbidden(_))));
+    assert!(matches!(
+        a.engine.events_after(PLATFORM, EventPosition::START, 10, vec!["case.nope".into()]),
+        Err(EngineError::Invalid { field: "types", .. })
+    ));
+    assert!(matches!(
+        a.engine.events_after(PLATFORM, EventPosition::START, 0, vec![]),
+        Err(EngineError::Invalid { field: "limit", .. })
+    ));
+}
+
+#[test]
+fn r6_no_event_carries_a_cod_refund_account() {
+    let a = app();
+    let o = a.order("EV5", PaymentMethod::Cod, true);
+    let account =
+        RefundAccount { holder: "王小明".into(), bank: "工商银行".into(), number: "6222020200112233445".into() };
+    let cmd = Apply {
+        kind: CaseType::RefundOnly,
+        reason: "damaged".into(),
+        amount: Money::cny(1_000),
+        description: String::new(),
+        evidence: vec![],
+        refund_account: Some(account),
+    };
+    let c = a.engine.apply(BUYER, o.id, cmd, None).unwrap();
+    a.engine.case_command(MERCHANT, c.id, CaseCommand::Refund, None, None).unwrap();
+    let rows = all(&a);
+    assert!(rows.iter().any(|r| r.kind == "case.opened"));
+    assert!(rows.iter().all(|r| !r.data.contains("6222020200112233445") && !r.data.contains("refund_account")));
+}
+
+#[test]
+fn each_consumer_keeps_its_own_position() {
+    let (a, _, _) = refund_only_case("EV6");
+    assert_eq!(a.engine.consumer_position("sms").unwrap(), EventPosition::START);
+    let rows = all(&a);
+    a.engine.set_consumer_position("webhooks", rows[2].position).unwrap();
+    let a = a.reopen();
+    assert_eq!(a.engine.consumer_position("webhooks").unwrap(), rows[2].position);
+    assert_eq!(a.engine.consumer_position("sms").unwrap(), EventPosition::START);
+    let rest = a.engine.events_after(PLATFORM, a.engine.consumer_position("webhooks").unwrap(), 100, vec![]).unwrap();
+    assert_eq!(rest.len(), rows.len() - 3);
+}
+
+/// Writers on several threads (on PostgreSQL: several writer connections, whose transactions
+/// commit in any order) while a reader follows the stream: the reader ends up with every event
+/// exactly once, never one it skipped because a later-numbered one committed first.
+#[test]
+fn a_reader_following_concurrent_writers_never_skips_an_event() {
+    let a = app();
+    let orders: Vec<Order> = (0..8).map(|i| a.order(&format!("EVC{i}"), PaymentMethod::Online, true)).collect();
+    let cases: Vec<Case> = orders.iter().map(|o| a.apply(o.id, CaseType::RefundOnly, 10)).collect();
+    // Set once the writers are done: how many events the reader must end up with.
+    let target = Arc::new(std::sync::atomic::AtomicUsize::new(usize::MAX));
+    let writers: Vec<_> = cases
+        .iter()
+        .map(|c| {
+            let (engine, id) = (a.engine.clone(), c.id);
+            std::thread::spawn(move || {
+                for i in 0..12 {
+                    let text = format!("message {i}");
+                    engine.case_command(BUYER, id, CaseCommand::PostMessage { text }, None, None).unwrap();
+                }
+            })
+        })
+        .collect();
+    let reader = {
+        let (engine, target) = (a.engine.clone(), target.clone());
+        std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            let mut at = EventPosition::START;
+            let started = std::time::Instant::now();
+            while seen.len() < target.load(std::sync::atomic::Ordering::SeqCst)
+                && started.elapsed() < std::time::Duration::from_secs(60)
+            {
+                let page = engine.events_after(PLATFORM, at, 7, vec![]).unwrap();
+                if let Some(last) = page.last() {
+                    at = last.position;
+                }
+                seen.extend(page);
+            }
+            seen
+        })
+    };
+    for w in writers {
+        w.join().unwrap();
+    }
+    target.store(a.db.count("SELECT COUNT(*) FROM domain_events") as usize, std::sync::atomic::Ordering::SeqCst);
+    let seen = reader.join().unwrap();
+    let everything = all(&a);
+    assert_eq!(seen.len(), everything.len(), "the follower saw every event once");
+    assert_eq!(seen, everything, "in the order a later reader sees");
+    assert_eq!(everything.iter().filter(|r| r.kind == "message.posted").count(), 8 * 12);
+}
