@@ -47,6 +47,7 @@ impl TestApp {
         config.evidence.max_file_mib = 1;
         config.evidence.max_request_mib = 2;
         config.server.json_limit_kib = 64;
+        config.sms.log_file = dir.path().join("sms.jsonl").display().to_string();
         // Monday 2026-11-23 09:00 UTC: working-day arithmetic is predictable.
         let start = aftersale_core::Timestamp::parse_rfc3339("2026-11-23T09:00:00Z").unwrap();
         let state = blocking(|| {
@@ -211,6 +212,22 @@ impl TestApp {
         let r = c.upload("/api/v1/evidence", "photo.png", "image/png", PNG, "photo").await.unwrap();
         assert_eq!(r.status, 201, "{}", body(&r));
         r.json()["evidence"].clone()
+    }
+
+    /// The SMS the `log` provider wrote (one JSON object per line), oldest first.
+    pub fn sms_sent(&self) -> Vec<Value> {
+        let text = std::fs::read_to_string(self._dir.path().join("sms.jsonl")).unwrap_or_default();
+        text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    }
+
+    /// Another node on this test's database, sending SMS to the same log file (PostgreSQL only:
+    /// on SQLite one process owns the file).
+    pub async fn second_node(&self) -> app::Running {
+        let mut config = self.running.as_ref().unwrap().state.config.as_ref().clone();
+        config.server.bind = "127.0.0.1:0".into();
+        let state = blocking(|| app::build_state(&config, None).unwrap());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        app::start_with_state(state, listener).await.unwrap()
     }
 
     /// Every row of every table, as text: "the database is unchanged" means this is equal.

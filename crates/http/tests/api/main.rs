@@ -7,6 +7,7 @@
 mod browser;
 mod contract;
 mod document;
+mod events;
 mod flows;
 mod harness;
 mod journeys;
