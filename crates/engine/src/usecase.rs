@@ -413,7 +413,7 @@ impl Engine {
             let now = clock.now();
             Self::idempotent(tx, idem.as_ref(), now, |tx| {
                 let sc = deps.shops.get(tx, shop)?;
-                if tx.order_by_no(shop, new.order_no.trim())?.is_some() {
+                if tx.order_by_no(shop, &aftersale_core::decide::order_no(&new)?)?.is_some() {
                     return Err(Refusal::invalid("order_no", "is already used in this shop", "O1").into());
                 }
                 let id = tx.next_order_id()?;

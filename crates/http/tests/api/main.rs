@@ -10,6 +10,7 @@ mod document;
 mod events;
 mod flows;
 mod harness;
+mod inputs;
 mod journeys;
 mod migration;
 mod pages;
