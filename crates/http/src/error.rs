@@ -68,6 +68,21 @@ pub const CODES: &[(&str, u16, &str, &str)] = &[
     ("demo_only", 403, "Only a server running on the manual (demo) clock takes this.", "—"),
     ("internal", 500, "Something failed on our side; quote the request id.", "—"),
     ("unavailable", 503, "The service is starting or stopping.", "—"),
+    (
+        "database_unavailable",
+        503,
+        "The database could not be reached, or another transaction held what the request needed; \
+         nothing was changed. Send the same request again after Retry-After.",
+        "— (`Retry-After`)",
+    ),
+    (
+        "outcome_unknown",
+        503,
+        "The database connection broke while the change was being committed, and whether it was \
+         could not be learnt: read the resource, or resend with the same Idempotency-Key (which \
+         answers the first outcome if it was made).",
+        "— (`Retry-After`)",
+    ),
 ];
 
 #[derive(Debug, Clone, Serialize)]
@@ -185,6 +200,18 @@ impl From<EngineError> for ApiError {
             EngineError::Store(StoreError::WriterGone) => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the store is shutting down")
                     .retry_after(1)
+            }
+            // The connection broke while committing and whether the commit happened could not
+            // be learnt: never "nothing changed".
+            EngineError::Store(StoreError::OutcomeUnknown(cause)) => {
+                tracing::warn!(error = %cause, "commit outcome unknown");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "outcome_unknown",
+                    "the database connection broke while committing, and the change may have been made: \
+                     read the resource, or send the request again with the same Idempotency-Key",
+                )
+                .retry_after(1)
             }
             // The database is away (restarting, the connection dropped) or another node holds
             // what this request needs: nothing was written; the same request may be sent again.

@@ -57,6 +57,10 @@ pub enum StoreError {
     Conflict { what: &'static str, id: i64, expected: u64, found: Option<u64> },
     #[error("the writer has stopped")]
     WriterGone,
+    /// The connection broke while the commit was under way and whether it committed could not
+    /// be found out: the change may have been made. Not safe to run again blindly.
+    #[error("the commit's outcome is unknown: {0}")]
+    OutcomeUnknown(String),
 }
 
 impl StoreError {

@@ -79,11 +79,6 @@ impl TestDb {
     }
 }
 
-pub fn open_at(dir: tempfile::TempDir, clock: ManualClock) -> App {
-    let db = fresh_db(&dir);
-    open_db(dir, db, clock)
-}
-
 pub fn open_db(dir: tempfile::TempDir, db: TestDb, clock: ManualClock) -> App {
     let store = db.open();
     let engine = Arc::new(Engine::new(store.clone(), Arc::new(clock.clone()), Arc::new(BuiltinGateway)));
@@ -91,7 +86,14 @@ pub fn open_db(dir: tempfile::TempDir, db: TestDb, clock: ManualClock) -> App {
 }
 
 pub fn app() -> App {
-    let a = open_at(tempfile::tempdir().unwrap(), ManualClock::new(T0));
+    let dir = tempfile::tempdir().unwrap();
+    let db = fresh_db(&dir);
+    app_on(dir, db)
+}
+
+/// `app` on a given database.
+pub fn app_on(dir: tempfile::TempDir, db: TestDb) -> App {
+    let a = open_db(dir, db, ManualClock::new(T0));
     let shop = a.engine.create_shop("Shop one", "douyin", PolicyOverrides::default()).unwrap();
     assert_eq!(shop.id, ShopId(1));
     a.engine.create_shop("Shop two", "douyin", PolicyOverrides::default()).unwrap();

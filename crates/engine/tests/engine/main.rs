@@ -11,6 +11,7 @@ mod deadlines;
 mod events;
 mod feeds;
 mod notices;
+mod outages;
 mod properties;
 mod queries;
 mod races;

@@ -165,3 +165,56 @@ async fn the_error_registry_in_the_docs_matches_the_document() {
     assert_eq!(codes.len(), registry.len());
     t.stop().await;
 }
+
+/// Every code the server's source can answer with (each `ApiError::new(StatusCode::X, "code"`,
+/// however it is wrapped over lines) is in the registry, with the same status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_code_the_server_answers_is_in_the_registry() {
+    let t = TestApp::new().await;
+    let doc = t.anon.get("/api/v1/openapi.json").await.unwrap().json();
+    let registry = doc["components"]["schemas"]["Problem"]["x-error-codes"].as_object().unwrap().clone();
+    let mut found = Vec::new();
+    let mut dirs = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            // Without whitespace: a call wrapped over lines reads as one written on one.
+            let text: String = std::fs::read_to_string(&path).unwrap().split_whitespace().collect();
+            for call in text.split("ApiError::new(StatusCode::").skip(1) {
+                let Some((status, rest)) = call.split_once(',') else { continue };
+                let rest = rest.trim_start();
+                let Some(code) = rest.strip_prefix('"').and_then(|r| r.split('"').next()) else { continue };
+                found.push((path.display().to_string(), status.trim().to_string(), code.to_string()));
+            }
+        }
+    }
+    assert!(found.len() > 20, "the scan finds the calls: {found:?}");
+    for (file, status, code) in found {
+        let entry = registry.get(&code).unwrap_or_else(|| panic!("{file} answers {code}, not in the registry"));
+        let status = axum::http::StatusCode::from_bytes(status.as_bytes())
+            .ok()
+            .or_else(|| match status.as_str() {
+                "BAD_REQUEST" => Some(axum::http::StatusCode::BAD_REQUEST),
+                "UNAUTHORIZED" => Some(axum::http::StatusCode::UNAUTHORIZED),
+                "FORBIDDEN" => Some(axum::http::StatusCode::FORBIDDEN),
+                "NOT_FOUND" => Some(axum::http::StatusCode::NOT_FOUND),
+                "METHOD_NOT_ALLOWED" => Some(axum::http::StatusCode::METHOD_NOT_ALLOWED),
+                "REQUEST_TIMEOUT" => Some(axum::http::StatusCode::REQUEST_TIMEOUT),
+                "CONFLICT" => Some(axum::http::StatusCode::CONFLICT),
+                "PAYLOAD_TOO_LARGE" => Some(axum::http::StatusCode::PAYLOAD_TOO_LARGE),
+                "UNSUPPORTED_MEDIA_TYPE" => Some(axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE),
+                "UNPROCESSABLE_ENTITY" => Some(axum::http::StatusCode::UNPROCESSABLE_ENTITY),
+                "TOO_MANY_REQUESTS" => Some(axum::http::StatusCode::TOO_MANY_REQUESTS),
+                "INTERNAL_SERVER_ERROR" => Some(axum::http::StatusCode::INTERNAL_SERVER_ERROR),
+                "SERVICE_UNAVAILABLE" => Some(axum::http::StatusCode::SERVICE_UNAVAILABLE),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("{file}: status {status} of {code} is not one this test knows"));
+        assert_eq!(entry["status"].as_u64(), Some(status.as_u16() as u64), "{file}: {code}");
+    }
+    t.stop().await;
+}

@@ -121,6 +121,8 @@ pub(crate) struct Conn {
     /// name, with their orders', by case id (see `begin`). A job's first decision read
     /// takes its case's entry out; emptied as the group ends.
     read_ahead: HashMap<i64, (String, String)>,
+    /// The id of the writer's open transaction (see `begin`).
+    xid: Option<i64>,
 }
 
 impl Conn {
@@ -129,7 +131,7 @@ impl Conn {
         // Short statements on indexes: starting parallel workers costs more than any of them
         // (a generic plan for a page of 50 would otherwise gather from two workers).
         client.batch_execute("SET max_parallel_workers_per_gather = 0")?;
-        Ok(Conn { client, statements: HashMap::new(), read_ahead: HashMap::new() })
+        Ok(Conn { client, statements: HashMap::new(), read_ahead: HashMap::new(), xid: None })
     }
 
     fn statement(&mut self, sql: &str) -> Result<Statement, StoreError> {
@@ -419,7 +421,7 @@ fn writer_loop(
             std::thread::sleep(RECONNECT_PAUSE);
             continue;
         };
-        run_batch(c, batch, channel);
+        run_batch(c, &config, batch, channel);
     }
 }
 
@@ -433,7 +435,7 @@ fn writer_loop(
 /// job hears its own error, the jobs that ran before it in the same transaction hear
 /// `Contended` (the engine runs them again, unacknowledged until then), and the jobs after it
 /// go on in a new transaction.
-fn run_batch(conn: &mut Conn, batch: Vec<Job>, channel: &str) {
+fn run_batch(conn: &mut Conn, config: &::postgres::Config, batch: Vec<Job>, channel: &str) {
     let mut done: Vec<Reply> = Vec::with_capacity(batch.len());
     let mut min_due: Option<i64> = None;
     let mut open = false;
@@ -505,10 +507,20 @@ fn run_batch(conn: &mut Conn, batch: Vec<Job>, channel: &str) {
     // digits and `_`.
     let notify = min_due.map_or(String::new(), |due| format!("SELECT pg_notify('{channel}', 'deadlines:{due}'); "));
     conn.read_ahead.clear();
-    let outcome = conn.client.batch_execute(&format!("{notify}COMMIT")).map_err(StoreError::from);
-    if outcome.is_err() {
-        let _ = conn.client.batch_execute("ROLLBACK");
-    }
+    let outcome = match conn.client.batch_execute(&format!("{notify}COMMIT")) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let e = StoreError::from(e);
+            if conn.client.is_closed() {
+                // The connection broke while committing: the commit may have happened. Find out
+                // before answering (an answer of "nothing changed" invites a retry).
+                commit_outcome(conn, config, e)
+            } else {
+                let _ = conn.client.batch_execute("ROLLBACK");
+                Err(e)
+            }
+        }
+    };
     for reply in done {
         reply.send(match &outcome {
             Ok(()) => Ok(()),
@@ -517,11 +529,44 @@ fn run_batch(conn: &mut Conn, batch: Vec<Job>, channel: &str) {
     }
 }
 
+/// Whether the transaction whose commit broke its connection committed, asked of a new
+/// connection (which replaces the broken one) by the transaction's id (`Conn::xid`, taken as it
+/// began): committed is success, aborted is `Unavailable` (nothing changed, `cause`), and when
+/// neither can be learnt — the server is away, or the old backend has not finished — the
+/// outcome is unknown, and said so.
+fn commit_outcome(conn: &mut Conn, config: &::postgres::Config, cause: StoreError) -> Result<(), StoreError> {
+    let Some(xid) = conn.xid.take() else {
+        return Err(StoreError::OutcomeUnknown(format!("no transaction id to look up: {cause}")));
+    };
+    for _ in 0..25 {
+        let status = Conn::connect(config).and_then(|mut fresh| {
+            let row = fresh.client.query_one("SELECT pg_xact_status($1::text::xid8)", &[&xid.to_string()])?;
+            let status: Option<String> = row.try_get(0)?;
+            *conn = fresh;
+            Ok(status)
+        });
+        match status.as_ref().map(|s| s.as_deref()) {
+            Ok(Some("committed")) => return Ok(()),
+            Ok(Some("aborted")) => return Err(cause),
+            // In progress: the old backend is still ending; unreachable: the server may be back soon.
+            _ => std::thread::sleep(Duration::from_millis(200)),
+        }
+    }
+    Err(StoreError::OutcomeUnknown(format!("transaction {xid}: {cause}")))
+}
+
 /// Opens a group's transaction and reads ahead the cases its deciding jobs name (`cases`),
 /// with their orders, in one statement: one round trip for the group instead of one per job.
 /// Read without locks, as each job would read them (`case_and_order_to_decide`).
 fn begin(conn: &mut Conn, cases: &[i64]) -> Result<(), StoreError> {
-    conn.client.batch_execute("BEGIN")?;
+    // The transaction's id, assigned now (in the same round trip): if the connection breaks
+    // while committing, it tells whether the commit happened (`commit_outcome`).
+    conn.xid = None;
+    let xid = conn.client.simple_query("BEGIN; SELECT pg_current_xact_id()::text")?;
+    conn.xid = xid.iter().find_map(|m| match m {
+        ::postgres::SimpleQueryMessage::Row(r) => r.get(0).and_then(|v| v.parse::<i64>().ok()),
+        _ => None,
+    });
     if cases.is_empty() {
         return Ok(());
     }
@@ -536,7 +581,9 @@ fn begin(conn: &mut Conn, cases: &[i64]) -> Result<(), StoreError> {
 
 /// A copy of an error for each job of a failed batch (the source stays with the first).
 fn copy_error(e: &StoreError) -> StoreError {
-    if e.is_transient() {
+    if let StoreError::OutcomeUnknown(m) = e {
+        StoreError::OutcomeUnknown(m.clone())
+    } else if e.is_transient() {
         StoreError::Unavailable { message: e.to_string(), source: None }
     } else {
         StoreError::db(e.to_string())
