@@ -4,16 +4,13 @@
 use aftersale_engine::store::copy::{self, CopyOptions, CopyOutcome};
 use aftersale_engine::store::url::DatabaseUrl;
 use clap::Args;
-use std::path::PathBuf;
 
 #[derive(Args)]
 pub struct MigrateArgs {
-    /// Database to create or upgrade: sqlite://FILE or postgres://USER@HOST/DB (default: --db).
-    #[arg(long)]
-    database: Option<String>,
-    /// SQLite database file (when --database is not given).
-    #[arg(long, default_value = "data/aftersale.db")]
-    db: PathBuf,
+    /// The database to create or upgrade: the one `serve` would open with the same settings
+    /// (`--config`, `AFTERSALE_DATABASE__URL` or `__PATH`, `--database`, `--db`).
+    #[command(flatten)]
+    settings: crate::serve::Settings,
     /// Copy this SQLite database (sqlite://FILE) …
     #[arg(long, requires = "to")]
     from: Option<String>,
@@ -34,13 +31,7 @@ pub struct MigrateArgs {
 pub fn run(args: MigrateArgs) -> Result<(), String> {
     match (&args.from, &args.to) {
         (Some(from), Some(to)) => copy_up(from, to, &args),
-        _ => {
-            let url = match &args.database {
-                Some(u) => DatabaseUrl::parse(u)?,
-                None => DatabaseUrl::Sqlite(args.db.clone()),
-            };
-            schema(&url)
-        }
+        _ => schema(&args.settings.load()?.database.parsed_url()?),
     }
 }
 

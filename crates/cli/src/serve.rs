@@ -5,20 +5,44 @@ use clap::Args;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
+/// Where every subcommand that opens the database finds its settings: the defaults, then the
+/// TOML file, then `AFTERSALE_…` variables, then these flags (the same layers `serve` reads).
 #[derive(Args)]
-pub struct ServeArgs {
+pub struct Settings {
     /// TOML config file (see aftersale.example.toml).
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Listen address (overrides server.bind).
-    #[arg(long)]
-    bind: Option<String>,
     /// SQLite database file (overrides database.path).
     #[arg(long)]
     db: Option<PathBuf>,
     /// Database URL, sqlite://FILE or postgres://USER@HOST/DB (overrides database.url).
     #[arg(long)]
     database: Option<String>,
+}
+
+impl Settings {
+    pub fn load(&self) -> Result<Config, String> {
+        let mut config = Config::load(self.config.as_deref(), std::env::vars())?;
+        if let Some(db) = &self.db {
+            config.database.path = db.clone();
+            // A file named on the command line is the database, whatever URL the layers below set.
+            config.database.url = String::new();
+        }
+        if let Some(url) = &self.database {
+            config.database.url = url.clone();
+        }
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    settings: Settings,
+    /// Listen address (overrides server.bind).
+    #[arg(long)]
+    bind: Option<String>,
 }
 
 #[derive(Args)]
@@ -66,16 +90,9 @@ fn server_runtime(config: &Config) -> Result<tokio::runtime::Runtime, String> {
 }
 
 pub fn serve(args: ServeArgs) -> Result<(), String> {
-    let mut config = Config::load(args.config.as_deref(), std::env::vars())?;
+    let mut config = args.settings.load()?;
     if let Some(b) = args.bind {
         config.server.bind = b;
-    }
-    if let Some(db) = args.db {
-        config.database.path = db;
-    }
-    if let Some(url) = args.database {
-        config.database.url = url;
-        config.validate()?;
     }
     app::init_logging(&config);
     server_runtime(&config)?.block_on(async move {
@@ -232,29 +249,15 @@ pub struct CreateAdminArgs {
     /// The admin's login.
     #[arg(long, default_value = "admin")]
     login: String,
-    /// TOML config file (for the database path).
-    #[arg(long)]
-    config: Option<PathBuf>,
-    /// SQLite database file (overrides database.path).
-    #[arg(long)]
-    db: Option<PathBuf>,
-    /// Database URL (overrides database.url).
-    #[arg(long)]
-    database: Option<String>,
+    #[command(flatten)]
+    settings: Settings,
 }
 
 /// The first platform admin of an installation; the password comes from
 /// `AFTERSALE_ADMIN_PASSWORD` so that it never appears in the shell history or `ps`.
 pub fn create_admin(args: CreateAdminArgs) -> Result<(), String> {
     let password = std::env::var("AFTERSALE_ADMIN_PASSWORD").map_err(|_| "set AFTERSALE_ADMIN_PASSWORD")?;
-    let mut config = Config::load(args.config.as_deref(), std::env::vars())?;
-    if let Some(db) = args.db {
-        config.database.path = db;
-    }
-    if let Some(url) = args.database {
-        config.database.url = url;
-        config.validate()?;
-    }
+    let config = args.settings.load()?;
     let hash = aftersale_http::auth::hash_password(&password).map_err(|e| e.0.detail.clone())?;
     let state = app::build_state(&config, None)?;
     let user = state

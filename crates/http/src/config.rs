@@ -241,6 +241,9 @@ impl Config {
         if self.log.level.parse::<tracing::Level>().is_err() {
             return Err(format!("log.level {:?} is not a level", self.log.level));
         }
+        if !["log", "none"].contains(&self.sms.provider.as_str()) {
+            return Err(format!("sms.provider must be log or none, not {:?}", self.sms.provider));
+        }
         if self.evidence.max_file_mib == 0 || self.evidence.max_request_mib < self.evidence.max_file_mib {
             return Err("evidence.max_request_mib must be at least evidence.max_file_mib (> 0)".into());
         }

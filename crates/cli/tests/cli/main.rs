@@ -16,7 +16,7 @@ fn migrate_creates_the_schema_and_is_idempotent() {
     let db = dir.path().join("x/aftersale.db");
     let first = aftersale().args(["migrate", "--db"]).arg(&db).output().unwrap();
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
-    assert!(String::from_utf8_lossy(&first.stdout).contains("applied migrations [1, 2, 3, 4, 5, 6, 7]"));
+    assert!(String::from_utf8_lossy(&first.stdout).contains("applied migrations [1, 2, 3, 4, 5, 6, 7, 8]"));
     let second = aftersale().args(["migrate", "--db"]).arg(&db).output().unwrap();
     assert!(String::from_utf8_lossy(&second.stdout).contains("up to date"));
     let conn = rusqlite::Connection::open(&db).unwrap();
@@ -24,6 +24,40 @@ fn migrate_creates_the_schema_and_is_idempotent() {
         .query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('cases', 'orders', 'events', 'deadlines', 'notices', 'sms_outbox', 'idempotency')", [], |r| r.get(0))
         .unwrap();
     assert_eq!(tables, 7);
+}
+
+/// Defect 12: `migrate` and `create-admin` open the database `serve` would, from the same
+/// layered settings: with the environment alone they never fall back to `data/aftersale.db` in
+/// the current folder.
+#[test]
+fn every_subcommand_that_opens_the_database_reads_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("from-env.db");
+    let (url, expect_file) = match std::env::var("AFTERSALE_TEST_DATABASE_URL") {
+        Ok(u) if u.starts_with("postgres") => (u, false),
+        _ => (String::new(), true),
+    };
+    let run = |args: &[&str]| {
+        let mut c = aftersale();
+        c.args(args).current_dir(dir.path()).env("AFTERSALE_DATABASE__PATH", &db);
+        c.env("AFTERSALE_EVIDENCE__DIR", dir.path().join("evidence"));
+        if !url.is_empty() {
+            c.env("AFTERSALE_DATABASE__URL", &url);
+        }
+        c.env("AFTERSALE_ADMIN_PASSWORD", "admin-password-1").output().unwrap()
+    };
+    let migrated = run(&["migrate"]);
+    let out = String::from_utf8_lossy(&migrated.stdout).to_string();
+    assert!(migrated.status.success(), "{out} {}", String::from_utf8_lossy(&migrated.stderr));
+    let admin = run(&["create-admin", "--login", &format!("env-admin-{}", std::process::id())]);
+    assert!(admin.status.success(), "{}", String::from_utf8_lossy(&admin.stderr));
+    assert!(!dir.path().join("data").exists(), "nothing made in the current folder: {out}");
+    assert_eq!(db.exists(), expect_file, "{out}");
+    if expect_file {
+        assert!(out.contains(&db.display().to_string()), "{out}");
+    } else {
+        assert!(out.contains("postgres"), "{out}");
+    }
 }
 
 #[test]

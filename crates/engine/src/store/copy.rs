@@ -143,6 +143,24 @@ const TABLES: &[Table] = &[
         sequence: Some("pg_get_serial_sequence('sms_outbox', 'id')"),
     },
     Table {
+        // Copied rows keep their ids with transaction number 0 (the column's default on
+        // PostgreSQL), so a consumer's position from SQLite, (0, id), stays where it was; rows
+        // PostgreSQL writes later carry real transaction numbers and come after.
+        name: "domain_events",
+        columns: &[
+            ("id", Int),
+            ("type", Text),
+            ("at", Int),
+            ("shop_id", Int),
+            ("order_id", Int),
+            ("case_id", IntOrNull),
+            ("data", Text),
+        ],
+        key: 1,
+        sequence: Some("pg_get_serial_sequence('domain_events', 'id')"),
+    },
+    Table { name: "consumer_positions", columns: &[("name", Text), ("tx", Int), ("id", Int)], key: 1, sequence: None },
+    Table {
         name: "penalties",
         columns: &[
             ("id", Int),

@@ -82,6 +82,17 @@ async fn sqlite_to_postgres_interrupted_and_resumed_gives_the_same_answers() {
     let (x, y) = (merchant.0.get("/api/v1/queues").await.unwrap(), merchant.1.get("/api/v1/queues").await.unwrap());
     assert_eq!(x.status, 200);
     assert_eq!(x.json(), y.json(), "queue counts");
+    // The domain event stream came along, in the same order, readable from the same positions.
+    let stream = |running: &aftersale_http::app::Running| {
+        let engine = running.state.engine.clone();
+        blocking(move || {
+            let platform = aftersale_core::Actor::Platform { agent: aftersale_core::values::AgentId(1) };
+            engine.events_after(platform, aftersale_engine::EventPosition::START, 1000, vec![]).unwrap()
+        })
+    };
+    let (x, y) = (stream(&sqlite_server), stream(&pg_server));
+    assert!(x.len() > 30, "the demo's changes published events: {}", x.len());
+    assert_eq!(x, y, "the copied stream");
     sqlite_server.stop().await;
     pg_server.stop().await;
 }
