@@ -128,23 +128,53 @@ impl Runner {
         })
     }
 
-    /// Runs in the background until `stop` is set: fires what is due, then sleeps until the next
-    /// due time (at most `poll`).
+    /// The loop a serving node runs, on the calling thread: `pass` (which fires what is due and
+    /// does whatever else the node does then, and says whether to go on), then `wait` until the
+    /// next due time — at most `poll`, and always `poll` when `fixed_poll` (a manual clock's
+    /// due times say nothing about wall time) — and again, until `wait` says stop.
+    pub fn serve(
+        &self,
+        poll: Duration,
+        fixed_poll: bool,
+        mut pass: impl FnMut(&Runner) -> bool,
+        mut wait: impl FnMut(Duration) -> bool,
+    ) {
+        loop {
+            if !pass(self) {
+                return;
+            }
+            let now = self.engine.now();
+            let next = self.engine.read(|tx| tx.next_due()).ok().flatten();
+            let until = match next {
+                Some(t) if !fixed_poll => {
+                    Duration::from_millis((t.0 - now.0).clamp(1, poll.as_millis() as i64) as u64)
+                }
+                _ => poll,
+            };
+            if !wait(until) {
+                return;
+            }
+        }
+    }
+
+    /// `serve` on a thread of its own, firing and sleeping until `stop` is set (for callers
+    /// without a server around them; a failed pass is retried on the next).
     pub fn spawn(self, stop: Arc<AtomicBool>, poll: Duration) -> std::thread::JoinHandle<()> {
         std::thread::spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                // A failed pass rolled back what it wrote; its rows stay due and the next pass
-                // claims them again. (Structured logging arrives with the server.)
-                if let Err(e) = self.run_due() {
-                    eprintln!("aftersale: deadline runner pass failed, retrying: {e}");
-                }
-                let now = self.engine.now();
-                let next = self.engine.read(|tx| tx.next_due()).ok().flatten();
-                let wait = next
-                    .map(|t| Duration::from_millis((t.0 - now.0).clamp(1, poll.as_millis() as i64) as u64))
-                    .unwrap_or(poll);
-                std::thread::sleep(wait);
-            }
+            self.serve(
+                poll,
+                false,
+                |runner| {
+                    // A failed pass rolled back what it wrote; its rows stay due and the next
+                    // pass claims them again.
+                    let _ = runner.run_due();
+                    !stop.load(Ordering::Relaxed)
+                },
+                |d| {
+                    std::thread::sleep(d);
+                    !stop.load(Ordering::Relaxed)
+                },
+            )
         })
     }
 }

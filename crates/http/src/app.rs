@@ -203,46 +203,47 @@ fn spawn_runner(state: AppState) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let lease = Duration::from_secs(state.config.server.runner_lease_secs.max(1));
         let runner = Runner::new(state.engine.clone()).with_lease(aftersale_engine::runner::node_name(), lease);
-        loop {
-            let pass = state.runner.pass.lock().map(|_guard| runner.run_due());
-            let Ok(outcome) = pass else { return };
-            match outcome {
-                Ok(stats) => {
-                    state.metrics.deadlines_fired.inc_by(stats.fired);
-                    state.metrics.deadlines_stale.inc_by(stats.stale);
-                    if stats.fired > 0 {
-                        tracing::info!(
-                            fired = stats.fired,
-                            stale = stats.stale,
-                            refused = stats.refused,
-                            "deadlines fired"
-                        );
+        runner.serve(
+            poll,
+            state.manual_clock.is_some(),
+            |runner| {
+                let pass = state.runner.pass.lock().map(|_guard| runner.run_due());
+                let Ok(outcome) = pass else { return false };
+                match outcome {
+                    Ok(stats) => {
+                        state.metrics.deadlines_fired.inc_by(stats.fired);
+                        state.metrics.deadlines_stale.inc_by(stats.stale);
+                        if stats.fired > 0 {
+                            tracing::info!(
+                                fired = stats.fired,
+                                stale = stats.stale,
+                                refused = stats.refused,
+                                "deadlines fired"
+                            );
+                        }
+                    }
+                    Err(e) => {
+                        state.metrics.runner_errors.inc();
+                        tracing::error!(error = %e, "deadline runner pass failed; retrying");
                     }
                 }
-                Err(e) => {
-                    state.metrics.runner_errors.inc();
-                    tracing::error!(error = %e, "deadline runner pass failed; retrying");
+                if let Some(sender) = &state.sms {
+                    dispatch_sms(&state, sender.as_ref());
                 }
-            }
-            if let Some(sender) = &state.sms {
-                dispatch_sms(&state, sender.as_ref());
-            }
-            let now = state.engine.now();
-            let next = state.engine.read(|tx| tx.next_due()).ok().flatten();
-            // On the manual clock a due time says nothing about wall time: poll.
-            let wait = match next {
-                Some(t) if state.manual_clock.is_none() => {
-                    Duration::from_millis((t.0 - now.0).clamp(1, poll.as_millis() as i64) as u64)
+                true
+            },
+            |wait| {
+                let Ok(guard) = state.runner.state.lock() else { return false };
+                let Ok((mut guard, _)) = state.runner.cv.wait_timeout_while(guard, wait, |s| !s.0 && !s.1) else {
+                    return false;
+                };
+                if guard.1 {
+                    return false;
                 }
-                _ => poll,
-            };
-            let Ok(guard) = state.runner.state.lock() else { return };
-            let Ok((mut guard, _)) = state.runner.cv.wait_timeout_while(guard, wait, |s| !s.0 && !s.1) else { return };
-            if guard.1 {
-                return;
-            }
-            guard.0 = false;
-        }
+                guard.0 = false;
+                true
+            },
+        )
     })
 }
 
