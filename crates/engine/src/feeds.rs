@@ -52,6 +52,7 @@ impl Engine {
         signed: bool,
         key: Option<IdemKey>,
     ) -> Result<(), EngineError> {
+        sender.require(&[Role::Owner, Role::Staff, Role::Agent, Role::Admin])?;
         self.case_view(sender.actor, id)?;
         if !reports_feeds(sender.role, sender.credential) {
             return Err(EngineError::Forbidden(FEED_ONLY.into()));

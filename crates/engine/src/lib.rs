@@ -2,6 +2,7 @@
 //! one transaction; storage (SQLite, group commit); the deadline runner; the clock and the
 //! payment gateway.
 
+pub mod access;
 pub mod accounts;
 pub mod casepage;
 pub mod clock;

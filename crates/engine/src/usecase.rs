@@ -593,7 +593,7 @@ impl Engine {
     /// W2: search the cases the actor may see — a merchant its shop's, a buyer their own, a
     /// platform agent all.
     pub fn search(&self, actor: Actor, q: CaseQuery) -> Result<CasePage, EngineError> {
-        let q = visible_query(actor, q);
+        let q = visible_query(actor, q)?;
         if unmatchable(&q) {
             return Ok(CasePage { items: Vec::new(), next: None });
         }
@@ -609,7 +609,7 @@ impl Engine {
         actor: Actor,
         q: CaseQuery,
     ) -> Result<(CasePage, Option<QueueCounts>), EngineError> {
-        let q = visible_query(actor, q);
+        let q = visible_query(actor, q)?;
         let counts_of = match actor {
             Actor::Merchant { shop, .. } => Some(shop),
             Actor::Platform { .. } | Actor::System => q.shop,
@@ -932,16 +932,28 @@ pub type QueueCounts = Vec<(Queue, u64)>;
 
 /// A search narrowed to what the actor may see — a merchant its shop's cases, a buyer their
 /// own, a platform agent all — with the default page size.
-fn visible_query(actor: Actor, mut q: CaseQuery) -> CaseQuery {
+/// A shop the query names that the actor may not see is "not found", as a missing one is.
+fn visible_query(actor: Actor, mut q: CaseQuery) -> Result<CaseQuery, EngineError> {
+    let foreign = |shop: ShopId| EngineError::NotFound { what: "shop", id: shop.to_string() };
     match actor {
-        Actor::Merchant { shop, .. } => q.shop = Some(shop),
-        Actor::Buyer { buyer } => q.buyer = Some(buyer),
+        Actor::Merchant { shop, .. } => {
+            if let Some(other) = q.shop.filter(|s| *s != shop) {
+                return Err(foreign(other));
+            }
+            q.shop = Some(shop)
+        }
+        Actor::Buyer { buyer } => {
+            if let Some(shop) = q.shop {
+                return Err(foreign(shop));
+            }
+            q.buyer = Some(buyer)
+        }
         Actor::Platform { .. } | Actor::System => {}
     }
     if q.limit == 0 {
         q.limit = 50;
     }
-    q
+    Ok(q)
 }
 
 /// Stored names and order numbers never hold control characters (O1 refuses them), so a search

@@ -13,6 +13,7 @@ pub mod error;
 pub mod idempotency;
 pub mod metrics;
 pub mod objects;
+pub mod input;
 pub mod openapi;
 pub mod request_id;
 pub mod routes;

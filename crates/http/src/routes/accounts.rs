@@ -396,8 +396,8 @@ async fn revoke_token(State(state): State<AppState>, caller: Caller, Path(id): P
 }
 
 async fn list_users(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<wire::UserList>> {
-    caller.require(&[Role::Admin])?;
-    let items = state.run(|e| e.users()).await?;
+    let sender = caller.sender();
+    let items = state.run(move |e| e.users_as(&sender)).await?;
     Ok(Json(wire::UserList { items }))
 }
 
@@ -422,10 +422,7 @@ async fn create_user(
     caller: Caller,
     JsonBody(body): JsonBody<CreateUser>,
 ) -> ApiResult<Response> {
-    caller.require(&[Role::Admin])?;
-    if body.role == Role::Buyer {
-        return Err(ApiError::bad("role", "buyers register themselves at /api/v1/auth/register"));
-    }
+    caller.sender().require(&[Role::Admin])?;
     aftersale_engine::accounts::validate_login(&body.login)?;
     let password_hash = hash_blocking(body.password).await?;
     let new = NewUser {
@@ -435,34 +432,19 @@ async fn create_user(
         display_name: body.display_name,
         password_hash,
     };
-    let user = state.run(move |e| e.create_user(new)).await?;
+    let sender = caller.sender();
+    let user = state.run(move |e| e.create_user_as(&sender, new)).await?;
     Ok((StatusCode::CREATED, Json(user)).into_response())
 }
 
-/// The shop id of the path, if the caller may see that shop (its own staff, or the platform).
-pub(crate) fn visible_shop(caller: &Caller, raw: &str) -> ApiResult<ShopId> {
-    let shop = ShopId(path_id(raw, "shop")?);
-    if caller.is_platform() || caller.shop() == Some(shop) {
-        Ok(shop)
-    } else {
-        Err(ApiError::not_found("shop"))
-    }
-}
-
-/// Settings changes: the shop's owner, or a platform admin.
-pub(crate) fn managing_shop(caller: &Caller, raw: &str) -> ApiResult<ShopId> {
-    let shop = visible_shop(caller, raw)?;
-    caller.require(&[Role::Owner, Role::Admin])?;
-    Ok(shop)
+/// The shop id of a path.
+fn shop_of(raw: &str) -> ApiResult<ShopId> {
+    Ok(ShopId(path_id(raw, "shop")?))
 }
 
 async fn list_shops(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<wire::ShopList>> {
-    if caller.role() == Role::Buyer {
-        return Err(ApiError::forbidden("buyers do not list shops"));
-    }
-    let own = caller.shop();
-    let shops = state.run(|e| e.shops()).await?;
-    let items = shops.into_iter().filter(|s| own.is_none() || own == Some(s.id)).collect();
+    let sender = caller.sender();
+    let items = state.run(move |e| e.shops_as(&sender)).await?;
     Ok(Json(wire::ShopList { items }))
 }
 
@@ -483,8 +465,8 @@ async fn create_shop(
     caller: Caller,
     JsonBody(body): JsonBody<NewShop>,
 ) -> ApiResult<Response> {
-    caller.require(&[Role::Admin])?;
-    let shop = state.run(move |e| e.create_shop(&body.name, &body.profile, body.overrides)).await?;
+    let sender = caller.sender();
+    let shop = state.run(move |e| e.create_shop_as(&sender, &body.name, &body.profile, body.overrides)).await?;
     Ok((StatusCode::CREATED, Json(shop)).into_response())
 }
 
@@ -493,8 +475,8 @@ async fn get_shop(
     caller: Caller,
     Path(shop): Path<String>,
 ) -> ApiResult<Json<wire::ShopPage>> {
-    let shop = visible_shop(&caller, &shop)?;
-    let (shop, policy) = state.run(move |e| Ok((e.shop(shop)?, e.policy_of(shop)?))).await?;
+    let (shop, sender) = (shop_of(&shop)?, caller.sender());
+    let (shop, policy) = state.run(move |e| e.shop_as(&sender, shop)).await?;
     Ok(Json(wire::ShopPage { shop, policy }))
 }
 
@@ -504,8 +486,8 @@ async fn get_policy(
     caller: Caller,
     Path(shop): Path<String>,
 ) -> ApiResult<Json<wire::PolicyAnswer>> {
-    let shop = visible_shop(&caller, &shop)?;
-    let policy = state.run(move |e| e.policy_of(shop)).await?;
+    let (shop, sender) = (shop_of(&shop)?, caller.sender());
+    let policy = state.run(move |e| e.policy_as(&sender, shop)).await?;
     Ok(Json(wire::PolicyAnswer { policy }))
 }
 
@@ -524,8 +506,8 @@ async fn set_policy(
     Path(shop): Path<String>,
     JsonBody(body): JsonBody<PolicyUpdate>,
 ) -> ApiResult<Json<wire::PolicyAnswer>> {
-    let shop = managing_shop(&caller, &shop)?;
-    let policy = state.run(move |e| e.update_shop_policy(shop, &body.profile, body.overrides)).await?;
+    let (shop, sender) = (shop_of(&shop)?, caller.sender());
+    let policy = state.run(move |e| e.update_shop_policy_as(&sender, shop, &body.profile, body.overrides)).await?;
     Ok(Json(wire::PolicyAnswer { policy }))
 }
 
@@ -534,8 +516,8 @@ async fn list_addresses(
     caller: Caller,
     Path(shop): Path<String>,
 ) -> ApiResult<Json<wire::AddressList>> {
-    let shop = visible_shop(&caller, &shop)?;
-    let list = state.run(move |e| e.addresses(shop)).await?;
+    let (shop, sender) = (shop_of(&shop)?, caller.sender());
+    let list = state.run(move |e| e.addresses_as(&sender, shop)).await?;
     let items = list.into_iter().map(|(address, is_default)| wire::AddressEntry { address, is_default }).collect();
     Ok(Json(wire::AddressList { items }))
 }
@@ -546,9 +528,9 @@ async fn add_address(
     Path(shop): Path<String>,
     JsonBody(body): JsonBody<AddressInput>,
 ) -> ApiResult<Response> {
-    let shop = managing_shop(&caller, &shop)?;
+    let (shop, sender) = (shop_of(&shop)?, caller.sender());
     let is_default = body.is_default;
-    let address = state.run(move |e| e.add_address(shop, body)).await?;
+    let address = state.run(move |e| e.add_address_as(&sender, shop, body)).await?;
     Ok((StatusCode::CREATED, Json(wire::AddressEntry { address, is_default })).into_response())
 }
 
@@ -557,8 +539,8 @@ async fn list_templates(
     caller: Caller,
     Path(shop): Path<String>,
 ) -> ApiResult<Json<wire::TemplateList>> {
-    let shop = visible_shop(&caller, &shop)?;
-    let items = state.run(move |e| e.templates(shop)).await?;
+    let (shop, sender) = (shop_of(&shop)?, caller.sender());
+    let items = state.run(move |e| e.templates_as(&sender, shop)).await?;
     Ok(Json(wire::TemplateList { items }))
 }
 
@@ -577,8 +559,8 @@ async fn add_template(
     Path(shop): Path<String>,
     JsonBody(body): JsonBody<NewTemplate>,
 ) -> ApiResult<Response> {
-    let shop = managing_shop(&caller, &shop)?;
-    let t = state.run(move |e| e.add_template(shop, &body.title, &body.body)).await?;
+    let (shop, sender) = (shop_of(&shop)?, caller.sender());
+    let t = state.run(move |e| e.add_template_as(&sender, shop, &body.title, &body.body)).await?;
     Ok((StatusCode::CREATED, Json(t)).into_response())
 }
 
@@ -587,9 +569,9 @@ async fn delete_template(
     caller: Caller,
     Path((shop, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let shop = managing_shop(&caller, &shop)?;
+    let (shop, sender) = (shop_of(&shop)?, caller.sender());
     let id = path_id(&id, "template")?;
-    state.run(move |e| e.delete_template(shop, id)).await?;
+    state.run(move |e| e.delete_template_as(&sender, shop, id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -598,7 +580,7 @@ async fn list_penalties(
     caller: Caller,
     Path(shop): Path<String>,
 ) -> ApiResult<Json<wire::PenaltyList>> {
-    let shop = visible_shop(&caller, &shop)?;
-    let items = state.run(move |e| e.penalties(shop)).await?;
+    let (shop, sender) = (shop_of(&shop)?, caller.sender());
+    let items = state.run(move |e| e.penalties_as(&sender, shop)).await?;
     Ok(Json(wire::PenaltyList { items }))
 }

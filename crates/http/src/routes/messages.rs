@@ -6,7 +6,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::wire;
 use aftersale_core::notice::Recipient;
-use aftersale_engine::Role;
 use axum::extract::State;
 use axum::http::Method;
 use axum::routing::{get, post};
@@ -120,7 +119,7 @@ async fn mark_read(
 }
 
 async fn sms_outbox(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<wire::SmsList>> {
-    caller.require(&[Role::Agent, Role::Admin])?;
-    let items = state.run(|e| e.sms_outbox()).await?;
+    let sender = caller.sender();
+    let items = state.run(move |e| e.sms_outbox_as(&sender)).await?;
     Ok(Json(wire::SmsList { items }))
 }

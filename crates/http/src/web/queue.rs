@@ -82,7 +82,7 @@ pub async fn load(
 ) -> ApiResult<(CasePage, Option<Vec<(Queue, u64)>>)> {
     let qs = api_query(raw, v.zone);
     let params: CaseListQuery = query(Some(&qs))?;
-    let q = case_query(&v.caller, params)?;
+    let q = case_query(params)?;
     page_and_counts(state, &v.caller, q).await
 }
 

@@ -1,11 +1,10 @@
 //! The shop's settings: the return address book with its default (R4), the reply templates
 //! (T2), and the policy in force — the profile's values with the shop's overrides. Changes are
-//! the shop owner's (the JSON API's `managing_shop` check).
+//! the shop owner's (the engine's `Sender::manages_shop`, as for the JSON API).
 
 use super::forms::Posted;
 use super::{i18n, refusal_page, render, Viewer};
 use crate::error::ApiError;
-use crate::routes::accounts::managing_shop;
 use crate::state::AppState;
 use aftersale_core::values::Phone;
 use aftersale_core::Policy;
@@ -127,7 +126,7 @@ fn policy_table(v: &Viewer, profile: &str, p: &Policy) -> Markup {
 /// The shop whose settings the viewer may change: their own, as its owner (the API's check).
 fn own_shop(v: &Viewer) -> Result<aftersale_core::values::ShopId, ApiError> {
     let shop = v.caller.shop().ok_or_else(|| ApiError::forbidden("settings are for shop staff"))?;
-    managing_shop(&v.caller, &shop.0.to_string())
+    Ok(v.caller.sender().manages_shop(shop)?)
 }
 
 async fn add_address(State(state): State<AppState>, Posted { v, form }: Posted) -> Response {
@@ -146,7 +145,8 @@ async fn add_address(State(state): State<AppState>, Posted { v, form }: Posted) 
         detail: form.get("detail").to_string(),
         is_default: form.get("is_default") == "on",
     };
-    match state.run(move |e| e.add_address(shop, input)).await {
+    let sender = v.caller.sender();
+    match state.run(move |e| e.add_address_as(&sender, shop, input)).await {
         Ok(_) => Redirect::to("/w/settings?done=address").into_response(),
         Err(e) => show(&state, &v, None, Some(("address".into(), i18n::problem_text(v.lang, &e)))).await,
     }
@@ -158,7 +158,8 @@ async fn add_template(State(state): State<AppState>, Posted { v, form }: Posted)
         Err(e) => return refusal_page(&v, &e),
     };
     let (title, text) = (form.get("title").to_string(), form.get("body").to_string());
-    match state.run(move |e| e.add_template(shop, &title, &text)).await {
+    let sender = v.caller.sender();
+    match state.run(move |e| e.add_template_as(&sender, shop, &title, &text)).await {
         Ok(_) => Redirect::to("/w/settings?done=template").into_response(),
         Err(e) => show(&state, &v, None, Some(("template".into(), i18n::problem_text(v.lang, &e)))).await,
     }
@@ -172,7 +173,8 @@ async fn delete_template(State(state): State<AppState>, Posted { v, form }: Post
     let Ok(id) = form.get("id").parse::<i64>() else {
         return refusal_page(&v, &ApiError::not_found("template"));
     };
-    match state.run(move |e| e.delete_template(shop, id)).await {
+    let sender = v.caller.sender();
+    match state.run(move |e| e.delete_template_as(&sender, shop, id)).await {
         Ok(()) => Redirect::to("/w/settings?done=template").into_response(),
         Err(e) => refusal_page(&v, &e),
     }
