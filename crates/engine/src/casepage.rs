@@ -72,47 +72,4 @@ impl Engine {
             })())
         })?
     }
-
-    /// R4: a merchant agrees to the return, to an address of the book, one given, or the shop's
-    /// default (refused with `no_return_address` when the shop has none).
-    pub fn agree_return_to(
-        &self,
-        actor: Actor,
-        case_id: CaseId,
-        to: ReturnTo,
-        refuse_freight_collect: bool,
-        expected_version: Option<u64>,
-        key: Option<crate::IdemKey>,
-    ) -> Result<Case, EngineError> {
-        // Only merchant staff agree to a return, to their own shop's addresses.
-        let shop = || match actor {
-            Actor::Merchant { shop, .. } => Ok(shop),
-            other => Err(EngineError::from(Refusal::NotAllowedFor {
-                party: other.party(),
-                action: "agree_return",
-                rule: "R4",
-            })),
-        };
-        let address = match to {
-            ReturnTo::Given(address) => address,
-            ReturnTo::Book(id) => {
-                let shop = shop()?;
-                self.read(|tx| tx.address(shop, id))?.ok_or(EngineError::Refused(Refusal::invalid(
-                    "address_id",
-                    "is not in the shop's address book",
-                    "R4",
-                )))?
-            }
-            ReturnTo::Default => {
-                self.shop(shop()?)?.default_address.ok_or(EngineError::Refused(Refusal::NoReturnAddress))?
-            }
-        };
-        self.case_command(
-            actor,
-            case_id,
-            CaseCommand::AgreeReturn { address, refuse_freight_collect },
-            expected_version,
-            key,
-        )
-    }
 }

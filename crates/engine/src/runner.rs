@@ -146,9 +146,7 @@ impl Runner {
             let now = self.engine.now();
             let next = self.engine.read(|tx| tx.next_due()).ok().flatten();
             let until = match next {
-                Some(t) if !fixed_poll => {
-                    Duration::from_millis((t.0 - now.0).clamp(1, poll.as_millis() as i64) as u64)
-                }
+                Some(t) if !fixed_poll => Duration::from_millis((t.0 - now.0).clamp(1, poll.as_millis() as i64) as u64),
                 _ => poll,
             };
             if !wait(until) {

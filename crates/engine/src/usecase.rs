@@ -263,19 +263,6 @@ impl Engine {
         Ok(result)
     }
 
-    /// The stored answer for an idempotency key, if the key was used; read off the writer.
-    fn replay<R: DeserializeOwned>(
-        tx: &mut dyn ReadTx,
-        key: Option<&(String, String)>,
-    ) -> Result<Option<R>, EngineError> {
-        let Some((key, hash)) = key else { return Ok(None) };
-        match tx.idempotency_get(key)? {
-            Some((stored, _)) if &stored != hash => Err(EngineError::IdempotencyKeyReused),
-            Some((_, response)) => Ok(Some(serde_json::from_str(&response).map_err(StoreError::from)?)),
-            None => Ok(None),
-        }
-    }
-
     pub(crate) fn idem(actor: &Actor, key: Option<IdemKey>, request: &impl Serialize) -> Option<(String, String)> {
         key.map(|k| (format!("{}:{}", serde_json::to_string(actor).unwrap_or_default(), k.0), request_hash(request)))
     }
@@ -484,95 +471,6 @@ impl Engine {
                 write_plan(tx, &plan)?;
                 Ok(plan.case)
             })
-        })
-    }
-
-    /// Any command on an existing case, by any actor. The decision is made on the last committed
-    /// state off the writer (a refusal never reaches it); the writer applies it if the case and
-    /// order are still at the versions decided on, and otherwise decides again on the spot — or,
-    /// when the caller named an expected version, answers with a conflict.
-    pub fn case_command(
-        &self,
-        actor: Actor,
-        case_id: CaseId,
-        cmd: CaseCommand,
-        expected_version: Option<u64>,
-        key: Option<IdemKey>,
-    ) -> Result<Case, EngineError> {
-        let now = self.clock.now();
-        let idem = Self::idem(&actor, key, &("case", case_id, &cmd));
-        let deps = self.deps.clone();
-        // Off the writer, on the latest commit (no snapshot needed: the writer checks the
-        // versions the plan was decided on).
-        let prepared: Result<Result<CasePlan, Case>, EngineError> = self.store.read_latest(|tx| {
-            Ok((|| {
-                if let Some(done) = Self::replay::<Case>(tx, idem.as_ref())? {
-                    return Ok(Err(done));
-                }
-                let (case, order) = load_case_and_order(tx, case_id, &actor)?;
-                check_version("case", expected_version, case.version)?;
-                let sc = deps.shops.get(tx, case.shop_id)?;
-                Ok(Ok(plan_case(&order, case, &sc, &actor, &cmd, now)?))
-            })())
-        })?;
-        let plan = match prepared? {
-            Err(replayed) => return Ok(replayed),
-            Ok(plan) => plan,
-        };
-        self.transact_on(Some(plan.case.order_id), move |tx| {
-            Self::idempotent(tx, idem.as_ref(), now, |tx| {
-                if write_plan(tx, &plan)? {
-                    return Ok(plan.case.clone());
-                }
-                let case = load_case(tx, case_id, &actor)?;
-                check_version("case", expected_version, case.version)?;
-                exec_case(tx, &deps, case, &actor, &cmd, now)
-            })
-        })
-    }
-
-    /// R4: agree to a return, picking the address from the shop's book by id.
-    pub fn agree_return(
-        &self,
-        actor: Actor,
-        case_id: CaseId,
-        address_id: AddressId,
-        refuse_freight_collect: bool,
-        expected_version: Option<u64>,
-        key: Option<IdemKey>,
-    ) -> Result<Case, EngineError> {
-        self.agree_return_to(
-            actor,
-            case_id,
-            crate::ReturnTo::Book(address_id),
-            refuse_freight_collect,
-            expected_version,
-            key,
-        )
-    }
-
-    /// W3: flag the order from one of its cases; the order and all its cases show the colour.
-    pub fn set_flag_via_case(&self, actor: Actor, case_id: CaseId, flag: Option<Flag>) -> Result<Order, EngineError> {
-        let clock = self.clock.clone();
-        let deps = self.deps.clone();
-        self.transact(move |tx| {
-            let (_, order) = load_case_and_order(tx, case_id, &actor)?;
-            exec_order(tx, &deps, order, &actor, &OrderCommand::SetFlag { flag }, clock.now())
-        })
-    }
-
-    /// W4: the order remark, set from a case page; shared with the order module.
-    pub fn set_order_remark_via_case(
-        &self,
-        actor: Actor,
-        case_id: CaseId,
-        remark: String,
-    ) -> Result<Order, EngineError> {
-        let clock = self.clock.clone();
-        let deps = self.deps.clone();
-        self.transact(move |tx| {
-            let (_, order) = load_case_and_order(tx, case_id, &actor)?;
-            exec_order(tx, &deps, order, &actor, &OrderCommand::SetRemark { text: remark.clone() }, clock.now())
         })
     }
 
@@ -987,11 +885,6 @@ pub(crate) fn load_order(tx: &mut dyn ReadTx, id: OrderId, actor: &Actor) -> Res
     }
 }
 
-pub(crate) fn load_case(tx: &mut dyn ReadTx, id: CaseId, actor: &Actor) -> Result<Case, EngineError> {
-    let case = tx.case(id)?;
-    visible_case(case, id, actor)
-}
-
 /// A case the actor may see and its order, in one read (in a write job: the order locked, then
 /// the case). Whoever may see a case may see its order: both carry the same shop and buyer.
 pub(crate) fn load_case_and_order(
@@ -1019,7 +912,7 @@ pub(crate) fn visible_case(case: Option<Case>, id: CaseId, actor: &Actor) -> Res
     }
 }
 
-fn exec_order(
+pub(crate) fn exec_order(
     tx: &mut dyn WriteTx,
     deps: &Deps,
     order: Order,
@@ -1041,26 +934,6 @@ fn exec_order(
     let (old, new) = (order.deadlines(&sc.policy), new_order.deadlines(&sc.policy));
     write_order_effects(tx, Some(&order), &new_order, &recorded, &old, &new)?;
     Ok(new_order)
-}
-
-fn exec_case(
-    tx: &mut dyn WriteTx,
-    deps: &Deps,
-    case: Case,
-    actor: &Actor,
-    cmd: &CaseCommand,
-    now: Timestamp,
-) -> Result<Case, EngineError> {
-    let order =
-        tx.order(case.order_id)?.ok_or(EngineError::NotFound { what: "order", id: case.order_id.to_string() })?;
-    let sc = deps.shops.get(tx, case.shop_id)?;
-    let id = case.id;
-    let plan = plan_case(&order, case, &sc, actor, cmd, now)?;
-    // Read and written in the same transaction: the versions cannot have moved (see exec_order).
-    if !write_plan(tx, &plan)? {
-        return Err(StoreError::db(format!("case {id} changed inside its own transaction")).into());
-    }
-    Ok(plan.case)
 }
 
 /// Fires one claimed row if the state still says it is due; otherwise does nothing. The state
@@ -1089,7 +962,7 @@ fn fire_one(tx: &mut dyn WriteTx, deps: &Deps, row: DueDeadline, now: Timestamp)
                 tx.delete_deadline(row.subject, row.kind)?;
                 return Ok(Firing::Stale);
             };
-            exec_case(tx, deps, case, &Actor::System, &cmd, now)?;
+            crate::submit::decide_and_write(tx, deps, case.id, &Actor::System, &cmd, None, now)?;
             Ok(Firing::Fired)
         }
         Subject::Order(id) => {

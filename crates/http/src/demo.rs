@@ -356,8 +356,10 @@ pub fn seed(state: &AppState, rt: tokio::runtime::Handle) -> Result<Credentials,
         // A flagged order with remarks.
         let o = s.order(shop.id, mo, buyer, PaymentMethod::Online, true, 129)?;
         let c = s.apply(buyer, &o, CaseType::RefundOnly, "other", 20, None)?;
-        engine.set_flag_via_case(m, c.id, Some(Flag::Red)).map_err(e2s)?;
-        engine.set_order_remark_via_case(m, c.id, "VIP 客户，优先处理".into()).map_err(e2s)?;
+        let flag = aftersale_engine::CaseAction::SetFlag { flag: Some(Flag::Red) };
+        engine.case_action_blocking(m, 0, c.id, flag, None, None).map_err(e2s)?;
+        let remark = aftersale_engine::CaseAction::SetOrderRemark { text: "VIP 客户，优先处理".into() };
+        engine.case_action_blocking(m, 0, c.id, remark, None, None).map_err(e2s)?;
         s.cmd(m, &c, CaseCommand::SetRemark { text: "已电话联系买家".into() })?;
         s.cmd(b, &c, CaseCommand::PostMessage { text: "请尽快处理，谢谢".into() })?;
         // COD (profiles that take it): refund agreed, awaiting the merchant's voucher (R6).

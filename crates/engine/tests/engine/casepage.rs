@@ -60,22 +60,27 @@ fn the_sheet_shows_the_actions_and_deadline_of_the_version_it_shows() {
     assert!(matches!(a.engine.case_sheet(OTHER_SHOP, c.id), Err(EngineError::NotFound { what: "case", .. })));
 }
 
+fn agree(a: &App, actor: Actor, case: CaseId, to: ReturnTo) -> Result<Case, EngineError> {
+    let action = CaseAction::AgreeReturn { to, refuse_freight_collect: false };
+    a.engine.case_action_blocking(actor, 0, case, action, None, None).map(|(case, _)| case)
+}
+
 #[test]
 fn r4_agreeing_to_a_return_without_an_address_uses_the_shops_default() {
     let a = app();
     let o = a.order("R4D", PaymentMethod::Online, true);
     let c = a.apply(o.id, CaseType::ReturnRefund, 10);
-    let done = a.engine.agree_return_to(MERCHANT, c.id, ReturnTo::Default, false, None, None).unwrap();
+    let done = agree(&a, MERCHANT, c.id, ReturnTo::Default).unwrap();
     assert_eq!(done.return_address.map(|ad| ad.name), Some("退货仓".to_string()));
     // an address not in the shop's book is refused, and a buyer cannot agree to a return at all
     let o2 = a.order("R4D2", PaymentMethod::Online, true);
     let c2 = a.apply(o2.id, CaseType::ReturnRefund, 10);
-    let err = a.engine.agree_return_to(MERCHANT, c2.id, ReturnTo::Book(AddressId(999)), false, None, None).unwrap_err();
+    let err = agree(&a, MERCHANT, c2.id, ReturnTo::Book(AddressId(999))).unwrap_err();
     assert!(
         matches!(&err, EngineError::Refused(Refusal::InvalidField { field, .. }) if field == "address_id"),
         "{err:?}"
     );
-    let err = a.engine.agree_return_to(BUYER, c2.id, ReturnTo::Default, false, None, None).unwrap_err();
+    let err = agree(&a, BUYER, c2.id, ReturnTo::Default).unwrap_err();
     assert!(matches!(err, EngineError::Refused(Refusal::NotAllowedFor { .. })), "{err:?}");
 }
 

@@ -52,7 +52,8 @@ fn m3_a_parcel_signed_for_is_reported_by_the_platform_only_once_visible() {
     let a = app();
     let o = a.order("F2", PaymentMethod::Online, true);
     let c = a.apply(o.id, CaseType::ReturnRefund, 10);
-    a.engine.agree_return_to(MERCHANT, c.id, ReturnTo::Default, false, None, None).unwrap();
+    let action = CaseAction::AgreeReturn { to: ReturnTo::Default, refuse_freight_collect: false };
+    a.engine.case_action_blocking(MERCHANT, 0, c.id, action, None, None).unwrap();
     let logistics = aftersale_core::values::Logistics {
         carrier: aftersale_core::values::Carrier::parse("SF").unwrap(),
         tracking_no: aftersale_core::values::TrackingNo::parse("SF3000000001").unwrap(),

@@ -132,7 +132,8 @@ fn w2_search_filters_sort_by_time_left_and_page_with_cursors() {
     assert_eq!(search(range).items.iter().map(|i| i.case.id).collect::<Vec<_>>(), vec![ids[2], ids[3]]);
     assert_eq!(search(CaseQuery { queue: Some(Queue::RefundUnshipped), ..Default::default() }).items.len(), 3);
     assert_eq!(search(CaseQuery { kind: Some(CaseType::RefundOnly), ..Default::default() }).items.len(), 4);
-    a.engine.set_flag_via_case(MERCHANT, ids[6], Some(Flag::Red)).unwrap();
+    let red = CaseAction::SetFlag { flag: Some(Flag::Red) };
+    a.engine.case_action_blocking(MERCHANT, 0, ids[6], red, None, None).unwrap();
     let red = search(CaseQuery { flag: Some(Flag::Red), ..Default::default() });
     assert_eq!((red.items.len(), red.items[0].flag), (1, Some(Flag::Red)));
     // a selective filter with a flag: the flag is checked on every case found, not only on the

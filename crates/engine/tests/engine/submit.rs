@@ -1,4 +1,4 @@
-//! Case commands for async callers (`Engine::case_command_async`): decided and written in one
+//! Case actions for async callers (`Engine::case_action`): decided and written in one
 //! job on the writer. The same rules, checks and answers as `case_command`.
 
 use crate::harness::*;
@@ -25,7 +25,14 @@ fn run(
         Actor::Merchant { staff, .. } => staff.0,
         _ => 0,
     };
-    block_on(a.engine.case_command_async(actor, user, case, cmd, expected, key.map(|k| IdemKey(k.into()))))
+    block_on(a.engine.case_action(
+        actor,
+        user,
+        case,
+        CaseAction::Command(cmd),
+        expected,
+        key.map(|k| IdemKey(k.into())),
+    ))
 }
 
 #[test]
@@ -149,12 +156,12 @@ fn racing_async_commands_on_one_case_give_one_success_and_one_conflict() {
     let engine = a.engine.clone();
     let (first, second) = block_on(async {
         tokio::join!(
-            engine.case_command_async(MERCHANT, 11, c.id, CaseCommandOf::Refund, Some(c.version), None),
-            engine.case_command_async(
+            engine.case_action(MERCHANT, 11, c.id, CaseAction::Command(CaseCommandOf::Refund), Some(c.version), None),
+            engine.case_action(
                 MERCHANT,
                 11,
                 c.id,
-                CaseCommandOf::SetRemark { text: "x".into() },
+                CaseAction::Command(CaseCommandOf::SetRemark { text: "x".into() }),
                 Some(c.version),
                 None
             ),
@@ -189,7 +196,7 @@ fn an_async_command_decides_again_when_another_node_moved_the_case_between_its_r
     .unwrap();
     let engine = a.engine.clone();
     let job = std::thread::spawn(move || {
-        block_on(engine.case_command_async(MERCHANT, 11, c.id, CaseCommandOf::Refund, None, None))
+        block_on(engine.case_action(MERCHANT, 11, c.id, CaseAction::Command(CaseCommandOf::Refund), None, None))
     });
     // The job has read the case (version v) and now waits for the order's lock in its write.
     let mut watch = postgres::Client::connect(&url, postgres::NoTls).unwrap();
@@ -247,7 +254,7 @@ fn an_async_command_whose_read_ahead_an_earlier_job_of_its_group_outdated_decide
     std::thread::sleep(std::time::Duration::from_millis(300));
     let engine = a.engine.clone();
     let refund = std::thread::spawn(move || {
-        block_on(engine.case_command_async(MERCHANT, 11, c.id, CaseCommandOf::Refund, None, None))
+        block_on(engine.case_action(MERCHANT, 11, c.id, CaseAction::Command(CaseCommandOf::Refund), None, None))
     });
     std::thread::sleep(std::time::Duration::from_millis(300));
     release.send(()).unwrap();

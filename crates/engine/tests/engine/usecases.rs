@@ -48,19 +48,23 @@ fn a_refused_command_changes_nothing() {
 #[test]
 fn w3_flag_set_from_a_case_shows_on_the_order_and_its_cases() {
     let (a, o, c) = refund_only_case("W3");
-    let order = a.engine.set_flag_via_case(MERCHANT, c.id, Some(Flag::Purple)).unwrap();
-    assert_eq!(order.flag, Some(Flag::Purple));
+    let flag = |actor, flag| {
+        a.engine.case_action_blocking(actor, 0, c.id, CaseAction::SetFlag { flag }, None, None).map(|_| ())
+    };
+    flag(MERCHANT, Some(Flag::Purple)).unwrap();
+    assert_eq!(a.engine.read(|tx| tx.order(o.id)).unwrap().unwrap().flag, Some(Flag::Purple));
     let again =
         a.engine.order_command(MERCHANT, o.id, OrderCommand::SetFlag { flag: Some(Flag::Green) }, None, None).unwrap();
     assert_eq!(a.engine.read(|tx| tx.order(a.case(c.id).order_id)).unwrap().unwrap().flag, again.flag);
     // another shop cannot see it
-    assert!(matches!(a.engine.set_flag_via_case(OTHER_SHOP, c.id, Some(Flag::Red)), Err(EngineError::NotFound { .. })));
+    assert!(matches!(flag(OTHER_SHOP, Some(Flag::Red)), Err(EngineError::NotFound { .. })));
 }
 
 #[test]
 fn w4_order_remark_is_shared_and_case_remark_is_the_cases_own() {
     let (a, o, c) = refund_only_case("W4");
-    a.engine.set_order_remark_via_case(MERCHANT, c.id, "fragile".into()).unwrap();
+    let remark = CaseAction::SetOrderRemark { text: "fragile".into() };
+    a.engine.case_action_blocking(MERCHANT, 0, c.id, remark, None, None).unwrap();
     a.engine.case_command(MERCHANT, c.id, CaseCommand::SetRemark { text: "called".into() }, None, None).unwrap();
     assert_eq!(a.engine.read(|tx| tx.order(o.id)).unwrap().unwrap().remark, "fragile");
     assert_eq!(a.case(c.id).remark, "called");

@@ -2,12 +2,12 @@
 //! agents) and shop settings (policy profile and overrides, address book, reply templates).
 
 use super::{path_id, schema, Api, BodyDoc, JsonBody, Reply};
-use crate::auth::{hash_password, new_token, sha256_hex, verify_password, Caller};
-use crate::error::{ApiError, ApiResult};
+use crate::auth::{new_token, sha256_hex, Caller};
+use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::wire;
 use aftersale_core::values::ShopId;
-use aftersale_core::{Dur, PolicyOverrides};
+use aftersale_core::PolicyOverrides;
 use aftersale_engine::accounts::NewUser;
 use aftersale_engine::{AddressInput, ReplyTemplate, Role, ShopRecord, UserRecord};
 use axum::extract::{Path, State};
@@ -255,17 +255,11 @@ struct Register {
 
 async fn register(State(state): State<AppState>, JsonBody(body): JsonBody<Register>) -> ApiResult<Response> {
     aftersale_engine::accounts::validate_login(&body.login)?;
-    let password_hash = hash_blocking(body.password).await?;
+    let password_hash = crate::services::hash_blocking(body.password).await?;
     let new =
         NewUser { login: body.login, role: Role::Buyer, shop_id: None, display_name: body.display_name, password_hash };
     let user = state.run(move |e| e.create_user(new)).await?;
     Ok((StatusCode::CREATED, Json(user)).into_response())
-}
-
-async fn hash_blocking(password: String) -> ApiResult<String> {
-    tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|_| ApiError::internal(&crate::request_id::next()))?
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -276,66 +270,12 @@ struct Login {
 }
 
 async fn login(State(state): State<AppState>, JsonBody(body): JsonBody<Login>) -> ApiResult<Response> {
-    let (cookie, session) = password_login(&state, body.login, body.password).await?;
+    let (cookie, session) = crate::services::password_login(&state, body.login, body.password).await?;
     let mut res = Json(session).into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }
     Ok(res)
-}
-
-/// A password login with throttling (the JSON API's and the login page's): the session
-/// cookie to set, and the session.
-pub(crate) async fn password_login(
-    state: &AppState,
-    login: String,
-    password: String,
-) -> ApiResult<(String, wire::Session)> {
-    let probe = login.clone();
-    if let Some(wait) = state.run(move |e| e.login_locked(&probe)).await? {
-        let mut err = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            format!("too many wrong passwords for this login; try again in {wait} s"),
-        );
-        err.0.retry_after = Some(wait);
-        return Err(err);
-    }
-    let login_name = login.clone();
-    let user = state.run(move |e| e.user_by_login(&login_name)).await?;
-    // Verify against a fixed hash when the login is unknown, so both failures take as long.
-    let stored = match user.as_ref() {
-        Some(u) => u.password_hash.clone(),
-        None => dummy_hash().await?,
-    };
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
-        .await
-        .map_err(|_| ApiError::internal(&crate::request_id::next()))?;
-    let Some(user) = user.filter(|_| ok) else {
-        state.run(move |e| e.login_failed(&login)).await?;
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "login_failed", "wrong login or password"));
-    };
-    state.run(move |e| e.login_succeeded(&login)).await?;
-    let token = new_token()?;
-    let hours = state.config.server.session_hours.max(1);
-    let hash = sha256_hex(token.as_bytes());
-    let user_id = user.id;
-    let expires = state.run(move |e| e.open_session(user_id, hash, Dur(hours * 3_600_000))).await?;
-    let cookie = crate::auth::session_set_cookie(&token, hours * 3600, state.config.server.secure_cookies);
-    Ok((cookie, wire::Session { user, expires_at: expires }))
-}
-
-/// An argon2id hash of a random password nobody knows, made once: verifying against it costs
-/// what verifying a real one does.
-async fn dummy_hash() -> ApiResult<String> {
-    static DUMMY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
-    DUMMY
-        .get_or_try_init(|| async {
-            let random = new_token()?;
-            hash_blocking(random).await
-        })
-        .await
-        .cloned()
 }
 
 async fn logout(State(state): State<AppState>, _caller: Caller, headers: axum::http::HeaderMap) -> ApiResult<Response> {
@@ -424,7 +364,7 @@ async fn create_user(
 ) -> ApiResult<Response> {
     caller.sender().require(&[Role::Admin])?;
     aftersale_engine::accounts::validate_login(&body.login)?;
-    let password_hash = hash_blocking(body.password).await?;
+    let password_hash = crate::services::hash_blocking(body.password).await?;
     let new = NewUser {
         login: body.login,
         role: body.role,

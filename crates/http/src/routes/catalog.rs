@@ -105,7 +105,7 @@ fn stages_of(kind: CaseType) -> &'static [Stage] {
 }
 
 async fn reasons(_caller: Caller, uri: axum::http::Uri) -> ApiResult<Json<Reasons>> {
-    let q: ReasonsQuery = super::search::query(uri.query())?;
+    let q: ReasonsQuery = crate::input::search::query(uri.query())?;
     if let Some(p) = &q.profile {
         Policy::profile(p).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e).field("profile"))?;
     }

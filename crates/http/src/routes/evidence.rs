@@ -2,14 +2,13 @@
 //! parties when the case references the file and to the uploader.
 
 use super::{path_id, schema, Api, BodyDoc, Reply};
-use crate::auth::{sha256_hex, Caller};
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::objects;
 use crate::state::AppState;
 use crate::wire;
 use aftersale_core::values::*;
 use aftersale_core::*;
-use aftersale_engine::EvidenceObject;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -138,84 +137,10 @@ async fn upload_evidence(
     }
     let Some((bytes, declared)) = file else { return Err(ApiError::bad("file", "a `file` part is required")) };
     let size = bytes.len() as u64;
-    let (evidence, content_type) = store_upload(&state, &caller, bytes, &declared, caption, None).await?;
+    let (evidence, content_type) =
+        crate::services::store_upload(&state, &caller, bytes, &declared, caption, None).await?;
     let uploaded = wire::Uploaded { evidence, content_type: content_type.to_string(), size };
     Ok((StatusCode::CREATED, Json(uploaded)).into_response())
-}
-
-/// Checks an uploaded file (not empty; a JPEG, PNG, WebP, MP4 or PDF by its bytes, as declared),
-/// stores it and records it as the caller's: what the JSON upload and the pages' forms share.
-/// `key` names the object (a page derives it from its form key, so that a form sent twice
-/// stores its file once and its action replays); a key already taken by the same caller for
-/// the same bytes answers that object.
-pub(crate) async fn store_upload(
-    state: &AppState,
-    caller: &Caller,
-    bytes: bytes::Bytes,
-    declared: &str,
-    caption: String,
-    key: Option<String>,
-) -> ApiResult<(Evidence, &'static str)> {
-    if bytes.is_empty() {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", "the file is empty").field("file"));
-    }
-    let Some((kind, content_type)) = objects::sniff(&bytes) else {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "the file is not a JPEG, PNG, WebP, MP4 or PDF",
-        )
-        .field("file"));
-    };
-    if !objects::declared_matches(declared, content_type) {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            format!("the file was declared {declared} but its bytes are {content_type}"),
-        )
-        .field("file"));
-    }
-    let sha256 = sha256_hex(&bytes);
-    // A key without `/`, so that it is one path segment wherever it is named.
-    let key = match key {
-        Some(k) => {
-            let k2 = k.clone();
-            if let Some(obj) = state.run(move |e| e.evidence_object(&k2)).await? {
-                if obj.uploader == caller.user.id && obj.sha256 == sha256 {
-                    return Ok((Evidence { key: obj.key, kind, sha256, caption }, content_type));
-                }
-                return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "idempotency_key_reused",
-                    "this form already sent another file",
-                ));
-            }
-            k
-        }
-        None => format!("ev-{}", &crate::auth::new_token()?[3..35]),
-    };
-    objects::put(state.objects.as_ref(), &key, bytes.clone()).await.map_err(|e| {
-        let id = crate::request_id::next();
-        tracing::error!(request_id = %id, error = %e, "evidence store put failed");
-        ApiError::internal(&id)
-    })?;
-    let object = EvidenceObject {
-        key: key.clone(),
-        uploader: caller.user.id,
-        shop_id: caller.shop(),
-        buyer_id: match caller.actor {
-            Actor::Buyer { buyer } => Some(buyer),
-            _ => None,
-        },
-        kind,
-        content_type: content_type.to_string(),
-        size: bytes.len() as u64,
-        sha256: sha256.clone(),
-        created_at: state.engine.now(),
-    };
-    state.run(move |e| e.record_evidence(object)).await?;
-    let evidence = Evidence { key, kind, sha256, caption };
-    Ok((evidence, content_type))
 }
 
 fn case_references(case: &Case, key: &str) -> bool {

@@ -13,7 +13,7 @@ use axum::Json;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::search::{bad_query, query};
+use crate::input::search::{bad_query, query};
 
 pub fn routes(api: Api) -> Api {
     use BodyDoc::*;

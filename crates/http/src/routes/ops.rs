@@ -6,7 +6,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::wire;
-use aftersale_core::{Dur, Timestamp};
+use aftersale_core::Dur;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -135,30 +135,6 @@ async fn advance_clock(
     caller: Caller,
     JsonBody(body): JsonBody<ClockAdvance>,
 ) -> ApiResult<Json<wire::ClockView>> {
-    let (now, fired) = advance(&state, &caller, body.by).await?;
+    let (now, fired) = crate::services::advance_clock(&state, &caller, body.by).await?;
     Ok(Json(wire::ClockView { now, manual: true, fired: Some(fired) }))
-}
-
-/// Moves the manual clock (a platform admin, on the demo only) and fires what came due before
-/// answering: the JSON API's and the console's.
-pub(crate) async fn advance(state: &AppState, caller: &Caller, by: Dur) -> ApiResult<(Timestamp, u64)> {
-    state.engine.may_move_clock(&caller.sender())?;
-    let Some(clock) = state.manual_clock.clone() else {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "demo_only", "the server runs on the system clock"));
-    };
-    if by.0 <= 0 || by.0 > 366 * 86_400_000 {
-        return Err(ApiError::bad("by", "between 1 ms and 366 days"));
-    }
-    // Fire what came due before answering, so the caller sees the result.
-    let (now, stats) = state.advance_and_fire(clock, by).await?;
-    tracing::info!(%by, fired = stats.fired, "manual clock advanced");
-    // The move must not log out the admin who made it: their session starts again from the new
-    // time (everyone else's lapses as the clock says).
-    if let Some(hash) = caller.session_hash.clone() {
-        let (user, ttl) = (caller.user.id, Dur(state.config.server.session_hours.max(1) * 3_600_000));
-        state.run(move |e| e.renew_session(user, hash, ttl)).await?;
-    }
-    // Which sessions are live depends on the clock.
-    state.auth_cache.clear();
-    Ok((now, stats.fired))
 }

@@ -5,7 +5,7 @@ use super::forms::{action_body, FormData, Posted};
 use super::view::*;
 use super::{form_idem, i18n, refusal_page, render, Viewer};
 use crate::error::ApiError;
-use crate::routes::{cases, parse_json, path_id};
+use crate::input::{parse_json, path_id};
 use crate::state::AppState;
 use aftersale_core::command::APPLY_REASONS;
 use aftersale_core::labels::CASE_TYPES;
@@ -152,7 +152,7 @@ async fn apply(State(state): State<AppState>, Path(order): Path<String>, Posted 
     let result = async {
         for (i, f) in form.files.iter().enumerate() {
             let key = super::upload_key(&v.caller, form.get("idem"), i, &f.bytes);
-            let (ev, _) = crate::routes::evidence::store_upload(
+            let (ev, _) = crate::services::store_upload(
                 &state,
                 &v.caller,
                 f.bytes.clone(),
@@ -166,7 +166,7 @@ async fn apply(State(state): State<AppState>, Path(order): Path<String>, Posted 
         // The application's body is the resubmission's, less the action name.
         let body = action_body("resubmit", &form, o.total.currency(), &evidence)?;
         let cmd: ApplyOf<EvidenceRef> = parse_json(&body)?;
-        cases::apply_on(&state, &v.caller, o.id, cmd, form_idem(form.get("idem"))).await
+        crate::services::apply(&state, &v.caller, o.id, cmd, form_idem(form.get("idem"))).await
     }
     .await;
     match result {

@@ -9,7 +9,7 @@ use super::forms::{action_body, FormData, Posted};
 use super::view::*;
 use super::{form_idem, i18n, refusal_page, render, Viewer, Zone};
 use crate::error::{ApiError, ApiResult};
-use crate::routes::{cases, path_id};
+use crate::input::path_id;
 use crate::state::AppState;
 use aftersale_core::values::*;
 use aftersale_core::*;
@@ -141,15 +141,8 @@ async fn submit(
         form.all("evidence_key").filter(|k| !k.is_empty()).map(|k| (k.to_string(), caption.clone())).collect();
     for (i, f) in form.files.iter().enumerate() {
         let key = super::upload_key(&v.caller, form.get("idem"), i, &f.bytes);
-        match crate::routes::evidence::store_upload(
-            state,
-            &v.caller,
-            f.bytes.clone(),
-            &f.content_type,
-            caption.clone(),
-            key,
-        )
-        .await
+        match crate::services::store_upload(state, &v.caller, f.bytes.clone(), &f.content_type, caption.clone(), key)
+            .await
         {
             Ok((ev, _)) => evidence.push((ev.key, caption.clone())),
             Err(e) => return Err((e, evidence)),
@@ -198,7 +191,7 @@ async fn submit(
     // The flag and the order remark belong to the order: the case's version does not guard them.
     let expected = if matches!(action, "set_flag" | "set_order_remark") { None } else { expected };
     let key = form_idem(form.get("idem"));
-    cases::act(state, &v.caller, sheet.case.id, action, &body, expected, key)
+    crate::services::case_action(state, &v.caller, sheet.case.id, action, &body, expected, key)
         .await
         .map(|_| ())
         .map_err(|e| (e, evidence))

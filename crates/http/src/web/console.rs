@@ -87,7 +87,7 @@ async fn clock(State(state): State<AppState>, Posted { v, form }: Posted) -> Res
         Ok(d) => d,
         Err(e) => return refusal_page(&v, &ApiError::bad("by", e)),
     };
-    match crate::routes::ops::advance(&state, &v.caller, by).await {
+    match crate::services::advance_clock(&state, &v.caller, by).await {
         Ok(_) => Redirect::to("/p/sms").into_response(),
         Err(e) => refusal_page(&v, &e),
     }

@@ -127,6 +127,16 @@ pub const PROBLEMS: &[(&str, &str, &str)] = &[
     ("demo_only", "只有演示环境可以调整时钟。", "Only the demo's clock can be moved."),
     ("invalid_query", "搜索条件不正确。", "A search field is not in the expected form."),
     ("unavailable", "服务正在启动或停止，请稍后再试。", "The service is starting or stopping: try again shortly."),
+    (
+        "database_unavailable",
+        "数据库暂时不可用，未做任何更改，请稍后再试。",
+        "The database is unavailable for a moment; nothing was changed. Try again shortly.",
+    ),
+    (
+        "outcome_unknown",
+        "提交时数据库连接中断，操作可能已生效：请刷新页面查看后再决定是否重试。",
+        "The connection broke while saving, and the change may have been made: reload the page before trying again.",
+    ),
     ("internal", "服务出错了，请稍后再试。", "Something failed on our side: try again shortly."),
 ];
 

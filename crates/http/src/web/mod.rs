@@ -488,7 +488,7 @@ async fn login_submit(State(state): State<AppState>, headers: HeaderMap, Form(f)
             Some(lang.t("The form expired; log in again.").into()),
         );
     }
-    match crate::routes::accounts::password_login(&state, f.login.clone(), f.password).await {
+    match crate::services::password_login(&state, f.login.clone(), f.password).await {
         Ok((cookie_value, _session)) => {
             let mut res = Redirect::to(&next).into_response();
             if let Ok(v) = HeaderValue::from_str(&cookie_value) {

@@ -7,7 +7,8 @@ use super::forms::Posted;
 use super::view::*;
 use super::{i18n, message_page, refusal_page, render, Viewer, Zone};
 use crate::error::{ApiError, ApiResult};
-use crate::routes::search::{case_query, page_and_counts, query, CaseListQuery};
+use crate::input::search::{case_query, query, CaseListQuery};
+use crate::services::page_and_counts;
 use crate::state::AppState;
 use aftersale_core::labels::{CASE_TYPES, FLAGS, QUEUES};
 use aftersale_core::values::*;
@@ -289,7 +290,7 @@ async fn bulk(State(state): State<AppState>, Posted { v, form }: Posted) -> Resp
         let parsed = item.split_once(':').and_then(|(c, ver)| Some((c.parse::<i64>().ok()?, ver.parse::<u64>().ok()?)));
         let Some((id, version)) = parsed else { continue };
         let key = super::form_idem(&idem).map(|k| aftersale_engine::IdemKey(format!("{}:{id}", k.0)));
-        let r = crate::routes::cases::act(&state, &v.caller, CaseId(id), "refund", b"{}", Some(version), key).await;
+        let r = crate::services::case_action(&state, &v.caller, CaseId(id), "refund", b"{}", Some(version), key).await;
         results.push((id, r.map(|_| ()).map_err(|e| i18n::problem_text(v.lang, &e))));
     }
     let done = results.iter().filter(|(_, r)| r.is_ok()).count();
