@@ -348,6 +348,21 @@ fn check_request(reason: &str, description: &str, evidence: &[Evidence]) -> Resu
 }
 
 /// Which case types an order in its state can take.
+/// What a buyer may apply for on the order now (U1, S1, R1, B3, T1): each case type its state
+/// takes, with the most that type may ask for; nothing while a case is open or when nothing is
+/// left to refund. The first is the type an application starts with.
+pub fn application_options(order: &Order) -> Vec<(CaseType, Money)> {
+    if order.open_case.is_some() {
+        return Vec::new();
+    }
+    [CaseType::RefundUnshipped, CaseType::RefundOnly, CaseType::ReturnRefund]
+        .into_iter()
+        .filter(|kind| check_kind_for_order(order, *kind).is_ok())
+        .map(|kind| (kind, order.refundable(kind)))
+        .filter(|(_, cap)| cap.minor() > 0)
+        .collect()
+}
+
 fn check_kind_for_order(order: &Order, kind: CaseType) -> Result<(), Refusal> {
     use OrderState::*;
     let ok = match kind {

@@ -20,7 +20,9 @@ pub mod values;
 pub use actor::{Actor, Party};
 pub use command::{waits_for, Action, Apply, ApplyOf, CaseCommand, CaseCommandOf, NewOrder, OrderCommand};
 pub use deadline::{Deadline, DeadlineKind};
-pub use decide::{apply, available_actions, create_order, decide_case, decide_order, expiry_outcome, gate, Ctx};
+pub use decide::{
+    application_options, apply, available_actions, create_order, decide_case, decide_order, expiry_outcome, gate, Ctx,
+};
 pub use model::{Case, CaseType, Event, Order, OrderState, PaymentMethod, Queue, Recorded, Status, StatusName};
 pub use money::{Currency, Money};
 pub use notice::{notices_for, Notice, Outbox, Recipient, Sms};

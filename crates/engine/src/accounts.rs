@@ -280,14 +280,25 @@ impl Engine {
         }
     }
 
-    /// A buyer's own orders, newest first, a page at a time (ids below `before`).
+    /// A buyer's own orders, newest first, a page at a time (ids below `before`), each with its
+    /// current case (see `current_cases`).
     pub fn buyer_orders(
         &self,
         buyer: BuyerId,
         before: Option<OrderId>,
         limit: usize,
-    ) -> Result<Vec<Order>, EngineError> {
-        self.read(|tx| tx.orders_of_buyer(buyer, before, limit.clamp(1, 200)))
+    ) -> Result<Vec<(Order, Option<CaseId>)>, EngineError> {
+        self.read(|tx| {
+            let orders = tx.orders_of_buyer(buyer, before, limit.clamp(1, 200))?;
+            current_cases(tx, orders)
+        })
+    }
+
+    /// An order the actor may see, with its current case.
+    pub fn order_with_case(&self, actor: Actor, id: OrderId) -> Result<(Order, Option<CaseId>), EngineError> {
+        let order = self.order_view(actor, id)?;
+        let mut with = self.read(|tx| current_cases(tx, vec![order]))?;
+        with.pop().ok_or(EngineError::NotFound { what: "order", id: id.to_string() })
     }
 
     pub fn order_by_no(&self, actor: Actor, shop: ShopId, order_no: &str) -> Result<Order, EngineError> {
@@ -325,6 +336,23 @@ impl Engine {
     pub fn penalties(&self, shop: ShopId) -> Result<Vec<Penalty>, EngineError> {
         self.read(|tx| tx.penalties(shop))
     }
+}
+
+/// Each order with its current case: the one open on it (T1), or else its newest case while that
+/// case is not finished — a refund still settling, a COD voucher awaited — so a party can always
+/// reach a case that is still moving. One read for all the orders.
+fn current_cases(tx: &mut dyn ReadTx, orders: Vec<Order>) -> Result<Vec<(Order, Option<CaseId>)>, StoreError> {
+    let settling: Vec<OrderId> = orders.iter().filter(|o| o.open_case.is_none()).map(|o| o.id).collect();
+    let latest = if settling.is_empty() { Vec::new() } else { tx.latest_cases(&settling)? };
+    Ok(orders
+        .into_iter()
+        .map(|o| {
+            let current = o.open_case.or_else(|| {
+                latest.iter().find(|(order, _, queue)| *order == o.id && *queue != Queue::Closed).map(|(_, c, _)| *c)
+            });
+            (o, current)
+        })
+        .collect())
 }
 
 /// A case is visible to its buyer, its shop's staff and the platform.

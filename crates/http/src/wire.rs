@@ -112,14 +112,16 @@ pub struct OrderView {
     pub remark: String,
     pub flag: Option<Flag>,
     pub cancellation: Option<Cancellation>,
-    /// The case open on this order, if any.
+    /// The order's current case: the one open on it, or else its newest case while that case
+    /// is still settling (a refund under way, a COD voucher awaited); null when there is none.
     pub case_id: Option<CaseId>,
     pub version: u64,
 }
 
 impl OrderView {
     /// W6: merchant staff see the customer's phone masked; the buyer and the platform in full.
-    pub fn new(viewer: &Actor, order: &Order) -> OrderView {
+    /// `current_case`: see `case_id` (the engine's `order_with_case` finds it).
+    pub fn new(viewer: &Actor, order: &Order, current_case: Option<CaseId>) -> OrderView {
         let phone = match viewer {
             Actor::Merchant { .. } => order.customer.phone.masked(),
             _ => order.customer.phone.as_str().to_string(),
@@ -143,7 +145,7 @@ impl OrderView {
             remark: order.remark.clone(),
             flag: order.flag,
             cancellation: order.cancellation.clone(),
-            case_id: order.open_case,
+            case_id: current_case,
             version: order.version,
         }
     }
@@ -342,7 +344,11 @@ impl CasePage {
     pub fn new(actor: &Actor, sheet: aftersale_engine::CaseSheet) -> CasePage {
         let aftersale_engine::CaseSheet { case, order, log, actions, governing, now, .. } = sheet;
         CasePage {
-            order: OrderView::new(actor, &order),
+            order: OrderView::new(
+                actor,
+                &order,
+                order.open_case.or((case.queue() != Queue::Closed).then_some(case.id)),
+            ),
             queue: case.queue(),
             status: case.status.name(),
             version: case.version,

@@ -117,6 +117,8 @@ pub trait CaseReads {
         self.case_and_order(id)
     }
     fn case_events(&mut self, id: CaseId) -> Result<Vec<StoredEvent>, StoreError>;
+    /// The newest case of each of these orders that has one, with its queue.
+    fn latest_cases(&mut self, orders: &[OrderId]) -> Result<Vec<(OrderId, CaseId, Queue)>, StoreError>;
     fn order_events(&mut self, id: OrderId) -> Result<Vec<StoredEvent>, StoreError>;
     /// W1: cases per queue (every queue listed, zero included).
     fn queue_counts(&mut self, shop: ShopId) -> Result<Vec<(Queue, u64)>, StoreError>;

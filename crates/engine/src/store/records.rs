@@ -143,6 +143,8 @@ pub struct CaseQuery {
     pub shop: Option<ShopId>,
     pub buyer: Option<BuyerId>,
     pub queue: Option<Queue>,
+    /// Only cases not closed (queue other than `closed`): the workbench's "All open".
+    pub open_only: bool,
     pub kind: Option<CaseType>,
     pub flag: Option<Flag>,
     /// Close to deadline: governed by a deadline due at or before this time.

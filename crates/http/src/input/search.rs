@@ -15,6 +15,9 @@ use serde::Deserialize;
 pub struct CaseListQuery {
     /// One W1 queue.
     queue: Option<Queue>,
+    /// `true`: only cases not closed (every queue but `closed`), as the workbench's "All open"
+    /// tab lists them. Ignored when `queue` names one.
+    open: Option<bool>,
     kind: Option<CaseType>,
     flag: Option<Flag>,
     /// Governed by a deadline due at or before this time.
@@ -91,6 +94,7 @@ pub fn case_query(p: CaseListQuery) -> ApiResult<CaseQuery> {
     }
     let mut q = CaseQuery {
         queue: p.queue,
+        open_only: p.open.unwrap_or(false),
         kind: p.kind,
         flag: p.flag,
         due_before: p.due_before,

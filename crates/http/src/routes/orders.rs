@@ -67,7 +67,7 @@ async fn create_order(
     let sender = caller.sender();
     let order = state.run(move |e| e.create_order_as(&sender, shop, new, key)).await?;
     state.metrics.command("create_order");
-    Ok((StatusCode::CREATED, Json(wire::OrderView::new(&caller.actor, &order))).into_response())
+    Ok((StatusCode::CREATED, Json(wire::OrderView::new(&caller.actor, &order, None))).into_response())
 }
 
 async fn get_order(
@@ -77,8 +77,8 @@ async fn get_order(
 ) -> ApiResult<Json<wire::OrderView>> {
     let id = OrderId(path_id(&order, "order")?);
     let actor = caller.actor;
-    let order = state.run(move |e| e.order_view(actor, id)).await?;
-    Ok(Json(wire::OrderView::new(&caller.actor, &order)))
+    let (order, current) = state.run(move |e| e.order_with_case(actor, id)).await?;
+    Ok(Json(wire::OrderView::new(&caller.actor, &order, current)))
 }
 
 /// One documented path per order action, each with the body its command variant takes.
@@ -112,7 +112,12 @@ async fn order_action(
     let expected = if_match(&headers)?;
     let key = idempotency_key(&headers)?;
     let sender = caller.sender();
-    let order = state.run(move |e| e.order_action(sender, id, cmd, expected, key)).await?;
+    let (order, current) = state
+        .run(move |e| {
+            e.order_action(sender, id, cmd, expected, key)?;
+            e.order_with_case(sender.actor, id)
+        })
+        .await?;
     state.metrics.command(&format!("order_{action}"));
-    Ok(Json(wire::OrderView::new(&caller.actor, &order)))
+    Ok(Json(wire::OrderView::new(&caller.actor, &order, current)))
 }

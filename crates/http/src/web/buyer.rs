@@ -41,16 +41,19 @@ async fn orders(State(state): State<AppState>, v: Viewer) -> Response {
                 th scope="col" { (v.t("After-sales")) }
             } }
             tbody {
-                @for o in &list {
+                @for (o, current) in &list {
+                    @let may_apply = !application_options(o).is_empty();
                     tr data-order=(o.id) {
                         td { (o.order_no) }
                         td { (money(o.total)) }
                         td { (v.t(order_state(o.state))) }
                         td {
-                            @if let Some(c) = o.open_case { a href=(format!("/cases/{c}")) { (v.t("Follow the case")) } }
-                            @else if !matches!(o.state, OrderState::AwaitingPayment | OrderState::Cancelled) {
+                            @if let Some(c) = current { a href=(format!("/cases/{c}")) { (v.t("Follow the case")) } }
+                            @if current.is_some() && may_apply { " · " }
+                            @if may_apply {
                                 a href=(format!("/b/orders/{}/apply", o.id)) { (v.t("Apply for after-sales")) }
-                            } @else { "—" }
+                            }
+                            @if current.is_none() && !may_apply { "—" }
                         }
                     }
                 }
@@ -91,8 +94,11 @@ fn form(v: &Viewer, o: &Order, err: Option<(&ApiError, &FormData)>, kept: &[(Str
         err.and_then(|(e, _)| e.0.field.as_deref())
             .is_some_and(|f| f == n || f.starts_with(&format!("{n}.")) || (n == "files" && f.starts_with("evidence")))
     };
-    let refundable = o.total.saturating_sub(o.refunded);
-    let default_kind = if o.shipment.is_none() { CaseType::RefundUnshipped } else { CaseType::RefundOnly };
+    // What the rules let the buyer ask for now, per type (B3 with the shipping fee as they
+    // apply it): the form starts with the first type and its whole cap.
+    let options = application_options(o);
+    let (default_kind, refundable) =
+        options.first().copied().unwrap_or((CaseType::RefundOnly, o.refundable(CaseType::RefundOnly)));
     let message = err.map(|(e, _)| i18n::problem_text(v.lang, e));
     let fe = |n: &str| html! { @if at_fault(n) { @if let Some(m) = &message { p.field-error id=(format!("a-{n}-err")) { (m) } } } };
     let desc = |n: &str| at_fault(n).then(|| format!("a-{n}-err"));
@@ -105,7 +111,10 @@ fn form(v: &Viewer, o: &Order, err: Option<(&ApiError, &FormData)>, kept: &[(Str
             @if let Some(m) = &message { p.error role="alert" { (m) } }
             label for="a-kind" { (v.t("Type")) }
             select id="a-kind" name="kind" aria-describedby=[desc("kind")] {
-                @for l in CASE_TYPES.iter() { option value=(l.value.as_str()) selected[val("kind", default_kind.as_str()) == l.value.as_str()] { (v.lang.pick(l.zh, l.en)) } }
+                @for l in CASE_TYPES.iter().filter(|l| options.iter().any(|(k, _)| *k == l.value)) {
+                    @let cap = options.iter().find(|(k, _)| *k == l.value).map(|(_, m)| *m);
+                    option value=(l.value.as_str()) data-cap=[cap.map(money_input)] selected[val("kind", default_kind.as_str()) == l.value.as_str()] { (v.lang.pick(l.zh, l.en)) }
+                }
             }
             (fe("kind"))
             label for="a-reason" { (v.t("Reason")) }

@@ -242,7 +242,8 @@ fn body(
     let zone = Zone::of_profile(&sheet.policy.name);
     let merchant = v.is_merchant();
     let phone = if merchant { order.customer.phone.masked() } else { order.customer.phone.as_str().to_string() };
-    let refundable = order.total.saturating_sub(order.refunded);
+    // B3 as the rules apply it to this case's type (after shipment the shipping fee stays).
+    let refundable = order.refundable(case.kind);
     html! {
         nav.crumbs aria-label=(v.t("Breadcrumb")) {
             @if merchant { a href="/w/queue" { (v.t("Cases")) } }

@@ -51,7 +51,7 @@ fn api_query(raw: &[(String, String)], zone: Zone) -> String {
     let mut out = form_urlencoded::Serializer::new(String::new());
     for (k, v) in raw {
         let v = v.trim();
-        if v.is_empty() || !(FILTERS.contains(&k.as_str()) || k == "cursor" || k == "shop") {
+        if v.is_empty() || !(FILTERS.contains(&k.as_str()) || k == "cursor" || k == "shop" || k == "open") {
             continue;
         }
         let is_date = v.len() == 10 && v.as_bytes().get(4) == Some(&b'-');
@@ -116,10 +116,11 @@ async fn queue_page(
     default_queue: Option<Queue>,
 ) -> Response {
     let mut raw = pairs(uri);
-    if let Some(q) = default_queue {
-        if param(&raw, "queue").is_empty() {
-            raw.push(("queue".into(), q.as_str().into()));
-        }
+    match default_queue {
+        Some(q) if param(&raw, "queue").is_empty() => raw.push(("queue".into(), q.as_str().into())),
+        // No queue chosen is the "All open" tab: what its count counts.
+        None if param(&raw, "queue").is_empty() => raw.push(("open".into(), "true".into())),
+        _ => {}
     }
     let result = load(state, v, &raw).await;
     let near = match v.caller.shop() {

@@ -122,6 +122,22 @@ impl CaseReads for Pg<'_> {
         )
     }
 
+    fn latest_cases(&mut self, orders: &[OrderId]) -> Result<Vec<(OrderId, CaseId, Queue)>, StoreError> {
+        let ids: Vec<i64> = orders.iter().map(|o| o.0).collect();
+        let rows = self.query(
+            "SELECT DISTINCT ON (order_id) order_id, id, queue FROM cases WHERE order_id = ANY($1) \
+             ORDER BY order_id, id DESC",
+            &[&ids],
+        )?;
+        rows.iter()
+            .map(|r| {
+                let queue: String = r.try_get(2)?;
+                let queue = Queue::parse(&queue).ok_or_else(|| StoreError::Corrupt(format!("queue {queue:?}")))?;
+                Ok((OrderId(r.try_get(0)?), CaseId(r.try_get(1)?), queue))
+            })
+            .collect()
+    }
+
     fn case_events(&mut self, id: CaseId) -> Result<Vec<StoredEvent>, StoreError> {
         self.events(&format!("{EVENT_COLUMNS} WHERE case_id = $1 ORDER BY id"), id.0)
     }
@@ -177,6 +193,8 @@ impl CaseReads for Pg<'_> {
             // only then can a plan use the queue's own partial index (migration 0003), which a
             // parameter would leave to the planner's guess.
             sql.push_str(&format!(" AND c.queue = '{}'", queue.as_str()));
+        } else if q.open_only {
+            sql.push_str(" AND c.queue <> 'closed'");
         }
         if let Some(kind) = q.kind {
             filter(&mut sql, " AND c.kind = ?", Box::new(kind.as_str()));

@@ -73,6 +73,21 @@ impl CaseReads for Sql<'_> {
         }
     }
 
+    fn latest_cases(&mut self, orders: &[OrderId]) -> Result<Vec<(OrderId, CaseId, Queue)>, StoreError> {
+        // One indexed probe per order (`cases_order`): in-process, cheaper than building a list.
+        let mut st =
+            self.conn.prepare_cached("SELECT id, queue FROM cases WHERE order_id = ? ORDER BY id DESC LIMIT 1")?;
+        let mut out = Vec::new();
+        for order in orders {
+            let row = st.query_row([order.0], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))).optional()?;
+            if let Some((id, queue)) = row {
+                let queue = Queue::parse(&queue).ok_or_else(|| StoreError::Corrupt(format!("queue {queue:?}")))?;
+                out.push((*order, CaseId(id), queue));
+            }
+        }
+        Ok(out)
+    }
+
     fn case_events(&mut self, id: CaseId) -> Result<Vec<StoredEvent>, StoreError> {
         self.events("SELECT id, order_id, case_id, at, actor, data FROM events WHERE case_id = ? ORDER BY id", id.0)
     }
@@ -133,6 +148,8 @@ impl CaseReads for Sql<'_> {
         }
         if let Some(queue) = q.queue {
             filter(" AND c.queue = ?", Value::Text(queue.as_str().into()));
+        } else if q.open_only {
+            filter(" AND c.queue <> ?", Value::Text(Queue::Closed.as_str().into()));
         }
         if let Some(kind) = q.kind {
             filter(" AND c.kind = ?", Value::Text(kind.as_str().into()));
