@@ -224,6 +224,10 @@ pub enum Action {
     UploadVoucher,
     Appeal,
     SetRemark,
+    /// W3: the order's flag, set from one of its cases (an order command, offered on the case).
+    SetFlag,
+    /// W4: the order's remark, set from one of its cases.
+    SetOrderRemark,
     RequestEvidence,
     Rule,
     ReviewAppeal,
@@ -234,7 +238,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 29] = [
         Action::Withdraw,
         Action::Resubmit,
         Action::Escalate,
@@ -255,6 +259,8 @@ impl Action {
         Action::UploadVoucher,
         Action::Appeal,
         Action::SetRemark,
+        Action::SetFlag,
+        Action::SetOrderRemark,
         Action::RequestEvidence,
         Action::Rule,
         Action::ReviewAppeal,
@@ -286,6 +292,8 @@ impl Action {
             Action::UploadVoucher => "upload_voucher",
             Action::Appeal => "appeal",
             Action::SetRemark => "set_remark",
+            Action::SetFlag => "set_flag",
+            Action::SetOrderRemark => "set_order_remark",
             Action::RequestEvidence => "request_evidence",
             Action::Rule => "rule",
             Action::ReviewAppeal => "review_appeal",
@@ -317,7 +325,9 @@ impl Action {
             | Action::SubmitEvidence
             | Action::UploadVoucher
             | Action::Appeal
-            | Action::SetRemark => &[Merchant],
+            | Action::SetRemark
+            | Action::SetFlag
+            | Action::SetOrderRemark => &[Merchant],
             Action::RequestEvidence | Action::Rule | Action::ReviewAppeal | Action::DecideAppeal => &[Platform],
             Action::Expire | Action::RecordRefundOutcome | Action::ReturnParcelSigned => &[System],
         }

@@ -174,7 +174,16 @@ impl Engine {
             let case = Engine::idempotent(tx, idem.as_ref(), now, |tx| match &step {
                 Step::Case(cmd) => decide_and_write(tx, &deps, case_id, &actor, cmd, expected, now),
                 Step::Order(cmd) => {
+                    // Offered on the case as an action of its own (W3, W4): the rules' gate says
+                    // who may take it there, as `available_actions` lists it.
                     let (case, order) = load_case_and_order(tx, case_id, &actor)?;
+                    let action = match cmd {
+                        OrderCommand::SetFlag { .. } => Action::SetFlag,
+                        _ => Action::SetOrderRemark,
+                    };
+                    let sc = deps.shops.get(tx, case.shop_id)?;
+                    let ctx = Ctx { policy: &sc.policy, now, default_address: sc.default_address.as_ref() };
+                    gate(&order, &case, action, &actor, &ctx)?;
                     exec_order(tx, &deps, order, &actor, cmd, now)?;
                     Ok(case)
                 }

@@ -145,6 +145,16 @@ impl World {
         Ok(events)
     }
 
+    /// What `actor` may do on the case now (`available_actions`).
+    pub fn available(&self, actor: Actor) -> Vec<Action> {
+        available_actions(&self.order, self.case(), &actor, &self.ctx())
+    }
+
+    /// The rules' gate for one action of `actor`.
+    pub fn gate(&self, actor: Actor, action: Action) -> Result<(), Refusal> {
+        gate(&self.order, self.case(), action, &actor, &self.ctx())
+    }
+
     pub fn case(&self) -> &Case {
         self.case.as_ref().unwrap()
     }

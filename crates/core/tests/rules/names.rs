@@ -91,7 +91,7 @@ fn w1_statuses_queues_and_case_types_have_stable_names() {
 #[test]
 fn t1_actions_have_stable_names_and_the_parties_that_take_them() {
     use Party::*;
-    let table: [(Action, &str, &[Party]); 27] = [
+    let table: [(Action, &str, &[Party]); 29] = [
         (Action::Withdraw, "withdraw", &[Buyer]),
         (Action::Resubmit, "resubmit", &[Buyer]),
         (Action::Escalate, "escalate", &[Buyer, Merchant]),
@@ -112,6 +112,8 @@ fn t1_actions_have_stable_names_and_the_parties_that_take_them() {
         (Action::UploadVoucher, "upload_voucher", &[Merchant]),
         (Action::Appeal, "appeal", &[Merchant]),
         (Action::SetRemark, "set_remark", &[Merchant]),
+        (Action::SetFlag, "set_flag", &[Merchant]),
+        (Action::SetOrderRemark, "set_order_remark", &[Merchant]),
         (Action::RequestEvidence, "request_evidence", &[Platform]),
         (Action::Rule, "rule", &[Platform]),
         (Action::ReviewAppeal, "review_appeal", &[Platform]),

@@ -70,3 +70,23 @@ fn w5_case_log_names_actor_time_inputs_and_the_fired_deadline() {
     assert_eq!(order, w.order);
     assert_eq!(Case::replay(&order, case_log.into_iter()).as_ref(), w.case.as_ref());
 }
+
+#[test]
+fn w3_w4_the_case_lists_the_flag_and_order_remark_to_the_shop_while_it_is_open() {
+    let mut w = World::new("douyin", Online, At::Delivered);
+    w.apply_for(CaseType::RefundOnly, cny(10)).unwrap();
+    let listed = |w: &World, actor: Actor| {
+        let actions = w.available(actor);
+        (actions.contains(&Action::SetFlag), actions.contains(&Action::SetOrderRemark))
+    };
+    assert_eq!(listed(&w, MERCHANT), (true, true));
+    assert_eq!(listed(&w, BUYER), (false, false));
+    assert_eq!(listed(&w, AGENT), (false, false));
+    let gate_buyer = w.gate(BUYER, Action::SetFlag);
+    assert!(matches!(gate_buyer, Err(Refusal::NotAllowedFor { rule: "W3", .. })), "{gate_buyer:?}");
+    // A finished case takes nothing more, its remarks and flag included (as its case remark).
+    w.cmd(BUYER, CaseCommand::Withdraw).unwrap();
+    assert!(matches!(w.case().status, Status::Closed { .. }));
+    assert_eq!(listed(&w, MERCHANT), (false, false));
+    assert!(matches!(w.gate(MERCHANT, Action::SetFlag), Err(Refusal::WrongState { .. })));
+}

@@ -43,19 +43,15 @@ pub struct RemarkIn {
     text: String,
 }
 
-/// Case actions the API adds to the rules' commands: the order's flag and remark (W3, W4) seen
-/// from a case.
-pub const HTTP_CASE_ACTIONS: [&str; 2] = ["set_flag", "set_order_remark"];
-
 /// Actions a caller may name: the core's own list less the system's (expiry, refund outcomes,
 /// parcel signed), so an action added to the rules is served without a second list.
 pub fn caller_actions() -> impl Iterator<Item = &'static str> {
     Action::ALL.into_iter().filter(|a| a.parties() != [Party::System]).map(|a| a.as_str())
 }
 
-/// Every case action a caller may name.
+/// Every case action a caller may name (the order's flag and remark among them: W3, W4).
 pub fn case_action_names() -> impl Iterator<Item = &'static str> {
-    caller_actions().chain(HTTP_CASE_ACTIONS)
+    caller_actions()
 }
 
 /// The case action `name` with its JSON body (empty: `{}`).

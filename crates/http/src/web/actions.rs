@@ -245,7 +245,8 @@ pub fn forms(v: &Viewer, sheet: &CaseSheet, extras: &Extras, err: Option<&FormEr
     for a in &sheet.actions {
         let f = F { v, case: case.id, action: a.as_str(), err };
         let m = match a {
-            Action::PostMessage | Action::SetRemark => continue,
+            // In their own sections: the thread, and the merchant's remarks and flag.
+            Action::PostMessage | Action::SetRemark | Action::SetFlag | Action::SetOrderRemark => continue,
             Action::Withdraw
             | Action::AcceptProposal
             | Action::DeclineProposal
@@ -373,11 +374,13 @@ pub fn merchant_panel(v: &Viewer, sheet: &CaseSheet, err: Option<&FormError>) ->
         section aria-labelledby="remarks-h" {
             h2 id="remarks-h" { (v.t("Remarks and flag")) }
             div.grid {
-                form method="post" action=(format!("/cases/{id}/act/set_order_remark")) {
-                    (v.form_fields())
-                    @if let Some(e) = order_f.mine() { p.error role="alert" { (e.message) } }
-                    (order_f.area("text", v.t("Order remark (shared by the order's cases)"), false, 500, &sheet.order.remark))
-                    button type="submit" { (v.t("Save order remark")) }
+                @if sheet.actions.contains(&Action::SetOrderRemark) {
+                    form method="post" action=(format!("/cases/{id}/act/set_order_remark")) {
+                        (v.form_fields())
+                        @if let Some(e) = order_f.mine() { p.error role="alert" { (e.message) } }
+                        (order_f.area("text", v.t("Order remark (shared by the order's cases)"), false, 500, &sheet.order.remark))
+                        button type="submit" { (v.t("Save order remark")) }
+                    }
                 }
                 @if sheet.actions.contains(&Action::SetRemark) {
                     form method="post" action=(format!("/cases/{id}/act/set_remark")) {
@@ -388,11 +391,13 @@ pub fn merchant_panel(v: &Viewer, sheet: &CaseSheet, err: Option<&FormError>) ->
                         button type="submit" { (v.t("Save case remark")) }
                     }
                 }
-                form method="post" action=(format!("/cases/{id}/act/set_flag")) {
-                    (v.form_fields())
-                    @if let Some(e) = flag_f.mine() { p.error role="alert" { (e.message) } }
-                    (flag_f.select("flag", v.t("Flag"), &flags, current_flag))
-                    button type="submit" { (v.t("Set flag")) }
+                @if sheet.actions.contains(&Action::SetFlag) {
+                    form method="post" action=(format!("/cases/{id}/act/set_flag")) {
+                        (v.form_fields())
+                        @if let Some(e) = flag_f.mine() { p.error role="alert" { (e.message) } }
+                        (flag_f.select("flag", v.t("Flag"), &flags, current_flag))
+                        button type="submit" { (v.t("Set flag")) }
+                    }
                 }
             }
         }

@@ -206,3 +206,28 @@ async fn x1_the_message_box_pages_and_filters() {
     problem(&t.staff.get("/api/v1/messages?cursor=0").await.unwrap(), 400, "invalid_query");
     t.stop().await;
 }
+
+/// Defect 4: `available_actions` is the one truth about what the caller may do: it lists the
+/// order's flag and remark to the shop while the case is open, and the API refuses them once the
+/// case is finished (as the list no longer has them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn w3_w4_available_actions_list_the_flag_and_remark_and_nothing_else_is_accepted() {
+    let t = TestApp::new().await;
+    let o = t.order("online", true).await;
+    let id = t.apply(&o, "refund_only", 1_000).await["case"]["id"].as_i64().unwrap();
+    let actions = |v: serde_json::Value| -> Vec<String> {
+        v["available_actions"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()).collect()
+    };
+    let staff = actions(t.case(&t.staff, id).await);
+    assert!(staff.contains(&"set_flag".into()) && staff.contains(&"set_order_remark".into()), "{staff:?}");
+    let buyer = actions(t.case(&t.buyer, id).await);
+    assert!(!buyer.contains(&"set_flag".into()), "{buyer:?}");
+    problem(&t.act(&t.buyer, id, "set_flag", json!({ "flag": "red" })).await, 403, "not_allowed_for_actor");
+    t.ok(&t.staff, id, "set_flag", json!({ "flag": "red" })).await;
+    t.ok(&t.buyer, id, "withdraw", json!({})).await;
+    let closed = actions(t.case(&t.staff, id).await);
+    assert!(!closed.contains(&"set_flag".into()), "{closed:?}");
+    problem(&t.act(&t.staff, id, "set_flag", json!({ "flag": "blue" })).await, 422, "wrong_state");
+    problem(&t.act(&t.staff, id, "set_order_remark", json!({ "text": "late" })).await, 422, "wrong_state");
+    t.stop().await;
+}
