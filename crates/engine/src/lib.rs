@@ -34,5 +34,5 @@ pub use store::{
     LogRow, NoticeQuery, Penalty, Published, ReadTx, ReplyTemplate, Role, ShopRecord, Store, StoreError, StoredEvent,
     StoredNotice, StoredSms, Subject, TokenRecord, TokenScope, UserRecord, WriteTx,
 };
-pub use submit::CaseAction;
+pub use submit::{ActionAnswer, CaseAction};
 pub use usecase::{Engine, EngineError, Firing, IdemKey, MessageBox};

@@ -47,6 +47,17 @@ impl CaseAction {
     }
 }
 
+/// What a case action answers.
+#[derive(Clone, Debug)]
+pub struct ActionAnswer {
+    /// The case after the action.
+    pub case: Case,
+    /// The deadline that governs it now.
+    pub governing: Option<Deadline>,
+    /// The answer is a repeat's (the same idempotency key and request): nothing was done now.
+    pub replayed: bool,
+}
+
 /// What a job does once the action's references are resolved.
 #[derive(Clone, Debug)]
 enum Step {
@@ -74,7 +85,7 @@ impl Engine {
         action: CaseAction,
         expected: Option<u64>,
         key: Option<IdemKey>,
-    ) -> Result<(Case, Option<Deadline>), EngineError> {
+    ) -> Result<ActionAnswer, EngineError> {
         let job = self.action_job(actor, user, case_id, action, expected, key);
         self.queue_async(deciding(case_id), job).await
     }
@@ -88,7 +99,7 @@ impl Engine {
         action: CaseAction,
         expected: Option<u64>,
         key: Option<IdemKey>,
-    ) -> Result<(Case, Option<Deadline>), EngineError> {
+    ) -> Result<ActionAnswer, EngineError> {
         let job = self.action_job(actor, user, case_id, action, expected, key);
         self.queue_blocking(deciding(case_id), job)
     }
@@ -105,7 +116,7 @@ impl Engine {
         key: Option<IdemKey>,
     ) -> Result<Case, EngineError> {
         let job = self.step_job(actor, case_id, move |_| Ok(Step::Case(cmd.clone())), expected, key);
-        self.queue_blocking(deciding(case_id), job).map(|(case, _)| case)
+        self.queue_blocking(deciding(case_id), job).map(|a| a.case)
     }
 
     /// R4: agree to a return, picking the address from the shop's book by id (blocking).
@@ -120,7 +131,7 @@ impl Engine {
     ) -> Result<Case, EngineError> {
         let to = ReturnTo::Book(address_id);
         let action = CaseAction::AgreeReturn { to, refuse_freight_collect };
-        self.case_action_blocking(actor, 0, case_id, action, expected, key).map(|(case, _)| case)
+        self.case_action_blocking(actor, 0, case_id, action, expected, key).map(|a| a.case)
     }
 
     /// `case_action` with the query parts already known.
@@ -132,7 +143,7 @@ impl Engine {
         action: CaseAction,
         expected: Option<u64>,
         key: Option<IdemKey>,
-    ) -> impl Fn(&mut dyn WriteTx) -> Result<(Case, Option<Deadline>), EngineError> + Send + Sync + 'static {
+    ) -> impl Fn(&mut dyn WriteTx) -> Result<ActionAnswer, EngineError> + Send + Sync + 'static {
         // The flag and the order remark belong to the order: the case's version does not guard them.
         let expected = match action {
             CaseAction::SetFlag { .. } | CaseAction::SetOrderRemark { .. } => None,
@@ -161,7 +172,7 @@ impl Engine {
         resolve: impl Fn(&mut dyn WriteTx) -> Result<Step, EngineError> + Send + Sync + 'static,
         expected: Option<u64>,
         key: Option<IdemKey>,
-    ) -> impl Fn(&mut dyn WriteTx) -> Result<(Case, Option<Deadline>), EngineError> + Send + Sync + 'static {
+    ) -> impl Fn(&mut dyn WriteTx) -> Result<ActionAnswer, EngineError> + Send + Sync + 'static {
         let now = self.now();
         let deps = self.deps.clone();
         move |tx| {
@@ -171,7 +182,7 @@ impl Engine {
                 Step::Case(cmd) => Engine::idem(&actor, key.clone(), &("case", case_id, cmd)),
                 Step::Order(cmd) => Engine::idem(&actor, key.clone(), &("case_order", case_id, cmd)),
             };
-            let case = Engine::idempotent(tx, idem.as_ref(), now, |tx| match &step {
+            let (case, replayed) = Engine::idempotent_told(tx, idem.as_ref(), now, |tx| match &step {
                 Step::Case(cmd) => decide_and_write(tx, &deps, case_id, &actor, cmd, expected, now),
                 Step::Order(cmd) => {
                     // Offered on the case as an action of its own (W3, W4): the rules' gate says
@@ -190,7 +201,7 @@ impl Engine {
             })?;
             let sc = deps.shops.get(tx, case.shop_id)?;
             let governing = case.governing_deadline(&sc.policy);
-            Ok((case, governing))
+            Ok(ActionAnswer { case, governing, replayed })
         }
     }
 

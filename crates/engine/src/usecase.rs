@@ -247,12 +247,22 @@ impl Engine {
         now: Timestamp,
         work: impl FnOnce(&mut dyn WriteTx) -> Result<R, EngineError>,
     ) -> Result<R, EngineError> {
+        Self::idempotent_told(tx, key, now, work).map(|(r, _)| r)
+    }
+
+    /// `idempotent`, telling whether the answer is a repeat's (`true`: nothing was done now).
+    pub(crate) fn idempotent_told<R: Serialize + DeserializeOwned>(
+        tx: &mut dyn WriteTx,
+        key: Option<&(String, String)>,
+        now: Timestamp,
+        work: impl FnOnce(&mut dyn WriteTx) -> Result<R, EngineError>,
+    ) -> Result<(R, bool), EngineError> {
         if let Some((key, hash)) = key {
             if let Some((stored_hash, response)) = tx.idempotency_get(key)? {
                 if &stored_hash != hash {
                     return Err(EngineError::IdempotencyKeyReused);
                 }
-                return Ok(serde_json::from_str(&response).map_err(StoreError::from)?);
+                return Ok((serde_json::from_str(&response).map_err(StoreError::from)?, true));
             }
         }
         let result = work(tx)?;
@@ -260,7 +270,7 @@ impl Engine {
             let response = serde_json::to_string(&result).map_err(StoreError::from)?;
             tx.idempotency_put(key, hash, &response, now)?;
         }
-        Ok(result)
+        Ok((result, false))
     }
 
     pub(crate) fn idem(actor: &Actor, key: Option<IdemKey>, request: &impl Serialize) -> Option<(String, String)> {

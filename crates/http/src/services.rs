@@ -118,10 +118,12 @@ pub async fn case_action(
     body: &[u8],
     expected: Option<u64>,
     key: Option<aftersale_engine::IdemKey>,
-) -> ApiResult<(Case, Option<Deadline>)> {
+) -> ApiResult<aftersale_engine::ActionAnswer> {
     let typed = crate::input::actions::case_action(action, body)?;
     let answer = state.engine.case_action(caller.actor, caller.user.id, id, typed, expected, key).await?;
-    state.metrics.command(action);
+    if !answer.replayed {
+        state.metrics.command(action);
+    }
     Ok(answer)
 }
 

@@ -62,7 +62,7 @@ fn the_sheet_shows_the_actions_and_deadline_of_the_version_it_shows() {
 
 fn agree(a: &App, actor: Actor, case: CaseId, to: ReturnTo) -> Result<Case, EngineError> {
     let action = CaseAction::AgreeReturn { to, refuse_freight_collect: false };
-    a.engine.case_action_blocking(actor, 0, case, action, None, None).map(|(case, _)| case)
+    a.engine.case_action_blocking(actor, 0, case, action, None, None).map(|a| a.case)
 }
 
 #[test]
@@ -92,7 +92,7 @@ fn a_buyers_orders_are_their_own_newest_first_a_page_at_a_time() {
     let mut other = new_order("B3", PaymentMethod::Online);
     other.buyer_id = BuyerId(8);
     a.engine.create_order(MERCHANT, ShopId(1), other, None).unwrap();
-    let ids = |v: Vec<Order>| v.into_iter().map(|o| o.id).collect::<Vec<_>>();
+    let ids = |v: Vec<(Order, Option<CaseId>)>| v.into_iter().map(|(o, _)| o.id).collect::<Vec<_>>();
     assert_eq!(ids(a.engine.buyer_orders(BuyerId(7), None, 50).unwrap()), vec![o2.id, o1.id]);
     assert_eq!(ids(a.engine.buyer_orders(BuyerId(7), None, 1).unwrap()), vec![o2.id]);
     assert_eq!(ids(a.engine.buyer_orders(BuyerId(7), Some(o2.id), 50).unwrap()), vec![o1.id]);

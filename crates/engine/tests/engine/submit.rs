@@ -33,6 +33,7 @@ fn run(
         expected,
         key.map(|k| IdemKey(k.into())),
     ))
+    .map(|answer| (answer.case, answer.governing))
 }
 
 #[test]
@@ -167,7 +168,7 @@ fn racing_async_commands_on_one_case_give_one_success_and_one_conflict() {
             ),
         )
     });
-    let results = [first.map(|r| r.0), second.map(|r| r.0)];
+    let results = [first.map(|r| r.case), second.map(|r| r.case)];
     let ok = results.iter().filter(|r| r.is_ok()).count();
     let conflicts = results.iter().filter(|r| matches!(r, Err(EngineError::Conflict { .. }))).count();
     assert_eq!((ok, conflicts), (1, 1), "{results:?}");
@@ -216,7 +217,7 @@ fn an_async_command_decides_again_when_another_node_moved_the_case_between_its_r
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     tx.commit().unwrap();
-    let (case, _) = job.join().unwrap().unwrap();
+    let case = job.join().unwrap().unwrap().case;
     assert_eq!(case.status, Status::Refunding);
     assert_eq!(case.version, c.version + 2, "decided again on the other node's version, applied once");
     assert_eq!(a.case(c.id), case);
@@ -259,7 +260,7 @@ fn an_async_command_whose_read_ahead_an_earlier_job_of_its_group_outdated_decide
     std::thread::sleep(std::time::Duration::from_millis(300));
     release.send(()).unwrap();
     let remarked = remark.join().unwrap().unwrap();
-    let (refunded, _) = refund.join().unwrap().unwrap();
+    let refunded = refund.join().unwrap().unwrap().case;
     assert_eq!(remarked.version, c.version + 1);
     assert_eq!(
         (refunded.version, refunded.status, refunded.remark.as_str()),

@@ -87,13 +87,18 @@ async fn case_action(
     Path((case, action)): Path<(String, String)>,
     headers: HeaderMap,
     RawBody(body): RawBody,
-) -> ApiResult<Json<wire::CommandAnswer>> {
+) -> ApiResult<Response> {
     let id = CaseId(path_id(&case, "case")?);
     json_content(&headers, &body)?;
     let expected = if_match(&headers)?;
     let key = idempotency_key(&headers)?;
-    let (case, governing) = crate::services::case_action(&state, &caller, id, &action, &body, expected, key).await?;
-    Ok(Json(command_result(&state, &caller, case, governing)))
+    let answer = crate::services::case_action(&state, &caller, id, &action, &body, expected, key).await?;
+    let mut res = Json(command_result(&state, &caller, answer.case, answer.governing)).into_response();
+    if answer.replayed {
+        // A repeat of a request already done (same Idempotency-Key): the first answer, again.
+        res.headers_mut().insert("idempotent-replayed", axum::http::HeaderValue::from_static("true"));
+    }
+    Ok(res)
 }
 
 /// One documented path per case action, each with its own body: the core's command variants,

@@ -52,6 +52,7 @@ async fn load(state: &AppState, v: &Viewer, id: CaseId) -> ApiResult<(CaseSheet,
 #[derive(Deserialize, Default)]
 struct PageQuery {
     done: Option<String>,
+    again: Option<String>,
 }
 
 async fn page(
@@ -66,7 +67,13 @@ async fn page(
     };
     match load(&state, &v, id).await {
         Ok((sheet, extras)) => {
-            let flash = q.done.as_deref().map(|a| format!("{} {}", v.t("Done:"), v.t(actions::title(a))));
+            let flash = match (q.done.as_deref(), q.again.as_deref()) {
+                (_, Some(a)) => {
+                    Some(format!("{} {}", v.t("Already done (this form was sent before):"), v.t(actions::title(a))))
+                }
+                (Some(a), None) => Some(format!("{} {}", v.t("Done:"), v.t(actions::title(a)))),
+                (None, None) => None,
+            };
             respond(&v, StatusCode::OK, &sheet, &extras, flash, None, None)
         }
         Err(e) => refusal_page(&v, &e),
@@ -103,7 +110,9 @@ async fn act(
     };
     let outcome = submit(&state, &v, &sheet, &extras, &action, &form).await;
     match outcome {
-        Ok(()) => Redirect::to(&format!("/cases/{id}?done={action}")).into_response(),
+        // A form sent again after it acted (double click, back button) acted once: say so.
+        Ok(true) => Redirect::to(&format!("/cases/{id}?again={action}")).into_response(),
+        Ok(false) => Redirect::to(&format!("/cases/{id}?done={action}")).into_response(),
         Err((e, kept)) => {
             // Show the case as it is now: after a conflict that is the newer state.
             let (sheet, extras) = load(&state, &v, id).await.unwrap_or((sheet, extras));
@@ -125,8 +134,9 @@ async fn act(
 }
 
 /// Sends one form: its files are uploaded first (as the JSON API's upload does), then the action
-/// is taken by the JSON API's `act`. On a refusal, answers the files already uploaded so that the
-/// form keeps them.
+/// is taken as the JSON API takes it (`services::case_action`). Answers whether the form had
+/// acted before (its key's first answer came back); on a refusal, the files already uploaded,
+/// so that the form keeps them.
 async fn submit(
     state: &AppState,
     v: &Viewer,
@@ -134,7 +144,7 @@ async fn submit(
     extras: &Extras,
     action: &str,
     form: &FormData,
-) -> Result<(), (ApiError, Vec<(String, String)>)> {
+) -> Result<bool, (ApiError, Vec<(String, String)>)> {
     let caption = form.get("caption").to_string();
     // Files kept from an earlier, refused submission of this form, then the new ones.
     let mut evidence: Vec<(String, String)> =
@@ -188,12 +198,10 @@ async fn submit(
         "" => None,
         s => Some(s.parse::<u64>().map_err(|_| (ApiError::bad("version", "not a version"), evidence.clone()))?),
     };
-    // The flag and the order remark belong to the order: the case's version does not guard them.
-    let expected = if matches!(action, "set_flag" | "set_order_remark") { None } else { expected };
     let key = form_idem(form.get("idem"));
     crate::services::case_action(state, &v.caller, sheet.case.id, action, &body, expected, key)
         .await
-        .map(|_| ())
+        .map(|answer| answer.replayed)
         .map_err(|e| (e, evidence))
 }
 

@@ -301,6 +301,10 @@ async fn a_form_sent_twice_acts_once_and_a_stale_page_shows_the_new_state() {
     let second = p.post(&format!("/cases/{id}/act/refund"), &fields).await;
     assert_eq!(second.status, 303, "{}", second.body);
     assert_eq!(events(&t), after_first);
+    // … and says it had been done already, not "Done" again (defect 7).
+    assert_eq!(second.location, Some(format!("/cases/{id}?again=refund")));
+    let shown = p.get(second.location.as_deref().unwrap()).await;
+    assert!(shown.body.contains("Already done") || shown.body.contains("已处理过"), "{}", shown.body);
     // A stale form (another key, the old version) is refused and shows the case as it is now.
     let stale = p
         .post(

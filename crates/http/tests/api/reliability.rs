@@ -14,9 +14,11 @@ async fn idempotent_retries_and_concurrent_conflicting_requests() {
     let path = format!("/api/v1/cases/{id}/actions/set_remark");
     let a = t.staff.post_with(&path, &json!({ "text": "first" }), &[("idempotency-key", "k-1")]).await.unwrap();
     assert_eq!(a.status, 200);
+    assert_eq!(a.header("idempotent-replayed"), None, "the first answer is no repeat");
     let before = t.fingerprint();
     let b = t.staff.post_with(&path, &json!({ "text": "first" }), &[("idempotency-key", "k-1")]).await.unwrap();
     assert_eq!(b.status, 200);
+    assert_eq!(b.header("idempotent-replayed"), Some("true"), "a repeat says it is one");
     assert_eq!(a.json()["version"], b.json()["version"]);
     assert_eq!(before, t.fingerprint(), "a replay writes nothing");
     problem(
