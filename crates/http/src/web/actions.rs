@@ -194,7 +194,8 @@ impl F<'_> {
                     (self.v.form_fields())
                     input type="hidden" name="version" value=(version);
                     @if let Some(e) = general { p.error role="alert" { (e.message) } }
-                    @else if let Some(e) = mine { p.error role="alert" { (self.v.t("Please correct the field marked below.")) " " (e.message) } }
+                    // The refusal itself is said once, next to the field it names.
+                    @else if mine.is_some() { p.error role="alert" { (self.v.t("Please correct the field marked below.")) } }
                     (controls)
                     button type="submit" data-confirm=[confirm(self.v, self.action)] { (self.v.t(title(self.action))) }
                 }
@@ -350,7 +351,7 @@ pub fn post_message(v: &Viewer, sheet: &CaseSheet, extras: &Extras, err: Option<
         form method="post" action=(format!("/cases/{}/act/post_message", sheet.case.id)) id="act-post_message" {
             (v.form_fields())
             input type="hidden" name="version" value=(sheet.case.version);
-            @if let Some(e) = f.mine() { p.error role="alert" { (e.message) } }
+            @if let Some(e) = f.mine().filter(|_| !f.at_fault("text")) { p.error role="alert" { (e.message) } }
             @if !extras.templates.is_empty() {
                 (f.select("template", v.t("Reply template"), &options, ""))
                 @for t in &extras.templates { template data-template=(t.id) { (t.body) } }
@@ -377,7 +378,7 @@ pub fn merchant_panel(v: &Viewer, sheet: &CaseSheet, err: Option<&FormError>) ->
                 @if sheet.actions.contains(&Action::SetOrderRemark) {
                     form method="post" action=(format!("/cases/{id}/act/set_order_remark")) {
                         (v.form_fields())
-                        @if let Some(e) = order_f.mine() { p.error role="alert" { (e.message) } }
+                        @if let Some(e) = order_f.mine().filter(|_| !order_f.at_fault("text")) { p.error role="alert" { (e.message) } }
                         (order_f.area("text", v.t("Order remark (shared by the order's cases)"), false, 500, &sheet.order.remark))
                         button type="submit" { (v.t("Save order remark")) }
                     }
@@ -386,7 +387,7 @@ pub fn merchant_panel(v: &Viewer, sheet: &CaseSheet, err: Option<&FormError>) ->
                     form method="post" action=(format!("/cases/{id}/act/set_remark")) {
                         (v.form_fields())
                         input type="hidden" name="version" value=(sheet.case.version);
-                        @if let Some(e) = case_f.mine() { p.error role="alert" { (e.message) } }
+                        @if let Some(e) = case_f.mine().filter(|_| !case_f.at_fault("text")) { p.error role="alert" { (e.message) } }
                         (case_f.area("text", v.t("Case remark"), false, 500, &sheet.case.remark))
                         button type="submit" { (v.t("Save case remark")) }
                     }
@@ -394,7 +395,7 @@ pub fn merchant_panel(v: &Viewer, sheet: &CaseSheet, err: Option<&FormError>) ->
                 @if sheet.actions.contains(&Action::SetFlag) {
                     form method="post" action=(format!("/cases/{id}/act/set_flag")) {
                         (v.form_fields())
-                        @if let Some(e) = flag_f.mine() { p.error role="alert" { (e.message) } }
+                        @if let Some(e) = flag_f.mine().filter(|_| !flag_f.at_fault("flag")) { p.error role="alert" { (e.message) } }
                         (flag_f.select("flag", v.t("Flag"), &flags, current_flag))
                         button type="submit" { (v.t("Set flag")) }
                     }

@@ -108,7 +108,10 @@ fn form(v: &Viewer, o: &Order, err: Option<(&ApiError, &FormData)>, kept: &[(Str
         p { (v.t("Paid")) " " (money(o.total)) " · " (v.t("Refundable")) " " (money(refundable)) }
         form.card method="post" action=(format!("/b/orders/{}/apply", o.id)) enctype="multipart/form-data" {
             (v.form_fields())
-            @if let Some(m) = &message { p.error role="alert" { (m) } }
+            // Said once: next to the field it names, or here when it names none of the form's.
+            @if let Some(m) = message.as_ref().filter(|_| !["kind", "reason", "amount", "description", "files"].iter().any(|f| at_fault(f))) {
+                p.error role="alert" { (m) }
+            }
             label for="a-kind" { (v.t("Type")) }
             select id="a-kind" name="kind" aria-describedby=[desc("kind")] {
                 @for l in CASE_TYPES.iter().filter(|l| options.iter().any(|(k, _)| *k == l.value)) {

@@ -69,13 +69,73 @@ pub fn problem_text(lang: Lang, e: &ApiError) -> String {
         }
     }
     if let Some(field) = &p.field {
-        text = format!("{text} — {}: {field}", lang.pick("字段", "field"));
+        text = format!("{text} — {}: {}", lang.pick("字段", "field"), field_label(lang, field));
     }
     if let Some(rule) = &p.rule {
         text = format!("{text} [{rule}]");
     }
     text
 }
+
+/// A field as a person reads it: `evidence[0]` is the evidence files, `logistics.tracking_no`
+/// the tracking number; a name without words here is shown as it is.
+pub fn field_label(lang: Lang, field: &str) -> String {
+    let base = field.split('[').next().unwrap_or(field);
+    let found = FIELDS.iter().find(|(f, _, _)| *f == base).or_else(|| {
+        let last = base.rsplit('.').next().unwrap_or(base);
+        FIELDS.iter().find(|(f, _, _)| *f == last)
+    });
+    found.map_or_else(|| field.to_string(), |(_, zh, en)| lang.pick(zh, en).to_string())
+}
+
+/// The fields refusals name, in words.
+const FIELDS: &[(&str, &str, &str)] = &[
+    ("amount", "金额", "amount"),
+    ("evidence", "凭证文件", "evidence files"),
+    ("files", "凭证文件", "evidence files"),
+    ("file", "文件", "file"),
+    ("caption", "文件说明", "caption"),
+    ("text", "内容", "text"),
+    ("reason", "原因", "reason"),
+    ("reason_code", "原因", "reason"),
+    ("description", "描述", "description"),
+    ("explanation", "说明", "explanation"),
+    ("kind", "售后类型", "case type"),
+    ("logistics", "物流信息", "logistics"),
+    ("carrier", "快递公司", "carrier"),
+    ("tracking_no", "运单号", "tracking number"),
+    ("refund_account", "退款账户", "refund account"),
+    ("holder", "开户人", "account holder"),
+    ("bank", "开户行", "bank"),
+    ("number", "账号", "account number"),
+    ("address", "退货地址", "return address"),
+    ("address_id", "退货地址", "return address"),
+    ("flag", "旗标", "flag"),
+    ("version", "版本", "version"),
+    ("case_id", "售后单号", "case number"),
+    ("order_no", "订单号", "order number"),
+    ("customer_name", "买家姓名", "buyer's name"),
+    ("customer_phone", "手机号", "phone number"),
+    ("applied_from", "申请开始日期", "applied from"),
+    ("applied_to", "申请结束日期", "applied to"),
+    ("due_before", "截止时间", "due before"),
+    ("queue", "队列", "queue"),
+    ("cursor", "翻页位置", "page cursor"),
+    ("limit", "每页条数", "page size"),
+    ("sort", "排序", "sort"),
+    ("shop", "店铺", "shop"),
+    ("name", "名称", "name"),
+    ("phone", "电话", "phone"),
+    ("region", "地区", "region"),
+    ("detail", "详细地址", "street address"),
+    ("title", "标题", "title"),
+    ("body", "内容", "text"),
+    ("login", "登录名", "login"),
+    ("password", "密码", "password"),
+    ("instructions", "举证要求", "instructions"),
+    ("for_party", "裁决方", "ruling for"),
+    ("by", "时长", "duration"),
+];
 
 /// Each refusal code the pages can meet, in words.
 pub const PROBLEMS: &[(&str, &str, &str)] = &[

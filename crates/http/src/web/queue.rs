@@ -131,7 +131,8 @@ async fn queue_page(
         Ok((page, counts)) => (table_page(v, base, &raw, &page, counts.as_deref(), near, None), StatusCode::OK),
         Err(e) if e.status() == 400 => {
             let empty = CasePage { items: vec![], next: None };
-            let msg = format!("{} {}", i18n::problem_text(v.lang, &e), e.0.field.clone().unwrap_or_default());
+            // The sentence names the field at fault, in the person's words.
+            let msg = i18n::problem_text(v.lang, &e);
             (table_page(v, base, &raw, &empty, None, near, Some(msg)), StatusCode::BAD_REQUEST)
         }
         Err(e) => return refusal_page(v, &e),

@@ -231,3 +231,24 @@ async fn w3_w4_available_actions_list_the_flag_and_remark_and_nothing_else_is_ac
     problem(&t.act(&t.staff, id, "set_order_remark", json!({ "text": "late" })).await, 422, "wrong_state");
     t.stop().await;
 }
+
+/// Defect 6: a refusal on a page names the field in the person's words, once, and says its
+/// sentence once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn w2_a_refused_search_names_the_field_in_words_once() {
+    let t = TestApp::new().await;
+    let p = crate::pages::Page::login(t.anon.base(), "staff1", "password-123").await;
+    let page = p.get("/w/queue?case_id=abc").await;
+    assert_eq!(page.status, 400, "{}", page.body);
+    let alert = page.body.split("role=\"alert\">").nth(1).unwrap().split("</p>").next().unwrap().to_string();
+    assert!(alert.contains("售后单号"), "the field in Chinese on a Chinese page: {alert}");
+    assert!(!alert.contains("case_id"), "no raw field name: {alert}");
+    // A refused form: the sentence next to the field, not again above it.
+    let o = t.order("online", true).await;
+    let id = t.apply(&o, "refund_only", 1_000).await["case"]["id"].as_i64().unwrap();
+    let refused = p.act(id, "post_message", &[("text", "")]).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    let sentence = "填写的内容不符合要求。";
+    assert_eq!(refused.body.matches(sentence).count(), 1, "{}", refused.body);
+    t.stop().await;
+}
