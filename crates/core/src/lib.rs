@@ -27,6 +27,6 @@ pub use model::{Case, CaseType, Event, Order, OrderState, PaymentMethod, Queue, 
 pub use money::{Currency, Money};
 pub use notice::{notices_for, Notice, Outbox, Recipient, Sms};
 pub use policy::{Policy, PolicyOverrides};
-pub use published::{published, CaseSnapshot, DomainEvent, OrderSnapshot, EVENT_VERSION};
+pub use published::{published, CaseSnapshot, DomainEvent, OrderSnapshot, Published, EVENT_VERSION};
 pub use refusal::Refusal;
 pub use time::{Dur, Timestamp};

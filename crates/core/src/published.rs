@@ -102,64 +102,63 @@ impl OrderSnapshot {
     }
 }
 
-/// One domain event. `type` on the wire is the dotted name (`case.opened`); every case event
-/// carries the case after the change, every order event the order.
+/// One domain event. `type` on the wire is the dotted name (`case.opened`); a case event is read
+/// with the case after the change, an order event with the order (`Published`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type")]
 pub enum DomainEvent {
     #[serde(rename = "order.created")]
-    OrderCreated { order: OrderSnapshot },
+    OrderCreated,
     /// Paid, confirmed, shipped, delivered or completed.
     #[serde(rename = "order.status_changed")]
-    OrderStatusChanged { from: OrderState, to: OrderState, order: OrderSnapshot },
+    OrderStatusChanged { from: OrderState, to: OrderState },
     #[serde(rename = "order.cancelled")]
-    OrderCancelled { by: Party, reason: String, order: OrderSnapshot },
+    OrderCancelled { by: Party, reason: String },
     #[serde(rename = "case.opened")]
-    CaseOpened { case: CaseSnapshot, description: String },
+    CaseOpened { description: String },
     #[serde(rename = "case.resubmitted")]
-    CaseResubmitted { case: CaseSnapshot },
+    CaseResubmitted,
     /// Every change of the case's status (a rejection's stage or a close's reason is in `case`).
     #[serde(rename = "case.status_changed")]
-    CaseStatusChanged { from: StatusName, to: StatusName, case: CaseSnapshot },
+    CaseStatusChanged { from: StatusName, to: StatusName },
     /// A deadline passed and the system acted (its effects follow as their own events).
     #[serde(rename = "case.deadline_fired")]
-    CaseDeadlineFired { deadline: DeadlineKind, due: Timestamp, case: CaseSnapshot },
+    CaseDeadlineFired { deadline: DeadlineKind, due: Timestamp },
     #[serde(rename = "case.return_agreed")]
-    ReturnAgreed { address: Address, case: CaseSnapshot },
+    ReturnAgreed { address: Address },
     #[serde(rename = "case.return_shipped")]
-    ReturnShipped { logistics: Logistics, case: CaseSnapshot },
+    ReturnShipped { logistics: Logistics },
     #[serde(rename = "case.proposal_made")]
-    ProposalMade { kind: CaseType, amount: Money, case: CaseSnapshot },
+    ProposalMade { kind: CaseType, amount: Money },
     #[serde(rename = "case.proposal_answered")]
-    ProposalAnswered { accepted: bool, case: CaseSnapshot },
+    ProposalAnswered { accepted: bool },
     #[serde(rename = "refund.requested")]
-    RefundRequested { amount: Money, settle_at: Timestamp, case: CaseSnapshot },
+    RefundRequested { amount: Money, settle_at: Timestamp },
     #[serde(rename = "refund.succeeded")]
-    RefundSucceeded { amount: Money, case: CaseSnapshot },
+    RefundSucceeded { amount: Money },
     #[serde(rename = "refund.failed")]
     RefundFailed {
         detail: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         retry_at: Option<Timestamp>,
-        case: CaseSnapshot,
     },
     #[serde(rename = "message.posted")]
-    MessagePosted { party: Party, text: String, case: CaseSnapshot },
+    MessagePosted { party: Party, text: String },
     #[serde(rename = "evidence.added")]
-    EvidenceAdded { party: Party, evidence: Vec<Evidence>, case: CaseSnapshot },
+    EvidenceAdded { party: Party, evidence: Vec<Evidence> },
     #[serde(rename = "arbitration.opened")]
-    ArbitrationOpened { by: Party, reason: String, case: CaseSnapshot },
+    ArbitrationOpened { by: Party, reason: String },
     #[serde(rename = "arbitration.evidence_requested")]
-    ArbitrationEvidenceRequested { instructions: String, case: CaseSnapshot },
+    ArbitrationEvidenceRequested { instructions: String },
     #[serde(rename = "arbitration.ruled")]
-    ArbitrationRuled { for_party: Party, reason: String, case: CaseSnapshot },
+    ArbitrationRuled { for_party: Party, reason: String },
     #[serde(rename = "appeal.submitted")]
-    AppealSubmitted { case: CaseSnapshot },
+    AppealSubmitted,
     #[serde(rename = "appeal.decided")]
-    AppealDecided { upheld: bool, reason: String, case: CaseSnapshot },
+    AppealDecided { upheld: bool, reason: String },
     /// M6: the shop advanced a COD buyer's refund for want of a voucher.
     #[serde(rename = "penalty.issued")]
-    PenaltyIssued { amount: Money, case: CaseSnapshot },
+    PenaltyIssued { amount: Money },
 }
 
 impl DomainEvent {
@@ -220,101 +219,105 @@ impl DomainEvent {
     }
 }
 
+/// One command's domain events, with the case and the order as the command left them: stored
+/// once per command (as the case log is), each event read with them (`DomainEvent` plus `case`
+/// or `order`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Published {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case: Option<CaseSnapshot>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<OrderSnapshot>,
+    pub events: Vec<DomainEvent>,
+}
+
+impl Published {
+    /// Whether an event of this type concerns the order (and carries it) rather than the case.
+    pub fn is_order_event(kind: &str) -> bool {
+        kind.starts_with("order.")
+    }
+}
+
 /// The domain events of one command: `recorded` as it produced them, `before`/`after` the order
 /// and (for a case command) the case on either side of it. A case's status change is told once
-/// per command, after the events that caused it.
+/// per command, after the events that caused it. None when the command means nothing to
+/// consumers (a remark, a reminder).
 pub fn published(
     order_before: &Order,
     order_after: &Order,
     case_before: Option<&Case>,
     case_after: Option<&Case>,
     recorded: &[Recorded],
-) -> Vec<DomainEvent> {
-    let order = || OrderSnapshot::of(order_after);
-    let mut out = Vec::new();
-    let Some(case) = case_after else {
-        for e in recorded.iter().map(|r| &r.event) {
-            match e {
-                Event::OrderCreated { .. } => out.push(DomainEvent::OrderCreated { order: order() }),
-                Event::OrderCancelled { by, reason, .. } => {
-                    out.push(DomainEvent::OrderCancelled { by: *by, reason: reason.clone(), order: order() })
-                }
-                _ => {}
-            }
-        }
-        if order_before.state != order_after.state
-            && order_after.state != OrderState::Cancelled
-            && !recorded.iter().any(|r| matches!(r.event, Event::OrderCreated { .. }))
-        {
-            out.push(DomainEvent::OrderStatusChanged {
-                from: order_before.state,
-                to: order_after.state,
-                order: order(),
-            });
-        }
-        return out;
-    };
-    let snap = CaseSnapshot::of(case);
+) -> Option<Published> {
+    let mut events = Vec::new();
     for r in recorded {
-        let c = snap.clone();
         let by = r.actor.party();
-        out.push(match &r.event {
-            Event::Applied { description, .. } => DomainEvent::CaseOpened { case: c, description: description.clone() },
-            Event::Resubmitted { .. } => DomainEvent::CaseResubmitted { case: c },
-            Event::DeadlineFired { kind, due } => {
-                DomainEvent::CaseDeadlineFired { deadline: *kind, due: *due, case: c }
+        events.push(match &r.event {
+            Event::OrderCreated { .. } => DomainEvent::OrderCreated,
+            Event::OrderCancelled { by, reason, .. } => DomainEvent::OrderCancelled { by: *by, reason: reason.clone() },
+            Event::Applied { description, .. } if case_after.is_some() => {
+                DomainEvent::CaseOpened { description: description.clone() }
             }
-            Event::ReturnAgreed { address, .. } => DomainEvent::ReturnAgreed { address: address.clone(), case: c },
+            Event::Resubmitted { .. } => DomainEvent::CaseResubmitted,
+            Event::DeadlineFired { kind, due } if case_after.is_some() => {
+                DomainEvent::CaseDeadlineFired { deadline: *kind, due: *due }
+            }
+            Event::ReturnAgreed { address, .. } => DomainEvent::ReturnAgreed { address: address.clone() },
             Event::ReturnLogisticsSubmitted { logistics, .. } => {
-                DomainEvent::ReturnShipped { logistics: logistics.clone(), case: c }
+                DomainEvent::ReturnShipped { logistics: logistics.clone() }
             }
-            Event::ProposalMade { kind, amount, .. } => {
-                DomainEvent::ProposalMade { kind: *kind, amount: *amount, case: c }
-            }
-            Event::ProposalAccepted => DomainEvent::ProposalAnswered { accepted: true, case: c },
-            Event::ProposalDeclined => DomainEvent::ProposalAnswered { accepted: false, case: c },
+            Event::ProposalMade { kind, amount, .. } => DomainEvent::ProposalMade { kind: *kind, amount: *amount },
+            Event::ProposalAccepted => DomainEvent::ProposalAnswered { accepted: true },
+            Event::ProposalDeclined => DomainEvent::ProposalAnswered { accepted: false },
             Event::RefundStarted { amount, settle_at, .. } => {
-                DomainEvent::RefundRequested { amount: *amount, settle_at: *settle_at, case: c }
+                DomainEvent::RefundRequested { amount: *amount, settle_at: *settle_at }
             }
             Event::RefundSettled { ok: true, .. } => {
-                DomainEvent::RefundSucceeded { amount: case.refund.as_ref().map_or(case.amount, |r| r.amount), case: c }
+                let Some(case) = case_after else { continue };
+                DomainEvent::RefundSucceeded { amount: case.refund.as_ref().map_or(case.amount, |r| r.amount) }
             }
             Event::RefundSettled { ok: false, detail, retry_at } => {
-                DomainEvent::RefundFailed { detail: detail.clone(), retry_at: *retry_at, case: c }
+                DomainEvent::RefundFailed { detail: detail.clone(), retry_at: *retry_at }
             }
-            Event::MessagePosted { party, text } => {
-                DomainEvent::MessagePosted { party: *party, text: text.clone(), case: c }
-            }
+            Event::MessagePosted { party, text } => DomainEvent::MessagePosted { party: *party, text: text.clone() },
             Event::EvidenceAdded { party, evidence } => {
-                DomainEvent::EvidenceAdded { party: *party, evidence: evidence.clone(), case: c }
+                DomainEvent::EvidenceAdded { party: *party, evidence: evidence.clone() }
             }
             Event::EvidenceSubmitted { evidence, .. } | Event::VoucherUploaded { evidence } => {
-                DomainEvent::EvidenceAdded { party: by, evidence: evidence.clone(), case: c }
+                DomainEvent::EvidenceAdded { party: by, evidence: evidence.clone() }
             }
-            Event::Escalated { by, reason } => {
-                DomainEvent::ArbitrationOpened { by: *by, reason: reason.clone(), case: c }
-            }
+            Event::Escalated { by, reason } => DomainEvent::ArbitrationOpened { by: *by, reason: reason.clone() },
             Event::EvidenceRequested { instructions, .. } => {
-                DomainEvent::ArbitrationEvidenceRequested { instructions: instructions.clone(), case: c }
+                DomainEvent::ArbitrationEvidenceRequested { instructions: instructions.clone() }
             }
             Event::Ruled { for_party, reason, .. } => {
-                DomainEvent::ArbitrationRuled { for_party: *for_party, reason: reason.clone(), case: c }
+                DomainEvent::ArbitrationRuled { for_party: *for_party, reason: reason.clone() }
             }
-            Event::AppealSubmitted { .. } => DomainEvent::AppealSubmitted { case: c },
+            Event::AppealSubmitted { .. } => DomainEvent::AppealSubmitted,
             Event::AppealDecided { upheld, reason } => {
-                DomainEvent::AppealDecided { upheld: *upheld, reason: reason.clone(), case: c }
+                DomainEvent::AppealDecided { upheld: *upheld, reason: reason.clone() }
             }
-            Event::AdvanceCompensated { amount } => DomainEvent::PenaltyIssued { amount: *amount, case: c },
-            Event::OrderCancelled { by, reason, .. } => {
-                DomainEvent::OrderCancelled { by: *by, reason: reason.clone(), order: order() }
-            }
+            Event::AdvanceCompensated { amount } => DomainEvent::PenaltyIssued { amount: *amount },
             _ => continue,
         });
     }
-    let from = case_before.map(|c| c.status);
-    if from.is_some_and(|f| f != case.status) {
-        let from = from.map(|s| s.name()).unwrap_or(StatusName::AwaitingReview);
-        out.push(DomainEvent::CaseStatusChanged { from, to: case.status.name(), case: snap });
+    let created = recorded.iter().any(|r| matches!(r.event, Event::OrderCreated { .. }));
+    // A cancellation says so itself; other moves of the order's state are told as a change.
+    if order_before.state != order_after.state && order_after.state != OrderState::Cancelled && !created {
+        events.push(DomainEvent::OrderStatusChanged { from: order_before.state, to: order_after.state });
     }
-    out
+    if let (Some(before), Some(after)) = (case_before, case_after) {
+        if before.status != after.status {
+            events.push(DomainEvent::CaseStatusChanged { from: before.status.name(), to: after.status.name() });
+        }
+    }
+    if events.is_empty() {
+        return None;
+    }
+    let order_told = events.iter().any(|e| Published::is_order_event(e.name()));
+    Some(Published {
+        case: case_after.map(CaseSnapshot::of),
+        order: order_told.then(|| OrderSnapshot::of(order_after)),
+        events,
+    })
 }

@@ -1,25 +1,32 @@
-//! The domain event stream as the engine offers it: who may read which events, and where each
-//! consumer stands. The events themselves are written by the store with the change they
-//! describe (`LogRow::publishing`); this module only reads them and moves positions.
+//! The domain event stream as the engine offers it: who may read which events, each event read
+//! with the case or order as its command left them, and where each consumer stands. The events
+//! are written by the store with the change they describe (`LogRow::publishing`, one row per
+//! command); this module reads them and moves positions.
 
-use crate::store::{DomainEventRow, EventFilter, EventPosition};
+use crate::store::{DomainEventRow, EventPosition, StoredPublished};
 use crate::usecase::{Engine, EngineError};
-use aftersale_core::{Actor, DomainEvent};
+use aftersale_core::{Actor, DomainEvent, Published};
 
 /// The most events one read returns.
 pub const MAX_EVENTS_PAGE: usize = 1000;
 
+/// How many stored rows (commands) one read looks through at most, whatever it filters out: a
+/// bound on a read whose types are rare (the caller goes on from the position it got).
+const MAX_ROWS_SCANNED: usize = 10_000;
+
 impl Engine {
     /// Up to `limit` domain events after `after`, oldest first, that `actor` may see: a merchant
     /// its shop's, the platform and the system all. Buyers read their cases, not the stream.
-    /// `types` narrows to those types (every name must be one of `DomainEvent::TYPES`).
+    /// `types` narrows to those types (every name must be one of `DomainEvent::TYPES`). The
+    /// second value is where the read stopped: the position to go on from (past events it looked
+    /// at and filtered out, so a rare type does not make the caller read them again).
     pub fn events_after(
         &self,
         actor: Actor,
         after: EventPosition,
         limit: usize,
         types: Vec<String>,
-    ) -> Result<Vec<DomainEventRow>, EngineError> {
+    ) -> Result<(Vec<DomainEventRow>, EventPosition), EngineError> {
         let shop = match actor {
             Actor::Merchant { shop, .. } => Some(shop),
             Actor::Platform { .. } | Actor::System => None,
@@ -36,8 +43,39 @@ impl Engine {
                 reason: format!("must be between 1 and {MAX_EVENTS_PAGE}"),
             });
         }
-        let filter = EventFilter { shop, types };
-        Ok(self.read(|tx| tx.domain_events_after(after, limit, &filter))?)
+        self.read(|tx| {
+            let mut out = Vec::new();
+            let mut at = after;
+            let mut from = (after.tx, after.id);
+            let mut scanned = 0;
+            while out.len() < limit && scanned < MAX_ROWS_SCANNED {
+                let rows = tx.domain_events_from(from.0, from.1, shop, limit + 1)?;
+                let full = rows.len() > limit;
+                for row in &rows {
+                    if (row.tx, row.id) < (after.tx, after.id) || (row.tx, row.id) < from {
+                        continue;
+                    }
+                    scanned += 1;
+                    for event in expand(row)? {
+                        if event.position <= after || event.position <= at {
+                            continue;
+                        }
+                        if out.len() == limit {
+                            return Ok((out, at));
+                        }
+                        at = event.position;
+                        if types.is_empty() || types.contains(&event.kind) {
+                            out.push(event);
+                        }
+                    }
+                }
+                match rows.last() {
+                    Some(last) if full => from = (last.tx, last.id + 1),
+                    _ => break,
+                }
+            }
+            Ok((out, at))
+        })
     }
 
     /// Where `consumer` stands in the stream (the start if it never moved).
@@ -51,4 +89,35 @@ impl Engine {
         let consumer = consumer.to_string();
         self.transact(move |tx| Ok(tx.set_consumer_position(&consumer, position)?))
     }
+}
+
+/// A stored row's events, each with its position and with the case or order it concerns.
+fn expand(row: &StoredPublished) -> Result<Vec<DomainEventRow>, crate::store::StoreError> {
+    let published: Published = serde_json::from_str(&row.data)?;
+    let case = published.case.as_ref().map(serde_json::to_value).transpose()?;
+    let order = published.order.as_ref().map(serde_json::to_value).transpose()?;
+    published
+        .events
+        .iter()
+        .enumerate()
+        .map(|(seq, event)| {
+            let kind = event.name();
+            let mut data = serde_json::to_value(event)?;
+            if let serde_json::Value::Object(map) = &mut data {
+                let (key, with) = if Published::is_order_event(kind) { ("order", &order) } else { ("case", &case) };
+                if let Some(v) = with {
+                    map.insert(key.into(), v.clone());
+                }
+            }
+            Ok(DomainEventRow {
+                position: EventPosition { tx: row.tx, id: row.id, seq: seq as u32 + 1 },
+                kind: kind.to_string(),
+                at: row.at,
+                shop: row.shop,
+                order: row.order,
+                case: row.case,
+                data: serde_json::to_string(&data)?,
+            })
+        })
+        .collect()
 }

@@ -30,8 +30,8 @@ pub use sms::{LogSender, RecordOnly, SmsSender};
 pub use store::sqlite::{SqliteOptions, SqliteStore};
 pub use store::{
     reports_feeds, AddressInput, CaseChange, CaseCursor, CaseHit, CaseHits, CaseListItem, CasePage, CaseQuery,
-    CaseSort, Credential, DomainEventRow, DueDeadline, Effects, EventFilter, EventPosition, EvidenceObject, Lease,
-    LogRow, NoticeQuery, Penalty, Published, ReadTx, ReplyTemplate, Role, ShopRecord, Store, StoreError, StoredEvent,
+    CaseSort, Credential, DomainEventRow, DueDeadline, Effects, EventPosition, EvidenceObject, Lease, LogRow,
+    NoticeQuery, Penalty, PublishedRow, ReadTx, ReplyTemplate, Role, ShopRecord, Store, StoreError, StoredEvent,
     StoredNotice, StoredSms, Subject, TokenRecord, TokenScope, UserRecord, WriteTx,
 };
 pub use submit::{ActionAnswer, CaseAction};

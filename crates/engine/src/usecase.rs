@@ -635,7 +635,7 @@ fn write_order_effects(
     new: &[Deadline],
 ) -> Result<(), EngineError> {
     let told = published(before.unwrap_or(after), after, None, None, recorded);
-    let log = LogRow::new(recorded)?.map(|l| l.publishing(after.shop_id, &told)).transpose()?;
+    let log = LogRow::new(recorded)?.map(|l| l.publishing(after.shop_id, told.as_ref())).transpose()?;
     let order = after.id;
     let mut effects = Effects { log: log.as_ref().map(|l| (order, None, l)), ..Effects::default() };
     diff_deadlines(&mut effects, Subject::Order(order), after.version, old, new);
@@ -686,7 +686,7 @@ impl CasePlan {
         }
         let order_changed = new_order.version != order.version;
         let log = LogRow::new(&recorded)?
-            .map(|l| l.publishing(case.shop_id, &published(order, &new_order, old, Some(&case), &recorded)))
+            .map(|l| l.publishing(case.shop_id, published(order, &new_order, old, Some(&case), &recorded).as_ref()))
             .transpose()?;
         let events: Vec<Event> = recorded.iter().map(|r| r.event.clone()).collect();
         let outbox = notices_for(&new_order, &case, &events);

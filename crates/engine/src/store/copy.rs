@@ -149,11 +149,11 @@ const TABLES: &[Table] = &[
         name: "domain_events",
         columns: &[
             ("id", Int),
-            ("type", Text),
             ("at", Int),
             ("shop_id", Int),
             ("order_id", Int),
             ("case_id", IntOrNull),
+            ("types", Text),
             ("data", Text),
         ],
         key: 1,

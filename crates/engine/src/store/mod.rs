@@ -183,29 +183,21 @@ pub trait ServiceReads {
     fn idempotency_get(&mut self, key: &str) -> Result<Option<(String, String)>, StoreError>;
 }
 
-/// Which domain events a reader wants.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct EventFilter {
-    /// One shop's events only.
-    pub shop: Option<ShopId>,
-    /// These types only (all when empty).
-    pub types: Vec<String>,
-}
-
-/// The domain event stream and where each consumer of it stands.
+/// The domain event stream (one stored row per command) and where each consumer of it stands.
 pub trait EventReads {
-    /// Up to `limit` events after `after`, in commit order, that every transaction before them
-    /// has finished: a later read never finds an event before the last one this read returned.
-    /// (PostgreSQL numbers rows before their commit, so a row numbered earlier may commit later;
-    /// the store returns only rows of transactions older than every transaction still running —
-    /// the snapshot's `xmin` — ordered by transaction, then row. SQLite's one writer commits in
-    /// row order.)
-    fn domain_events_after(
+    /// Up to `limit` rows from (`tx`, `id`) on, that row included, in commit order, of `shop`
+    /// if named — only rows that every transaction before them has finished: a later read never
+    /// finds a row before the last one this read returned. (PostgreSQL numbers rows before
+    /// their commit, so a row numbered earlier may commit later; the store returns only rows of
+    /// transactions older than every transaction still running — the snapshot's `xmin` —
+    /// ordered by transaction, then row. SQLite's one writer commits in row order.)
+    fn domain_events_from(
         &mut self,
-        after: EventPosition,
+        tx: i64,
+        id: i64,
+        shop: Option<ShopId>,
         limit: usize,
-        filter: &EventFilter,
-    ) -> Result<Vec<DomainEventRow>, StoreError>;
+    ) -> Result<Vec<StoredPublished>, StoreError>;
     /// Where a consumer stands (None: it has not started).
     fn consumer_position(&mut self, consumer: &str) -> Result<Option<EventPosition>, StoreError>;
 }

@@ -253,59 +253,77 @@ pub struct LogRow {
     pub events_json: String,
     pub case_events: bool,
     /// The command's domain events, written beside the log row in the same statement or
-    /// transaction (see `DomainEventRow`).
-    pub published: Option<Published>,
+    /// transaction.
+    pub published: Option<PublishedRow>,
 }
 
-/// A command's domain events, each with its type's name and its JSON.
+/// A command's domain events as stored: one row beside its log row, holding every event of the
+/// command with the case and order as it left them (`aftersale_core::Published`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Published {
+pub struct PublishedRow {
     pub shop: ShopId,
-    pub events: Vec<(&'static str, String)>,
+    /// The events' types, each followed by a space (`case.opened refund.requested `).
+    pub types: String,
+    /// The `Published` document.
+    pub data: String,
 }
 
-impl Published {
-    pub fn new(shop: ShopId, events: &[DomainEvent]) -> Result<Published, StoreError> {
-        let events =
-            events.iter().map(|e| Ok((e.name(), serde_json::to_string(e)?))).collect::<Result<_, StoreError>>()?;
-        Ok(Published { shop, events })
+impl PublishedRow {
+    pub fn new(shop: ShopId, published: &Published) -> Result<PublishedRow, StoreError> {
+        let types = published.events.iter().map(|e| format!("{} ", e.name())).collect();
+        Ok(PublishedRow { shop, types, data: serde_json::to_string(published)? })
     }
 }
 
-/// Where a consumer of the domain events stands: after the event at this position. Positions
-/// follow commit order: `tx` is the committing transaction's number on PostgreSQL (0 on SQLite,
-/// whose single writer commits in id order) and `id` the row's. See
-/// `EventReads::domain_events_after` for why that order never skips an event.
+/// Where a consumer of the domain events stands: after event `seq` of the stored row (`tx`,
+/// `id`). Rows follow commit order: `tx` is the committing transaction's number on PostgreSQL
+/// (0 on SQLite, whose single writer commits in id order) and `id` the row's. See
+/// `EventReads::domain_events_from` for why that order never skips an event.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct EventPosition {
     pub tx: i64,
     pub id: i64,
+    pub seq: u32,
 }
 
 impl EventPosition {
     /// Before every event.
-    pub const START: EventPosition = EventPosition { tx: 0, id: 0 };
+    pub const START: EventPosition = EventPosition { tx: 0, id: 0, seq: 0 };
 }
 
 impl std::fmt::Display for EventPosition {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}-{}", self.tx, self.id)
+        write!(f, "{}-{}-{}", self.tx, self.id, self.seq)
     }
 }
 
 impl std::str::FromStr for EventPosition {
     type Err = ();
     fn from_str(s: &str) -> Result<EventPosition, ()> {
-        let (tx, id) = s.split_once('-').ok_or(())?;
-        let (tx, id) = (tx.parse::<i64>().map_err(|_| ())?, id.parse::<i64>().map_err(|_| ())?);
-        if tx < 0 || id < 0 {
+        let mut parts = s.split('-');
+        let mut next = || parts.next().and_then(|p| p.parse::<i64>().ok()).filter(|v| *v >= 0).ok_or(());
+        let (tx, id, seq) = (next()?, next()?, next()?);
+        if parts.next().is_some() {
             return Err(());
         }
-        Ok(EventPosition { tx, id })
+        Ok(EventPosition { tx, id, seq: u32::try_from(seq).map_err(|_| ())? })
     }
 }
 
-/// A stored domain event.
+/// A stored row of domain events (one command's).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredPublished {
+    pub tx: i64,
+    pub id: i64,
+    pub at: Timestamp,
+    pub shop: ShopId,
+    pub order: OrderId,
+    pub case: Option<CaseId>,
+    pub types: String,
+    pub data: String,
+}
+
+/// One domain event as consumers read it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DomainEventRow {
     pub position: EventPosition,
@@ -314,14 +332,15 @@ pub struct DomainEventRow {
     pub shop: ShopId,
     pub order: OrderId,
     pub case: Option<CaseId>,
-    /// The event as JSON (`DomainEvent`, with its `type`).
+    /// The event as JSON: its `type` and fields, with `case` (a case event) or `order` (an
+    /// order event) as the command left it.
     pub data: String,
 }
 
 impl LogRow {
     /// The row with the command's domain events (none written when there are none).
-    pub fn publishing(mut self, shop: ShopId, events: &[DomainEvent]) -> Result<LogRow, StoreError> {
-        self.published = if events.is_empty() { None } else { Some(Published::new(shop, events)?) };
+    pub fn publishing(mut self, shop: ShopId, published: Option<&Published>) -> Result<LogRow, StoreError> {
+        self.published = published.map(|p| PublishedRow::new(shop, p)).transpose()?;
         Ok(self)
     }
 

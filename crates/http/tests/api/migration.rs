@@ -87,7 +87,7 @@ async fn sqlite_to_postgres_interrupted_and_resumed_gives_the_same_answers() {
         let engine = running.state.engine.clone();
         blocking(move || {
             let platform = aftersale_core::Actor::Platform { agent: aftersale_core::values::AgentId(1) };
-            engine.events_after(platform, aftersale_engine::EventPosition::START, 1000, vec![]).unwrap()
+            engine.events_after(platform, aftersale_engine::EventPosition::START, 1000, vec![]).unwrap().0
         })
     };
     let (x, y) = (stream(&sqlite_server), stream(&pg_server));

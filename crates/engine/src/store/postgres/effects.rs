@@ -37,7 +37,7 @@ fn effect_parts(guard: &str, parts: Parts, published_at: usize) -> Vec<String> {
         ));
     }
     if parts.published {
-        // The log row's domain events: the types, documents and shop are the parameters from
+        // The log row's domain events: the types, document and shop are the parameters from
         // `published_at` on (`PUBLISHED_TYPES`).
         let (t, d, shop) = (published_at, published_at + 1, published_at + 2);
         let insert = super::events::insert_published_sql(
@@ -45,11 +45,10 @@ fn effect_parts(guard: &str, parts: Parts, published_at: usize) -> Vec<String> {
             "$2::bigint",
             "$3::bigint",
             &format!("${shop}::bigint"),
-            &format!("${t}"),
-            &format!("${d}"),
+            &format!("${t}::text"),
+            &format!("${d}::text"),
         );
-        let insert = insert.replacen(" ORDER BY n", &format!(" WHERE $1::bigint IS NOT NULL{guard} ORDER BY n"), 1);
-        out.push(format!("published AS ({insert})"));
+        out.push(format!("published AS ({insert} WHERE $1::bigint IS NOT NULL{guard})"));
     }
     if parts.gone {
         out.push(format!(
@@ -108,7 +107,7 @@ const PARAM_TYPES: [Type; 41] = {
 /// The types of the domain events' parameters (types, documents, shop), which follow the
 /// effects' parameters in the effects statement (`$27`–`$29`) and the case-change statement's
 /// (`$42`–`$44`).
-const PUBLISHED_TYPES: [Type; 3] = [Type::TEXT_ARRAY, Type::TEXT_ARRAY, Type::INT8];
+const PUBLISHED_TYPES: [Type; 3] = [Type::TEXT, Type::TEXT, Type::INT8];
 
 impl Parts {
     /// The seven parts as bits, for the tables of statements below.
@@ -197,8 +196,8 @@ struct EffectParams<'a> {
     body: Vec<&'a str>,
     phone: Vec<&'a str>,
     text: Vec<&'a str>,
-    published_types: Vec<&'static str>,
-    published_data: Vec<&'a str>,
+    published_types: Option<&'a str>,
+    published_data: Option<&'a str>,
     published_shop: Option<i64>,
     /// Deadline rows of subjects past the two the statement names (no change has them).
     more_gone: Vec<(Subject, DeadlineKind)>,
@@ -258,8 +257,8 @@ impl<'a> EffectParams<'a> {
             body: notices.iter().map(|n| n.body.as_str()).collect(),
             phone: sms.iter().map(|s| s.phone.as_str()).collect(),
             text: sms.iter().map(|s| s.text.as_str()).collect(),
-            published_types: published.map_or(Vec::new(), |p| p.events.iter().map(|e| e.0).collect()),
-            published_data: published.map_or(Vec::new(), |p| p.events.iter().map(|e| e.1.as_str()).collect()),
+            published_types: published.map(|p| p.types.as_str()),
+            published_data: published.map(|p| p.data.as_str()),
             published_shop: published.map(|p| p.shop.0),
             more_gone,
         }
@@ -305,7 +304,7 @@ impl<'a> EffectParams<'a> {
             moved: !self.set_id.is_empty(),
             told: !self.r_kind.is_empty(),
             texted: !self.phone.is_empty(),
-            published: !self.published_types.is_empty(),
+            published: self.published_data.is_some(),
         }
     }
 

@@ -1,31 +1,34 @@
-//! The domain event stream and its consumers' positions. One writer commits in id order, so
-//! the position's `tx` is always 0 here.
+//! The domain event stream and its consumers' positions. One writer commits in id order, so a
+//! row's `tx` is always 0 here.
 
 use super::*;
 
 impl EventReads for Sql<'_> {
-    fn domain_events_after(
+    fn domain_events_from(
         &mut self,
-        after: EventPosition,
+        tx: i64,
+        id: i64,
+        shop: Option<ShopId>,
         limit: usize,
-        filter: &EventFilter,
-    ) -> Result<Vec<DomainEventRow>, StoreError> {
-        // A position from PostgreSQL (copied data) has a transaction number; here every row is
-        // after tx 0, so only the id counts.
-        let types = filter.types.join(",");
+    ) -> Result<Vec<StoredPublished>, StoreError> {
+        // A position from PostgreSQL (copied data) may name a transaction; every row here is of
+        // tx 0, so past tx 0 nothing is left.
+        if tx > 0 {
+            return Ok(Vec::new());
+        }
         let mut st = self.conn.prepare_cached(
-            "SELECT id, type, at, shop_id, order_id, case_id, data FROM domain_events \
-             WHERE id > ?1 AND (?2 IS NULL OR shop_id = ?2) \
-             AND (?3 = '' OR instr(',' || ?3 || ',', ',' || type || ',') > 0) ORDER BY id LIMIT ?4",
+            "SELECT id, at, shop_id, order_id, case_id, types, data FROM domain_events \
+             WHERE id >= ?1 AND (?2 IS NULL OR shop_id = ?2) ORDER BY id LIMIT ?3",
         )?;
-        let rows = st.query_map(params![after.id, filter.shop.map(|s| s.0), types, limit as i64], |r| {
-            Ok(DomainEventRow {
-                position: EventPosition { tx: 0, id: r.get(0)? },
-                kind: r.get(1)?,
-                at: Timestamp(r.get(2)?),
-                shop: ShopId(r.get(3)?),
-                order: OrderId(r.get(4)?),
-                case: r.get::<_, Option<i64>>(5)?.map(CaseId),
+        let rows = st.query_map(params![id, shop.map(|s| s.0), limit as i64], |r| {
+            Ok(StoredPublished {
+                tx: 0,
+                id: r.get(0)?,
+                at: Timestamp(r.get(1)?),
+                shop: ShopId(r.get(2)?),
+                order: OrderId(r.get(3)?),
+                case: r.get::<_, Option<i64>>(4)?.map(CaseId),
+                types: r.get(5)?,
                 data: r.get(6)?,
             })
         })?;
@@ -33,8 +36,10 @@ impl EventReads for Sql<'_> {
     }
 
     fn consumer_position(&mut self, consumer: &str) -> Result<Option<EventPosition>, StoreError> {
-        let mut st = self.conn.prepare_cached("SELECT tx, id FROM consumer_positions WHERE name = ?")?;
-        Ok(st.query_row([consumer], |r| Ok(EventPosition { tx: r.get(0)?, id: r.get(1)? })).optional()?)
+        let mut st = self.conn.prepare_cached("SELECT tx, id, seq FROM consumer_positions WHERE name = ?")?;
+        Ok(st
+            .query_row([consumer], |r| Ok(EventPosition { tx: r.get(0)?, id: r.get(1)?, seq: r.get(2)? }))
+            .optional()?)
     }
 }
 
@@ -43,10 +48,10 @@ impl EventWrites for Sql<'_> {
         self.dirty = true;
         self.conn
             .prepare_cached(
-                "INSERT INTO consumer_positions (name, tx, id) VALUES (?1, ?2, ?3) \
-                 ON CONFLICT (name) DO UPDATE SET tx = excluded.tx, id = excluded.id",
+                "INSERT INTO consumer_positions (name, tx, id, seq) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (name) DO UPDATE SET tx = excluded.tx, id = excluded.id, seq = excluded.seq",
             )?
-            .execute(params![consumer, position.tx, position.id])?;
+            .execute(params![consumer, position.tx, position.id, position.seq])?;
         Ok(())
     }
 }
@@ -60,12 +65,11 @@ impl Sql<'_> {
         row: &LogRow,
     ) -> Result<(), StoreError> {
         let Some(p) = &row.published else { return Ok(()) };
-        let mut st = self.conn.prepare_cached(
-            "INSERT INTO domain_events (type, at, shop_id, order_id, case_id, data) VALUES (?, ?, ?, ?, ?, ?)",
-        )?;
-        for (kind, data) in &p.events {
-            st.execute(params![kind, row.at.0, p.shop.0, order.0, case.map(|c| c.0), data])?;
-        }
+        self.conn
+            .prepare_cached(
+                "INSERT INTO domain_events (at, shop_id, order_id, case_id, types, data) VALUES (?, ?, ?, ?, ?, ?)",
+            )?
+            .execute(params![row.at.0, p.shop.0, order.0, case.map(|c| c.0), p.types, p.data])?;
         Ok(())
     }
 }

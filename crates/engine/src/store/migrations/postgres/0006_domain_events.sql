@@ -1,16 +1,16 @@
--- Domain events for consumers, written with the change they describe. `tx` is the writing
--- transaction's number (pg_current_xact_id): readers take only rows of transactions older than
--- every one still running and order them by (tx, id), so a row that commits late is never
--- skipped (its transaction holds the readers back until it ends). Rows copied from SQLite keep
--- tx 0: their order there was their ids'.
+-- Domain events for consumers, written with the change they describe: one row per command.
+-- `tx` is the writing transaction's number (pg_current_xact_id): readers take only rows of
+-- transactions older than every one still running and order them by (tx, id), so a row that
+-- commits late is never skipped (its transaction holds the readers back until it ends). Rows
+-- copied from SQLite keep tx 0: their order there was their ids'.
 CREATE TABLE domain_events (
     id BIGSERIAL PRIMARY KEY,
     tx BIGINT NOT NULL DEFAULT 0,
-    type TEXT NOT NULL,
     at BIGINT NOT NULL,
     shop_id BIGINT NOT NULL,
     order_id BIGINT NOT NULL,
     case_id BIGINT,
+    types TEXT NOT NULL,
     data TEXT NOT NULL
 );
 CREATE INDEX domain_events_position ON domain_events (tx, id);
@@ -18,6 +18,7 @@ CREATE INDEX domain_events_shop ON domain_events (shop_id, tx, id);
 
 CREATE TABLE consumer_positions (
     name TEXT PRIMARY KEY,
-    tx BIGINT NOT NULL DEFAULT 0,
-    id BIGINT NOT NULL
+    tx BIGINT NOT NULL,
+    id BIGINT NOT NULL,
+    seq BIGINT NOT NULL
 );

@@ -1,20 +1,22 @@
 -- Domain events for consumers (webhooks, SMS, integrations), written with the change they
--- describe. AUTOINCREMENT: an id is never used twice, even after the newest rows are deleted,
--- so a consumer's position stays meaningful. One writer commits in id order.
+-- describe: one row per command, as the log is, holding the command's events with the case and
+-- order as it left them. AUTOINCREMENT: an id is never used twice, even after the newest rows
+-- are deleted, so a consumer's position stays meaningful. One writer commits in id order.
 CREATE TABLE domain_events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    type TEXT NOT NULL,
     at INTEGER NOT NULL,
     shop_id INTEGER NOT NULL,
     order_id INTEGER NOT NULL,
     case_id INTEGER,
+    types TEXT NOT NULL,
     data TEXT NOT NULL
 );
 CREATE INDEX domain_events_shop ON domain_events (shop_id, id);
 
--- Where each consumer of the stream stands (after the event at tx, id).
+-- Where each consumer of the stream stands (after event seq of row tx, id).
 CREATE TABLE consumer_positions (
     name TEXT PRIMARY KEY,
     tx INTEGER NOT NULL,
-    id INTEGER NOT NULL
+    id INTEGER NOT NULL,
+    seq INTEGER NOT NULL
 ) WITHOUT ROWID;
