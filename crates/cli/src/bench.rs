@@ -437,8 +437,39 @@ pub(crate) fn after_firing_json(read: &str) -> Result<&'static str, String> {
         .map_err(|e| e.clone())
 }
 
-/// The row writes of one command or firing, bare: read the case, update it, insert one log row,
-/// delete the deadline `gone` and insert `next`.
+/// The domain events row the engine writes with that firing (its types and document), for the
+/// raw loops to write one of the same size: every command of the flow mix and every firing
+/// writes one. Built once through the core.
+pub(crate) fn published_row() -> Result<(&'static str, &'static str), String> {
+    static ROW: std::sync::OnceLock<Result<(String, String), String>> = std::sync::OnceLock::new();
+    ROW.get_or_init(|| {
+        let policy = Policy::douyin();
+        let o = order(1, OrderState::Delivered)?;
+        let applied = applied_refund_only(1, T0);
+        let before = Case::open(&o, &applied).ok_or("no case")?;
+        let now = T0 + policy.review;
+        let ctx = Ctx { policy: &policy, now, default_address: None };
+        let events =
+            decide_case(&o, &before, &CaseCommand::Expire { kind: DeadlineKind::Review }, &Actor::System, &ctx)
+                .map_err(err)?;
+        let recorded: Vec<Recorded> =
+            events.into_iter().map(|event| Recorded { at: now, actor: Actor::System, event }).collect();
+        let mut after = before.clone();
+        for r in &recorded {
+            after.apply(r);
+        }
+        let told =
+            aftersale_core::published(&o, &o, Some(&before), Some(&after), &recorded).ok_or("nothing published")?;
+        let row = aftersale_engine::PublishedRow::new(o.shop_id, &told).map_err(err)?;
+        Ok((row.types, row.data))
+    })
+    .as_ref()
+    .map(|(t, d)| (t.as_str(), d.as_str()))
+    .map_err(|e| e.clone())
+}
+
+/// The row writes of one command or firing, bare: read the case, update it, insert one log row
+/// and one row of domain events, delete the deadline `gone` and insert `next`.
 fn raw_step(
     tx: &rusqlite::Transaction<'_>,
     id: i64,
@@ -473,6 +504,12 @@ fn raw_step(
             s.execute(params![id, id, n, "[{\"type\":\"deadline_fired\",\"kind\":\"review\",\"due\":1},{\"type\":\"refund_started\",\"amount\":{\"minor\":10000,\"currency\":\"CNY\"},\"settle_at\":2,\"cancels_order\":false}]"])
         })
         .map_err(err)?;
+    let (types, published) = published_row()?;
+    tx.prepare_cached(
+        "INSERT INTO domain_events (at, shop_id, order_id, case_id, types, data) VALUES (?, 1, ?, ?, ?, ?)",
+    )
+    .and_then(|mut s| s.execute(params![n, id, id, types, published]))
+    .map_err(err)?;
     tx.prepare_cached("DELETE FROM deadlines WHERE subject = 'case' AND subject_id = ? AND kind = ?")
         .and_then(|mut s| s.execute(params![id, gone]))
         .map_err(err)?;

@@ -44,6 +44,7 @@ struct Raw {
     claim: postgres::Statement,
     notice: postgres::Statement,
     sms: postgres::Statement,
+    published: postgres::Statement,
 }
 
 impl Raw {
@@ -80,6 +81,11 @@ impl Raw {
                  VALUES ('buyer', $1, $1, $2, $3, $4, $5)",
             )?,
             sms: p(c, "INSERT INTO sms_outbox (phone, text, case_id, created_at) VALUES ($1, $2, $3, $4)")?,
+            published: p(
+                c,
+                "INSERT INTO domain_events (tx, at, shop_id, order_id, case_id, types, data) \
+                 VALUES (pg_current_xact_id()::text::bigint, $1, 1, $2, $2, $3, $4)",
+            )?,
         })
     }
 
@@ -90,6 +96,8 @@ impl Raw {
         tx.execute(&self.update, &[&(n + 1_000_000), &n, &data, &id]).map_err(err)?;
         let events = "[{\"type\":\"deadline_fired\",\"kind\":\"review\",\"due\":1},{\"type\":\"refund_started\",\"amount\":{\"minor\":10000,\"currency\":\"CNY\"},\"settle_at\":2,\"cancels_order\":false}]";
         tx.execute(&self.log, &[&id, &n, &events]).map_err(err)?;
+        let (types, published) = crate::bench::published_row()?;
+        tx.execute(&self.published, &[&n, &id, &types, &published]).map_err(err)?;
         tx.execute(&self.gone, &[&id, &gone]).map_err(err)?;
         tx.execute(&self.next, &[&id, &next, &(n + 1_000_000_000_000), &n]).map_err(err)?;
         Ok(())
