@@ -57,6 +57,9 @@ pub struct NewOrder {
 /// rules, `EvidenceRef` (the key of an uploaded file) from a client.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, bound(deserialize = "E: Deserialize<'de>", serialize = "E: Serialize"))]
+#[schemars(description = "A buyer's application for after-sales on one of their orders (U1, S1, R1, T1): the type, \
+    the reason, the amount (at most what the order can still refund: B3), a description and evidence files \
+    uploaded first (`POST /api/v1/evidence`).")]
 pub struct ApplyOf<E> {
     pub kind: CaseType,
     /// One of `GET /api/v1/reasons`'s apply reasons.
@@ -87,6 +90,8 @@ pub type CaseCommand = CaseCommandOf<Evidence>;
     deny_unknown_fields,
     bound(deserialize = "E: Deserialize<'de>", serialize = "E: Serialize")
 )]
+#[schemars(description = "A command on a case, named by `command`; which party may send which, and when, is in \
+    the case page's `available_actions`.")]
 pub enum CaseCommandOf<E> {
     // buyer
     Withdraw,

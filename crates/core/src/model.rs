@@ -141,6 +141,8 @@ pub enum CloseReason {
 /// Where a case is. Matched exhaustively: a new status breaks the build where it matters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "status", rename_all = "snake_case")]
+#[schemars(description = "Where a case is, with what that status carries (the stage of a rejection, why a \
+    case closed).")]
 pub enum Status {
     AwaitingReview,
     Rejected { stage: Stage },
@@ -308,7 +310,7 @@ pub struct Ruling {
     pub for_party: Party,
     pub reason: String,
     pub at: Timestamp,
-    /// None when the system ruled because the evidence deadline passed (E2).
+    /// Null when the system ruled because the evidence deadline passed (E2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<AgentId>,
 }

@@ -63,6 +63,8 @@ impl<'de> Deserialize<'de> for Currency {
 /// shipping fee need not.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(try_from = "MoneyIn")]
+#[schemars(description = "An amount: whole minor units (fen, cents; 0 to 10,000,000,000) and an ISO 4217 \
+    currency. `{\"minor\": 15800, \"currency\": \"CNY\"}` is 158.00 yuan.")]
 pub struct Money {
     /// Minor units (fen, cents).
     #[schemars(range(min = 0, max = 10_000_000_000i64))]

@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 /// (`cod_voucher = None`: the profile takes no COD orders; `receipt_extension = None`: no M3).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(description = "The deadline values a shop runs under: its profile with its overrides. A window that is \
+    null is a feature the profile does not have (`cod_voucher`: the shop takes no cash-on-delivery orders; \
+    `receipt_extension`: receipt cannot be extended, M3).")]
 pub struct Policy {
     pub name: String,
     pub review: Dur,

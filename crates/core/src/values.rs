@@ -346,6 +346,8 @@ impl EvidenceRef {
 /// R6: a COD buyer's refund account, used only by the platform for advance compensation.
 /// Its `Debug` redacts the number; merchant views never carry it.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(description = "R6: a cash-on-delivery buyer's bank account for the refund. Shown to the buyer and the \
+    platform only (the platform pays from it when the shop does not: M6); never to the shop.")]
 pub struct RefundAccount {
     pub holder: String,
     pub bank: String,

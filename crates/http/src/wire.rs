@@ -44,7 +44,7 @@ list_type! {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Me {
     pub user: UserRecord,
-    /// None for an account that cannot act yet (staff without a shop).
+    /// Null for an account that cannot act yet (staff without a shop).
     pub actor: Option<Actor>,
 }
 

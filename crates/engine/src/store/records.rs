@@ -48,6 +48,7 @@ pub struct DueDeadline {
 
 /// A shop as the rules need it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(description = "A shop: its name, policy profile and overrides, and its default return address.")]
 pub struct ShopRecord {
     pub id: ShopId,
     pub name: String,

@@ -218,3 +218,38 @@ async fn every_code_the_server_answers_is_in_the_registry() {
     }
     t.stop().await;
 }
+
+/// Defect 8: the document's texts are for API users: no implementation notes copied from the
+/// code's comments (type parameters, private fields, Rust's `None`, what breaks the build).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_document_speaks_to_api_users_not_of_the_code() {
+    let t = TestApp::new().await;
+    let doc = t.anon.get("/api/v1/openapi.json").await.unwrap().json();
+    let mut texts = Vec::new();
+    fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, v) in m {
+                    if k == "description" || k == "summary" {
+                        if let Some(s) = v.as_str() {
+                            out.push(s.to_string());
+                        }
+                    }
+                    walk(v, out);
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    walk(&doc, &mut texts);
+    assert!(texts.len() > 100);
+    let internal =
+        ["`E`", "private", "deserialis", "`Debug`", "the build", "None", "Rust", "struct", "`new`", "inside the rules"];
+    for text in &texts {
+        for word in internal {
+            assert!(!text.contains(word), "an implementation note in the document ({word}): {text}");
+        }
+    }
+    t.stop().await;
+}
