@@ -63,9 +63,9 @@ async fn sms(State(state): State<AppState>, v: Viewer) -> Response {
             table {
                 thead { tr { th scope="col" { (v.t("Time")) } th scope="col" { (v.t("Phone")) } th scope="col" { (v.t("Text")) } th scope="col" { (v.t("Case")) } th scope="col" { (v.t("Sent")) } } }
                 tbody { @for s in outbox.iter().rev().take(200) {
-                    tr { td { (local(s.at, v.zone)) } td { (s.phone) } td { (s.text) }
+                    tr { td { (time(s.at, v.zone)) } td { (s.phone) } td { (s.text) }
                         td { @if let Some(c) = s.case_id { a href=(format!("/cases/{c}")) { (c) } } }
-                        td { @if let Some(t) = s.sent_at { (local(t, v.zone)) } @else { (v.t("waiting")) } } }
+                        td { @if let Some(t) = s.sent_at { (time(t, v.zone)) } @else { (v.t("waiting")) } } }
                 } }
             }
         }
@@ -74,7 +74,7 @@ async fn sms(State(state): State<AppState>, v: Viewer) -> Response {
             table {
                 thead { tr { th scope="col" { (v.t("Shop")) } th scope="col" { (v.t("Case")) } th scope="col" { (v.t("Amount")) } th scope="col" { (v.t("Reason")) } th scope="col" { (v.t("Time")) } } }
                 tbody { @for (shop, p) in &penalties {
-                    tr { td { (shop) } td { a href=(format!("/cases/{}", p.case_id)) { (p.case_id) } } td { (money(p.amount)) } td { (p.reason) } td { (local(p.at, v.zone)) } }
+                    tr { td { (shop) } td { a href=(format!("/cases/{}", p.case_id)) { (p.case_id) } } td { (money(p.amount)) } td { (p.reason) } td { (time(p.at, v.zone)) } }
                 } }
             }
         }
@@ -116,7 +116,7 @@ async fn messages(State(state): State<AppState>, v: Viewer, Query(q): Query<BoxQ
             a href="/w/messages" aria-current=[category.is_none().then_some("page")] { (v.t("All")) }
             @for (cat, n) in &mbox.unread {
                 a href=(format!("/w/messages?category={cat}")) aria-current=[(category.as_deref() == Some(cat.as_str())).then_some("page")] {
-                    (cat.replace('_', " ")) " " span.badge aria-label=(format!("{n} {}", v.t("unread"))) { (n) }
+                    (v.t(category_label(cat))) " " span.badge aria-label=(format!("{n} {}", v.t("unread"))) { (n) }
                 }
             }
         }
@@ -128,7 +128,7 @@ async fn messages(State(state): State<AppState>, v: Viewer, Query(q): Query<BoxQ
                     li class=(if n.read { "read" } else { "unread" }) {
                         input type="checkbox" name="id" value=(n.id) id=(format!("m-{}", n.id)) disabled[n.read];
                         label for=(format!("m-{}", n.id)) {
-                            strong { (n.title) } " · " (local(n.at, v.zone))
+                            strong { (n.title) } " · " (time(n.at, v.zone))
                             @if !n.read { " · " span.badge { (v.t("unread")) } }
                         }
                         p { (n.body) @if let Some(c) = n.case_id { " " a href=(format!("/cases/{c}")) { (v.t("Open the case")) } } }
@@ -142,6 +142,17 @@ async fn messages(State(state): State<AppState>, v: Viewer, Query(q): Query<BoxQ
         }
     };
     render(&v, v.t("Messages"), body)
+}
+
+/// A message-box category in words (the pages translate them; the API keeps the codes).
+fn category_label(code: &str) -> &'static str {
+    match code {
+        "after_sales" => "After-sales",
+        "arbitration" => "Arbitration",
+        "appeal" => "Appeals",
+        "order" => "Orders",
+        _ => "Other",
+    }
 }
 
 async fn mark_read(State(state): State<AppState>, Posted { v, form }: Posted) -> Response {

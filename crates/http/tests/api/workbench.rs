@@ -252,3 +252,20 @@ async fn w2_a_refused_search_names_the_field_in_words_once() {
     assert_eq!(refused.body.matches(sentence).count(), 1, "{}", refused.body);
     t.stop().await;
 }
+
+/// Defect 5, in part: the message box's category tabs are in the person's language and its
+/// times name their zone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x1_the_message_box_speaks_the_page_language_in_its_tabs_and_names_the_zone() {
+    let t = TestApp::new().await;
+    let o = t.order("online", true).await;
+    t.apply(&o, "refund_only", 1_000).await;
+    let p = crate::pages::Page::login(t.anon.base(), "staff1", "password-123").await;
+    let page = p.get("/w/messages").await;
+    assert_eq!(page.status, 200);
+    let tabs = page.body.split("<nav class=\"tabs\"").nth(1).unwrap().split("</nav>").next().unwrap().to_string();
+    assert!(tabs.contains(">售后 <span"), "the tab's words, not its code: {tabs}");
+    let list = page.body.split("<ul class=\"messages\">").nth(1).unwrap();
+    assert!(list.contains("<small class=\"zone\">Asia/Shanghai</small>"), "{list}");
+    t.stop().await;
+}
