@@ -192,11 +192,11 @@ impl DomainEvent {
     pub fn name(&self) -> &'static str {
         use DomainEvent as D;
         let i = match self {
-            D::OrderCreated { .. } => 0,
+            D::OrderCreated => 0,
             D::OrderStatusChanged { .. } => 1,
             D::OrderCancelled { .. } => 2,
             D::CaseOpened { .. } => 3,
-            D::CaseResubmitted { .. } => 4,
+            D::CaseResubmitted => 4,
             D::CaseStatusChanged { .. } => 5,
             D::CaseDeadlineFired { .. } => 6,
             D::ReturnAgreed { .. } => 7,
@@ -211,7 +211,7 @@ impl DomainEvent {
             D::ArbitrationOpened { .. } => 16,
             D::ArbitrationEvidenceRequested { .. } => 17,
             D::ArbitrationRuled { .. } => 18,
-            D::AppealSubmitted { .. } => 19,
+            D::AppealSubmitted => 19,
             D::AppealDecided { .. } => 20,
             D::PenaltyIssued { .. } => 21,
         };
