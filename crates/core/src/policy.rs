@@ -14,6 +14,10 @@ use serde::{Deserialize, Serialize};
     `receipt_extension`: receipt cannot be extended, M3).")]
 pub struct Policy {
     pub name: String,
+    /// The platform's time zone: every time a shop's staff and buyers see is shown in it.
+    pub zone: TimeZone,
+    /// The language the platform's people read by default (each person may choose another).
+    pub language: Language,
     pub review: Dur,
     pub buyer_ship: Dur,
     pub receipt: Dur,
@@ -31,6 +35,42 @@ pub struct Policy {
     pub near_deadline: Dur,
     pub refund_settle_working_days: u32,
     pub refund_retry: Dur,
+}
+
+/// A platform's time zone, as its profile names it (`zone = "Asia/Shanghai"`). A zone is a
+/// fixed offset here: the platforms the profiles describe keep no daylight saving time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum TimeZone {
+    #[serde(rename = "Asia/Shanghai")]
+    AsiaShanghai,
+    #[serde(rename = "UTC")]
+    Utc,
+}
+
+impl TimeZone {
+    pub fn name(&self) -> &'static str {
+        match self {
+            TimeZone::AsiaShanghai => "Asia/Shanghai",
+            TimeZone::Utc => "UTC",
+        }
+    }
+
+    /// Ahead of UTC by this much.
+    pub fn offset(&self) -> Dur {
+        match self {
+            TimeZone::AsiaShanghai => Dur(8 * 3_600_000),
+            TimeZone::Utc => Dur(0),
+        }
+    }
+}
+
+/// A language people read pages and messages in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum Language {
+    #[serde(rename = "zh-CN")]
+    ZhCn,
+    #[serde(rename = "en")]
+    En,
 }
 
 /// A shop's changes to its profile; every field optional.
@@ -173,6 +213,8 @@ fn unreachable_profile() -> Policy {
     // The embedded profiles are checked by tests; this is only reached if one is edited badly.
     Policy {
         name: "douyin".into(),
+        zone: TimeZone::AsiaShanghai,
+        language: Language::ZhCn,
         review: Dur::hours(48),
         buyer_ship: Dur::days(7),
         receipt: Dur::days(7),
@@ -194,6 +236,19 @@ fn unreachable_profile() -> Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_profile_names_its_platforms_zone_and_language() {
+        let zone_lang = |n: &str| Policy::profile(n).map(|p| (p.zone, p.language)).unwrap();
+        assert_eq!(zone_lang("douyin"), (TimeZone::AsiaShanghai, Language::ZhCn));
+        assert_eq!(zone_lang("taote"), (TimeZone::AsiaShanghai, Language::ZhCn));
+        assert_eq!(zone_lang("tiktok_shop"), (TimeZone::Utc, Language::En));
+        assert_eq!(TimeZone::AsiaShanghai.offset(), Dur::hours(8));
+        assert_eq!(TimeZone::Utc.offset(), Dur(0));
+        // A zone the project does not know is refused, never read as another.
+        let unknown = "name = \"x\"\nzone = \"Europe/Paris\"";
+        assert!(toml::from_str::<Policy>(unknown).is_err());
+    }
 
     #[test]
     fn every_profile_loads_with_the_deadline_table_values() {

@@ -247,7 +247,7 @@ fn body(
     err: Option<&FormError>,
 ) -> Markup {
     let (case, order) = (&sheet.case, &sheet.order);
-    let zone = Zone::of_profile(&sheet.policy.name);
+    let zone = Zone::of(&sheet.policy);
     let merchant = v.is_merchant();
     let phone = if merchant { order.customer.phone.masked() } else { order.customer.phone.as_str().to_string() };
     // B3 as the rules apply it to this case's type (after shipment the shipping fee stays).

@@ -57,9 +57,8 @@ pub fn router() -> Router<AppState> {
         .merge(dashboard::routes())
 }
 
-/// A shop's time zone, named on every time shown. The profiles of the Chinese platforms run on
-/// China Standard Time; TikTok Shop's seller centre is shown in UTC (no daylight saving rules are
-/// shipped, so no zone with them is offered).
+/// The time zone every time on a page is shown in, named: the shop's platform's (its profile
+/// says which), or China Standard Time for the platform's own staff and pages without a shop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Zone {
     pub name: &'static str,
@@ -68,13 +67,10 @@ pub struct Zone {
 
 impl Zone {
     pub const SHANGHAI: Zone = Zone { name: "Asia/Shanghai", offset: Dur(8 * 3_600_000) };
-    pub const UTC: Zone = Zone { name: "UTC", offset: Dur(0) };
 
-    pub fn of_profile(profile: &str) -> Zone {
-        match profile {
-            "tiktok_shop" => Zone::UTC,
-            _ => Zone::SHANGHAI,
-        }
+    /// The zone a policy's platform runs in.
+    pub fn of(policy: &aftersale_core::Policy) -> Zone {
+        Zone { name: policy.zone.name(), offset: policy.zone.offset() }
     }
 }
 
@@ -112,15 +108,15 @@ fn cookie(parts_headers: &HeaderMap, name: &str) -> Option<String> {
     jar.get(name).map(|c| c.value().to_string()).filter(|v| !v.is_empty())
 }
 
-/// The language: the person's choice (cookie), else the shop's (Chinese for the douyin and taote
-/// profiles), else the browser's.
-fn pick_lang(headers: &HeaderMap, shop_profile: Option<&str>) -> Lang {
+/// The language: the person's choice (cookie), else the shop's platform's (its profile says
+/// which), else the browser's.
+fn pick_lang(headers: &HeaderMap, shop_language: Option<aftersale_core::Language>) -> Lang {
     if let Some(l) = cookie(headers, LANG_COOKIE).and_then(|v| Lang::parse(&v)) {
         return l;
     }
-    match shop_profile {
-        Some("tiktok_shop") => return Lang::En,
-        Some(_) => return Lang::Zh,
+    match shop_language {
+        Some(aftersale_core::Language::En) => return Lang::En,
+        Some(aftersale_core::Language::ZhCn) => return Lang::Zh,
         None => {}
     }
     let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -172,13 +168,17 @@ impl FromRequestParts<AppState> for Viewer {
         let secret = credential_secret(parts).unwrap_or_default();
         let shop = match caller.shop() {
             Some(id) => {
-                let record = state.run(move |e| e.shop(id)).await.map_err(|e| error_page(Lang::En, &e))?;
-                Some((id, record.name, record.profile))
+                let (record, policy) = state
+                    .run(move |e| Ok((e.shop(id)?, e.policy_of(id)?)))
+                    .await
+                    .map_err(|e| error_page(Lang::En, &e))?;
+                Some((id, record.name, record.profile, policy))
             }
             None => None,
         };
-        let lang = pick_lang(&parts.headers, shop.as_ref().map(|(_, _, p)| p.as_str()));
-        let zone = shop.as_ref().map(|(_, _, p)| Zone::of_profile(p)).unwrap_or(Zone::SHANGHAI);
+        let lang = pick_lang(&parts.headers, shop.as_ref().map(|s| s.3.language));
+        let zone = shop.as_ref().map(|s| Zone::of(&s.3)).unwrap_or(Zone::SHANGHAI);
+        let shop = shop.map(|(id, name, profile, _)| (id, name, profile));
         let to = Recipient::of(&caller.actor);
         let unread = state
             .run(move |e| {
