@@ -132,6 +132,17 @@ impl Money {
     }
 }
 
+impl Money {
+    /// The amount as people read it: `¥158.00` for yuan, `158.00 USD` otherwise.
+    pub fn words(&self) -> String {
+        if self.currency == Currency::CNY {
+            format!("¥{}.{:02}", self.minor / 100, self.minor % 100)
+        } else {
+            format!("{}.{:02} {}", self.minor / 100, self.minor % 100, self.currency)
+        }
+    }
+}
+
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{:02} {}", self.minor / 100, self.minor % 100, self.currency)

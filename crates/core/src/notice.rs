@@ -57,6 +57,12 @@ pub struct Notice {
     pub category: Category,
     pub title: String,
     pub body: String,
+    /// The title in Chinese.
+    #[serde(default)]
+    pub title_zh: String,
+    /// The body in Chinese.
+    #[serde(default)]
+    pub body_zh: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -71,74 +77,148 @@ pub struct Outbox {
     pub sms: Vec<Sms>,
 }
 
-/// The notices a batch of events produces, given the case after them.
+/// A text in both languages the platforms' people read: English, and Chinese.
+type Both = (String, String);
+
+fn both(en: impl Into<String>, zh: impl Into<String>) -> Both {
+    (en.into(), zh.into())
+}
+
+/// A case type in words, in both languages.
+fn type_words(kind: CaseType) -> (&'static str, &'static str) {
+    crate::labels::CASE_TYPES.iter().find(|l| l.value == kind).map_or(("", ""), |l| (l.en, l.zh))
+}
+
+/// A party in words, in both languages.
+fn party_words(party: Party) -> (&'static str, &'static str) {
+    match party {
+        Party::Buyer => ("buyer", "买家"),
+        Party::Merchant => ("shop", "商家"),
+        Party::Platform => ("platform", "平台"),
+        Party::System => ("system", "系统"),
+    }
+}
+
+/// A rejection reason in words, in both languages (the code itself when it has none).
+fn reason_words(code: &str) -> (String, String) {
+    crate::command::REJECT_REASONS
+        .iter()
+        .find(|(r, _)| r.code == code)
+        .map_or_else(|| (code.to_string(), code.to_string()), |(r, _)| (r.en.to_string(), r.zh.to_string()))
+}
+
+/// The notices a batch of events produces, given the case after them. Each message-box entry is
+/// written in English and in Chinese; the pages show the person's language.
 pub fn notices_for(order: &Order, case: &Case, events: &[Event]) -> Outbox {
     let mut out = Outbox::default();
     let no = format!("AS{:08}", case.id.0);
     let shop = Recipient::Shop(case.shop_id);
     let buyer = Recipient::Buyer(case.buyer_id);
-    let mut note = |to: Recipient, category: Category, title: String, body: String| {
-        out.notices.push(Notice { recipient: to, category, title, body });
+    let mut note = |to: Recipient, category: Category, title: Both, body: Both| {
+        out.notices.push(Notice {
+            recipient: to,
+            category,
+            title: title.0,
+            body: body.0,
+            title_zh: title.1,
+            body_zh: body.1,
+        });
     };
     let mut sms = Vec::new();
     for e in events {
         match e {
-            Event::Applied { kind, amount, .. } => note(
-                shop,
-                Category::AfterSales,
-                format!("New after-sales request {no}"),
-                format!("Order {} asks for {} of {amount}.", order.order_no, kind.as_str()),
-            ),
+            Event::Applied { kind, amount, .. } => {
+                let (en, zh) = type_words(*kind);
+                note(
+                    shop,
+                    Category::AfterSales,
+                    both(format!("New after-sales request {no}"), format!("新的售后申请 {no}")),
+                    both(
+                        format!("Order {} asks for {en} of {}.", order.order_no, amount.words()),
+                        format!("订单 {} 申请{zh}，金额 {}。", order.order_no, amount.words()),
+                    ),
+                )
+            }
             Event::Resubmitted { .. } => note(
                 shop,
                 Category::AfterSales,
-                format!("Request {no} was revised"),
-                "The buyer revised a rejected request; it awaits your review again.".into(),
+                both(format!("Request {no} was revised"), format!("售后申请 {no} 已修改")),
+                both(
+                    "The buyer revised a rejected request; it awaits your review again.",
+                    "买家修改了被拒绝的申请，请重新审核。",
+                ),
             ),
             Event::ReminderSent { kind: DeadlineKind::ReviewReminder, for_due } => note(
                 shop,
                 Category::AfterSales,
-                format!("{no} is close to its deadline"),
-                format!("Review it before {for_due}, or the system decides for the buyer."),
+                both(format!("{no} is close to its deadline"), format!("{no} 即将超时")),
+                both(
+                    format!("Review it before {for_due}, or the system decides for the buyer."),
+                    format!("请在 {for_due} 前处理，否则系统将按买家的申请处理。"),
+                ),
             ),
             Event::ReminderSent { kind: DeadlineKind::EvidenceReminder, for_due } => note(
                 shop,
                 Category::AfterSales,
-                format!("Evidence for {no} is due soon"),
-                format!("Submit evidence before {for_due}, or the platform rules for the buyer."),
+                both(format!("Evidence for {no} is due soon"), format!("{no} 的举证即将截止")),
+                both(
+                    format!("Submit evidence before {for_due}, or the platform rules for the buyer."),
+                    format!("请在 {for_due} 前提交凭证，否则平台将判买家胜诉。"),
+                ),
             ),
             Event::EvidenceRequested { instructions, .. } => note(
                 shop,
                 Category::Arbitration,
-                format!("The platform asks for evidence on {no}"),
-                instructions.clone(),
+                both(format!("The platform asks for evidence on {no}"), format!("平台要求对 {no} 举证")),
+                both(instructions.clone(), instructions.clone()),
             ),
-            Event::ProposalMade { kind, amount, .. } => note(
-                buyer,
-                Category::AfterSales,
-                format!("The shop proposes a change to {no}"),
-                format!("Proposed: {} of {amount}. Accept or decline it.", kind.as_str()),
-            ),
-            Event::Rejected { reason_code, .. } => note(
-                buyer,
-                Category::AfterSales,
-                format!("Your request {no} was rejected"),
-                format!("Reason: {reason_code}. You may revise it or ask the platform to step in."),
-            ),
-            Event::RejectedByShipping { logistics } => note(
-                buyer,
-                Category::AfterSales,
-                format!("Your order was shipped ({no})"),
-                format!("The shop shipped with {} {}.", logistics.carrier.as_str(), logistics.tracking_no.as_str()),
-            ),
+            Event::ProposalMade { kind, amount, .. } => {
+                let (en, zh) = type_words(*kind);
+                note(
+                    buyer,
+                    Category::AfterSales,
+                    both(format!("The shop proposes a change to {no}"), format!("商家对 {no} 提出协商方案")),
+                    both(
+                        format!("Proposed: {en} of {}. Accept or decline it.", amount.words()),
+                        format!("方案：{zh}，金额 {}。请接受或拒绝。", amount.words()),
+                    ),
+                )
+            }
+            Event::Rejected { reason_code, .. } => {
+                let (en, zh) = reason_words(reason_code);
+                note(
+                    buyer,
+                    Category::AfterSales,
+                    both(format!("Your request {no} was rejected"), format!("您的售后申请 {no} 被拒绝")),
+                    both(
+                        format!("Reason: {en}. You may revise it or ask the platform to step in."),
+                        format!("原因：{zh}。您可以修改申请，或申请平台介入。"),
+                    ),
+                )
+            }
+            Event::RejectedByShipping { logistics } => {
+                let (carrier, tracking) = (logistics.carrier.as_str(), logistics.tracking_no.as_str());
+                note(
+                    buyer,
+                    Category::AfterSales,
+                    both(format!("Your order was shipped ({no})"), format!("您的订单已发货（{no}）")),
+                    both(
+                        format!("The shop shipped with {carrier} {tracking}."),
+                        format!("商家已通过 {carrier} 发货，运单号 {tracking}。"),
+                    ),
+                )
+            }
             Event::ReturnAgreed { address, refuse_freight_collect } => {
                 note(
                     buyer,
                     Category::AfterSales,
-                    format!("Return agreed for {no}"),
-                    format!(
-                        "Ship the goods back to {} {} and submit the tracking number.",
-                        address.region, address.detail
+                    both(format!("Return agreed for {no}"), format!("{no} 退货申请已同意")),
+                    both(
+                        format!(
+                            "Ship the goods back to {} {} and submit the tracking number.",
+                            address.region, address.detail
+                        ),
+                        format!("请将商品寄回 {} {}，并填写退货物流单号。", address.region, address.detail),
                     ),
                 );
                 // R4: the SMS notice, with the fixed text appended when the merchant ticked it.
@@ -158,55 +238,79 @@ pub fn notices_for(order: &Order, case: &Case, events: &[Event]) -> Outbox {
                 phone: order.customer.phone.clone(),
                 text: format!("【售后】请尽快寄回售后单{no}的商品并填写退货物流单号。"),
             }),
-            Event::Escalated { by, .. } => note(
-                Recipient::Platform,
-                Category::Arbitration,
-                format!("{no} needs platform intervention"),
-                format!("Escalated by the {by}."),
-            ),
+            Event::Escalated { by, .. } => {
+                let (en, zh) = party_words(*by);
+                note(
+                    Recipient::Platform,
+                    Category::Arbitration,
+                    both(format!("{no} needs platform intervention"), format!("{no} 需要平台介入")),
+                    both(format!("Escalated by the {en}."), format!("由{zh}申请平台介入。")),
+                )
+            }
             Event::Ruled { for_party, reason, .. } => {
                 // E6: both sides see the ruling and its reason.
+                let (en, zh) = party_words(*for_party);
                 for to in [shop, buyer] {
-                    note(to, Category::Arbitration, format!("Ruling on {no}: for the {for_party}"), reason.clone());
+                    note(
+                        to,
+                        Category::Arbitration,
+                        both(format!("Ruling on {no}: for the {en}"), format!("{no} 仲裁结果：{zh}胜诉")),
+                        both(reason.clone(), reason.clone()),
+                    );
                 }
             }
             // T4: an appeal waits for the platform's review; its message box is where agents find it.
             Event::AppealSubmitted { .. } => note(
                 Recipient::Platform,
                 Category::Appeal,
-                format!("{no}: the shop appealed the ruling"),
-                "The appeal waits for review.".to_string(),
+                both(format!("{no}: the shop appealed the ruling"), format!("{no}：商家对仲裁结果提出申诉")),
+                both("The appeal waits for review.", "申诉等待审核。"),
             ),
             Event::AppealDecided { upheld, reason } => note(
                 shop,
                 Category::Appeal,
-                format!("Appeal on {no} {}", if *upheld { "upheld" } else { "dismissed" }),
-                reason.clone(),
+                both(
+                    format!("Appeal on {no} {}", if *upheld { "upheld" } else { "dismissed" }),
+                    format!("{no} 的申诉{}", if *upheld { "成立" } else { "被驳回" }),
+                ),
+                both(reason.clone(), reason.clone()),
             ),
             Event::RefundSettled { ok: true, .. } => note(
                 buyer,
                 Category::AfterSales,
-                format!("Refund for {no} arrived"),
-                case.refund.as_ref().map_or(String::new(), |r| format!("{} was refunded.", r.amount)),
+                both(format!("Refund for {no} arrived"), format!("{no} 退款已到账")),
+                case.refund.as_ref().map_or_else(
+                    || both("", ""),
+                    |r| both(format!("{} was refunded.", r.amount.words()), format!("已退款 {}。", r.amount.words())),
+                ),
             ),
             Event::RefundSettled { ok: false, detail, .. } => note(
                 Recipient::Platform,
                 Category::AfterSales,
-                format!("Refund for {no} failed; retrying"),
-                detail.clone(),
+                both(format!("Refund for {no} failed; retrying"), format!("{no} 退款失败，将重试")),
+                both(detail.clone(), detail.clone()),
             ),
             Event::AdvanceCompensated { amount } => {
                 note(
                     shop,
                     Category::AfterSales,
-                    format!("No refund voucher for {no}: penalty recorded"),
-                    format!("The platform paid the buyer {amount} itself."),
+                    both(
+                        format!("No refund voucher for {no}: penalty recorded"),
+                        format!("{no} 未上传退款凭证：已记录处罚"),
+                    ),
+                    both(
+                        format!("The platform paid the buyer {} itself.", amount.words()),
+                        format!("平台已先行赔付买家 {}。", amount.words()),
+                    ),
                 );
                 note(
                     Recipient::Platform,
                     Category::AfterSales,
-                    format!("Advance compensation due on {no}"),
-                    format!("Pay the buyer {amount} to the refund account on file."),
+                    both(format!("Advance compensation due on {no}"), format!("{no} 需要平台先行赔付")),
+                    both(
+                        format!("Pay the buyer {} to the refund account on file.", amount.words()),
+                        format!("请向买家登记的退款账户支付 {}。", amount.words()),
+                    ),
                 );
             }
             Event::MessagePosted { party, .. } => {
@@ -214,8 +318,8 @@ pub fn notices_for(order: &Order, case: &Case, events: &[Event]) -> Outbox {
                 note(
                     to,
                     Category::AfterSales,
-                    format!("New message on {no}"),
-                    "Open the case to read and reply.".into(),
+                    both(format!("New message on {no}"), format!("{no} 有新留言")),
+                    both("Open the case to read and reply.", "请打开售后单查看并回复。"),
                 );
             }
             _ => {}

@@ -57,9 +57,13 @@ fn n4_buyer_sees_the_proposal_and_answers_it() {
     let mut w = return_case("taote");
     let ev = w.cmd(MERCHANT, propose_partial()).unwrap();
     let out = w.notices(&ev);
+    // The proposal in words, in both languages: the type's name and the amount, no raw code.
     assert!(out.notices.iter().any(|n| n.recipient == Recipient::Buyer(BuyerId(7))
-        && n.body.contains("refund_only")
-        && n.body.contains("2.00 CNY")));
+        && n.body.contains("Refund only")
+        && n.body.contains("¥2.00")
+        && n.body_zh.contains("仅退款(已发货)")
+        && n.body_zh.contains("¥2.00")
+        && !n.body.contains("refund_only")));
     assert!(available_actions(&w.order, w.case(), &BUYER, &w.ctx()).contains(&Action::AcceptProposal));
     assert!(matches!(w.refused(MERCHANT, CaseCommand::AcceptProposal), Refusal::NotAllowedFor { .. }));
     assert!(matches!(w.refused(OTHER_BUYER, CaseCommand::AcceptProposal), Refusal::NotAllowedFor { .. }));

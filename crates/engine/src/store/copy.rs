@@ -125,6 +125,8 @@ const TABLES: &[Table] = &[
             ("body", Text),
             ("created_at", Int),
             ("read_at", IntOrNull),
+            ("title_zh", Text),
+            ("body_zh", Text),
         ],
         key: 1,
         sequence: Some("pg_get_serial_sequence('notices', 'id')"),

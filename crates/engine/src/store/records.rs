@@ -77,6 +77,10 @@ pub struct StoredNotice {
     pub category: String,
     pub title: String,
     pub body: String,
+    /// The title in Chinese (empty on entries written before notices were bilingual).
+    pub title_zh: String,
+    /// The body in Chinese (likewise).
+    pub body_zh: String,
     pub at: Timestamp,
     pub read: bool,
 }

@@ -190,6 +190,8 @@ fn a_job_that_fails_without_an_insert_leaves_nothing_and_its_commit_mates_still_
                         category: aftersale_core::notice::Category::AfterSales,
                         title: "half-done".into(),
                         body: "half-done".into(),
+                        title_zh: "中".into(),
+                        body_zh: "文".into(),
                     }],
                     sms: vec![],
                 };

@@ -98,6 +98,8 @@ fn change_case(
                 category: aftersale_core::notice::Category::AfterSales,
                 title: "changed".into(),
                 body: "changed".into(),
+                title_zh: "中".into(),
+                body_zh: "文".into(),
             }],
             sms: vec![],
         };
@@ -421,6 +423,8 @@ fn write_effects_writes_every_row_it_names_and_no_other() {
             category: Category::AfterSales,
             title: "t".into(),
             body: "b".into(),
+            title_zh: "中".into(),
+            body_zh: "文".into(),
         }],
         sms: vec![Sms { phone: values::Phone::parse("13800000000").unwrap(), text: "s".into() }],
     };
@@ -483,6 +487,8 @@ fn effects_are_empty_only_when_they_name_no_row() {
             category: Category::Appeal,
             title: "t".into(),
             body: "b".into(),
+            title_zh: "中".into(),
+            body_zh: "文".into(),
         }],
         sms: vec![],
     };

@@ -128,10 +128,10 @@ async fn messages(State(state): State<AppState>, v: Viewer, Query(q): Query<BoxQ
                     li class=(if n.read { "read" } else { "unread" }) {
                         input type="checkbox" name="id" value=(n.id) id=(format!("m-{}", n.id)) disabled[n.read];
                         label for=(format!("m-{}", n.id)) {
-                            strong { (n.title) } " · " (time(n.at, v.zone))
+                            strong { (in_lang(v.lang, &n.title_zh, &n.title)) } " · " (time(n.at, v.zone))
                             @if !n.read { " · " span.badge { (v.t("unread")) } }
                         }
-                        p { (n.body) @if let Some(c) = n.case_id { " " a href=(format!("/cases/{c}")) { (v.t("Open the case")) } } }
+                        p { (in_lang(v.lang, &n.body_zh, &n.body)) @if let Some(c) = n.case_id { " " a href=(format!("/cases/{c}")) { (v.t("Open the case")) } } }
                     }
                 }
             }
@@ -142,6 +142,16 @@ async fn messages(State(state): State<AppState>, v: Viewer, Query(q): Query<BoxQ
         }
     };
     render(&v, v.t("Messages"), body)
+}
+
+/// A notice's text in the person's language: its Chinese, or its English where it has none
+/// (entries written before notices were bilingual).
+fn in_lang<'a>(lang: crate::web::Lang, zh: &'a str, en: &'a str) -> &'a str {
+    if lang == crate::web::Lang::Zh && !zh.is_empty() {
+        zh
+    } else {
+        en
+    }
 }
 
 /// A message-box category in words (the pages translate them; the API keeps the codes).

@@ -253,8 +253,8 @@ async fn w2_a_refused_search_names_the_field_in_words_once() {
     t.stop().await;
 }
 
-/// Defect 5, in part: the message box's category tabs are in the person's language and its
-/// times name their zone.
+/// Defect 5: the message box speaks the person's language — its tabs and its entries, with
+/// case types and amounts in words — and its times name their zone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn x1_the_message_box_speaks_the_page_language_in_its_tabs_and_names_the_zone() {
     let t = TestApp::new().await;
@@ -267,5 +267,8 @@ async fn x1_the_message_box_speaks_the_page_language_in_its_tabs_and_names_the_z
     assert!(tabs.contains(">售后 <span"), "the tab's words, not its code: {tabs}");
     let list = page.body.split("<ul class=\"messages\">").nth(1).unwrap();
     assert!(list.contains("<small class=\"zone\">Asia/Shanghai</small>"), "{list}");
+    // The entry itself in Chinese, its type and amount in words, no raw code.
+    assert!(list.contains("新的售后申请") && list.contains("仅退款(已发货)") && list.contains("¥10.00"), "{list}");
+    assert!(!list.contains("refund_only") && !list.contains("New after-sales request"), "{list}");
     t.stop().await;
 }

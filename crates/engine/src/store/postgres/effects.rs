@@ -28,8 +28,9 @@ struct Parts {
 /// primary key finds them whatever the plan's guesses (a join with a list of keys was planned as
 /// a hash join over the whole table). The parameters keep their numbers whichever parts are
 /// left out (the statement is prepared with their types: `PARAM_TYPES`).
-fn effect_parts(guard: &str, parts: Parts, published_at: usize) -> Vec<String> {
+fn effect_parts(guard: &str, parts: Parts, extra_at: usize) -> Vec<String> {
     let mut out = Vec::new();
+    let (zh_title, zh_body) = (extra_at + 3, extra_at + 4);
     if parts.log {
         out.push(format!(
             "log AS (INSERT INTO events (order_id, case_id, at, actor, kind, data) \
@@ -38,8 +39,8 @@ fn effect_parts(guard: &str, parts: Parts, published_at: usize) -> Vec<String> {
     }
     if parts.published {
         // The log row's domain events: the types, document and shop are the parameters from
-        // `published_at` on (`PUBLISHED_TYPES`).
-        let (t, d, shop) = (published_at, published_at + 1, published_at + 2);
+        // `extra_at` on (`EXTRA_TYPES`).
+        let (t, d, shop) = (extra_at, extra_at + 1, extra_at + 2);
         let insert = super::events::insert_published_sql(
             "$1::bigint",
             "$2::bigint",
@@ -70,10 +71,10 @@ fn effect_parts(guard: &str, parts: Parts, published_at: usize) -> Vec<String> {
     }
     if parts.told {
         out.push(format!(
-            "told AS (INSERT INTO notices (recipient, recipient_id, case_id, category, title, body, created_at) \
-             SELECT r, rid, $15::bigint, cat, title, body, $16::bigint \
-             FROM unnest($17::text[], $18::bigint[], $19::text[], $20::text[], $21::text[]) AS n(r, rid, cat, title, body) \
-             WHERE true{guard})"
+            "told AS (INSERT INTO notices (recipient, recipient_id, case_id, category, title, body, created_at, title_zh, body_zh) \
+             SELECT r, rid, $15::bigint, cat, title, body, $16::bigint, title_zh, body_zh \
+             FROM unnest($17::text[], $18::bigint[], $19::text[], $20::text[], $21::text[], ${zh_title}::text[], ${zh_body}::text[]) \
+             AS n(r, rid, cat, title, body, title_zh, body_zh) WHERE true{guard})"
         ));
     }
     if parts.texted {
@@ -104,10 +105,11 @@ const PARAM_TYPES: [Type; 41] = {
     ]
 };
 
-/// The types of the domain events' parameters (types, documents, shop), which follow the
-/// effects' parameters in the effects statement (`$27`–`$29`) and the case-change statement's
-/// (`$42`–`$44`).
-const PUBLISHED_TYPES: [Type; 3] = [Type::TEXT, Type::TEXT, Type::INT8];
+/// The types of the parameters that follow the effects' in the effects statement (from `$27`)
+/// and the case-change statement's (from `$42`), passed when a statement has domain events or
+/// notices: the domain events' types, document and shop, then the notices' Chinese titles and
+/// bodies.
+const EXTRA_TYPES: [Type; 5] = [Type::TEXT, Type::TEXT, Type::INT8, Type::TEXT_ARRAY, Type::TEXT_ARRAY];
 
 impl Parts {
     /// The seven parts as bits, for the tables of statements below.
@@ -199,6 +201,8 @@ struct EffectParams<'a> {
     published_types: Option<&'a str>,
     published_data: Option<&'a str>,
     published_shop: Option<i64>,
+    title_zh: Vec<&'a str>,
+    body_zh: Vec<&'a str>,
     /// Deadline rows of subjects past the two the statement names (no change has them).
     more_gone: Vec<(Subject, DeadlineKind)>,
 }
@@ -260,6 +264,8 @@ impl<'a> EffectParams<'a> {
             published_types: published.map(|p| p.types.as_str()),
             published_data: published.map(|p| p.data.as_str()),
             published_shop: published.map(|p| p.shop.0),
+            title_zh: notices.iter().map(|n| n.title_zh.as_str()).collect(),
+            body_zh: notices.iter().map(|n| n.body_zh.as_str()).collect(),
             more_gone,
         }
     }
@@ -308,9 +314,9 @@ impl<'a> EffectParams<'a> {
         }
     }
 
-    /// The domain events' parameters (see `PUBLISHED_TYPES`).
-    fn published_params(&self) -> [&(dyn ToSql + Sync); 3] {
-        [&self.published_types, &self.published_data, &self.published_shop]
+    /// The parameters after the effects' (see `EXTRA_TYPES`).
+    fn extra_params(&self) -> [&(dyn ToSql + Sync); 5] {
+        [&self.published_types, &self.published_data, &self.published_shop, &self.title_zh, &self.body_zh]
     }
 
     fn earliest_due(&self) -> Option<i64> {
@@ -339,9 +345,9 @@ impl EffectWrites for Pg<'_> {
         if let Some(sql) = effects_sql(parts) {
             let mut types = PARAM_TYPES[..26].to_vec();
             let mut params = p.params();
-            if parts.published {
-                types.extend_from_slice(&PUBLISHED_TYPES);
-                params.extend_from_slice(&p.published_params());
+            if parts.published || parts.told {
+                types.extend_from_slice(&EXTRA_TYPES);
+                params.extend_from_slice(&p.extra_params());
             }
             let st = self.typed(sql, &types)?;
             let r = self.conn.client.execute(&st, &params);
@@ -378,15 +384,16 @@ impl EffectWrites for Pg<'_> {
         ]);
         params.extend_from_slice(&[&order_state, &order_flag, &order_version]);
         let parts = p.parts();
-        // The listed columns' parameters are only read when they change, but the domain
-        // events' come after them: with those, they are passed either way.
-        if !change.listed_same || parts.published {
+        // The listed columns' parameters are only read when they change, but the extra ones
+        // come after them: with those, they are passed either way.
+        let extra = parts.published || parts.told;
+        if !change.listed_same || extra {
             params.extend_from_slice(&[&kind, &status, &queue, &due, &c.status_since.0]);
         }
         let mut types = PARAM_TYPES[..params.len()].to_vec();
-        if parts.published {
-            types.extend_from_slice(&PUBLISHED_TYPES);
-            params.extend_from_slice(&p.published_params());
+        if extra {
+            types.extend_from_slice(&EXTRA_TYPES);
+            params.extend_from_slice(&p.extra_params());
         }
         let sql = case_change_sql(!change.listed_same, order_json.is_some(), parts);
         self.dirty = true;

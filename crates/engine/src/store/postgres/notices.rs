@@ -3,7 +3,7 @@
 use super::*;
 
 const NOTICE_COLUMNS: &str =
-    "SELECT id, recipient, recipient_id, case_id, category, title, body, created_at, read_at FROM notices";
+    "SELECT id, recipient, recipient_id, case_id, category, title, body, created_at, read_at, title_zh, body_zh FROM notices";
 const SMS_COLUMNS: &str = "SELECT id, phone, text, case_id, created_at, sent_at FROM sms_outbox";
 
 fn notice_row(r: &Row) -> Result<StoredNotice, StoreError> {
@@ -16,6 +16,8 @@ fn notice_row(r: &Row) -> Result<StoredNotice, StoreError> {
         body: r.try_get(6)?,
         at: Timestamp(r.try_get(7)?),
         read: r.try_get::<_, Option<i64>>(8)?.is_some(),
+        title_zh: r.try_get(9)?,
+        body_zh: r.try_get(10)?,
     })
 }
 
@@ -80,9 +82,9 @@ impl NoticeWrites for Pg<'_> {
         for n in &outbox.notices {
             let (kind, id) = recipient_cols(n.recipient);
             self.exec(
-                "INSERT INTO notices (recipient, recipient_id, case_id, category, title, body, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                &[&kind, &id, &case, &n.category.as_str(), &n.title, &n.body, &at.0],
+                "INSERT INTO notices (recipient, recipient_id, case_id, category, title, body, created_at, title_zh, body_zh) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                &[&kind, &id, &case, &n.category.as_str(), &n.title, &n.body, &at.0, &n.title_zh, &n.body_zh],
             )?;
         }
         for s in &outbox.sms {

@@ -54,6 +54,8 @@ fn notice_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredNotice> {
         body: r.get(6)?,
         at: Timestamp(r.get(7)?),
         read: r.get::<_, Option<i64>>(8)?.is_some(),
+        title_zh: r.get(9)?,
+        body_zh: r.get(10)?,
     })
 }
 

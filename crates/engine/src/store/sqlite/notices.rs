@@ -6,7 +6,7 @@ impl NoticeReads for Sql<'_> {
     fn notices(&mut self, to: Recipient) -> Result<Vec<StoredNotice>, StoreError> {
         let (kind, id) = recipient_cols(to);
         let mut st = self.conn.prepare_cached(
-            "SELECT id, recipient, recipient_id, case_id, category, title, body, created_at, read_at FROM notices \
+            "SELECT id, recipient, recipient_id, case_id, category, title, body, created_at, read_at, title_zh, body_zh FROM notices \
              WHERE recipient = ? AND recipient_id = ? ORDER BY id",
         )?;
         let rows = st.query_map(params![kind, id], notice_row)?;
@@ -16,7 +16,7 @@ impl NoticeReads for Sql<'_> {
     fn notices_page(&mut self, to: Recipient, q: &NoticeQuery) -> Result<Vec<StoredNotice>, StoreError> {
         let (kind, id) = recipient_cols(to);
         let mut st = self.conn.prepare_cached(
-            "SELECT id, recipient, recipient_id, case_id, category, title, body, created_at, read_at FROM notices \
+            "SELECT id, recipient, recipient_id, case_id, category, title, body, created_at, read_at, title_zh, body_zh FROM notices \
              WHERE recipient = ?1 AND recipient_id = ?2 AND id < ?3 AND (?4 = 0 OR read_at IS NULL) \
              AND (?5 IS NULL OR category = ?5) ORDER BY id DESC LIMIT ?6",
         )?;
@@ -52,11 +52,22 @@ impl NoticeWrites for Sql<'_> {
     fn insert_outbox(&mut self, case: Option<CaseId>, outbox: &Outbox, at: Timestamp) -> Result<(), StoreError> {
         self.dirty = true;
         let mut st = self.conn.prepare_cached(
-            "INSERT INTO notices (recipient, recipient_id, case_id, category, title, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO notices (recipient, recipient_id, case_id, category, title, body, created_at, title_zh, body_zh) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )?;
         for n in &outbox.notices {
             let (kind, id) = recipient_cols(n.recipient);
-            st.execute(params![kind, id, case.map(|c| c.0), n.category.as_str(), n.title, n.body, at.0])?;
+            st.execute(params![
+                kind,
+                id,
+                case.map(|c| c.0),
+                n.category.as_str(),
+                n.title,
+                n.body,
+                at.0,
+                n.title_zh,
+                n.body_zh
+            ])?;
         }
         let mut st = self
             .conn

@@ -22,3 +22,8 @@ CREATE TABLE consumer_positions (
     id BIGINT NOT NULL,
     seq BIGINT NOT NULL
 );
+
+-- Message-box entries in both languages the platforms' people read (the title and body columns
+-- are the English; entries written before this keep their Chinese empty).
+ALTER TABLE notices ADD COLUMN title_zh TEXT NOT NULL DEFAULT '';
+ALTER TABLE notices ADD COLUMN body_zh TEXT NOT NULL DEFAULT '';

@@ -20,3 +20,8 @@ CREATE TABLE consumer_positions (
     id INTEGER NOT NULL,
     seq INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+-- Message-box entries in both languages the platforms' people read (the title and body columns
+-- are the English; entries written before this keep their Chinese empty).
+ALTER TABLE notices ADD COLUMN title_zh TEXT NOT NULL DEFAULT '';
+ALTER TABLE notices ADD COLUMN body_zh TEXT NOT NULL DEFAULT '';
