@@ -64,9 +64,12 @@ fn check_evidence_room(case: &Case, party: Party, adding: usize) -> Result<(), R
     Ok(())
 }
 
+/// The most evidence files one command carries.
+pub const MAX_EVIDENCE_PER_COMMAND: usize = 20;
+
 fn check_evidence(evidence: &[Evidence], field: &'static str, rule: &'static str) -> Result<(), Refusal> {
-    if evidence.len() > 20 {
-        return Err(Refusal::invalid(field, "has more than 20 files", rule));
+    if evidence.len() > MAX_EVIDENCE_PER_COMMAND {
+        return Err(Refusal::invalid(field, format!("has more than {MAX_EVIDENCE_PER_COMMAND} files"), rule));
     }
     for (i, e) in evidence.iter().enumerate() {
         e.validate().map_err(|m| Refusal::invalid(format!("{field}[{i}]"), m, rule))?;

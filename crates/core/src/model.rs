@@ -749,6 +749,36 @@ impl Order {
     }
 }
 
+/// R6: whether `actor` may see a COD buyer's refund account: the buyer and the platform, never
+/// the shop.
+pub fn sees_refund_account(actor: &crate::Actor) -> bool {
+    !matches!(actor, crate::Actor::Merchant { .. })
+}
+
+impl Case {
+    /// The case as `actor` may see it (R6: a merchant's copy carries no refund account).
+    pub fn seen_by(mut self, actor: &crate::Actor) -> Case {
+        if !sees_refund_account(actor) {
+            self.refund_account = None;
+        }
+        self
+    }
+}
+
+impl Recorded {
+    /// The log line as `actor` may see it (R6: a merchant's copy carries no refund account).
+    pub fn seen_by(mut self, actor: &crate::Actor) -> Recorded {
+        if !sees_refund_account(actor) {
+            if let Event::Applied { refund_account, .. } | Event::ReturnLogisticsSubmitted { refund_account, .. } =
+                &mut self.event
+            {
+                *refund_account = None;
+            }
+        }
+        self
+    }
+}
+
 impl Case {
     /// A new case from its first event.
     pub fn open(order: &Order, r: &Recorded) -> Option<Case> {

@@ -71,10 +71,20 @@ pub struct Sms {
     pub text: String,
 }
 
+/// M6: a penalty the rules charge the shop (recorded against it, shown to it and the platform).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PenaltyNote {
+    pub reason: String,
+    pub amount: crate::money::Money,
+}
+
+/// What a change sends and records beside its events: message-box entries, text messages and
+/// penalties, all decided by the rules.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Outbox {
     pub notices: Vec<Notice>,
     pub sms: Vec<Sms>,
+    pub penalties: Vec<PenaltyNote>,
 }
 
 /// A text in both languages the platforms' people read: English, and Chinese.
@@ -125,6 +135,7 @@ pub fn notices_for(order: &Order, case: &Case, events: &[Event]) -> Outbox {
         });
     };
     let mut sms = Vec::new();
+    let mut penalties = Vec::new();
     for e in events {
         match e {
             Event::Applied { kind, amount, .. } => {
@@ -291,6 +302,10 @@ pub fn notices_for(order: &Order, case: &Case, events: &[Event]) -> Outbox {
                 both(detail.clone(), detail.clone()),
             ),
             Event::AdvanceCompensated { amount } => {
+                penalties.push(PenaltyNote {
+                    reason: "no COD refund voucher within the window (M6)".into(),
+                    amount: *amount,
+                });
                 note(
                     shop,
                     Category::AfterSales,
@@ -326,5 +341,6 @@ pub fn notices_for(order: &Order, case: &Case, events: &[Event]) -> Outbox {
         }
     }
     out.sms = sms;
+    out.penalties = penalties;
     out
 }

@@ -35,26 +35,6 @@ pub enum ReturnTo {
     Default,
 }
 
-/// R6: the merchant's copy of a case carries no refund account.
-pub fn redact_for(actor: &Actor, mut case: Case) -> Case {
-    if matches!(actor, Actor::Merchant { .. }) {
-        case.refund_account = None;
-    }
-    case
-}
-
-/// R6: the merchant's copy of the log carries no refund account either.
-fn redact_event(actor: &Actor, mut r: Recorded) -> Recorded {
-    if matches!(actor, Actor::Merchant { .. }) {
-        if let Event::Applied { refund_account, .. } | Event::ReturnLogisticsSubmitted { refund_account, .. } =
-            &mut r.event
-        {
-            *refund_account = None;
-        }
-    }
-    r
-}
-
 impl Engine {
     /// The case page for `actor`, read in one transaction. Another shop's or buyer's case is
     /// "not found".
@@ -67,8 +47,9 @@ impl Engine {
                 let ctx = Ctx { policy: &sc.policy, now, default_address: sc.default_address.as_ref() };
                 let actions = available_actions(&order, &case, &actor, &ctx);
                 let governing = case.governing_deadline(&sc.policy);
-                let log = tx.case_events(id)?.into_iter().map(|e| redact_event(&actor, e.recorded)).collect();
-                Ok(CaseSheet { case: redact_for(&actor, case), order, log, actions, governing, policy: sc.policy, now })
+                // R6: the case and its log as the caller may see them (the core's rule).
+                let log = tx.case_events(id)?.into_iter().map(|e| e.recorded.seen_by(&actor)).collect();
+                Ok(CaseSheet { case: case.seen_by(&actor), order, log, actions, governing, policy: sc.policy, now })
             })())
         })?
     }

@@ -788,17 +788,16 @@ pub(crate) fn write_plan(tx: &mut dyn WriteTx, plan: &CasePlan) -> Result<bool, 
             }
         }
     }
+    // M6: the penalties the rules charged (core `notices_for`), recorded with the change.
     if let Some(at) = at {
-        for r in &plan.recorded {
-            if let Event::AdvanceCompensated { amount } = &r.event {
-                tx.insert_penalty(&Penalty {
-                    shop_id: plan.case.shop_id,
-                    case_id: plan.case.id,
-                    reason: "no COD refund voucher within the window (M6)".into(),
-                    amount: *amount,
-                    at,
-                })?;
-            }
+        for p in &plan.outbox.penalties {
+            tx.insert_penalty(&Penalty {
+                shop_id: plan.case.shop_id,
+                case_id: plan.case.id,
+                reason: p.reason.clone(),
+                amount: p.amount,
+                at,
+            })?;
         }
     }
     Ok(true)

@@ -207,10 +207,8 @@ impl CaseView {
     /// R6: the refund account only for the buyer and the platform.
     pub fn new(viewer: &Actor, case: &Case) -> CaseView {
         use aftersale_core::Status;
-        let refund_account = match viewer {
-            Actor::Merchant { .. } => None,
-            _ => case.refund_account.clone(),
-        };
+        // R6, as the core says who may see it.
+        let refund_account = case.refund_account.clone().filter(|_| aftersale_core::model::sees_refund_account(viewer));
         CaseView {
             id: case.id,
             order_id: case.order_id,

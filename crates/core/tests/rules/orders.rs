@@ -96,3 +96,53 @@ fn o4_unpaid_online_order_cancels_after_24h() {
     assert!(w.order_cmd(SYSTEM, OrderCommand::Pay).is_err());
     assert_eq!(w.order, before);
 }
+
+#[test]
+fn b3_an_application_offers_each_type_the_order_takes_with_its_cap() {
+    // Paid, not shipped: the whole amount, shipping included, before shipment only.
+    let paid = World::new("douyin", Online, At::Paid);
+    assert_eq!(application_options(&paid.order), vec![(CaseType::RefundUnshipped, cny(110))]);
+    // Delivered: the shipping fee stays with the merchant (B3 after shipment).
+    let delivered = World::new("douyin", Online, At::Delivered);
+    assert_eq!(
+        application_options(&delivered.order),
+        vec![(CaseType::RefundOnly, cny(100)), (CaseType::ReturnRefund, cny(100))]
+    );
+    // Unpaid: nothing to ask back.
+    assert!(application_options(&World::new("douyin", Online, At::Unpaid).order).is_empty());
+    // An open case: nothing more (T1); once its refund started, what is left.
+    let mut w = World::new("douyin", Online, At::Delivered);
+    w.apply_for(CaseType::RefundOnly, cny(30)).unwrap();
+    assert!(application_options(&w.order).is_empty());
+    w.cmd(MERCHANT, CaseCommand::Refund).unwrap();
+    assert_eq!(application_options(&w.order)[0], (CaseType::RefundOnly, cny(70)));
+    // Everything refunded: nothing left to offer.
+    let mut all = World::new("douyin", Online, At::Delivered);
+    all.apply_for(CaseType::RefundOnly, cny(100)).unwrap();
+    all.cmd(MERCHANT, CaseCommand::Refund).unwrap();
+    assert!(application_options(&all.order).is_empty());
+}
+
+#[test]
+fn o1_an_order_number_is_checked_before_it_is_looked_up() {
+    let new = |no: &str| NewOrder {
+        order_no: no.into(),
+        buyer_id: BuyerId(7),
+        payment: Online,
+        total: cny(110),
+        shipping_fee: cny(10),
+        fresh: false,
+        customer_name: "王小明".into(),
+        customer_phone: Phone::parse("13800131234").unwrap(),
+    };
+    assert_eq!(aftersale_core::decide::order_no(&new("  DY1  ")), Ok("DY1".to_string()));
+    for bad in ["J\u{0}X", "", "   ", &"9".repeat(65)] {
+        let refused = aftersale_core::decide::order_no(&new(bad));
+        let named = match &refused {
+            Err(Refusal::InvalidField { field, rule: "O1", .. }) => field.as_str(),
+            Err(Refusal::MissingField { field, rule: "O1" }) => field,
+            _ => "",
+        };
+        assert_eq!(named, "order_no", "{bad:?}: {refused:?}");
+    }
+}

@@ -240,6 +240,14 @@ fn m6_cod_voucher_within_48h_else_advance_compensation_and_penalty() {
     assert!(w.case().penalty);
     let out = w.notices(&events);
     assert!(out.notices.iter().any(|n| n.recipient == Recipient::Shop(ShopId(1)) && n.title.contains("penalty")));
+    // The penalty itself is the rules' to charge: one, of the amount the platform advanced.
+    let advanced = events.iter().find_map(|e| match e {
+        Event::AdvanceCompensated { amount } => Some(*amount),
+        _ => None,
+    });
+    assert_eq!(out.penalties.len(), 1);
+    assert_eq!(Some(out.penalties[0].amount), advanced);
+    assert!(out.penalties[0].reason.contains("M6"));
     w.advance(Dur::secs(1));
     assert!(matches!(
         w.refused(MERCHANT, CaseCommand::UploadVoucher { evidence: vec![evidence(4)] }),

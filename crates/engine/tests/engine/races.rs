@@ -194,6 +194,7 @@ fn a_job_that_fails_without_an_insert_leaves_nothing_and_its_commit_mates_still_
                         body_zh: "文".into(),
                     }],
                     sms: vec![],
+                    penalties: vec![],
                 };
                 let effects =
                     Effects { outbox: Some((None, &outbox, aftersale_core::Timestamp(1))), ..Effects::default() };

@@ -102,6 +102,7 @@ fn change_case(
                 body_zh: "文".into(),
             }],
             sms: vec![],
+            penalties: vec![],
         };
         let deadline = Deadline { kind: DeadlineKind::BuyerShip, due: now + Dur::hours(5) };
         let effects = Effects {
@@ -427,6 +428,7 @@ fn write_effects_writes_every_row_it_names_and_no_other() {
             body_zh: "文".into(),
         }],
         sms: vec![Sms { phone: values::Phone::parse("13800000000").unwrap(), text: "s".into() }],
+        penalties: vec![],
     };
     let order_id = o.id;
     a.engine
@@ -491,11 +493,13 @@ fn effects_are_empty_only_when_they_name_no_row() {
             body_zh: "文".into(),
         }],
         sms: vec![],
+        penalties: vec![],
     };
     assert!(!Effects { outbox: Some((None, &notice, Timestamp(1))), ..Effects::default() }.is_empty());
     let sms = Outbox {
         notices: vec![],
         sms: vec![Sms { phone: values::Phone::parse("13800000000").unwrap(), text: "s".into() }],
+        penalties: vec![],
     };
     assert!(!Effects { outbox: Some((None, &sms, Timestamp(1))), ..Effects::default() }.is_empty());
     let gone = Effects {

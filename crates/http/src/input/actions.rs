@@ -98,8 +98,10 @@ pub fn check_refs(items: &[EvidenceRef]) -> ApiResult<()> {
     for (i, r) in items.iter().enumerate() {
         r.validate().map_err(|e| ApiError::bad(&format!("evidence[{i}]"), e))?;
     }
-    if items.len() > 20 {
-        return Err(ApiError::bad("evidence", "at most 20 files"));
+    // The rules' own bound, checked before any file is looked up.
+    let max = aftersale_core::decide::MAX_EVIDENCE_PER_COMMAND;
+    if items.len() > max {
+        return Err(ApiError::bad("evidence", format!("at most {max} files")));
     }
     Ok(())
 }
