@@ -1,18 +1,20 @@
-//! Use-cases: each loads what it needs, lets the core decide, and writes the new state, the events
-//! (case log), the deadlines and the notices in one transaction. Nothing is enqueued outside it.
-//! Case commands and firings are decided on the last committed state off the writer; the write
-//! transaction checks that the versions decided on still hold, and decides again if not.
+//! The engine and its use-cases: each loads what it needs, lets the core decide, and writes the
+//! new state, the case log with its domain events, the deadlines and the notices in one
+//! transaction; nothing is enqueued outside it. Here: the engine itself, its transactions and
+//! idempotency keys, orders, applications, searches and message boxes. Case actions are in
+//! `submit.rs`, firings in `firing.rs`, what a change writes in `plan.rs`, shops in `shops.rs`.
 
 use crate::clock::Clock;
-use crate::deadline_rows::{diff_deadlines, sync_deadlines};
-use crate::gateway::{GatewayOutcome, PaymentGateway};
+use crate::gateway::PaymentGateway;
 use crate::jobs::{contention_pause, job_outcome, job_with_slot};
+pub(crate) use crate::plan::*;
+pub(crate) use crate::shops::load_shop_ctx;
+pub use crate::shops::{ShopCache, ShopCtx, SHOP_TTL};
 use crate::store::*;
 use aftersale_core::values::*;
 use aftersale_core::*;
 use serde::{de::DeserializeOwned, Serialize};
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -60,72 +62,10 @@ pub struct MessageBox {
 #[derive(Clone, Debug)]
 pub struct IdemKey(pub String);
 
-/// What a decision on one shop needs: its policy and its default return address.
-#[derive(Clone, Debug)]
-pub struct ShopCtx {
-    pub policy: Policy,
-    pub default_address: Option<Address>,
-}
-
-pub(crate) fn load_shop_ctx(tx: &mut dyn ReadTx, shop: ShopId) -> Result<ShopCtx, EngineError> {
-    let record = tx.shop(shop)?.ok_or(EngineError::NotFound { what: "shop", id: shop.to_string() })?;
-    let policy = Policy::profile(&record.profile)
-        .and_then(|p| p.with_overrides(&record.overrides))
-        .map_err(|reason| EngineError::Invalid { field: "profile", reason })?;
-    Ok(ShopCtx { policy, default_address: record.default_address })
-}
-
-/// Shop contexts kept between commands. Every change to a shop goes through the engine, which
-/// drops the shop's entry once the change is committed (and tells the other nodes, which drop
-/// theirs); a generation counter keeps a load that started before the change from putting the
-/// old context back. An entry also lives at most `SHOP_TTL`: the bound on how long a node whose
-/// message was lost may decide on a shop's old settings.
-#[derive(Default)]
-pub struct ShopCache {
-    map: RwLock<HashMap<ShopId, (Arc<ShopCtx>, std::time::Instant)>>,
-    generation: std::sync::atomic::AtomicU64,
-}
-
-/// How long a node keeps a shop's settings without reading them again.
-pub const SHOP_TTL: std::time::Duration = std::time::Duration::from_secs(5);
-
-impl ShopCache {
-    pub(crate) fn get(&self, tx: &mut dyn ReadTx, shop: ShopId) -> Result<Arc<ShopCtx>, EngineError> {
-        let hit = self.map.read().ok().and_then(|m| m.get(&shop).cloned());
-        if let Some((ctx, at)) = hit {
-            if at.elapsed() < SHOP_TTL {
-                return Ok(ctx);
-            }
-        }
-        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
-        let ctx = Arc::new(load_shop_ctx(tx, shop)?);
-        if let Ok(mut m) = self.map.write() {
-            if self.generation.load(std::sync::atomic::Ordering::SeqCst) == generation {
-                m.insert(shop, (ctx.clone(), std::time::Instant::now()));
-            }
-        }
-        Ok(ctx)
-    }
-
-    pub fn forget(&self, shop: ShopId) {
-        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        if let Ok(mut m) = self.map.write() {
-            m.remove(&shop);
-        }
-    }
-
-    pub fn clear(&self) {
-        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        if let Ok(mut m) = self.map.write() {
-            m.clear();
-        }
-    }
-}
-
 /// What every write path shares.
 pub(crate) struct Deps {
     pub(crate) shops: Arc<ShopCache>,
-    gateway: Arc<dyn PaymentGateway>,
+    pub(crate) gateway: Arc<dyn PaymentGateway>,
 }
 
 /// FNV-1a over the request's canonical JSON: stable across builds, unlike `DefaultHasher`.
@@ -148,8 +88,8 @@ pub enum Firing {
 }
 
 pub struct Engine {
-    store: Arc<dyn Store>,
-    clock: Arc<dyn Clock>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) clock: Arc<dyn Clock>,
     pub(crate) deps: Arc<Deps>,
 }
 
@@ -275,113 +215,6 @@ impl Engine {
 
     pub(crate) fn idem(actor: &Actor, key: Option<IdemKey>, request: &impl Serialize) -> Option<(String, String)> {
         key.map(|k| (format!("{}:{}", serde_json::to_string(actor).unwrap_or_default(), k.0), request_hash(request)))
-    }
-
-    // -----------------------------------------------------------------------------------------
-    // Shops
-
-    pub fn create_shop(
-        &self,
-        name: &str,
-        profile: &str,
-        overrides: PolicyOverrides,
-    ) -> Result<ShopRecord, EngineError> {
-        let name =
-            text("name", name, 100, true).map_err(|(_, reason)| EngineError::Invalid { field: "name", reason })?;
-        Policy::profile(profile)
-            .and_then(|p| p.with_overrides(&overrides))
-            .map_err(|reason| EngineError::Invalid { field: "profile", reason })?;
-        let profile = profile.to_string();
-        self.transact(move |tx| {
-            let id = tx.insert_shop(&name, &profile, &overrides)?;
-            Ok(ShopRecord {
-                id,
-                name: name.clone(),
-                profile: profile.clone(),
-                overrides: overrides.clone(),
-                default_address: None,
-            })
-        })
-    }
-
-    /// Changes a shop's profile and overrides. The deadlines of its open cases and unpaid orders
-    /// are re-armed under the new policy in the same transaction: a shortened window that has
-    /// already passed fires on the runner's next pass.
-    pub fn update_shop_policy(
-        &self,
-        shop: ShopId,
-        profile: &str,
-        overrides: PolicyOverrides,
-    ) -> Result<Policy, EngineError> {
-        let policy = Policy::profile(profile)
-            .and_then(|p| p.with_overrides(&overrides))
-            .map_err(|reason| EngineError::Invalid { field: "profile", reason })?;
-        let profile = profile.to_string();
-        let new_policy = policy.clone();
-        let result = self.transact(move |tx| {
-            if !tx.update_shop(shop, &profile, &overrides)? {
-                return Err(EngineError::NotFound { what: "shop", id: shop.to_string() });
-            }
-            for id in tx.open_case_ids(shop)? {
-                let Some(case) = tx.case(id)? else { continue };
-                let stored: Vec<Deadline> =
-                    tx.deadlines_of(Subject::Case(id))?.iter().map(|d| Deadline { kind: d.kind, due: d.due }).collect();
-                let live = case.deadlines(&new_policy);
-                sync_deadlines(tx, Subject::Case(id), case.version, &stored, &live)?;
-                let due = case.governing_deadline(&new_policy).map(|d| d.due);
-                tx.update_case(&case, &json(&case)?, case.version, due, false)?;
-            }
-            for id in tx.unpaid_order_ids(shop)? {
-                let Some(order) = tx.order(id)? else { continue };
-                let stored: Vec<Deadline> = tx
-                    .deadlines_of(Subject::Order(id))?
-                    .iter()
-                    .map(|d| Deadline { kind: d.kind, due: d.due })
-                    .collect();
-                sync_deadlines(tx, Subject::Order(id), order.version, &stored, &order.deadlines(&new_policy))?;
-            }
-            Ok(new_policy.clone())
-        });
-        self.deps.shops.forget(shop);
-        self.announce(Topic::Shop, &shop.0.to_string());
-        result
-    }
-
-    /// R4: adds an address to the shop's book (optionally as the default).
-    pub fn add_address(&self, shop: ShopId, input: AddressInput) -> Result<Address, EngineError> {
-        for (field, value, max) in
-            [("name", &input.name, 64), ("region", &input.region, 200), ("detail", &input.detail, 300)]
-        {
-            text(field, value, max, true).map_err(|(_, reason)| EngineError::Invalid { field, reason })?;
-        }
-        let result = self.transact(move |tx| {
-            tx.shop(shop)?.ok_or(EngineError::NotFound { what: "shop", id: shop.to_string() })?;
-            let id = tx.insert_address(shop, &input)?;
-            Ok(Address {
-                id,
-                name: input.name.clone(),
-                phone: input.phone.clone(),
-                region: input.region.clone(),
-                detail: input.detail.clone(),
-            })
-        });
-        self.deps.shops.forget(shop);
-        self.announce(Topic::Shop, &shop.0.to_string());
-        result
-    }
-
-    pub fn policy_of(&self, shop: ShopId) -> Result<Policy, EngineError> {
-        self.store.read(|tx| Ok(load_shop_ctx(tx, shop).map(|c| c.policy)))?
-    }
-
-    /// The deadline governing a case now, from the shop's cached policy (read only on a miss).
-    pub fn governing_deadline(&self, case: &Case) -> Result<Option<Deadline>, EngineError> {
-        let hit = self.deps.shops.map.read().ok().and_then(|m| m.get(&case.shop_id).cloned());
-        let ctx = match hit {
-            Some((c, at)) if at.elapsed() < SHOP_TTL => c,
-            _ => self.store.read(|tx| Ok(self.deps.shops.get(tx, case.shop_id)))??,
-        };
-        Ok(case.governing_deadline(&ctx.policy))
     }
 
     // -----------------------------------------------------------------------------------------
@@ -561,277 +394,6 @@ impl Engine {
         let clock = self.clock.clone();
         self.transact(move |tx| Ok(tx.mark_read(to, &ids, clock.now())?))
     }
-
-    // -----------------------------------------------------------------------------------------
-    // Deadlines
-
-    /// Decides the firings of due rows on the last committed state, off the writer (the payment
-    /// gateway is asked here too). Rows that cannot be decided here go to the writer undecided.
-    pub fn prepare_firings(&self, rows: Vec<DueDeadline>) -> Result<Vec<PreparedFiring>, EngineError> {
-        let now = self.clock.now();
-        let deps = self.deps.clone();
-        self.store
-            .read(|tx| {
-                let mut out = Vec::with_capacity(rows.len());
-                for row in rows {
-                    let plan = match plan_firing(tx, &deps, row, now) {
-                        Ok(p) => p,
-                        Err(EngineError::Store(e)) => return Err(e),
-                        Err(_) => None,
-                    };
-                    out.push(PreparedFiring { row, plan, now });
-                }
-                Ok(out)
-            })
-            .map_err(EngineError::from)
-    }
-
-    /// Fires prepared rows in one transaction. A firing whose plan went stale is decided again
-    /// inside the writer; one the rules refuse has written nothing and is reported; any other
-    /// error rolls the whole batch back, to be claimed again.
-    pub fn fire_prepared(&self, batch: Vec<PreparedFiring>) -> Result<Vec<Result<Firing, EngineError>>, EngineError> {
-        let deps = self.deps.clone();
-        self.transact(move |tx| {
-            let mut out = Vec::with_capacity(batch.len());
-            for p in &batch {
-                if let Some(plan) = &p.plan {
-                    if write_plan(tx, plan)? {
-                        out.push(Ok(Firing::Fired));
-                        continue;
-                    }
-                }
-                match fire_one(tx, &deps, p.row, p.now) {
-                    Ok(f) => out.push(Ok(f)),
-                    Err(e @ EngineError::Refused(_)) => out.push(Err(e)),
-                    Err(e) => return Err(e),
-                }
-            }
-            Ok(out)
-        })
-    }
-
-    /// Prepares and fires a batch of due rows.
-    pub fn fire_batch(&self, rows: Vec<DueDeadline>) -> Result<Vec<Result<Firing, EngineError>>, EngineError> {
-        let prepared = self.prepare_firings(rows)?;
-        self.fire_prepared(prepared)
-    }
-}
-
-/// A due row with its firing decided in advance (when it could be).
-pub struct PreparedFiring {
-    row: DueDeadline,
-    plan: Option<CasePlan>,
-    now: Timestamp,
-}
-
-/// An order change's log row, its domain events and deadline moves, in one `write_effects`
-/// call. `before` is the order before the change (None for a new order), `after` after it.
-fn write_order_effects(
-    tx: &mut dyn WriteTx,
-    before: Option<&Order>,
-    after: &Order,
-    recorded: &[Recorded],
-    old: &[Deadline],
-    new: &[Deadline],
-) -> Result<(), EngineError> {
-    let told = published(before.unwrap_or(after), after, None, None, recorded);
-    let log = LogRow::new(recorded)?.map(|l| l.publishing(after.shop_id, told.as_ref())).transpose()?;
-    let order = after.id;
-    let mut effects = Effects { log: log.as_ref().map(|l| (order, None, l)), ..Effects::default() };
-    diff_deadlines(&mut effects, Subject::Order(order), after.version, old, new);
-    if !effects.is_empty() {
-        tx.write_effects(&effects)?;
-    }
-    Ok(())
-}
-
-fn json<T: Serialize>(v: &T) -> Result<String, EngineError> {
-    // Room for a whole case or order up front: no regrowing while writing.
-    let mut buf = Vec::with_capacity(1024);
-    serde_json::to_writer(&mut buf, v).map_err(StoreError::from)?;
-    String::from_utf8(buf).map_err(|e| EngineError::Store(StoreError::Corrupt(e.to_string())))
-}
-
-/// A case change decided on a snapshot: the new state, already serialized, and everything else
-/// the change writes. The writer applies it only if the order and case are still at the
-/// versions it was decided on.
-pub struct CasePlan {
-    order_before: u64,
-    case_before: Option<u64>,
-    order: Order,
-    order_json: Option<String>,
-    order_deadlines: (Vec<Deadline>, Vec<Deadline>),
-    pub(crate) case: Case,
-    case_json: String,
-    case_due: Option<Timestamp>,
-    reindex: bool,
-    case_deadlines: (Vec<Deadline>, Vec<Deadline>),
-    recorded: Vec<Recorded>,
-    log: Option<LogRow>,
-    outbox: aftersale_core::notice::Outbox,
-}
-
-impl CasePlan {
-    /// `old` is the case before (None for a new case); `case` is it after `recorded`.
-    fn new(
-        order: &Order,
-        old: Option<&Case>,
-        case: Case,
-        recorded: Vec<Recorded>,
-        policy: &Policy,
-    ) -> Result<CasePlan, EngineError> {
-        let mut new_order = order.clone();
-        for r in &recorded {
-            new_order.apply(r);
-        }
-        let order_changed = new_order.version != order.version;
-        let log = LogRow::new(&recorded)?
-            .map(|l| l.publishing(case.shop_id, published(order, &new_order, old, Some(&case), &recorded).as_ref()))
-            .transpose()?;
-        let events: Vec<Event> = recorded.iter().map(|r| r.event.clone()).collect();
-        let outbox = notices_for(&new_order, &case, &events);
-        let live = case.deadlines(policy);
-        let old_deadlines = old.map(|c| c.deadlines(policy)).unwrap_or_default();
-        let case_due = aftersale_core::model::governing(&live).map(|d| d.due);
-        // Whether a column an index covers changes: if not, the row is rewritten in place and
-        // the case indexes are left alone (most commands: remarks, messages, evidence).
-        let reindex = old.is_none_or(|o| {
-            o.kind != case.kind
-                || o.status != case.status
-                || o.queue() != case.queue()
-                || aftersale_core::model::governing(&old_deadlines).map(|d| d.due) != case_due
-        });
-        Ok(CasePlan {
-            order_before: order.version,
-            case_before: old.map(|c| c.version),
-            order_json: if order_changed { Some(json(&new_order)?) } else { None },
-            order_deadlines: if order_changed {
-                (order.deadlines(policy), new_order.deadlines(policy))
-            } else {
-                (vec![], vec![])
-            },
-            order: new_order,
-            case_json: json(&case)?,
-            case_due,
-            reindex,
-            case_deadlines: (old_deadlines, live),
-            case,
-            log,
-            recorded,
-            outbox,
-        })
-    }
-}
-
-/// Decides a command on a case into a plan; a refusal comes back before anything is written.
-pub(crate) fn plan_case(
-    order: &Order,
-    case: Case,
-    sc: &ShopCtx,
-    actor: &Actor,
-    cmd: &CaseCommand,
-    now: Timestamp,
-) -> Result<CasePlan, EngineError> {
-    let ctx = Ctx { policy: &sc.policy, now, default_address: sc.default_address.as_ref() };
-    let events = decide_case(order, &case, cmd, actor, &ctx)?;
-    let recorded: Vec<Recorded> = events.into_iter().map(|event| Recorded { at: now, actor: *actor, event }).collect();
-    let mut new_case = case.clone();
-    for r in &recorded {
-        new_case.apply(r);
-    }
-    CasePlan::new(order, Some(&case), new_case, recorded, &sc.policy)
-}
-
-/// Writes a plan if the order and case are still at the versions it was decided on; returns
-/// false, having written nothing, if either moved.
-pub(crate) fn write_plan(tx: &mut dyn WriteTx, plan: &CasePlan) -> Result<bool, EngineError> {
-    let order_id = plan.order.id;
-    let mut effects =
-        Effects { log: plan.log.as_ref().map(|l| (order_id, Some(plan.case.id), l)), ..Effects::default() };
-    if plan.order_json.is_some() {
-        let (old, new) = &plan.order_deadlines;
-        diff_deadlines(&mut effects, Subject::Order(order_id), plan.order.version, old, new);
-    }
-    let (old, new) = &plan.case_deadlines;
-    diff_deadlines(&mut effects, Subject::Case(plan.case.id), plan.case.version, old, new);
-    let at = plan.recorded.first().map(|r| r.at);
-    effects.outbox = at.map(|at| (Some(plan.case.id), &plan.outbox, at));
-    // The versions are checked before anything is written, so a stale plan leaves no trace.
-    match plan.case_before {
-        Some(before) => {
-            let change = CaseChange {
-                case: &plan.case,
-                json: &plan.case_json,
-                expected: before,
-                due: plan.case_due,
-                listed_same: !plan.reindex,
-                order_expected: plan.order_before,
-                order: plan.order_json.as_deref().map(|j| (&plan.order, j)),
-            };
-            match tx.write_case_change(&change, &effects) {
-                Ok(()) => {}
-                Err(StoreError::Conflict { .. }) => return Ok(false),
-                Err(e) => return Err(e.into()),
-            }
-        }
-        None => {
-            if tx.order_version(order_id)? != Some(plan.order_before) {
-                return Ok(false);
-            }
-            tx.insert_case(&plan.case, &plan.case_json, plan.case_due)?;
-            if let Some(order_json) = &plan.order_json {
-                // Its version was checked above, in this transaction: a failure here is the store's.
-                tx.update_order(&plan.order, order_json, plan.order_before)?;
-            }
-            if !effects.is_empty() {
-                tx.write_effects(&effects)?;
-            }
-        }
-    }
-    // M6: the penalties the rules charged (core `notices_for`), recorded with the change.
-    if let Some(at) = at {
-        for p in &plan.outbox.penalties {
-            tx.insert_penalty(&Penalty {
-                shop_id: plan.case.shop_id,
-                case_id: plan.case.id,
-                reason: p.reason.clone(),
-                amount: p.amount,
-                at,
-            })?;
-        }
-    }
-    Ok(true)
-}
-
-/// The firing of a case row decided on a snapshot; None when the row is not plainly due there.
-fn plan_firing(
-    tx: &mut dyn ReadTx,
-    deps: &Deps,
-    row: DueDeadline,
-    now: Timestamp,
-) -> Result<Option<CasePlan>, EngineError> {
-    let Subject::Case(id) = row.subject else { return Ok(None) };
-    let Some((case, order)) = tx.case_and_order(id)? else { return Ok(None) };
-    let sc = deps.shops.get(tx, case.shop_id)?;
-    let due = case.deadlines(&sc.policy).into_iter().any(|d| d.kind == row.kind && d.due <= now);
-    if !due {
-        return Ok(None);
-    }
-    let cmd = firing_command(deps, &case, row.kind, now);
-    let Some(cmd) = cmd else { return Ok(None) };
-    Ok(Some(plan_case(&order, case, &sc, &Actor::System, &cmd, now)?))
-}
-
-/// What the system does when a case deadline is due: expire it, or for a refund ask the gateway.
-fn firing_command(deps: &Deps, case: &Case, kind: DeadlineKind, now: Timestamp) -> Option<CaseCommand> {
-    if kind != DeadlineKind::RefundSettle {
-        return Some(CaseCommand::Expire { kind });
-    }
-    let refund = case.refund.as_ref()?;
-    Some(match deps.gateway.settle(case, refund, now) {
-        GatewayOutcome::Succeeded => CaseCommand::RecordRefundOutcome { ok: true, detail: "settled".into() },
-        GatewayOutcome::Failed(why) => CaseCommand::RecordRefundOutcome { ok: false, detail: why },
-    })
 }
 
 /// The number of cases in each queue of a shop.
@@ -918,82 +480,5 @@ pub(crate) fn visible_case(case: Option<Case>, id: CaseId, actor: &Actor) -> Res
         Ok(case)
     } else {
         Err(not_found())
-    }
-}
-
-pub(crate) fn exec_order(
-    tx: &mut dyn WriteTx,
-    deps: &Deps,
-    order: Order,
-    actor: &Actor,
-    cmd: &OrderCommand,
-    now: Timestamp,
-) -> Result<Order, EngineError> {
-    let sc = deps.shops.get(tx, order.shop_id)?;
-    let ctx = Ctx { policy: &sc.policy, now, default_address: sc.default_address.as_ref() };
-    let events = decide_order(&order, cmd, actor, &ctx)?;
-    let mut new_order = order.clone();
-    let recorded: Vec<Recorded> = events.into_iter().map(|event| Recorded { at: now, actor: *actor, event }).collect();
-    for r in &recorded {
-        new_order.apply(r);
-    }
-    // Read and written in the same transaction (every caller loads the order in it), so the
-    // version cannot have moved; if it did, the store is broken, not the caller's request.
-    tx.update_order(&new_order, &json(&new_order)?, order.version)?;
-    let (old, new) = (order.deadlines(&sc.policy), new_order.deadlines(&sc.policy));
-    write_order_effects(tx, Some(&order), &new_order, &recorded, &old, &new)?;
-    Ok(new_order)
-}
-
-/// Fires one claimed row if the state still says it is due; otherwise does nothing. The state
-/// is the truth: a firing changes it so that the same deadline is never due again, so whatever
-/// claimed the row (another runner, a retry after a crash) cannot fire it twice.
-fn fire_one(tx: &mut dyn WriteTx, deps: &Deps, row: DueDeadline, now: Timestamp) -> Result<Firing, EngineError> {
-    match row.subject {
-        Subject::Case(id) => {
-            let Some(case) = tx.case(id)? else {
-                tx.delete_deadline(row.subject, row.kind)?;
-                return Ok(Firing::Stale);
-            };
-            let sc = deps.shops.get(tx, case.shop_id)?;
-            let live = case.deadlines(&sc.policy);
-            let Some(current) = live.iter().find(|d| d.kind == row.kind) else {
-                tx.delete_deadline(row.subject, row.kind)?;
-                return Ok(Firing::Stale);
-            };
-            if current.due > now {
-                // The state moved the deadline (or the shop's policy changed): re-arm the row.
-                sync_deadlines(tx, row.subject, case.version, &[], &[*current])?;
-                return Ok(Firing::Stale);
-            }
-            let Some(cmd) = firing_command(deps, &case, row.kind, now) else {
-                // Nothing to ask the gateway about: the row would stay due for ever.
-                tx.delete_deadline(row.subject, row.kind)?;
-                return Ok(Firing::Stale);
-            };
-            crate::submit::decide_and_write(tx, deps, case.id, &Actor::System, &cmd, None, now)?;
-            Ok(Firing::Fired)
-        }
-        Subject::Order(id) => {
-            let Some(order) = tx.order(id)? else {
-                tx.delete_deadline(row.subject, row.kind)?;
-                return Ok(Firing::Stale);
-            };
-            let sc = deps.shops.get(tx, order.shop_id)?;
-            match order.deadlines(&sc.policy).into_iter().find(|d| d.kind == row.kind) {
-                None => {
-                    tx.delete_deadline(row.subject, row.kind)?;
-                    Ok(Firing::Stale)
-                }
-                Some(d) if d.due > now => {
-                    sync_deadlines(tx, row.subject, order.version, &[], &[d])?;
-                    Ok(Firing::Stale)
-                }
-                Some(_) => {
-                    exec_order(tx, deps, order, &Actor::System, &OrderCommand::Expire { kind: row.kind }, now)?;
-                    Ok(Firing::Fired)
-                }
-            }
-        }
     }
 }
