@@ -1,0 +1,221 @@
+//! The events commands produce: the case log (W5), one `Recorded` per event with who and when.
+
+use super::*;
+use crate::actor::{Actor, Party};
+use crate::deadline::DeadlineKind;
+use crate::money::Money;
+use crate::time::Timestamp;
+use crate::values::*;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// An event with who did it and when: one line of the case log (W5).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Recorded {
+    pub at: Timestamp,
+    pub actor: Actor,
+    pub event: Event,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    // --- orders ---
+    OrderCreated {
+        order: Box<Order>,
+    },
+    OrderPaid,
+    OrderConfirmed,
+    OrderShipped {
+        logistics: Logistics,
+    },
+    OrderDelivered,
+    OrderCompleted,
+    OrderCancelled {
+        by: Party,
+        reason: String,
+        buyer_contacted: bool,
+    },
+    FlagSet {
+        flag: Option<Flag>,
+    },
+    OrderRemarkSet {
+        text: String,
+    },
+    // --- cases ---
+    Applied {
+        case_id: CaseId,
+        kind: CaseType,
+        reason: String,
+        amount: Money,
+        description: String,
+        evidence: Vec<Evidence>,
+        /// R6: shown to the buyer and the platform only.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        refund_account: Option<RefundAccount>,
+    },
+    Withdrawn,
+    Resubmitted {
+        kind: CaseType,
+        reason: String,
+        amount: Money,
+        description: String,
+        evidence: Vec<Evidence>,
+    },
+    Rejected {
+        stage: Stage,
+        reason_code: String,
+        explanation: String,
+        evidence: Vec<Evidence>,
+    },
+    RejectedByShipping {
+        logistics: Logistics,
+    },
+    ReturnAgreed {
+        address: Address,
+        refuse_freight_collect: bool,
+    },
+    ReturnLogisticsSubmitted {
+        logistics: Logistics,
+        /// R6: shown to the buyer and the platform only.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        refund_account: Option<RefundAccount>,
+    },
+    ReturnParcelSigned,
+    BuyerReminded,
+    ReceiptExtended {
+        until: Timestamp,
+    },
+    ReceiptConfirmed,
+    TurnedIntoRefundOnly,
+    RefundStarted {
+        amount: Money,
+        settle_at: Timestamp,
+        cancels_order: bool,
+    },
+    RefundSettled {
+        ok: bool,
+        detail: String,
+        retry_at: Option<Timestamp>,
+    },
+    VoucherAwaited {
+        amount: Money,
+    },
+    VoucherUploaded {
+        evidence: Vec<Evidence>,
+    },
+    AdvanceCompensated {
+        amount: Money,
+    },
+    ProposalMade {
+        kind: CaseType,
+        amount: Money,
+        address: Option<Address>,
+    },
+    ProposalAccepted,
+    ProposalDeclined,
+    ProposalWithdrawn,
+    ProposalLapsed,
+    Escalated {
+        by: Party,
+        reason: String,
+    },
+    EvidenceRequested {
+        instructions: String,
+        agent: AgentId,
+    },
+    EvidenceSubmitted {
+        explanation: String,
+        evidence: Vec<Evidence>,
+    },
+    Ruled {
+        for_party: Party,
+        reason: String,
+        agent: Option<AgentId>,
+    },
+    AppealSubmitted {
+        text: String,
+        evidence: Vec<Evidence>,
+    },
+    AppealReviewStarted,
+    AppealDecided {
+        upheld: bool,
+        reason: String,
+    },
+    AppealWindowClosed,
+    Closed {
+        reason: CloseReason,
+    },
+    EvidenceAdded {
+        party: Party,
+        evidence: Vec<Evidence>,
+    },
+    MessagePosted {
+        party: Party,
+        text: String,
+    },
+    CaseRemarkSet {
+        text: String,
+    },
+    ReminderSent {
+        kind: DeadlineKind,
+        for_due: Timestamp,
+    },
+    /// A reminder that came due only after the deadline it was for (the runner caught up after
+    /// downtime or a clock jump): logged, never sent.
+    ReminderDropped {
+        kind: DeadlineKind,
+        for_due: Timestamp,
+    },
+    /// W5: an automatic action names the deadline that fired; its effects follow.
+    DeadlineFired {
+        kind: DeadlineKind,
+        due: Timestamp,
+    },
+}
+
+impl Event {
+    /// The event's name in the log (`type` in JSON).
+    pub fn name(&self) -> &'static str {
+        macro_rules! names {
+            ($($v:ident => $n:literal),* $(,)?) => { match self { $(Event::$v { .. } => $n,)* } };
+        }
+        names!(
+            OrderCreated => "order_created", OrderPaid => "order_paid", OrderConfirmed => "order_confirmed",
+            OrderShipped => "order_shipped", OrderDelivered => "order_delivered", OrderCompleted => "order_completed",
+            OrderCancelled => "order_cancelled", FlagSet => "flag_set", OrderRemarkSet => "order_remark_set",
+            Applied => "applied", Withdrawn => "withdrawn", Resubmitted => "resubmitted", Rejected => "rejected",
+            RejectedByShipping => "rejected_by_shipping", ReturnAgreed => "return_agreed",
+            ReturnLogisticsSubmitted => "return_logistics_submitted", ReturnParcelSigned => "return_parcel_signed",
+            BuyerReminded => "buyer_reminded", ReceiptExtended => "receipt_extended",
+            ReceiptConfirmed => "receipt_confirmed", TurnedIntoRefundOnly => "turned_into_refund_only",
+            RefundStarted => "refund_started", RefundSettled => "refund_settled", VoucherAwaited => "voucher_awaited",
+            VoucherUploaded => "voucher_uploaded", AdvanceCompensated => "advance_compensated",
+            ProposalMade => "proposal_made", ProposalAccepted => "proposal_accepted",
+            ProposalDeclined => "proposal_declined", ProposalWithdrawn => "proposal_withdrawn",
+            ProposalLapsed => "proposal_lapsed", Escalated => "escalated", EvidenceRequested => "evidence_requested",
+            EvidenceSubmitted => "evidence_submitted", Ruled => "ruled", AppealSubmitted => "appeal_submitted",
+            AppealReviewStarted => "appeal_review_started", AppealDecided => "appeal_decided",
+            AppealWindowClosed => "appeal_window_closed", Closed => "closed", EvidenceAdded => "evidence_added",
+            MessagePosted => "message_posted", CaseRemarkSet => "case_remark_set", ReminderSent => "reminder_sent",
+            ReminderDropped => "reminder_dropped",
+            DeadlineFired => "deadline_fired",
+        )
+    }
+
+    /// Whether the event belongs to a case's log (otherwise to the order's).
+    pub fn is_case_event(&self) -> bool {
+        !matches!(
+            self,
+            Event::OrderCreated { .. }
+                | Event::OrderPaid
+                | Event::OrderConfirmed
+                | Event::OrderShipped { .. }
+                | Event::OrderDelivered
+                | Event::OrderCompleted
+                | Event::OrderCancelled { .. }
+                | Event::FlagSet { .. }
+                | Event::OrderRemarkSet { .. }
+        )
+    }
+}
