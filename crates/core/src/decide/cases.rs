@@ -1,0 +1,376 @@
+//! Deciding a command on a case into events: the rules of reviews, returns, negotiation,
+//! arbitration, appeals, refunds and expiries.
+
+use super::*;
+
+/// Starts paying the buyer back: through the gateway online (M5), by the merchant with a
+/// voucher on COD (M6). The amount is capped by what the order still allows (B3).
+pub(super) fn refund_events(order: &Order, case: &Case, amount: Money, ctx: &Ctx) -> Events {
+    let cap = order.refundable(case.kind).plus(Money { minor: 0, currency: amount.currency });
+    let amount = Money { minor: amount.minor.min(cap.minor), currency: amount.currency };
+    match order.payment {
+        PaymentMethod::Online => vec![Event::RefundStarted {
+            amount,
+            settle_at: ctx.now.add_working_days(ctx.policy.refund_settle_working_days),
+            cancels_order: order.state.is_unshipped(),
+        }],
+        PaymentMethod::Cod => vec![Event::VoucherAwaited { amount }],
+    }
+}
+
+/// The buyer's request carried out: a refund, or a return agreed to the default address.
+pub(super) fn grant_request(order: &Order, case: &Case, ctx: &Ctx, goods_back: bool) -> Events {
+    if case.kind == CaseType::ReturnRefund && !goods_back {
+        if let Some(address) = ctx.default_address {
+            return vec![Event::ReturnAgreed { address: address.clone(), refuse_freight_collect: false }];
+        }
+        // R2 needs an address; with none left in the book the buyer is refunded directly.
+        let mut ev = vec![Event::TurnedIntoRefundOnly];
+        ev.extend(refund_events(order, case, case.amount, ctx));
+        return ev;
+    }
+    let mut ev = Vec::new();
+    if case.kind == CaseType::ReturnRefund {
+        ev.push(Event::ReceiptConfirmed);
+    }
+    ev.extend(refund_events(order, case, case.amount, ctx));
+    ev
+}
+
+pub(super) fn withdraw_open_proposal(case: &Case) -> Events {
+    if case.open_proposal().is_some() {
+        vec![Event::ProposalWithdrawn]
+    } else {
+        vec![]
+    }
+}
+
+/// Decides a command on an existing case.
+pub fn decide_case(order: &Order, case: &Case, cmd: &CaseCommand, actor: &Actor, ctx: &Ctx) -> Result<Events, Refusal> {
+    let action = cmd.action();
+    gate(order, case, action, actor, ctx)?;
+    let party = actor.party();
+    let rule = state_rule(action);
+    let events = match cmd {
+        CaseCommand::Withdraw => vec![Event::Withdrawn],
+        CaseCommand::Resubmit { kind, reason, amount, description, evidence } => {
+            check_kind_for_order(order, *kind)?;
+            let (reason, description) = check_request(reason, description, evidence)?;
+            check_amount(*amount, order.refundable(*kind), "B3")?;
+            if *kind == CaseType::ReturnRefund && ctx.default_address.is_none() {
+                return Err(Refusal::NoReturnAddress);
+            }
+            vec![Event::Resubmitted { kind: *kind, reason, amount: *amount, description, evidence: evidence.clone() }]
+        }
+        CaseCommand::Escalate { reason } => {
+            let reason = text("reason", reason, 500, true).map_err(|e| field_err(e, "E1"))?;
+            vec![Event::Escalated { by: party, reason }]
+        }
+        CaseCommand::SubmitReturnLogistics { logistics, refund_account } => {
+            let account = match (order.payment, refund_account) {
+                (PaymentMethod::Cod, None) if case.refund_account.is_none() => {
+                    return Err(Refusal::MissingField { field: "refund_account", rule: "R6" })
+                }
+                (PaymentMethod::Cod, Some(a)) => {
+                    a.validate().map_err(|m| Refusal::invalid("refund_account", m, "R6"))?;
+                    Some(a.clone())
+                }
+                (PaymentMethod::Online, Some(_)) => {
+                    return Err(Refusal::invalid("refund_account", "is only taken on cash-on-delivery orders", "R6"))
+                }
+                (_, None) => None,
+            };
+            vec![Event::ReturnLogisticsSubmitted { logistics: logistics.clone(), refund_account: account }]
+        }
+        CaseCommand::AcceptProposal => {
+            let Some(p) = case.open_proposal() else { return Err(Refusal::NegotiationUsed) };
+            // N5: the case becomes the proposal and is agreed without the merchant.
+            let mut accepted = case.clone();
+            accepted.kind = p.kind;
+            accepted.amount = p.amount;
+            let mut ev = vec![Event::ProposalAccepted];
+            match p.kind {
+                CaseType::ReturnRefund => {
+                    let address = p.address.clone().or_else(|| ctx.default_address.cloned());
+                    match address {
+                        Some(address) => ev.push(Event::ReturnAgreed { address, refuse_freight_collect: false }),
+                        None => return Err(Refusal::NoReturnAddress),
+                    }
+                }
+                CaseType::RefundOnly | CaseType::RefundUnshipped => {
+                    ev.extend(refund_events(order, &accepted, p.amount, ctx))
+                }
+            }
+            ev
+        }
+        CaseCommand::DeclineProposal => vec![Event::ProposalDeclined],
+        CaseCommand::AddEvidence { evidence } => {
+            if evidence.is_empty() {
+                return Err(Refusal::MissingField { field: "evidence", rule: "T1" });
+            }
+            check_evidence(evidence, "evidence", "T1")?;
+            check_evidence_room(case, party, evidence.len())?;
+            vec![Event::EvidenceAdded { party, evidence: evidence.clone() }]
+        }
+        CaseCommand::PostMessage { text: t } => {
+            let t = text("text", t, 2000, true).map_err(|e| field_err(e, "T2"))?;
+            check_thread_room(case, party)?;
+            vec![Event::MessagePosted { party, text: t }]
+        }
+        CaseCommand::Refund => {
+            let mut ev = withdraw_open_proposal(case);
+            if case.kind == CaseType::ReturnRefund {
+                // R3: refund directly — no goods come back.
+                ev.push(Event::TurnedIntoRefundOnly);
+            }
+            let mut c = case.clone();
+            if c.kind == CaseType::ReturnRefund {
+                c.kind = CaseType::RefundOnly;
+            }
+            ev.extend(refund_events(order, &c, case.amount, ctx));
+            ev
+        }
+        CaseCommand::RejectByShipping { logistics } => {
+            let mut ev = withdraw_open_proposal(case);
+            ev.push(Event::RejectedByShipping { logistics: logistics.clone() });
+            ev
+        }
+        CaseCommand::Reject { reason_code, explanation, evidence } => {
+            let stage = if case.status == Status::AwaitingReceipt { Stage::Receipt } else { Stage::Review };
+            let rule = if stage == Stage::Receipt { "M2" } else { "S4" };
+            let known = REJECT_REASONS.iter().find(|(r, _)| r.code == reason_code);
+            match known {
+                None if reason_code.trim().is_empty() => {
+                    return Err(Refusal::MissingField { field: "reason_code", rule })
+                }
+                None => {
+                    return Err(Refusal::invalid(
+                        "reason_code",
+                        "is not on the platform's list of rejection reasons",
+                        rule,
+                    ))
+                }
+                Some((_, stages)) if !stages.contains(&stage) => {
+                    return Err(Refusal::invalid("reason_code", "does not apply at this stage", rule))
+                }
+                Some(_) => {}
+            }
+            if evidence.is_empty() {
+                return Err(Refusal::MissingField { field: "evidence", rule });
+            }
+            check_evidence(evidence, "evidence", rule)?;
+            let explanation = text("explanation", explanation, 1000, false).map_err(|e| field_err(e, rule))?;
+            let mut ev = withdraw_open_proposal(case);
+            ev.push(Event::Rejected {
+                stage,
+                reason_code: reason_code.clone(),
+                explanation,
+                evidence: evidence.clone(),
+            });
+            ev
+        }
+        CaseCommand::AgreeReturn { address, refuse_freight_collect } => {
+            let mut ev = withdraw_open_proposal(case);
+            ev.push(Event::ReturnAgreed { address: address.clone(), refuse_freight_collect: *refuse_freight_collect });
+            ev
+        }
+        CaseCommand::ReceivedRefund => {
+            let mut ev = vec![Event::ReceiptConfirmed];
+            ev.extend(refund_events(order, case, case.amount, ctx));
+            ev
+        }
+        CaseCommand::ExtendReceipt => {
+            let ext = ctx.policy.receipt_extension.ok_or(Refusal::ExtensionNotInProfile)?;
+            let until = case.receipt_due(ctx.policy).unwrap_or(ctx.now) + ext;
+            vec![Event::ReceiptExtended { until }]
+        }
+        CaseCommand::RemindBuyer => {
+            if case.buyer_reminders >= 3 {
+                return Err(Refusal::invalid("remind_buyer", "was used 3 times on this case already", "M2"));
+            }
+            vec![Event::BuyerReminded]
+        }
+        CaseCommand::Propose { kind, amount, address } => {
+            // N2: refund only → return and refund (with an address); return → partial refund only.
+            match (case.kind, kind) {
+                (CaseType::RefundOnly, CaseType::ReturnRefund) => {
+                    if address.is_none() {
+                        return Err(Refusal::MissingField { field: "address", rule: "N2" });
+                    }
+                    check_amount(*amount, order.refundable(CaseType::ReturnRefund), "N2")?;
+                }
+                (CaseType::ReturnRefund, CaseType::RefundOnly) => {
+                    check_amount(*amount, order.refundable(CaseType::RefundOnly), "N2")?;
+                    if amount.minor >= case.amount.minor {
+                        return Err(Refusal::invalid(
+                            "amount",
+                            "must be below the requested amount for a partial refund",
+                            "N2",
+                        ));
+                    }
+                    if address.is_some() {
+                        return Err(Refusal::invalid("address", "is not used by a refund-only proposal", "N2"));
+                    }
+                }
+                _ => {
+                    return Err(Refusal::invalid(
+                        "kind",
+                        format!(
+                            "a {} case can only be proposed as {}",
+                            case.kind.as_str(),
+                            match case.kind {
+                                CaseType::RefundOnly => "return_refund",
+                                _ => "refund_only",
+                            }
+                        ),
+                        "N2",
+                    ))
+                }
+            }
+            vec![Event::ProposalMade { kind: *kind, amount: *amount, address: address.clone() }]
+        }
+        CaseCommand::SubmitEvidence { explanation, evidence } => {
+            let explanation = text("explanation", explanation, 2000, true).map_err(|e| field_err(e, "E3"))?;
+            check_evidence(evidence, "evidence", "E3")?;
+            vec![Event::EvidenceSubmitted { explanation, evidence: evidence.clone() }]
+        }
+        CaseCommand::UploadVoucher { evidence } => {
+            if evidence.is_empty() {
+                return Err(Refusal::MissingField { field: "evidence", rule: "M6" });
+            }
+            check_evidence(evidence, "evidence", "M6")?;
+            vec![Event::VoucherUploaded { evidence: evidence.clone() }]
+        }
+        CaseCommand::Appeal { text: t, evidence } => {
+            let t = text("text", t, 2000, true).map_err(|e| field_err(e, "T4"))?;
+            check_evidence(evidence, "evidence", "T4")?;
+            vec![Event::AppealSubmitted { text: t, evidence: evidence.clone() }]
+        }
+        CaseCommand::SetRemark { text: t } => {
+            let t = text("text", t, 500, false).map_err(|e| field_err(e, "W4"))?;
+            vec![Event::CaseRemarkSet { text: t }]
+        }
+        CaseCommand::RequestEvidence { instructions } => {
+            let instructions = text("instructions", instructions, 1000, true).map_err(|e| field_err(e, "E2"))?;
+            let Actor::Platform { agent } = actor else {
+                return Err(Refusal::NotAllowedFor { party, action: "request evidence", rule });
+            };
+            vec![Event::EvidenceRequested { instructions, agent: *agent }]
+        }
+        CaseCommand::Rule { for_party, reason } => {
+            let reason = text("reason", reason, 1000, true).map_err(|e| field_err(e, "E6"))?;
+            let Actor::Platform { agent } = actor else {
+                return Err(Refusal::NotAllowedFor { party, action: "rule", rule });
+            };
+            if !matches!(for_party, Party::Buyer | Party::Merchant) {
+                return Err(Refusal::invalid("for_party", "must be buyer or merchant", "E6"));
+            }
+            ruling(order, case, *for_party, reason, Some(*agent), ctx)
+        }
+        CaseCommand::ReviewAppeal => vec![Event::AppealReviewStarted],
+        CaseCommand::DecideAppeal { upheld, reason } => {
+            let reason = text("reason", reason, 1000, true).map_err(|e| field_err(e, "T4"))?;
+            vec![Event::AppealDecided { upheld: *upheld, reason }]
+        }
+        CaseCommand::Expire { kind } => expire(order, case, *kind, ctx)?,
+        CaseCommand::RecordRefundOutcome { ok, detail } => {
+            let detail = text("detail", detail, 500, false).map_err(|e| field_err(e, "M5"))?;
+            let retry_at = if *ok {
+                None
+            } else {
+                // M5: a failed refund is retried with backoff (1h, 2h, 4h … capped at a day).
+                let attempts = case.refund.as_ref().map_or(0, |r| r.attempts);
+                let factor = 1i64 << attempts.min(5);
+                let wait = crate::time::Dur((ctx.policy.refund_retry.0 * factor).min(crate::time::DAY.0));
+                Some(ctx.now + wait)
+            };
+            vec![Event::RefundSettled { ok: *ok, detail, retry_at }]
+        }
+        CaseCommand::ReturnParcelSigned => {
+            if case.return_parcel.as_ref().is_some_and(|p| p.signed) {
+                return Err(Refusal::WrongState {
+                    action: "return_parcel_signed",
+                    subject: "return parcel",
+                    state: "signed".into(),
+                    rule: "M3",
+                });
+            }
+            vec![Event::ReturnParcelSigned]
+        }
+    };
+    let _ = rule;
+    Ok(events)
+}
+
+/// E6: the ruling and what follows it.
+pub(super) fn ruling(
+    order: &Order,
+    case: &Case,
+    for_party: Party,
+    reason: String,
+    agent: Option<AgentId>,
+    ctx: &Ctx,
+) -> Events {
+    let mut ev = vec![Event::Ruled { for_party, reason, agent }];
+    if for_party == Party::Merchant {
+        ev.push(Event::Closed { reason: CloseReason::RuledForMerchant });
+        return ev;
+    }
+    let from = case.arbitration.as_ref().map(|a| a.from);
+    let goods_back = matches!(from, Some(Status::Rejected { stage: Stage::Receipt }) | Some(Status::AwaitingReceipt));
+    ev.extend(grant_request(order, case, ctx, goods_back));
+    ev
+}
+
+/// The system's answer to a deadline that passed.
+pub(super) fn expire(order: &Order, case: &Case, kind: DeadlineKind, ctx: &Ctx) -> Result<Events, Refusal> {
+    let Some(d) = live(case, ctx.policy, kind) else { return Err(Refusal::NotDue { kind }) };
+    if d.due > ctx.now || kind == DeadlineKind::RefundSettle {
+        return Err(Refusal::NotDue { kind });
+    }
+    let mut ev = vec![Event::DeadlineFired { kind, due: d.due }];
+    match kind {
+        DeadlineKind::Review => {
+            // N8: an unanswered proposal lapses and the buyer's original request is agreed.
+            if case.open_proposal().is_some() {
+                ev.push(Event::ProposalLapsed);
+            }
+            ev.extend(grant_request(order, case, ctx, false));
+        }
+        DeadlineKind::ReviewReminder | DeadlineKind::EvidenceReminder => {
+            let main = if kind == DeadlineKind::ReviewReminder { DeadlineKind::Review } else { DeadlineKind::Evidence };
+            let for_due = live(case, ctx.policy, main).map_or(d.due, |m| m.due);
+            // A reminder only sends a message: it is logged, but names no automatic action. One
+            // whose deadline has passed already (the runner catching up) would arrive too late to
+            // help: it is dropped, and the deadline itself fires next.
+            ev = if for_due <= ctx.now {
+                vec![Event::ReminderDropped { kind, for_due }]
+            } else {
+                vec![Event::ReminderSent { kind, for_due }]
+            };
+        }
+        DeadlineKind::BuyerShip => ev.push(Event::Closed { reason: CloseReason::ReturnNotShipped }),
+        DeadlineKind::Receipt => {
+            ev.push(Event::ReceiptConfirmed);
+            ev.extend(refund_events(order, case, case.amount, ctx));
+        }
+        DeadlineKind::Voucher => {
+            let amount = case.refund.as_ref().map_or(case.amount, |r| r.amount);
+            ev.push(Event::AdvanceCompensated { amount });
+        }
+        DeadlineKind::Evidence => {
+            ev.extend(ruling(
+                order,
+                case,
+                Party::Buyer,
+                "the merchant did not submit evidence in time (E2)".into(),
+                None,
+                ctx,
+            ));
+        }
+        DeadlineKind::BuyerAfterRejection => ev.push(Event::Closed { reason: CloseReason::RejectionNotContested }),
+        DeadlineKind::AppealWindow => ev.push(Event::AppealWindowClosed),
+        DeadlineKind::RefundSettle | DeadlineKind::OrderUnpaid => return Err(Refusal::NotDue { kind }),
+    }
+    Ok(ev)
+}
