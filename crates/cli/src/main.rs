@@ -3,14 +3,10 @@
 //! moves a demo's clock, `migrate` applies the embedded schema, `bench` measures against the raw
 //! SQLite ceiling, `profile` prints a policy profile.
 
-mod bench;
-mod bench_http;
-mod bench_http_pg;
-mod bench_nodes;
-mod bench_pg;
 mod migrate;
-mod scratch;
 mod serve;
+
+use aftersale_bench::{bench, bench_http, bench_nodes};
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

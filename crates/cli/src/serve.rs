@@ -121,7 +121,7 @@ pub fn demo(args: DemoArgs) -> Result<(), String> {
         let listener = tokio::net::TcpListener::bind(&config.server.bind)
             .await
             .map_err(|e| format!("binding {}: {e}", config.server.bind))?;
-        let scratch = crate::scratch::Scratch::claim(&args.dir, "demo")?;
+        let scratch = aftersale_http::scratch::Scratch::claim(&args.dir, "demo")?;
         scratch.empty()?;
         let state = {
             let config = config.clone();

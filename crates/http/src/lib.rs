@@ -17,6 +17,7 @@ pub mod objects;
 pub mod openapi;
 pub mod request_id;
 pub mod routes;
+pub mod scratch;
 pub mod services;
 pub mod state;
 pub mod web;

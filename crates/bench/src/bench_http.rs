@@ -332,7 +332,7 @@ where
 }
 
 pub fn run(args: HttpBenchArgs) -> Result<(), String> {
-    let scratch = crate::scratch::Scratch::claim(&args.dir, "bench-http")?;
+    let scratch = aftersale_http::scratch::Scratch::claim(&args.dir, "bench-http")?;
     let pg = match args.database.as_deref().map(aftersale_engine::store::url::DatabaseUrl::parse).transpose()? {
         None | Some(aftersale_engine::store::url::DatabaseUrl::Sqlite(_)) => None,
         Some(aftersale_engine::store::url::DatabaseUrl::Postgres(u)) => Some(u),

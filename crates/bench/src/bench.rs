@@ -692,7 +692,7 @@ pub fn run(args: BenchArgs) -> Result<(), String> {
     }
     CACHE_MB.store(args.cache_mb.max(1), std::sync::atomic::Ordering::Relaxed);
     // Only a directory of an earlier `aftersale bench` (or an empty one) is emptied.
-    let scratch = crate::scratch::Scratch::claim(&args.dir, "bench")?;
+    let scratch = aftersale_http::scratch::Scratch::claim(&args.dir, "bench")?;
     scratch.empty()?;
     let say = |m: &str| {
         if !args.json {
