@@ -244,6 +244,7 @@ mod tests {
         assert_eq!(zone_lang("taote"), (TimeZone::AsiaShanghai, Language::ZhCn));
         assert_eq!(zone_lang("tiktok_shop"), (TimeZone::Utc, Language::En));
         assert_eq!(TimeZone::AsiaShanghai.offset(), Dur::hours(8));
+        assert_eq!((TimeZone::AsiaShanghai.name(), TimeZone::Utc.name()), ("Asia/Shanghai", "UTC"));
         assert_eq!(TimeZone::Utc.offset(), Dur(0));
         // A zone the project does not know is refused, never read as another.
         let unknown = "name = \"x\"\nzone = \"Europe/Paris\"";

@@ -17,6 +17,7 @@ mod negotiation;
 mod notices;
 mod orders;
 mod properties;
+mod published;
 mod refunds;
 mod refusals;
 mod returns;

@@ -92,3 +92,28 @@ fn x1_each_event_that_tells_someone_reaches_the_right_box() {
     assert_eq!(out.sms[0].phone.as_str(), "13800131234");
     assert!(out.notices.is_empty());
 }
+
+#[test]
+fn x1_notices_say_reasons_and_parties_in_words_in_both_languages() {
+    let mut w = World::new("douyin", PaymentMethod::Online, At::Delivered);
+    w.apply_for(CaseType::RefundOnly, cny(10)).unwrap();
+    let events = w.cmd(MERCHANT, reject_cmd()).unwrap();
+    let out = w.notices(&events);
+    let rejected = out.notices.iter().find(|n| n.recipient == Recipient::Buyer(BuyerId(7))).unwrap();
+    let code = match &events[0] {
+        Event::Rejected { reason_code, .. } => reason_code.clone(),
+        other => panic!("{other:?}"),
+    };
+    let reason = aftersale_core::command::REJECT_REASONS.iter().find(|(r, _)| r.code == code).unwrap().0;
+    assert!(rejected.body.contains(reason.en) && rejected.body_zh.contains(reason.zh), "{rejected:?}");
+    assert!(!rejected.body.contains(&code) || reason.en.contains(&code), "no raw code: {rejected:?}");
+    let events = w.cmd(BUYER, CaseCommand::Escalate { reason: "it is dented".into() }).unwrap();
+    let out = w.notices(&events);
+    let escalated = out.notices.iter().find(|n| n.recipient == Recipient::Platform).unwrap();
+    assert!(escalated.body.contains("buyer") && escalated.body_zh.contains("买家"), "{escalated:?}");
+    let events =
+        w.cmd(AGENT, CaseCommand::Rule { for_party: Party::Merchant, reason: "packing was fine".into() }).unwrap();
+    let out = w.notices(&events);
+    let ruling = out.notices.iter().find(|n| n.recipient == Recipient::Shop(ShopId(1))).unwrap();
+    assert!(ruling.title.contains("shop") && ruling.title_zh.contains("商家胜诉"), "{ruling:?}");
+}
