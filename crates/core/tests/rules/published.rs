@@ -194,3 +194,66 @@ fn every_type_has_its_name_in_the_list() {
     unique.dedup();
     assert_eq!(unique.len(), DomainEvent::TYPES.len());
 }
+
+#[test]
+fn x1_the_case_as_told_names_a_rejections_stage_and_a_closes_reason() {
+    let w = rejected("douyin");
+    let snap = CaseSnapshot::of(w.case());
+    assert_eq!((snap.status, snap.stage, snap.close_reason), (StatusName::Rejected, Some(Stage::Review), None));
+    let mut w = World::new("douyin", Online, At::Delivered);
+    w.apply_for(CaseType::RefundOnly, cny(10)).unwrap();
+    w.cmd(BUYER, CaseCommand::Withdraw).unwrap();
+    let snap = CaseSnapshot::of(w.case());
+    assert_eq!((snap.status, snap.stage, snap.close_reason), (StatusName::Closed, None, Some(CloseReason::Withdrawn)));
+}
+
+#[test]
+fn n4_an_accepted_proposal_is_told() {
+    let mut w = World::new("douyin", Online, At::Delivered);
+    w.apply_for(CaseType::ReturnRefund, cny(100)).unwrap();
+    told(&mut w, MERCHANT, CaseCommand::Propose { kind: CaseType::RefundOnly, amount: cny(2), address: None });
+    let accepted = told(&mut w, BUYER, CaseCommand::AcceptProposal);
+    assert_eq!(accepted.events[0], DomainEvent::ProposalAnswered { accepted: true });
+}
+
+#[test]
+fn o4_an_unpaid_order_that_expires_is_told_as_cancelled_only() {
+    let mut w = World::new("douyin", Online, At::Unpaid);
+    let before = w.order.clone();
+    let from = w.log.len();
+    w.advance(w.policy.unpaid_order);
+    w.order_cmd(SYSTEM, OrderCommand::Expire { kind: K::OrderUnpaid }).unwrap();
+    let told = published(&before, &w.order, None, None, &w.log[from..]).unwrap();
+    assert_eq!(names(&told), ["order.cancelled"], "no case event without a case");
+    // Case events without a case (which no command makes) are not told either.
+    let applied = Recorded {
+        at: w.now,
+        actor: BUYER,
+        event: Event::Applied {
+            case_id: CaseId(9),
+            kind: CaseType::RefundOnly,
+            reason: "damaged".into(),
+            amount: cny(1),
+            description: String::new(),
+            evidence: vec![],
+            refund_account: None,
+        },
+    };
+    assert_eq!(published(&w.order, &w.order, None, None, &[applied]), None);
+    let fired = Recorded { at: w.now, actor: SYSTEM, event: Event::DeadlineFired { kind: K::Review, due: w.now } };
+    assert_eq!(published(&w.order, &w.order, None, None, &[fired]), None);
+}
+
+#[test]
+fn r6_a_case_and_its_log_as_each_party_sees_them() {
+    let mut w = World::new("douyin", Cod, At::Delivered);
+    w.apply_for(CaseType::RefundOnly, cny(10)).unwrap();
+    assert!(w.case().refund_account.is_some());
+    let line = w.log.last().unwrap().clone();
+    let has_account = |r: &Recorded| matches!(&r.event, Event::Applied { refund_account: Some(_), .. });
+    for (actor, sees) in [(MERCHANT, false), (BUYER, true), (AGENT, true)] {
+        assert_eq!(sees_refund_account(&actor), sees, "{actor:?}");
+        assert_eq!(w.case().clone().seen_by(&actor).refund_account.is_some(), sees, "{actor:?}");
+        assert_eq!(has_account(&line.clone().seen_by(&actor)), sees, "{actor:?}");
+    }
+}
