@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod access;
 mod accounts;
 mod casepage;
 mod deadlines;
