@@ -2,9 +2,9 @@
 //! settings, the message box, the dashboard), buyers (orders, applying, following a case) and
 //! the platform (arbitration, search across shops, the SMS outbox, the demo clock).
 //!
-//! Pages call the same use-cases as the JSON API (`routes::cases::act`, `apply_on`,
-//! `store_upload`, the engine's `case_sheet`): a rule, a check or a visibility decision is never
-//! made here. Plain forms work without JavaScript; `app.js` adds live countdowns and confirm
+//! Pages parse their forms with the API's parsers (`input/`) and call the same use-cases as the
+//! JSON API (`services::case_action`, `apply`, `store_upload`, the engine's `case_sheet`): a
+//! rule, a check or a visibility decision is never made here. Plain forms work without JavaScript; `app.js` adds live countdowns and confirm
 //! dialogs. Every form carries a CSRF token derived from the session, and an idempotency key so
 //! that a form sent twice acts once; a case form carries the version it was rendered for, so a
 //! stale page says so instead of acting on the old state.
