@@ -136,7 +136,7 @@ pub fn decide_case(order: &Order, case: &Case, cmd: &CaseCommand, actor: &Actor,
             ev
         }
         CaseCommand::Reject { reason_code, explanation, evidence } => {
-            let stage = if case.status == Status::AwaitingReceipt { Stage::Receipt } else { Stage::Review };
+            let stage = reject_stage(case);
             let rule = if stage == Stage::Receipt { "M2" } else { "S4" };
             let known = REJECT_REASONS.iter().find(|(r, _)| r.code == reason_code);
             match known {
@@ -373,4 +373,15 @@ pub(super) fn expire(order: &Order, case: &Case, kind: DeadlineKind, ctx: &Ctx) 
         DeadlineKind::RefundSettle | DeadlineKind::OrderUnpaid => return Err(Refusal::NotDue { kind }),
     }
     Ok(ev)
+}
+
+/// Where a rejection of the case now would happen (S4, M2): after the goods came back when the
+/// shop is confirming receipt, at review otherwise. The reasons a rejection may give depend on
+/// it (`REJECT_REASONS`).
+pub fn reject_stage(case: &Case) -> Stage {
+    if case.status == Status::AwaitingReceipt {
+        Stage::Receipt
+    } else {
+        Stage::Review
+    }
 }

@@ -254,3 +254,17 @@ fn m6_cod_voucher_within_48h_else_advance_compensation_and_penalty() {
         Refusal::DeadlinePassed { kind: K::Voucher, .. }
     ));
 }
+
+#[test]
+fn s4_m2_a_rejection_is_at_review_until_the_goods_come_back_then_at_receipt() {
+    let mut w = return_case("douyin");
+    assert_eq!(aftersale_core::decide::reject_stage(w.case()), Stage::Review);
+    let mut back = shipped_back("douyin", PaymentMethod::Online);
+    assert_eq!(back.status(), Status::AwaitingReceipt);
+    assert_eq!(aftersale_core::decide::reject_stage(back.case()), Stage::Receipt);
+    // And the rules reject at that stage.
+    back.cmd(MERCHANT, receipt_reject_cmd()).unwrap();
+    assert_eq!(back.status(), Status::Rejected { stage: Stage::Receipt });
+    w.cmd(MERCHANT, reject_cmd()).unwrap();
+    assert_eq!(w.status(), Status::Rejected { stage: Stage::Review });
+}

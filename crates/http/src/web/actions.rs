@@ -7,7 +7,6 @@ use super::view::*;
 use super::Viewer;
 use aftersale_core::command::{APPLY_REASONS, REFUSE_FREIGHT_COLLECT_TEXT, REJECT_REASONS};
 use aftersale_core::labels::{CASE_TYPES, FLAGS};
-use aftersale_core::model::Stage;
 use aftersale_core::values::*;
 use aftersale_core::*;
 use aftersale_engine::CaseSheet;
@@ -286,7 +285,8 @@ pub fn forms(v: &Viewer, sheet: &CaseSheet, extras: &Extras, err: Option<&FormEr
                 (f.text("logistics.tracking_no", v.t("Tracking number"), true, 40))
             }),
             Action::Reject => {
-                let stage = if case.status.name() == StatusName::AwaitingReceipt { Stage::Receipt } else { Stage::Review };
+                // The rules say at which stage this rejection would be, and so which reasons fit.
+                let stage = aftersale_core::decide::reject_stage(case);
                 let reasons: Vec<(String, String)> = REJECT_REASONS
                     .iter()
                     .filter(|(_, stages)| stages.contains(&stage))

@@ -174,7 +174,8 @@ fn table_page(
     error: Option<String>,
 ) -> Markup {
     let current = param(raw, "queue");
-    let bulk = v.is_merchant() && current == Queue::RefundUnshipped.as_str();
+    // Bulk refund: for whoever the rules let refund, on the queue of refunds before shipment.
+    let bulk = Action::Refund.parties().contains(&v.caller.actor.party()) && current == Queue::RefundUnshipped.as_str();
     let total: u64 = counts.map(|c| c.iter().filter(|(q, _)| *q != Queue::Closed).map(|(_, n)| n).sum()).unwrap_or(0);
     html! {
         h1 { @if base == "/p/queue" { (v.t("Arbitration")) } @else if base == "/p/search" { (v.t("Search all shops")) } @else { (v.t("Cases")) } }
