@@ -14,6 +14,9 @@ pub const MAX_EVENTS_PAGE: usize = 1000;
 /// bound on a read whose types are rare (the caller goes on from the position it got).
 const MAX_ROWS_SCANNED: usize = 10_000;
 
+/// Rows read from the store at a time.
+const ROWS_PER_READ: usize = 64;
+
 impl Engine {
     /// Up to `limit` domain events after `after`, oldest first, that `actor` may see: a merchant
     /// its shop's, the platform and the system all. Buyers read their cases, not the stream.
@@ -46,18 +49,15 @@ impl Engine {
         self.read(|tx| {
             let mut out = Vec::new();
             let mut at = after;
-            let mut from = (after.tx, after.id);
             let mut scanned = 0;
-            while out.len() < limit && scanned < MAX_ROWS_SCANNED {
-                let rows = tx.domain_events_from(from.0, from.1, shop, limit + 1)?;
-                let full = rows.len() > limit;
+            loop {
+                // From the row `at` is in (its events up to `at` are skipped below), a chunk at
+                // a time: every chunk after the first moves on by at least one row.
+                let rows = tx.domain_events_from(at.tx, at.id, shop, ROWS_PER_READ)?;
+                let fetched = rows.len();
                 for row in &rows {
-                    if (row.tx, row.id) < (after.tx, after.id) || (row.tx, row.id) < from {
-                        continue;
-                    }
-                    scanned += 1;
                     for event in expand(row)? {
-                        if event.position <= after || event.position <= at {
+                        if event.position <= at {
                             continue;
                         }
                         if out.len() == limit {
@@ -69,12 +69,11 @@ impl Engine {
                         }
                     }
                 }
-                match rows.last() {
-                    Some(last) if full => from = (last.tx, last.id + 1),
-                    _ => break,
+                scanned += fetched;
+                if fetched < ROWS_PER_READ || scanned >= MAX_ROWS_SCANNED {
+                    return Ok((out, at));
                 }
             }
-            Ok((out, at))
         })
     }
 

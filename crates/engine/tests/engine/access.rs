@@ -130,4 +130,5 @@ fn o1_orders_are_recorded_by_their_shop_or_the_platform_and_queues_counted_for_t
     let unnamed = a.engine.queue_counts_as(&agent(), None);
     assert!(matches!(unnamed, Err(EngineError::Invalid { field: "shop", .. })), "{unnamed:?}");
     forbidden(a.engine.queue_counts_as(&buyer(), None));
+    forbidden(a.engine.queue_counts_as(&buyer(), Some(shop)));
 }

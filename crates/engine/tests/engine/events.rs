@@ -232,3 +232,31 @@ fn a_reader_following_concurrent_writers_never_skips_an_event() {
     assert_eq!(seen, everything, "in the order a later reader sees");
     assert_eq!(everything.iter().filter(|r| r.kind == "message.posted").count(), 8 * 12);
 }
+
+/// A read filtered by a rare type looks past many other events (more than one read's worth of
+/// stored rows) and answers where it stopped; a page that ends inside a command's events goes on
+/// from there.
+#[test]
+fn a_rare_type_is_found_past_many_other_events() {
+    let (a, _, c) = refund_only_case("EV7");
+    for i in 0..90 {
+        a.engine.case_command(BUYER, c.id, CaseCommand::PostMessage { text: format!("m{i}") }, None, None).unwrap();
+    }
+    a.engine.case_command(MERCHANT, c.id, CaseCommand::Refund, None, None).unwrap();
+    let everything = all(&a);
+    let (changed, stopped) =
+        a.engine.events_after(PLATFORM, EventPosition::START, 5, vec!["case.status_changed".into()]).unwrap();
+    assert_eq!(types(&changed), ["case.status_changed"]);
+    assert_eq!(stopped, everything.last().unwrap().position);
+    // Read again from where it stopped: nothing more, and the position stays.
+    let (more, again) = a.engine.events_after(PLATFORM, stopped, 5, vec!["case.status_changed".into()]).unwrap();
+    assert!(more.is_empty());
+    assert_eq!(again, stopped);
+    // The refund's two events (refund.requested, case.status_changed) split over two pages.
+    let requested = everything.iter().position(|e| e.kind == "refund.requested").unwrap();
+    let (first, at) = a.engine.events_after(PLATFORM, everything[requested - 1].position, 1, vec![]).unwrap();
+    assert_eq!(types(&first), ["refund.requested"]);
+    let (second, _) = a.engine.events_after(PLATFORM, at, 1, vec![]).unwrap();
+    assert_eq!(types(&second), ["case.status_changed"]);
+    assert_eq!((at.tx, at.id), (second[0].position.tx, second[0].position.id), "one command's row");
+}
