@@ -75,8 +75,7 @@ impl Engine {
 
     /// A shop and the policy in force for it.
     pub fn shop_as(&self, s: &Sender, shop: ShopId) -> Result<(ShopRecord, Policy), EngineError> {
-        let shop = s.sees_shop(shop)?;
-        Ok((self.shop(shop)?, self.policy_of(shop)?))
+        self.shop_with_policy(s.sees_shop(shop)?)
     }
 
     pub fn policy_as(&self, s: &Sender, shop: ShopId) -> Result<Policy, EngineError> {

@@ -18,11 +18,17 @@ pub struct ShopCtx {
 }
 
 pub(crate) fn load_shop_ctx(tx: &mut dyn ReadTx, shop: ShopId) -> Result<ShopCtx, EngineError> {
+    let (record, policy) = load_shop(tx, shop)?;
+    Ok(ShopCtx { policy, default_address: record.default_address })
+}
+
+/// A shop's record and the policy in force for it (its profile with its overrides), in one read.
+fn load_shop(tx: &mut dyn ReadTx, shop: ShopId) -> Result<(ShopRecord, Policy), EngineError> {
     let record = tx.shop(shop)?.ok_or(EngineError::NotFound { what: "shop", id: shop.to_string() })?;
     let policy = Policy::profile(&record.profile)
         .and_then(|p| p.with_overrides(&record.overrides))
         .map_err(|reason| EngineError::Invalid { field: "profile", reason })?;
-    Ok(ShopCtx { policy, default_address: record.default_address })
+    Ok((record, policy))
 }
 
 /// Shop contexts kept between commands. Every change to a shop goes through the engine, which
@@ -164,6 +170,11 @@ impl Engine {
         self.deps.shops.forget(shop);
         self.announce(Topic::Shop, &shop.0.to_string());
         result
+    }
+
+    /// A shop and the policy in force for it, in one read (a page header needs both).
+    pub fn shop_with_policy(&self, shop: ShopId) -> Result<(ShopRecord, Policy), EngineError> {
+        self.store.read(|tx| Ok(load_shop(tx, shop)))?
     }
 
     pub fn policy_of(&self, shop: ShopId) -> Result<Policy, EngineError> {

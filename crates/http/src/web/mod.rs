@@ -168,10 +168,8 @@ impl FromRequestParts<AppState> for Viewer {
         let secret = credential_secret(parts).unwrap_or_default();
         let shop = match caller.shop() {
             Some(id) => {
-                let (record, policy) = state
-                    .run(move |e| Ok((e.shop(id)?, e.policy_of(id)?)))
-                    .await
-                    .map_err(|e| error_page(Lang::En, &e))?;
+                let (record, policy) =
+                    state.run(move |e| e.shop_with_policy(id)).await.map_err(|e| error_page(Lang::En, &e))?;
                 Some((id, record.name, record.profile, policy))
             }
             None => None,
