@@ -18,6 +18,8 @@ pub struct Policy {
     pub zone: TimeZone,
     /// The language the platform's people read by default (each person may choose another).
     pub language: Language,
+    /// The currency the platform's orders are paid in: an order in another is refused (O1).
+    pub currency: crate::money::Currency,
     pub review: Dur,
     pub buyer_ship: Dur,
     pub receipt: Dur,
@@ -215,6 +217,7 @@ fn unreachable_profile() -> Policy {
         name: "douyin".into(),
         zone: TimeZone::AsiaShanghai,
         language: Language::ZhCn,
+        currency: crate::money::Currency::CNY,
         review: Dur::hours(48),
         buyer_ship: Dur::days(7),
         receipt: Dur::days(7),

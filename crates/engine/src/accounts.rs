@@ -5,9 +5,7 @@
 use crate::store::*;
 use crate::usecase::{Engine, EngineError};
 
-/// Wrong passwords that lock a login out, and for how long (from the first of them).
-pub const MAX_LOGIN_FAILURES: u32 = 5;
-pub const LOGIN_WINDOW_MS: i64 = 15 * 60 * 1000;
+pub use crate::login::{LOGIN_WINDOW_MS, MAX_LOGIN_FAILURES};
 use aftersale_core::values::*;
 use aftersale_core::*;
 
@@ -100,44 +98,6 @@ impl Engine {
         })?;
         self.announce(Topic::Auth, "session");
         Ok(expires)
-    }
-
-    /// Seconds until `login` may try a password again, if wrong passwords have locked it out
-    /// (`MAX_LOGIN_FAILURES` within `LOGIN_WINDOW`, counted by every node alike).
-    pub fn login_locked(&self, login: &str) -> Result<Option<u64>, EngineError> {
-        if aftersale_core::values::holds_control_characters(login) {
-            return Ok(None);
-        }
-        let login = login.to_string();
-        let Some((n, first)) = self.read(move |tx| tx.login_failures(&login))? else { return Ok(None) };
-        let left = first + LOGIN_WINDOW_MS - crate::runner::wall_ms();
-        Ok((n >= MAX_LOGIN_FAILURES && left > 0).then(|| (left as u64).div_ceil(1000).max(1)))
-    }
-
-    /// Counts a wrong password for `login`.
-    pub fn login_failed(&self, login: &str) -> Result<(), EngineError> {
-        if aftersale_core::values::holds_control_characters(login) {
-            // No account has this login, so there is nothing to guess at and nothing to count.
-            return Ok(());
-        }
-        let login = login.to_string();
-        self.transact(move |tx| {
-            tx.record_login_failure(&login, crate::runner::wall_ms(), LOGIN_WINDOW_MS)?;
-            Ok(())
-        })
-    }
-
-    /// A right password: the count for `login` starts again (no write when there is none).
-    pub fn login_succeeded(&self, login: &str) -> Result<(), EngineError> {
-        if aftersale_core::values::holds_control_characters(login) {
-            return Ok(());
-        }
-        let probe = login.to_string();
-        if self.read(move |tx| tx.login_failures(&probe))?.is_none() {
-            return Ok(());
-        }
-        let login = login.to_string();
-        self.transact(move |tx| Ok(tx.clear_login_failures(&login)?))
     }
 
     pub fn close_session(&self, token_hash: String) -> Result<(), EngineError> {
@@ -341,7 +301,7 @@ impl Engine {
 /// Each order with its current case: the one open on it (T1), or else its newest case while that
 /// case is not finished — a refund still settling, a COD voucher awaited — so a party can always
 /// reach a case that is still moving. One read for all the orders.
-fn current_cases(tx: &mut dyn ReadTx, orders: Vec<Order>) -> Result<Vec<(Order, Option<CaseId>)>, StoreError> {
+fn current_cases(tx: &mut dyn CaseReads, orders: Vec<Order>) -> Result<Vec<(Order, Option<CaseId>)>, StoreError> {
     let settling: Vec<OrderId> = orders.iter().filter(|o| o.open_case.is_none()).map(|o| o.id).collect();
     let latest = if settling.is_empty() { Vec::new() } else { tx.latest_cases(&settling)? };
     Ok(orders
@@ -357,17 +317,18 @@ fn current_cases(tx: &mut dyn ReadTx, orders: Vec<Order>) -> Result<Vec<(Order, 
 
 /// A case is visible to its buyer, its shop's staff and the platform.
 pub fn may_see_case(actor: &Actor, case: &Case) -> bool {
-    match actor {
-        Actor::Buyer { buyer } => *buyer == case.buyer_id,
-        Actor::Merchant { shop, .. } => *shop == case.shop_id,
-        Actor::Platform { .. } | Actor::System => true,
-    }
+    sees(actor, case.shop_id, case.buyer_id)
 }
 
+/// An order likewise (a case carries its order's shop and buyer).
 pub fn may_see_order(actor: &Actor, order: &Order) -> bool {
+    sees(actor, order.shop_id, order.buyer_id)
+}
+
+fn sees(actor: &Actor, shop_id: ShopId, buyer_id: BuyerId) -> bool {
     match actor {
-        Actor::Buyer { buyer } => *buyer == order.buyer_id,
-        Actor::Merchant { shop, .. } => *shop == order.shop_id,
+        Actor::Buyer { buyer } => *buyer == buyer_id,
+        Actor::Merchant { shop, .. } => *shop == shop_id,
         Actor::Platform { .. } | Actor::System => true,
     }
 }

@@ -1,6 +1,6 @@
 //! Which stored deadline rows a state change moves: the same diff for every backend.
 
-use crate::store::{Effects, StoreError, Subject, WriteTx};
+use crate::store::{EffectWrites, Effects, StoreError, Subject};
 use aftersale_core::Deadline;
 
 /// Adds to `effects` the moves of the stored deadlines of `subject` from `old` (what the
@@ -22,7 +22,7 @@ pub fn diff_deadlines(effects: &mut Effects<'_>, subject: Subject, version: u64,
 
 /// Writes the moves of `diff_deadlines` at once.
 pub fn sync_deadlines(
-    tx: &mut dyn WriteTx,
+    tx: &mut dyn EffectWrites,
     subject: Subject,
     version: u64,
     old: &[Deadline],

@@ -2,7 +2,7 @@
 //! their shop uploaded); its kind and checksum come from the upload, so a client names evidence
 //! by its key alone and nobody can attach someone else's file.
 
-use crate::store::{EvidenceObject, ReadTx};
+use crate::store::{EvidenceObject, EvidenceReads};
 use crate::usecase::{Engine, EngineError};
 use aftersale_core::values::{Evidence, EvidenceRef};
 use aftersale_core::{Actor, ApplyOf, CaseCommandOf};
@@ -53,7 +53,7 @@ impl Engine {
 /// A command's evidence resolved for `actor` (account `user`) on `tx`: inside a write job, or on a
 /// read connection.
 pub(crate) fn resolve_command_in(
-    tx: &mut dyn ReadTx,
+    tx: &mut dyn EvidenceReads,
     actor: Actor,
     user: i64,
     cmd: CaseCommandOf<EvidenceRef>,
@@ -71,7 +71,7 @@ fn unknown(i: usize) -> EngineError {
 }
 
 /// An upload by its key; a key with control characters names none.
-pub(crate) fn evidence_object(tx: &mut dyn ReadTx, key: &str) -> Result<Option<EvidenceObject>, EngineError> {
+pub(crate) fn evidence_object(tx: &mut dyn EvidenceReads, key: &str) -> Result<Option<EvidenceObject>, EngineError> {
     if aftersale_core::values::holds_control_characters(key) {
         return Ok(None);
     }
@@ -81,7 +81,7 @@ pub(crate) fn evidence_object(tx: &mut dyn ReadTx, key: &str) -> Result<Option<E
 /// One item of a command's evidence (E4): the caller's (or, for staff, the shop's) upload,
 /// matching the kind and checksum the caller gave, if any.
 fn resolve_one(
-    tx: &mut dyn ReadTx,
+    tx: &mut dyn EvidenceReads,
     actor: Actor,
     user: i64,
     i: usize,

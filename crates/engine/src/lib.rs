@@ -13,6 +13,7 @@ pub mod feeds;
 mod firing;
 pub mod gateway;
 mod jobs;
+pub mod login;
 mod plan;
 pub mod report;
 pub mod runner;
@@ -27,15 +28,16 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use deadline_rows::sync_deadlines;
 pub use feeds::Sender;
 pub use gateway::{BuiltinGateway, GatewayOutcome, PaymentGateway};
+pub use login::LoginOutcome;
 pub use report::{ShopReport, REPORT_CAP};
 pub use runner::{RunStats, Runner};
 pub use sms::{LogSender, RecordOnly, SmsSender};
 pub use store::sqlite::{SqliteOptions, SqliteStore};
 pub use store::{
-    reports_feeds, AddressInput, CaseChange, CaseCursor, CaseHit, CaseHits, CaseListItem, CasePage, CaseQuery,
+    reports_feeds, Abort, AddressInput, CaseChange, CaseCursor, CaseHit, CaseHits, CaseListItem, CasePage, CaseQuery,
     CaseSort, Credential, DomainEventRow, DueDeadline, Effects, EventPosition, EvidenceObject, Lease, LogRow,
-    NoticeQuery, Penalty, PublishedRow, ReadTx, ReplyTemplate, Role, ShopRecord, Store, StoreError, StoredEvent,
-    StoredNotice, StoredSms, Subject, TokenRecord, TokenScope, UserRecord, WriteTx,
+    NoticeQuery, Penalty, PublishedRow, ReadTx, Reply, ReplyTemplate, Role, ShopRecord, Store, StoreError, StoredEvent,
+    StoredNotice, StoredSms, Subject, TokenRecord, TokenScope, UserRecord, WriteJob, WriteTx,
 };
 pub use submit::{ActionAnswer, CaseAction};
 pub use usecase::{Engine, EngineError, Firing, IdemKey, MessageBox};

@@ -17,13 +17,13 @@ pub struct ShopCtx {
     pub default_address: Option<Address>,
 }
 
-pub(crate) fn load_shop_ctx(tx: &mut dyn ReadTx, shop: ShopId) -> Result<ShopCtx, EngineError> {
+pub(crate) fn load_shop_ctx(tx: &mut dyn ShopReads, shop: ShopId) -> Result<ShopCtx, EngineError> {
     let (record, policy) = load_shop(tx, shop)?;
     Ok(ShopCtx { policy, default_address: record.default_address })
 }
 
 /// A shop's record and the policy in force for it (its profile with its overrides), in one read.
-fn load_shop(tx: &mut dyn ReadTx, shop: ShopId) -> Result<(ShopRecord, Policy), EngineError> {
+fn load_shop(tx: &mut dyn ShopReads, shop: ShopId) -> Result<(ShopRecord, Policy), EngineError> {
     let record = tx.shop(shop)?.ok_or(EngineError::NotFound { what: "shop", id: shop.to_string() })?;
     let policy = Policy::profile(&record.profile)
         .and_then(|p| p.with_overrides(&record.overrides))
@@ -46,7 +46,7 @@ pub struct ShopCache {
 pub const SHOP_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl ShopCache {
-    pub(crate) fn get(&self, tx: &mut dyn ReadTx, shop: ShopId) -> Result<Arc<ShopCtx>, EngineError> {
+    pub(crate) fn get(&self, tx: &mut dyn ShopReads, shop: ShopId) -> Result<Arc<ShopCtx>, EngineError> {
         let hit = self.map.read().ok().and_then(|m| m.get(&shop).cloned());
         if let Some((ctx, at)) = hit {
             if at.elapsed() < SHOP_TTL {

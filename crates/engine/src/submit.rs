@@ -29,6 +29,12 @@ pub enum CaseAction {
     Command(CaseCommandOf<EvidenceRef>),
     /// R2/R4: agree to the return, to an address of the shop's book, one given, or the default.
     AgreeReturn { to: ReturnTo, refuse_freight_collect: bool },
+    /// N-rules: propose another solution; a proposal that takes the goods back names the return
+    /// address, of the shop's book or given (R4).
+    Propose { kind: CaseType, amount: Money, address: Option<ReturnTo> },
+    /// T2: a message to the thread, typed or, when no text is typed, one of the shop's reply
+    /// templates (by id).
+    PostMessage { text: String, template: Option<i64> },
     /// W3: the order's flag, set from one of its cases (the case's version does not guard it).
     SetFlag { flag: Option<Flag> },
     /// W4: the order's remark, shared by every case of the order.
@@ -41,6 +47,8 @@ impl CaseAction {
         match self {
             CaseAction::Command(cmd) => cmd.action().as_str(),
             CaseAction::AgreeReturn { .. } => "agree_return",
+            CaseAction::Propose { .. } => "propose",
+            CaseAction::PostMessage { .. } => "post_message",
             CaseAction::SetFlag { .. } => "set_flag",
             CaseAction::SetOrderRemark { .. } => "set_order_remark",
         }
@@ -153,8 +161,19 @@ impl Engine {
             Ok(match &action {
                 CaseAction::Command(cmd) => Step::Case(resolve_command_in(tx, actor, user, cmd.clone())?),
                 CaseAction::AgreeReturn { to, refuse_freight_collect } => Step::Case(CaseCommand::AgreeReturn {
-                    address: return_address(tx, &actor, to)?,
+                    address: return_address(tx, &actor, to, "agree_return")?,
                     refuse_freight_collect: *refuse_freight_collect,
+                }),
+                CaseAction::Propose { kind, amount, address } => Step::Case(CaseCommand::Propose {
+                    kind: *kind,
+                    amount: *amount,
+                    address: address.as_ref().map(|to| return_address(tx, &actor, to, "propose")).transpose()?,
+                }),
+                CaseAction::PostMessage { text, template } => Step::Case(CaseCommand::PostMessage {
+                    text: match template {
+                        Some(id) if text.trim().is_empty() => template_text(tx, &actor, *id)?,
+                        _ => text.clone(),
+                    },
                 }),
                 CaseAction::SetFlag { flag } => Step::Order(OrderCommand::SetFlag { flag: *flag }),
                 CaseAction::SetOrderRemark { text } => Step::Order(OrderCommand::SetRemark { text: text.clone() }),
@@ -271,14 +290,17 @@ impl Engine {
     }
 }
 
-/// R4: the address a merchant agrees a return to; only merchant staff agree to a return, to
-/// their own shop's addresses.
-fn return_address(tx: &mut dyn WriteTx, actor: &Actor, to: &ReturnTo) -> Result<Address, EngineError> {
+/// R4: the address a merchant agrees a return to (or proposes one to, `action`); only merchant
+/// staff name a return address, of their own shop's book.
+fn return_address(
+    tx: &mut dyn ShopReads,
+    actor: &Actor,
+    to: &ReturnTo,
+    action: &'static str,
+) -> Result<Address, EngineError> {
     let shop = || match actor {
         Actor::Merchant { shop, .. } => Ok(*shop),
-        other => {
-            Err(EngineError::from(Refusal::NotAllowedFor { party: other.party(), action: "agree_return", rule: "R4" }))
-        }
+        other => Err(EngineError::from(Refusal::NotAllowedFor { party: other.party(), action, rule: "R4" })),
     };
     Ok(match to {
         ReturnTo::Given(address) => address.clone(),
@@ -295,6 +317,16 @@ fn return_address(tx: &mut dyn WriteTx, actor: &Actor, to: &ReturnTo) -> Result<
                 .ok_or(EngineError::Refused(Refusal::NoReturnAddress))?
         }
     })
+}
+
+/// T2: the text of one of the caller's shop's reply templates; a template of another shop, or
+/// none, is refused as not the shop's (only shop staff have templates).
+fn template_text(tx: &mut dyn ShopReads, actor: &Actor, id: i64) -> Result<String, EngineError> {
+    let not_ours =
+        || EngineError::Refused(Refusal::invalid("template_id", "is not one of the shop's reply templates", "T2"));
+    let Actor::Merchant { shop, .. } = actor else { return Err(not_ours()) };
+    let templates = tx.templates(*shop)?;
+    templates.into_iter().find(|t| t.id == id).map(|t| t.body).ok_or_else(not_ours)
 }
 
 /// Reads the case as it is now (without locks), decides, and writes if the case and its order

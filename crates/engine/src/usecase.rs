@@ -441,15 +441,10 @@ pub(crate) fn check_version(what: &'static str, expected: Option<u64>, actual: u
 }
 
 /// Loads an order the actor may see; another shop's or buyer's order is "not found".
-pub(crate) fn load_order(tx: &mut dyn ReadTx, id: OrderId, actor: &Actor) -> Result<Order, EngineError> {
+pub(crate) fn load_order(tx: &mut dyn CaseReads, id: OrderId, actor: &Actor) -> Result<Order, EngineError> {
     let not_found = || EngineError::NotFound { what: "order", id: id.to_string() };
     let order = tx.order(id)?.ok_or_else(not_found)?;
-    let visible = match actor {
-        Actor::Buyer { buyer } => *buyer == order.buyer_id,
-        Actor::Merchant { shop, .. } => *shop == order.shop_id,
-        Actor::Platform { .. } | Actor::System => true,
-    };
-    if visible {
+    if crate::accounts::may_see_order(actor, &order) {
         Ok(order)
     } else {
         Err(not_found())
@@ -459,7 +454,7 @@ pub(crate) fn load_order(tx: &mut dyn ReadTx, id: OrderId, actor: &Actor) -> Res
 /// A case the actor may see and its order, in one read (in a write job: the order locked, then
 /// the case). Whoever may see a case may see its order: both carry the same shop and buyer.
 pub(crate) fn load_case_and_order(
-    tx: &mut dyn ReadTx,
+    tx: &mut dyn CaseReads,
     id: CaseId,
     actor: &Actor,
 ) -> Result<(Case, Order), EngineError> {
@@ -471,12 +466,7 @@ pub(crate) fn load_case_and_order(
 pub(crate) fn visible_case(case: Option<Case>, id: CaseId, actor: &Actor) -> Result<Case, EngineError> {
     let not_found = || EngineError::NotFound { what: "case", id: id.to_string() };
     let case = case.ok_or_else(not_found)?;
-    let visible = match actor {
-        Actor::Buyer { buyer } => *buyer == case.buyer_id,
-        Actor::Merchant { shop, .. } => *shop == case.shop_id,
-        Actor::Platform { .. } | Actor::System => true,
-    };
-    if visible {
+    if crate::accounts::may_see_case(actor, &case) {
         Ok(case)
     } else {
         Err(not_found())

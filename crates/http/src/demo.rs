@@ -109,12 +109,15 @@ impl Seeder<'_> {
     ) -> Result<Order, String> {
         self.n += 1;
         let names = ["王小明", "李华", "张伟", "刘洋", "陈静", "杨帆"];
+        // Amounts in the currency of the shop's platform (O1); "yuan" are its major units.
+        let currency = self.engine.policy_of(shop).map_err(e2s)?.currency;
+        let money = |minor: i64| Money::new(minor, currency).map_err(|e| e.to_string());
         let new = NewOrder {
             order_no: format!("DY{}{:04}", 2026_1100 + shop.0, self.n),
             buyer_id: buyer,
             payment,
-            total: Money::cny(yuan * 100 + 1000),
-            shipping_fee: Money::cny(1000),
+            total: money(yuan * 100 + 1000)?,
+            shipping_fee: money(1000)?,
             fresh: false,
             customer_name: names[self.n as usize % names.len()].into(),
             customer_phone: Phone::parse(&format!("138{:08}", 10_000_000 + self.n * 7919))
@@ -149,7 +152,7 @@ impl Seeder<'_> {
         let cmd = Apply {
             kind,
             reason: reason.into(),
-            amount: Money::cny(yuan * 100),
+            amount: Money::new(yuan * 100, order.total.currency()).map_err(|e| e.to_string())?,
             description: "演示 / demo".into(),
             evidence: vec![],
             refund_account: account,
@@ -309,7 +312,11 @@ pub fn seed(state: &AppState, rt: tokio::runtime::Handle) -> Result<Credentials,
         s.cmd(
             m,
             &c,
-            CaseCommand::Propose { kind: CaseType::RefundOnly, amount: Money::cny(100 * 100), address: None },
+            CaseCommand::Propose {
+                kind: CaseType::RefundOnly,
+                amount: Money::new(100 * 100, o.total.currency()).map_err(|e| e.to_string())?,
+                address: None,
+            },
         )?;
         // Rejected, waiting on the buyer (in progress).
         let o = s.order(shop.id, mo, buyer, PaymentMethod::Online, true, 79)?;

@@ -10,7 +10,7 @@ use crate::state::AppState;
 use crate::wire;
 use aftersale_core::values::*;
 use aftersale_core::*;
-use aftersale_engine::{CaseQuery, EvidenceObject};
+use aftersale_engine::{CaseQuery, EvidenceObject, LoginOutcome};
 use axum::http::StatusCode;
 
 /// Checks an uploaded file (not empty; a JPEG, PNG, WebP, MP4 or PDF by its bytes, as declared),
@@ -154,51 +154,38 @@ pub async fn advance_clock(state: &AppState, caller: &Caller, by: Dur) -> ApiRes
 /// A password login with throttling (the JSON API's and the login page's): the session
 /// cookie to set, and the session.
 pub async fn password_login(state: &AppState, login: String, password: String) -> ApiResult<(String, wire::Session)> {
-    let probe = login.clone();
-    if let Some(wait) = state.run(move |e| e.login_locked(&probe)).await? {
-        let mut err = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            format!("too many wrong passwords for this login; try again in {wait} s"),
-        );
-        err.0.retry_after = Some(wait);
-        return Err(err);
-    }
-    let login_name = login.clone();
-    let user = state.run(move |e| e.user_by_login(&login_name)).await?;
-    // Verify against a fixed hash when the login is unknown, so both failures take as long.
-    let stored = match user.as_ref() {
-        Some(u) => u.password_hash.clone(),
-        None => dummy_hash().await?,
-    };
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
-        .await
-        .map_err(|_| ApiError::internal(&crate::request_id::next()))?;
-    let Some(user) = user.filter(|_| ok) else {
-        state.run(move |e| e.login_failed(&login)).await?;
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "login_failed", "wrong login or password"));
-    };
-    state.run(move |e| e.login_succeeded(&login)).await?;
     let token = new_token()?;
     let hours = state.config.server.session_hours.max(1);
     let hash = sha256_hex(token.as_bytes());
-    let user_id = user.id;
-    let expires = state.run(move |e| e.open_session(user_id, hash, Dur(hours * 3_600_000))).await?;
-    let cookie = crate::auth::session_set_cookie(&token, hours * 3600, state.config.server.secure_cookies);
-    Ok((cookie, wire::Session { user, expires_at: expires }))
+    // One read, the hash checked on this blocking thread, one write (`Engine::password_login`).
+    // An unknown login is checked against a fixed hash, so that both failures take as long.
+    let verify = move |stored: Option<&str>| verify_password(&password, stored.unwrap_or_else(|| dummy_hash()));
+    let outcome = state.run(move |e| e.password_login(&login, verify, hash, Dur(hours * 3_600_000))).await?;
+    match outcome {
+        LoginOutcome::Locked { retry_after_secs } => {
+            let mut err = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                format!("too many wrong passwords for this login; try again in {retry_after_secs} s"),
+            );
+            err.0.retry_after = Some(retry_after_secs);
+            Err(err)
+        }
+        LoginOutcome::Refused => {
+            Err(ApiError::new(StatusCode::UNAUTHORIZED, "login_failed", "wrong login or password"))
+        }
+        LoginOutcome::Opened { user, expires } => {
+            let cookie = crate::auth::session_set_cookie(&token, hours * 3600, state.config.server.secure_cookies);
+            Ok((cookie, wire::Session { user, expires_at: expires }))
+        }
+    }
 }
 
 /// An argon2id hash of a random password nobody knows, made once: verifying against it costs
 /// what verifying a real one does.
-async fn dummy_hash() -> ApiResult<String> {
-    static DUMMY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
-    DUMMY
-        .get_or_try_init(|| async {
-            let random = new_token()?;
-            hash_blocking(random).await
-        })
-        .await
-        .cloned()
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| new_token().and_then(|random| hash_password(&random)).unwrap_or_default())
 }
 
 pub async fn hash_blocking(password: String) -> ApiResult<String> {

@@ -19,6 +19,13 @@ pub fn create_order(id: OrderId, shop: ShopId, new: &NewOrder, ctx: &Ctx) -> Res
     if new.total.minor <= 0 {
         return Err(Refusal::invalid("total", "must be above zero", "O1"));
     }
+    if new.total.currency != ctx.policy.currency {
+        return Err(Refusal::invalid(
+            "total",
+            format!("must be in the shop's currency, {}", ctx.policy.currency),
+            "O1",
+        ));
+    }
     if new.shipping_fee.currency != new.total.currency || new.shipping_fee.minor > new.total.minor {
         return Err(Refusal::invalid("shipping_fee", "must be in the order's currency and not above the total", "O1"));
     }

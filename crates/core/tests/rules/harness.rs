@@ -71,7 +71,9 @@ impl World {
     }
 
     pub fn with_order(profile: &str, payment: PaymentMethod, at: At, fresh: bool) -> World {
-        let policy = Policy::profile(profile).unwrap();
+        // Every world's amounts are yuan (`cny`), whichever profile it runs; that an order in
+        // another currency than its profile's is refused has a test of its own (O1).
+        let policy = Policy { currency: Currency::CNY, ..Policy::profile(profile).unwrap() };
         let new = NewOrder {
             order_no: "DY20261123001".into(),
             buyer_id: BuyerId(7),

@@ -153,6 +153,30 @@ fn o1_the_shipping_fee_is_in_the_orders_currency_and_not_above_the_total() {
 }
 
 #[test]
+fn o1_an_order_is_in_its_shops_platform_currency() {
+    let usd = Currency::parse("USD").unwrap();
+    for (profile, currency) in [("douyin", Currency::CNY), ("taote", Currency::CNY), ("tiktok_shop", usd)] {
+        let policy = Policy::profile(profile).unwrap();
+        assert_eq!(policy.currency, currency, "{profile}");
+        let order = |total: Money| NewOrder {
+            order_no: "X1".into(),
+            buyer_id: BuyerId(7),
+            payment: Online,
+            total,
+            shipping_fee: Money::zero(total.currency()),
+            fresh: false,
+            customer_name: "Ann".into(),
+            customer_phone: Phone::parse("13800131234").unwrap(),
+        };
+        let ctx = Ctx { policy: &policy, now: T0, default_address: None };
+        create_order(OrderId(1), ShopId(1), &order(Money::new(1_000, currency).unwrap()), &ctx).unwrap();
+        let other = if currency == usd { Currency::CNY } else { usd };
+        let r = create_order(OrderId(1), ShopId(1), &order(Money::new(1_000, other).unwrap()), &ctx).unwrap_err();
+        assert_eq!((r.field(), r.rule()), (Some("total"), Some("O1")), "{profile}");
+    }
+}
+
+#[test]
 fn b3_an_amount_in_another_currency_or_not_above_zero_is_refused() {
     let mut w = World::new("douyin", Online, At::Delivered);
     let usd = Currency::parse("USD").unwrap();

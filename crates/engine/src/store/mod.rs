@@ -9,6 +9,7 @@
 
 pub mod copy;
 mod effects;
+mod group;
 pub mod postgres;
 mod records;
 pub mod sqlite;

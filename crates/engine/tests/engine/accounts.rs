@@ -59,8 +59,8 @@ fn shop_roles_need_an_existing_shop_and_other_roles_none() {
     for odd in ["staff1\u{0}", "\u{0}", "st\u{96}aff1"] {
         assert_eq!(a.engine.user_by_login(odd).unwrap(), None, "{odd:?}");
         assert_eq!(a.engine.login_locked(odd).unwrap(), None, "{odd:?}");
-        a.engine.login_failed(odd).unwrap();
-        a.engine.login_succeeded(odd).unwrap();
+        let login = a.engine.password_login(odd, |_| true, "odd-session".into(), Dur::hours(1)).unwrap();
+        assert!(matches!(login, LoginOutcome::Refused), "{odd:?}: {login:?}");
         assert!(a.engine.evidence_object(odd).unwrap().is_none(), "{odd:?}");
     }
     assert_eq!(a.engine.users().unwrap().len(), 1);
@@ -312,20 +312,37 @@ fn e4_evidence_is_resolved_from_the_callers_own_uploads() {
 #[test]
 fn wrong_passwords_lock_a_login_out_for_the_window_and_a_right_one_starts_the_count_again() {
     let a = app();
+    let staff = a.engine.create_user(user("staff1", Role::Staff, Some(ShopId(1)))).unwrap();
+    let attempt = |login: &str, right: bool| {
+        a.engine.password_login(login, |stored| right && stored.is_some(), format!("s-{login}-{right}"), Dur::hours(1))
+    };
     let locked = |login: &str| a.engine.login_locked(login).unwrap();
+    let failures = |login: &str| a.engine.read(|tx| tx.login_failures(login)).unwrap().map(|f| f.0);
+    // two wrong passwords, then the right one: the count starts again and the session is open
+    for _ in 0..2 {
+        assert!(matches!(attempt("staff1", false).unwrap(), LoginOutcome::Refused));
+    }
+    assert_eq!(failures("staff1"), Some(2));
+    let LoginOutcome::Opened { user, expires } = attempt("staff1", true).unwrap() else { panic!("a right password") };
+    assert_eq!((user.id, expires), (staff.id, a.clock.now() + Dur::hours(1)));
+    assert_eq!(failures("staff1"), None, "the count started again");
+    let session = a.engine.read(|tx| tx.session_user("s-staff1-true", a.clock.now())).unwrap();
+    assert_eq!(session.map(|u| u.id), Some(staff.id), "opened in the same write");
+    // up to the limit
     for _ in 1..aftersale_engine::accounts::MAX_LOGIN_FAILURES {
-        a.engine.login_failed("staff1").unwrap();
+        assert!(matches!(attempt("staff1", false).unwrap(), LoginOutcome::Refused));
     }
     assert_eq!(locked("staff1"), None, "one failure short of the limit");
-    a.engine.login_failed("staff1").unwrap();
+    assert!(matches!(attempt("staff1", false).unwrap(), LoginOutcome::Refused));
     let wait = locked("staff1").expect("locked out at the limit");
     let window = (aftersale_engine::accounts::LOGIN_WINDOW_MS / 1000) as u64;
     assert!(wait > window - 60 && wait <= window, "{wait} s of a {window} s window");
-    // another login is not locked by these failures
+    // locked out, even a right password is not tried, and opens nothing
+    let LoginOutcome::Locked { retry_after_secs } = attempt("staff1", true).unwrap() else { panic!("locked") };
+    assert!(retry_after_secs <= window);
+    assert_eq!(failures("staff1"), Some(aftersale_engine::accounts::MAX_LOGIN_FAILURES));
+    // another login is not locked by these failures; an unknown one is refused and counted
     assert_eq!(locked("staff2"), None);
-    // a right password clears the count
-    a.engine.login_succeeded("staff1").unwrap();
-    assert_eq!(locked("staff1"), None);
-    a.engine.login_failed("staff1").unwrap();
-    assert_eq!(locked("staff1"), None, "the count started again");
+    assert!(matches!(attempt("staff2", true).unwrap(), LoginOutcome::Refused), "no such account");
+    assert_eq!(failures("staff2"), Some(1));
 }

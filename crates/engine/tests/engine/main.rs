@@ -11,6 +11,7 @@ mod casepage;
 mod deadlines;
 mod events;
 mod feeds;
+mod group_commit;
 mod notices;
 mod outages;
 mod properties;

@@ -27,6 +27,36 @@ pub struct AgreeReturnIn {
     refuse_freight_collect: bool,
 }
 
+/// Propose another solution (N-rules): the kind and amount; a proposal that takes the goods back
+/// names the return address, of the shop's book or given (R4).
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProposeIn {
+    /// The case type proposed.
+    kind: CaseType,
+    /// The amount proposed.
+    amount: Money,
+    /// An address of the shop's book (`GET /api/v1/shops/{shop}/addresses`).
+    #[serde(default)]
+    address_id: Option<AddressId>,
+    /// An address given in full, instead of one of the book.
+    #[serde(default)]
+    address: Option<Address>,
+}
+
+/// T2: a message to the case's thread: text, or (no text) one of the shop's reply templates.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageIn {
+    /// Up to 2,000 characters.
+    #[serde(default)]
+    #[schemars(length(max = 2000))]
+    text: String,
+    /// A reply template of the shop (`GET /api/v1/shops/{shop}/templates`), sent when `text` is empty.
+    #[serde(default)]
+    template_id: Option<i64>,
+}
+
 /// W3: the order's flag colour, or null to clear it.
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -68,20 +98,17 @@ pub fn case_action(name: &str, body: &[u8]) -> ApiResult<CaseAction> {
         }
         "agree_return" => {
             let input: AgreeReturnIn = parse_json(body)?;
-            let to = match (input.address_id, input.address) {
-                (Some(id), None) => ReturnTo::Book(id),
-                (None, Some(address)) => ReturnTo::Given(address),
-                (None, None) => ReturnTo::Default,
-                (Some(_), Some(_)) => {
-                    return Err(ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "invalid_value",
-                        "give address_id or address, not both",
-                    )
-                    .field("address"))
-                }
-            };
+            let to = one_address(input.address_id, input.address)?.unwrap_or(ReturnTo::Default);
             CaseAction::AgreeReturn { to, refuse_freight_collect: input.refuse_freight_collect }
+        }
+        "propose" => {
+            prevalidate(&parse_json(body)?)?;
+            let ProposeIn { kind, amount, address_id, address } = parse_json(body)?;
+            CaseAction::Propose { kind, amount, address: one_address(address_id, address)? }
+        }
+        "post_message" => {
+            let MessageIn { text, template_id } = parse_json(body)?;
+            CaseAction::PostMessage { text, template: template_id }
         }
         a if caller_actions().any(|c| c == a) => {
             let cmd: CaseCommandOf<EvidenceRef> = tagged(a, body)?;
@@ -90,6 +117,21 @@ pub fn case_action(name: &str, body: &[u8]) -> ApiResult<CaseAction> {
         }
         _ => return Err(unknown_action("case action", &case_action_names().collect::<Vec<_>>())),
     })
+}
+
+/// The address an action names: of the book by id, or given in full, or none; not both.
+fn one_address(id: Option<AddressId>, given: Option<Address>) -> ApiResult<Option<ReturnTo>> {
+    match (id, given) {
+        (Some(id), None) => Ok(Some(ReturnTo::Book(id))),
+        (None, Some(address)) => Ok(Some(ReturnTo::Given(address))),
+        (None, None) => Ok(None),
+        (Some(_), Some(_)) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+            "give address_id or address, not both",
+        )
+        .field("address")),
+    }
 }
 
 /// The bounds the document states for evidence references (400 when broken); whether each is

@@ -16,7 +16,7 @@ use axum::Json;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::input::actions::{case_action_names, json_content, AgreeReturnIn, FlagIn, RemarkIn};
+use crate::input::actions::{case_action_names, json_content, AgreeReturnIn, FlagIn, MessageIn, ProposeIn, RemarkIn};
 
 pub fn routes(api: Api) -> Api {
     use BodyDoc::*;
@@ -106,6 +106,8 @@ async fn case_action(
 fn case_action_docs() -> Vec<ActionDoc> {
     let mut bodies = crate::openapi::variant_bodies::<CaseCommandOf<EvidenceRef>>("command");
     bodies.insert("agree_return".into(), crate::openapi::inline_body::<AgreeReturnIn>());
+    bodies.insert("propose".into(), crate::openapi::inline_body::<ProposeIn>());
+    bodies.insert("post_message".into(), crate::openapi::inline_body::<MessageIn>());
     bodies.insert("set_flag".into(), crate::openapi::inline_body::<FlagIn>());
     bodies.insert("set_order_remark".into(), crate::openapi::inline_body::<RemarkIn>());
     case_action_names()

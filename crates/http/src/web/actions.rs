@@ -353,7 +353,7 @@ pub fn post_message(v: &Viewer, sheet: &CaseSheet, extras: &Extras, err: Option<
             input type="hidden" name="version" value=(sheet.case.version);
             @if let Some(e) = f.mine().filter(|_| !f.at_fault("text")) { p.error role="alert" { (e.message) } }
             @if !extras.templates.is_empty() {
-                (f.select("template", v.t("Reply template"), &options, ""))
+                (f.select("template_id", v.t("Reply template"), &options, ""))
                 @for t in &extras.templates { template data-template=(t.id) { (t.body) } }
             }
             (f.area("text", v.t("Message"), false, 2000, ""))

@@ -108,7 +108,7 @@ async fn act(
         Ok(x) => x,
         Err(e) => return refusal_page(&v, &e),
     };
-    let outcome = submit(&state, &v, &sheet, &extras, &action, &form).await;
+    let outcome = submit(&state, &v, &sheet, &action, &form).await;
     match outcome {
         // A form sent again after it acted (double click, back button) acted once: say so.
         Ok(true) => Redirect::to(&format!("/cases/{id}?again={action}")).into_response(),
@@ -141,7 +141,6 @@ async fn submit(
     state: &AppState,
     v: &Viewer,
     sheet: &CaseSheet,
-    extras: &Extras,
     action: &str,
     form: &FormData,
 ) -> Result<bool, (ApiError, Vec<(String, String)>)> {
@@ -158,40 +157,9 @@ async fn submit(
             Err(e) => return Err((e, evidence)),
         }
     }
-    let mut form_text = FormData { fields: form.fields.clone(), files: Vec::new() };
-    // A reply template chosen and no text typed: the template's text is the message (T2).
-    if action == "post_message" && form.get("text").trim().is_empty() {
-        if let Some(t) =
-            form.get("template").parse::<i64>().ok().and_then(|id| extras.templates.iter().find(|t| t.id == id))
-        {
-            form_text.fields.retain(|(k, _)| k != "text");
-            form_text.fields.push(("text".into(), t.body.clone()));
-        }
-    }
-    form_text.fields.retain(|(k, _)| k != "template");
-    // A proposal names its return address from the shop's book; the command carries the address.
-    if action == "propose" {
-        let picked = form.get("address_id").to_string();
-        form_text.fields.retain(|(k, _)| k != "address_id");
-        if !picked.is_empty() {
-            let Some((a, _)) = extras.addresses.iter().find(|(a, _)| a.id.0.to_string() == picked) else {
-                let e = ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_value",
-                    "the address is not in the shop's book",
-                )
-                .field("address_id");
-                return Err((e, evidence));
-            };
-            form_text.fields.extend([
-                ("address.id".to_string(), a.id.0.to_string()),
-                ("address.name".to_string(), a.name.clone()),
-                ("address.phone".to_string(), a.phone.as_str().to_string()),
-                ("address.region".to_string(), a.region.clone()),
-                ("address.detail".to_string(), a.detail.clone()),
-            ]);
-        }
-    }
+    // A reply template (T2) and a proposal's address from the book (R4) are named by id: the
+    // engine resolves them, as for the JSON API.
+    let form_text = FormData { fields: form.fields.clone(), files: Vec::new() };
     let body =
         action_body(action, &form_text, sheet.order.total.currency(), &evidence).map_err(|e| (e, evidence.clone()))?;
     let expected = match form.get("version") {

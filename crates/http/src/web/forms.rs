@@ -171,6 +171,10 @@ pub fn action_body(
             "address_id" | "address.id" => {
                 Value::from(value.parse::<i64>().map_err(|_| ApiError::bad("address_id", "not an address"))?)
             }
+            "template_id" if value.is_empty() => continue,
+            "template_id" => {
+                Value::from(value.parse::<i64>().map_err(|_| ApiError::bad("template_id", "not a reply template"))?)
+            }
             "flag" if value.is_empty() => Value::Null,
             n if BOOLS.contains(&n) => Value::Bool(matches!(value.as_str(), "on" | "true" | "yes" | "1")),
             _ => Value::String(value.clone()),

@@ -110,6 +110,7 @@ const FIELDS: &[(&str, &str, &str)] = &[
     ("number", "账号", "account number"),
     ("address", "退货地址", "return address"),
     ("address_id", "退货地址", "return address"),
+    ("template_id", "快捷回复", "reply template"),
     ("flag", "旗标", "flag"),
     ("version", "版本", "version"),
     ("case_id", "售后单号", "case number"),

@@ -213,3 +213,45 @@ async fn m6_cod_refund_waits_for_the_voucher_and_the_account_never_reaches_the_m
     assert_eq!(pens["items"].as_array().unwrap().len(), 1, "{pens}");
     t.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t2_r4_a_reply_template_and_a_book_address_are_named_by_id_and_resolved_by_the_engine() {
+    let t = TestApp::new().await;
+    let o = t.order("online", true).await;
+    let id = t.apply(&o, "refund_only", 10_000).await["case"]["id"].as_i64().unwrap();
+    let tpl_path = format!("/api/v1/shops/{}/templates", t.shop);
+    let tpl =
+        t.owner.post(&tpl_path, &json!({ "title": "Sorry", "body": "We are sorry; we will make it right." })).await;
+    let tpl_id = tpl.unwrap().json()["id"].as_i64().unwrap();
+    // T2: no text typed, the template's text is the message.
+    let c = t.ok(&t.staff, id, "post_message", json!({ "template_id": tpl_id })).await;
+    let thread = c["case"]["thread"].as_array().unwrap();
+    assert_eq!(thread.last().unwrap()["text"], "We are sorry; we will make it right.", "{c}");
+    // Text typed wins over a template chosen.
+    let c = t.ok(&t.staff, id, "post_message", json!({ "text": "Typed.", "template_id": tpl_id })).await;
+    assert_eq!(c["case"]["thread"].as_array().unwrap().last().unwrap()["text"], "Typed.");
+    // A buyer has no templates; an id that is not the shop's is refused, naming the field; nothing changes.
+    let before = t.case(&t.agent, id).await["case"]["thread"].as_array().unwrap().len();
+    for (who, tid) in [(&t.buyer, tpl_id), (&t.staff, tpl_id + 1000)] {
+        let v = problem(&t.act(who, id, "post_message", json!({ "template_id": tid })).await, 422, "invalid_value");
+        assert_eq!((v["field"].as_str(), v["rule"].as_str()), (Some("template_id"), Some("T2")), "{v}");
+    }
+    assert_eq!(t.case(&t.agent, id).await["case"]["thread"].as_array().unwrap().len(), before);
+    // R4: a proposal that takes the goods back names its address from the book by id.
+    let v = problem(
+        &t.act(&t.staff, id, "propose", json!({ "kind": "return_refund", "amount": { "minor": 5_000, "currency": "CNY" }, "address_id": t.address_id + 1000 })).await,
+        422,
+        "invalid_value",
+    );
+    assert_eq!((v["field"].as_str(), v["rule"].as_str()), (Some("address_id"), Some("R4")), "{v}");
+    let c = t
+        .ok(
+            &t.staff,
+            id,
+            "propose",
+            json!({ "kind": "return_refund", "amount": { "minor": 5_000, "currency": "CNY" }, "address_id": t.address_id }),
+        )
+        .await;
+    assert_eq!(c["case"]["proposal"]["address"]["id"], t.address_id, "{c}");
+    t.stop().await;
+}

@@ -5,7 +5,7 @@
 //! is one transaction
 //! (one commit, one WAL flush) and no job is acknowledged before it commits. Jobs decide before
 //! they write, so a refused job leaves the transaction as it was; one that fails after writing
-//! rolls it back, and its commit-mates are run again (see `run_batch`). Jobs on several nodes meet on row locks: a write transaction reads
+//! rolls it back, and its commit-mates are run again (see `store/group.rs`). Jobs on several nodes meet on row locks: a write transaction reads
 //! the order before its cases, `FOR UPDATE`, so whoever comes second sees the first's commit and
 //! its version checks decide. Reads run on a small pool of connections, each read one
 //! `REPEATABLE READ` snapshot. Every statement is prepared once per connection and kept.
@@ -25,12 +25,12 @@ mod writer;
 
 use writer::writer_loop;
 
+use super::group::Job;
 use super::*;
 use ::postgres::types::ToSql;
 pub use ::postgres::NoTls;
 use ::postgres::{Client, Row, Statement};
 use std::collections::HashMap;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -232,13 +232,6 @@ pub fn fresh_schema(url: &str, prefix: &str) -> Result<String, StoreError> {
     tx.commit()?;
     let sep = if url.contains('?') { '&' } else { '?' };
     Ok(format!("{url}{sep}options=-csearch_path%3D{schema},public"))
-}
-
-struct Job {
-    work: WriteJob,
-    reply: Reply,
-    /// The case the job decides on, read ahead with its group's (`Store::submit_deciding`).
-    decides: Option<i64>,
 }
 
 pub struct PgStore {
@@ -603,7 +596,7 @@ impl Drop for PgSubscription {
 pub(crate) struct Pg<'c> {
     conn: &'c mut Conn,
     /// Whether this job may have changed anything: a job that did and then fails takes its
-    /// transaction down (`run_batch`).
+    /// transaction down (`store/group.rs`).
     dirty: bool,
     /// Whether a statement of this job failed (which aborts a PostgreSQL transaction).
     failed: bool,
@@ -623,7 +616,7 @@ impl Pg<'_> {
 
     /// The statement for `sql`. Anything but a `SELECT` counts as a write from here on, whether
     /// or not it changes a row (a job that wrote must not be left half-done in the commit: see
-    /// `run_batch`); `exec` is the exception, which knows from the rows it changed.
+    /// `store/group.rs`); `exec` is the exception, which knows from the rows it changed.
     fn prepared(&mut self, sql: &str) -> Result<Statement, StoreError> {
         self.conn.statement(sql).inspect_err(|_| self.failed = true)
     }

@@ -3,11 +3,12 @@
 //! transaction's id when the connection broke while committing.
 
 use super::*;
+use crate::store::group;
 
 /// How long the writer waits before trying a lost connection again.
 const RECONNECT_PAUSE: Duration = Duration::from_millis(200);
 
-/// One writer: takes the next batch of its queued jobs and commits it.
+/// One writer: takes the next group of its queued jobs and commits it (`store/group.rs`).
 pub(super) fn writer_loop(
     first: Option<Conn>,
     config: ::postgres::Config,
@@ -16,23 +17,12 @@ pub(super) fn writer_loop(
     channel: &str,
 ) {
     let mut conn = first;
-    loop {
-        let batch = {
-            let Ok(job) = rx.recv() else { return };
-            let mut batch = vec![job];
-            while batch.len() < max_batch {
-                match rx.try_recv() {
-                    Ok(job) => batch.push(job),
-                    Err(_) => break,
-                }
-            }
-            batch
-        };
+    while let Some(group) = group::take_group(&rx, max_batch) {
         if conn.as_ref().is_none_or(|c| c.client.is_closed()) {
             conn = Conn::connect(&config).ok();
         }
         let Some(c) = conn.as_mut() else {
-            for job in batch {
+            for job in group {
                 job.reply.send(Err(StoreError::Unavailable {
                     message: "the database cannot be reached".into(),
                     source: None,
@@ -41,111 +31,54 @@ pub(super) fn writer_loop(
             std::thread::sleep(RECONNECT_PAUSE);
             continue;
         };
-        run_batch(c, &config, batch, channel);
+        group::commit_group(&mut Writer { conn: c, config: &config, channel }, group);
     }
 }
 
-/// One transaction for the batch; replies once the commit is known.
-///
-/// No savepoints: a savepoint per job would cost a round trip per job, and past 64 of them in
-/// one transaction every other backend's snapshot overflows into `pg_subtrans`. Jobs decide
-/// before they write, so a job that is refused has usually written nothing and leaves the
-/// transaction as it was. A job that wrote and then failed, or whose statement failed (which
-/// aborts a PostgreSQL transaction), takes the transaction down with it: it is rolled back, the
-/// job hears its own error, the jobs that ran before it in the same transaction hear
-/// `Contended` (the engine runs them again, unacknowledged until then), and the jobs after it
-/// go on in a new transaction.
-fn run_batch(conn: &mut Conn, config: &::postgres::Config, batch: Vec<Job>, channel: &str) {
-    let mut done: Vec<Reply> = Vec::with_capacity(batch.len());
-    let mut min_due: Option<i64> = None;
-    let mut open = false;
-    // Read ahead in the group's first transaction only: after a rollback the jobs left read
-    // their cases themselves.
-    let mut ahead: Vec<i64> = batch.iter().filter_map(|j| j.decides).collect();
-    conn.read_ahead.clear();
-    let mut jobs = batch.into_iter();
-    while let Some(job) = jobs.next() {
-        if !open {
-            if let Err(e) = begin(conn, &std::mem::take(&mut ahead)) {
-                // The connection broke (or the read-ahead failed): nothing of this batch commits,
-                // and every job hears so.
-                let _ = conn.client.batch_execute("ROLLBACK");
-                for reply in std::iter::once(job.reply).chain(jobs.map(|j| j.reply)) {
-                    reply.send(Err(copy_error(&e)));
-                }
-                return;
-            }
-            open = true;
-        }
-        let (outcome, job_due, dirty, failed) = {
-            let mut tx = Pg { conn, dirty: false, failed: false, write: true, min_due: None };
-            let out = catch_unwind(AssertUnwindSafe(|| (job.work)(&mut tx)));
-            (out, tx.min_due, tx.dirty, tx.failed)
-        };
-        let clean = !failed && (!dirty || matches!(outcome, Ok(Ok(()))));
-        if clean {
-            match outcome {
-                Ok(Ok(())) => {
-                    min_due = match (min_due, job_due) {
-                        (Some(a), Some(b)) => Some(a.min(b)),
-                        (a, b) => a.or(b),
-                    };
-                    done.push(job.reply);
-                }
-                // Refused before writing: it has told its caller why; nothing to undo.
-                Ok(Err(Abort)) => {
-                    job.reply.send(Ok(()));
-                }
-                Err(_) => {
-                    job.reply.send(Err(StoreError::db("a write job panicked")));
-                }
-            }
-            continue;
-        }
-        let _ = conn.client.batch_execute("ROLLBACK");
-        conn.read_ahead.clear();
-        open = false;
-        min_due = None;
-        job.reply.send(match outcome {
-            // A refusal after writing: the job's own error is with its caller.
-            Ok(Err(Abort)) => Ok(()),
-            Ok(Ok(())) => Err(StoreError::db("a statement of the job failed and the job went on")),
-            Err(_) => Err(StoreError::db("a write job panicked")),
-        });
-        for reply in done.drain(..) {
-            reply.send(Err(StoreError::Contended {
-                message: "a job committed together with this one failed, and the commit was rolled back".into(),
-                source: None,
-            }));
-        }
+/// A writer's connection, as the group commit drives it.
+struct Writer<'a> {
+    conn: &'a mut Conn,
+    config: &'a ::postgres::Config,
+    channel: &'a str,
+}
+
+impl group::GroupTx for Writer<'_> {
+    fn begin(&mut self, decides: &[i64]) -> Result<(), StoreError> {
+        begin(self.conn, decides)
     }
-    if !open {
-        return;
+
+    fn run(&mut self, f: &mut dyn FnMut(&mut dyn WriteTx)) -> group::Marks {
+        let mut tx = Pg { conn: self.conn, dirty: false, failed: false, write: true, min_due: None };
+        f(&mut tx);
+        group::Marks { dirty: tx.dirty, failed: tx.failed, min_due: tx.min_due }
     }
-    // A runner whose clock has reached `min_due` is woken when (and only if) this commits,
-    // instead of at its next poll; the payload is digits and the channel is made of letters,
-    // digits and `_`.
-    let notify = min_due.map_or(String::new(), |due| format!("SELECT pg_notify('{channel}', 'deadlines:{due}'); "));
-    conn.read_ahead.clear();
-    let outcome = match conn.client.batch_execute(&format!("{notify}COMMIT")) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let e = StoreError::from(e);
-            if conn.client.is_closed() {
-                // The connection broke while committing: the commit may have happened. Find out
-                // before answering (an answer of "nothing changed" invites a retry).
-                commit_outcome(conn, config, e)
-            } else {
-                let _ = conn.client.batch_execute("ROLLBACK");
-                Err(e)
-            }
-        }
-    };
-    for reply in done {
-        reply.send(match &outcome {
+
+    fn rollback(&mut self) {
+        let _ = self.conn.client.batch_execute("ROLLBACK");
+        self.conn.read_ahead.clear();
+    }
+
+    fn commit(&mut self, min_due: Option<i64>) -> Result<(), StoreError> {
+        // A runner whose clock has reached `min_due` is woken when (and only if) this commits,
+        // instead of at its next poll; the payload is digits and the channel is made of letters,
+        // digits and `_`.
+        let channel = self.channel;
+        let notify = min_due.map_or(String::new(), |due| format!("SELECT pg_notify('{channel}', 'deadlines:{due}'); "));
+        self.conn.read_ahead.clear();
+        match self.conn.client.batch_execute(&format!("{notify}COMMIT")) {
             Ok(()) => Ok(()),
-            Err(e) => Err(copy_error(e)),
-        });
+            Err(e) => {
+                let e = StoreError::from(e);
+                if self.conn.client.is_closed() {
+                    // The connection broke while committing: the commit may have happened. Find
+                    // out before answering (an answer of "nothing changed" invites a retry).
+                    commit_outcome(self.conn, self.config, e)
+                } else {
+                    let _ = self.conn.client.batch_execute("ROLLBACK");
+                    Err(e)
+                }
+            }
+        }
     }
 }
 
@@ -197,15 +130,4 @@ fn begin(conn: &mut Conn, cases: &[i64]) -> Result<(), StoreError> {
         conn.read_ahead.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?));
     }
     Ok(())
-}
-
-/// A copy of an error for each job of a failed batch (the source stays with the first).
-fn copy_error(e: &StoreError) -> StoreError {
-    if let StoreError::OutcomeUnknown(m) = e {
-        StoreError::OutcomeUnknown(m.clone())
-    } else if e.is_transient() {
-        StoreError::Unavailable { message: e.to_string(), source: None }
-    } else {
-        StoreError::db(e.to_string())
-    }
 }

@@ -1,13 +1,13 @@
 //! SQLite (WAL, `synchronous=FULL`) implementation of the store. One writer thread owns the write
 //! connection and commits jobs in groups: a group shares one `COMMIT` (one fsync), and no job is
-//! acknowledged before that commit returns. A job that fails after writing rolls its group back
-//! and every job in it is told so; nothing half-written is ever committed. Readers use
-//! their own connections, which WAL lets run beside the writer.
+//! acknowledged before that commit returns (the group commit is `store/group.rs`, shared with
+//! PostgreSQL; nothing half-written is ever committed). Readers use their own connections,
+//! which WAL lets run beside the writer.
 
+use super::group::{self, Job};
 use super::*;
 use aftersale_core::notice::Outbox;
 use rusqlite::{params, Connection, OptionalExtension};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::Mutex;
@@ -96,11 +96,6 @@ impl Default for SqliteOptions {
     fn default() -> Self {
         SqliteOptions { max_batch: 256, synchronous_full: true, cache_mb: 32, max_readers: 8 }
     }
-}
-
-struct Job {
-    work: WriteJob,
-    reply: Reply,
 }
 
 /// How long a read waits for a connection of the bounded pool (SQLite's busy timeout is the same).
@@ -269,76 +264,52 @@ impl Drop for SqliteStore {
 }
 
 fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, max_batch: usize) {
-    let mut carried: Vec<Job> = Vec::new();
-    loop {
-        let mut batch = std::mem::take(&mut carried);
-        if batch.is_empty() {
-            match rx.recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => return,
-            }
-        }
-        while batch.len() < max_batch {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-            for job in batch {
-                job.reply.send(Err(StoreError::db(e.to_string())));
-            }
-            continue;
-        }
-        let mut done = Vec::with_capacity(batch.len());
-        let mut poisoned: Option<StoreError> = None;
-        let mut jobs = batch.into_iter();
-        for job in jobs.by_ref() {
-            match run_job(&conn, job.work) {
-                Ok(()) => done.push(job.reply),
-                Err(e) => {
-                    // The job wrote and then failed: the whole transaction goes.
-                    poisoned = Some(e);
-                    job.reply.send(Err(StoreError::db("the write failed and was rolled back")));
-                    break;
-                }
-            }
-        }
-        // Jobs not run yet go into the next transaction.
-        carried.extend(jobs);
-        let outcome = match poisoned {
-            // The commit-mates did nothing wrong: they are run again (by the engine), on a
-            // transaction of their own.
-            Some(e) => {
-                let _ = conn.execute_batch("ROLLBACK");
-                Err((true, format!("rolled back with a failed write in the same commit: {e}")))
-            }
-            None => conn.execute_batch("COMMIT").map_err(|e| {
-                let _ = conn.execute_batch("ROLLBACK");
-                (false, format!("commit failed: {e}"))
-            }),
-        };
-        for reply in done {
-            reply.send(outcome.clone().map_err(|(again, message)| match again {
-                true => StoreError::Contended { message, source: None },
-                false => StoreError::db(message),
-            }));
-        }
+    let mut writer = Writer { conn: &conn };
+    while let Some(group) = group::take_group(&rx, max_batch) {
+        group::commit_group(&mut writer, group);
     }
 }
 
-/// Runs one job. Jobs decide before they write, so an aborted job has usually written nothing
-/// and its commit-mates are unaffected; one that wrote and then aborted (or panicked) makes the
-/// caller roll the whole transaction back. No savepoints: SQLite would copy every page a job
-/// touches into a sub-journal.
-fn run_job(conn: &Connection, work: WriteJob) -> Result<(), StoreError> {
-    let mut tx = Sql { conn, dirty: false };
-    let result = catch_unwind(AssertUnwindSafe(|| work(&mut tx)));
-    match result {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(Abort)) if !tx.dirty => Ok(()),
-        Ok(Err(Abort)) => Err(StoreError::db("a job failed after writing")),
-        Err(_) => Err(StoreError::db("a write job panicked")),
+/// The write connection, as the group commit drives it (`store/group.rs`).
+struct Writer<'c> {
+    conn: &'c Connection,
+}
+
+impl Writer<'_> {
+    fn total_changes(&self) -> Option<i64> {
+        let mut st = self.conn.prepare_cached("SELECT total_changes()").ok()?;
+        st.query_row([], |r| r.get(0)).ok()
+    }
+}
+
+impl group::GroupTx for Writer<'_> {
+    fn begin(&mut self, _decides: &[i64]) -> Result<(), StoreError> {
+        Ok(self.conn.execute_batch("BEGIN IMMEDIATE")?)
+    }
+
+    fn run(&mut self, f: &mut dyn FnMut(&mut dyn WriteTx)) -> group::Marks {
+        // Whether the job changed a row is counted by SQLite itself (`total_changes()`), not
+        // left to each write method to say; a count that cannot be read counts as a change.
+        let before = self.total_changes();
+        let mut tx = Sql { conn: self.conn, dirty: false };
+        f(&mut tx);
+        let changed = match (before, self.total_changes()) {
+            (Some(a), Some(b)) => a != b,
+            _ => true,
+        };
+        // A failed SQLite statement undoes itself and leaves the transaction usable.
+        group::Marks { dirty: tx.dirty || changed, failed: false, min_due: None }
+    }
+
+    fn rollback(&mut self) {
+        let _ = self.conn.execute_batch("ROLLBACK");
+    }
+
+    fn commit(&mut self, _min_due: Option<i64>) -> Result<(), StoreError> {
+        self.conn.execute_batch("COMMIT").map_err(|e| {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            StoreError::db(format!("commit failed: {e}"))
+        })
     }
 }
 
@@ -347,7 +318,7 @@ impl Store for SqliteStore {
         // A job that cannot be queued is dropped with its reply, which then answers `WriterGone`.
         if let Ok(guard) = self.sender.lock() {
             if let Some(sender) = guard.as_ref() {
-                let _ = sender.send(Job { work, reply });
+                let _ = sender.send(Job { work, reply, decides: None });
             }
         }
     }
