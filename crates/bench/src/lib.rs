@@ -7,5 +7,7 @@
 pub mod bench;
 pub mod bench_http;
 mod bench_http_pg;
+mod bench_http_raw;
 pub mod bench_nodes;
 mod bench_pg;
+mod bench_raw;

@@ -165,6 +165,57 @@ pub struct CaseQuery {
     pub limit: usize,
 }
 
+/// What both backends decide alike about a search (`CaseQuery::plan`); each writes it in its own
+/// SQL, with the indexes it has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SearchPlan {
+    /// A filter that finds few rows leads (order number, phone, case id, or a name long enough for
+    /// the backend's name index): its hits are found by that filter's index and sorted, rather
+    /// than the queue walked in sort order and filtered.
+    pub selective: bool,
+    /// The sort key's column and whether it runs newest first.
+    pub key: &'static str,
+    pub descending: bool,
+    /// The page size asked for (1 to 200) and the rows to fetch: one more, which says only
+    /// that another page follows.
+    pub limit: usize,
+    pub fetch: i64,
+}
+
+impl SearchPlan {
+    /// `ORDER BY` the sort key and the case id; `unindexed` says how this backend keeps an index
+    /// from serving a column (when the plan is selective, the few hits are sorted instead).
+    pub fn order_by(&self, unindexed: impl Fn(&str) -> String) -> String {
+        let col = |c: &str| if self.selective { unindexed(c) } else { c.to_string() };
+        let dir = if self.descending { " DESC" } else { "" };
+        format!(" ORDER BY {}{dir}, {}{dir}", col(self.key), col("c.id"))
+    }
+
+    /// The keyset condition for the page after `after`, in the sort's direction; its two
+    /// parameters are the cursor's key and id.
+    pub fn after_condition(&self, first: &str, second: &str) -> String {
+        let cmp = if self.descending { "<" } else { ">" };
+        format!(" AND ({}, c.id) {cmp} ({first}, {second})", self.key)
+    }
+}
+
+impl CaseQuery {
+    /// The search's plan, on a backend whose name index answers names of `name_index_chars`
+    /// characters or more.
+    pub fn plan(&self, name_index_chars: usize) -> SearchPlan {
+        let selective = self.order_no.is_some()
+            || self.customer_phone.is_some()
+            || self.case_id.is_some()
+            || self.customer_name.as_ref().is_some_and(|n| n.chars().count() >= name_index_chars);
+        let (key, descending) = match self.sort {
+            CaseSort::TimeLeft => ("c.due_at", false),
+            CaseSort::Newest => ("c.applied_at", true),
+        };
+        let limit = self.limit.clamp(1, 200);
+        SearchPlan { selective, key, descending, limit, fetch: limit as i64 + 1 }
+    }
+}
+
 /// One case found by a search, as the store returns it: the case with its order's number,
 /// customer and flag. The phone is whole here; the engine masks it for lists (W6).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -16,12 +16,19 @@
 
 mod accounts;
 mod cases;
+mod counts;
 mod deadlines;
 mod effects;
 mod events;
 mod notices;
 mod shops;
+mod sql;
 mod writer;
+
+pub use counts::fold_counts;
+use counts::fold_loop;
+pub(crate) use sql::Pg;
+use sql::*;
 
 use writer::writer_loop;
 
@@ -380,56 +387,6 @@ impl Drop for PgStore {
     }
 }
 
-/// Folds pending queue-count deltas into the counts, one node at a time.
-fn fold_loop(config: ::postgres::Config, stop: Arc<AtomicBool>, every: Duration) {
-    let mut conn: Option<Client> = None;
-    let mut since_vacuum = 0u64;
-    while !stop.load(Ordering::Relaxed) {
-        std::thread::sleep(every);
-        if conn.as_ref().is_none_or(|c| c.is_closed()) {
-            conn = config.connect(NoTls).ok();
-        }
-        if let Some(c) = conn.as_mut() {
-            if let Ok(moved) = fold_counts(c) {
-                since_vacuum += moved;
-            }
-            // The folded deltas are dead rows, and the counts query walks the dead entries of
-            // their index until a vacuum clears them: vacuum the small table as it churns, not
-            // when autovacuum next comes round (up to a minute of it under load).
-            if since_vacuum >= VACUUM_AFTER_DELTAS && c.batch_execute("VACUUM queue_count_deltas").is_ok() {
-                since_vacuum = 0;
-            }
-        }
-    }
-}
-
-/// How many folded deltas make the folding node vacuum their table.
-const VACUUM_AFTER_DELTAS: u64 = 2_000;
-
-/// Moves every pending delta into `queue_counts` in one transaction; skips if another node is
-/// folding right now. Returns how many deltas it moved.
-pub fn fold_counts(client: &mut Client) -> Result<u64, StoreError> {
-    let mut tx = client.transaction()?;
-    let got: bool = tx.query_one("SELECT pg_try_advisory_xact_lock($1)", &[&(MIGRATION_LOCK + 1)])?.get(0);
-    let mut moved = 0;
-    if got {
-        let n: i64 = tx
-            .query_one(
-                "WITH moved AS (DELETE FROM queue_count_deltas RETURNING shop_id, queue, d), \
-                      summed AS (SELECT shop_id, queue, SUM(d)::bigint AS n FROM moved GROUP BY shop_id, queue), \
-                      folded AS (INSERT INTO queue_counts (shop_id, queue, n) \
-                                 SELECT shop_id, queue, n FROM summed ORDER BY shop_id, queue \
-                                 ON CONFLICT (shop_id, queue) DO UPDATE SET n = queue_counts.n + excluded.n) \
-                 SELECT COUNT(*) FROM moved",
-                &[],
-            )?
-            .get(0);
-        moved = n.max(0) as u64;
-    }
-    tx.commit()?;
-    Ok(moved)
-}
-
 impl PgStore {
     /// Queues `job` on the writer of `key` (any writer, in turn, without one).
     fn queue(&self, key: Option<i64>, job: Job) {
@@ -589,104 +546,4 @@ impl Drop for PgSubscription {
             let _ = std::thread::spawn(move || drop(c)).join();
         }
     }
-}
-
-/// Queries over one connection; used for reads and, inside the writer, for writes (`write`:
-/// rows read to be changed are locked, the order before its cases).
-pub(crate) struct Pg<'c> {
-    conn: &'c mut Conn,
-    /// Whether this job may have changed anything: a job that did and then fails takes its
-    /// transaction down (`store/group.rs`).
-    dirty: bool,
-    /// Whether a statement of this job failed (which aborts a PostgreSQL transaction).
-    failed: bool,
-    write: bool,
-    /// The earliest due time of the deadline rows this job wrote.
-    min_due: Option<i64>,
-}
-
-type Params<'a> = [&'a (dyn ToSql + Sync)];
-
-impl Pg<'_> {
-    /// Notes a failed statement: it has aborted the transaction it ran in.
-    fn noted<T>(&mut self, r: Result<T, ::postgres::Error>) -> Result<T, StoreError> {
-        self.failed |= r.is_err();
-        Ok(r?)
-    }
-
-    /// The statement for `sql`. Anything but a `SELECT` counts as a write from here on, whether
-    /// or not it changes a row (a job that wrote must not be left half-done in the commit: see
-    /// `store/group.rs`); `exec` is the exception, which knows from the rows it changed.
-    fn prepared(&mut self, sql: &str) -> Result<Statement, StoreError> {
-        self.conn.statement(sql).inspect_err(|_| self.failed = true)
-    }
-
-    /// `prepared`, with the parameters' types given (see `Conn::statement_typed`).
-    fn typed(&mut self, sql: &str, types: &[::postgres::types::Type]) -> Result<Statement, StoreError> {
-        self.conn.statement_typed(sql, types).inspect_err(|_| self.failed = true)
-    }
-
-    fn writes(&mut self, sql: &str) {
-        self.dirty |= !sql.trim_start().starts_with("SELECT");
-    }
-
-    fn query(&mut self, sql: &str, params: &Params<'_>) -> Result<Vec<Row>, StoreError> {
-        self.writes(sql);
-        let st = self.prepared(sql)?;
-        let r = self.conn.client.query(&st, params);
-        self.noted(r)
-    }
-
-    fn opt(&mut self, sql: &str, params: &Params<'_>) -> Result<Option<Row>, StoreError> {
-        self.writes(sql);
-        let st = self.prepared(sql)?;
-        let r = self.conn.client.query_opt(&st, params);
-        self.noted(r)
-    }
-
-    fn one(&mut self, sql: &str, params: &Params<'_>) -> Result<Row, StoreError> {
-        self.writes(sql);
-        let st = self.prepared(sql)?;
-        let r = self.conn.client.query_one(&st, params);
-        self.noted(r)
-    }
-
-    /// Statements sent as text (settings), outside the prepared ones.
-    fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
-        let r = self.conn.client.batch_execute(sql);
-        self.noted(r)
-    }
-
-    /// A statement that changes rows: marks the job as having written.
-    fn exec(&mut self, sql: &str, params: &Params<'_>) -> Result<u64, StoreError> {
-        let st = self.prepared(sql)?;
-        let r = self.conn.client.execute(&st, params);
-        let n = self.noted(r)?;
-        self.dirty |= n > 0;
-        Ok(n)
-    }
-
-    /// An insert that returns the new row's id.
-    fn insert_id(&mut self, sql: &str, params: &Params<'_>) -> Result<i64, StoreError> {
-        self.dirty = true;
-        Ok(self.one(sql, params)?.try_get(0)?)
-    }
-
-    /// A JSON document from one row's first column.
-    fn doc<T: serde::de::DeserializeOwned>(&mut self, sql: &str, id: i64) -> Result<Option<T>, StoreError> {
-        match self.opt(sql, &[&id])? {
-            Some(row) => Ok(Some(serde_json::from_str(row.try_get::<_, &str>(0)?)?)),
-            None => Ok(None),
-        }
-    }
-}
-
-/// A deadline row read in this column order: subject, subject_id, kind, due_at, version.
-fn deadline_row(r: &Row) -> Result<DueDeadline, StoreError> {
-    let subject: &str = r.try_get(0)?;
-    let id: i64 = r.try_get(1)?;
-    let kind: &str = r.try_get(2)?;
-    let kind = DeadlineKind::parse(kind).ok_or_else(|| StoreError::Corrupt(format!("unknown deadline kind {kind}")))?;
-    let subject = Subject::from_key(subject, id);
-    Ok(DueDeadline { subject, kind, due: Timestamp(r.try_get(3)?), version: r.try_get::<_, i64>(4)? as u64 })
 }

@@ -124,10 +124,8 @@ impl CaseReads for Sql<'_> {
         // With a selective filter (order number, phone, name, case id) the few cases found are
         // sorted: their ids first, from a covering index, and only the page's rows are read
         // whole (late materialisation). Without one, the queue is walked in index order.
-        let narrow = q.order_no.is_some()
-            || q.customer_phone.is_some()
-            || q.case_id.is_some()
-            || q.customer_name.as_ref().is_some_and(|n| n.chars().count() >= 3);
+        let plan = q.plan(3);
+        let narrow = plan.selective;
         let needs_order = q.flag.is_some() || q.customer_name.as_ref().is_some_and(|n| n.chars().count() < 3);
         let mut sql = match (narrow, needs_order) {
             (false, _) => format!("{COLUMNS} WHERE 1 = 1"),
@@ -219,27 +217,17 @@ impl CaseReads for Sql<'_> {
         }
         // With a selective filter the few rows found are sorted; `+` keeps the planner from
         // walking the whole queue in index order instead.
-        let (key, order) = match (q.sort, narrow) {
-            (CaseSort::TimeLeft, false) => ("c.due_at", " ORDER BY c.due_at, c.id"),
-            (CaseSort::TimeLeft, true) => ("c.due_at", " ORDER BY +c.due_at, +c.id"),
-            (CaseSort::Newest, false) => ("c.applied_at", " ORDER BY c.applied_at DESC, c.id DESC"),
-            (CaseSort::Newest, true) => ("c.applied_at", " ORDER BY +c.applied_at DESC, +c.id DESC"),
-        };
         if let Some(after) = q.after {
-            let cmp = if q.sort == CaseSort::TimeLeft { ">" } else { "<" };
-            sql.push_str(&format!(" AND ({key}, c.id) {cmp} (?, ?)"));
+            sql.push_str(&plan.after_condition("?", "?"));
             args.push(Value::Integer(after.key));
             args.push(Value::Integer(after.id));
         }
-        sql.push_str(order);
+        sql.push_str(&plan.order_by(|c| format!("+{c}")));
         sql.push_str(" LIMIT ?");
-        let limit = q.limit.clamp(1, 200);
-        args.push(Value::Integer(limit as i64 + 1));
+        let limit = plan.limit;
+        args.push(Value::Integer(plan.fetch));
         if narrow {
-            let outer_order = match q.sort {
-                CaseSort::TimeLeft => " ORDER BY c.due_at, c.id",
-                CaseSort::Newest => " ORDER BY c.applied_at DESC, c.id DESC",
-            };
+            let outer_order = SearchPlan { selective: false, ..plan }.order_by(str::to_string);
             sql = format!("{COLUMNS} WHERE c.id IN ({sql}){outer_order}");
         }
         let mut st = self.conn.prepare_cached(&sql)?;
