@@ -5,6 +5,7 @@
 
 use crate::store::{DomainEventRow, EventPosition, StoredPublished};
 use crate::usecase::{Engine, EngineError};
+use aftersale_core::time::Dur;
 use aftersale_core::{Actor, DomainEvent, Published};
 
 /// The most events one read returns.
@@ -16,6 +17,13 @@ const MAX_ROWS_SCANNED: usize = 10_000;
 
 /// Rows read from the store at a time.
 const ROWS_PER_READ: usize = 64;
+
+/// The `settings` key of the last position pruned (`tx-id`): a cursor at or before it asks for
+/// events no longer kept.
+const PRUNED_THROUGH: &str = "events.pruned_through";
+
+/// Rows one pruning transaction deletes at most.
+const PRUNE_CHUNK: usize = 5_000;
 
 impl Engine {
     /// Up to `limit` domain events after `after`, oldest first, that `actor` may see: a merchant
@@ -47,8 +55,21 @@ impl Engine {
             });
         }
         self.read(|tx| {
-            let mut out = Vec::new();
+            // A cursor into what retention has deleted would silently skip events: refused. The
+            // start (no cursor) reads from the oldest event kept.
+            let pruned = tx.setting(PRUNED_THROUGH)?.and_then(|p| parse_pruned(&p));
             let mut at = after;
+            if let Some((ptx, pid)) = pruned {
+                if (after.tx, after.id) <= (ptx, pid) {
+                    if after != EventPosition::START {
+                        return Ok(Err(format!(
+                            "the events up to {ptx}-{pid} are no longer kept (retention); start again without a cursor"
+                        )));
+                    }
+                    at = EventPosition { tx: ptx, id: pid, seq: u32::MAX };
+                }
+            }
+            let mut out = Vec::new();
             let mut scanned = 0;
             loop {
                 // From the row `at` is in (its events up to `at` are skipped below), a chunk at
@@ -61,7 +82,7 @@ impl Engine {
                             continue;
                         }
                         if out.len() == limit {
-                            return Ok((out, at));
+                            return Ok(Ok((out, at)));
                         }
                         at = event.position;
                         if types.is_empty() || types.contains(&event.kind) {
@@ -71,10 +92,30 @@ impl Engine {
                 }
                 scanned += fetched;
                 if fetched < ROWS_PER_READ || scanned >= MAX_ROWS_SCANNED {
-                    return Ok((out, at));
+                    return Ok(Ok((out, at)));
                 }
             }
-        })
+        })?
+        .map_err(|reason| EngineError::Gone { what: "cursor", reason })
+    }
+
+    /// Deletes the events written more than `retention` ago (on the service's clock), oldest
+    /// first, and keeps where it stopped, so that a cursor into them is refused rather than
+    /// answered with a gap. Answers how many stored rows (one per command) went.
+    pub fn prune_events(&self, retention: Dur) -> Result<u64, EngineError> {
+        let before = aftersale_core::Timestamp(self.now().0.saturating_sub(retention.as_millis()));
+        let mut rows = 0u64;
+        loop {
+            let pruned = self.transact(move |tx| {
+                let Some((ptx, pid, n)) = tx.prune_domain_events(before, PRUNE_CHUNK)? else { return Ok(None) };
+                tx.put_setting(PRUNED_THROUGH, &format!("{ptx}-{pid}"))?;
+                Ok(Some(n))
+            })?;
+            match pruned {
+                Some(n) => rows += n,
+                None => return Ok(rows),
+            }
+        }
     }
 
     /// Where `consumer` stands in the stream (the start if it never moved).
@@ -88,6 +129,12 @@ impl Engine {
         let consumer = consumer.to_string();
         self.transact(move |tx| Ok(tx.set_consumer_position(&consumer, position)?))
     }
+}
+
+/// The (tx, id) kept under `PRUNED_THROUGH`.
+fn parse_pruned(text: &str) -> Option<(i64, i64)> {
+    let (tx, id) = text.split_once('-')?;
+    Some((tx.parse().ok()?, id.parse().ok()?))
 }
 
 /// A stored row's events, each with its position and with the case or order it concerns.

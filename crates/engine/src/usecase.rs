@@ -38,6 +38,9 @@ pub enum EngineError {
     /// A unique value (a login) is already in use.
     #[error("{field} {value:?} is already taken")]
     Taken { field: &'static str, value: String },
+    /// What was asked for is no longer kept (an event cursor older than the retention).
+    #[error("{what}: {reason}")]
+    Gone { what: &'static str, reason: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -196,6 +196,9 @@ async fn as_problem(res: Response) -> Response {
     out
 }
 
+/// How often a serving node deletes the events past their retention.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
 /// The deadline runner: fires what is due, then sleeps until the next due time, the poll
 /// interval, a wake-up (clock moved) or a stop.
 fn spawn_runner(state: AppState) -> std::thread::JoinHandle<()> {
@@ -203,6 +206,9 @@ fn spawn_runner(state: AppState) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let lease = Duration::from_secs(state.config.server.runner_lease_secs.max(1));
         let runner = Runner::new(state.engine.clone()).with_lease(aftersale_engine::runner::node_name(), lease);
+        let retention = aftersale_core::time::Dur::days(i64::from(state.config.events.retention_days.max(1)));
+        // On the service's clock, so that a demo clock moved past the retention prunes too.
+        let mut pruned_at: Option<aftersale_core::Timestamp> = None;
         runner.serve(
             poll,
             state.manual_clock.is_some(),
@@ -229,6 +235,16 @@ fn spawn_runner(state: AppState) -> std::thread::JoinHandle<()> {
                 }
                 if let Some(sender) = &state.sms {
                     dispatch_sms(&state, sender.as_ref());
+                }
+                // Events past the retention go, once an hour (and at start).
+                let now = state.engine.now();
+                if pruned_at.is_none_or(|t| now.0 - t.0 >= PRUNE_EVERY.as_millis() as i64) {
+                    pruned_at = Some(now);
+                    match state.engine.prune_events(retention) {
+                        Ok(0) => {}
+                        Ok(rows) => tracing::info!(rows, "events past their retention deleted"),
+                        Err(e) => tracing::warn!(error = %e, "pruning events failed; trying again later"),
+                    }
                 }
                 true
             },

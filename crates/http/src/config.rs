@@ -14,6 +14,21 @@ pub struct Config {
     pub evidence: EvidenceConfig,
     pub log: LogConfig,
     pub sms: SmsConfig,
+    pub events: EventsConfig,
+}
+
+/// The domain event stream as integrators read it (`GET /api/v1/events`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventsConfig {
+    /// Days an event is kept; older ones are deleted (a cursor into them answers 410).
+    pub retention_days: u32,
+}
+
+impl Default for EventsConfig {
+    fn default() -> Self {
+        EventsConfig { retention_days: 30 }
+    }
 }
 
 /// Where the text messages the rules send (X2) go. The serving node hands every recorded message

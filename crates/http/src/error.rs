@@ -60,6 +60,12 @@ pub const CODES: &[(&str, u16, &str, &str)] = &[
     ),
     ("login_failed", 401, "Wrong login or password.", "—"),
     (
+        "cursor_expired",
+        410,
+        "The event cursor points into events no longer kept (older than the retention); start again without one.",
+        "`after`",
+    ),
+    (
         "too_many_attempts",
         429,
         "Too many wrong passwords for this login; try again after Retry-After seconds.",
@@ -194,6 +200,9 @@ impl From<EngineError> for ApiError {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail).field(field).rule("E4")
             }
             EngineError::Forbidden(why) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", why),
+            EngineError::Gone { reason, .. } => {
+                ApiError::new(StatusCode::GONE, "cursor_expired", reason).field("after")
+            }
             EngineError::Taken { field, .. } => {
                 ApiError::new(StatusCode::CONFLICT, "already_exists", e.to_string()).field(field)
             }

@@ -445,3 +445,50 @@ pub struct ClockView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fired: Option<u64>,
 }
+
+/// One domain event, as the event API and webhooks deliver it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct EventOut {
+    /// The event's id: unique, stable (a webhook's `webhook-id`), and a cursor (`after=`).
+    pub id: String,
+    /// One of the event types (docs/events.md): `case.opened`, `refund.succeeded`, …
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The version of the type's shape; a change that would break a consumer is a new version.
+    pub version: u32,
+    /// When it happened (the service's clock).
+    pub at: Timestamp,
+    pub shop_id: ShopId,
+    pub order_id: OrderId,
+    /// The case, for a case event.
+    pub case_id: Option<CaseId>,
+    /// The event's fields, with the case (a case event) or the order (an order event) as the
+    /// change left it. No cash-on-delivery refund account (R6).
+    pub data: serde_json::Value,
+}
+
+impl EventOut {
+    pub fn from_row(row: aftersale_engine::DomainEventRow) -> Result<EventOut, crate::error::ApiError> {
+        let data = serde_json::from_str(&row.data)
+            .map_err(|_| crate::error::ApiError::internal(&crate::request_id::next()))?;
+        Ok(EventOut {
+            id: row.position.to_string(),
+            kind: row.kind,
+            version: aftersale_core::published::EVENT_VERSION,
+            at: row.at,
+            shop_id: row.shop,
+            order_id: row.order,
+            case_id: row.case,
+            data,
+        })
+    }
+}
+
+/// A page of events.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct EventPage {
+    /// Oldest first.
+    pub items: Vec<EventOut>,
+    /// Where this page stopped: pass it as `after` for the next (the same when nothing new came).
+    pub next: String,
+}

@@ -306,6 +306,11 @@ pub trait EventWrites {
     /// Moves a consumer to `position` (written with whatever the consumer did for the events
     /// up to it, so that it acts on each once).
     fn set_consumer_position(&mut self, consumer: &str, position: EventPosition) -> Result<(), StoreError>;
+    /// Deletes the oldest rows of the stream, in commit order, up to `limit` of them, as long as
+    /// each was written before `before` (it stops at the first that was not: what is left is
+    /// always everything after a point). Answers the (tx, id) of the last row deleted and how many
+    /// went.
+    fn prune_domain_events(&mut self, before: Timestamp, limit: usize) -> Result<Option<(i64, i64, u64)>, StoreError>;
 }
 
 pub trait ServiceWrites {

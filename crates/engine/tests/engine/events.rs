@@ -260,3 +260,31 @@ fn a_rare_type_is_found_past_many_other_events() {
     assert_eq!(types(&second), ["case.status_changed"]);
     assert_eq!((at.tx, at.id), (second[0].position.tx, second[0].position.id), "one command's row");
 }
+
+#[test]
+fn events_past_the_retention_are_deleted_and_a_cursor_into_them_is_refused() {
+    let (a, _, c) = refund_only_case("EV9");
+    let old = all(&a);
+    assert!(old.len() >= 2, "{old:?}");
+    // Nothing is old enough yet.
+    assert_eq!(a.engine.prune_events(Dur::days(30)).unwrap(), 0);
+    assert_eq!(all(&a), old);
+    // 31 days on, a new event; the old ones are past a 30-day retention.
+    a.clock.advance(Dur::days(31));
+    a.engine.case_command(MERCHANT, c.id, CaseCommand::PostMessage { text: "kept".into() }, None, None).unwrap();
+    let gone_rows = a.engine.prune_events(Dur::days(30)).unwrap();
+    assert!(gone_rows >= 1, "the old commands' rows went");
+    let left = all(&a);
+    assert!(left.iter().all(|e| e.at >= old.last().unwrap().at), "only newer events are left: {left:?}");
+    assert!(!left.is_empty() && left.iter().all(|e| !old.contains(e)));
+    // A cursor into what went is refused, not answered with a gap; the start reads what is kept;
+    // a cursor at a kept event reads on.
+    let into_gone = a.engine.events_after(PLATFORM, old[0].position, 10, vec![]);
+    assert!(matches!(into_gone, Err(EngineError::Gone { what: "cursor", .. })), "{into_gone:?}");
+    let last_gone = a.engine.events_after(PLATFORM, old.last().unwrap().position, 10, vec![]);
+    assert!(matches!(last_gone, Err(EngineError::Gone { .. })), "the last event that went is gone too");
+    assert_eq!(a.engine.events_after(PLATFORM, EventPosition::START, 10, vec![]).unwrap().0, left);
+    assert!(a.engine.events_after(PLATFORM, left[0].position, 10, vec![]).is_ok());
+    // Pruning again finds nothing more.
+    assert_eq!(a.engine.prune_events(Dur::days(30)).unwrap(), 0);
+}

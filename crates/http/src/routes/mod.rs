@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod cases;
 pub mod catalog;
+pub mod events;
 pub mod evidence;
 pub mod home;
 pub mod messages;
@@ -139,6 +140,7 @@ pub fn api() -> Api {
     let api = cases::routes(api);
     let api = search::routes(api);
     let api = evidence::routes(api);
+    let api = events::routes(api);
     messages::routes(api)
 }
 

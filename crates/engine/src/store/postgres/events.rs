@@ -59,6 +59,26 @@ impl EventWrites for Pg<'_> {
         )?;
         Ok(())
     }
+
+    fn prune_domain_events(&mut self, before: Timestamp, limit: usize) -> Result<Option<(i64, i64, u64)>, StoreError> {
+        // Only the finished prefix (below the snapshot's `xmin`), as readers see it.
+        let rows = self.query(
+            "SELECT tx, id, at FROM domain_events \
+             WHERE tx < pg_snapshot_xmin(pg_current_snapshot())::text::bigint ORDER BY tx, id LIMIT $1",
+            &[&(limit as i64)],
+        )?;
+        let mut last = None;
+        for r in &rows {
+            let at: i64 = r.try_get(2)?;
+            if at >= before.0 {
+                break;
+            }
+            last = Some((r.try_get::<_, i64>(0)?, r.try_get::<_, i64>(1)?));
+        }
+        let Some((tx, id)) = last else { return Ok(None) };
+        let n = self.exec("DELETE FROM domain_events WHERE (tx, id) <= ($1, $2)", &[&tx, &id])?;
+        Ok(Some((tx, id, n)))
+    }
 }
 
 /// The insert of a log row's domain events, the values given as SQL expressions.

@@ -54,6 +54,23 @@ impl EventWrites for Sql<'_> {
             .execute(params![consumer, position.tx, position.id, position.seq])?;
         Ok(())
     }
+
+    fn prune_domain_events(&mut self, before: Timestamp, limit: usize) -> Result<Option<(i64, i64, u64)>, StoreError> {
+        let mut st = self.conn.prepare_cached("SELECT id, at FROM domain_events ORDER BY id LIMIT ?")?;
+        let rows = st.query_map([limit as i64], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
+        let mut last = None;
+        for row in rows {
+            let (id, at) = row?;
+            if at >= before.0 {
+                break;
+            }
+            last = Some(id);
+        }
+        let Some(last) = last else { return Ok(None) };
+        self.dirty = true;
+        let n = self.conn.prepare_cached("DELETE FROM domain_events WHERE id <= ?")?.execute([last])?;
+        Ok(Some((0, last, n as u64)))
+    }
 }
 
 impl Sql<'_> {
