@@ -91,6 +91,8 @@ pub struct ServerConfig {
     pub blocking_threads: usize,
     /// A request still running after this many seconds is answered 408 and dropped.
     pub request_timeout_secs: u64,
+    /// The most items one batch of case actions takes (`POST /api/v1/cases/batch`).
+    pub batch_max: usize,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -169,6 +171,7 @@ impl Default for ServerConfig {
             secure_cookies: false,
             blocking_threads: 128,
             request_timeout_secs: 30,
+            batch_max: 100,
         }
     }
 }

@@ -127,6 +127,30 @@ pub async fn case_action(
     Ok(answer)
 }
 
+/// One action of a batch: the case, the action's name and JSON body, the version the caller saw
+/// and the item's idempotency key.
+pub struct BatchCall {
+    pub case: CaseId,
+    pub action: String,
+    pub body: Vec<u8>,
+    pub expected: Option<u64>,
+    pub key: Option<aftersale_engine::IdemKey>,
+}
+
+/// A batch of case actions (the JSON API's `POST /cases/batch` and the queue page's bulk
+/// actions): each taken as its single action, side by side (they share group commits), each
+/// answered on its own, in order.
+pub async fn case_actions(
+    state: &AppState,
+    caller: &Caller,
+    calls: Vec<BatchCall>,
+) -> Vec<ApiResult<aftersale_engine::ActionAnswer>> {
+    let runs = calls
+        .into_iter()
+        .map(|c| async move { case_action(state, caller, c.case, &c.action, &c.body, c.expected, c.key).await });
+    futures_util::future::join_all(runs).await
+}
+
 /// Moves the manual clock (a platform admin, on the demo only) and fires what came due before
 /// answering: the JSON API's and the console's.
 pub async fn advance_clock(state: &AppState, caller: &Caller, by: Dur) -> ApiResult<(Timestamp, u64)> {

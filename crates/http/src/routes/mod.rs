@@ -3,10 +3,12 @@
 //! a route cannot exist without being documented.
 
 pub mod accounts;
+pub mod batch;
 pub mod cases;
 pub mod catalog;
 pub mod events;
 pub mod evidence;
+pub mod export;
 pub mod home;
 pub mod messages;
 pub mod ops;
@@ -138,6 +140,8 @@ pub fn api() -> Api {
     let api = catalog::routes(api);
     let api = orders::routes(api);
     let api = cases::routes(api);
+    let api = export::routes(api);
+    let api = batch::routes(api);
     let api = search::routes(api);
     let api = evidence::routes(api);
     let api = events::routes(api);

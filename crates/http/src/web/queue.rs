@@ -13,7 +13,7 @@ use crate::state::AppState;
 use aftersale_core::labels::{CASE_TYPES, FLAGS, QUEUES};
 use aftersale_core::values::*;
 use aftersale_core::*;
-use aftersale_engine::{CasePage, Role};
+use aftersale_engine::CasePage;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
@@ -174,8 +174,16 @@ fn table_page(
     error: Option<String>,
 ) -> Markup {
     let current = param(raw, "queue");
-    // Bulk refund: for whoever the rules let refund, on the queue of refunds before shipment.
-    let bulk = Action::Refund.parties().contains(&v.caller.actor.party()) && current == Queue::RefundUnshipped.as_str();
+    // Bulk actions: for whoever the rules let refund or agree to a return, on the queues where
+    // those are taken (each case is then decided on its own).
+    let bulk_actions: Vec<&str> = BULK
+        .iter()
+        .filter(|(action, queues)| {
+            action.parties().contains(&v.caller.actor.party()) && queues.iter().any(|q| q.as_str() == current)
+        })
+        .map(|(action, _)| action.as_str())
+        .collect();
+    let bulk = !bulk_actions.is_empty();
     let total: u64 = counts.map(|c| c.iter().filter(|(q, _)| *q != Queue::Closed).map(|(_, n)| n).sum()).unwrap_or(0);
     html! {
         h1 { @if base == "/p/queue" { (v.t("Arbitration")) } @else if base == "/p/search" { (v.t("Search all shops")) } @else { (v.t("Cases")) } }
@@ -234,8 +242,14 @@ fn table_page(
             }
             p.zone-note { (v.t("Times are in")) " " (v.zone.name) "." }
             @if bulk && !page.items.is_empty() {
-                input type="hidden" name="action" value="refund";
-                button type="submit" data-confirm=(v.t("Refund every selected case?")) { (v.t("Refund the selected cases")) }
+                div.bulk {
+                    label for="bulk-action" { (v.t("With the selected cases")) }
+                    select id="bulk-action" name="action" {
+                        @for a in &bulk_actions { option value=(a) { (v.t(bulk_label(a))) } }
+                    }
+                    " "
+                    button type="submit" data-confirm=(v.t("Do this for every selected case?")) { (v.t("Carry out")) }
+                }
             }
         }
         @if let Some(c) = page.next {
@@ -271,35 +285,66 @@ fn filters(v: &Viewer, base: &str, raw: &[(String, String)]) -> Markup {
                     option value="time_left" selected[val("sort") != "newest"] { (v.t("Time left")) }
                     option value="newest" selected[val("sort") == "newest"] { (v.t("Newest")) }
                 } }
-            div.buttons { button type="submit" { (v.t("Search")) } " " a href=(base) { (v.t("Clear")) } }
+            div.buttons {
+                button type="submit" { (v.t("Search")) } " " a href=(base) { (v.t("Clear")) }
+                // Every case these filters find, not only this page (the API's export).
+                @let all: Vec<(String, String)> = raw.iter().filter(|(k, _)| k != "cursor").cloned().collect();
+                " " a.export href=(format!("/api/v1/cases/export.csv?{}", api_query(&all, v.zone))) download="cases.csv" { (v.t("Export")) }
+            }
         }
     }
 }
 
-/// Bulk refund before shipment: one result per case — done, or refused and why. Each case goes
-/// through the same `act` as a single refund, with the version its row showed.
+/// The actions the queue page takes in bulk, and the queues it offers each on. A rejection is
+/// not among them: each needs evidence of its own (S4); the JSON API's batch takes one per case.
+const BULK: [(Action, &[Queue]); 2] = [
+    (Action::Refund, &[Queue::RefundUnshipped, Queue::RefundOnly, Queue::AwaitingReceipt]),
+    (Action::AgreeReturn, &[Queue::ReturnReview]),
+];
+
+fn bulk_label(action: &str) -> &'static str {
+    match action {
+        "agree_return" => "Agree to the return (default address)",
+        _ => "Refund",
+    }
+}
+
+/// Bulk actions: one result per case — done, or refused and why. The cases go through the JSON
+/// API's batch (`services::case_actions`), each as its single action with the version its row
+/// showed; who may take it is the rules' answer for each case.
 async fn bulk(State(state): State<AppState>, Posted { v, form }: Posted) -> Response {
-    if !matches!(v.caller.role(), Role::Owner | Role::Staff) || form.get("action") != "refund" {
-        return message_page(
-            &v,
-            StatusCode::BAD_REQUEST,
-            v.t("Not possible"),
-            v.t("Only refunds can be given in bulk."),
-        );
+    let action = form.get("action").to_string();
+    if !BULK.iter().any(|(a, _)| a.as_str() == action) {
+        return message_page(&v, StatusCode::BAD_REQUEST, v.t("Not possible"), v.t("This cannot be done in bulk."));
     }
     let idem = form.get("idem").to_string();
-    let mut results = Vec::new();
-    for item in form.all("case").take(200) {
-        let parsed = item.split_once(':').and_then(|(c, ver)| Some((c.parse::<i64>().ok()?, ver.parse::<u64>().ok()?)));
-        let Some((id, version)) = parsed else { continue };
-        let key = super::form_idem(&idem).map(|k| aftersale_engine::IdemKey(format!("{}:{id}", k.0)));
-        let r = crate::services::case_action(&state, &v.caller, CaseId(id), "refund", b"{}", Some(version), key).await;
-        results.push((id, r.map(|_| ()).map_err(|e| i18n::problem_text(v.lang, &e))));
-    }
+    let max = state.config.server.batch_max.max(1);
+    let calls: Vec<crate::services::BatchCall> = form
+        .all("case")
+        .filter_map(|item| {
+            let (c, ver) = item.split_once(':')?;
+            Some((c.parse::<i64>().ok()?, ver.parse::<u64>().ok()?))
+        })
+        .take(max)
+        .map(|(id, version)| crate::services::BatchCall {
+            case: CaseId(id),
+            action: action.clone(),
+            body: b"{}".to_vec(),
+            expected: Some(version),
+            key: super::form_idem(&idem).map(|k| aftersale_engine::IdemKey(format!("{}:{id}", k.0))),
+        })
+        .collect();
+    let ids: Vec<i64> = calls.iter().map(|c| c.case.0).collect();
+    let outcomes = crate::services::case_actions(&state, &v.caller, calls).await;
+    let results: Vec<(i64, Result<(), String>)> = ids
+        .into_iter()
+        .zip(outcomes)
+        .map(|(id, r)| (id, r.map(|_| ()).map_err(|e| i18n::problem_text(v.lang, &e))))
+        .collect();
     let done = results.iter().filter(|(_, r)| r.is_ok()).count();
     let body = html! {
-        h1 { (v.t("Bulk refund")) }
-        p role="status" { (done) " / " (results.len()) " " (v.t("refunded")) }
+        h1 { (v.t("Bulk action")) ": " (v.t(bulk_label(&action))) }
+        p role="status" { (done) " / " (results.len()) " " (v.t("done")) }
         @if results.is_empty() { p { (v.t("No case was selected.")) } }
         table {
             thead { tr { th scope="col" { (v.t("Case")) } th scope="col" { (v.t("Result")) } } }
@@ -310,5 +355,5 @@ async fn bulk(State(state): State<AppState>, Posted { v, form }: Posted) -> Resp
         }
         p { a href="/w/queue?queue=refund_unshipped" { (v.t("Back to the queue")) } }
     };
-    render(&v, v.t("Bulk refund"), body)
+    render(&v, v.t("Bulk action"), body)
 }

@@ -12,6 +12,7 @@ mod events;
 mod flows;
 mod harness;
 mod inputs;
+mod integrations;
 mod journeys;
 mod migration;
 mod pages;

@@ -433,7 +433,7 @@ async fn a_buyer_applies_with_a_file_through_the_form_and_follows_the_case() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bulk_refund_answers_per_case_done_or_refused_and_why() {
+async fn bulk_refund_and_return_answer_per_case_done_or_refused_and_why() {
     let t = TestApp::new().await;
     let mut ids = Vec::new();
     for _ in 0..3 {
@@ -459,6 +459,29 @@ async fn bulk_refund_answers_per_case_done_or_refused_and_why() {
     for id in &ids[..2] {
         assert_eq!(t.case(&t.staff, *id).await["status"], "refunding");
     }
+    // Returns are agreed in bulk too (to the default address), on the return-review queue.
+    let mut returns = Vec::new();
+    for _ in 0..2 {
+        let o = t.order("online", true).await;
+        returns.push(t.apply(&o, "return_refund", 1_000).await["case"]["id"].as_i64().unwrap());
+    }
+    let q = p.get("/w/queue?queue=return_review").await;
+    assert!(q.body.contains("value=\"agree_return\""), "the queue offers the bulk action");
+    assert!(q.body.contains("href=\"/api/v1/cases/export.csv?queue=return_review\""), "and an export of what it shows");
+    let (csrf, idem) = (q.hidden("csrf"), q.hidden("idem"));
+    let rows: Vec<String> = returns.iter().map(|id| format!("{id}:1")).collect();
+    let mut fields = vec![("csrf", csrf.as_str()), ("idem", idem.as_str()), ("action", "agree_return")];
+    for r in &rows {
+        fields.push(("case", r.as_str()));
+    }
+    let r = p.post("/w/bulk", &fields).await;
+    assert!(r.body.contains("2 / 2"), "{}", r.body);
+    for id in &returns {
+        assert_eq!(t.case(&t.staff, *id).await["status"], "awaiting_buyer_return");
+    }
+    // An action that is not offered in bulk is refused as a whole.
+    let r = p.post("/w/bulk", &[("csrf", csrf.as_str()), ("idem", "x"), ("action", "reject"), ("case", "1:1")]).await;
+    assert_eq!(r.status, 400);
     t.stop().await;
 }
 
