@@ -38,6 +38,8 @@ pub enum Category {
     Arbitration,
     Appeal,
     Order,
+    /// The service's connections to the shop's own systems (webhooks).
+    Integration,
 }
 
 impl Category {
@@ -47,6 +49,7 @@ impl Category {
             Category::Arbitration => "arbitration",
             Category::Appeal => "appeal",
             Category::Order => "order",
+            Category::Integration => "integration",
         }
     }
 }

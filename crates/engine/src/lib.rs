@@ -22,6 +22,7 @@ pub mod sms;
 pub mod store;
 pub mod submit;
 pub mod usecase;
+pub mod webhooks;
 
 pub use casepage::{CaseSheet, ReturnTo};
 pub use clock::{Clock, ManualClock, SystemClock};

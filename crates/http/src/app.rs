@@ -27,6 +27,7 @@ pub struct Running {
     server: tokio::task::JoinHandle<()>,
     runner: Option<std::thread::JoinHandle<()>>,
     listener: Option<std::thread::JoinHandle<()>>,
+    webhooks: tokio::task::JoinHandle<()>,
 }
 
 impl Running {
@@ -36,6 +37,8 @@ impl Running {
             let _ = tx.send(());
         }
         let _ = (&mut self.server).await;
+        // A delivery cut off here is tried again once its lease ends (by this node or another).
+        self.webhooks.abort();
         self.state.runner.stop();
         for h in [self.runner.take(), self.listener.take()].into_iter().flatten() {
             let _ = tokio::task::spawn_blocking(move || h.join()).await;
@@ -83,6 +86,7 @@ pub fn build_state(config: &Config, start: Option<Timestamp>) -> Result<AppState
         engine.save_manual_clock(c.now()).map_err(|e| e.to_string())?;
     }
     let objects = crate::objects::open(&config.evidence)?;
+    let webhooks = Arc::new(crate::outbound::webhooks::Outbound::new(&config.webhooks, &engine)?);
     Ok(AppState {
         engine,
         manual_clock: manual,
@@ -93,6 +97,7 @@ pub fn build_state(config: &Config, start: Option<Timestamp>) -> Result<AppState
         sms: config.sms.sender()?,
         auth_cache: Arc::new(crate::state::AuthCache::default()),
         demo_logins: Arc::new(std::sync::OnceLock::new()),
+        webhooks,
     })
 }
 
@@ -367,8 +372,17 @@ pub async fn start_with_state(state: AppState, listener: tokio::net::TcpListener
     });
     let runner = spawn_runner(state.clone());
     let listener_thread = spawn_listener(state.clone());
+    let webhooks = crate::outbound::webhooks::spawn(state.clone());
     tracing::info!(%addr, manual_clock = state.manual_clock.is_some(), "aftersale listening");
-    Ok(Running { addr, state, shutdown: Some(tx), server, runner: Some(runner), listener: Some(listener_thread) })
+    Ok(Running {
+        addr,
+        state,
+        shutdown: Some(tx),
+        server,
+        runner: Some(runner),
+        listener: Some(listener_thread),
+        webhooks,
+    })
 }
 
 /// Sets up logging from the config (text or JSON lines, at the configured level).

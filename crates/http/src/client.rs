@@ -90,6 +90,11 @@ impl Client {
         self.send(Method::PUT, path, &[], Some(("application/json", bytes))).await
     }
 
+    pub async fn patch(&self, path: &str, json: &Value) -> Result<Resp, String> {
+        let bytes = Bytes::from(serde_json::to_vec(json).map_err(|e| e.to_string())?);
+        self.send(Method::PATCH, path, &[], Some(("application/json", bytes))).await
+    }
+
     pub async fn delete(&self, path: &str) -> Result<Resp, String> {
         self.send(Method::DELETE, path, &[], None).await
     }

@@ -15,6 +15,60 @@ pub struct Config {
     pub log: LogConfig,
     pub sms: SmsConfig,
     pub events: EventsConfig,
+    pub webhooks: WebhooksConfig,
+}
+
+/// Signed webhooks (Standard Webhooks 1.0), sent by the serving nodes.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhooksConfig {
+    /// Take `http://` endpoint URLs (tests, demos); otherwise only `https://`.
+    pub allow_insecure: bool,
+    /// Send to loopback, private, link-local and metadata addresses (tests, demos). Checked at
+    /// every send, after DNS, not only when an endpoint is saved.
+    pub allow_private_targets: bool,
+    /// The key (32 bytes, base64) that seals the endpoints' signing secrets in the database.
+    /// Empty: one is made and kept in the database itself (secrets are then only as safe as the
+    /// database; set this in production, the same on every node).
+    pub secret_key: String,
+    /// Seconds to wait before each retry; a delivery that fails once more is failed.
+    pub retry_schedule_secs: Vec<u64>,
+    /// An endpoint failing this many hours without a success is disabled (its owner is told).
+    pub disable_after_hours: u64,
+    /// How long one attempt may take, in seconds.
+    pub timeout_secs: u64,
+    /// Deliveries one node sends at once, and to one endpoint at once.
+    pub concurrency: usize,
+    pub per_endpoint: usize,
+    /// How often a node looks for new events and due retries, in milliseconds.
+    pub poll_ms: u64,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        WebhooksConfig {
+            allow_insecure: false,
+            allow_private_targets: false,
+            secret_key: String::new(),
+            retry_schedule_secs: vec![5, 300, 1800, 7200, 18000, 36000, 36000],
+            disable_after_hours: 120,
+            timeout_secs: 10,
+            concurrency: 32,
+            per_endpoint: 4,
+            poll_ms: 500,
+        }
+    }
+}
+
+impl WebhooksConfig {
+    /// The rules the engine applies.
+    pub fn rules(&self) -> aftersale_engine::webhooks::WebhookRules {
+        aftersale_engine::webhooks::WebhookRules {
+            allow_insecure: self.allow_insecure,
+            retry_schedule_ms: self.retry_schedule_secs.iter().map(|s| (*s as i64).saturating_mul(1000)).collect(),
+            disable_after_ms: (self.disable_after_hours as i64).saturating_mul(3_600_000),
+        }
+    }
 }
 
 /// The domain event stream as integrators read it (`GET /api/v1/events`).

@@ -15,6 +15,7 @@ pub mod input;
 pub mod metrics;
 pub mod objects;
 pub mod openapi;
+pub mod outbound;
 pub mod request_id;
 pub mod routes;
 pub mod scratch;

@@ -40,6 +40,8 @@ pub struct Metrics {
     pub runner_errors: Counter,
     pub sms_sent: Counter,
     pub sms_failed: Counter,
+    pub webhooks_delivered: Counter,
+    pub webhooks_failed: Counter,
     lag: Gauge<f64, AtomicU64>,
 }
 
@@ -58,6 +60,13 @@ impl Default for Metrics {
             "aftersale_sms_failed",
             "Text messages the SMS provider refused (kept queued)",
             sms_failed.clone(),
+        );
+        let (webhooks_delivered, webhooks_failed) = (Counter::default(), Counter::default());
+        registry.register("aftersale_webhooks_delivered", "Webhook attempts answered 2xx", webhooks_delivered.clone());
+        registry.register(
+            "aftersale_webhooks_failed",
+            "Webhook attempts that failed (timeout, connection, refused target, non-2xx)",
+            webhooks_failed.clone(),
         );
         let lag = Gauge::<f64, AtomicU64>::default();
         registry.register("aftersale_http_requests", "HTTP requests by method, route and status", requests.clone());
@@ -81,6 +90,8 @@ impl Default for Metrics {
             runner_errors,
             sms_sent,
             sms_failed,
+            webhooks_delivered,
+            webhooks_failed,
             lag,
         }
     }

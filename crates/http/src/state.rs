@@ -22,6 +22,8 @@ pub struct AppState {
     pub auth_cache: Arc<AuthCache>,
     /// On the demo: its logins (all with the demo password), shown on `/`.
     pub demo_logins: Arc<std::sync::OnceLock<std::collections::BTreeMap<String, String>>>,
+    /// The webhook sender's key, rules and client.
+    pub webhooks: Arc<crate::outbound::webhooks::Outbound>,
 }
 
 /// Who a token or session hash belonged to, remembered for a moment: most requests then need no

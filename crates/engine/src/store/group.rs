@@ -153,3 +153,35 @@ pub(crate) fn copy_error(e: &StoreError) -> StoreError {
         e => StoreError::db(e.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job() -> Job {
+        Job { work: Box::new(|_| Ok(())), reply: Reply::new(|_| {}), decides: None }
+    }
+
+    #[test]
+    fn a_group_takes_what_is_waiting_up_to_its_size() {
+        let (tx, rx) = mpsc::channel();
+        for _ in 0..5 {
+            tx.send(job()).unwrap();
+        }
+        assert_eq!(take_group(&rx, 3).map(|g| g.len()), Some(3));
+        assert_eq!(take_group(&rx, 3).map(|g| g.len()), Some(2), "then the rest, without waiting for more");
+        drop(tx);
+        assert!(take_group(&rx, 3).is_none(), "no sender left: the writer stops");
+    }
+
+    #[test]
+    fn each_job_of_a_failed_group_hears_the_kind_of_failure() {
+        let unavailable = StoreError::Unavailable { message: "gone".into(), source: None };
+        assert!(matches!(copy_error(&unavailable), StoreError::Unavailable { .. }));
+        assert!(matches!(copy_error(&StoreError::WriterGone), StoreError::Unavailable { .. }));
+        let contended = StoreError::Contended { message: "deadlock".into(), source: None };
+        assert!(matches!(copy_error(&contended), StoreError::Contended { .. }), "run again, not a 503");
+        assert!(matches!(copy_error(&StoreError::db("bad")), StoreError::Db { .. }));
+        assert!(matches!(copy_error(&StoreError::OutcomeUnknown("x".into())), StoreError::OutcomeUnknown(_)));
+    }
+}

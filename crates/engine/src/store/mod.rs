@@ -14,9 +14,11 @@ pub mod postgres;
 mod records;
 pub mod sqlite;
 pub mod url;
+mod webhooks;
 
 pub use effects::*;
 pub use records::*;
+pub use webhooks::*;
 
 use aftersale_core::notice::Outbox;
 use aftersale_core::values::*;
@@ -207,11 +209,27 @@ pub trait EventReads {
 
 /// Every read, on a connection of its own or inside a write transaction: one snapshot.
 pub trait ReadTx:
-    ShopReads + CaseReads + DeadlineReads + NoticeReads + AccountReads + EvidenceReads + ServiceReads + EventReads
+    ShopReads
+    + CaseReads
+    + DeadlineReads
+    + NoticeReads
+    + AccountReads
+    + EvidenceReads
+    + ServiceReads
+    + EventReads
+    + WebhookReads
 {
 }
 impl<
-        T: ShopReads + CaseReads + DeadlineReads + NoticeReads + AccountReads + EvidenceReads + ServiceReads + EventReads,
+        T: ShopReads
+            + CaseReads
+            + DeadlineReads
+            + NoticeReads
+            + AccountReads
+            + EvidenceReads
+            + ServiceReads
+            + EventReads
+            + WebhookReads,
     > ReadTx for T
 {
 }
@@ -336,6 +354,7 @@ pub trait WriteTx:
     + EvidenceWrites
     + ServiceWrites
     + EventWrites
+    + WebhookWrites
 {
 }
 impl<T> WriteTx for T where
@@ -349,6 +368,7 @@ impl<T> WriteTx for T where
         + EvidenceWrites
         + ServiceWrites
         + EventWrites
+        + WebhookWrites
 {
 }
 

@@ -20,3 +20,4 @@ mod races;
 mod store;
 mod submit;
 mod usecases;
+mod webhooks;

@@ -14,6 +14,7 @@ pub mod messages;
 pub mod ops;
 pub mod orders;
 pub mod search;
+pub mod webhooks;
 
 use crate::state::AppState;
 use axum::http::Method;
@@ -145,6 +146,7 @@ pub fn api() -> Api {
     let api = search::routes(api);
     let api = evidence::routes(api);
     let api = events::routes(api);
+    let api = webhooks::routes(api);
     messages::routes(api)
 }
 

@@ -161,6 +161,7 @@ fn category_label(code: &str) -> &'static str {
         "arbitration" => "Arbitration",
         "appeal" => "Appeals",
         "order" => "Orders",
+        "integration" => "Integrations",
         _ => "Other",
     }
 }

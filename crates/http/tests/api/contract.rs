@@ -192,6 +192,11 @@ impl Client {
         self.checked(Method::PUT, path, r).await
     }
 
+    pub async fn patch(&self, path: &str, json: &Value) -> Result<Resp, String> {
+        let r = self.inner.patch(path, json).await;
+        self.checked(Method::PATCH, path, r).await
+    }
+
     pub async fn delete(&self, path: &str) -> Result<Resp, String> {
         let r = self.inner.delete(path).await;
         self.checked(Method::DELETE, path, r).await

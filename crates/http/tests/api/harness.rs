@@ -37,8 +37,19 @@ pub fn cny(minor: i64) -> Value {
 
 impl TestApp {
     pub async fn new() -> TestApp {
+        TestApp::with(|_| {}).await
+    }
+
+    /// A test app whose configuration `tune` changes last.
+    pub async fn with(tune: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::default();
+        // Webhooks to the tests' own receivers on 127.0.0.1, retried within seconds.
+        config.webhooks.allow_insecure = true;
+        config.webhooks.allow_private_targets = true;
+        config.webhooks.retry_schedule_secs = vec![1, 1, 1];
+        config.webhooks.poll_ms = 50;
+        config.webhooks.timeout_secs = 2;
         config.server.manual_clock = true;
         config.server.runner_poll_ms = 50;
         let db = TestDb::fresh(dir.path(), "t.db");
@@ -48,6 +59,7 @@ impl TestApp {
         config.evidence.max_request_mib = 2;
         config.server.json_limit_kib = 64;
         config.sms.log_file = dir.path().join("sms.jsonl").display().to_string();
+        tune(&mut config);
         // Monday 2026-11-23 09:00 UTC: working-day arithmetic is predictable.
         let start = aftersale_core::Timestamp::parse_rfc3339("2026-11-23T09:00:00Z").unwrap();
         let state = blocking(|| {

@@ -19,4 +19,5 @@ mod pages;
 mod reliability;
 mod security;
 mod testdb;
+mod webhooks;
 mod workbench;

@@ -23,6 +23,7 @@ mod events;
 mod notices;
 mod shops;
 mod sql;
+mod webhooks;
 mod writer;
 
 pub use counts::fold_counts;
@@ -55,6 +56,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "fillfactor", include_str!("../migrations/postgres/0004_fillfactor.sql")),
     (5, "name_pairs", include_str!("../migrations/postgres/0005_name_pairs.sql")),
     (6, "domain_events", include_str!("../migrations/postgres/0006_domain_events.sql")),
+    (7, "webhooks", include_str!("../migrations/postgres/0007_webhooks.sql")),
 ];
 
 /// The advisory lock key migrations run under ("aftersal" in ASCII).

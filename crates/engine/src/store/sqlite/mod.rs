@@ -19,6 +19,7 @@ mod deadlines;
 mod events;
 mod notices;
 mod shops;
+mod webhooks;
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
@@ -40,6 +41,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "buyer_orders", include_str!("../migrations/sqlite/0006_buyer_orders.sql")),
     (7, "login_failures", include_str!("../migrations/sqlite/0007_login_failures.sql")),
     (8, "domain_events", include_str!("../migrations/sqlite/0008_domain_events.sql")),
+    (9, "webhooks", include_str!("../migrations/sqlite/0009_webhooks.sql")),
 ];
 
 /// One row of `notices` read in this column order: id, recipient, recipient_id, case_id,

@@ -1,0 +1,157 @@
+//! Webhooks below HTTP, on both databases: which endpoint gets which event (once, however often
+//! it is fanned out), leased claims a few per endpoint, the retry schedule, and an endpoint that
+//! keeps failing disabled with a notice to its shop.
+
+use crate::harness::*;
+use aftersale_core::model::*;
+use aftersale_core::notice::Recipient;
+use aftersale_core::values::*;
+use aftersale_core::*;
+use aftersale_engine::store::{DeliveryStatus, WebhookDelivery};
+use aftersale_engine::webhooks::{AttemptOutcome, NewEndpoint, WebhookRules, CONSUMER};
+use aftersale_engine::*;
+
+fn sender(actor: Actor, role: Role) -> Sender {
+    Sender { actor, role, credential: Credential::Session }
+}
+
+const ADMIN: Actor = Actor::Platform { agent: AgentId(1) };
+
+fn rules() -> WebhookRules {
+    WebhookRules { allow_insecure: true, retry_schedule_ms: vec![1_000, 2_000], disable_after_ms: 10_000 }
+}
+
+fn add(a: &App, s: &Sender, shop: Option<ShopId>, url: &str, types: &[&str], enabled: bool) -> i64 {
+    let new = NewEndpoint {
+        url: url.into(),
+        description: String::new(),
+        types: types.iter().map(|t| t.to_string()).collect(),
+        enabled,
+        sealed_secret: "sealed".into(),
+    };
+    a.engine.create_webhook_as(s, shop, new, &rules(), 1_000).unwrap().id
+}
+
+/// Every event fanned out (on PostgreSQL an event shows once older transactions end: bounded wait).
+fn fan_out_all(a: &App, expected_events: usize) -> usize {
+    let mut made = 0;
+    for _ in 0..200 {
+        made += a.engine.fan_out_webhooks(1000, 1_000).unwrap();
+        let at = a.engine.consumer_position(CONSUMER).unwrap();
+        let seen = a.engine.events_after(Actor::System, EventPosition::START, 1000, vec![]).unwrap().0;
+        if seen.len() >= expected_events && seen.last().is_some_and(|e| e.position <= at) {
+            return made;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("the fan-out did not reach the stream's end");
+}
+
+fn deliveries(a: &App, s: &Sender, endpoint: i64) -> Vec<WebhookDelivery> {
+    a.engine.webhook_deliveries_as(s, endpoint, 100).unwrap().into_iter().map(|(d, _)| d).collect()
+}
+
+#[test]
+fn each_endpoint_gets_the_events_it_takes_once_however_often_they_are_fanned_out() {
+    let (a, _, _) = refund_only_case("WH1");
+    a.engine.create_order(OTHER_SHOP, ShopId(2), new_order("WH1B", PaymentMethod::Online), None).unwrap();
+    let owner = sender(MERCHANT, Role::Owner);
+    let owner2 = sender(OTHER_SHOP, Role::Owner);
+    let admin = sender(ADMIN, Role::Admin);
+    let all = add(&a, &owner, Some(ShopId(1)), "http://r/all", &[], true);
+    let opened = add(&a, &owner, Some(ShopId(1)), "http://r/opened", &["case.opened"], true);
+    let off = add(&a, &owner, Some(ShopId(1)), "http://r/off", &[], false);
+    let other = add(&a, &owner2, Some(ShopId(2)), "http://r/other", &[], true);
+    let platform = add(&a, &admin, None, "http://r/platform", &[], true);
+    let events = a.engine.events_after(Actor::System, EventPosition::START, 1000, vec![]).unwrap().0;
+    let shop1 = events.iter().filter(|e| e.shop == ShopId(1)).count();
+    fan_out_all(&a, events.len());
+    assert_eq!(deliveries(&a, &owner, all).len(), shop1);
+    assert_eq!(
+        deliveries(&a, &owner, opened).iter().map(|d| d.event_type.as_str()).collect::<Vec<_>>(),
+        ["case.opened"]
+    );
+    assert!(deliveries(&a, &owner, off).is_empty(), "a disabled endpoint gets nothing");
+    assert_eq!(deliveries(&a, &owner2, other).len(), 1, "the other shop's order, only");
+    assert_eq!(deliveries(&a, &admin, platform).len(), events.len(), "the platform's: every shop's");
+    // A second node starting from behind fans the same events out again: nothing doubles.
+    a.engine.set_consumer_position(CONSUMER, EventPosition::START).unwrap();
+    assert_eq!(a.engine.fan_out_webhooks(1000, 2_000).unwrap(), 0);
+    assert_eq!(deliveries(&a, &owner, all).len(), shop1);
+    // Another shop's owner, a staff member, a buyer: none may see the endpoint.
+    for s in [owner2, sender(MERCHANT, Role::Staff), sender(BUYER, Role::Buyer)] {
+        assert!(a.engine.webhook_as(&s, all).is_err(), "{s:?}");
+    }
+}
+
+#[test]
+fn claims_are_leased_a_few_per_endpoint_and_retries_follow_the_schedule_then_fail() {
+    let (a, _, _) = refund_only_case("WH2");
+    let owner = sender(MERCHANT, Role::Owner);
+    let e = add(&a, &owner, Some(ShopId(1)), "http://r/e", &[], true);
+    let events = a.engine.events_after(Actor::System, EventPosition::START, 1000, vec![]).unwrap().0;
+    fan_out_all(&a, events.len());
+    let n = deliveries(&a, &owner, e).len();
+    assert!(n >= 2, "an order's and a case's events");
+    // One at a time per endpoint; another node gets none while the lease lives, all after.
+    let first = a.engine.claim_webhook_deliveries(5_000, 10, 1, "node-a", 30_000).unwrap();
+    assert_eq!(first.len(), 1);
+    assert!(a.engine.claim_webhook_deliveries(6_000, 10, 1, "node-b", 30_000).unwrap().is_empty());
+    let (d, _) = &first[0];
+    // Fails: tried again after 1 s, then after 2 s, then it has failed.
+    let fail = |at_ms: i64| AttemptOutcome {
+        at_ms,
+        status_code: Some(503),
+        latency_ms: 3,
+        response: "busy".repeat(400),
+        error: None,
+    };
+    assert_eq!(a.engine.record_webhook_attempt(d, e, fail(7_000), &rules()).unwrap(), DeliveryStatus::Pending);
+    let early = a.engine.claim_webhook_deliveries(7_999, 10, 5, "node-b", 30_000).unwrap();
+    assert!(early.iter().all(|(x, _)| x.id != d.id), "not before its second");
+    let again = a.engine.claim_webhook_deliveries(8_000, 10, 5, "node-b", 30_000).unwrap();
+    let again = &again.iter().find(|(x, _)| x.id == d.id).expect("due again after 1 s").0;
+    assert_eq!(again.event_id, d.event_id, "the same webhook-id");
+    assert_eq!(a.engine.record_webhook_attempt(again, e, fail(8_000), &rules()).unwrap(), DeliveryStatus::Pending);
+    let last = a.engine.claim_webhook_deliveries(40_000, 10, 5, "node-c", 30_000).unwrap();
+    let mine = last.iter().find(|(x, _)| x.id == d.id).unwrap();
+    assert_eq!(a.engine.record_webhook_attempt(&mine.0, e, fail(10_000), &rules()).unwrap(), DeliveryStatus::Failed);
+    let log = a.engine.webhook_deliveries_as(&owner, e, 100).unwrap();
+    let (done, attempts) = log.iter().find(|(x, _)| x.id == d.id).unwrap();
+    assert_eq!((done.status, done.attempts, attempts.len()), (DeliveryStatus::Failed, 3, 3));
+    assert_eq!(attempts[0].response.len(), 1024, "the first 1 kB of the answer");
+    // Sent again on request: pending, due now, its attempts kept.
+    let redone = a.engine.redeliver_webhook_as(&owner, d.id, 11_000).unwrap();
+    assert_eq!((redone.status, redone.attempts), (DeliveryStatus::Pending, 3));
+}
+
+#[test]
+fn an_endpoint_failing_for_the_whole_window_is_disabled_and_its_shop_told() {
+    let (a, _, _) = refund_only_case("WH3");
+    let owner = sender(MERCHANT, Role::Owner);
+    let e = add(&a, &owner, Some(ShopId(1)), "http://r/dead", &[], true);
+    let events = a.engine.events_after(Actor::System, EventPosition::START, 1000, vec![]).unwrap().0;
+    fan_out_all(&a, events.len());
+    let dead = |at_ms: i64| AttemptOutcome {
+        at_ms,
+        status_code: None,
+        latency_ms: 10_000,
+        response: String::new(),
+        error: Some("connection refused".into()),
+    };
+    let claimed = a.engine.claim_webhook_deliveries(20_000, 10, 10, "n", 1_000).unwrap();
+    a.engine.record_webhook_attempt(&claimed[0].0, e, dead(20_000), &rules()).unwrap();
+    assert_eq!(a.engine.webhook_as(&owner, e).unwrap().failing_since, Some(20_000));
+    a.engine.record_webhook_attempt(&claimed[1].0, e, dead(25_000), &rules()).unwrap();
+    assert!(a.engine.webhook_as(&owner, e).unwrap().enabled, "5 s of a 10 s window");
+    a.engine.record_webhook_attempt(&claimed[0].0, e, dead(30_000), &rules()).unwrap();
+    let off = a.engine.webhook_as(&owner, e).unwrap();
+    assert!(!off.enabled && off.disabled_reason.is_some(), "{off:?}");
+    let inbox = a.engine.message_box(Recipient::Shop(ShopId(1))).unwrap();
+    assert!(inbox.entries.iter().any(|n| n.category == "integration" && n.body.contains("http://r/dead")));
+    // Its deliveries are not sent while it is off; enabled again, its count starts over.
+    assert!(a.engine.claim_webhook_deliveries(60_000, 10, 10, "n", 1_000).unwrap().is_empty());
+    let change = webhooks::EndpointChange { enabled: Some(true), ..Default::default() };
+    let on = a.engine.update_webhook_as(&owner, e, change, &rules()).unwrap();
+    assert_eq!((on.enabled, on.failing_since, on.disabled_reason), (true, None, None));
+}
