@@ -92,8 +92,17 @@ async fn batch(
     JsonBody(input): JsonBody<BatchIn>,
 ) -> ApiResult<Json<BatchOut>> {
     let max = state.config.server.batch_max.max(1);
-    if input.items.is_empty() || input.items.len() > max {
-        return Err(ApiError::bad("items", format!("1 to {max} items")));
+    if input.items.is_empty() {
+        return Err(ApiError::bad("items", "at least one item"));
+    }
+    if input.items.len() > max {
+        // Well-formed, but more than this deployment takes in one batch (`server.batch_max`).
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+            format!("at most {max} items in one batch"),
+        )
+        .field("items"));
     }
     let heads: Vec<(CaseId, String)> = input.items.iter().map(|i| (i.case, i.action.clone())).collect();
     let calls = input

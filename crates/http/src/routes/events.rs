@@ -39,7 +39,7 @@ pub fn routes(api: Api) -> Api {
 pub struct EventsQuery {
     /// The `next` of the previous page, or an event's `id`: the events after it. Without it, from
     /// the oldest event kept.
-    #[schemars(length(max = 64))]
+    #[schemars(regex(pattern = r"^[0-9]{1,18}-[0-9]{1,18}-[0-9]{1,9}$"))]
     after: Option<String>,
     /// Event types, comma-separated (`case.opened,refund.succeeded`); every type without it.
     #[schemars(length(max = 2000))]

@@ -169,6 +169,7 @@ pub struct WebhookChange {
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// For an admin: a shop's endpoints instead of the platform's.
+    #[schemars(range(min = 1))]
     shop: Option<i64>,
 }
 

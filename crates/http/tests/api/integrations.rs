@@ -50,7 +50,7 @@ async fn a_batch_answers_each_item_on_its_own_and_an_item_sent_again_answers_its
     assert_eq!(problem(&none, 400, "invalid_field")["field"], "items");
     let many: Vec<Value> = (0..101).map(|_| json!({ "case": ids[1], "action": "refund" })).collect();
     let many = t.staff.post("/api/v1/cases/batch", &json!({ "items": many })).await.unwrap();
-    assert_eq!(problem(&many, 400, "invalid_field")["field"], "items");
+    assert_eq!(problem(&many, 422, "invalid_value")["field"], "items");
     assert_eq!(t.case(&t.staff, ids[1]).await["status"], "awaiting_review", "a refused batch changes nothing");
     t.stop().await;
 }
