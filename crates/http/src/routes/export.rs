@@ -66,7 +66,11 @@ async fn export_cases(State(state): State<AppState>, caller: Caller, uri: axum::
     };
     let mut head = String::from("\u{feff}");
     push_row(&mut head, HEADER.iter().map(|h| h.to_string()));
-    let stream = futures_util::stream::unfold(Pages::First(head, first, state, actor, q), next_chunk);
+    // Fused: a layer around the body (compression) may poll once more after the end.
+    let stream = futures_util::StreamExt::fuse(futures_util::stream::unfold(
+        Pages::First(head, first, state, actor, q),
+        next_chunk,
+    ));
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
