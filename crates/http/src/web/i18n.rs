@@ -111,6 +111,8 @@ const FIELDS: &[(&str, &str, &str)] = &[
     ("address", "退货地址", "return address"),
     ("address_id", "退货地址", "return address"),
     ("template_id", "快捷回复", "reply template"),
+    ("types", "事件类型", "event types"),
+    ("url", "接收地址", "URL"),
     ("flag", "旗标", "flag"),
     ("version", "版本", "version"),
     ("case_id", "售后单号", "case number"),

@@ -20,6 +20,7 @@ pub mod i18n;
 mod queue;
 mod settings;
 mod view;
+mod webhooks;
 
 use crate::auth::{sha256_hex, Caller};
 use crate::error::ApiError;
@@ -54,6 +55,7 @@ pub fn router() -> Router<AppState> {
         .merge(buyer::routes())
         .merge(console::routes())
         .merge(settings::routes())
+        .merge(webhooks::routes())
         .merge(dashboard::routes())
 }
 

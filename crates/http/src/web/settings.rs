@@ -43,7 +43,8 @@ async fn show(state: &AppState, v: &Viewer, flash: Option<String>, error: Option
         Ok(x) => x,
         Err(e) => return refusal_page(v, &e),
     };
-    let owner = v.caller.role() == aftersale_engine::Role::Owner;
+    // Whether the forms are offered is the engine's answer, as for the JSON API.
+    let owner = v.caller.sender().manages_shop(shop).is_ok();
     let err_for = |what: &str| error.as_ref().filter(|(w, _)| w == what).map(|(_, m)| m.clone());
     let body = html! {
         h1 { (v.t("Settings")) }
@@ -91,6 +92,7 @@ async fn show(state: &AppState, v: &Viewer, flash: Option<String>, error: Option
             }
         }
         (policy_table(v, &profile, &policy))
+        @if owner { p { a href="/w/settings/webhooks" { (v.t("Webhooks")) } " — " (v.t("send the shop's events to its own systems")) } }
     };
     let mut res = render(v, v.t("Settings"), body);
     if error.is_some() {

@@ -245,3 +245,48 @@ async fn https_is_required_and_a_private_target_is_refused_when_sent_after_dns()
     assert!(inbox.of("ok/literal").is_empty() && inbox.of("ok/named").is_empty(), "nothing reached the receiver");
     t.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_keeps_endpoints_in_the_workbench_and_reads_their_delivery_log() {
+    let t = TestApp::new().await;
+    let (base, inbox) = receiver().await;
+    let site = format!("http://{}", t.running.as_ref().unwrap().addr);
+    let p = crate::pages::Page::login(&site, "owner1", "password-123").await;
+    let list = p.get("/w/settings/webhooks").await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    let csrf = list.hidden("csrf");
+    let url = format!("{base}/ok/page");
+    let made =
+        p.post("/w/settings/webhooks", &[("csrf", &csrf), ("url", &url), ("types", "case.opened, refund.succeeded")]).await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    let secret =
+        made.body.split("data-testid=\"webhook-secret\">").nth(1).unwrap().split('<').next().unwrap().to_string();
+    assert!(secret.starts_with("whsec_"), "the secret, shown once: {secret}");
+    assert!(!p.get("/w/settings/webhooks").await.body.contains(&secret), "and never again");
+    let listed: Value = t.owner.get("/api/v1/webhooks").await.unwrap().json();
+    let id = listed["items"][0]["id"].as_i64().unwrap();
+    // A test event from the endpoint's page reaches the receiver, verified with that secret.
+    let page = p.get(&format!("/w/settings/webhooks/{id}")).await;
+    let r = p.post(&format!("/w/settings/webhooks/{id}/test"), &[("csrf", &page.hidden("csrf"))]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let hits = inbox.wait_for("ok/page", 1).await;
+    assert_eq!(verified(&hits, &secret)[0]["type"], "webhook.test");
+    let mut log = String::new();
+    for _ in 0..100 {
+        log = p.get(&format!("/w/settings/webhooks/{id}")).await.body;
+        if log.contains("204 · ") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(log.contains("webhook.test") && log.contains("204 · "), "the log shows the attempt: {log}");
+    // A type that does not exist is refused next to the form, naming it.
+    let csrf = p.get("/w/settings/webhooks").await.hidden("csrf");
+    let bad = p.post("/w/settings/webhooks", &[("csrf", &csrf), ("url", &url), ("types", "case.nope")]).await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("事件类型"), "the field, in words: {}", bad.body);
+    // Staff do not manage endpoints.
+    let staff = crate::pages::Page::login(&site, "staff1", "password-123").await;
+    assert_eq!(staff.get("/w/settings/webhooks").await.status, 403);
+    t.stop().await;
+}
