@@ -112,6 +112,9 @@ pub fn check_url(url: &str, rules: &WebhookRules) -> Result<(), EngineError> {
 }
 
 fn check_types(types: &[String]) -> Result<(), EngineError> {
+    if types.len() > 30 {
+        return Err(invalid("types", "at most 30 event types"));
+    }
     if let Some(bad) = types.iter().find(|t| !DomainEvent::TYPES.contains(&t.as_str())) {
         return Err(invalid("types", format!("{bad:?} is not an event type")));
     }

@@ -56,7 +56,7 @@ pub struct BatchItem {
     if_match: Option<u64>,
     /// The item's own idempotency key: sent again, the item answers its first outcome.
     #[serde(default)]
-    #[schemars(length(min = 1, max = 200))]
+    #[schemars(regex(pattern = r"^[!-~]{1,200}$"))]
     idempotency_key: Option<String>,
 }
 
@@ -94,6 +94,17 @@ async fn batch(
     let max = state.config.server.batch_max.max(1);
     if input.items.is_empty() {
         return Err(ApiError::bad("items", "at least one item"));
+    }
+    // The bounds the document states, for every item before any runs (a malformed batch
+    // changes nothing).
+    for (i, item) in input.items.iter().enumerate() {
+        if item.action.chars().count() > 64 {
+            return Err(ApiError::bad(&format!("items[{i}].action"), "at most 64 characters"));
+        }
+        let key_ok = |k: &String| (1..=200).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic());
+        if item.idempotency_key.as_ref().is_some_and(|k| !key_ok(k)) {
+            return Err(ApiError::bad(&format!("items[{i}].idempotency_key"), "1 to 200 visible ASCII characters"));
+        }
     }
     if input.items.len() > max {
         // Well-formed, but more than this deployment takes in one batch (`server.batch_max`).

@@ -57,6 +57,9 @@ async fn list(State(state): State<AppState>, caller: Caller, uri: axum::http::Ur
             .parse::<EventPosition>()
             .map_err(|_| bad_query("after", "after is an event id or a page's `next` (three numbers: 12-345-1)"))?,
     };
+    if q.types.as_ref().is_some_and(|t| t.len() > 2000) {
+        return Err(bad_query("types", "types is at most 2,000 characters"));
+    }
     let types: Vec<String> = q
         .types
         .as_deref()

@@ -46,6 +46,10 @@ async fn a_batch_answers_each_item_on_its_own_and_an_item_sent_again_answers_its
         .unwrap();
     assert_eq!(r.json()["items"][0]["status"], 403);
     // The batch itself: 1 to batch_max (100) items.
+    let long =
+        json!({ "items": [ { "case": ids[1], "action": "refund" }, { "case": ids[1], "action": "r".repeat(65) } ] });
+    let long = t.staff.post("/api/v1/cases/batch", &long).await.unwrap();
+    assert_eq!(problem(&long, 400, "invalid_field")["field"], "items[1].action", "checked before any item runs");
     let none = t.staff.post("/api/v1/cases/batch", &json!({ "items": [] })).await.unwrap();
     assert_eq!(problem(&none, 400, "invalid_field")["field"], "items");
     let many: Vec<Value> = (0..101).map(|_| json!({ "case": ids[1], "action": "refund" })).collect();

@@ -256,8 +256,9 @@ async fn the_owner_keeps_endpoints_in_the_workbench_and_reads_their_delivery_log
     assert_eq!(list.status, 200, "{}", list.body);
     let csrf = list.hidden("csrf");
     let url = format!("{base}/ok/page");
-    let made =
-        p.post("/w/settings/webhooks", &[("csrf", &csrf), ("url", &url), ("types", "case.opened, refund.succeeded")]).await;
+    let made = p
+        .post("/w/settings/webhooks", &[("csrf", &csrf), ("url", &url), ("types", "case.opened, refund.succeeded")])
+        .await;
     assert_eq!(made.status, 200, "{}", made.body);
     let secret =
         made.body.split("data-testid=\"webhook-secret\">").nth(1).unwrap().split('<').next().unwrap().to_string();
