@@ -128,7 +128,9 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
         let poll = Duration::from_millis(config.poll_ms.max(10));
         let slots = Arc::new(tokio::sync::Semaphore::new(config.concurrency.max(1)));
         let owner = aftersale_engine::runner::node_name();
-        let lease_ms = (config.timeout_secs.max(1) as i64 + 30) * 1000;
+        // Longer than one attempt can take (the client's own time limit), so a delivery is never
+        // in flight twice; short enough that another node soon takes over from one that died.
+        let lease_ms = (config.timeout_secs.max(1) as i64 + 5) * 1000;
         loop {
             let now = aftersale_engine::runner::wall_ms();
             if let Err(e) = state.run(move |e| e.fan_out_webhooks(500, now)).await {

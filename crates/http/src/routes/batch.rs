@@ -53,6 +53,7 @@ pub struct BatchItem {
     body: Option<serde_json::Value>,
     /// The case version the caller saw (the single action's `If-Match`).
     #[serde(default)]
+    #[schemars(range(min = 0, max = 9_007_199_254_740_991u64))]
     if_match: Option<u64>,
     /// The item's own idempotency key: sent again, the item answers its first outcome.
     #[serde(default)]

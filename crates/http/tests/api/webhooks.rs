@@ -291,3 +291,59 @@ async fn the_owner_keeps_endpoints_in_the_workbench_and_reads_their_delivery_log
     assert_eq!(staff.get("/w/settings/webhooks").await.status, 403);
     t.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_deliver_every_event_of_a_burst_though_one_stops_mid_burst() {
+    let t = TestApp::new().await;
+    let (base, inbox) = receiver().await;
+    let (_, secret) = endpoint(&t.owner, &format!("{base}/ok/many"), &[]).await;
+    let postgres = matches!(t.db, TestDb::Postgres(_));
+    if !postgres {
+        eprintln!("several nodes need PostgreSQL (AFTERSALE_TEST_DATABASE_URL): this test ran one");
+    }
+    let second = if postgres { Some(t.second_node().await) } else { None };
+    let mut third = if postgres { Some(t.second_node().await) } else { None };
+    // A burst: each order and case writes several events (created, paid, shipped, delivered,
+    // opened). One node stops half-way through, its deliveries in flight cut off.
+    for i in 0..120 {
+        let o = t.order("online", true).await;
+        t.apply(&o, "refund_only", 1_000 + i).await;
+        if i == 60 {
+            if let Some(n) = third.take() {
+                n.stop().await;
+            }
+        }
+    }
+    let want: std::collections::BTreeSet<String> = {
+        let mut all = std::collections::BTreeSet::new();
+        let mut after = String::new();
+        loop {
+            let page: Value = t.owner.get(&format!("/api/v1/events?limit=1000{after}")).await.unwrap().json();
+            let items = page["items"].as_array().unwrap().clone();
+            if items.is_empty() {
+                break;
+            }
+            all.extend(items.iter().map(|e| e["id"].as_str().unwrap().to_string()));
+            after = format!("&after={}", page["next"].as_str().unwrap());
+        }
+        all
+    };
+    assert!(want.len() >= 300, "a burst of {} events", want.len());
+    // Every event arrives; a repeat (a delivery cut off and tried again) has the same id.
+    let mut got = std::collections::BTreeSet::new();
+    for _ in 0..600 {
+        got = inbox.of("ok/many").iter().map(|(h, _)| h["webhook-id"].to_str().unwrap().to_string()).collect();
+        if got.len() >= want.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(got, want, "every event delivered, by its own id");
+    let hits = inbox.of("ok/many");
+    verified(&hits, &secret);
+    eprintln!("{} events, {} requests (repeats: {})", want.len(), hits.len(), hits.len() - want.len());
+    if let Some(n) = second {
+        n.stop().await;
+    }
+    t.stop().await;
+}
