@@ -86,6 +86,28 @@ pub(crate) fn seed(path: &Path, n: usize, base: Timestamp) -> Result<String, Str
     engine
         .issue_token(user.id, aftersale_http::auth::sha256_hex(token.as_bytes()), "bench", TokenScope::Full)
         .map_err(err)?;
+    // The shop's owner, for the webhook phase (staff do not manage endpoints): its token is
+    // kept beside the database.
+    let owner = engine
+        .create_user(aftersale_engine::accounts::NewUser {
+            login: "bench-owner".into(),
+            role: Role::Owner,
+            shop_id: Some(SHOP),
+            display_name: "Bench owner".into(),
+            password_hash: aftersale_http::auth::hash_password("bench-password").map_err(|e| e.0.detail.clone())?,
+        })
+        .map_err(err)?;
+    let owner_token = aftersale_http::auth::new_token().map_err(|e| e.0.detail.clone())?;
+    engine
+        .issue_token(
+            owner.id,
+            aftersale_http::auth::sha256_hex(owner_token.as_bytes()),
+            "bench",
+            TokenScope::Integration,
+        )
+        .map_err(err)?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::write(dir.join("owner_token"), &owner_token).map_err(err)?;
     Ok(token)
 }
 
@@ -253,6 +275,9 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
     };
     let mut child = command
         .env("AFTERSALE_LOG__LEVEL", "warn")
+        // The webhook phase's receiver is on 127.0.0.1, over plain HTTP.
+        .env("AFTERSALE_WEBHOOKS__ALLOW_INSECURE", "true")
+        .env("AFTERSALE_WEBHOOKS__ALLOW_PRIVATE_TARGETS", "true")
         .env("AFTERSALE_DATABASE__CACHE_MIB", args.cache_mb.to_string())
         .env("AFTERSALE_EVIDENCE__DIR", args.dir.join("evidence"))
         .stdout(std::process::Stdio::null())
@@ -311,6 +336,7 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
             }
         };
         let _ = load(args.clients, 2, mix.clone()).await;
+        let mix_again = mix.clone();
         let commands = load(args.clients, args.seconds, mix).await;
         let c = client.clone();
         let page = load(args.page_clients, args.seconds, move |_, _| {
@@ -410,14 +436,18 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
                 .unwrap_or(0.0)
         };
         let server_mean_ms = if series("count") > 0.0 { series("sum") / series("count") * 1000.0 } else { 0.0 };
-        Ok((commands, page, server_mean_ms, found, html_page, weight, html.len()))
+        // Last: the same mix with three webhook endpoints subscribed to every event.
+        let owner_token = std::fs::read_to_string(args.dir.join("owner_token")).map_err(err)?;
+        let owner = Client::new(&format!("http://127.0.0.1:{port}")).with_token(owner_token.trim());
+        let hooks = crate::bench_webhooks::phase(&owner, || load(args.clients, args.seconds, mix_again)).await?;
+        Ok((commands, page, server_mean_ms, found, html_page, weight, html.len(), hooks))
     });
     let _ = std::fs::write(&cursor_file, refunds.load(std::sync::atomic::Ordering::Relaxed).to_string());
     let _ = std::fs::write(&sequence_file, sequence.load(std::sync::atomic::Ordering::Relaxed).to_string());
     let (rss, hwm) = rss_of(pid);
     let _ = child.kill();
     let _ = child.wait();
-    let (commands, page, server_mean_ms, found, html_page, weight, html_bytes) = result?;
+    let (commands, page, server_mean_ms, found, html_page, weight, html_bytes, hooks) = result?;
     // The raw page again, on the queue as the load left it (refunds moved its most urgent cases
     // to another queue): the server's pages were read on this state, not on the seeded one.
     let raw_page_after = match &schema {
@@ -460,6 +490,12 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
         "raw_page_after_load_p50_ms": raw_page_after.p50_ms,
         "raw_page_after_load_p99_ms": raw_page_after.p99_ms,
         "searches": search_json,
+        "webhook_commands_per_s": hooks.commands.per_s.round(),
+        "webhook_commands_ratio": (hooks.commands.per_s / commands.per_s.max(1.0) * 100.0).round() / 100.0,
+        "webhooks_delivered": hooks.delivered,
+        "webhooks_delivered_per_s": hooks.per_s.round(),
+        "webhook_lag_p50_ms": hooks.lag_p50_ms,
+        "webhook_lag_p99_ms": hooks.lag_p99_ms,
         "server_rss_mb": rss.round(),
         "server_peak_rss_mb": hwm.round(),
     });
@@ -502,6 +538,16 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
                 s.label, h.per_s, h.p50_ms, h.p99_ms, h.errors, r.p50_ms, r.p99_ms
             );
         }
+        println!(
+            "  with 3 webhooks  {:>8.0} req/s  ({:.2} of the mix without)  p99 {:>6.2} ms",
+            hooks.commands.per_s,
+            hooks.commands.per_s / commands.per_s.max(1.0),
+            hooks.commands.p99_ms
+        );
+        println!(
+            "  deliveries       {:>8.0} /s    {} delivered; lag from the event p50 {:.0} ms, p99 {:.0} ms",
+            hooks.per_s, hooks.delivered, hooks.lag_p50_ms, hooks.lag_p99_ms
+        );
         println!("  server RSS {rss:.0} MB, peak {hwm:.0} MB");
     }
     Ok(())

@@ -11,3 +11,4 @@ mod bench_http_raw;
 pub mod bench_nodes;
 mod bench_pg;
 mod bench_raw;
+mod bench_webhooks;
