@@ -9,7 +9,9 @@
 //!   is unique per (endpoint, event): fanned out twice — two nodes at once — it is delivered once.
 //! - **Attempts**: deliveries are claimed under leases (one node tries one at a time; a node
 //!   that dies mid-attempt loses nothing: the lease ends and another tries), at most a few per
-//!   endpoint at once, so a slow endpoint never holds up another's. A 2xx answer delivers; a
+//!   endpoint at once on each node, so a slow endpoint never holds up another's. Deliveries of
+//!   a disabled or deleted endpoint are not claimed (a deleted one's pending deliveries go with
+//!   it). A 2xx answer delivers; a
 //!   timeout, a connection error or any other status is tried again on the retry schedule, then
 //!   the delivery fails. An endpoint whose attempts have failed without a success for
 //!   `disable_after` is disabled and its owner told in the message box.
@@ -313,14 +315,15 @@ impl Engine {
     }
 
     /// Turns the events after the fan-out's position into pending deliveries (at most `limit`
-    /// events a call); answers how many deliveries it created.
-    pub fn fan_out_webhooks(&self, limit: usize, now_ms: i64) -> Result<usize, EngineError> {
+    /// events a call); answers how many events it read and how many deliveries it created.
+    pub fn fan_out_webhooks(&self, limit: usize, now_ms: i64) -> Result<(usize, usize), EngineError> {
         let from = self.consumer_position(CONSUMER)?;
         let system = aftersale_core::Actor::System;
         let (events, to) = self.events_after(system, from, limit.clamp(1, crate::events::MAX_EVENTS_PAGE), vec![])?;
         if to == from {
-            return Ok(0);
+            return Ok((0, 0));
         }
+        let read = events.len();
         let endpoints: Vec<WebhookEndpoint> =
             self.read(|tx| tx.webhook_endpoints())?.into_iter().filter(|e| e.enabled).collect();
         self.transact(move |tx| {
@@ -343,39 +346,35 @@ impl Engine {
                 }
             }
             tx.set_consumer_position(CONSUMER, to)?;
-            Ok(made)
+            Ok((read, made))
         })
     }
 
     /// Claims deliveries due at `now_ms` for `owner` until `now_ms + lease_ms`, each with its
-    /// endpoint (a delivery whose endpoint is gone or disabled is left to end: it is failed).
+    /// endpoint: at most `total`, and of each enabled endpoint at most `per_endpoint` less what
+    /// this node has in flight to it (`busy`), oldest first.
     pub fn claim_webhook_deliveries(
         &self,
         now_ms: i64,
-        limit: usize,
+        total: usize,
         per_endpoint: usize,
+        busy: std::collections::HashMap<i64, usize>,
         owner: &str,
         lease_ms: i64,
     ) -> Result<Vec<(WebhookDelivery, WebhookEndpoint)>, EngineError> {
         let owner = owner.to_string();
         self.transact(move |tx| {
-            let claimed = tx.claim_webhook_deliveries(now_ms, limit, per_endpoint, &owner, now_ms + lease_ms)?;
             let mut out = Vec::new();
-            for d in claimed {
-                match tx.webhook_endpoint(d.endpoint)? {
-                    Some(e) if e.enabled => out.push((d, e)),
-                    _ => {
-                        let attempt = WebhookAttempt {
-                            delivery: d.id,
-                            attempt: d.attempts + 1,
-                            at: now_ms,
-                            status_code: None,
-                            latency_ms: 0,
-                            response: String::new(),
-                            error: Some("the endpoint is disabled or gone".into()),
-                        };
-                        tx.finish_webhook_attempt(&attempt, DeliveryStatus::Failed, now_ms)?;
-                    }
+            for e in tx.webhook_endpoints()?.into_iter().filter(|e| e.enabled) {
+                let room = per_endpoint.saturating_sub(busy.get(&e.id).copied().unwrap_or(0)).min(total - out.len());
+                if room == 0 {
+                    continue;
+                }
+                for d in tx.claim_webhook_deliveries(e.id, now_ms, room, &owner, now_ms + lease_ms)? {
+                    out.push((d, e.clone()));
+                }
+                if out.len() >= total {
+                    break;
                 }
             }
             Ok(out)

@@ -121,14 +121,13 @@ pub trait WebhookWrites {
         payload: &str,
         now_ms: i64,
     ) -> Result<bool, StoreError>;
-    /// Claims up to `limit` pending deliveries due at `now_ms` that no live lease holds, oldest
-    /// first, for `owner` until `until_ms` — so that no endpoint has more than `per_endpoint`
-    /// under a live lease at once (those claimed earlier, by any node, count).
+    /// Claims up to `limit` pending deliveries of `endpoint` due at `now_ms` that no live lease
+    /// holds, oldest first, for `owner` until `until_ms`.
     fn claim_webhook_deliveries(
         &mut self,
+        endpoint: i64,
         now_ms: i64,
         limit: usize,
-        per_endpoint: usize,
         owner: &str,
         until_ms: i64,
     ) -> Result<Vec<WebhookDelivery>, StoreError>;

@@ -36,7 +36,7 @@ fn add(a: &App, s: &Sender, shop: Option<ShopId>, url: &str, types: &[&str], ena
 fn fan_out_all(a: &App, expected_events: usize) -> usize {
     let mut made = 0;
     for _ in 0..200 {
-        made += a.engine.fan_out_webhooks(1000, 1_000).unwrap();
+        made += a.engine.fan_out_webhooks(1000, 1_000).unwrap().1;
         let at = a.engine.consumer_position(CONSUMER).unwrap();
         let seen = a.engine.events_after(Actor::System, EventPosition::START, 1000, vec![]).unwrap().0;
         if seen.len() >= expected_events && seen.last().is_some_and(|e| e.position <= at) {
@@ -76,7 +76,7 @@ fn each_endpoint_gets_the_events_it_takes_once_however_often_they_are_fanned_out
     assert_eq!(deliveries(&a, &admin, platform).len(), events.len(), "the platform's: every shop's");
     // A second node starting from behind fans the same events out again: nothing doubles.
     a.engine.set_consumer_position(CONSUMER, EventPosition::START).unwrap();
-    assert_eq!(a.engine.fan_out_webhooks(1000, 2_000).unwrap(), 0);
+    assert_eq!(a.engine.fan_out_webhooks(1000, 2_000).unwrap().1, 0);
     assert_eq!(deliveries(&a, &owner, all).len(), shop1);
     // Another shop's owner, a staff member, a buyer: none may see the endpoint.
     for s in [owner2, sender(MERCHANT, Role::Staff), sender(BUYER, Role::Buyer)] {
@@ -94,9 +94,17 @@ fn claims_are_leased_a_few_per_endpoint_and_retries_follow_the_schedule_then_fai
     let n = deliveries(&a, &owner, e).len();
     assert!(n >= 2, "an order's and a case's events");
     // One at a time per endpoint; another node gets none while the lease lives, all after.
-    let first = a.engine.claim_webhook_deliveries(5_000, 10, 1, "node-a", 30_000).unwrap();
-    assert_eq!(first.len(), 1);
-    assert!(a.engine.claim_webhook_deliveries(6_000, 10, 1, "node-b", 30_000).unwrap().is_empty());
+    let first = a.engine.claim_webhook_deliveries(5_000, 10, 1, Default::default(), "node-a", 30_000).unwrap();
+    assert_eq!(first.len(), 1, "one at a time to one endpoint, on a node");
+    let busy: std::collections::HashMap<i64, usize> = [(e, 1)].into();
+    assert!(
+        a.engine.claim_webhook_deliveries(5_500, 10, 1, busy, "node-a", 30_000).unwrap().is_empty(),
+        "the node's one slot for the endpoint is taken"
+    );
+    // Another node never gets a row whose lease lives.
+    let other = a.engine.claim_webhook_deliveries(6_000, 10, 10, Default::default(), "node-b", 30_000).unwrap();
+    assert!(other.iter().all(|(x, _)| x.id != first[0].0.id));
+    assert_eq!(other.len(), n - 1, "the rest");
     let (d, _) = &first[0];
     // Fails: tried again after 1 s, then after 2 s, then it has failed.
     let fail = |at_ms: i64| AttemptOutcome {
@@ -107,13 +115,13 @@ fn claims_are_leased_a_few_per_endpoint_and_retries_follow_the_schedule_then_fai
         error: None,
     };
     assert_eq!(a.engine.record_webhook_attempt(d, e, fail(7_000), &rules()).unwrap(), DeliveryStatus::Pending);
-    let early = a.engine.claim_webhook_deliveries(7_999, 10, 5, "node-b", 30_000).unwrap();
+    let early = a.engine.claim_webhook_deliveries(7_999, 10, 5, Default::default(), "node-b", 30_000).unwrap();
     assert!(early.iter().all(|(x, _)| x.id != d.id), "not before its second");
-    let again = a.engine.claim_webhook_deliveries(8_000, 10, 5, "node-b", 30_000).unwrap();
+    let again = a.engine.claim_webhook_deliveries(8_000, 10, 5, Default::default(), "node-b", 30_000).unwrap();
     let again = &again.iter().find(|(x, _)| x.id == d.id).expect("due again after 1 s").0;
     assert_eq!(again.event_id, d.event_id, "the same webhook-id");
     assert_eq!(a.engine.record_webhook_attempt(again, e, fail(8_000), &rules()).unwrap(), DeliveryStatus::Pending);
-    let last = a.engine.claim_webhook_deliveries(40_000, 10, 5, "node-c", 30_000).unwrap();
+    let last = a.engine.claim_webhook_deliveries(40_000, 10, 5, Default::default(), "node-c", 30_000).unwrap();
     let mine = last.iter().find(|(x, _)| x.id == d.id).unwrap();
     assert_eq!(a.engine.record_webhook_attempt(&mine.0, e, fail(10_000), &rules()).unwrap(), DeliveryStatus::Failed);
     let log = a.engine.webhook_deliveries_as(&owner, e, 100).unwrap();
@@ -139,7 +147,7 @@ fn an_endpoint_failing_for_the_whole_window_is_disabled_and_its_shop_told() {
         response: String::new(),
         error: Some("connection refused".into()),
     };
-    let claimed = a.engine.claim_webhook_deliveries(20_000, 10, 10, "n", 1_000).unwrap();
+    let claimed = a.engine.claim_webhook_deliveries(20_000, 10, 10, Default::default(), "n", 1_000).unwrap();
     a.engine.record_webhook_attempt(&claimed[0].0, e, dead(20_000), &rules()).unwrap();
     assert_eq!(a.engine.webhook_as(&owner, e).unwrap().failing_since, Some(20_000));
     a.engine.record_webhook_attempt(&claimed[1].0, e, dead(25_000), &rules()).unwrap();
@@ -150,7 +158,7 @@ fn an_endpoint_failing_for_the_whole_window_is_disabled_and_its_shop_told() {
     let inbox = a.engine.message_box(Recipient::Shop(ShopId(1))).unwrap();
     assert!(inbox.entries.iter().any(|n| n.category == "integration" && n.body.contains("http://r/dead")));
     // Its deliveries are not sent while it is off; enabled again, its count starts over.
-    assert!(a.engine.claim_webhook_deliveries(60_000, 10, 10, "n", 1_000).unwrap().is_empty());
+    assert!(a.engine.claim_webhook_deliveries(60_000, 10, 10, Default::default(), "n", 1_000).unwrap().is_empty());
     let change = webhooks::EndpointChange { enabled: Some(true), ..Default::default() };
     let on = a.engine.update_webhook_as(&owner, e, change, &rules()).unwrap();
     assert_eq!((on.enabled, on.failing_since, on.disabled_reason), (true, None, None));

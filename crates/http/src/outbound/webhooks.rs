@@ -13,6 +13,7 @@ use crate::state::AppState;
 use aftersale_engine::store::{WebhookDelivery, WebhookEndpoint};
 use aftersale_engine::webhooks::{AttemptOutcome, WebhookRules};
 use aftersale_engine::Engine;
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -121,40 +122,77 @@ impl reqwest::dns::Resolve for PublicOnly {
     }
 }
 
-/// Runs the sender on this node until the task is aborted.
+/// Runs the sender on this node until the task is aborted: new events are fanned out every
+/// `poll_ms` (a page of 1,000 after another while there are more), and deliveries are claimed as
+/// fast as slots come free — waiting only when nothing is due.
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let config = state.config.webhooks.clone();
         let poll = Duration::from_millis(config.poll_ms.max(10));
         let slots = Arc::new(tokio::sync::Semaphore::new(config.concurrency.max(1)));
+        // What this node has in flight, per endpoint (its per-endpoint cap).
+        let busy: Arc<std::sync::Mutex<HashMap<i64, usize>>> = Arc::default();
         let owner = aftersale_engine::runner::node_name();
         // Longer than one attempt can take (the client's own time limit), so a delivery is never
         // in flight twice; short enough that another node soon takes over from one that died.
         let lease_ms = (config.timeout_secs.max(1) as i64 + 5) * 1000;
+        let mut fanned = Instant::now() - poll;
         loop {
-            let now = aftersale_engine::runner::wall_ms();
-            if let Err(e) = state.run(move |e| e.fan_out_webhooks(500, now)).await {
-                tracing::warn!(error = ?e.0.detail, "webhook fan-out failed; trying again");
-            }
-            let free = slots.available_permits();
-            if free > 0 {
-                let (owner, per) = (owner.clone(), config.per_endpoint.max(1));
-                let claimed = state.run(move |e| e.claim_webhook_deliveries(now, free, per, &owner, lease_ms)).await;
-                match claimed {
-                    Ok(claimed) => {
-                        for (delivery, endpoint) in claimed {
-                            let Ok(permit) = slots.clone().acquire_owned().await else { return };
-                            let state = state.clone();
-                            tokio::spawn(async move {
-                                deliver(&state, delivery, endpoint).await;
-                                drop(permit);
-                            });
+            if fanned.elapsed() >= poll {
+                fanned = Instant::now();
+                for _ in 0..20 {
+                    let now = aftersale_engine::runner::wall_ms();
+                    match state.run(move |e| e.fan_out_webhooks(1000, now)).await {
+                        Ok((read, _)) if read >= 1000 => continue,
+                        Ok(_) => break,
+                        Err(e) => {
+                            tracing::warn!(error = ?e.0.detail, "webhook fan-out failed; trying again");
+                            break;
                         }
                     }
-                    Err(e) => tracing::warn!(error = ?e.0.detail, "claiming webhook deliveries failed"),
                 }
             }
-            tokio::time::sleep(poll).await;
+            if slots.available_permits() == 0 {
+                // Every slot is sending: wait for one to come free.
+                if let Ok(p) = slots.clone().acquire_owned().await {
+                    drop(p);
+                }
+                continue;
+            }
+            let free = slots.available_permits();
+            let now = aftersale_engine::runner::wall_ms();
+            let in_flight = busy.lock().map(|b| b.clone()).unwrap_or_default();
+            let (owner_, per) = (owner.clone(), config.per_endpoint.max(1));
+            let claimed =
+                state.run(move |e| e.claim_webhook_deliveries(now, free, per, in_flight, &owner_, lease_ms)).await;
+            let claimed = match claimed {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = ?e.0.detail, "claiming webhook deliveries failed");
+                    Vec::new()
+                }
+            };
+            if claimed.is_empty() {
+                tokio::time::sleep(poll).await;
+                continue;
+            }
+            for (delivery, endpoint) in claimed {
+                let Ok(permit) = slots.clone().acquire_owned().await else { return };
+                let (state, busy) = (state.clone(), busy.clone());
+                let id = endpoint.id;
+                if let Ok(mut b) = busy.lock() {
+                    *b.entry(id).or_default() += 1;
+                }
+                tokio::spawn(async move {
+                    deliver(&state, delivery, endpoint).await;
+                    if let Ok(mut b) = busy.lock() {
+                        if let Some(n) = b.get_mut(&id) {
+                            *n = n.saturating_sub(1);
+                        }
+                    }
+                    drop(permit);
+                });
+            }
         }
     })
 }

@@ -1,6 +1,5 @@
 //! Webhook endpoints, deliveries and attempts. Deliveries are claimed under leases written into
-//! their rows: two nodes claiming at once both pick a row, and the second's `UPDATE`, re-checking
-//! the lease once the first has committed, leaves it out.
+//! their rows, `FOR UPDATE SKIP LOCKED`: two nodes claiming at once take different rows.
 
 use super::*;
 
@@ -158,28 +157,22 @@ impl WebhookWrites for Pg<'_> {
 
     fn claim_webhook_deliveries(
         &mut self,
+        endpoint: i64,
         now_ms: i64,
         limit: usize,
-        per_endpoint: usize,
         owner: &str,
         until_ms: i64,
     ) -> Result<Vec<WebhookDelivery>, StoreError> {
         let rows = self.query(
             &format!(
                 "UPDATE webhook_deliveries d SET lease_owner = $1, lease_until = $2 FROM ( \
-                   SELECT id FROM ( \
-                     SELECT id, endpoint_id, next_at, \
-                       ROW_NUMBER() OVER (PARTITION BY endpoint_id ORDER BY next_at, id) AS n \
-                     FROM webhook_deliveries WHERE status = 'pending' AND next_at <= $3 \
-                       AND (lease_until IS NULL OR lease_until <= $3)) w \
-                   WHERE n + (SELECT COUNT(*) FROM webhook_deliveries f WHERE f.endpoint_id = w.endpoint_id \
-                              AND f.status = 'pending' AND f.lease_until > $3) <= $4 \
-                   ORDER BY next_at, id LIMIT $5) pick \
-                 WHERE d.id = pick.id AND d.status = 'pending' AND (d.lease_until IS NULL OR d.lease_until <= $3) \
-                 RETURNING {}",
+                   SELECT id FROM webhook_deliveries WHERE endpoint_id = $3 AND status = 'pending' \
+                     AND next_at <= $4 AND (lease_until IS NULL OR lease_until <= $4) \
+                   ORDER BY next_at, id LIMIT $5 FOR UPDATE SKIP LOCKED) pick \
+                 WHERE d.id = pick.id RETURNING {}",
                 DELIVERY_COLUMNS.split(", ").map(|c| format!("d.{c}")).collect::<Vec<_>>().join(", ")
             ),
-            &[&owner, &until_ms, &now_ms, &(per_endpoint as i64), &(limit as i64)],
+            &[&owner, &until_ms, &endpoint, &now_ms, &(limit as i64)],
         )?;
         rows.iter().map(delivery_row).collect()
     }

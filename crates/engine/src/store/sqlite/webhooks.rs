@@ -178,26 +178,21 @@ impl WebhookWrites for Sql<'_> {
 
     fn claim_webhook_deliveries(
         &mut self,
+        endpoint: i64,
         now_ms: i64,
         limit: usize,
-        per_endpoint: usize,
         owner: &str,
         until_ms: i64,
     ) -> Result<Vec<WebhookDelivery>, StoreError> {
         let claimed = self.deliveries(
             &format!(
                 "UPDATE webhook_deliveries SET lease_owner = ?1, lease_until = ?2 WHERE id IN ( \
-                   SELECT id FROM ( \
-                     SELECT id, endpoint_id, next_at, \
-                       ROW_NUMBER() OVER (PARTITION BY endpoint_id ORDER BY next_at, id) AS n \
-                     FROM webhook_deliveries WHERE status = 'pending' AND next_at <= ?3 \
-                       AND (lease_until IS NULL OR lease_until <= ?3)) w \
-                   WHERE n + (SELECT COUNT(*) FROM webhook_deliveries f WHERE f.endpoint_id = w.endpoint_id \
-                              AND f.status = 'pending' AND f.lease_until > ?3) <= ?4 \
+                   SELECT id FROM webhook_deliveries WHERE endpoint_id = ?3 AND status = 'pending' \
+                     AND next_at <= ?4 AND (lease_until IS NULL OR lease_until <= ?4) \
                    ORDER BY next_at, id LIMIT ?5) \
                  RETURNING {DELIVERY_COLUMNS}"
             ),
-            params![owner, until_ms, now_ms, per_endpoint as i64, limit as i64],
+            params![owner, until_ms, endpoint, now_ms, limit as i64],
         )?;
         self.dirty |= !claimed.is_empty();
         Ok(claimed)

@@ -38,7 +38,7 @@ CREATE TABLE webhook_deliveries (
     done_at INTEGER,
     UNIQUE (endpoint_id, event_id)
 );
-CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_at) WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (endpoint_id, next_at) WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, id);
 
 -- Every attempt: what the receiver answered (the first 1 kB), or why there was no answer.
