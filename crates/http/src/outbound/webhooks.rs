@@ -132,6 +132,8 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
         let slots = Arc::new(tokio::sync::Semaphore::new(config.concurrency.max(1)));
         // What this node has in flight, per endpoint (its per-endpoint cap).
         let busy: Arc<std::sync::Mutex<HashMap<i64, usize>>> = Arc::default();
+        // Told when a delivery ends: its endpoint may take another at once.
+        let ended = Arc::new(tokio::sync::Notify::new());
         let owner = aftersale_engine::runner::node_name();
         // Longer than one attempt can take (the client's own time limit), so a delivery is never
         // in flight twice; short enough that another node soon takes over from one that died.
@@ -173,12 +175,17 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
                 }
             };
             if claimed.is_empty() {
-                tokio::time::sleep(poll).await;
+                // Nothing due, or every due endpoint at its cap: until a delivery ends or the
+                // next poll.
+                tokio::select! {
+                    _ = ended.notified() => {}
+                    _ = tokio::time::sleep(poll) => {}
+                }
                 continue;
             }
             for (delivery, endpoint) in claimed {
                 let Ok(permit) = slots.clone().acquire_owned().await else { return };
-                let (state, busy) = (state.clone(), busy.clone());
+                let (state, busy, ended) = (state.clone(), busy.clone(), ended.clone());
                 let id = endpoint.id;
                 if let Ok(mut b) = busy.lock() {
                     *b.entry(id).or_default() += 1;
@@ -191,6 +198,7 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
                         }
                     }
                     drop(permit);
+                    ended.notify_one();
                 });
             }
         }
