@@ -34,17 +34,15 @@ fn answer(rx: &Answer) -> Result<(), StoreError> {
     rx.recv_timeout(std::time::Duration::from_secs(30)).expect("every job is answered")
 }
 
-#[test]
-fn a_job_that_writes_and_then_refuses_is_rolled_back_and_told_while_the_rest_of_its_group_goes_on() {
-    let a = app();
-    let store = a.store.clone();
-    // The first job holds the writer until the others have queued behind it, so that they
-    // run as one group (one writer takes the jobs of one key, on both backends).
+/// Queues a job about `key` that holds the writer until the answer's sender is used, and waits
+/// until it runs: jobs queued meanwhile about the same key run after it as one group (one writer
+/// takes the jobs of one key, on both backends).
+fn hold_writer(store: &dyn Store, key: i64) -> (Answer, mpsc::Sender<()>) {
     let (started, has_started) = mpsc::channel();
     let (release, released) = mpsc::channel::<()>();
     let holding = queue(
-        &*store,
-        7,
+        store,
+        key,
         Box::new(move |_tx| {
             let _ = started.send(());
             let _ = released.recv();
@@ -52,6 +50,14 @@ fn a_job_that_writes_and_then_refuses_is_rolled_back_and_told_while_the_rest_of_
         }),
     );
     has_started.recv().unwrap();
+    (holding, release)
+}
+
+#[test]
+fn a_job_that_writes_and_then_refuses_is_rolled_back_and_told_while_the_rest_of_its_group_goes_on() {
+    let a = app();
+    let store = a.store.clone();
+    let (holding, release) = hold_writer(&*store, 7);
     let before = queue(&*store, 7, writes("group.before", Ok(())));
     let refused_clean = queue(&*store, 7, Box::new(|_tx| Err(Abort)));
     let refused_after_writing = queue(&*store, 7, writes("group.refused", Err(Abort)));
@@ -78,18 +84,7 @@ fn a_job_that_writes_and_then_refuses_is_rolled_back_and_told_while_the_rest_of_
 fn a_job_refused_before_writing_does_not_disturb_its_commit_mates() {
     let a = app();
     let store = a.store.clone();
-    let (started, has_started) = mpsc::channel();
-    let (release, released) = mpsc::channel::<()>();
-    let holding = queue(
-        &*store,
-        9,
-        Box::new(move |_tx| {
-            let _ = started.send(());
-            let _ = released.recv();
-            Ok(())
-        }),
-    );
-    has_started.recv().unwrap();
+    let (holding, release) = hold_writer(&*store, 9);
     let first = queue(&*store, 9, writes("mates.first", Ok(())));
     let refused = queue(&*store, 9, Box::new(|_tx| Err(Abort)));
     let panicked = queue(&*store, 9, Box::new(|_tx| panic!("a job's bug, before it wrote")));
