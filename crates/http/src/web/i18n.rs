@@ -180,6 +180,11 @@ pub const PROBLEMS: &[(&str, &str, &str)] = &[
     ("forbidden", "您的角色不能使用此页面。", "Your role may not use this page."),
     ("unauthenticated", "请先登录。", "Please log in."),
     ("login_failed", "登录名或密码错误。", "Wrong login or password."),
+    (
+        "cursor_expired",
+        "事件游标已超出保留期限，请不带游标重新读取。",
+        "The event cursor is older than the events kept; start again without one.",
+    ),
     ("too_many_attempts", "密码错误次数过多，请稍后再试。", "Too many wrong passwords: try again later."),
     ("body_too_large", "文件太大。", "The file is too large."),
     (

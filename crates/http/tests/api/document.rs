@@ -203,6 +203,7 @@ async fn every_code_the_server_answers_is_in_the_registry() {
             "METHOD_NOT_ALLOWED" => Some(axum::http::StatusCode::METHOD_NOT_ALLOWED),
             "REQUEST_TIMEOUT" => Some(axum::http::StatusCode::REQUEST_TIMEOUT),
             "CONFLICT" => Some(axum::http::StatusCode::CONFLICT),
+            "GONE" => Some(axum::http::StatusCode::GONE),
             "PAYLOAD_TOO_LARGE" => Some(axum::http::StatusCode::PAYLOAD_TOO_LARGE),
             "UNSUPPORTED_MEDIA_TYPE" => Some(axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE),
             "UNPROCESSABLE_ENTITY" => Some(axum::http::StatusCode::UNPROCESSABLE_ENTITY),
