@@ -149,7 +149,12 @@ pub(super) const TABLES: &[Table] = &[
         key: 1,
         sequence: Some("pg_get_serial_sequence('domain_events', 'id')"),
     },
-    Table { name: "consumer_positions", columns: &[("name", Text), ("tx", Int), ("id", Int)], key: 1, sequence: None },
+    Table {
+        name: "consumer_positions",
+        columns: &[("name", Text), ("tx", Int), ("id", Int), ("seq", Int)],
+        key: 1,
+        sequence: None,
+    },
     Table {
         name: "webhook_endpoints",
         columns: &[
