@@ -146,14 +146,15 @@ fn takes(e: &WebhookEndpoint, kind: &str) -> bool {
 
 impl Engine {
     /// The service's value under `key`, or (none yet) `fresh`, kept: what every node then reads.
+    /// Nodes starting together each offer their own `fresh`; the first written stays, and every
+    /// node answers that one.
     pub fn setting_or_init(&self, key: &str, fresh: &str) -> Result<String, EngineError> {
         let (key, fresh) = (key.to_string(), fresh.to_string());
-        self.transact(move |tx| match tx.setting(&key)? {
-            Some(v) => Ok(v),
-            None => {
-                tx.put_setting(&key, &fresh)?;
-                Ok(fresh.clone())
+        self.transact(move |tx| {
+            if tx.put_setting_if_absent(&key, &fresh)? {
+                return Ok(fresh.clone());
             }
+            tx.setting(&key)?.ok_or_else(|| EngineError::NotFound { what: "setting", id: key.clone() })
         })
     }
 

@@ -333,6 +333,9 @@ pub trait EventWrites {
 
 pub trait ServiceWrites {
     fn put_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError>;
+    /// Keeps `value` under `key` unless a value is there already (one another node may have
+    /// written a moment before: the first one written stays); answers whether it was written.
+    fn put_setting_if_absent(&mut self, key: &str, value: &str) -> Result<bool, StoreError>;
     fn idempotency_put(
         &mut self,
         key: &str,

@@ -32,6 +32,22 @@ fn add(a: &App, s: &Sender, shop: Option<ShopId>, url: &str, types: &[&str], ena
     a.engine.create_webhook_as(s, shop, new, &rules(), 1_000).unwrap().id
 }
 
+/// Every committed event, once the stream shows them all (on PostgreSQL an event shows once
+/// every older transaction in the cluster has ended: a bounded wait).
+fn all_events(a: &App) -> Vec<DomainEventRow> {
+    let committed =
+        a.db.count("SELECT COALESCE(SUM(LENGTH(types) - LENGTH(REPLACE(types, ' ', ''))), 0) FROM domain_events")
+            as usize;
+    for _ in 0..600 {
+        let seen = a.engine.events_after(Actor::System, EventPosition::START, 1000, vec![]).unwrap().0;
+        if seen.len() >= committed {
+            return seen;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("the stream did not show the {committed} committed events");
+}
+
 /// Every event fanned out (on PostgreSQL an event shows once older transactions end: bounded wait).
 fn fan_out_all(a: &App, expected_events: usize) -> usize {
     let mut made = 0;
@@ -63,7 +79,7 @@ fn each_endpoint_gets_the_events_it_takes_once_however_often_they_are_fanned_out
     let off = add(&a, &owner, Some(ShopId(1)), "http://r/off", &[], false);
     let other = add(&a, &owner2, Some(ShopId(2)), "http://r/other", &[], true);
     let platform = add(&a, &admin, None, "http://r/platform", &[], true);
-    let events = a.engine.events_after(Actor::System, EventPosition::START, 1000, vec![]).unwrap().0;
+    let events = all_events(&a);
     let shop1 = events.iter().filter(|e| e.shop == ShopId(1)).count();
     fan_out_all(&a, events.len());
     assert_eq!(deliveries(&a, &owner, all).len(), shop1);
@@ -89,7 +105,7 @@ fn claims_are_leased_a_few_per_endpoint_and_retries_follow_the_schedule_then_fai
     let (a, _, _) = refund_only_case("WH2");
     let owner = sender(MERCHANT, Role::Owner);
     let e = add(&a, &owner, Some(ShopId(1)), "http://r/e", &[], true);
-    let events = a.engine.events_after(Actor::System, EventPosition::START, 1000, vec![]).unwrap().0;
+    let events = all_events(&a);
     fan_out_all(&a, events.len());
     let n = deliveries(&a, &owner, e).len();
     assert!(n >= 2, "an order's and a case's events");
@@ -138,7 +154,7 @@ fn an_endpoint_failing_for_the_whole_window_is_disabled_and_its_shop_told() {
     let (a, _, _) = refund_only_case("WH3");
     let owner = sender(MERCHANT, Role::Owner);
     let e = add(&a, &owner, Some(ShopId(1)), "http://r/dead", &[], true);
-    let events = a.engine.events_after(Actor::System, EventPosition::START, 1000, vec![]).unwrap().0;
+    let events = all_events(&a);
     fan_out_all(&a, events.len());
     let dead = |at_ms: i64| AttemptOutcome {
         at_ms,
@@ -162,4 +178,22 @@ fn an_endpoint_failing_for_the_whole_window_is_disabled_and_its_shop_told() {
     let change = webhooks::EndpointChange { enabled: Some(true), ..Default::default() };
     let on = a.engine.update_webhook_as(&owner, e, change, &rules()).unwrap();
     assert_eq!((on.enabled, on.failing_since, on.disabled_reason), (true, None, None));
+}
+
+#[test]
+fn nodes_starting_together_agree_on_the_one_sealing_key_kept() {
+    let a = app();
+    let engine = a.engine.clone();
+    let answers: Vec<String> = std::thread::scope(|s| {
+        let runs: Vec<_> = (0..8)
+            .map(|i| {
+                let engine = engine.clone();
+                s.spawn(move || engine.setting_or_init("webhooks.sealing_key", &format!("key-{i}")).unwrap())
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    assert!(answers.iter().all(|k| *k == answers[0]), "one key for every node: {answers:?}");
+    assert_eq!(a.engine.read(|tx| tx.setting("webhooks.sealing_key")).unwrap().as_deref(), Some(answers[0].as_str()));
+    assert_eq!(a.engine.setting_or_init("webhooks.sealing_key", "later").unwrap(), answers[0], "kept, not replaced");
 }

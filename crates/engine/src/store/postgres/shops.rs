@@ -206,6 +206,12 @@ impl ServiceWrites for Pg<'_> {
         Ok(())
     }
 
+    fn put_setting_if_absent(&mut self, key: &str, value: &str) -> Result<bool, StoreError> {
+        let n = self
+            .exec("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING", &[&key, &value])?;
+        Ok(n > 0)
+    }
+
     fn idempotency_put(
         &mut self,
         key: &str,

@@ -259,6 +259,15 @@ impl ServiceWrites for Sql<'_> {
         Ok(())
     }
 
+    fn put_setting_if_absent(&mut self, key: &str, value: &str) -> Result<bool, StoreError> {
+        let n = self
+            .conn
+            .prepare_cached("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING")?
+            .execute(params![key, value])?;
+        self.dirty |= n > 0;
+        Ok(n > 0)
+    }
+
     fn idempotency_put(
         &mut self,
         key: &str,
