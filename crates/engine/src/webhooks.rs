@@ -477,3 +477,57 @@ fn disabled_notice(shop: ShopId, e: &WebhookEndpoint) -> Outbox {
         penalties: Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(r: Result<(), EngineError>) -> Option<&'static str> {
+        match r {
+            Err(EngineError::Invalid { field, .. }) => Some(field),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn an_endpoint_url_is_https_with_a_host_unless_insecure_is_allowed() {
+        let strict = WebhookRules::default();
+        let loose = WebhookRules { allow_insecure: true, ..WebhookRules::default() };
+        assert_eq!(field(check_url("https://erp.example.com/hooks?x=1", &strict)), None);
+        assert_eq!(field(check_url("http://erp.example.com/hooks", &loose)), None);
+        for bad in [
+            "http://erp.example.com/hooks",
+            "ftp://x/y",
+            "https://",
+            "https:///path",
+            "https://u:p@host/x",
+            "https://a b/c",
+        ] {
+            assert_eq!(field(check_url(bad, &strict)), Some("url"), "{bad}");
+        }
+        assert_eq!(field(check_url("ftp://x/y", &loose)), Some("url"), "only http is let in");
+        assert_eq!(field(check_url("https://\u{7}host/x", &loose)), Some("url"), "control characters");
+        let long = format!("https://h/{}", "a".repeat(1990));
+        assert_eq!(field(check_url(&long, &strict)), None, "2,000 characters are fine");
+        assert_eq!(field(check_url(&format!("{long}a"), &strict)), Some("url"), "2,001 are not");
+    }
+
+    #[test]
+    fn types_are_event_types_thirty_at_most_and_a_description_one_short_line() {
+        assert_eq!(field(check_types(&["case.opened".into(), "refund.succeeded".into()])), None);
+        assert_eq!(field(check_types(&["case.nope".into()])), Some("types"));
+        assert_eq!(field(check_types(&vec!["case.opened".to_string(); 30])), None);
+        assert_eq!(field(check_types(&vec!["case.opened".to_string(); 31])), Some("types"));
+        assert_eq!(field(check_description(&"d".repeat(200))), None);
+        assert_eq!(field(check_description(&"d".repeat(201))), Some("description"));
+        assert_eq!(field(check_description("two\nlines")), Some("description"));
+    }
+
+    #[test]
+    fn the_default_rules_retry_seven_times_and_disable_after_five_days() {
+        let r = WebhookRules::default();
+        assert_eq!(r.retry_schedule_ms, [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000]);
+        assert_eq!(r.disable_after_ms, 5 * 24 * 3_600_000);
+        assert!(!r.allow_insecure);
+    }
+}

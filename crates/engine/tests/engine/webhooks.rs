@@ -197,3 +197,45 @@ fn nodes_starting_together_agree_on_the_one_sealing_key_kept() {
     assert_eq!(a.engine.read(|tx| tx.setting("webhooks.sealing_key")).unwrap().as_deref(), Some(answers[0].as_str()));
     assert_eq!(a.engine.setting_or_init("webhooks.sealing_key", "later").unwrap(), answers[0], "kept, not replaced");
 }
+
+#[test]
+fn an_owner_lists_rotates_tests_and_deletes_its_endpoints_and_no_other_owners() {
+    let a = app();
+    let owner = sender(MERCHANT, Role::Owner);
+    let owner2 = sender(OTHER_SHOP, Role::Owner);
+    let admin = sender(ADMIN, Role::Admin);
+    let mine = add(&a, &owner, Some(ShopId(1)), "http://r/mine", &[], true);
+    add(&a, &owner2, Some(ShopId(2)), "http://r/theirs", &[], true);
+    add(&a, &admin, None, "http://r/platform", &[], true);
+    let listed: Vec<i64> = a.engine.webhooks_as(&owner, Some(ShopId(1))).unwrap().iter().map(|e| e.id).collect();
+    assert_eq!(listed, [mine], "a shop's list holds its own endpoints only");
+    assert_eq!(a.engine.webhooks_as(&admin, None).unwrap().len(), 1, "the platform's");
+    assert!(a.engine.webhooks_as(&owner, Some(ShopId(2))).is_err(), "another shop's list");
+    // A new secret; the old one signs for 24 hours more.
+    let rotated = a.engine.rotate_webhook_secret_as(&owner, mine, "sealed-2".into(), 50_000).unwrap();
+    assert_eq!(rotated.secret, "sealed-2");
+    assert_eq!(rotated.old_secret, Some(("sealed".to_string(), 50_000 + webhooks::ROTATION_OVERLAP_MS)));
+    assert_eq!(a.engine.webhook_as(&owner, mine).unwrap(), rotated, "kept");
+    // A test event: one delivery of `webhook.test`, due now.
+    let test = a.engine.test_webhook_as(&owner, mine, 60_000).unwrap();
+    assert_eq!((test.event_type.as_str(), test.next_at, test.endpoint), (webhooks::TEST_EVENT, 60_000, mine));
+    assert!(a.engine.test_webhook_as(&owner2, mine, 60_000).is_err(), "not another shop's");
+    // At most 20 per owner.
+    for i in 1..webhooks::MAX_ENDPOINTS {
+        add(&a, &owner, Some(ShopId(1)), &format!("http://r/{i}"), &[], true);
+    }
+    let over = NewEndpoint {
+        url: "http://r/over".into(),
+        description: String::new(),
+        types: vec![],
+        enabled: true,
+        sealed_secret: "s".into(),
+    };
+    assert!(a.engine.create_webhook_as(&owner, Some(ShopId(1)), over.clone(), &rules(), 1).is_err());
+    assert!(a.engine.create_webhook_as(&owner2, Some(ShopId(2)), over, &rules(), 1).is_ok(), "another owner's count");
+    // Deleted: gone, with its pending delivery; another shop cannot delete it.
+    assert!(a.engine.delete_webhook_as(&owner2, mine).is_err());
+    a.engine.delete_webhook_as(&owner, mine).unwrap();
+    assert!(a.engine.webhook_as(&owner, mine).is_err());
+    assert!(a.engine.read(|tx| tx.webhook_delivery(test.id)).unwrap().is_none(), "its pending delivery went with it");
+}
