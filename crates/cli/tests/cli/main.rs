@@ -5,6 +5,7 @@
 use std::process::Command;
 
 mod nodes;
+mod webhook_nodes;
 
 pub(crate) fn aftersale() -> Command {
     Command::new(env!("CARGO_BIN_EXE_aftersale"))

@@ -7,7 +7,7 @@ use crate::{aftersale, free_port, http};
 
 /// A child process killed when dropped, also when a test fails half-way (a node left running
 /// would hold the test's output open).
-struct Killed(std::process::Child);
+pub(crate) struct Killed(pub(crate) std::process::Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
@@ -16,7 +16,7 @@ impl Drop for Killed {
     }
 }
 
-fn postgres_url() -> Option<String> {
+pub(crate) fn postgres_url() -> Option<String> {
     let url = std::env::var("AFTERSALE_TEST_DATABASE_URL").ok().filter(|u| u.starts_with("postgres"));
     if url.is_none() {
         eprintln!("no PostgreSQL (AFTERSALE_TEST_DATABASE_URL): this test ran nothing");
@@ -44,7 +44,7 @@ fn three_nodes_fire_100k_deadlines_exactly_once_with_one_killed_midway() {
 }
 
 /// Runs SQL statements, one at a time, on the server's maintenance database.
-fn admin(url: &str, sql: &str) {
+pub(crate) fn admin(url: &str, sql: &str) {
     let base = url.rsplit_once('/').unwrap().0;
     let mut c = postgres::Client::connect(&format!("{base}/postgres"), postgres::NoTls).unwrap();
     for statement in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
@@ -133,7 +133,7 @@ fn a_node_answers_503_while_its_database_is_away_and_serves_again_after() {
     admin(&url, &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
 }
 
-fn session_http(port: u16, method: &str, path: &str, session: &str, body: Option<&str>) -> (u16, String) {
+pub(crate) fn session_http(port: u16, method: &str, path: &str, session: &str, body: Option<&str>) -> (u16, String) {
     let (status, bytes) = session_bytes(port, method, path, session, body);
     (status, String::from_utf8_lossy(&bytes).into_owned())
 }
