@@ -51,6 +51,10 @@ pub struct HttpBenchArgs {
     /// SQLite page cache per connection of the server, in MiB.
     #[arg(long, default_value_t = 16)]
     cache_mb: u32,
+    /// Commands per second of the webhook phase's steady part, where the lag from an event to
+    /// its delivery is measured.
+    #[arg(long, default_value_t = 1_000)]
+    webhook_rate: u64,
     /// Print one JSON object instead of the table.
     #[arg(long)]
     json: bool,
@@ -203,6 +207,32 @@ where
         if let Ok((l, e)) = t.await {
             lat.extend(l);
             errors += e;
+        }
+    }
+    summarise(lat, errors, started.elapsed().as_secs_f64())
+}
+
+/// Calls `f` at `rate` per second for `seconds`, each call on its own task (a slow answer does
+/// not hold back the next call): load at a steady pace, not as fast as the server goes.
+pub(crate) async fn paced<F, Fut>(rate: u64, seconds: u64, f: F) -> Phase
+where
+    F: Fn(usize, u64) -> Fut + Send + Sync + 'static + Clone,
+    Fut: std::future::Future<Output = Option<Duration>> + Send + 'static,
+{
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    let total = rate.max(1) * seconds;
+    for i in 0..total {
+        let due = started + Duration::from_secs_f64(i as f64 / rate.max(1) as f64);
+        tokio::time::sleep_until(due.into()).await;
+        tasks.spawn(f(0, i));
+    }
+    let mut lat = Vec::new();
+    let mut errors = 0;
+    while let Some(r) = tasks.join_next().await {
+        match r {
+            Ok(Some(took)) => lat.push(took.as_micros() as u32),
+            _ => errors += 1,
         }
     }
     summarise(lat, errors, started.elapsed().as_secs_f64())
@@ -439,7 +469,13 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
         // Last: the same mix with three webhook endpoints subscribed to every event.
         let owner_token = std::fs::read_to_string(args.dir.join("owner_token")).map_err(err)?;
         let owner = Client::new(&format!("http://127.0.0.1:{port}")).with_token(owner_token.trim());
-        let hooks = crate::bench_webhooks::phase(&owner, || load(args.clients, args.seconds, mix_again)).await?;
+        let steady = mix_again.clone();
+        let hooks = crate::bench_webhooks::phase(
+            &owner,
+            || load(args.clients, args.seconds, mix_again),
+            || paced(args.webhook_rate, args.seconds, steady),
+        )
+        .await?;
         Ok((commands, page, server_mean_ms, found, html_page, weight, html.len(), hooks))
     });
     let _ = std::fs::write(&cursor_file, refunds.load(std::sync::atomic::Ordering::Relaxed).to_string());
@@ -496,6 +532,10 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
         "webhooks_delivered_per_s": hooks.per_s.round(),
         "webhook_lag_p50_ms": hooks.lag_p50_ms,
         "webhook_lag_p99_ms": hooks.lag_p99_ms,
+        "webhook_steady_commands_per_s": hooks.steady.per_s.round(),
+        "webhook_steady_delivered": hooks.steady_delivered,
+        "webhook_steady_lag_p50_ms": hooks.steady_lag_p50_ms,
+        "webhook_steady_lag_p99_ms": hooks.steady_lag_p99_ms,
         "server_rss_mb": rss.round(),
         "server_peak_rss_mb": hwm.round(),
     });
@@ -547,6 +587,10 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
         println!(
             "  deliveries       {:>8.0} /s    {} delivered; lag from the event p50 {:.0} ms, p99 {:.0} ms",
             hooks.per_s, hooks.delivered, hooks.lag_p50_ms, hooks.lag_p99_ms
+        );
+        println!(
+            "  at a steady pace {:>8.0} req/s  p99 {:>6.2} ms; {} delivered, lag from the event p50 {:.0} ms, p99 {:.0} ms",
+            hooks.steady.per_s, hooks.steady.p99_ms, hooks.steady_delivered, hooks.steady_lag_p50_ms, hooks.steady_lag_p99_ms
         );
         println!("  server RSS {rss:.0} MB, peak {hwm:.0} MB");
     }

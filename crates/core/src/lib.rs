@@ -26,7 +26,7 @@ pub use decide::{
 pub use model::{Case, CaseType, Event, Order, OrderState, PaymentMethod, Queue, Recorded, Status, StatusName};
 pub use money::{Currency, Money};
 pub use notice::{notices_for, Notice, Outbox, Recipient, Sms};
-pub use policy::{Language, Policy, PolicyOverrides, TimeZone};
+pub use policy::{Language, Payout, Policy, PolicyOverrides, TimeZone};
 pub use published::{published, CaseSnapshot, DomainEvent, OrderSnapshot, Published, EVENT_VERSION};
 pub use refusal::Refusal;
 pub use time::{Dur, Timestamp};

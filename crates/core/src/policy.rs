@@ -37,6 +37,53 @@ pub struct Policy {
     pub near_deadline: Dur,
     pub refund_settle_working_days: u32,
     pub refund_retry: Dur,
+    /// How refunds are paid: the deployment's choice, not the profile's (M5).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub payout: Payout,
+}
+
+/// How a deployment pays refunds (M5). Only the simulated gateway settles on the service's
+/// clock; the others wait for an answer: a payment service's, Alipay's, or finance's by hand.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Payout {
+    /// Settles every refund one working day after it started (demos, tests).
+    #[default]
+    Simulated,
+    /// Waits as `awaiting_payout` until finance marks it paid or failed.
+    Manual,
+    /// A signed request to the operator's payment service.
+    Http,
+    /// Alipay's `alipay.trade.refund`.
+    Alipay,
+}
+
+impl Payout {
+    pub const ALL: [Payout; 4] = [Payout::Simulated, Payout::Manual, Payout::Http, Payout::Alipay];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Payout::Simulated => "simulated",
+            Payout::Manual => "manual",
+            Payout::Http => "http",
+            Payout::Alipay => "alipay",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Payout> {
+        Payout::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    /// Whether the refund settles on the service's clock (a deadline, M5).
+    pub fn scheduled(&self) -> bool {
+        *self == Payout::Simulated
+    }
+
+    /// Whether a node sends the refund to a service (and retries timeouts and 5xx).
+    pub fn sends(&self) -> bool {
+        matches!(self, Payout::Http | Payout::Alipay)
+    }
 }
 
 /// A platform's time zone, as its profile names it (`zone = "Asia/Shanghai"`). A zone is a
@@ -233,6 +280,7 @@ fn unreachable_profile() -> Policy {
         near_deadline: Dur::hours(12),
         refund_settle_working_days: 1,
         refund_retry: Dur::hours(1),
+        payout: Payout::Simulated,
     }
 }
 

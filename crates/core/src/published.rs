@@ -133,7 +133,13 @@ pub enum DomainEvent {
     #[serde(rename = "case.proposal_answered")]
     ProposalAnswered { accepted: bool },
     #[serde(rename = "refund.requested")]
-    RefundRequested { amount: Money, settle_at: Timestamp },
+    RefundRequested {
+        amount: Money,
+        /// When the simulated gateway will settle it; absent when a payment service (or
+        /// finance, by hand) settles it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        settle_at: Option<Timestamp>,
+    },
     #[serde(rename = "refund.succeeded")]
     RefundSucceeded { amount: Money },
     #[serde(rename = "refund.failed")]

@@ -54,6 +54,8 @@ pub struct CasePlan {
     recorded: Vec<Recorded>,
     log: Option<LogRow>,
     outbox: aftersale_core::notice::Outbox,
+    /// How refunds are paid: what a refund started writes in the ledger.
+    payout: aftersale_core::Payout,
 }
 
 impl CasePlan {
@@ -104,6 +106,7 @@ impl CasePlan {
             log,
             recorded,
             outbox,
+            payout: policy.payout,
         })
     }
 }
@@ -173,6 +176,8 @@ pub(crate) fn write_plan(tx: &mut dyn WriteTx, plan: &CasePlan) -> Result<bool, 
             }
         }
     }
+    // M5: the refund ledger, moved with the case.
+    crate::refunds::ledger_effects(tx, &plan.case, &plan.recorded, plan.payout)?;
     // M6: the penalties the rules charged (core `notices_for`), recorded with the change.
     if let Some(at) = at {
         for p in &plan.outbox.penalties {

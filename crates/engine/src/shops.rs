@@ -40,12 +40,18 @@ fn load_shop(tx: &mut dyn ShopReads, shop: ShopId) -> Result<(ShopRecord, Policy
 pub struct ShopCache {
     map: RwLock<HashMap<ShopId, (Arc<ShopCtx>, std::time::Instant)>>,
     generation: std::sync::atomic::AtomicU64,
+    /// The deployment's way of paying refunds, set on every policy this cache hands out.
+    payout: Payout,
 }
 
 /// How long a node keeps a shop's settings without reading them again.
 pub const SHOP_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl ShopCache {
+    pub(crate) fn with_payout(payout: Payout) -> ShopCache {
+        ShopCache { payout, ..ShopCache::default() }
+    }
+
     pub(crate) fn get(&self, tx: &mut dyn ShopReads, shop: ShopId) -> Result<Arc<ShopCtx>, EngineError> {
         let hit = self.map.read().ok().and_then(|m| m.get(&shop).cloned());
         if let Some((ctx, at)) = hit {
@@ -54,7 +60,9 @@ impl ShopCache {
             }
         }
         let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
-        let ctx = Arc::new(load_shop_ctx(tx, shop)?);
+        let mut ctx = load_shop_ctx(tx, shop)?;
+        ctx.policy.payout = self.payout;
+        let ctx = Arc::new(ctx);
         if let Ok(mut m) = self.map.write() {
             if self.generation.load(std::sync::atomic::Ordering::SeqCst) == generation {
                 m.insert(shop, (ctx.clone(), std::time::Instant::now()));

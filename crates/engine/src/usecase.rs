@@ -98,7 +98,8 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, gateway: Arc<dyn PaymentGateway>) -> Engine {
-        Engine { store, clock, deps: Arc::new(Deps { shops: Arc::new(ShopCache::default()), gateway }) }
+        let shops = Arc::new(ShopCache::with_payout(gateway.payout()));
+        Engine { store, clock, deps: Arc::new(Deps { shops, gateway }) }
     }
 
     /// Drops what the engine remembers of a shop; call after changing a shop outside the engine.

@@ -11,7 +11,11 @@ pub(super) fn refund_events(order: &Order, case: &Case, amount: Money, ctx: &Ctx
     match order.payment {
         PaymentMethod::Online => vec![Event::RefundStarted {
             amount,
-            settle_at: ctx.now.add_working_days(ctx.policy.refund_settle_working_days),
+            settle_at: ctx
+                .policy
+                .payout
+                .scheduled()
+                .then(|| ctx.now.add_working_days(ctx.policy.refund_settle_working_days)),
             cancels_order: order.state.is_unshipped(),
         }],
         PaymentMethod::Cod => vec![Event::VoucherAwaited { amount }],
@@ -275,7 +279,9 @@ pub fn decide_case(order: &Order, case: &Case, cmd: &CaseCommand, actor: &Actor,
         CaseCommand::Expire { kind } => expire(order, case, *kind, ctx)?,
         CaseCommand::RecordRefundOutcome { ok, detail } => {
             let detail = text("detail", detail, 500, false).map_err(|e| field_err(e, "M5"))?;
-            let retry_at = if *ok {
+            let retry_at = if *ok || !ctx.policy.payout.scheduled() {
+                // A payment service's failure is final: its adapter already retried what can
+                // be retried (timeouts, 5xx), and the refund waits in the failed queue.
                 None
             } else {
                 // M5: a failed refund is retried with backoff (1h, 2h, 4h … capped at a day).

@@ -231,7 +231,7 @@ impl Case {
                     state: RefundState::Processing,
                     started_at: at,
                     attempts: 0,
-                    next_attempt_at: Some(*settle_at),
+                    next_attempt_at: *settle_at,
                     last_error: None,
                     settled_at: None,
                     voucher: vec![],

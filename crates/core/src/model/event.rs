@@ -90,7 +90,9 @@ pub enum Event {
     TurnedIntoRefundOnly,
     RefundStarted {
         amount: Money,
-        settle_at: Timestamp,
+        /// When the built-in gateway settles it (M5); none when a payment service decides.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        settle_at: Option<Timestamp>,
         cancels_order: bool,
     },
     RefundSettled {

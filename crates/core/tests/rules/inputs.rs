@@ -259,3 +259,32 @@ fn m5_failed_refunds_back_off_doubling_to_a_day_and_count_attempts() {
     assert_eq!((refund.next_attempt_at, refund.last_error, refund.settled_at), (None, None, Some(w.now)));
     assert_eq!(w.status(), Status::Completed);
 }
+
+#[test]
+fn m5_a_payment_service_settles_no_refund_on_the_clock_and_its_failure_is_final() {
+    for payout in [Payout::Manual, Payout::Http, Payout::Alipay] {
+        let mut w = World::new("douyin", Online, At::Shipped);
+        w.policy.payout = payout;
+        w.apply_for(CaseType::RefundOnly, cny(50)).unwrap();
+        w.cmd(MERCHANT, CaseCommand::Refund).unwrap();
+        let refund = w.case().refund.clone().unwrap();
+        // Being paid, with no deadline: the service (or finance) answers, not the clock.
+        assert_eq!((refund.state, refund.next_attempt_at), (RefundState::Processing, None), "{payout:?}");
+        assert_eq!(w.deadline(K::RefundSettle), None, "{payout:?}");
+        assert_eq!(w.status(), Status::Refunding);
+        w.cmd(SYSTEM, CaseCommand::RecordRefundOutcome { ok: false, detail: "ACQ.TRADE_HAS_CLOSE".into() })
+            .unwrap();
+        let refund = w.case().refund.clone().unwrap();
+        assert_eq!((refund.state, refund.next_attempt_at, refund.attempts), (RefundState::Failed, None, 1));
+        assert_eq!(w.deadline(K::RefundSettle), None, "{payout:?}: a final failure waits in the failed queue");
+        // Finance may still settle it (paid by other means).
+        w.cmd(SYSTEM, CaseCommand::RecordRefundOutcome { ok: true, detail: "paid by transfer".into() }).unwrap();
+        assert_eq!(w.status(), Status::Completed);
+    }
+    assert!(Payout::Simulated.scheduled() && !Payout::Manual.scheduled());
+    assert!(Payout::Http.sends() && Payout::Alipay.sends() && !Payout::Manual.sends() && !Payout::Simulated.sends());
+    for p in Payout::ALL {
+        assert_eq!(Payout::parse(p.as_str()), Some(p));
+    }
+    assert_eq!(Payout::parse("paypal"), None);
+}

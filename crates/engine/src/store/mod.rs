@@ -12,12 +12,14 @@ mod effects;
 mod group;
 pub mod postgres;
 mod records;
+mod refunds;
 pub mod sqlite;
 pub mod url;
 mod webhooks;
 
 pub use effects::*;
 pub use records::*;
+pub use refunds::*;
 pub use webhooks::*;
 
 use aftersale_core::notice::Outbox;
@@ -218,6 +220,7 @@ pub trait ReadTx:
     + ServiceReads
     + EventReads
     + WebhookReads
+    + RefundReads
 {
 }
 impl<
@@ -229,7 +232,8 @@ impl<
             + EvidenceReads
             + ServiceReads
             + EventReads
-            + WebhookReads,
+            + WebhookReads
+            + RefundReads,
     > ReadTx for T
 {
 }
@@ -358,6 +362,7 @@ pub trait WriteTx:
     + ServiceWrites
     + EventWrites
     + WebhookWrites
+    + RefundWrites
 {
 }
 impl<T> WriteTx for T where
@@ -372,6 +377,7 @@ impl<T> WriteTx for T where
         + ServiceWrites
         + EventWrites
         + WebhookWrites
+        + RefundWrites
 {
 }
 

@@ -80,8 +80,13 @@ impl TestDb {
 }
 
 pub fn open_db(dir: tempfile::TempDir, db: TestDb, clock: ManualClock) -> App {
+    open_with(dir, db, clock, Arc::new(BuiltinGateway))
+}
+
+/// `open_db` with refunds paid through `gateway`.
+pub fn open_with(dir: tempfile::TempDir, db: TestDb, clock: ManualClock, gateway: Arc<dyn PaymentGateway>) -> App {
     let store = db.open();
-    let engine = Arc::new(Engine::new(store.clone(), Arc::new(clock.clone()), Arc::new(BuiltinGateway)));
+    let engine = Arc::new(Engine::new(store.clone(), Arc::new(clock.clone()), gateway));
     App { _dir: dir, db, clock, engine, store }
 }
 
@@ -93,7 +98,12 @@ pub fn app() -> App {
 
 /// `app` on a given database.
 pub fn app_on(dir: tempfile::TempDir, db: TestDb) -> App {
-    let a = open_db(dir, db, ManualClock::new(T0));
+    app_paying(dir, db, Arc::new(BuiltinGateway))
+}
+
+/// `app` with refunds paid through `gateway`.
+pub fn app_paying(dir: tempfile::TempDir, db: TestDb, gateway: Arc<dyn PaymentGateway>) -> App {
+    let a = open_with(dir, db, ManualClock::new(T0), gateway);
     let shop = a.engine.create_shop("Shop one", "douyin", PolicyOverrides::default()).unwrap();
     assert_eq!(shop.id, ShopId(1));
     a.engine.create_shop("Shop two", "douyin", PolicyOverrides::default()).unwrap();

@@ -17,6 +17,7 @@ mod outages;
 mod properties;
 mod queries;
 mod races;
+mod refunds;
 mod store;
 mod submit;
 mod usecases;

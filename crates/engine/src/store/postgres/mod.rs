@@ -21,6 +21,7 @@ mod deadlines;
 mod effects;
 mod events;
 mod notices;
+mod refunds;
 mod shops;
 mod sql;
 mod webhooks;
@@ -57,6 +58,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "name_pairs", include_str!("../migrations/postgres/0005_name_pairs.sql")),
     (6, "domain_events", include_str!("../migrations/postgres/0006_domain_events.sql")),
     (7, "webhooks", include_str!("../migrations/postgres/0007_webhooks.sql")),
+    (8, "refunds", include_str!("../migrations/postgres/0008_refunds.sql")),
 ];
 
 /// The advisory lock key migrations run under ("aftersal" in ASCII).

@@ -18,6 +18,7 @@ mod cases;
 mod deadlines;
 mod events;
 mod notices;
+mod refunds;
 mod shops;
 mod webhooks;
 
@@ -42,6 +43,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "login_failures", include_str!("../migrations/sqlite/0007_login_failures.sql")),
     (8, "domain_events", include_str!("../migrations/sqlite/0008_domain_events.sql")),
     (9, "webhooks", include_str!("../migrations/sqlite/0009_webhooks.sql")),
+    (10, "refunds", include_str!("../migrations/sqlite/0010_refunds.sql")),
 ];
 
 /// One row of `notices` read in this column order: id, recipient, recipient_id, case_id,

@@ -1,0 +1,26 @@
+-- The refund ledger (M5): one row per refund started, what the payment gateway was asked, how
+-- often, and what it answered. Times are the service clock's (ms), leases the wall clock's.
+CREATE TABLE refunds (
+    id BIGSERIAL PRIMARY KEY,
+    case_id BIGINT NOT NULL,
+    order_id BIGINT NOT NULL,
+    shop_id BIGINT NOT NULL,
+    amount_minor BIGINT NOT NULL,
+    currency TEXT NOT NULL,
+    -- simulated, manual, http, alipay
+    gateway TEXT NOT NULL,
+    -- requested, pending, awaiting_payout, succeeded, failed
+    status TEXT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    reference TEXT,
+    last_error TEXT,
+    requested_at BIGINT NOT NULL,
+    settled_at BIGINT,
+    next_at BIGINT,
+    lease_owner TEXT,
+    lease_until BIGINT
+);
+CREATE INDEX refunds_case ON refunds (case_id, id);
+CREATE INDEX refunds_due ON refunds (next_at) WHERE status IN ('requested', 'pending');
+CREATE INDEX refunds_shop_status ON refunds (shop_id, status, id);
+CREATE INDEX refunds_requested ON refunds (requested_at, id);
