@@ -177,7 +177,7 @@ pub(crate) fn write_plan(tx: &mut dyn WriteTx, plan: &CasePlan) -> Result<bool, 
         }
     }
     // M5: the refund ledger, moved with the case.
-    crate::refunds::ledger_effects(tx, &plan.case, &plan.recorded, plan.payout)?;
+    crate::refunds::ledger_effects(tx, &plan.case, &plan.order.order_no, &plan.recorded, plan.payout)?;
     // M6: the penalties the rules charged (core `notices_for`), recorded with the change.
     if let Some(at) = at {
         for p in &plan.outbox.penalties {

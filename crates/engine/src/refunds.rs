@@ -19,12 +19,15 @@ pub enum GatewayAnswer {
     Succeeded { reference: Option<String> },
     /// Refused for good (a closed trade, an account that cannot take it): the reason.
     Failed { reason: String },
-    /// Taken, outcome not known yet: settled by the service's callback, or asked again at
-    /// `ask_at` (Alipay's query).
-    Pending { reference: Option<String>, ask_at: Option<Timestamp> },
+    /// Taken, outcome not known yet: settled by the service's callback, or asked about again
+    /// `ask_after` from now on the service's clock (Alipay's query).
+    Pending { reference: Option<String>, ask_after: Option<Dur> },
     /// No answer (timeout, connection refused) or a 5xx: sent again, under the same key, after
     /// the M5 backoff.
     Unreachable { error: String },
+    /// The service has no refund under this key (asked about a pending one): it never took the
+    /// request; sent again now, under the same key.
+    Resend,
 }
 
 /// Finance's word on a refund: paid (with the bank's reference) or failed (with the reason).
@@ -57,6 +60,7 @@ pub fn backoff(policy: &Policy, attempts: u32) -> Dur {
 pub(crate) fn ledger_effects(
     tx: &mut dyn WriteTx,
     case: &Case,
+    order_no: &str,
     recorded: &[Recorded],
     payout: Payout,
 ) -> Result<(), EngineError> {
@@ -72,6 +76,7 @@ pub(crate) fn ledger_effects(
                     id: 0,
                     case: case.id,
                     order: case.order_id,
+                    order_no: order_no.to_string(),
                     shop: case.shop_id,
                     amount: *amount,
                     gateway: payout.as_str().into(),
@@ -94,6 +99,7 @@ pub(crate) fn ledger_effects(
                             id: 0,
                             case: case.id,
                             order: case.order_id,
+                            order_no: order_no.to_string(),
                             shop: case.shop_id,
                             amount: refund.amount,
                             gateway: Payout::Simulated.as_str().into(),
@@ -282,7 +288,7 @@ impl Engine {
         }
         let deps = self.deps.clone();
         let now = self.now();
-        let sender = s.clone();
+        let sender = *s;
         self.transact(move |tx| {
             let mut bad = Vec::new();
             let mut good = Vec::new();
@@ -297,7 +303,9 @@ impl Engine {
                     (None, _) => Err(format!("unknown refund {:?}", l.refund)),
                     (_, Err(why)) => Err(why.clone()),
                     (Some(row), Ok(_)) if !seen.insert(row.id) => Err(format!("{} is on an earlier line", row.key())),
-                    (Some(row), Ok(result)) => check_result(result).map(|_| (row, result.clone())).map_err(|e| e.to_string()),
+                    (Some(row), Ok(result)) => {
+                        check_result(result).map(|_| (row, result.clone())).map_err(|e| e.to_string())
+                    }
                 };
                 match checked {
                     Ok(pair) => good.push((l.line, pair)),
@@ -305,7 +313,10 @@ impl Engine {
                 }
             }
             if !bad.is_empty() {
-                return Err(EngineError::Invalid { field: "file", reason: format!("{} (M5; nothing was applied)", bad.join("; ")) });
+                return Err(EngineError::Invalid {
+                    field: "file",
+                    reason: format!("{} (M5; nothing was applied)", bad.join("; ")),
+                });
             }
             let mut done = Vec::new();
             for (line, (row, result)) in good {
@@ -336,9 +347,7 @@ impl Engine {
         let now = self.now();
         let wall = crate::runner::wall_ms();
         let owner = owner.to_string();
-        self.transact(move |tx| {
-            Ok(tx.claim_refunds(&[gateway.as_str()], now, limit, &owner, wall, wall + lease_ms)?)
-        })
+        self.transact(move |tx| Ok(tx.claim_refunds(&[gateway.as_str()], now, limit, &owner, wall, wall + lease_ms)?))
     }
 
     /// What the payment service answered to a claimed refund: the ledger moves, and the case
@@ -367,10 +376,16 @@ impl Engine {
                     row.last_error = Some(reason.clone());
                     Some((false, reason))
                 }
-                GatewayAnswer::Pending { reference, ask_at } => {
+                GatewayAnswer::Pending { reference, ask_after } => {
                     row.reference = reference.or(row.reference.take());
                     row.status = LedgerStatus::Pending;
-                    row.next_at = ask_at;
+                    row.next_at = ask_after.map(|d| now + d);
+                    None
+                }
+                GatewayAnswer::Resend => {
+                    row.status = LedgerStatus::Requested;
+                    row.next_at = Some(now);
+                    row.last_error = Some("the payment service had no such refund; sent again".into());
                     None
                 }
                 GatewayAnswer::Unreachable { error } => {

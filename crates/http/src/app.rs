@@ -28,6 +28,7 @@ pub struct Running {
     runner: Option<std::thread::JoinHandle<()>>,
     listener: Option<std::thread::JoinHandle<()>>,
     webhooks: tokio::task::JoinHandle<()>,
+    refunds: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Running {
@@ -39,6 +40,10 @@ impl Running {
         let _ = (&mut self.server).await;
         // A delivery cut off here is tried again once its lease ends (by this node or another).
         self.webhooks.abort();
+        // A refund cut off here is asked again, under the same key, once its lease ends.
+        if let Some(r) = &self.refunds {
+            r.abort();
+        }
         self.state.runner.stop();
         for h in [self.runner.take(), self.listener.take()].into_iter().flatten() {
             let _ = tokio::task::spawn_blocking(move || h.join()).await;
@@ -81,7 +86,20 @@ pub fn build_state(config: &Config, start: Option<Timestamp>) -> Result<AppState
     } else {
         (Arc::new(SystemClock), None)
     };
-    let engine = Arc::new(Engine::new(store, clock, Arc::new(BuiltinGateway)));
+    let payout = config.payments.payout(config.server.manual_clock)?;
+    let gateway: Arc<dyn aftersale_engine::PaymentGateway> = if payout == aftersale_core::Payout::Simulated {
+        if !config.server.manual_clock {
+            tracing::warn!(
+                "payments.gateway = simulated: every refund is reported paid a working day after it starts, \
+                 and no money moves. Use manual, http or alipay in production"
+            );
+        }
+        Arc::new(BuiltinGateway)
+    } else {
+        Arc::new(aftersale_engine::ExternalGateway(payout))
+    };
+    let refunds = crate::outbound::refunds::Adapter::new(&config.payments, payout)?;
+    let engine = Arc::new(Engine::new(store, clock, gateway));
     if let Some(c) = &manual {
         engine.save_manual_clock(c.now()).map_err(|e| e.to_string())?;
     }
@@ -98,6 +116,7 @@ pub fn build_state(config: &Config, start: Option<Timestamp>) -> Result<AppState
         auth_cache: Arc::new(crate::state::AuthCache::default()),
         demo_logins: Arc::new(std::sync::OnceLock::new()),
         webhooks,
+        refunds,
     })
 }
 
@@ -373,6 +392,7 @@ pub async fn start_with_state(state: AppState, listener: tokio::net::TcpListener
     let runner = spawn_runner(state.clone());
     let listener_thread = spawn_listener(state.clone());
     let webhooks = crate::outbound::webhooks::spawn(state.clone());
+    let refunds = state.refunds.clone().map(|a| crate::outbound::refunds::spawn(state.clone(), a));
     tracing::info!(%addr, manual_clock = state.manual_clock.is_some(), "aftersale listening");
     Ok(Running {
         addr,
@@ -382,6 +402,7 @@ pub async fn start_with_state(state: AppState, listener: tokio::net::TcpListener
         runner: Some(runner),
         listener: Some(listener_thread),
         webhooks,
+        refunds,
     })
 }
 

@@ -16,6 +16,100 @@ pub struct Config {
     pub sms: SmsConfig,
     pub events: EventsConfig,
     pub webhooks: WebhooksConfig,
+    pub payments: PaymentsConfig,
+}
+
+/// How refunds are paid (M5). See `docs/payments.md`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PaymentsConfig {
+    /// `simulated` (every refund settles a working day later: demos and tests), `manual`
+    /// (finance pays and marks each refund paid or failed), `http` (a signed request to the
+    /// operator's payment service) or `alipay`. Empty: `simulated` with the manual clock (the
+    /// demo), `manual` otherwise — a server never tells a buyer "refunded" unless told to.
+    pub gateway: String,
+    /// Refunds one node sends at once.
+    pub concurrency: usize,
+    /// How often a node looks for refunds to send, in milliseconds.
+    pub poll_ms: u64,
+    pub http: HttpGatewayConfig,
+    pub alipay: AlipayConfig,
+}
+
+impl Default for PaymentsConfig {
+    fn default() -> Self {
+        PaymentsConfig {
+            gateway: String::new(),
+            concurrency: 8,
+            poll_ms: 1_000,
+            http: HttpGatewayConfig::default(),
+            alipay: AlipayConfig::default(),
+        }
+    }
+}
+
+/// The operator's payment service (`payments.gateway = "http"`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpGatewayConfig {
+    /// Where refunds are sent (POST, JSON), unless the shop has its own in `shop_urls`.
+    pub url: String,
+    /// A shop's own payment service, by shop id (`[payments.http.shop_urls]` `"3" = "https://…"`).
+    pub shop_urls: std::collections::BTreeMap<String, String>,
+    /// The signing secret (`whsec_…`, Standard Webhooks), shared with the payment service.
+    pub secret: String,
+    /// How long one request may take, in seconds; longer is "no answer", sent again later.
+    pub timeout_secs: u64,
+}
+
+impl Default for HttpGatewayConfig {
+    fn default() -> Self {
+        HttpGatewayConfig { url: String::new(), shop_urls: Default::default(), secret: String::new(), timeout_secs: 10 }
+    }
+}
+
+/// Alipay's open platform (`payments.gateway = "alipay"`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlipayConfig {
+    /// The gateway (`https://openapi.alipay.com/gateway.do`).
+    pub url: String,
+    pub app_id: String,
+    /// The application's RSA private key (PKCS#8 or PKCS#1, PEM or bare base64), or `@path`
+    /// to read it from a file.
+    pub private_key: String,
+    /// Alipay's public key (SubjectPublicKeyInfo, PEM or bare base64, or `@path`), to check
+    /// every answer's signature.
+    pub alipay_public_key: String,
+    /// How long one request may take, in seconds.
+    pub timeout_secs: u64,
+    /// After an answer that does not say how a refund ended, ask again this many seconds later.
+    pub query_after_secs: u64,
+}
+
+impl Default for AlipayConfig {
+    fn default() -> Self {
+        AlipayConfig {
+            url: "https://openapi.alipay.com/gateway.do".into(),
+            app_id: String::new(),
+            private_key: String::new(),
+            alipay_public_key: String::new(),
+            timeout_secs: 10,
+            query_after_secs: 60,
+        }
+    }
+}
+
+impl PaymentsConfig {
+    /// The gateway in force, and whether it was chosen explicitly.
+    pub fn payout(&self, manual_clock: bool) -> Result<aftersale_core::Payout, String> {
+        if self.gateway.is_empty() {
+            return Ok(if manual_clock { aftersale_core::Payout::Simulated } else { aftersale_core::Payout::Manual });
+        }
+        aftersale_core::Payout::parse(&self.gateway).ok_or_else(|| {
+            format!("payments.gateway must be simulated, manual, http or alipay, not {:?}", self.gateway)
+        })
+    }
 }
 
 /// Signed webhooks (Standard Webhooks 1.0), sent by the serving nodes.
@@ -315,6 +409,28 @@ impl Config {
         }
         if !["log", "none"].contains(&self.sms.provider.as_str()) {
             return Err(format!("sms.provider must be log or none, not {:?}", self.sms.provider));
+        }
+        let payout = self.payments.payout(self.server.manual_clock)?;
+        if payout == aftersale_core::Payout::Http {
+            if self.payments.http.url.is_empty() && self.payments.http.shop_urls.is_empty() {
+                return Err(
+                    "payments.http.url (or payments.http.shop_urls) is required with payments.gateway = http".into()
+                );
+            }
+            if !self.payments.http.secret.starts_with("whsec_") {
+                return Err("payments.http.secret must be a whsec_… secret with payments.gateway = http".into());
+            }
+            for shop in self.payments.http.shop_urls.keys() {
+                if shop.parse::<i64>().map_or(true, |s| s < 1) {
+                    return Err(format!("payments.http.shop_urls: {shop:?} is not a shop id"));
+                }
+            }
+        }
+        if payout == aftersale_core::Payout::Alipay {
+            let a = &self.payments.alipay;
+            if a.app_id.is_empty() || a.private_key.is_empty() || a.alipay_public_key.is_empty() {
+                return Err("payments.alipay.app_id, private_key and alipay_public_key are required with payments.gateway = alipay".into());
+            }
         }
         if self.evidence.max_file_mib == 0 || self.evidence.max_request_mib < self.evidence.max_file_mib {
             return Err("evidence.max_request_mib must be at least evidence.max_file_mib (> 0)".into());

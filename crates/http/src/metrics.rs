@@ -42,6 +42,8 @@ pub struct Metrics {
     pub sms_failed: Counter,
     pub webhooks_delivered: Counter,
     pub webhooks_failed: Counter,
+    pub refunds_paid: Counter,
+    pub refunds_failed: Counter,
     lag: Gauge<f64, AtomicU64>,
 }
 
@@ -68,6 +70,13 @@ impl Default for Metrics {
             "Webhook attempts that failed (timeout, connection, refused target, non-2xx)",
             webhooks_failed.clone(),
         );
+        let (refunds_paid, refunds_failed) = (Counter::default(), Counter::default());
+        registry.register("aftersale_refunds_paid", "Refunds the payment service answered paid", refunds_paid.clone());
+        registry.register(
+            "aftersale_refunds_failed",
+            "Refunds the payment service refused for good",
+            refunds_failed.clone(),
+        );
         let lag = Gauge::<f64, AtomicU64>::default();
         registry.register("aftersale_http_requests", "HTTP requests by method, route and status", requests.clone());
         registry.register("aftersale_http_request_duration_seconds", "HTTP request latency", latency.clone());
@@ -92,6 +101,8 @@ impl Default for Metrics {
             sms_failed,
             webhooks_delivered,
             webhooks_failed,
+            refunds_paid,
+            refunds_failed,
             lag,
         }
     }

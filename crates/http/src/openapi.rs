@@ -229,6 +229,13 @@ fn operation(
                 json!({ "required": true, "content": { "application/json": { "schema": schema } } }),
             );
         }
+        BodyDoc::Csv => {
+            op.insert(
+                "requestBody".into(),
+                json!({ "required": true, "content": { "text/csv": { "schema": {
+                    "type": "string", "description": "CSV, UTF-8, with a header line" } } } }),
+            );
+        }
         BodyDoc::Multipart => {
             op.insert(
                 "requestBody".into(),

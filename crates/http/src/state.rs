@@ -24,6 +24,8 @@ pub struct AppState {
     pub demo_logins: Arc<std::sync::OnceLock<std::collections::BTreeMap<String, String>>>,
     /// The webhook sender's key, rules and client.
     pub webhooks: Arc<crate::outbound::webhooks::Outbound>,
+    /// How this node sends refunds (None: `simulated` and `manual` send nothing).
+    pub refunds: Option<Arc<crate::outbound::refunds::Adapter>>,
 }
 
 /// Who a token or session hash belonged to, remembered for a moment: most requests then need no

@@ -272,8 +272,7 @@ fn m5_a_payment_service_settles_no_refund_on_the_clock_and_its_failure_is_final(
         assert_eq!((refund.state, refund.next_attempt_at), (RefundState::Processing, None), "{payout:?}");
         assert_eq!(w.deadline(K::RefundSettle), None, "{payout:?}");
         assert_eq!(w.status(), Status::Refunding);
-        w.cmd(SYSTEM, CaseCommand::RecordRefundOutcome { ok: false, detail: "ACQ.TRADE_HAS_CLOSE".into() })
-            .unwrap();
+        w.cmd(SYSTEM, CaseCommand::RecordRefundOutcome { ok: false, detail: "ACQ.TRADE_HAS_CLOSE".into() }).unwrap();
         let refund = w.case().refund.clone().unwrap();
         assert_eq!((refund.state, refund.next_attempt_at, refund.attempts), (RefundState::Failed, None, 1));
         assert_eq!(w.deadline(K::RefundSettle), None, "{payout:?}: a final failure waits in the failed queue");

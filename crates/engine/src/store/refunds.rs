@@ -60,6 +60,8 @@ pub struct RefundRow {
     pub id: i64,
     pub case: CaseId,
     pub order: OrderId,
+    /// The order's number, as the payment was made under it.
+    pub order_no: String,
     pub shop: ShopId,
     pub amount: Money,
     /// The gateway it goes (or went) through: `simulated`, `manual`, `http`, `alipay`.

@@ -43,7 +43,10 @@ fn paid(reference: &str) -> PayoutResult {
 fn m5_the_simulated_gateway_settles_its_ledger_row_on_the_clock() {
     let a = paying(Payout::Simulated);
     let (c, row) = refunded(&a, "S-1");
-    assert_eq!((row.status, row.gateway.as_str(), row.amount), (LedgerStatus::Requested, "simulated", Money::cny(1_000)));
+    assert_eq!(
+        (row.status, row.gateway.as_str(), row.amount),
+        (LedgerStatus::Requested, "simulated", Money::cny(1_000))
+    );
     assert_eq!(row.next_at, Some(T0.add_working_days(1)));
     assert_eq!((row.case, row.shop, row.key()), (c.id, ShopId(1), format!("rf_{}", row.id)));
     a.clock.set(T0.add_working_days(1));
@@ -72,7 +75,10 @@ fn m5_a_manual_refund_waits_for_finance_and_is_paid_once() {
     ));
     // Paid needs the bank's reference.
     let bare = PayoutResult { paid: true, reference: None, reason: None };
-    assert!(matches!(a.engine.settle_refund_as(&OWNER, row.id, bare), Err(EngineError::Invalid { field: "reference", .. })));
+    assert!(matches!(
+        a.engine.settle_refund_as(&OWNER, row.id, bare),
+        Err(EngineError::Invalid { field: "reference", .. })
+    ));
     let done = a.engine.settle_refund_as(&OWNER, row.id, paid("BANK-778")).unwrap();
     assert_eq!((done.status, done.reference.as_deref()), (LedgerStatus::Succeeded, Some("BANK-778")));
     assert_eq!(a.case(c.id).status, Status::Completed);
@@ -126,8 +132,9 @@ fn m5_a_payout_file_is_applied_whole_or_not_at_all() {
     let c2 = a.case(c2.id);
     assert_eq!(c2.refund.as_ref().unwrap().state, RefundState::Failed);
     assert_eq!(c2.refund.as_ref().unwrap().next_attempt_at, None, "a final failure waits for finance");
-    let failed_queue =
-        a.engine.refunds_as(&OWNER, RefundFilter { status: Some(LedgerStatus::Failed), limit: 10, ..Default::default() });
+    let failed_queue = a
+        .engine
+        .refunds_as(&OWNER, RefundFilter { status: Some(LedgerStatus::Failed), limit: 10, ..Default::default() });
     assert_eq!(failed_queue.unwrap().iter().map(|r| r.id).collect::<Vec<_>>(), [r2.id]);
 }
 
@@ -143,7 +150,8 @@ fn m5_a_sent_refund_is_retried_under_one_key_and_paid_only_when_the_service_says
     assert!(a.engine.claim_refunds(Payout::Alipay, 10, "node-b", 60_000).unwrap().is_empty());
     // No answer twice: sent again after 1 h, then 2 h (M5), the same row, the same key.
     for (attempt, wait) in [(1, 1), (2, 2)] {
-        let r = a.engine.record_refund_answer(row.id, GatewayAnswer::Unreachable { error: "timed out".into() }).unwrap();
+        let r =
+            a.engine.record_refund_answer(row.id, GatewayAnswer::Unreachable { error: "timed out".into() }).unwrap();
         assert_eq!((r.status, r.attempts, r.key()), (LedgerStatus::Requested, attempt, row.key()));
         assert_eq!(r.next_at, Some(a.clock.now() + Dur::hours(wait)));
         assert!(a.engine.claim_refunds(Payout::Http, 10, "node-a", 60_000).unwrap().is_empty(), "not due yet");
@@ -151,7 +159,8 @@ fn m5_a_sent_refund_is_retried_under_one_key_and_paid_only_when_the_service_says
         a.clock.advance(Dur::hours(wait));
         assert_eq!(a.engine.claim_refunds(Payout::Http, 10, "node-a", 60_000).unwrap().len(), 1);
     }
-    let r = a.engine.record_refund_answer(row.id, GatewayAnswer::Succeeded { reference: Some("PSP-1".into()) }).unwrap();
+    let r =
+        a.engine.record_refund_answer(row.id, GatewayAnswer::Succeeded { reference: Some("PSP-1".into()) }).unwrap();
     assert_eq!((r.status, r.attempts, r.reference.as_deref()), (LedgerStatus::Succeeded, 3, Some("PSP-1")));
     let case = a.case(c.id);
     assert_eq!((case.status, case.refund.as_ref().unwrap().state), (Status::Completed, RefundState::Succeeded));
@@ -166,7 +175,7 @@ fn m5_a_pending_refund_is_settled_by_the_services_callback_and_a_refusal_is_fina
     let a = paying(Payout::Http);
     let (c1, r1) = refunded(&a, "P-1");
     let (c2, r2) = refunded(&a, "P-2");
-    let pending = GatewayAnswer::Pending { reference: Some("PSP-9".into()), ask_at: None };
+    let pending = GatewayAnswer::Pending { reference: Some("PSP-9".into()), ask_after: None };
     let r = a.engine.record_refund_answer(r1.id, pending).unwrap();
     assert_eq!((r.status, r.next_at), (LedgerStatus::Pending, None));
     // A refund being sent may not be settled by hand: its service's answer decides.
@@ -177,7 +186,8 @@ fn m5_a_pending_refund_is_settled_by_the_services_callback_and_a_refusal_is_fina
     let done = a.engine.settle_refund_as(&token, r1.id, paid("PSP-9")).unwrap();
     assert_eq!(done.status, LedgerStatus::Succeeded);
     assert_eq!(a.case(c1.id).status, Status::Completed);
-    let r = a.engine.record_refund_answer(r2.id, GatewayAnswer::Failed { reason: "ACQ.TRADE_HAS_CLOSE".into() }).unwrap();
+    let r =
+        a.engine.record_refund_answer(r2.id, GatewayAnswer::Failed { reason: "ACQ.TRADE_HAS_CLOSE".into() }).unwrap();
     assert_eq!((r.status, r.last_error.as_deref()), (LedgerStatus::Failed, Some("ACQ.TRADE_HAS_CLOSE")));
     let case = a.case(c2.id);
     assert_eq!(case.refund.as_ref().unwrap().state, RefundState::Failed);

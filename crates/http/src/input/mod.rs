@@ -3,6 +3,7 @@
 //! bodies, headers and path ids here; queries in `search`; case actions in `actions`.
 
 pub mod actions;
+pub mod payouts;
 pub mod search;
 
 use crate::error::{ApiError, ApiResult};

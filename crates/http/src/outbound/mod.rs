@@ -1,5 +1,7 @@
 //! What leaves the service for other systems: signed webhooks (`webhooks`) and the secrets they
-//! are signed with (`secrets`).
+//! are signed with (`secrets`); refunds sent to a payment service (`refunds`, `alipay`).
 
+pub mod alipay;
+pub mod refunds;
 pub mod secrets;
 pub mod webhooks;

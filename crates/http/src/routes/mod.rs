@@ -13,6 +13,7 @@ pub mod home;
 pub mod messages;
 pub mod ops;
 pub mod orders;
+pub mod refunds;
 pub mod search;
 pub mod webhooks;
 
@@ -54,6 +55,8 @@ pub enum BodyDoc {
     /// A JSON body of this type.
     Json(SchemaFn),
     Multipart,
+    /// A CSV file (`text/csv`).
+    Csv,
 }
 
 /// What a route answers on success.
@@ -147,6 +150,7 @@ pub fn api() -> Api {
     let api = evidence::routes(api);
     let api = events::routes(api);
     let api = webhooks::routes(api);
+    let api = refunds::routes(api);
     messages::routes(api)
 }
 

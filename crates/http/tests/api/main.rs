@@ -16,6 +16,7 @@ mod integrations;
 mod journeys;
 mod migration;
 mod pages;
+mod refunds;
 mod reliability;
 mod security;
 mod testdb;

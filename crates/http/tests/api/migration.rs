@@ -71,6 +71,17 @@ async fn sqlite_to_postgres_interrupted_and_resumed_gives_the_same_answers() {
             }
             assert_eq!(x, y, "{role} {q}");
         }
+        if role != "buyer" {
+            // The refund ledger moved up with the cases.
+            let (x, y) = (
+                list(a.clone(), "/api/v1/refunds?limit=200").await,
+                list(b.clone(), "/api/v1/refunds?limit=200").await,
+            );
+            if role == "platform" {
+                assert!(!x["items"].as_array().unwrap().is_empty(), "the demo's refunds are in the ledger: {x}");
+            }
+            assert_eq!(x, y, "{role} refunds");
+        }
         let page: Value = list(a.clone(), "/api/v1/cases?limit=200").await;
         for item in page["items"].as_array().unwrap() {
             let path = format!("/api/v1/cases/{}", item["id"]);

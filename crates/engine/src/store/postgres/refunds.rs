@@ -3,28 +3,30 @@
 
 use super::*;
 
-const COLUMNS: &str = "id, case_id, order_id, shop_id, amount_minor, currency, gateway, status, attempts, reference, \
+const COLUMNS: &str =
+    "id, case_id, order_id, order_no, shop_id, amount_minor, currency, gateway, status, attempts, reference, \
                        last_error, requested_at, settled_at, next_at";
 
 fn refund_row(r: &Row) -> Result<RefundRow, StoreError> {
-    let currency: &str = r.try_get(5)?;
-    let status: &str = r.try_get(7)?;
-    let amount = Currency::parse(currency).and_then(|c| Money::new(r.try_get(4).unwrap_or(-1), c));
+    let currency: &str = r.try_get(6)?;
+    let status: &str = r.try_get(8)?;
+    let amount = Currency::parse(currency).and_then(|c| Money::new(r.try_get(5).unwrap_or(-1), c));
     Ok(RefundRow {
         id: r.try_get(0)?,
         case: CaseId(r.try_get(1)?),
         order: OrderId(r.try_get(2)?),
-        shop: ShopId(r.try_get(3)?),
+        order_no: r.try_get(3)?,
+        shop: ShopId(r.try_get(4)?),
         amount: amount.map_err(StoreError::Corrupt)?,
-        gateway: r.try_get(6)?,
+        gateway: r.try_get(7)?,
         status: LedgerStatus::parse(status)
             .ok_or_else(|| StoreError::Corrupt(format!("unknown refund status {status}")))?,
-        attempts: r.try_get::<_, i64>(8)? as u32,
-        reference: r.try_get(9)?,
-        last_error: r.try_get(10)?,
-        requested_at: Timestamp(r.try_get(11)?),
-        settled_at: r.try_get::<_, Option<i64>>(12)?.map(Timestamp),
-        next_at: r.try_get::<_, Option<i64>>(13)?.map(Timestamp),
+        attempts: r.try_get::<_, i64>(9)? as u32,
+        reference: r.try_get(10)?,
+        last_error: r.try_get(11)?,
+        requested_at: Timestamp(r.try_get(12)?),
+        settled_at: r.try_get::<_, Option<i64>>(13)?.map(Timestamp),
+        next_at: r.try_get::<_, Option<i64>>(14)?.map(Timestamp),
     })
 }
 
@@ -67,12 +69,13 @@ impl RefundReads for Pg<'_> {
 impl RefundWrites for Pg<'_> {
     fn insert_refund(&mut self, r: &RefundRow) -> Result<i64, StoreError> {
         let row = self.query(
-            "INSERT INTO refunds (case_id, order_id, shop_id, amount_minor, currency, gateway, status, attempts, \
+            "INSERT INTO refunds (case_id, order_id, order_no, shop_id, amount_minor, currency, gateway, status, attempts, \
              reference, last_error, requested_at, settled_at, next_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
             &[
                 &r.case.0,
                 &r.order.0,
+                &r.order_no,
                 &r.shop.0,
                 &r.amount.minor(),
                 &r.amount.currency().as_str(),

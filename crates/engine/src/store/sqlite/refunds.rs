@@ -2,13 +2,14 @@
 
 use super::*;
 
-const COLUMNS: &str = "id, case_id, order_id, shop_id, amount_minor, currency, gateway, status, attempts, reference, \
+const COLUMNS: &str =
+    "id, case_id, order_id, order_no, shop_id, amount_minor, currency, gateway, status, attempts, reference, \
                        last_error, requested_at, settled_at, next_at";
 
 fn refund_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<RefundRow, StoreError>> {
-    let currency: String = r.get(5)?;
-    let status: String = r.get(7)?;
-    let minor: i64 = r.get(4)?;
+    let currency: String = r.get(6)?;
+    let status: String = r.get(8)?;
+    let minor: i64 = r.get(5)?;
     let parts = (
         Currency::parse(&currency).and_then(|c| Money::new(minor, c)),
         LedgerStatus::parse(&status).ok_or_else(|| format!("unknown refund status {status}")),
@@ -21,16 +22,17 @@ fn refund_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<RefundRow, Store
         id: r.get(0)?,
         case: CaseId(r.get(1)?),
         order: OrderId(r.get(2)?),
-        shop: ShopId(r.get(3)?),
+        order_no: r.get(3)?,
+        shop: ShopId(r.get(4)?),
         amount,
-        gateway: r.get(6)?,
+        gateway: r.get(7)?,
         status,
-        attempts: r.get::<_, i64>(8)? as u32,
-        reference: r.get(9)?,
-        last_error: r.get(10)?,
-        requested_at: Timestamp(r.get(11)?),
-        settled_at: r.get::<_, Option<i64>>(12)?.map(Timestamp),
-        next_at: r.get::<_, Option<i64>>(13)?.map(Timestamp),
+        attempts: r.get::<_, i64>(9)? as u32,
+        reference: r.get(10)?,
+        last_error: r.get(11)?,
+        requested_at: Timestamp(r.get(12)?),
+        settled_at: r.get::<_, Option<i64>>(13)?.map(Timestamp),
+        next_at: r.get::<_, Option<i64>>(14)?.map(Timestamp),
     }))
 }
 
@@ -49,7 +51,10 @@ impl RefundReads for Sql<'_> {
 
     fn refund_of_case(&mut self, case: CaseId) -> Result<Option<RefundRow>, StoreError> {
         Ok(self
-            .refund_rows(&format!("SELECT {COLUMNS} FROM refunds WHERE case_id = ? ORDER BY id DESC LIMIT 1"), [case.0])?
+            .refund_rows(
+                &format!("SELECT {COLUMNS} FROM refunds WHERE case_id = ? ORDER BY id DESC LIMIT 1"),
+                [case.0],
+            )?
             .pop())
     }
 
@@ -76,13 +81,14 @@ impl RefundReads for Sql<'_> {
 impl RefundWrites for Sql<'_> {
     fn insert_refund(&mut self, r: &RefundRow) -> Result<i64, StoreError> {
         let mut st = self.conn.prepare_cached(
-            "INSERT INTO refunds (case_id, order_id, shop_id, amount_minor, currency, gateway, status, attempts, \
+            "INSERT INTO refunds (case_id, order_id, order_no, shop_id, amount_minor, currency, gateway, status, attempts, \
              reference, last_error, requested_at, settled_at, next_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )?;
         st.execute(params![
             r.case.0,
             r.order.0,
+            r.order_no,
             r.shop.0,
             r.amount.minor(),
             r.amount.currency().as_str(),

@@ -4,6 +4,8 @@ CREATE TABLE refunds (
     id BIGSERIAL PRIMARY KEY,
     case_id BIGINT NOT NULL,
     order_id BIGINT NOT NULL,
+    -- The order's number, as the payment was made under it (Alipay's out_trade_no).
+    order_no TEXT NOT NULL,
     shop_id BIGINT NOT NULL,
     amount_minor BIGINT NOT NULL,
     currency TEXT NOT NULL,

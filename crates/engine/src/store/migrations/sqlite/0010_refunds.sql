@@ -4,6 +4,8 @@ CREATE TABLE refunds (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     case_id INTEGER NOT NULL,
     order_id INTEGER NOT NULL,
+    -- The order's number, as the payment was made under it (Alipay's out_trade_no).
+    order_no TEXT NOT NULL,
     shop_id INTEGER NOT NULL,
     amount_minor INTEGER NOT NULL,
     currency TEXT NOT NULL,
