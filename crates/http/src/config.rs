@@ -148,7 +148,7 @@ impl Default for WebhooksConfig {
             disable_after_hours: 120,
             timeout_secs: 10,
             concurrency: 32,
-            per_endpoint: 4,
+            per_endpoint: 16,
             poll_ms: 500,
         }
     }

@@ -18,6 +18,7 @@ mod dashboard;
 mod forms;
 pub mod i18n;
 mod queue;
+mod refunds;
 mod settings;
 mod view;
 mod webhooks;
@@ -56,6 +57,7 @@ pub fn router() -> Router<AppState> {
         .merge(console::routes())
         .merge(settings::routes())
         .merge(webhooks::routes())
+        .merge(refunds::routes())
         .merge(dashboard::routes())
 }
 
@@ -264,6 +266,7 @@ fn nav(v: &Viewer) -> Vec<(&'static str, &'static str)> {
             ("/w/queue", v.t("Cases")),
             ("/w/dashboard", v.t("Dashboard")),
             ("/w/messages", v.t("Messages")),
+            ("/w/refunds", v.t("Refunds")),
             ("/w/settings", v.t("Settings")),
         ],
         Role::Buyer => vec![("/b/orders", v.t("My orders")), ("/w/messages", v.t("Messages"))],
@@ -271,6 +274,7 @@ fn nav(v: &Viewer) -> Vec<(&'static str, &'static str)> {
             ("/p/queue", v.t("Arbitration")),
             ("/p/search", v.t("Search all shops")),
             ("/p/sms", v.t("SMS outbox")),
+            ("/w/refunds", v.t("Refunds")),
             ("/w/messages", v.t("Messages")),
         ],
     }

@@ -360,3 +360,64 @@ async fn paid_case(t: &TestApp, id: &str) -> Value {
     let case = refund(&t.owner, id).await["case_id"].as_i64().unwrap();
     t.case(&t.owner, case).await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn m5_finance_settles_refunds_in_the_workbench_one_by_one_and_by_payout_file() {
+    use crate::pages::Page;
+    let t = TestApp::with(|c| c.payments.gateway = "manual".into()).await;
+    let (_, r1) = refunded(&t).await;
+    let (_, r2) = refunded(&t).await;
+    let (id1, id2) = (r1["id"].as_str().unwrap().to_string(), r2["id"].as_str().unwrap().to_string());
+    let site = format!("http://{}", t.running.as_ref().unwrap().addr);
+    let owner = Page::login(&site, "owner1", "password-123").await;
+    let page = owner.get("/w/refunds").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains(&format!("data-refund=\"{id1}\"")) && page.body.contains(&format!("data-refund=\"{id2}\""))
+    );
+    assert!(page.body.contains("href=\"/w/refunds\""), "in the navigation");
+    // One by one: the first marked paid with the bank's reference.
+    let csrf = page.hidden("csrf");
+    let numeric1 = id1.trim_start_matches("rf_");
+    let done = owner
+        .post(
+            &format!("/w/refunds/{numeric1}/settle"),
+            &[("csrf", &csrf), ("status", "succeeded"), ("reference", "BANK-7")],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(refund(&t.owner, &id1).await["status"], "succeeded");
+    // A file naming an unknown refund is refused whole, the line named; the good one then applies.
+    let bad: &'static str =
+        Box::leak(format!("refund_id,status,reference\n{id2},paid,BANK-8\nrf_4242,paid,X\n").into_boxed_str());
+    let page = owner.get("/w/refunds").await;
+    let refused = owner
+        .post_multipart(
+            "/w/refunds/payouts",
+            &[("csrf", &page.hidden("csrf"))],
+            ("payouts.csv", "text/csv", bad.as_bytes()),
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("line 3") && refused.body.contains("rf_4242"), "{}", refused.body);
+    assert_eq!(refund(&t.owner, &id2).await["status"], "awaiting_payout");
+    let good: &'static str = Box::leak(format!("refund_id,status,reference\n{id2},paid,BANK-8\n").into_boxed_str());
+    let applied = owner
+        .post_multipart(
+            "/w/refunds/payouts",
+            &[("csrf", &page.hidden("csrf"))],
+            ("payouts.csv", "text/csv", good.as_bytes()),
+        )
+        .await;
+    assert_eq!(applied.status, 200, "{}", applied.body);
+    assert!(applied.body.contains("1 笔退款已按文件处理。"), "{}", applied.body);
+    let paid = owner.get("/w/refunds?status=succeeded").await;
+    assert!(paid.body.contains("BANK-7") && paid.body.contains("BANK-8"), "{}", paid.body);
+    // Staff read the ledger but do not settle it; another shop sees none of it.
+    let staff = Page::login(&site, "staff1", "password-123").await;
+    assert_eq!(staff.get("/w/refunds?status=succeeded").await.status, 200);
+    let other = Page::login(&site, "owner2", "password-123").await;
+    let theirs = other.get("/w/refunds?status=succeeded").await;
+    assert!(!theirs.body.contains(&id1), "another shop's refunds are not listed");
+    t.stop().await;
+}
