@@ -72,6 +72,25 @@ pub struct Notice {
 pub struct Sms {
     pub phone: Phone,
     pub text: String,
+    /// What kind of message it is (`return_address`, `ship_back_reminder`): a provider that
+    /// sends pre-approved templates (Alibaba Cloud) picks the template by it.
+    pub kind: String,
+    /// The template's variables, the text's parts by name.
+    pub params: std::collections::BTreeMap<String, String>,
+}
+
+/// The kinds of text message the rules send.
+pub const SMS_KINDS: [&str; 2] = ["return_address", "ship_back_reminder"];
+
+impl Sms {
+    fn of(phone: &Phone, kind: &str, text: String, params: &[(&str, String)]) -> Sms {
+        Sms {
+            phone: phone.clone(),
+            text,
+            kind: kind.into(),
+            params: params.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+        }
+    }
 }
 
 /// M6: a penalty the rules charge the shop (recorded against it, shown to it and the platform).
@@ -246,12 +265,21 @@ pub fn notices_for(order: &Order, case: &Case, events: &[Event]) -> Outbox {
                 if *refuse_freight_collect {
                     text.push_str(REFUSE_FREIGHT_COLLECT_TEXT);
                 }
-                sms.push(Sms { phone: order.customer.phone.clone(), text });
+                let params = [
+                    ("no", no.to_string()),
+                    ("address", format!("{} {}", address.region, address.detail)),
+                    ("name", address.name.clone()),
+                    ("phone", address.phone.as_str().to_string()),
+                    ("no_freight_collect", if *refuse_freight_collect { "1" } else { "0" }.to_string()),
+                ];
+                sms.push(Sms::of(&order.customer.phone, "return_address", text, &params));
             }
-            Event::BuyerReminded => sms.push(Sms {
-                phone: order.customer.phone.clone(),
-                text: format!("【售后】请尽快寄回售后单{no}的商品并填写退货物流单号。"),
-            }),
+            Event::BuyerReminded => sms.push(Sms::of(
+                &order.customer.phone,
+                "ship_back_reminder",
+                format!("【售后】请尽快寄回售后单{no}的商品并填写退货物流单号。"),
+                &[("no", no.to_string())],
+            )),
             Event::Escalated { by, .. } => {
                 let (en, zh) = party_words(*by);
                 note(

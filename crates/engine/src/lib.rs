@@ -38,8 +38,8 @@ pub use store::sqlite::{SqliteOptions, SqliteStore};
 pub use store::{
     reports_feeds, Abort, AddressInput, CaseChange, CaseCursor, CaseHit, CaseHits, CaseListItem, CasePage, CaseQuery,
     CaseSort, Credential, DomainEventRow, DueDeadline, Effects, EventPosition, EvidenceObject, Lease, LogRow,
-    NoticeQuery, Penalty, PublishedRow, ReadTx, Reply, ReplyTemplate, Role, ShopRecord, Store, StoreError, StoredEvent,
-    StoredNotice, StoredSms, Subject, TokenRecord, TokenScope, UserRecord, WriteJob, WriteTx,
+    NoticeQuery, Penalty, PublishedRow, ReadTx, Reply, ReplyTemplate, Role, ShopRecord, SmsFinish, Store, StoreError,
+    StoredEvent, StoredNotice, StoredSms, Subject, TokenRecord, TokenScope, UserRecord, WriteJob, WriteTx,
 };
 pub use submit::{ActionAnswer, CaseAction};
 pub use usecase::{Engine, EngineError, Firing, IdemKey, MessageBox};

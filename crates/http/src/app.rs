@@ -29,6 +29,7 @@ pub struct Running {
     listener: Option<std::thread::JoinHandle<()>>,
     webhooks: tokio::task::JoinHandle<()>,
     refunds: Option<tokio::task::JoinHandle<()>>,
+    sms: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Running {
@@ -41,8 +42,9 @@ impl Running {
         // A delivery cut off here is tried again once its lease ends (by this node or another).
         self.webhooks.abort();
         // A refund cut off here is asked again, under the same key, once its lease ends.
-        if let Some(r) = &self.refunds {
-            r.abort();
+        // A message cut off here is sent again once its claim ends.
+        for task in [&self.refunds, &self.sms].into_iter().flatten() {
+            task.abort();
         }
         self.state.runner.stop();
         for h in [self.runner.take(), self.listener.take()].into_iter().flatten() {
@@ -112,7 +114,7 @@ pub fn build_state(config: &Config, start: Option<Timestamp>) -> Result<AppState
         metrics: Arc::new(Metrics::default()),
         config: Arc::new(config.clone()),
         runner: Arc::new(RunnerSignal::default()),
-        sms: config.sms.sender()?,
+        sms: crate::outbound::sms::Provider::new(&config.sms)?,
         auth_cache: Arc::new(crate::state::AuthCache::default()),
         demo_logins: Arc::new(std::sync::OnceLock::new()),
         webhooks,
@@ -257,9 +259,6 @@ fn spawn_runner(state: AppState) -> std::thread::JoinHandle<()> {
                         tracing::error!(error = %e, "deadline runner pass failed; retrying");
                     }
                 }
-                if let Some(sender) = &state.sms {
-                    dispatch_sms(&state, sender.as_ref());
-                }
                 // Events past the retention go, once an hour (and at start).
                 let now = state.engine.now();
                 if pruned_at.is_none_or(|t| now.0 - t.0 >= PRUNE_EVERY.as_millis() as i64) {
@@ -285,30 +284,6 @@ fn spawn_runner(state: AppState) -> std::thread::JoinHandle<()> {
             },
         )
     })
-}
-
-/// Hands the SMS outbox to the provider, batch after batch, until nothing this node may claim
-/// is left (a failed message is tried again on a later pass, once its claim has ended).
-fn dispatch_sms(state: &AppState, sender: &dyn aftersale_engine::SmsSender) {
-    let batch = state.config.sms.batch.max(1);
-    loop {
-        match aftersale_engine::sms::dispatch(&state.engine, sender, batch) {
-            Ok(d) => {
-                state.metrics.sms_sent.inc_by(d.sent);
-                state.metrics.sms_failed.inc_by(d.failed);
-                if d.failed > 0 {
-                    tracing::warn!(failed = d.failed, "SMS provider refused messages; they stay queued");
-                }
-                if d.sent + d.failed < batch as u64 || d.failed > 0 {
-                    return;
-                }
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "SMS dispatch failed; retrying on the next pass");
-                return;
-            }
-        }
-    }
 }
 
 /// Listens to the other nodes on the same database (PostgreSQL's LISTEN/NOTIFY; on SQLite,
@@ -393,6 +368,7 @@ pub async fn start_with_state(state: AppState, listener: tokio::net::TcpListener
     let listener_thread = spawn_listener(state.clone());
     let webhooks = crate::outbound::webhooks::spawn(state.clone());
     let refunds = state.refunds.clone().map(|a| crate::outbound::refunds::spawn(state.clone(), a));
+    let sms = state.sms.clone().map(|p| crate::outbound::sms::spawn(state.clone(), p));
     tracing::info!(%addr, manual_clock = state.manual_clock.is_some(), "aftersale listening");
     Ok(Running {
         addr,
@@ -403,6 +379,7 @@ pub async fn start_with_state(state: AppState, listener: tokio::net::TcpListener
         listener: Some(listener_thread),
         webhooks,
         refunds,
+        sms,
     })
 }
 

@@ -4,7 +4,6 @@
 
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -179,39 +178,101 @@ impl Default for EventsConfig {
     }
 }
 
-/// Where the text messages the rules send (X2) go. The serving node hands every recorded message
-/// to the provider once (several nodes share the outbox under leases).
+/// Text messages (X2): which provider sends them, how often a message not sent is tried again,
+/// and how fast. Every node dispatches the outbox; a message is claimed by one node at a time,
+/// so it is sent once.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct SmsConfig {
     /// `log`: each message is written to the service's log (the phone masked) and, when
     /// `log_file` is set, appended to that file as a JSON line; nothing leaves the machine.
-    /// `none`: messages stay in the outbox unsent (the platform's SMS page lists them).
+    /// `aliyun`: Alibaba Cloud SMS (`SendSms`, a template per kind of message). `webhook`: a
+    /// signed POST to any other gateway. `none`: messages stay in the outbox unsent.
     pub provider: String,
     /// For `log`: a file to append each message to as JSON (`id`, `case_id`, `phone`, `text`).
     pub log_file: String,
     /// How many messages one dispatch takes at most.
     pub batch: usize,
+    /// At most this many messages a second from one node (0: no limit), so that a burst of
+    /// deadlines does not trip the provider's own limit.
+    pub rate_per_sec: u32,
+    /// Seconds to wait after each failed attempt (the last repeated).
+    pub retry_secs: Vec<u64>,
+    /// Attempts after which a message not sent is given up as failed.
+    pub max_attempts: u32,
+    /// How often a node looks for messages to send, in milliseconds.
+    pub poll_ms: u64,
+    pub aliyun: AliyunSmsConfig,
+    pub webhook: SmsWebhookConfig,
 }
 
 impl Default for SmsConfig {
     fn default() -> Self {
-        SmsConfig { provider: "log".into(), log_file: String::new(), batch: 100 }
+        SmsConfig {
+            provider: "log".into(),
+            log_file: String::new(),
+            batch: 100,
+            rate_per_sec: 50,
+            retry_secs: vec![30, 120, 600, 3600, 21600],
+            max_attempts: 10,
+            poll_ms: 500,
+            aliyun: AliyunSmsConfig::default(),
+            webhook: SmsWebhookConfig::default(),
+        }
+    }
+}
+
+/// Alibaba Cloud SMS (`sms.provider = "aliyun"`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AliyunSmsConfig {
+    pub endpoint: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub access_key_secret: String,
+    /// The approved signature (签名), e.g. `售后服务`.
+    pub sign_name: String,
+    /// The approved template code per kind of message: `return_address`, `ship_back_reminder`.
+    pub templates: std::collections::BTreeMap<String, String>,
+    pub timeout_secs: u64,
+}
+
+impl Default for AliyunSmsConfig {
+    fn default() -> Self {
+        AliyunSmsConfig {
+            endpoint: "https://dysmsapi.aliyuncs.com/".into(),
+            region: "cn-hangzhou".into(),
+            access_key_id: String::new(),
+            access_key_secret: String::new(),
+            sign_name: String::new(),
+            templates: Default::default(),
+            timeout_secs: 10,
+        }
+    }
+}
+
+/// Any other SMS gateway, by a signed POST (`sms.provider = "webhook"`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmsWebhookConfig {
+    pub url: String,
+    /// `whsec_…`: each request is signed as Standard Webhooks are.
+    pub secret: String,
+    pub timeout_secs: u64,
+}
+
+impl Default for SmsWebhookConfig {
+    fn default() -> Self {
+        SmsWebhookConfig { url: String::new(), secret: String::new(), timeout_secs: 10 }
     }
 }
 
 impl SmsConfig {
-    /// The provider this node dispatches to; None for `none`.
-    pub fn sender(&self) -> Result<Option<Arc<dyn aftersale_engine::SmsSender>>, String> {
-        match self.provider.as_str() {
-            "none" => Ok(None),
-            "log" => {
-                let file = (!self.log_file.is_empty()).then(|| std::path::Path::new(&self.log_file));
-                let sender = aftersale_engine::LogSender::new(file)
-                    .map_err(|e| format!("sms.log_file {}: {e}", self.log_file))?;
-                Ok(Some(Arc::new(sender)))
-            }
-            other => Err(format!("sms.provider: {other:?} is not a provider (log, none)")),
+    /// The retry rule the engine applies.
+    pub fn retry(&self) -> aftersale_engine::sms::SmsRetry {
+        aftersale_engine::sms::SmsRetry {
+            waits_ms: self.retry_secs.iter().map(|s| (*s as i64) * 1000).collect(),
+            max_attempts: self.max_attempts.max(1),
         }
     }
 }
@@ -407,8 +468,28 @@ impl Config {
         if self.log.level.parse::<tracing::Level>().is_err() {
             return Err(format!("log.level {:?} is not a level", self.log.level));
         }
-        if !["log", "none"].contains(&self.sms.provider.as_str()) {
-            return Err(format!("sms.provider must be log or none, not {:?}", self.sms.provider));
+        match self.sms.provider.as_str() {
+            "log" | "none" => {}
+            "aliyun" => {
+                let a = &self.sms.aliyun;
+                if a.access_key_id.is_empty() || a.access_key_secret.is_empty() || a.sign_name.is_empty() {
+                    return Err("sms.aliyun.access_key_id, access_key_secret and sign_name are required with sms.provider = aliyun".into());
+                }
+                for kind in aftersale_core::notice::SMS_KINDS {
+                    if !a.templates.contains_key(kind) {
+                        return Err(format!("sms.aliyun.templates.{kind} (the template code) is required"));
+                    }
+                }
+            }
+            "webhook" => {
+                if self.sms.webhook.url.is_empty() || !self.sms.webhook.secret.starts_with("whsec_") {
+                    return Err(
+                        "sms.webhook.url and a whsec_… sms.webhook.secret are required with sms.provider = webhook"
+                            .into(),
+                    );
+                }
+            }
+            other => return Err(format!("sms.provider must be log, aliyun, webhook or none, not {other:?}")),
         }
         let payout = self.payments.payout(self.server.manual_clock)?;
         if payout == aftersale_core::Payout::Http {

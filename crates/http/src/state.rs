@@ -18,7 +18,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub runner: Arc<RunnerSignal>,
     /// Where this node sends the SMS outbox (None: it does not).
-    pub sms: Option<Arc<dyn aftersale_engine::SmsSender>>,
+    pub sms: Option<Arc<crate::outbound::sms::Provider>>,
     pub auth_cache: Arc<AuthCache>,
     /// On the demo: its logins (all with the demo password), shown on `/`.
     pub demo_logins: Arc<std::sync::OnceLock<std::collections::BTreeMap<String, String>>>,

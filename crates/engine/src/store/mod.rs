@@ -160,7 +160,8 @@ pub trait NoticeReads {
     /// X2: every SMS recorded, oldest first.
     fn sms_outbox(&mut self) -> Result<Vec<StoredSms>, StoreError>;
     /// X2: SMS not yet handed to the sender, oldest first.
-    fn unsent_sms(&mut self, limit: usize) -> Result<Vec<StoredSms>, StoreError>;
+    /// Messages neither sent nor failed, due at `now_ms` (wall clock), oldest first.
+    fn unsent_sms(&mut self, limit: usize, now_ms: i64) -> Result<Vec<StoredSms>, StoreError>;
 }
 
 /// Accounts, sessions and API tokens.
@@ -282,7 +283,8 @@ pub trait NoticeWrites {
     fn insert_outbox(&mut self, case: Option<CaseId>, outbox: &Outbox, at: Timestamp) -> Result<(), StoreError>;
     /// Marks the recipient's own entries read; returns how many changed.
     fn mark_read(&mut self, to: Recipient, ids: &[i64], at: Timestamp) -> Result<u64, StoreError>;
-    fn mark_sms_sent(&mut self, id: i64, at: Timestamp) -> Result<(), StoreError>;
+    /// Records one send of a message (counted in its attempts) and ends its claim.
+    fn finish_sms(&mut self, id: i64, how: &SmsFinish) -> Result<(), StoreError>;
 }
 
 pub trait AccountWrites {

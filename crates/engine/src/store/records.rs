@@ -103,6 +103,37 @@ pub struct StoredSms {
     pub case_id: Option<CaseId>,
     pub at: Timestamp,
     pub sent_at: Option<Timestamp>,
+    /// The template's kind and variables (JSON object), for providers that send templates.
+    pub kind: String,
+    pub params: String,
+    /// Sends tried so far.
+    pub attempts: u32,
+    /// When a provider refused it for good (an invalid number, an unsubscribed one).
+    pub failed_at: Option<Timestamp>,
+    /// The provider's id for the message once sent.
+    pub provider_id: Option<String>,
+    pub last_error: Option<String>,
+    /// When it is next tried (wall-clock ms; 0: at once).
+    pub next_at: i64,
+}
+
+/// How one send of an SMS ended, as the outbox keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SmsFinish {
+    Sent {
+        at: Timestamp,
+        provider_id: Option<String>,
+    },
+    /// Not sent this time: tried again at `next_at_ms` (wall clock).
+    Retry {
+        next_at_ms: i64,
+        error: String,
+    },
+    /// Refused for good: never tried again.
+    Failed {
+        at: Timestamp,
+        error: String,
+    },
 }
 
 /// One line of a log as stored; events of one command share the row `id`.

@@ -85,30 +85,52 @@ fn x1_message_box_has_unread_counts_per_category_and_only_the_owner_marks_read()
 
 #[test]
 fn x2_a_pluggable_sender_delivers_the_outbox_and_failures_stay_queued() {
-    use aftersale_engine::sms::{dispatch, SmsSender};
+    use aftersale_engine::sms::{dispatch, SmsOutcome, SmsRetry, SmsSender};
     struct Flaky(std::sync::Mutex<Vec<String>>, bool);
     impl SmsSender for Flaky {
-        fn send(&self, sms: &aftersale_engine::StoredSms) -> Result<(), String> {
+        fn send(&self, sms: &aftersale_engine::StoredSms) -> SmsOutcome {
             if self.1 {
-                return Err("gateway down".into());
+                return SmsOutcome::Retry("gateway down".into());
             }
             self.0.lock().unwrap().push(format!("{}: {}", sms.phone, sms.text));
-            Ok(())
+            SmsOutcome::Sent { provider_id: Some("P-1".into()) }
         }
     }
+    // Tried again at once (a wait of 0), given up after the third attempt.
+    let retry = SmsRetry { waits_ms: vec![0], max_attempts: 3 };
     let a = app();
     let o = a.order("X2D", PaymentMethod::Online, true);
     let c = a.apply(o.id, CaseType::ReturnRefund, 100);
     a.engine.agree_return(MERCHANT, c.id, AddressId(1), false, None, None).unwrap();
     let down = Flaky(Default::default(), true);
-    assert_eq!(dispatch(&a.engine, &down, 10).unwrap().failed, 1);
-    assert_eq!(a.engine.read(|tx| tx.unsent_sms(10)).unwrap().len(), 1);
+    assert_eq!(dispatch(&a.engine, &down, 10, &retry).unwrap().failed, 1);
+    let due = |a: &App| a.engine.read(|tx| tx.unsent_sms(10, i64::MAX)).unwrap();
+    assert_eq!(due(&a).len(), 1);
+    let kept = &due(&a)[0];
+    assert_eq!((kept.attempts, kept.last_error.as_deref()), (1, Some("gateway down")));
+    assert_eq!((kept.kind.as_str(), kept.params.contains("\"no\"")), ("return_address", true), "{kept:?}");
     let up = Flaky(Default::default(), false);
-    assert_eq!(dispatch(&a.engine, &up, 10).unwrap().sent, 1);
+    assert_eq!(dispatch(&a.engine, &up, 10, &retry).unwrap().sent, 1);
     assert!(up.0.lock().unwrap()[0].starts_with("13800131234: 【售后】"));
-    assert!(a.engine.read(|tx| tx.unsent_sms(10)).unwrap().is_empty());
-    assert!(a.engine.read(|tx| tx.sms_outbox()).unwrap()[0].sent_at.is_some(), "the outbox keeps the record");
-    assert_eq!(dispatch(&a.engine, &RecordOnly, 10).unwrap().sent, 0);
+    assert!(due(&a).is_empty());
+    let sent = &a.engine.read(|tx| tx.sms_outbox()).unwrap()[0];
+    assert!(sent.sent_at.is_some(), "the outbox keeps the record");
+    assert_eq!((sent.attempts, sent.provider_id.as_deref(), sent.last_error.as_deref()), (2, Some("P-1"), None));
+    // A provider that keeps failing: given up at the last attempt, with the reason.
+    a.engine.case_command(MERCHANT, c.id, CaseCommand::RemindBuyer, None, None).ok();
+    let o2 = a.order("X2E", PaymentMethod::Online, true);
+    let c2 = a.apply(o2.id, CaseType::ReturnRefund, 100);
+    a.engine.agree_return(MERCHANT, c2.id, AddressId(1), false, None, None).unwrap();
+    for _ in 0..3 {
+        dispatch(&a.engine, &down, 10, &retry).unwrap();
+    }
+    assert!(due(&a).is_empty(), "nothing left to try");
+    let all = a.engine.read(|tx| tx.sms_outbox()).unwrap();
+    let gave_up = all.iter().filter(|s| s.failed_at.is_some()).collect::<Vec<_>>();
+    assert!(
+        !gave_up.is_empty() && gave_up.iter().all(|s| s.last_error.as_deref().unwrap().starts_with("given up after 3"))
+    );
+    assert_eq!(dispatch(&a.engine, &RecordOnly, 10, &retry).unwrap().sent, 0);
 }
 
 #[test]

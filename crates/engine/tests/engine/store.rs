@@ -223,13 +223,13 @@ fn two_nodes_on_one_database_never_claim_the_same_row() {
 
 #[test]
 fn two_dispatchers_send_each_sms_once() {
-    use aftersale_engine::sms::{dispatch, SmsSender};
+    use aftersale_engine::sms::{dispatch, SmsOutcome, SmsRetry, SmsSender};
     use std::sync::Mutex;
     struct Count(Arc<Mutex<Vec<String>>>);
     impl SmsSender for Count {
-        fn send(&self, sms: &aftersale_engine::StoredSms) -> Result<(), String> {
+        fn send(&self, sms: &aftersale_engine::StoredSms) -> SmsOutcome {
             self.0.lock().unwrap().push(format!("{}{}", sms.phone, sms.text));
-            Ok(())
+            SmsOutcome::Sent { provider_id: None }
         }
     }
     let a = app();
@@ -249,7 +249,7 @@ fn two_dispatchers_send_each_sms_once() {
             std::thread::spawn(move || {
                 let mut n = 0;
                 loop {
-                    let d = dispatch(&engine, &sender, 2).unwrap();
+                    let d = dispatch(&engine, &sender, 2, &SmsRetry::default()).unwrap();
                     if d.sent == 0 {
                         return n;
                     }
@@ -264,7 +264,7 @@ fn two_dispatchers_send_each_sms_once() {
     all.sort();
     all.dedup();
     assert_eq!(all.len(), 12, "no message sent twice");
-    assert!(a.engine.read(|tx| tx.unsent_sms(100)).unwrap().is_empty());
+    assert!(a.engine.read(|tx| tx.unsent_sms(100, i64::MAX)).unwrap().is_empty());
 }
 
 #[test]
@@ -427,7 +427,12 @@ fn write_effects_writes_every_row_it_names_and_no_other() {
             title_zh: "中".into(),
             body_zh: "文".into(),
         }],
-        sms: vec![Sms { phone: values::Phone::parse("13800000000").unwrap(), text: "s".into() }],
+        sms: vec![Sms {
+            phone: values::Phone::parse("13800000000").unwrap(),
+            text: "s".into(),
+            kind: "k".into(),
+            params: Default::default(),
+        }],
         penalties: vec![],
     };
     let order_id = o.id;
@@ -498,7 +503,12 @@ fn effects_are_empty_only_when_they_name_no_row() {
     assert!(!Effects { outbox: Some((None, &notice, Timestamp(1))), ..Effects::default() }.is_empty());
     let sms = Outbox {
         notices: vec![],
-        sms: vec![Sms { phone: values::Phone::parse("13800000000").unwrap(), text: "s".into() }],
+        sms: vec![Sms {
+            phone: values::Phone::parse("13800000000").unwrap(),
+            text: "s".into(),
+            kind: "k".into(),
+            params: Default::default(),
+        }],
         penalties: vec![],
     };
     assert!(!Effects { outbox: Some((None, &sms, Timestamp(1))), ..Effects::default() }.is_empty());

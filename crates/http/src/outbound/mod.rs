@@ -1,7 +1,8 @@
 //! What leaves the service for other systems: signed webhooks (`webhooks`) and the secrets they
-//! are signed with (`secrets`); refunds sent to a payment service (`refunds`, `alipay`).
+//! are signed with (`secrets`); refunds sent to a payment service (`refunds`, `alipay`); text messages (`sms`).
 
 pub mod alipay;
 pub mod refunds;
 pub mod secrets;
+pub mod sms;
 pub mod webhooks;

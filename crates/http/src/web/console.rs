@@ -65,7 +65,12 @@ async fn sms(State(state): State<AppState>, v: Viewer) -> Response {
                 tbody { @for s in outbox.iter().rev().take(200) {
                     tr { td { (time(s.at, v.zone)) } td { (s.phone) } td { (s.text) }
                         td { @if let Some(c) = s.case_id { a href=(format!("/cases/{c}")) { (c) } } }
-                        td { @if let Some(t) = s.sent_at { (time(t, v.zone)) } @else { (v.t("waiting")) } } }
+                        td data-sms-state=(sms_state(s)) {
+                            @if let Some(t) = s.sent_at { (time(t, v.zone)) @if let Some(id) = &s.provider_id { " · " code { (id) } } }
+                            @else if let Some(t) = s.failed_at { span.error { (v.t("failed")) " " (time(t, v.zone)) } }
+                            @else { (v.t("waiting")) }
+                            @if s.attempts > 1 || (s.sent_at.is_none() && s.attempts > 0) { " · " (s.attempts) " " (v.t("attempts")) }
+                            @if s.sent_at.is_none() { @if let Some(e) = &s.last_error { br; small { (e) } } } } }
                 } }
             }
         }
@@ -80,6 +85,17 @@ async fn sms(State(state): State<AppState>, v: Viewer) -> Response {
         }
     };
     render(&v, v.t("Platform console"), body)
+}
+
+/// A message's state, for the page's tests and styles: sent, failed (for good), or waiting.
+fn sms_state(s: &aftersale_engine::StoredSms) -> &'static str {
+    if s.sent_at.is_some() {
+        "sent"
+    } else if s.failed_at.is_some() {
+        "failed"
+    } else {
+        "waiting"
+    }
 }
 
 async fn clock(State(state): State<AppState>, Posted { v, form }: Posted) -> Response {

@@ -19,6 +19,7 @@ mod pages;
 mod refunds;
 mod reliability;
 mod security;
+mod sms;
 mod testdb;
 mod webhooks;
 mod workbench;

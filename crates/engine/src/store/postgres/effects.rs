@@ -31,6 +31,7 @@ struct Parts {
 fn effect_parts(guard: &str, parts: Parts, extra_at: usize) -> Vec<String> {
     let mut out = Vec::new();
     let (zh_title, zh_body) = (extra_at + 3, extra_at + 4);
+    let (sms_kind, sms_params) = (extra_at + 5, extra_at + 6);
     if parts.log {
         out.push(format!(
             "log AS (INSERT INTO events (order_id, case_id, at, actor, kind, data) \
@@ -79,8 +80,9 @@ fn effect_parts(guard: &str, parts: Parts, extra_at: usize) -> Vec<String> {
     }
     if parts.texted {
         out.push(format!(
-            "texted AS (INSERT INTO sms_outbox (phone, text, case_id, created_at) \
-             SELECT phone, text, $15::bigint, $16::bigint FROM unnest($22::text[], $23::text[]) AS s(phone, text) \
+            "texted AS (INSERT INTO sms_outbox (phone, text, case_id, created_at, kind, params) \
+             SELECT phone, text, $15::bigint, $16::bigint, kind, params \
+             FROM unnest($22::text[], $23::text[], ${sms_kind}::text[], ${sms_params}::text[]) AS s(phone, text, kind, params) \
              WHERE true{guard})"
         ));
     }
@@ -107,9 +109,10 @@ const PARAM_TYPES: [Type; 41] = {
 
 /// The types of the parameters that follow the effects' in the effects statement (from `$27`)
 /// and the case-change statement's (from `$42`), passed when a statement has domain events or
-/// notices: the domain events' types, document and shop, then the notices' Chinese titles and
-/// bodies.
-const EXTRA_TYPES: [Type; 5] = [Type::TEXT, Type::TEXT, Type::INT8, Type::TEXT_ARRAY, Type::TEXT_ARRAY];
+/// notices or text messages: the domain events' types, document and shop, the notices' Chinese
+/// titles and bodies, then the text messages' kinds and template variables.
+const EXTRA_TYPES: [Type; 7] =
+    [Type::TEXT, Type::TEXT, Type::INT8, Type::TEXT_ARRAY, Type::TEXT_ARRAY, Type::TEXT_ARRAY, Type::TEXT_ARRAY];
 
 impl Parts {
     /// The seven parts as bits, for the tables of statements below.
@@ -203,6 +206,8 @@ struct EffectParams<'a> {
     published_shop: Option<i64>,
     title_zh: Vec<&'a str>,
     body_zh: Vec<&'a str>,
+    sms_kind: Vec<&'a str>,
+    sms_params: Vec<String>,
     /// Deadline rows of subjects past the two the statement names (no change has them).
     more_gone: Vec<(Subject, DeadlineKind)>,
 }
@@ -266,6 +271,8 @@ impl<'a> EffectParams<'a> {
             published_shop: published.map(|p| p.shop.0),
             title_zh: notices.iter().map(|n| n.title_zh.as_str()).collect(),
             body_zh: notices.iter().map(|n| n.body_zh.as_str()).collect(),
+            sms_kind: sms.iter().map(|s| s.kind.as_str()).collect(),
+            sms_params: sms.iter().map(|s| serde_json::to_string(&s.params).unwrap_or_else(|_| "{}".into())).collect(),
             more_gone,
         }
     }
@@ -315,8 +322,16 @@ impl<'a> EffectParams<'a> {
     }
 
     /// The parameters after the effects' (see `EXTRA_TYPES`).
-    fn extra_params(&self) -> [&(dyn ToSql + Sync); 5] {
-        [&self.published_types, &self.published_data, &self.published_shop, &self.title_zh, &self.body_zh]
+    fn extra_params(&self) -> [&(dyn ToSql + Sync); 7] {
+        [
+            &self.published_types,
+            &self.published_data,
+            &self.published_shop,
+            &self.title_zh,
+            &self.body_zh,
+            &self.sms_kind,
+            &self.sms_params,
+        ]
     }
 
     fn earliest_due(&self) -> Option<i64> {
@@ -345,7 +360,7 @@ impl EffectWrites for Pg<'_> {
         if let Some(sql) = effects_sql(parts) {
             let mut types = PARAM_TYPES[..26].to_vec();
             let mut params = p.params();
-            if parts.published || parts.told {
+            if parts.published || parts.told || parts.texted {
                 types.extend_from_slice(&EXTRA_TYPES);
                 params.extend_from_slice(&p.extra_params());
             }
@@ -386,7 +401,7 @@ impl EffectWrites for Pg<'_> {
         let parts = p.parts();
         // The listed columns' parameters are only read when they change, but the extra ones
         // come after them: with those, they are passed either way.
-        let extra = parts.published || parts.told;
+        let extra = parts.published || parts.told || parts.texted;
         if !change.listed_same || extra {
             params.extend_from_slice(&[&kind, &status, &queue, &due, &c.status_since.0]);
         }

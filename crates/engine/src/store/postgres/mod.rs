@@ -59,6 +59,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "domain_events", include_str!("../migrations/postgres/0006_domain_events.sql")),
     (7, "webhooks", include_str!("../migrations/postgres/0007_webhooks.sql")),
     (8, "refunds", include_str!("../migrations/postgres/0008_refunds.sql")),
+    (9, "sms_dispatch", include_str!("../migrations/postgres/0009_sms_dispatch.sql")),
 ];
 
 /// The advisory lock key migrations run under ("aftersal" in ASCII).
@@ -452,25 +453,16 @@ impl Store for PgStore {
 
     fn claim_sms(&self, limit: usize, lease: &Lease) -> Result<Vec<StoredSms>, StoreError> {
         self.with_conn(|conn| {
-            let sql = "UPDATE sms_outbox s SET lease_owner = $2, lease_until = $3 FROM ( \
-                   SELECT id FROM sms_outbox WHERE sent_at IS NULL AND (lease_until IS NULL OR lease_until <= $4) \
-                   ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) c WHERE s.id = c.id \
-                 RETURNING s.id, s.phone, s.text, s.case_id, s.created_at, s.sent_at";
-            let st = conn.statement(sql)?;
+            let sql = format!(
+                "UPDATE sms_outbox s SET lease_owner = $2, lease_until = $3 FROM ( \
+                   SELECT id FROM sms_outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_at <= $4 \
+                     AND (lease_until IS NULL OR lease_until <= $4) \
+                   ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) c WHERE s.id = c.id RETURNING {}",
+                notices::SMS_FIELDS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ")
+            );
+            let st = conn.statement(&sql)?;
             let rows = conn.client.query(&st, &[&(limit as i64), &lease.owner, &lease.until_ms, &lease.now_ms])?;
-            let mut out = rows
-                .iter()
-                .map(|r| {
-                    Ok(StoredSms {
-                        id: r.try_get(0)?,
-                        phone: r.try_get(1)?,
-                        text: r.try_get(2)?,
-                        case_id: r.try_get::<_, Option<i64>>(3)?.map(CaseId),
-                        at: Timestamp(r.try_get(4)?),
-                        sent_at: r.try_get::<_, Option<i64>>(5)?.map(Timestamp),
-                    })
-                })
-                .collect::<Result<Vec<_>, StoreError>>()?;
+            let mut out = rows.iter().map(notices::sms_row).collect::<Result<Vec<_>, StoreError>>()?;
             out.sort_by_key(|s| s.id);
             Ok(out)
         })

@@ -4,7 +4,8 @@ use super::*;
 
 const NOTICE_COLUMNS: &str =
     "SELECT id, recipient, recipient_id, case_id, category, title, body, created_at, read_at, title_zh, body_zh FROM notices";
-const SMS_COLUMNS: &str = "SELECT id, phone, text, case_id, created_at, sent_at FROM sms_outbox";
+pub(super) const SMS_FIELDS: &str = "id, phone, text, case_id, created_at, sent_at, kind, params, attempts, failed_at, provider_id, last_error, next_at";
+const SMS_COLUMNS: &str = "SELECT id, phone, text, case_id, created_at, sent_at, kind, params, attempts, failed_at, provider_id, last_error, next_at FROM sms_outbox";
 
 fn notice_row(r: &Row) -> Result<StoredNotice, StoreError> {
     Ok(StoredNotice {
@@ -21,7 +22,7 @@ fn notice_row(r: &Row) -> Result<StoredNotice, StoreError> {
     })
 }
 
-fn sms_row(r: &Row) -> Result<StoredSms, StoreError> {
+pub(super) fn sms_row(r: &Row) -> Result<StoredSms, StoreError> {
     Ok(StoredSms {
         id: r.try_get(0)?,
         phone: r.try_get(1)?,
@@ -29,6 +30,13 @@ fn sms_row(r: &Row) -> Result<StoredSms, StoreError> {
         case_id: r.try_get::<_, Option<i64>>(3)?.map(CaseId),
         at: Timestamp(r.try_get(4)?),
         sent_at: r.try_get::<_, Option<i64>>(5)?.map(Timestamp),
+        kind: r.try_get(6)?,
+        params: r.try_get(7)?,
+        attempts: r.try_get::<_, i64>(8)? as u32,
+        failed_at: r.try_get::<_, Option<i64>>(9)?.map(Timestamp),
+        provider_id: r.try_get(10)?,
+        last_error: r.try_get(11)?,
+        next_at: r.try_get(12)?,
     })
 }
 
@@ -69,9 +77,13 @@ impl NoticeReads for Pg<'_> {
         rows.iter().map(sms_row).collect()
     }
 
-    fn unsent_sms(&mut self, limit: usize) -> Result<Vec<StoredSms>, StoreError> {
-        let rows =
-            self.query(&format!("{SMS_COLUMNS} WHERE sent_at IS NULL ORDER BY id LIMIT $1"), &[&(limit as i64)])?;
+    fn unsent_sms(&mut self, limit: usize, now_ms: i64) -> Result<Vec<StoredSms>, StoreError> {
+        let rows = self.query(
+            &format!(
+                "{SMS_COLUMNS} WHERE sent_at IS NULL AND failed_at IS NULL AND next_at <= $2 ORDER BY id LIMIT $1"
+            ),
+            &[&(limit as i64), &now_ms],
+        )?;
         rows.iter().map(sms_row).collect()
     }
 }
@@ -88,9 +100,10 @@ impl NoticeWrites for Pg<'_> {
             )?;
         }
         for s in &outbox.sms {
+            let params = serde_json::to_string(&s.params).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             self.exec(
-                "INSERT INTO sms_outbox (phone, text, case_id, created_at) VALUES ($1, $2, $3, $4)",
-                &[&s.phone.as_str(), &s.text, &case, &at.0],
+                "INSERT INTO sms_outbox (phone, text, case_id, created_at, kind, params) VALUES ($1, $2, $3, $4, $5, $6)",
+                &[&s.phone.as_str(), &s.text, &case, &at.0, &s.kind, &params],
             )?;
         }
         Ok(())
@@ -104,8 +117,24 @@ impl NoticeWrites for Pg<'_> {
         )
     }
 
-    fn mark_sms_sent(&mut self, id: i64, at: Timestamp) -> Result<(), StoreError> {
-        self.exec("UPDATE sms_outbox SET sent_at = $1 WHERE id = $2", &[&at.0, &id])?;
+    fn finish_sms(&mut self, id: i64, how: &SmsFinish) -> Result<(), StoreError> {
+        let ended = "attempts = attempts + 1, lease_owner = NULL, lease_until = NULL";
+        match how {
+            SmsFinish::Sent { at, provider_id } => self.exec(
+                &format!(
+                    "UPDATE sms_outbox SET sent_at = $1, provider_id = $2, last_error = NULL, {ended} WHERE id = $3"
+                ),
+                &[&at.0, provider_id, &id],
+            )?,
+            SmsFinish::Retry { next_at_ms, error } => self.exec(
+                &format!("UPDATE sms_outbox SET next_at = $1, last_error = $2, {ended} WHERE id = $3"),
+                &[next_at_ms, error, &id],
+            )?,
+            SmsFinish::Failed { at, error } => self.exec(
+                &format!("UPDATE sms_outbox SET failed_at = $1, last_error = $2, {ended} WHERE id = $3"),
+                &[&at.0, error, &id],
+            )?,
+        };
         Ok(())
     }
 }

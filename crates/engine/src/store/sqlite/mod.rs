@@ -44,6 +44,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "domain_events", include_str!("../migrations/sqlite/0008_domain_events.sql")),
     (9, "webhooks", include_str!("../migrations/sqlite/0009_webhooks.sql")),
     (10, "refunds", include_str!("../migrations/sqlite/0010_refunds.sql")),
+    (11, "sms_dispatch", include_str!("../migrations/sqlite/0011_sms_dispatch.sql")),
 ];
 
 /// One row of `notices` read in this column order: id, recipient, recipient_id, case_id,
@@ -377,7 +378,7 @@ impl Store for SqliteStore {
         let mut unsent = Vec::new();
         let want = limit.saturating_add(leases.len());
         self.read_dyn(&mut |tx| {
-            unsent = tx.unsent_sms(want)?;
+            unsent = tx.unsent_sms(want, lease.now_ms)?;
             Ok(())
         })?;
         let mut out = Vec::new();
@@ -442,18 +443,9 @@ impl Sql<'_> {
         }
     }
 
-    fn sms(&self, sql: &str, limit: i64) -> Result<Vec<StoredSms>, StoreError> {
+    fn sms(&self, sql: &str, arg: i64) -> Result<Vec<StoredSms>, StoreError> {
         let mut st = self.conn.prepare_cached(sql)?;
-        let rows = st.query_map([limit], |r| {
-            Ok(StoredSms {
-                id: r.get(0)?,
-                phone: r.get(1)?,
-                text: r.get(2)?,
-                case_id: r.get::<_, Option<i64>>(3)?.map(CaseId),
-                at: Timestamp(r.get(4)?),
-                sent_at: r.get::<_, Option<i64>>(5)?.map(Timestamp),
-            })
-        })?;
+        let rows = st.query_map([arg], notices::sms_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -2,6 +2,25 @@
 
 use super::*;
 
+/// One `sms_outbox` row, in the column order the queries read.
+pub(super) fn sms_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredSms> {
+    Ok(StoredSms {
+        id: r.get(0)?,
+        phone: r.get(1)?,
+        text: r.get(2)?,
+        case_id: r.get::<_, Option<i64>>(3)?.map(CaseId),
+        at: Timestamp(r.get(4)?),
+        sent_at: r.get::<_, Option<i64>>(5)?.map(Timestamp),
+        kind: r.get(6)?,
+        params: r.get(7)?,
+        attempts: r.get::<_, i64>(8)? as u32,
+        failed_at: r.get::<_, Option<i64>>(9)?.map(Timestamp),
+        provider_id: r.get(10)?,
+        last_error: r.get(11)?,
+        next_at: r.get(12)?,
+    })
+}
+
 impl NoticeReads for Sql<'_> {
     fn notices(&mut self, to: Recipient) -> Result<Vec<StoredNotice>, StoreError> {
         let (kind, id) = recipient_cols(to);
@@ -37,14 +56,16 @@ impl NoticeReads for Sql<'_> {
     }
 
     fn sms_outbox(&mut self) -> Result<Vec<StoredSms>, StoreError> {
-        self.sms("SELECT id, phone, text, case_id, created_at, sent_at FROM sms_outbox ORDER BY id LIMIT ?", i64::MAX)
+        self.sms("SELECT id, phone, text, case_id, created_at, sent_at, kind, params, attempts, failed_at, provider_id, last_error, next_at FROM sms_outbox WHERE ?1 >= 0 ORDER BY id", 0)
     }
 
-    fn unsent_sms(&mut self, limit: usize) -> Result<Vec<StoredSms>, StoreError> {
-        self.sms(
-            "SELECT id, phone, text, case_id, created_at, sent_at FROM sms_outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?",
-            limit as i64,
-        )
+    fn unsent_sms(&mut self, limit: usize, now_ms: i64) -> Result<Vec<StoredSms>, StoreError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, phone, text, case_id, created_at, sent_at, kind, params, attempts, failed_at, provider_id, last_error, next_at FROM sms_outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_at <= ?1 \
+             ORDER BY id LIMIT ?2",
+        )?;
+        let rows = st.query_map(params![now_ms, limit as i64], sms_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 }
 
@@ -69,11 +90,12 @@ impl NoticeWrites for Sql<'_> {
                 n.body_zh
             ])?;
         }
-        let mut st = self
-            .conn
-            .prepare_cached("INSERT INTO sms_outbox (phone, text, case_id, created_at) VALUES (?, ?, ?, ?)")?;
+        let mut st = self.conn.prepare_cached(
+            "INSERT INTO sms_outbox (phone, text, case_id, created_at, kind, params) VALUES (?, ?, ?, ?, ?, ?)",
+        )?;
         for s in &outbox.sms {
-            st.execute(params![s.phone.as_str(), s.text, case.map(|c| c.0), at.0])?;
+            let params = serde_json::to_string(&s.params).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            st.execute(params![s.phone.as_str(), s.text, case.map(|c| c.0), at.0, s.kind, params])?;
         }
         Ok(())
     }
@@ -91,9 +113,23 @@ impl NoticeWrites for Sql<'_> {
         Ok(n)
     }
 
-    fn mark_sms_sent(&mut self, id: i64, at: Timestamp) -> Result<(), StoreError> {
+    fn finish_sms(&mut self, id: i64, how: &SmsFinish) -> Result<(), StoreError> {
         self.dirty = true;
-        self.conn.prepare_cached("UPDATE sms_outbox SET sent_at = ? WHERE id = ?")?.execute(params![at.0, id])?;
+        let (sql, args): (&str, Vec<rusqlite::types::Value>) = match how {
+            SmsFinish::Sent { at, provider_id } => (
+                "UPDATE sms_outbox SET sent_at = ?1, provider_id = ?2, last_error = NULL, attempts = attempts + 1 WHERE id = ?3",
+                vec![at.0.into(), provider_id.clone().into(), id.into()],
+            ),
+            SmsFinish::Retry { next_at_ms, error } => (
+                "UPDATE sms_outbox SET next_at = ?1, last_error = ?2, attempts = attempts + 1 WHERE id = ?3",
+                vec![(*next_at_ms).into(), error.clone().into(), id.into()],
+            ),
+            SmsFinish::Failed { at, error } => (
+                "UPDATE sms_outbox SET failed_at = ?1, last_error = ?2, attempts = attempts + 1 WHERE id = ?3",
+                vec![at.0.into(), error.clone().into(), id.into()],
+            ),
+        };
+        self.conn.prepare_cached(sql)?.execute(rusqlite::params_from_iter(args))?;
         Ok(())
     }
 }
