@@ -30,6 +30,7 @@ pub struct Running {
     webhooks: tokio::task::JoinHandle<()>,
     refunds: Option<tokio::task::JoinHandle<()>>,
     sms: Option<tokio::task::JoinHandle<()>>,
+    email: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Running {
@@ -43,7 +44,7 @@ impl Running {
         self.webhooks.abort();
         // A refund cut off here is asked again, under the same key, once its lease ends.
         // A message cut off here is sent again once its claim ends.
-        for task in [&self.refunds, &self.sms].into_iter().flatten() {
+        for task in [&self.refunds, &self.sms, &self.email].into_iter().flatten() {
             task.abort();
         }
         self.state.runner.stop();
@@ -119,6 +120,7 @@ pub fn build_state(config: &Config, start: Option<Timestamp>) -> Result<AppState
         demo_logins: Arc::new(std::sync::OnceLock::new()),
         webhooks,
         refunds,
+        mailer: crate::outbound::email::Mailer::new(&config.email)?.map(Arc::new),
     })
 }
 
@@ -369,6 +371,7 @@ pub async fn start_with_state(state: AppState, listener: tokio::net::TcpListener
     let webhooks = crate::outbound::webhooks::spawn(state.clone());
     let refunds = state.refunds.clone().map(|a| crate::outbound::refunds::spawn(state.clone(), a));
     let sms = state.sms.clone().map(|p| crate::outbound::sms::spawn(state.clone(), p));
+    let email = state.mailer.clone().map(|m| crate::outbound::email::spawn(state.clone(), m));
     tracing::info!(%addr, manual_clock = state.manual_clock.is_some(), "aftersale listening");
     Ok(Running {
         addr,
@@ -380,6 +383,7 @@ pub async fn start_with_state(state: AppState, listener: tokio::net::TcpListener
         webhooks,
         refunds,
         sms,
+        email,
     })
 }
 

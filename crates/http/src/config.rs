@@ -16,6 +16,50 @@ pub struct Config {
     pub events: EventsConfig,
     pub webhooks: WebhooksConfig,
     pub payments: PaymentsConfig,
+    pub email: EmailConfig,
+}
+
+/// Email to buyers (X1), over SMTP. See `docs/notifications.md`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmailConfig {
+    /// The SMTP server; empty: no email is made or sent.
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// `starttls` (required), `tls` (implicit, port 465) or `none` (a relay on the same host).
+    pub tls: String,
+    /// An extra root certificate (PEM) to trust, for a relay with a private CA.
+    pub ca_file: String,
+    pub username: String,
+    pub password: String,
+    /// The sender, e.g. `售后服务 <aftersale@example.com>`.
+    pub from: String,
+    pub timeout_secs: u64,
+    /// How many emails one pass takes at most, and how often a node looks for more (ms).
+    pub batch: usize,
+    pub poll_ms: u64,
+    /// Seconds to wait after each failed attempt (the last repeated); given up after max_attempts.
+    pub retry_secs: Vec<u64>,
+    pub max_attempts: u32,
+}
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        EmailConfig {
+            smtp_host: String::new(),
+            smtp_port: 587,
+            tls: "starttls".into(),
+            ca_file: String::new(),
+            username: String::new(),
+            password: String::new(),
+            from: "aftersale <aftersale@localhost>".into(),
+            timeout_secs: 10,
+            batch: 50,
+            poll_ms: 1_000,
+            retry_secs: vec![60, 300, 1800, 7200, 21600],
+            max_attempts: 10,
+        }
+    }
 }
 
 /// How refunds are paid (M5). See `docs/payments.md`.

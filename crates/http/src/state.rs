@@ -26,6 +26,8 @@ pub struct AppState {
     pub webhooks: Arc<crate::outbound::webhooks::Outbound>,
     /// How this node sends refunds (None: `simulated` and `manual` send nothing).
     pub refunds: Option<Arc<crate::outbound::refunds::Adapter>>,
+    /// The SMTP server this node sends buyers' emails through (None: no email).
+    pub mailer: Option<Arc<crate::outbound::email::Mailer>>,
 }
 
 /// Who a token or session hash belonged to, remembered for a moment: most requests then need no

@@ -38,6 +38,7 @@ list_type! {
     PenaltyList of Penalty;
     AddressList of AddressEntry;
     SmsList of StoredSms;
+    EmailList of aftersale_engine::store::EmailRow;
 }
 
 /// `GET /me`: the account and the actor it acts as in the rules.

@@ -17,7 +17,9 @@ fn migrate_creates_the_schema_and_is_idempotent() {
     let db = dir.path().join("x/aftersale.db");
     let first = aftersale().args(["migrate", "--db"]).arg(&db).output().unwrap();
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
-    assert!(String::from_utf8_lossy(&first.stdout).contains("applied migrations [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]"));
+    assert!(
+        String::from_utf8_lossy(&first.stdout).contains("applied migrations [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]")
+    );
     let second = aftersale().args(["migrate", "--db"]).arg(&db).output().unwrap();
     assert!(String::from_utf8_lossy(&second.stdout).contains("up to date"));
     let conn = rusqlite::Connection::open(&db).unwrap();

@@ -9,6 +9,7 @@
 
 pub mod copy;
 mod effects;
+mod email;
 mod group;
 pub mod postgres;
 mod records;
@@ -18,6 +19,7 @@ pub mod url;
 mod webhooks;
 
 pub use effects::*;
+pub use email::*;
 pub use records::*;
 pub use refunds::*;
 pub use webhooks::*;
@@ -222,6 +224,7 @@ pub trait ReadTx:
     + EventReads
     + WebhookReads
     + RefundReads
+    + EmailReads
 {
 }
 impl<
@@ -234,7 +237,8 @@ impl<
             + ServiceReads
             + EventReads
             + WebhookReads
-            + RefundReads,
+            + RefundReads
+            + EmailReads,
     > ReadTx for T
 {
 }
@@ -365,6 +369,7 @@ pub trait WriteTx:
     + EventWrites
     + WebhookWrites
     + RefundWrites
+    + EmailWrites
 {
 }
 impl<T> WriteTx for T where
@@ -380,6 +385,7 @@ impl<T> WriteTx for T where
         + EventWrites
         + WebhookWrites
         + RefundWrites
+        + EmailWrites
 {
 }
 

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::Json;
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 pub fn routes(api: Api) -> Api {
     use BodyDoc::*;
@@ -52,6 +52,39 @@ pub fn routes(api: Api) -> Api {
         NoBody,
         Reply::Empty,
         post(logout),
+    )
+    .route(
+        Method::GET,
+        "/api/v1/me/contact",
+        "get_contact",
+        "accounts",
+        "The buyer's email address and the language of their emails.",
+        "a buyer",
+        NoBody,
+        Reply::Json(200, schema::<Contact>),
+        get(contact),
+    )
+    .route(
+        Method::PUT,
+        "/api/v1/me/contact",
+        "set_contact",
+        "accounts",
+        "Sets (or, with null, removes) the buyer's email address and the language of their emails.",
+        "a buyer",
+        Json(schema::<Contact>),
+        Reply::Json(200, schema::<Contact>),
+        put(set_contact),
+    )
+    .route(
+        Method::GET,
+        "/api/v1/emails",
+        "email_outbox",
+        "notices",
+        "The latest emails to buyers, newest first, with how each send ended.",
+        "agent, admin",
+        NoBody,
+        Reply::Json(200, schema::<wire::EmailList>),
+        get(emails),
     )
     .route(
         Method::GET,
@@ -251,15 +284,83 @@ struct Register {
     password: String,
     #[schemars(length(min = 1, max = 64))]
     display_name: String,
+    /// Where emails about the buyer's cases go (optional).
+    #[serde(default)]
+    #[schemars(length(max = 254))]
+    email: Option<String>,
+    /// The language of those emails: `zh` (default) or `en`.
+    #[serde(default)]
+    lang: Option<ContactLang>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactLang {
+    Zh,
+    En,
+}
+
+impl ContactLang {
+    fn as_str(self) -> &'static str {
+        match self {
+            ContactLang::Zh => "zh",
+            ContactLang::En => "en",
+        }
+    }
+}
+
+/// A buyer's email address and the language emails are written in.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    /// Null: no email.
+    #[schemars(length(max = 254))]
+    email: Option<String>,
+    lang: ContactLang,
 }
 
 async fn register(State(state): State<AppState>, JsonBody(body): JsonBody<Register>) -> ApiResult<Response> {
     aftersale_engine::accounts::validate_login(&body.login)?;
+    // Checked before the account is made: a bad address makes nothing.
+    let email =
+        body.email.filter(|e| !e.trim().is_empty()).map(|e| aftersale_engine::email::valid_email(&e)).transpose()?;
+    let lang = body.lang.unwrap_or(ContactLang::Zh);
     let password_hash = crate::services::hash_blocking(body.password).await?;
     let new =
         NewUser { login: body.login, role: Role::Buyer, shop_id: None, display_name: body.display_name, password_hash };
-    let user = state.run(move |e| e.create_user(new)).await?;
+    let user = state
+        .run(move |e| {
+            let user = e.create_user(new)?;
+            if email.is_some() || lang != ContactLang::Zh {
+                e.set_contact(user.id, email, lang.as_str())?;
+            }
+            Ok(user)
+        })
+        .await?;
     Ok((StatusCode::CREATED, Json(user)).into_response())
+}
+
+async fn contact(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Contact>> {
+    let sender = caller.sender();
+    let (email, lang) = state.run(move |e| e.contact_as(&sender)).await?;
+    Ok(Json(Contact { email, lang: if lang == "en" { ContactLang::En } else { ContactLang::Zh } }))
+}
+
+async fn set_contact(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<Contact>,
+) -> ApiResult<Json<Contact>> {
+    let sender = caller.sender();
+    let lang = body.lang;
+    state.run(move |e| e.set_contact_as(&sender, body.email, lang.as_str())).await?;
+    contact(State(state), caller).await
+}
+
+async fn emails(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<wire::EmailList>> {
+    let sender = caller.sender();
+    let items = state.run(move |e| e.emails_as(&sender, 200)).await?;
+    Ok(Json(wire::EmailList { items }))
 }
 
 #[derive(Deserialize, JsonSchema)]

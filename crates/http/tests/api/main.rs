@@ -8,6 +8,7 @@ mod browser;
 mod buyer;
 mod contract;
 mod document;
+mod email;
 mod events;
 mod flows;
 mod harness;

@@ -19,6 +19,7 @@ mod cases;
 mod counts;
 mod deadlines;
 mod effects;
+mod email;
 mod events;
 mod notices;
 mod refunds;
@@ -60,6 +61,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "webhooks", include_str!("../migrations/postgres/0007_webhooks.sql")),
     (8, "refunds", include_str!("../migrations/postgres/0008_refunds.sql")),
     (9, "sms_dispatch", include_str!("../migrations/postgres/0009_sms_dispatch.sql")),
+    (10, "email", include_str!("../migrations/postgres/0010_email.sql")),
 ];
 
 /// The advisory lock key migrations run under ("aftersal" in ASCII).

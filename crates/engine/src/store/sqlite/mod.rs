@@ -16,6 +16,7 @@ use std::thread::JoinHandle;
 mod accounts;
 mod cases;
 mod deadlines;
+mod email;
 mod events;
 mod notices;
 mod refunds;
@@ -45,6 +46,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "webhooks", include_str!("../migrations/sqlite/0009_webhooks.sql")),
     (10, "refunds", include_str!("../migrations/sqlite/0010_refunds.sql")),
     (11, "sms_dispatch", include_str!("../migrations/sqlite/0011_sms_dispatch.sql")),
+    (12, "email", include_str!("../migrations/sqlite/0012_email.sql")),
 ];
 
 /// One row of `notices` read in this column order: id, recipient, recipient_id, case_id,
