@@ -138,9 +138,10 @@ pub const SMS_LEASE_MS: i64 = 30_000;
 impl Engine {
     /// Claims up to `limit` due messages for this node, oldest first (a lease, as deadlines
     /// are): dispatchers on several nodes never send one message at once.
-    pub fn claim_sms(&self, limit: usize) -> Result<Vec<StoredSms>, EngineError> {
+    /// `lease_ms` must be longer than a send may take.
+    pub fn claim_sms(&self, limit: usize, lease_ms: i64) -> Result<Vec<StoredSms>, EngineError> {
         let now_ms = crate::runner::wall_ms();
-        let lease = crate::store::Lease { owner: crate::runner::node_name(), now_ms, until_ms: now_ms + SMS_LEASE_MS };
+        let lease = crate::store::Lease { owner: crate::runner::node_name(), now_ms, until_ms: now_ms + lease_ms };
         Ok(self.store().claim_sms(limit, &lease)?)
     }
 
@@ -182,7 +183,7 @@ pub fn dispatch(
     limit: usize,
     retry: &SmsRetry,
 ) -> Result<Dispatched, EngineError> {
-    let pending = engine.claim_sms(limit)?;
+    let pending = engine.claim_sms(limit, SMS_LEASE_MS)?;
     let sent: Vec<(StoredSms, SmsOutcome)> = pending
         .into_iter()
         .map(|sms| {

@@ -35,6 +35,16 @@ impl Provider {
         })))
     }
 
+    /// How long a node holds the messages it claimed: longer than a send may take.
+    fn lease_ms(&self) -> i64 {
+        let secs = match self {
+            Provider::Log(_) => 0,
+            Provider::Aliyun(a) => a.c.timeout_secs.max(1),
+            Provider::Webhook(w) => w.timeout_secs.max(1),
+        };
+        (secs as i64 + 5) * 1000
+    }
+
     pub async fn send(&self, sms: &StoredSms) -> SmsOutcome {
         match self {
             Provider::Log(l) => l.send(sms),
@@ -163,11 +173,17 @@ pub struct Webhook {
     client: reqwest::Client,
     url: String,
     secret: String,
+    timeout_secs: u64,
 }
 
 impl Webhook {
     fn new(c: &SmsWebhookConfig) -> Result<Webhook, String> {
-        Ok(Webhook { client: client(c.timeout_secs, "SMS webhook")?, url: c.url.clone(), secret: c.secret.clone() })
+        Ok(Webhook {
+            client: client(c.timeout_secs, "SMS webhook")?,
+            url: c.url.clone(),
+            secret: c.secret.clone(),
+            timeout_secs: c.timeout_secs,
+        })
     }
 
     async fn send(&self, sms: &StoredSms) -> SmsOutcome {
@@ -225,8 +241,8 @@ pub fn spawn(state: AppState, provider: Arc<Provider>) -> tokio::task::JoinHandl
         let gap = (config.rate_per_sec > 0).then(|| Duration::from_secs_f64(1.0 / f64::from(config.rate_per_sec)));
         let mut next_slot = Instant::now();
         loop {
-            let batch = config.batch.max(1);
-            let claimed = match state.run(move |e| e.claim_sms(batch)).await {
+            let (batch, lease_ms) = (config.batch.max(1), provider.lease_ms());
+            let claimed = match state.run(move |e| e.claim_sms(batch, lease_ms)).await {
                 Ok(c) => c,
                 Err(e) => {
                     tracing::warn!(error = ?e.0.detail, "claiming text messages failed");

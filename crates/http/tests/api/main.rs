@@ -7,6 +7,7 @@
 mod browser;
 mod buyer;
 mod contract;
+mod dispatch_nodes;
 mod document;
 mod email;
 mod events;
