@@ -305,6 +305,9 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
     };
     let mut child = command
         .env("AFTERSALE_LOG__LEVEL", "warn")
+        // Refunds settle on the service's clock, as the raw loop's do (the mix measures the
+        // write path, not a payment service).
+        .env("AFTERSALE_PAYMENTS__GATEWAY", "simulated")
         // The webhook phase's receiver is on 127.0.0.1, over plain HTTP.
         .env("AFTERSALE_WEBHOOKS__ALLOW_INSECURE", "true")
         .env("AFTERSALE_WEBHOOKS__ALLOW_PRIVATE_TARGETS", "true")

@@ -40,6 +40,9 @@ enum Command {
     BenchNodes(bench_nodes::NodesBenchArgs),
     /// Load a real `aftersale serve` over HTTP: command mix and queue page, with raw ceilings.
     BenchHttp(bench_http::HttpBenchArgs),
+    /// Fire 100,000 due review deadlines and pay the refunds they start, through the simulated
+    /// gateway and through a payment service on 127.0.0.1: firings/s and refunds paid/s.
+    BenchRefunds(aftersale_bench::bench_refunds::RefundBenchArgs),
     /// Print a built-in policy profile (douyin, taote, tiktok_shop) as TOML.
     Profile { name: String },
 }
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         Command::Migrate(args) => migrate::run(args),
         Command::Bench(args) => bench::run(args),
         Command::BenchHttp(args) => bench_http::run(args),
+        Command::BenchRefunds(args) => aftersale_bench::bench_refunds::run(args),
         Command::BenchNodes(args) => bench_nodes::run(args),
         Command::Profile { name } => aftersale_core::Policy::profile(&name).map(|p| {
             let out = toml_string(&p);

@@ -228,3 +228,14 @@ pub async fn page_and_counts(
     let actor = caller.actor;
     state.run(move |e| e.search_with_counts(actor, q)).await
 }
+
+/// Reads a payout file and settles it (the API's and the workbench's upload).
+pub async fn settle_payout_file(
+    state: &AppState,
+    sender: aftersale_engine::Sender,
+    bytes: &[u8],
+) -> ApiResult<Vec<aftersale_engine::store::RefundRow>> {
+    let text = std::str::from_utf8(bytes).map_err(|_| ApiError::bad("file", "the file is not UTF-8 text"))?;
+    let lines = crate::input::payouts::lines(text).map_err(|why| ApiError::bad("file", why))?;
+    state.run(move |e| e.settle_payouts_as(&sender, lines)).await
+}

@@ -13,7 +13,6 @@ use aftersale_core::values::{CaseId, ShopId};
 use aftersale_core::{Money, Timestamp};
 use aftersale_engine::refunds::{parse_refund_id, PayoutResult};
 use aftersale_engine::store::{LedgerStatus, RefundFilter, RefundRow};
-use aftersale_engine::Sender;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, Method, StatusCode};
@@ -276,15 +275,8 @@ async fn payouts(
             "send the payout file as text/csv",
         ));
     }
-    let rows = settle_file(&state, caller.sender(), &body).await?;
+    let rows = crate::services::settle_payout_file(&state, caller.sender(), &body).await?;
     Ok(Json(RefundList { items: rows.into_iter().map(RefundOut::from).collect(), next: None }))
-}
-
-/// Reads a payout file and settles it (the API's and the workbench's upload).
-pub async fn settle_file(state: &AppState, sender: Sender, bytes: &[u8]) -> ApiResult<Vec<RefundRow>> {
-    let text = std::str::from_utf8(bytes).map_err(|_| ApiError::bad("file", "the file is not UTF-8 text"))?;
-    let lines = crate::input::payouts::lines(text).map_err(|why| ApiError::bad("file", why))?;
-    state.run(move |e| e.settle_payouts_as(&sender, lines)).await
 }
 
 /// The export's columns, in order.

@@ -165,7 +165,7 @@ async fn payouts(State(state): State<AppState>, Posted { v, form }: Posted) -> R
         let e = crate::error::ApiError::bad("file", "choose the payout file");
         return show(&state, &v, LedgerStatus::AwaitingPayout, Some((false, i18n::problem_text(v.lang, &e)))).await;
     };
-    match crate::routes::refunds::settle_file(&state, v.caller.sender(), &file.bytes).await {
+    match crate::services::settle_payout_file(&state, v.caller.sender(), &file.bytes).await {
         Ok(rows) => {
             let m = format!("{} {}", rows.len(), v.t("refunds settled from the file."));
             show(&state, &v, LedgerStatus::AwaitingPayout, Some((true, m))).await
