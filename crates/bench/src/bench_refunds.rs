@@ -20,6 +20,9 @@ pub struct RefundBenchArgs {
     /// Directory for the databases (fresh files each run).
     #[arg(long, default_value = "data/bench-refunds")]
     dir: PathBuf,
+    /// Refunds the dispatcher has in flight at once (`payments.concurrency`).
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
     /// Print one JSON object instead of the table.
     #[arg(long)]
     json: bool,
@@ -56,7 +59,8 @@ fn run_one(args: &RefundBenchArgs, gateway: &str, service: &str) -> Result<Figur
     config.payments.http.url = service.into();
     config.payments.http.secret = SECRET.into();
     config.payments.poll_ms = 5;
-    config.payments.concurrency = 32;
+    // Refunds one node has in flight at once (and records in one commit).
+    config.payments.concurrency = args.concurrency;
     let state = aftersale_http::app::build_state(&config, Some(T0))?;
     let clock = state.manual_clock.clone().ok_or("no manual clock")?;
     let runner = Runner::new(state.engine.clone());
@@ -127,6 +131,7 @@ pub fn run(args: RefundBenchArgs) -> Result<(), String> {
             "{}",
             serde_json::json!({
                 "cases": args.cases,
+                "concurrency": args.concurrency,
                 "simulated_firings_per_s": simulated.firings_per_s.round(),
                 "simulated_paid_per_s": simulated.paid_per_s.round(),
                 "http_firings_per_s": http.firings_per_s.round(),
@@ -136,7 +141,10 @@ pub fn run(args: RefundBenchArgs) -> Result<(), String> {
             })
         );
     } else {
-        println!("Refunds of {} cases whose review ran out (SQLite, one process)", args.cases);
+        println!(
+            "Refunds of {} cases whose review ran out (SQLite, one process; {} refunds in flight)",
+            args.cases, args.concurrency
+        );
         println!("  gateway     review firings/s   refunds paid/s");
         println!("  simulated   {:>16.0}   {:>14.0}", simulated.firings_per_s, simulated.paid_per_s);
         println!("  http        {:>16.0}   {:>14.0}", http.firings_per_s, http.paid_per_s);

@@ -8,7 +8,6 @@ use crate::feeds::Sender;
 use crate::store::*;
 use crate::submit::decide_and_write;
 use crate::usecase::{Deps, Engine, EngineError};
-use aftersale_core::model::RefundState;
 use aftersale_core::time::{Dur, DAY};
 use aftersale_core::*;
 
@@ -145,11 +144,7 @@ fn settle_case(
     detail: String,
     now: Timestamp,
 ) -> Result<(), EngineError> {
-    let waiting = tx.case(row.case)?.and_then(|c| c.refund).is_some_and(|r| r.state != RefundState::Succeeded);
-    if !waiting {
-        tracing::warn!(refund = row.id, case = %row.case, "refund settled, but its case no longer waits for it");
-        return Ok(());
-    }
+    // A case that no longer waits (not refunding) is refused by the rules (M5): no read first.
     let cmd = CaseCommand::RecordRefundOutcome { ok, detail };
     match decide_and_write(tx, deps, row.case, &Actor::System, &cmd, None, now) {
         Ok(_) => Ok(()),
@@ -353,60 +348,84 @@ impl Engine {
     /// What the payment service answered to a claimed refund: the ledger moves, and the case
     /// with it when the answer is final.
     pub fn record_refund_answer(&self, id: i64, answer: GatewayAnswer) -> Result<RefundRow, EngineError> {
+        let mut rows = self.record_refund_answers(vec![(id, answer)])?;
+        rows.pop().ok_or(EngineError::NotFound { what: "refund", id: format!("rf_{id}") })
+    }
+
+    /// `record_refund_answer` for a whole pass of the dispatcher, in one transaction (one commit
+    /// for the pass, as the deadline runner fires a batch in one).
+    pub fn record_refund_answers(&self, answers: Vec<(i64, GatewayAnswer)>) -> Result<Vec<RefundRow>, EngineError> {
         let deps = self.deps.clone();
         let now = self.now();
         self.transact(move |tx| {
-            let mut row = tx.refund(id)?.ok_or(EngineError::NotFound { what: "refund", id: format!("rf_{id}") })?;
-            if row.status.is_final() || row.status == LedgerStatus::AwaitingPayout {
-                return Ok(row); // settled meanwhile (by finance, or a callback)
+            let mut out = Vec::with_capacity(answers.len());
+            for (id, answer) in &answers {
+                // A row gone (never, short of an operator's hand) must not hold up the pass.
+                if tx.refund(*id)?.is_none() {
+                    tracing::warn!(refund = id, "an answer for a refund no longer in the ledger");
+                    continue;
+                }
+                out.push(record_answer(tx, &deps, *id, answer.clone(), now)?);
             }
-            row.attempts += 1;
-            let settled = match answer.clone() {
-                GatewayAnswer::Succeeded { reference } => {
-                    row.reference = reference.or(row.reference.take());
-                    row.status = LedgerStatus::Succeeded;
-                    row.settled_at = Some(now);
-                    row.next_at = None;
-                    row.last_error = None;
-                    Some((true, format!("paid, reference {}", row.reference.clone().unwrap_or_default())))
-                }
-                GatewayAnswer::Failed { reason } => {
-                    row.status = LedgerStatus::Failed;
-                    row.next_at = None;
-                    row.last_error = Some(reason.clone());
-                    Some((false, reason))
-                }
-                GatewayAnswer::Pending { reference, ask_after } => {
-                    row.reference = reference.or(row.reference.take());
-                    row.status = LedgerStatus::Pending;
-                    row.next_at = ask_after.map(|d| now + d);
-                    None
-                }
-                GatewayAnswer::Resend => {
-                    row.status = LedgerStatus::Requested;
-                    row.next_at = Some(now);
-                    row.last_error = Some("the payment service had no such refund; sent again".into());
-                    None
-                }
-                GatewayAnswer::Unreachable { error } => {
-                    let policy = deps.shops.get(tx, row.shop)?.policy.clone();
-                    row.status = if row.status == LedgerStatus::Pending {
-                        LedgerStatus::Pending
-                    } else {
-                        LedgerStatus::Requested
-                    };
-                    row.next_at = Some(now + backoff(&policy, row.attempts));
-                    row.last_error = Some(error);
-                    None
-                }
-            };
-            tx.update_refund(&row)?;
-            if let Some((ok, detail)) = settled {
-                settle_case(tx, &deps, &row, ok, detail, now)?;
-            }
-            Ok(tx.refund(row.id)?.unwrap_or(row))
+            Ok(out)
         })
     }
+}
+
+/// One answer recorded in `tx`: the ledger row, and the case when the answer is final.
+fn record_answer(
+    tx: &mut dyn WriteTx,
+    deps: &Deps,
+    id: i64,
+    answer: GatewayAnswer,
+    now: Timestamp,
+) -> Result<RefundRow, EngineError> {
+    let mut row = tx.refund(id)?.ok_or(EngineError::NotFound { what: "refund", id: format!("rf_{id}") })?;
+    if row.status.is_final() || row.status == LedgerStatus::AwaitingPayout {
+        return Ok(row); // settled meanwhile (by finance, or a callback)
+    }
+    row.attempts += 1;
+    let settled = match answer {
+        GatewayAnswer::Succeeded { reference } => {
+            row.reference = reference.or(row.reference.take());
+            row.status = LedgerStatus::Succeeded;
+            row.settled_at = Some(now);
+            row.next_at = None;
+            row.last_error = None;
+            Some((true, format!("paid, reference {}", row.reference.clone().unwrap_or_default())))
+        }
+        GatewayAnswer::Failed { reason } => {
+            row.status = LedgerStatus::Failed;
+            row.next_at = None;
+            row.last_error = Some(reason.clone());
+            Some((false, reason))
+        }
+        GatewayAnswer::Pending { reference, ask_after } => {
+            row.reference = reference.or(row.reference.take());
+            row.status = LedgerStatus::Pending;
+            row.next_at = ask_after.map(|d| now + d);
+            None
+        }
+        GatewayAnswer::Resend => {
+            row.status = LedgerStatus::Requested;
+            row.next_at = Some(now);
+            row.last_error = Some("the payment service had no such refund; sent again".into());
+            None
+        }
+        GatewayAnswer::Unreachable { error } => {
+            let policy = deps.shops.get(tx, row.shop)?.policy.clone();
+            row.status =
+                if row.status == LedgerStatus::Pending { LedgerStatus::Pending } else { LedgerStatus::Requested };
+            row.next_at = Some(now + backoff(&policy, row.attempts));
+            row.last_error = Some(error);
+            None
+        }
+    };
+    tx.update_refund(&row)?;
+    if let Some((ok, detail)) = settled {
+        settle_case(tx, deps, &row, ok, detail, now)?;
+    }
+    Ok(tx.refund(row.id)?.unwrap_or(row))
 }
 
 #[cfg(test)]

@@ -38,6 +38,8 @@ pub struct EmailConfig {
     /// How many emails one pass takes at most, and how often a node looks for more (ms).
     pub batch: usize,
     pub poll_ms: u64,
+    /// At most this many emails a second from one node (0: no limit).
+    pub rate_per_sec: u32,
     /// Seconds to wait after each failed attempt (the last repeated); given up after max_attempts.
     pub retry_secs: Vec<u64>,
     pub max_attempts: u32,
@@ -56,6 +58,7 @@ impl Default for EmailConfig {
             timeout_secs: 10,
             batch: 50,
             poll_ms: 1_000,
+            rate_per_sec: 10,
             retry_secs: vec![60, 300, 1800, 7200, 21600],
             max_attempts: 10,
         }

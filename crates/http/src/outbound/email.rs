@@ -196,12 +196,17 @@ pub fn spawn(state: AppState, mailer: std::sync::Arc<Mailer>) -> tokio::task::Jo
             max_attempts: c.max_attempts.max(1),
         };
         let poll = Duration::from_millis(c.poll_ms.max(10));
-        let lease_ms = (c.timeout_secs.max(1) as i64 + 5) * 1000;
+        let gap = (c.rate_per_sec > 0).then(|| Duration::from_secs_f64(1.0 / f64::from(c.rate_per_sec)));
+        // Sent one after another: a pass takes at most a second of pacing per `rate_per_sec`
+        // emails plus each one's time limit; the lease covers the whole pass, so that no other
+        // node takes an email this one is still about to send.
+        let batch = c.batch.max(1).min(if c.rate_per_sec > 0 { c.rate_per_sec as usize } else { usize::MAX });
+        let lease_ms = (batch as i64 * c.timeout_secs.max(1) as i64 + 1 + 5) * 1000;
+        let mut next_slot = std::time::Instant::now();
         loop {
             if let Err(e) = state.run(|e| e.fan_out_emails(1000)).await {
                 tracing::warn!(error = ?e.0.detail, "making emails from the event stream failed");
             }
-            let batch = c.batch.max(1);
             let claimed = match state.run(move |e| e.claim_emails(batch, lease_ms)).await {
                 Ok(x) => x,
                 Err(e) => {
@@ -215,6 +220,13 @@ pub fn spawn(state: AppState, mailer: std::sync::Arc<Mailer>) -> tokio::task::Jo
             }
             let mut done = Vec::new();
             for e in claimed {
+                if let Some(gap) = gap {
+                    let now = std::time::Instant::now();
+                    if next_slot > now {
+                        tokio::time::sleep_until(next_slot.into()).await;
+                    }
+                    next_slot = next_slot.max(now) + gap;
+                }
                 let outcome = mailer.send(&e).await;
                 done.push((e, outcome));
             }

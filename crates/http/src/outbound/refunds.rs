@@ -166,6 +166,7 @@ pub fn spawn(state: AppState, adapter: Arc<Adapter>) -> tokio::task::JoinHandle<
         // Longer than one request can take, so a refund is never in flight twice.
         let lease_ms = (adapter.timeout().as_secs() as i64 + 5) * 1000;
         let payout = adapter.payout();
+        let mut recording: Option<tokio::task::JoinHandle<()>> = None;
         loop {
             let limit = config.concurrency.max(1);
             let owner_ = owner.clone();
@@ -178,34 +179,53 @@ pub fn spawn(state: AppState, adapter: Arc<Adapter>) -> tokio::task::JoinHandle<
                 }
             };
             if claimed.is_empty() {
+                // Nothing due: let the last pass's commit finish before sleeping (its refunds
+                // are then no longer leased).
+                if let Some(previous) = recording.take() {
+                    let _ = previous.await;
+                    continue;
+                }
                 tokio::time::sleep(poll).await;
                 continue;
             }
             let mut sends = tokio::task::JoinSet::new();
             for row in claimed {
-                let (state, adapter) = (state.clone(), adapter.clone());
+                let adapter = adapter.clone();
                 sends.spawn(async move {
                     let answer = adapter.send(&row).await;
-                    match &answer {
-                        GatewayAnswer::Succeeded { .. } => {
-                            state.metrics.refunds_paid.inc();
-                        }
-                        GatewayAnswer::Failed { .. } => {
-                            state.metrics.refunds_failed.inc();
-                        }
-                        GatewayAnswer::Unreachable { error } => {
-                            tracing::warn!(refund = %row.key(), %error, "the payment service did not answer; sent again later");
-                        }
-                        GatewayAnswer::Pending { .. } | GatewayAnswer::Resend => {}
-                    }
-                    let id = row.id;
-                    if let Err(e) = state.run(move |e| e.record_refund_answer(id, answer)).await {
-                        // Not recorded: the lease ends and the refund is asked again, same key.
-                        tracing::warn!(refund = id, error = ?e.0.detail, "recording a refund answer failed");
-                    }
+                    (row, answer)
                 });
             }
-            while sends.join_next().await.is_some() {}
+            let mut answers = Vec::new();
+            while let Some(done) = sends.join_next().await {
+                let Ok((row, answer)) = done else { continue };
+                match &answer {
+                    GatewayAnswer::Succeeded { .. } => {
+                        state.metrics.refunds_paid.inc();
+                    }
+                    GatewayAnswer::Failed { .. } => {
+                        state.metrics.refunds_failed.inc();
+                    }
+                    GatewayAnswer::Unreachable { error } => {
+                        tracing::warn!(refund = %row.key(), %error, "the payment service did not answer; sent again later");
+                    }
+                    GatewayAnswer::Pending { .. } | GatewayAnswer::Resend => {}
+                }
+                answers.push((row.id, answer));
+            }
+            // The pass's answers in one commit, written while the next pass is claimed and sent
+            // (its refunds stay leased until then, so no pass takes them again); one commit in
+            // flight at a time. Not recorded: the leases end and the refunds are asked again,
+            // under the same keys.
+            if let Some(previous) = recording.take() {
+                let _ = previous.await;
+            }
+            let state_ = state.clone();
+            recording = Some(tokio::spawn(async move {
+                if let Err(e) = state_.run(move |e| e.record_refund_answers(answers)).await {
+                    tracing::warn!(error = ?e.0.detail, "recording refund answers failed");
+                }
+            }));
         }
     })
 }

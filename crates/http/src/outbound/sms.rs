@@ -241,7 +241,10 @@ pub fn spawn(state: AppState, provider: Arc<Provider>) -> tokio::task::JoinHandl
         let gap = (config.rate_per_sec > 0).then(|| Duration::from_secs_f64(1.0 / f64::from(config.rate_per_sec)));
         let mut next_slot = Instant::now();
         loop {
-            let (batch, lease_ms) = (config.batch.max(1), provider.lease_ms());
+            // The lease covers the pass: the pacing of the whole batch, then a send's time limit.
+            let batch = config.batch.max(1);
+            let pacing_ms = gap.map_or(0, |g| (g.as_millis() as i64) * batch as i64);
+            let lease_ms = provider.lease_ms() + pacing_ms;
             let claimed = match state.run(move |e| e.claim_sms(batch, lease_ms)).await {
                 Ok(c) => c,
                 Err(e) => {

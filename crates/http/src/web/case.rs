@@ -332,7 +332,7 @@ fn sections(v: &Viewer, sheet: &CaseSheet, zone: Zone) -> Markup {
         @if let Some(r) = &case.refund {
             section aria-labelledby="ref-h" {
                 h2 id="ref-h" { (v.t("Refund")) }
-                p { (money(r.amount)) " · " (v.t(refund_state(r.state))) " · " (v.t("started")) " " (time(r.started_at, zone))
+                p { (money(r.amount)) " · " (v.t(refund_state(r))) " · " (v.t("started")) " " (time(r.started_at, zone))
                     @if let Some(at) = r.settled_at { " · " (v.t("settled")) " " (time(at, zone)) } }
             }
         }
@@ -360,11 +360,14 @@ fn appeal_state(s: aftersale_core::model::AppealState) -> &'static str {
     }
 }
 
-fn refund_state(s: aftersale_core::model::RefundState) -> &'static str {
+fn refund_state(r: &aftersale_core::model::Refund) -> &'static str {
     use aftersale_core::model::RefundState::*;
-    match s {
-        Processing => "processing",
-        Failed => "failed, will be retried",
+    match r.state {
+        Processing => "being paid",
+        // The simulated gateway tries again on the clock; a payment service's refusal waits for
+        // the platform's finance (the refund ledger's failed queue).
+        Failed if r.next_attempt_at.is_some() => "failed, will be retried",
+        Failed => "failed; the platform is paying it by other means",
         Succeeded => "paid back",
     }
 }

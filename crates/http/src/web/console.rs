@@ -29,17 +29,19 @@ async fn sms(State(state): State<AppState>, v: Viewer) -> Response {
     if !v.is_platform() {
         return refusal_page(&v, &ApiError::forbidden("the SMS outbox is the platform's"));
     }
+    let sender = v.caller.sender();
     let loaded = state
-        .run(|e| {
+        .run(move |e| {
             let outbox = e.sms_outbox()?;
+            let emails = e.emails_as(&sender, 200)?;
             let mut penalties = Vec::new();
             for shop in e.shops()? {
                 penalties.extend(e.penalties(shop.id)?.into_iter().map(|p| (shop.name.clone(), p)));
             }
-            Ok((outbox, penalties))
+            Ok((outbox, penalties, emails))
         })
         .await;
-    let (outbox, penalties) = match loaded {
+    let (outbox, penalties, emails) = match loaded {
         Ok(x) => x,
         Err(e) => return refusal_page(&v, &e),
     };
@@ -71,6 +73,21 @@ async fn sms(State(state): State<AppState>, v: Viewer) -> Response {
                             @else { (v.t("waiting")) }
                             @if s.attempts > 1 || (s.sent_at.is_none() && s.attempts > 0) { " · " (s.attempts) " " (v.t("attempts")) }
                             @if s.sent_at.is_none() { @if let Some(e) = &s.last_error { br; small { (e) } } } } }
+                } }
+            }
+        }
+        section aria-labelledby="email-h" {
+            h2 id="email-h" { (v.t("Email outbox")) " (" (emails.len()) ")" }
+            table {
+                thead { tr { th scope="col" { (v.t("Time")) } th scope="col" { (v.t("To")) } th scope="col" { (v.t("Event")) } th scope="col" { (v.t("Case")) } th scope="col" { (v.t("Sent")) } } }
+                tbody { @for m in &emails {
+                    tr { td { (time(m.created_at, v.zone)) } td { (m.to) " · " (m.lang) } td { code { (m.kind) } }
+                        td { @if let Some(c) = m.case_id { a href=(format!("/cases/{c}")) { (c) } } }
+                        td data-email-state=(if m.sent_at.is_some() { "sent" } else if m.failed_at.is_some() { "failed" } else { "waiting" }) {
+                            @if let Some(t) = m.sent_at { (time(t, v.zone)) }
+                            @else if let Some(t) = m.failed_at { span.error { (v.t("failed")) " " (time(t, v.zone)) } }
+                            @else { (v.t("waiting")) }
+                            @if m.sent_at.is_none() { @if let Some(e) = &m.last_error { br; small { (e) } } } } }
                 } }
             }
         }

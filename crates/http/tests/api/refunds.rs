@@ -229,7 +229,7 @@ fn pem_body(pem: &[u8]) -> Vec<u8> {
 struct Alipay {
     /// out_trade_no → "success" | "close" | "unknown"
     plan: Arc<Mutex<HashMap<String, &'static str>>>,
-    calls: Arc<Mutex<Vec<(String, String)>>>,
+    calls: Arc<Mutex<Vec<(String, String, String)>>>,
     refunded: Arc<Mutex<Vec<String>>>,
 }
 
@@ -270,10 +270,19 @@ async fn alipay(State(a): State<Alipay>, body: axum::body::Bytes) -> (StatusCode
     }
     let biz: Value = serde_json::from_str(&params["biz_content"]).unwrap();
     let trade = biz["out_trade_no"].as_str().unwrap().to_string();
-    a.calls.lock().unwrap().push((method.clone(), trade.clone()));
+    a.calls.lock().unwrap().push((
+        method.clone(),
+        trade.clone(),
+        biz["out_request_no"].as_str().unwrap_or("").to_string(),
+    ));
     let plan = a.plan.lock().unwrap().get(&trade).copied().unwrap_or("success");
+    let earlier = a.calls.lock().unwrap().iter().filter(|(m, t, _)| *m == method && *t == trade).count();
+    if plan == "slow" && earlier == 1 {
+        // The first request: the answer comes after the client's time limit.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
     match (method.as_str(), plan) {
-        ("alipay.trade.refund", "success") => {
+        ("alipay.trade.refund", "success" | "slow") => {
             assert_eq!(biz["refund_amount"], "10.00");
             a.refunded.lock().unwrap().push(biz["out_request_no"].as_str().unwrap().to_string());
             answer(
@@ -322,9 +331,13 @@ async fn m5_alipay_refunds_are_signed_rsa2_and_an_unknown_outcome_is_settled_by_
         c.payments.poll_ms = 50;
     })
     .await;
-    let orders: Vec<Value> = futures_util::future::join_all((0..3).map(|_| t.order("online", true))).await;
+    let orders: Vec<Value> = futures_util::future::join_all((0..4).map(|_| t.order("online", true))).await;
     let nos: Vec<String> = orders.iter().map(|o| o["order_no"].as_str().unwrap().to_string()).collect();
-    fake.plan.lock().unwrap().extend([(nos[1].clone(), "close"), (nos[2].clone(), "unknown")]);
+    fake.plan.lock().unwrap().extend([
+        (nos[1].clone(), "close"),
+        (nos[2].clone(), "unknown"),
+        (nos[3].clone(), "slow"),
+    ]);
     let mut ids = Vec::new();
     for o in &orders {
         let c = t.apply(o, "refund_only", 1_000).await;
@@ -343,13 +356,29 @@ async fn m5_alipay_refunds_are_signed_rsa2_and_an_unknown_outcome_is_settled_by_
     t.advance("1m").await;
     let settled = until(&t.owner, &ids[2], |r| r["status"] == "succeeded").await;
     assert_eq!(settled["attempts"], 2);
+    // No answer in time: asked again, the same out_request_no, after the M5 backoff.
+    let slow = until(&t.owner, &ids[3], |r| r["attempts"] == 1).await;
+    assert_eq!(slow["status"], "requested");
+    assert!(slow["last_error"].as_str().unwrap().contains("no answer"), "{slow}");
+    t.advance("1h").await;
+    let slow = until(&t.owner, &ids[3], |r| r["status"] == "succeeded").await;
+    assert_eq!(slow["attempts"], 2);
     let calls = fake.calls.lock().unwrap().clone();
-    let of = |no: &str| calls.iter().filter(|(_, t)| t == no).map(|(m, _)| m.as_str()).collect::<Vec<_>>();
+    let of = |no: &str| calls.iter().filter(|(_, t, _)| t == no).map(|(m, _, _)| m.as_str()).collect::<Vec<_>>();
     assert_eq!(of(&nos[0]), ["alipay.trade.refund"]);
     assert_eq!(of(&nos[1]), ["alipay.trade.refund"], "a business failure is final: not sent again");
     assert_eq!(of(&nos[2]), ["alipay.trade.refund", "alipay.trade.fastpay.refund.query"]);
-    assert_eq!(fake.refunded.lock().unwrap().clone(), [ids[0].clone(), ids[2].clone()], "each refund once, by its id");
-    for (i, want) in [(0, "completed"), (2, "completed")] {
+    assert_eq!(of(&nos[3]), ["alipay.trade.refund", "alipay.trade.refund"]);
+    // The request cut off by the time limit and the one sent again carry the same
+    // out_request_no: one refund to Alipay, whichever of them it acted on.
+    let keys_of_slow: Vec<&str> = calls.iter().filter(|(_, t, _)| *t == nos[3]).map(|(_, _, k)| k.as_str()).collect();
+    assert_eq!(keys_of_slow, [ids[3].as_str(), ids[3].as_str()]);
+    let mut refunded = fake.refunded.lock().unwrap().clone();
+    refunded.sort();
+    let mut want = vec![ids[0].clone(), ids[2].clone(), ids[3].clone()];
+    want.sort();
+    assert_eq!(refunded, want, "each refund paid once, by its id");
+    for (i, want) in [(0, "completed"), (2, "completed"), (3, "completed")] {
         let case = paid_case(&t, &ids[i]).await;
         assert_eq!(case["case"]["status"], want);
     }
