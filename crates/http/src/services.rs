@@ -236,6 +236,10 @@ pub async fn settle_payout_file(
     bytes: &[u8],
 ) -> ApiResult<Vec<aftersale_engine::store::RefundRow>> {
     let text = std::str::from_utf8(bytes).map_err(|_| ApiError::bad("file", "the file is not UTF-8 text"))?;
-    let lines = crate::input::payouts::lines(text).map_err(|why| ApiError::bad("file", why))?;
+    // A file that is text but not a payout file (no header naming refund_id and status, a
+    // quote never closed) is refused by the rule, not malformed: 422, as a bad line is.
+    let lines = crate::input::payouts::lines(text).map_err(|why| {
+        ApiError::from(aftersale_engine::EngineError::Invalid { field: "file", reason: format!("{why} (M5)") })
+    })?;
     state.run(move |e| e.settle_payouts_as(&sender, lines)).await
 }

@@ -81,7 +81,7 @@ async fn m5_manual_refunds_wait_for_finance_and_a_payout_file_is_applied_whole_o
         .await
         .unwrap();
     problem(&r, 415, "unsupported_media_type");
-    let p = problem(&csv(&t.owner, "id,state\n1,paid\n").await, 400, "invalid_field");
+    let p = problem(&csv(&t.owner, "id,state\n1,paid\n").await, 422, "invalid_value");
     assert_eq!(p["field"], "file");
     problem(&csv(&t.staff, &format!("refund_id,status,reference\n{id1},paid,B\n")).await, 403, "forbidden");
     let other = csv(&t.owner2, &format!("refund_id,status,reference\n{id1},paid,B\n")).await;
