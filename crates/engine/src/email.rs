@@ -9,7 +9,7 @@
 use crate::feeds::Sender;
 use crate::sms::{Dispatched, SmsOutcome, SmsRetry};
 use crate::store::EventPosition;
-use crate::store::{EmailRow, Role, SmsFinish};
+use crate::store::{EmailRow, Role};
 use crate::usecase::{Engine, EngineError};
 use aftersale_core::Actor;
 
@@ -136,20 +136,11 @@ impl Engine {
         sent: Vec<(EmailRow, SmsOutcome)>,
         retry: &SmsRetry,
     ) -> Result<Dispatched, EngineError> {
-        let (now_ms, at) = (crate::runner::wall_ms(), self.now());
-        let mut out = Dispatched::default();
-        let finished: Vec<(i64, SmsFinish)> = sent
-            .into_iter()
-            .map(|(e, outcome)| {
-                let f = retry.finish(outcome, e.attempts, now_ms, at);
-                match f {
-                    SmsFinish::Sent { .. } => out.sent += 1,
-                    SmsFinish::Retry { .. } => out.failed += 1,
-                    SmsFinish::Failed { .. } => out.refused += 1,
-                }
-                (e.id, f)
-            })
-            .collect();
+        let (finished, out) = retry.finish_all(
+            sent.into_iter().map(|(e, o)| (e.id, e.attempts, o)),
+            crate::runner::wall_ms(),
+            self.now(),
+        );
         if !finished.is_empty() {
             self.transact(move |tx| {
                 for (id, f) in &finished {

@@ -99,6 +99,29 @@ impl Default for SmsRetry {
 }
 
 impl SmsRetry {
+    /// How each of a pass's sends (id, attempts before, outcome) ends in its outbox, and the
+    /// pass's counts.
+    pub fn finish_all(
+        &self,
+        sent: impl Iterator<Item = (i64, u32, SmsOutcome)>,
+        now_ms: i64,
+        at: aftersale_core::Timestamp,
+    ) -> (Vec<(i64, SmsFinish)>, Dispatched) {
+        let mut out = Dispatched::default();
+        let finished = sent
+            .map(|(id, attempts, outcome)| {
+                let f = self.finish(outcome, attempts, now_ms, at);
+                match f {
+                    SmsFinish::Sent { .. } => out.sent += 1,
+                    SmsFinish::Retry { .. } => out.failed += 1,
+                    SmsFinish::Failed { .. } => out.refused += 1,
+                }
+                (id, f)
+            })
+            .collect();
+        (finished, out)
+    }
+
     /// How a send ends in the outbox, for a message sent `attempts_before` times already.
     pub fn finish(
         &self,
@@ -147,20 +170,11 @@ impl Engine {
 
     /// Records how each claimed message's send ended, in one transaction.
     pub fn record_sms(&self, sent: Vec<(StoredSms, SmsOutcome)>, retry: &SmsRetry) -> Result<Dispatched, EngineError> {
-        let (now_ms, at) = (crate::runner::wall_ms(), self.now());
-        let mut out = Dispatched::default();
-        let finished: Vec<(i64, SmsFinish)> = sent
-            .into_iter()
-            .map(|(sms, outcome)| {
-                let f = retry.finish(outcome, sms.attempts, now_ms, at);
-                match f {
-                    SmsFinish::Sent { .. } => out.sent += 1,
-                    SmsFinish::Retry { .. } => out.failed += 1,
-                    SmsFinish::Failed { .. } => out.refused += 1,
-                }
-                (sms.id, f)
-            })
-            .collect();
+        let (finished, out) = retry.finish_all(
+            sent.into_iter().map(|(s, o)| (s.id, s.attempts, o)),
+            crate::runner::wall_ms(),
+            self.now(),
+        );
         if !finished.is_empty() {
             let ids: Vec<i64> = finished.iter().map(|(id, _)| *id).collect();
             self.transact(move |tx| {
