@@ -214,3 +214,45 @@ fn m5_a_refund_scheduled_by_the_simulated_gateway_is_never_paid_unasked_after_a_
     a.engine.settle_refund_as(&OWNER, row.id, paid("BANK-1")).unwrap();
     assert_eq!(a.case(c.id).status, Status::Completed);
 }
+
+#[test]
+fn m5_who_reads_and_settles_the_ledger_and_what_a_settlement_may_say() {
+    let a = paying(Payout::Manual);
+    let (_, r1) = refunded(&a, "R-1");
+    let (_, r2) = refunded(&a, "R-2");
+    let all = RefundFilter { limit: 10, ..Default::default() };
+    // Buyers do not read the ledger; another shop's owner sees none of this shop's refunds.
+    let buyer = Sender { actor: BUYER, role: Role::Buyer, credential: Credential::Session };
+    assert!(matches!(a.engine.refunds_as(&buyer, all.clone()), Err(EngineError::Forbidden(_))));
+    assert!(a.engine.refunds_as(&OTHER_OWNER, all.clone()).unwrap().is_empty());
+    assert_eq!(a.engine.refunds_as(&STAFF, all.clone()).unwrap().len(), 2);
+    // A reference is at most 200 characters.
+    let long = PayoutResult { paid: true, reference: Some("R".repeat(201)), reason: None };
+    assert!(matches!(
+        a.engine.settle_refund_as(&OWNER, r1.id, long),
+        Err(EngineError::Invalid { field: "reference", .. })
+    ));
+    let exact = PayoutResult { paid: true, reference: Some("R".repeat(200)), reason: None };
+    assert_eq!(a.engine.settle_refund_as(&OWNER, r1.id, exact).unwrap().status, LedgerStatus::Succeeded);
+    // The shop's integration token may settle (a payment service's callback), and so may the
+    // platform's admin.
+    let token = Sender { actor: MERCHANT, role: Role::Staff, credential: Credential::Token(TokenScope::Integration) };
+    let failed = PayoutResult { paid: false, reference: None, reason: Some("closed".into()) };
+    assert_eq!(a.engine.settle_refund_as(&token, r2.id, failed).unwrap().status, LedgerStatus::Failed);
+    let admin = Sender { actor: AGENT, role: Role::Admin, credential: Credential::Session };
+    assert_eq!(a.engine.settle_refund_as(&admin, r2.id, paid("ADMIN-1")).unwrap().status, LedgerStatus::Succeeded);
+}
+
+#[test]
+fn m5_a_lease_runs_out_and_a_pending_refund_is_asked_about_when_the_service_said() {
+    let a = paying(Payout::Alipay);
+    let (_, row) = refunded(&a, "L-1");
+    // A short lease: once it has run out, another node takes the refund up.
+    assert_eq!(a.engine.claim_refunds(Payout::Alipay, 10, "node-a", 50).unwrap().len(), 1);
+    assert!(a.engine.claim_refunds(Payout::Alipay, 10, "node-b", 50).unwrap().is_empty());
+    std::thread::sleep(std::time::Duration::from_millis(80));
+    assert_eq!(a.engine.claim_refunds(Payout::Alipay, 10, "node-b", 50).unwrap().len(), 1, "the lease ran out");
+    let pending = GatewayAnswer::Pending { reference: None, ask_after: Some(Dur(60_000)) };
+    let r = a.engine.record_refund_answer(row.id, pending).unwrap();
+    assert_eq!((r.status, r.next_at), (LedgerStatus::Pending, Some(a.clock.now() + Dur(60_000))));
+}
