@@ -8,6 +8,7 @@ pub mod command;
 pub mod deadline;
 pub mod decide;
 pub mod labels;
+pub mod lines;
 pub mod model;
 pub mod money;
 pub mod notice;
