@@ -118,13 +118,7 @@ impl Alipay {
         let alipay_key = rsa_public_key(&public)
             .ok_or("payments.alipay.alipay_public_key is not an RSA public key (SubjectPublicKeyInfo)")?;
         let timeout = Duration::from_secs(c.timeout_secs.max(1));
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .no_proxy()
-            .build()
-            .map_err(|e| format!("the Alipay client: {e}"))?;
+        let client = super::service_client(c.timeout_secs, "Alipay")?;
         Ok(Alipay {
             client,
             url: c.url.clone(),

@@ -78,14 +78,7 @@ struct ServiceAnswer {
 impl HttpGateway {
     pub fn new(c: &HttpGatewayConfig) -> Result<HttpGateway, String> {
         let timeout = Duration::from_secs(c.timeout_secs.max(1));
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .no_proxy()
-            .user_agent("aftersale-refunds/1")
-            .build()
-            .map_err(|e| format!("the payment service's client: {e}"))?;
+        let client = super::service_client(c.timeout_secs, "payment service")?;
         let shop_urls = c.shop_urls.iter().filter_map(|(k, v)| Some((k.parse().ok()?, v.clone()))).collect();
         Ok(HttpGateway { client, url: c.url.clone(), shop_urls, secret: c.secret.clone(), timeout })
     }

@@ -54,17 +54,6 @@ impl Provider {
     }
 }
 
-fn client(timeout_secs: u64, what: &str) -> Result<reqwest::Client, String> {
-    let timeout = Duration::from_secs(timeout_secs.max(1));
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(timeout)
-        .connect_timeout(timeout)
-        .no_proxy()
-        .build()
-        .map_err(|e| format!("the {what} client: {e}"))
-}
-
 /// RFC 3986 percent-encoding as Alibaba Cloud signs it: only `A-Z a-z 0-9 - _ . ~` kept.
 pub fn percent(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -107,7 +96,7 @@ pub struct Aliyun {
 
 impl Aliyun {
     fn new(c: &AliyunSmsConfig) -> Result<Aliyun, String> {
-        Ok(Aliyun { client: client(c.timeout_secs, "Alibaba Cloud SMS")?, c: c.clone() })
+        Ok(Aliyun { client: super::service_client(c.timeout_secs, "Alibaba Cloud SMS")?, c: c.clone() })
     }
 
     async fn send(&self, sms: &StoredSms) -> SmsOutcome {
@@ -179,7 +168,7 @@ pub struct Webhook {
 impl Webhook {
     fn new(c: &SmsWebhookConfig) -> Result<Webhook, String> {
         Ok(Webhook {
-            client: client(c.timeout_secs, "SMS webhook")?,
+            client: super::service_client(c.timeout_secs, "SMS webhook")?,
             url: c.url.clone(),
             secret: c.secret.clone(),
             timeout_secs: c.timeout_secs,
