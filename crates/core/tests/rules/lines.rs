@@ -48,8 +48,11 @@ fn l1_an_order_without_lines_is_one_line_and_bad_lines_are_refused_naming_the_fi
     let usd = NewLine { unit_price: Money::new(100, Currency::parse("USD").unwrap()).unwrap(), ..line(1, 1) };
     assert_eq!(field(allocate(Money::cny(100), &[usd])), ("lines[0].unit_price".into(), "L1"));
     assert_eq!(field(allocate(Money::cny(100), &[line(0, 3)])), ("lines".into(), "L1"));
-    let many: Vec<NewLine> = (0..101).map(|_| line(1, 1)).collect();
-    assert_eq!(field(allocate(Money::cny(100), &many)), ("lines".into(), "L1"));
+    // At most 100 lines: the hundredth is taken, the hundred-and-first refused.
+    let many: Vec<NewLine> = (0..100).map(|_| line(1, 1)).collect();
+    assert_eq!(paid(100, &many), vec![1; 100]);
+    let too_many: Vec<NewLine> = (0..101).map(|_| line(1, 1)).collect();
+    assert_eq!(field(allocate(Money::cny(100), &too_many)), ("lines".into(), "L1"));
     // Free lines with nothing paid are fine.
     assert_eq!(paid(0, &[line(0, 1), line(0, 2)]), [0, 0]);
 }
