@@ -114,6 +114,7 @@ pub(crate) fn ledger_effects(
                         row
                     }
                 };
+                let before = row.clone();
                 row.attempts = row.attempts.max(refund.attempts);
                 if *ok {
                     row.status = LedgerStatus::Succeeded;
@@ -126,7 +127,10 @@ pub(crate) fn ledger_effects(
                     row.last_error = Some(detail.clone());
                     row.next_at = *retry_at;
                 }
-                tx.update_refund(&row)?;
+                // A service's answer has written the row already: written once.
+                if row != before {
+                    tx.update_refund(&row)?;
+                }
             }
             _ => {}
         }
@@ -348,41 +352,47 @@ impl Engine {
     /// What the payment service answered to a claimed refund: the ledger moves, and the case
     /// with it when the answer is final.
     pub fn record_refund_answer(&self, id: i64, answer: GatewayAnswer) -> Result<RefundRow, EngineError> {
-        let mut rows = self.record_refund_answers(vec![(id, answer)])?;
-        rows.pop().ok_or(EngineError::NotFound { what: "refund", id: format!("rf_{id}") })
-    }
-
-    /// `record_refund_answer` for a whole pass of the dispatcher, in one transaction (one commit
-    /// for the pass, as the deadline runner fires a batch in one).
-    pub fn record_refund_answers(&self, answers: Vec<(i64, GatewayAnswer)>) -> Result<Vec<RefundRow>, EngineError> {
         let deps = self.deps.clone();
         let now = self.now();
         self.transact(move |tx| {
-            let mut out = Vec::with_capacity(answers.len());
+            let not_found = || EngineError::NotFound { what: "refund", id: format!("rf_{id}") };
+            record_answer(tx, &deps, id, answer.clone(), now)?.ok_or_else(not_found)?;
+            // As the case's change left it (the ledger moves with the case).
+            tx.refund(id)?.ok_or_else(not_found)
+        })
+    }
+
+    /// `record_refund_answer` for every answer the dispatcher has in hand, in one transaction
+    /// (one commit, as the deadline runner fires a batch in one); how many were recorded.
+    pub fn record_refund_answers(&self, answers: Vec<(i64, GatewayAnswer)>) -> Result<usize, EngineError> {
+        let deps = self.deps.clone();
+        let now = self.now();
+        self.transact(move |tx| {
+            let mut recorded = 0;
             for (id, answer) in &answers {
-                // A row gone (never, short of an operator's hand) must not hold up the pass.
-                if tx.refund(*id)?.is_none() {
-                    tracing::warn!(refund = id, "an answer for a refund no longer in the ledger");
-                    continue;
+                match record_answer(tx, &deps, *id, answer.clone(), now)? {
+                    Some(()) => recorded += 1,
+                    // A row gone (never, short of an operator's hand) must not hold up the rest.
+                    None => tracing::warn!(refund = id, "an answer for a refund no longer in the ledger"),
                 }
-                out.push(record_answer(tx, &deps, *id, answer.clone(), now)?);
             }
-            Ok(out)
+            Ok(recorded)
         })
     }
 }
 
-/// One answer recorded in `tx`: the ledger row, and the case when the answer is final.
+/// One answer recorded in `tx`: the ledger row, and the case when the answer is final. None when
+/// the ledger has no such refund.
 fn record_answer(
     tx: &mut dyn WriteTx,
     deps: &Deps,
     id: i64,
     answer: GatewayAnswer,
     now: Timestamp,
-) -> Result<RefundRow, EngineError> {
-    let mut row = tx.refund(id)?.ok_or(EngineError::NotFound { what: "refund", id: format!("rf_{id}") })?;
+) -> Result<Option<()>, EngineError> {
+    let Some(mut row) = tx.refund(id)? else { return Ok(None) };
     if row.status.is_final() || row.status == LedgerStatus::AwaitingPayout {
-        return Ok(row); // settled meanwhile (by finance, or a callback)
+        return Ok(Some(())); // settled meanwhile (by finance, or a callback)
     }
     row.attempts += 1;
     let settled = match answer {
@@ -425,7 +435,7 @@ fn record_answer(
     if let Some((ok, detail)) = settled {
         settle_case(tx, deps, &row, ok, detail, now)?;
     }
-    Ok(tx.refund(row.id)?.unwrap_or(row))
+    Ok(Some(()))
 }
 
 #[cfg(test)]

@@ -74,7 +74,7 @@ pub struct PaymentsConfig {
     /// operator's payment service) or `alipay`. Empty: `simulated` with the manual clock (the
     /// demo), `manual` otherwise — a server never tells a buyer "refunded" unless told to.
     pub gateway: String,
-    /// Refunds one node sends at once.
+    /// Requests one node has in flight to the payment service at once.
     pub concurrency: usize,
     /// How often a node looks for refunds to send, in milliseconds.
     pub poll_ms: u64,

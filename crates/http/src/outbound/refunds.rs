@@ -13,8 +13,10 @@ use aftersale_core::Payout;
 use aftersale_engine::refunds::GatewayAnswer;
 use aftersale_engine::store::RefundRow;
 use serde::Deserialize;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::{mpsc, Notify, Semaphore};
 
 /// How a node sends refunds.
 pub enum Adapter {
@@ -150,82 +152,203 @@ fn read_answer(text: &str) -> GatewayAnswer {
     }
 }
 
+/// A claimed refund, with the last moment its request may start (its lease must outlast it).
+type Claimed = (RefundRow, tokio::time::Instant);
+
+/// What the dispatcher's three tasks share.
+struct Pipeline {
+    state: AppState,
+    adapter: Arc<Adapter>,
+    /// Requests in flight to the service (`payments.concurrency`).
+    slots: Arc<Semaphore>,
+    /// Refunds claimed and not yet sent (or dropped).
+    queued: AtomicUsize,
+    /// Told when the queue runs low, for the next claim.
+    room: Notify,
+    /// Requests sent so far (the claimer's measure of the service's pace).
+    sent: std::sync::atomic::AtomicU64,
+}
+
+/// How much sending the queue holds: a quarter second at the pace the service answers (measured),
+/// at least four per request slot, at most `QUEUED_MOST`. A claim (a commit) refills it when half
+/// has gone, so the sender does not wait on the database; the last in line waits a quarter second.
+const QUEUED_PER_SLOT: usize = 4;
+const QUEUED_MOST: usize = 4096;
+const QUEUE_SPAN: Duration = Duration::from_millis(250);
+
 /// Runs the refund dispatcher on this node until the task is aborted.
+///
+/// A pipeline of three tasks, not passes: the claimer claims due refunds in batches (each claim
+/// is a commit) into a queue; the sender keeps up to `payments.concurrency` requests in flight,
+/// a slot that frees taking the next refund in the queue; the recorder writes whatever answers
+/// have arrived in one commit, while the next ones arrive. A claimed refund stays leased until
+/// its answer is recorded, so no claim takes it twice; one whose lease would run out before its
+/// request could end is not sent (a later claim sends it, under the same key).
 pub fn spawn(state: AppState, adapter: Arc<Adapter>) -> tokio::task::JoinHandle<()> {
+    let in_flight = state.config.payments.concurrency.max(1);
+    let p = Arc::new(Pipeline {
+        state,
+        adapter,
+        slots: Arc::new(Semaphore::new(in_flight)),
+        queued: AtomicUsize::new(0),
+        room: Notify::new(),
+        sent: std::sync::atomic::AtomicU64::new(0),
+    });
     tokio::spawn(async move {
-        let config = state.config.payments.clone();
-        let poll = Duration::from_millis(config.poll_ms.max(10));
-        let owner = aftersale_engine::runner::node_name();
-        // Longer than one request can take, so a refund is never in flight twice.
-        let lease_ms = (adapter.timeout().as_secs() as i64 + 5) * 1000;
-        let payout = adapter.payout();
-        let mut recording: Option<tokio::task::JoinHandle<()>> = None;
-        loop {
-            let limit = config.concurrency.max(1);
-            let owner_ = owner.clone();
-            let claimed = state.run(move |e| e.claim_refunds(payout, limit, &owner_, lease_ms)).await;
-            let claimed = match claimed {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::warn!(error = ?e.0.detail, "claiming refunds failed");
-                    Vec::new()
-                }
-            };
-            if claimed.is_empty() {
-                // Nothing due: let the last pass's commit finish before sleeping (its refunds
-                // are then no longer leased).
-                if let Some(previous) = recording.take() {
-                    let _ = previous.await;
-                    continue;
-                }
-                tokio::time::sleep(poll).await;
-                continue;
-            }
-            let mut sends = tokio::task::JoinSet::new();
-            for row in claimed {
-                let adapter = adapter.clone();
-                sends.spawn(async move {
-                    let answer = adapter.send(&row).await;
-                    (row, answer)
-                });
-            }
-            let mut answers = Vec::new();
-            while let Some(done) = sends.join_next().await {
-                let Ok((row, answer)) = done else { continue };
-                match &answer {
-                    GatewayAnswer::Succeeded { .. } => {
-                        state.metrics.refunds_paid.inc();
-                    }
-                    GatewayAnswer::Failed { .. } => {
-                        state.metrics.refunds_failed.inc();
-                    }
-                    GatewayAnswer::Unreachable { error } => {
-                        tracing::warn!(refund = %row.key(), %error, "the payment service did not answer; sent again later");
-                    }
-                    GatewayAnswer::Pending { .. } | GatewayAnswer::Resend => {}
-                }
-                answers.push((row.id, answer));
-            }
-            // The pass's answers in one commit, written while the next pass is claimed and sent
-            // (its refunds stay leased until then, so no pass takes them again); one commit in
-            // flight at a time. Not recorded: the leases end and the refunds are asked again,
-            // under the same keys.
-            if let Some(previous) = recording.take() {
-                let _ = previous.await;
-            }
-            let state_ = state.clone();
-            recording = Some(tokio::spawn(async move {
-                if let Err(e) = state_.run(move |e| e.record_refund_answers(answers)).await {
-                    tracing::warn!(error = ?e.0.detail, "recording refund answers failed");
-                }
-            }));
-        }
+        let (queued, queue) = mpsc::unbounded_channel();
+        let (answered, answers) = mpsc::unbounded_channel();
+        // Dropped (and so aborted) with this task.
+        let mut tasks = tokio::task::JoinSet::new();
+        tasks.spawn(claim(p.clone(), queued, in_flight));
+        tasks.spawn(send(p.clone(), queue, answered));
+        tasks.spawn(record(p, answers));
+        while tasks.join_next().await.is_some() {}
     })
+}
+
+/// The claimer: due refunds, in batches, whenever the queue is half gone.
+async fn claim(p: Arc<Pipeline>, queued: mpsc::UnboundedSender<Claimed>, in_flight: usize) {
+    let config = &p.state.config.payments;
+    let poll = Duration::from_millis(config.poll_ms.max(10));
+    let owner = aftersale_engine::runner::node_name();
+    // Longer than one request can take, so a refund is never in flight twice.
+    let timeout = p.adapter.timeout();
+    let lease = timeout + Duration::from_secs(5);
+    let payout = p.adapter.payout();
+    let least = (in_flight * QUEUED_PER_SLOT).min(QUEUED_MOST);
+    let mut pace = Pace::new(p.sent.load(Ordering::Relaxed));
+    loop {
+        let sent = p.sent.load(Ordering::Relaxed);
+        let most = pace.span(sent, QUEUE_SPAN).clamp(least, QUEUED_MOST);
+        let waiting = p.queued.load(Ordering::Acquire);
+        let want = most.saturating_sub(waiting);
+        if waiting > most / 2 {
+            let _ = tokio::time::timeout(poll, p.room.notified()).await;
+            continue;
+        }
+        let owner_ = owner.clone();
+        let lease_ms = lease.as_millis() as i64;
+        let start_by = tokio::time::Instant::now() + lease - timeout - Duration::from_secs(1);
+        let claimed = match p.state.run(move |e| e.claim_refunds(payout, want, &owner_, lease_ms)).await {
+            Ok(claimed) => claimed,
+            Err(e) => {
+                tracing::warn!(error = ?e.0.detail, "claiming refunds failed");
+                Vec::new()
+            }
+        };
+        if claimed.is_empty() {
+            let _ = tokio::time::timeout(poll, p.room.notified()).await;
+            continue;
+        }
+        p.queued.fetch_add(claimed.len(), Ordering::AcqRel);
+        for row in claimed {
+            if queued.send((row, start_by)).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// The pace of a counter, smoothed: how many it moves in a span of time.
+struct Pace {
+    at: std::time::Instant,
+    count: u64,
+    per_s: f64,
+}
+
+impl Pace {
+    fn new(count: u64) -> Pace {
+        Pace { at: std::time::Instant::now(), count, per_s: 0.0 }
+    }
+
+    /// The count's moves expected in `span` at the pace seen (measured over at least 100 ms).
+    fn span(&mut self, count: u64, span: Duration) -> usize {
+        let elapsed = self.at.elapsed();
+        if elapsed >= Duration::from_millis(100) {
+            let now = count.saturating_sub(self.count) as f64 / elapsed.as_secs_f64();
+            self.per_s = if self.per_s == 0.0 { now } else { 0.7 * self.per_s + 0.3 * now };
+            (self.at, self.count) = (std::time::Instant::now(), count);
+        }
+        (self.per_s * span.as_secs_f64()) as usize
+    }
+}
+
+/// The sender: the next refund in the queue as soon as a request slot frees.
+async fn send(
+    p: Arc<Pipeline>,
+    mut queue: mpsc::UnboundedReceiver<Claimed>,
+    answered: mpsc::UnboundedSender<(i64, GatewayAnswer)>,
+) {
+    let mut sends = tokio::task::JoinSet::new();
+    loop {
+        let Ok(slot) = p.slots.clone().acquire_owned().await else { return };
+        while sends.try_join_next().is_some() {}
+        let Some((row, start_by)) = queue.recv().await else { return };
+        p.queued.fetch_sub(1, Ordering::AcqRel);
+        p.sent.fetch_add(1, Ordering::Relaxed);
+        p.room.notify_one();
+        if tokio::time::Instant::now() > start_by {
+            // Its lease would end in flight: left to a later claim.
+            continue;
+        }
+        let (p, answered) = (p.clone(), answered.clone());
+        sends.spawn(async move {
+            let answer = p.adapter.send(&row).await;
+            drop(slot);
+            match &answer {
+                GatewayAnswer::Succeeded { .. } => {
+                    p.state.metrics.refunds_paid.inc();
+                }
+                GatewayAnswer::Failed { .. } => {
+                    p.state.metrics.refunds_failed.inc();
+                }
+                GatewayAnswer::Unreachable { error } => {
+                    tracing::warn!(refund = %row.key(), %error, "the payment service did not answer; sent again later");
+                }
+                GatewayAnswer::Pending { .. } | GatewayAnswer::Resend => {}
+            }
+            let _ = answered.send((row.id, answer));
+        });
+    }
+}
+
+/// The recorder: every answer that has arrived, in one commit, one commit at a time. An answer
+/// not recorded (the commit failed) is lost only here: its lease ends and the refund is asked
+/// again, under the same key.
+async fn record(p: Arc<Pipeline>, mut answers: mpsc::UnboundedReceiver<(i64, GatewayAnswer)>) {
+    const MOST: usize = 1024;
+    while let Some(first) = answers.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MOST {
+            match answers.try_recv() {
+                Ok(a) => batch.push(a),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = p.state.run(move |e| e.record_refund_answers(batch)).await {
+            tracing::warn!(error = ?e.0.detail, "recording refund answers failed");
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_queue_is_sized_by_the_pace_measured() {
+        let mut pace = Pace::new(0);
+        // Not measured yet: nothing expected.
+        assert_eq!(pace.span(50, Duration::from_secs(1)), 0);
+        pace.at -= Duration::from_millis(500);
+        // 1,000 in half a second: 2,000/s, so 500 in a quarter second.
+        let quarter = pace.span(1_000, Duration::from_millis(250));
+        assert!((450..=560).contains(&quarter), "{quarter}");
+        // Then none for half a second: the pace falls, smoothed (0.7 of the last).
+        pace.at -= Duration::from_millis(500);
+        let after = pace.span(1_000, Duration::from_millis(250));
+        assert!((300..=400).contains(&after), "{after}");
+    }
 
     #[test]
     fn only_an_answer_that_says_so_is_paid() {
