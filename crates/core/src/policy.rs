@@ -37,10 +37,46 @@ pub struct Policy {
     pub near_deadline: Dur,
     pub refund_settle_working_days: u32,
     pub refund_retry: Dur,
+    /// L4: a case after delivery for any reason is accepted this long after delivery (七天无理由).
+    #[serde(default = "defaults::any_reason_window")]
+    pub any_reason_window: Dur,
+    /// L4: … and for a quality reason (defective, damaged, not as described) this long.
+    #[serde(default = "defaults::quality_window")]
+    pub quality_window: Dur,
+    /// L3: the most cases a buyer may open on one line of an order.
+    #[serde(default = "defaults::cases_per_line")]
+    pub cases_per_line: u32,
+    /// K1/K2: the merchant ships a replacement or the missing units within this.
+    #[serde(default = "defaults::replacement_ship")]
+    pub replacement_ship: Dur,
+    /// K1: a delivered replacement the buyer does not confirm is confirmed after this.
+    #[serde(default = "defaults::replacement_confirm")]
+    pub replacement_confirm: Dur,
     /// How refunds are paid: the deployment's choice, not the profile's (M5).
     #[serde(skip)]
     #[schemars(skip)]
     pub payout: Payout,
+}
+
+/// The values of the rules beyond the seeds (L3, L4, K1, K2) for a profile or a stored policy
+/// that does not name them.
+mod defaults {
+    use crate::time::Dur;
+    pub fn any_reason_window() -> Dur {
+        Dur::days(7)
+    }
+    pub fn quality_window() -> Dur {
+        Dur::days(15)
+    }
+    pub fn cases_per_line() -> u32 {
+        5
+    }
+    pub fn replacement_ship() -> Dur {
+        Dur::hours(48)
+    }
+    pub fn replacement_confirm() -> Dur {
+        Dur::days(7)
+    }
 }
 
 /// How a deployment pays refunds (M5). Only the simulated gateway settles on the service's
@@ -143,6 +179,12 @@ pub struct PolicyOverrides {
     #[schemars(range(max = 4_294_967_295u32))]
     pub refund_settle_working_days: Option<u32>,
     pub refund_retry: Option<Dur>,
+    pub any_reason_window: Option<Dur>,
+    pub quality_window: Option<Dur>,
+    #[schemars(range(min = 1, max = 100))]
+    pub cases_per_line: Option<u32>,
+    pub replacement_ship: Option<Dur>,
+    pub replacement_confirm: Option<Dur>,
 }
 
 pub const PROFILE_NAMES: [&str; 3] = ["douyin", "taote", "tiktok_shop"];
@@ -200,7 +242,12 @@ impl Policy {
             unpaid_order,
             near_deadline,
             refund_settle_working_days,
-            refund_retry
+            refund_retry,
+            any_reason_window,
+            quality_window,
+            cases_per_line,
+            replacement_ship,
+            replacement_confirm
         );
         if o.receipt_extension.is_some() {
             p.receipt_extension = o.receipt_extension;
@@ -227,6 +274,10 @@ impl Policy {
             ("unpaid_order", Some(self.unpaid_order)),
             ("near_deadline", Some(self.near_deadline)),
             ("refund_retry", Some(self.refund_retry)),
+            ("any_reason_window", Some(self.any_reason_window)),
+            ("quality_window", Some(self.quality_window)),
+            ("replacement_ship", Some(self.replacement_ship)),
+            ("replacement_confirm", Some(self.replacement_confirm)),
         ];
         for (name, value) in windows {
             if let Some(v) = value {
@@ -249,6 +300,12 @@ impl Policy {
         }
         if self.resubmissions > 10 {
             return Err("resubmissions must be at most 10".into());
+        }
+        if self.quality_window < self.any_reason_window {
+            return Err("quality_window must be at least any_reason_window".into());
+        }
+        if !(1..=100).contains(&self.cases_per_line) {
+            return Err("cases_per_line must be 1 to 100".into());
         }
         Ok(())
     }
@@ -280,6 +337,11 @@ fn unreachable_profile() -> Policy {
         near_deadline: Dur::hours(12),
         refund_settle_working_days: 1,
         refund_retry: Dur::hours(1),
+        any_reason_window: defaults::any_reason_window(),
+        quality_window: defaults::quality_window(),
+        cases_per_line: defaults::cases_per_line(),
+        replacement_ship: defaults::replacement_ship(),
+        replacement_confirm: defaults::replacement_confirm(),
         payout: Payout::Simulated,
     }
 }

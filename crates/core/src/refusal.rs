@@ -43,6 +43,20 @@ pub enum Refusal {
     CodNotSupported,
     #[error("the deadline {} is not due", kind.as_str())]
     NotDue { kind: DeadlineKind },
+    #[error("{}", window_words(window, *until))]
+    WindowClosed { window: &'static str, until: Option<Timestamp> },
+    #[error("line {line} has {available} unit(s) that can be applied for, not {asked}")]
+    UnitsNotAvailable { line: u32, asked: u32, available: u32 },
+    #[error("line {line} already has {limit} cases, the most one line may have")]
+    CaseLimitReached { line: u32, limit: u32 },
+}
+
+fn window_words(window: &str, until: Option<Timestamp>) -> String {
+    match (window, until) {
+        ("any_reason", Some(t)) => format!("the any-reason return window closed at {t}"),
+        ("quality", Some(t)) => format!("the quality-reason window closed at {t}"),
+        (_, _) => "this line has no any-reason return window (fresh or custom goods)".into(),
+    }
 }
 
 /// Every refusal code with what it means: the rules' part of the API's error registry. A test
@@ -71,6 +85,12 @@ pub const CODES: &[(&str, &str)] = &[
     ("case_already_open", "The order already has an open case (T1)."),
     ("cod_not_supported", "The shop's profile does not take cash-on-delivery orders (O1)."),
     ("deadline_not_due", "The deadline is not due yet (internal firing only)."),
+    (
+        "window_closed",
+        "The return window that applies has closed, or the line has no any-reason window (L4); the platform may still open a case.",
+    ),
+    ("units_not_available", "The line has fewer units that can be applied for than asked: the rest are in an open case or settled (L3)."),
+    ("case_limit_reached", "The line already has as many cases as one line may have (L3)."),
 ];
 
 impl Refusal {
@@ -94,6 +114,9 @@ impl Refusal {
             Refusal::CaseAlreadyOpen { .. } => "case_already_open",
             Refusal::CodNotSupported => "cod_not_supported",
             Refusal::NotDue { .. } => "deadline_not_due",
+            Refusal::WindowClosed { .. } => "window_closed",
+            Refusal::UnitsNotAvailable { .. } => "units_not_available",
+            Refusal::CaseLimitReached { .. } => "case_limit_reached",
         }
     }
 
@@ -117,6 +140,8 @@ impl Refusal {
             Refusal::CaseAlreadyOpen { .. } => "T1",
             Refusal::CodNotSupported => "O1",
             Refusal::NotDue { kind } => kind.rule(),
+            Refusal::WindowClosed { .. } => "L4",
+            Refusal::UnitsNotAvailable { .. } | Refusal::CaseLimitReached { .. } => "L3",
         };
         if r.is_empty() {
             None
@@ -131,6 +156,7 @@ impl Refusal {
             Refusal::MissingField { field, .. } => Some(field),
             Refusal::InvalidField { field, .. } => Some(field),
             Refusal::AmountAboveRefundable { .. } => Some("amount"),
+            Refusal::UnitsNotAvailable { .. } | Refusal::CaseLimitReached { .. } => Some("lines"),
             _ => None,
         }
     }

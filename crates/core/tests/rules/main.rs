@@ -6,7 +6,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod harness;
-mod lines;
+mod lines {
+    mod allocation;
+    mod eligibility;
+    mod receipt;
+    mod units;
+    mod windows;
+}
 
 mod arbitration;
 mod buyer;

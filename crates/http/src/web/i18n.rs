@@ -168,6 +168,17 @@ pub const PROBLEMS: &[(&str, &str, &str)] = &[
     ("case_already_open", "该订单已有进行中的售后单。", "This order already has an open case."),
     ("cod_not_supported", "本店铺不支持货到付款。", "This shop takes no cash-on-delivery orders."),
     ("deadline_not_due", "期限尚未到。", "The deadline is not due yet."),
+    (
+        "window_closed",
+        "已超过可申请售后的期限（七天无理由或质量问题期限），平台仍可介入。",
+        "The return window has closed (or the goods have no any-reason window); the platform may still open a case.",
+    ),
+    (
+        "units_not_available",
+        "该商品可申请的件数不足：其余已在处理中或已售后。",
+        "Fewer units of this line can be applied for than asked.",
+    ),
+    ("case_limit_reached", "该商品的售后次数已达上限。", "This line already has as many after-sales cases as allowed."),
     ("unknown_evidence", "凭证文件不存在，请重新上传。", "An evidence file is unknown: upload it again."),
     ("evidence_mismatch", "凭证文件与上传的不一致。", "An evidence file does not match its upload."),
     ("version_conflict", "售后单已有新的进展，请查看最新状态。", "The case moved on meanwhile: here is its new state."),

@@ -1,11 +1,17 @@
 //! L1: an order's lines, the payment shared among them in minor units.
 
-use aftersale_core::lines::{allocate, single_line, NewLine};
+use aftersale_core::lines::{allocate, single_line, LineKind, NewLine};
 use aftersale_core::money::Currency;
 use aftersale_core::Money;
 
 fn line(unit: i64, quantity: u32) -> NewLine {
-    NewLine { sku: format!("SKU-{unit}"), title: "t".into(), quantity, unit_price: Money::cny(unit) }
+    NewLine {
+        sku: format!("SKU-{unit}"),
+        title: "t".into(),
+        quantity,
+        unit_price: Money::cny(unit),
+        kind: LineKind::Standard,
+    }
 }
 
 fn paid(goods: i64, lines: &[NewLine]) -> Vec<i64> {

@@ -5,11 +5,38 @@
 //! first when remainders tie — so that the lines and the shipping fee add up to the order's
 //! total exactly, whatever the discounts. An order without lines is one line.
 //!
-//! The first step of order lines (L1–L5): the rule as data, before storage and the API carry it.
+//! The rules of lines, as data before storage and the API carry them: what can still be refunded
+//! per line and which units may be applied for (L2, L3, `units`), the return windows (L4,
+//! `window`), a partial receipt (L5, `receipt`), and per line what a party may open now
+//! (`eligibility`, with C1).
+
+pub mod eligibility;
+pub mod receipt;
+pub mod units;
+pub mod window;
 
 use crate::money::Money;
 use crate::refusal::Refusal;
 use serde::{Deserialize, Serialize};
+
+/// What kind of goods a line is, for the any-reason window (L4).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LineKind {
+    #[default]
+    Standard,
+    /// Fresh food and the like: no any-reason window.
+    Fresh,
+    /// Made to the buyer's order: no any-reason window.
+    Custom,
+}
+
+impl LineKind {
+    /// Whether the buyer may return it for any reason within the window (L4).
+    pub fn any_reason_returns(&self) -> bool {
+        *self == LineKind::Standard
+    }
+}
 
 /// A line as an order names it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,6 +46,8 @@ pub struct NewLine {
     pub quantity: u32,
     /// The list price of one unit, before discounts.
     pub unit_price: Money,
+    #[serde(default)]
+    pub kind: LineKind,
 }
 
 /// A line of an order: what was bought, and what was paid for it after discounts.
@@ -32,6 +61,8 @@ pub struct Line {
     pub unit_price: Money,
     /// The share of the goods' payment this line carries (L1).
     pub paid: Money,
+    #[serde(default)]
+    pub kind: LineKind,
 }
 
 /// The most lines an order may have.
@@ -86,6 +117,7 @@ pub fn allocate(goods_paid: Money, lines: &[NewLine]) -> Result<Vec<Line>, Refus
                 quantity: l.quantity,
                 unit_price: l.unit_price,
                 paid,
+                kind: l.kind,
             })
         })
         .collect()
@@ -93,5 +125,13 @@ pub fn allocate(goods_paid: Money, lines: &[NewLine]) -> Result<Vec<Line>, Refus
 
 /// L1: an order ingested without lines is one line of one unit carrying all the goods' payment.
 pub fn single_line(goods_paid: Money) -> Line {
-    Line { no: 1, sku: String::new(), title: String::new(), quantity: 1, unit_price: goods_paid, paid: goods_paid }
+    Line {
+        no: 1,
+        sku: String::new(),
+        title: String::new(),
+        quantity: 1,
+        unit_price: goods_paid,
+        paid: goods_paid,
+        kind: LineKind::Standard,
+    }
 }

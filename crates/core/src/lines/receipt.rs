@@ -1,0 +1,78 @@
+//! L5: a partial receipt. On receipt of a return the merchant records the units received per
+//! line; the refund covers the received units at once, and the missing ones are left to the
+//! merchant's word: refunded anyway, or rejected with a reason and evidence (S4), which the buyer
+//! may escalate (E1).
+
+use super::units::{units_paid, LineUse, Picked};
+use super::Line;
+use crate::money::Money;
+use crate::refusal::Refusal;
+use serde::{Deserialize, Serialize};
+
+/// Units of one line the merchant found in the parcel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Received {
+    pub line: u32,
+    pub units: u32,
+}
+
+/// How a return's refund splits between what arrived and what did not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReceiptSplit {
+    /// Refunded now: what the received units carried, at most the case's amount.
+    pub received: Money,
+    /// Left to the merchant's word: the rest of the case's amount.
+    pub missing: Money,
+    /// Units per line that did not arrive (lines with none left out).
+    pub missing_units: Vec<Received>,
+}
+
+/// L5: the split of a return of `case_lines` (the units the case names, with what they can
+/// refund) asking `amount`, when `received` arrived. Each received line must be one of the case's,
+/// named once, with no more units than the case holds; a line not named arrived with no unit.
+pub fn split_receipt(
+    lines: &[Line],
+    uses: &[LineUse],
+    case_lines: &[Picked],
+    amount: Money,
+    received: &[Received],
+) -> Result<ReceiptSplit, Refusal> {
+    for (i, r) in received.iter().enumerate() {
+        let Some(p) = case_lines.iter().find(|p| p.line == r.line) else {
+            return Err(Refusal::invalid(
+                format!("received[{i}].line"),
+                format!("line {} is not in this case", r.line),
+                "L5",
+            ));
+        };
+        if received[..i].iter().any(|q| q.line == r.line) {
+            return Err(Refusal::invalid(format!("received[{i}].line"), format!("names line {} twice", r.line), "L5"));
+        }
+        if r.units > p.units {
+            return Err(Refusal::invalid(
+                format!("received[{i}].units"),
+                format!("is at most the {} unit(s) the case holds on line {}", p.units, r.line),
+                "L5",
+            ));
+        }
+    }
+    let zero = Money::zero(amount.currency());
+    let mut carried = zero;
+    let mut missing_units = Vec::new();
+    for p in case_lines {
+        let got = received.iter().find(|r| r.line == p.line).map_or(0, |r| r.units);
+        let (Some(line), Some(used)) = (
+            lines.iter().find(|l| l.no == p.line),
+            lines.iter().position(|l| l.no == p.line).and_then(|i| uses.get(i)),
+        ) else {
+            continue;
+        };
+        let share = units_paid(line, used.settled_units, got);
+        carried = carried.plus(if share.minor() < p.refundable.minor() { share } else { p.refundable });
+        if got < p.units {
+            missing_units.push(Received { line: p.line, units: p.units - got });
+        }
+    }
+    let received = if carried.minor() < amount.minor() { carried } else { amount };
+    Ok(ReceiptSplit { received, missing: amount.saturating_sub(received), missing_units })
+}
