@@ -31,10 +31,14 @@ pub enum DeadlineKind {
     RefundSettle,
     /// O4 unpaid online order.
     OrderUnpaid,
+    /// K1/K2 the merchant ships a replacement or the missing units.
+    ReplacementShip,
+    /// K1 the buyer confirms a delivered replacement.
+    ReplacementConfirm,
 }
 
 impl DeadlineKind {
-    pub const ALL: [DeadlineKind; 11] = [
+    pub const ALL: [DeadlineKind; 13] = [
         DeadlineKind::Review,
         DeadlineKind::ReviewReminder,
         DeadlineKind::BuyerShip,
@@ -46,6 +50,8 @@ impl DeadlineKind {
         DeadlineKind::AppealWindow,
         DeadlineKind::RefundSettle,
         DeadlineKind::OrderUnpaid,
+        DeadlineKind::ReplacementShip,
+        DeadlineKind::ReplacementConfirm,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -61,6 +67,8 @@ impl DeadlineKind {
             DeadlineKind::AppealWindow => "appeal_window",
             DeadlineKind::RefundSettle => "refund_settle",
             DeadlineKind::OrderUnpaid => "order_unpaid",
+            DeadlineKind::ReplacementShip => "replacement_ship",
+            DeadlineKind::ReplacementConfirm => "replacement_confirm",
         }
     }
 
@@ -80,6 +88,8 @@ impl DeadlineKind {
             DeadlineKind::AppealWindow => "T4",
             DeadlineKind::RefundSettle => "M5",
             DeadlineKind::OrderUnpaid => "O4",
+            DeadlineKind::ReplacementShip => "K1",
+            DeadlineKind::ReplacementConfirm => "K1",
         }
     }
 

@@ -376,7 +376,11 @@ pub(super) fn expire(order: &Order, case: &Case, kind: DeadlineKind, ctx: &Ctx) 
         }
         DeadlineKind::BuyerAfterRejection => ev.push(Event::Closed { reason: CloseReason::RejectionNotContested }),
         DeadlineKind::AppealWindow => ev.push(Event::AppealWindowClosed),
-        DeadlineKind::RefundSettle | DeadlineKind::OrderUnpaid => return Err(Refusal::NotDue { kind }),
+        // A replacement's deadlines belong to its shipment (K1/K2), not yet to a case's course.
+        DeadlineKind::RefundSettle
+        | DeadlineKind::OrderUnpaid
+        | DeadlineKind::ReplacementShip
+        | DeadlineKind::ReplacementConfirm => return Err(Refusal::NotDue { kind }),
     }
     Ok(ev)
 }

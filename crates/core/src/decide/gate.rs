@@ -232,5 +232,7 @@ pub fn expiry_outcome(case: &Case, kind: DeadlineKind) -> &'static str {
         DeadlineKind::AppealWindow => "the ruling can no longer be appealed",
         DeadlineKind::RefundSettle => "the payment gateway settles the refund",
         DeadlineKind::OrderUnpaid => "the order is cancelled",
+        DeadlineKind::ReplacementShip => "the units are refunded instead",
+        DeadlineKind::ReplacementConfirm => "the replacement is confirmed",
     }
 }

@@ -8,10 +8,13 @@
 //! The rules of lines, as data before storage and the API carry them: what can still be refunded
 //! per line and which units may be applied for (L2, L3, `units`), the return windows (L4,
 //! `window`), a partial receipt (L5, `receipt`), and per line what a party may open now
-//! (`eligibility`, with C1).
+//! (`eligibility`, with C1), the goods sent again instead of money (K1, K2, `replacement`), and a
+//! parcel stopped on its way (I1, `intercept`).
 
 pub mod eligibility;
+pub mod intercept;
 pub mod receipt;
+pub mod replacement;
 pub mod units;
 pub mod window;
 

@@ -9,7 +9,9 @@ mod harness;
 mod lines {
     mod allocation;
     mod eligibility;
+    mod intercept;
     mod receipt;
+    mod replacement;
     mod units;
     mod windows;
 }

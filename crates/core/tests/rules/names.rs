@@ -22,6 +22,8 @@ fn w5_deadline_kinds_have_stable_names_and_rules() {
         (K::AppealWindow, "appeal_window", "T4", false),
         (K::RefundSettle, "refund_settle", "M5", false),
         (K::OrderUnpaid, "order_unpaid", "O4", false),
+        (K::ReplacementShip, "replacement_ship", "K1", false),
+        (K::ReplacementConfirm, "replacement_confirm", "K1", false),
     ];
     assert_eq!(table.len(), K::ALL.len());
     for (kind, name, rule, reminder) in table {
