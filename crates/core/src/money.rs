@@ -127,6 +127,15 @@ impl Money {
         Money { minor: (self.minor - other.minor).max(0), currency: self.currency }
     }
 
+    /// The smaller of `self` and `cap` (a ceiling applied); currencies must match.
+    pub fn at_most(self, cap: Money) -> Money {
+        if self.minor <= cap.minor {
+            self
+        } else {
+            cap
+        }
+    }
+
     pub fn plus(self, other: Money) -> Money {
         Money { minor: self.minor.saturating_add(other.minor).min(MAX_MINOR), currency: self.currency }
     }

@@ -61,15 +61,6 @@ impl Remedy {
     pub fn refunds(&self) -> bool {
         !matches!(self, Remedy::Exchange | Remedy::Resend)
     }
-
-    /// The reasons the windows are judged by: a resend is for missing items; the rest may be
-    /// asked for any reason (the any-reason window) or a quality one (the quality window).
-    fn best_reason(&self) -> ReasonCode {
-        match self {
-            Remedy::Resend => ReasonCode::MissingItems,
-            _ => ReasonCode::Defective,
-        }
-    }
 }
 
 /// One remedy's answer on one line.
@@ -145,8 +136,9 @@ pub fn eligibility(
                     let mut refused = None;
                     let mut until = None;
                     if party != Party::Merchant {
-                        // The window of the most lenient reason the remedy may be asked for.
-                        match check_window(policy, party, delivered_at, remedy.best_reason(), line.kind, now) {
+                        // Every remedy may be asked for a quality reason (a resend only for one), and
+                        // the quality window is the longest: it says until when the remedy is open.
+                        match check_window(policy, party, delivered_at, ReasonCode::Defective, line.kind, now) {
                             Ok(end) => until = end,
                             Err(r) => refused = Some(r),
                         }

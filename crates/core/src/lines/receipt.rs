@@ -56,23 +56,17 @@ pub fn split_receipt(
             ));
         }
     }
-    let zero = Money::zero(amount.currency());
-    let mut carried = zero;
+    let mut carried = Money::zero(amount.currency());
     let mut missing_units = Vec::new();
     for p in case_lines {
         let got = received.iter().find(|r| r.line == p.line).map_or(0, |r| r.units);
-        let (Some(line), Some(used)) = (
-            lines.iter().find(|l| l.no == p.line),
-            lines.iter().position(|l| l.no == p.line).and_then(|i| uses.get(i)),
-        ) else {
-            continue;
-        };
-        let share = units_paid(line, used.settled_units, got);
-        carried = carried.plus(if share.minor() < p.refundable.minor() { share } else { p.refundable });
+        let Some(i) = lines.iter().position(|l| l.no == p.line) else { continue };
+        let Some(used) = uses.get(i) else { continue };
+        carried = carried.plus(units_paid(&lines[i], used.settled_units, got).at_most(p.refundable));
         if got < p.units {
             missing_units.push(Received { line: p.line, units: p.units - got });
         }
     }
-    let received = if carried.minor() < amount.minor() { carried } else { amount };
+    let received = carried.at_most(amount);
     Ok(ReceiptSplit { received, missing: amount.saturating_sub(received), missing_units })
 }

@@ -65,13 +65,7 @@ pub fn available_units(line: &Line, used: &LineUse) -> u32 {
 
 /// L2: the most `units` more units of the line can refund.
 pub fn refundable(line: &Line, used: &LineUse, units: u32) -> Money {
-    let carried = units_paid(line, used.settled_units, units);
-    let left = line.paid.saturating_sub(used.refunded);
-    if carried.minor() < left.minor() {
-        carried
-    } else {
-        left
-    }
+    units_paid(line, used.settled_units, units).at_most(line.paid.saturating_sub(used.refunded))
 }
 
 /// L3 for a party applying (or a merchant refunding): every pick names a line of the order once,

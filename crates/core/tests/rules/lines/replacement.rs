@@ -38,6 +38,12 @@ fn k1_the_replacement_is_shipped_within_48h_and_confirmed_by_the_buyer_or_by_sil
     let delivered = T0 + Dur::days(3);
     assert_eq!(s.delivered(&p, delivered), Ok(ShipmentStep::Delivered));
     assert_eq!(s.due(), Some(delivered + Dur::days(7)));
+    // Not before the deadline: the clock leaves it delivered.
+    assert_eq!(
+        s.fire(delivered + Dur::days(7) - Dur(1)),
+        Err(Refusal::NotDue { kind: DeadlineKind::ReplacementConfirm })
+    );
+    assert_eq!(s.state, ShipmentState::Delivered { at: delivered, confirm_due: delivered + Dur::days(7) });
     // Silence confirms it at the deadline, once.
     assert_eq!(s.fire(delivered + Dur::days(7)), Ok(ShipmentStep::Completed { by: Party::System }));
     assert_eq!(s.state, ShipmentState::Completed { by: Party::System, at: delivered + Dur::days(7) });
