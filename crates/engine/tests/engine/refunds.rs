@@ -171,6 +171,31 @@ fn m5_a_sent_refund_is_retried_under_one_key_and_paid_only_when_the_service_says
 }
 
 #[test]
+fn m5_a_dispatchers_answers_are_recorded_in_one_commit_and_an_unknown_refund_holds_none_up() {
+    let a = paying(Payout::Http);
+    let (c1, r1) = refunded(&a, "B-1");
+    let (c2, r2) = refunded(&a, "B-2");
+    let answers = vec![
+        (r1.id, GatewayAnswer::Succeeded { reference: Some("PSP-B1".into()) }),
+        (r2.id + 1_000, GatewayAnswer::Succeeded { reference: None }),
+        (r2.id, GatewayAnswer::Failed { reason: "closed".into() }),
+    ];
+    // Two recorded; the refund the ledger does not have is passed over.
+    assert_eq!(a.engine.record_refund_answers(answers).unwrap(), 2);
+    let row = |id| a.engine.refund_as(&OWNER, id).unwrap();
+    let (p1, p2) = (row(r1.id), row(r2.id));
+    assert_eq!((p1.status, p1.attempts, p1.reference.as_deref()), (LedgerStatus::Succeeded, 1, Some("PSP-B1")));
+    assert_eq!((p2.status, p2.last_error.as_deref()), (LedgerStatus::Failed, Some("closed")));
+    assert_eq!(a.case(c1.id).status, Status::Completed);
+    assert_eq!(a.case(c2.id).refund.as_ref().unwrap().state, RefundState::Failed);
+    // Answers to refunds already ended are recorded as nothing new.
+    let again = vec![(r1.id, GatewayAnswer::Failed { reason: "late".into() })];
+    assert_eq!(a.engine.record_refund_answers(again).unwrap(), 1);
+    assert_eq!(row(r1.id).status, LedgerStatus::Succeeded);
+    assert_eq!(a.engine.record_refund_answers(Vec::new()).unwrap(), 0);
+}
+
+#[test]
 fn m5_a_pending_refund_is_settled_by_the_services_callback_and_a_refusal_is_final() {
     let a = paying(Payout::Http);
     let (c1, r1) = refunded(&a, "P-1");
