@@ -78,6 +78,9 @@ fn l4_the_windows_are_profile_values_a_shop_may_override_within_bounds() {
     // The quality window is never shorter than the any-reason one; a shop has 1 to 100 cases a line.
     let longer = PolicyOverrides { any_reason_window: Some(Dur::days(20)), ..Default::default() };
     assert!(p.with_overrides(&longer).unwrap_err().contains("quality_window"));
+    // As long as it is fine: 15 days for any reason and for quality.
+    let equal = PolicyOverrides { any_reason_window: Some(Dur::days(15)), ..Default::default() };
+    assert_eq!(p.with_overrides(&equal).unwrap().any_reason_window, Dur::days(15));
     let none = PolicyOverrides { cases_per_line: Some(0), ..Default::default() };
     assert!(p.with_overrides(&none).unwrap_err().contains("cases_per_line"));
     let max = PolicyOverrides { cases_per_line: Some(100), ..Default::default() };
