@@ -1,6 +1,7 @@
 //! Moving up: the demo's SQLite database (cases in every state) copied into PostgreSQL,
 //! interrupted once and carried on; afterwards both servers answer every case page, queue and
-//! search alike.
+//! search alike. And moving on: a database made by the release before order lines (L1) answers
+//! every case page, order and list as it did, on SQLite and copied into PostgreSQL.
 
 use crate::harness::*;
 use aftersale_engine::store::copy::{sqlite_to_postgres, CopyOptions, CopyOutcome};
@@ -106,4 +107,61 @@ async fn sqlite_to_postgres_interrupted_and_resumed_gives_the_same_answers() {
     assert_eq!(x, y, "the copied stream");
     sqlite_server.stop().await;
     pg_server.stop().await;
+}
+
+/// Every field `before` has, `after` has with the same value (an answer may gain fields, never
+/// change or lose one).
+fn same_answer(before: &Value, after: &Value, at: &str) {
+    match (before, after) {
+        (Value::Object(b), Value::Object(a)) => {
+            for (k, v) in b {
+                let Some(w) = a.get(k) else { panic!("{at}.{k} is gone (was {v})") };
+                same_answer(v, w, &format!("{at}.{k}"));
+            }
+        }
+        (Value::Array(b), Value::Array(a)) => {
+            assert_eq!(b.len(), a.len(), "{at}: {} items, was {}", a.len(), b.len());
+            for (i, (v, w)) in b.iter().zip(a).enumerate() {
+                same_answer(v, w, &format!("{at}[{i}]"));
+            }
+        }
+        _ => assert_eq!(before, after, "{at}"),
+    }
+}
+
+/// The demo's database as the release before order lines made it (tests/api/fixtures/
+/// before-lines.db), with every answer that release gave (before-lines.json): opened by this
+/// release, every order reads as one line and every case as a case of it, and every answer is
+/// the same. Copied into PostgreSQL, the same again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn l1_a_database_made_before_order_lines_answers_the_same() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/api/fixtures");
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures.join("before-lines.json")).unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("before-lines.db");
+    std::fs::copy(fixtures.join("before-lines.db"), &file).unwrap();
+    let mut dbs = vec![TestDb::Sqlite(file.clone())];
+    if let Some(server) = std::env::var("AFTERSALE_TEST_DATABASE_URL").ok().filter(|u| u.starts_with("postgres")) {
+        let target =
+            blocking(move || aftersale_engine::store::postgres::fresh_schema(&server, "before_lines").unwrap());
+        let (from, to) = (file.clone(), target.clone());
+        blocking(move || sqlite_to_postgres(&from, &to, &CopyOptions::default(), &mut |_| {}).unwrap());
+        dbs.push(TestDb::Postgres(target));
+    }
+    for db in dbs {
+        let running = server_on(&db, dir.path().join("ev")).await;
+        let mut checked = 0;
+        for (key, before) in saved["answers"].as_object().unwrap() {
+            let (role, path) = key.split_once(' ').unwrap();
+            let c =
+                Client::new(&format!("http://{}", running.addr)).with_token(saved["tokens"][role].as_str().unwrap());
+            let r = c.get(path).await.unwrap();
+            assert_eq!(r.status, 200, "{key}");
+            same_answer(before, &r.json(), key);
+            checked += 1;
+        }
+        assert!(checked > 100, "{checked} answers compared");
+        running.stop().await;
+    }
 }
