@@ -129,6 +129,7 @@ pub(crate) fn order(id: i64, state: OrderState) -> Result<Order, String> {
         fresh: false,
         customer_name: "王小明".into(),
         customer_phone: Phone::parse("13800131234").map_err(err)?,
+        lines: vec![],
     };
     let events = create_order(OrderId(id), ShopId(1), &new, &ctx).map_err(err)?;
     let mut log: Vec<Recorded> = events.into_iter().map(|event| Recorded { at: T0, actor: MERCHANT, event }).collect();
@@ -213,6 +214,7 @@ pub(crate) fn applied_refund_only(id: i64, at: Timestamp) -> Recorded {
             description: String::new(),
             evidence: vec![],
             refund_account: None,
+            lines: vec![],
         },
     }
 }
@@ -229,6 +231,7 @@ fn apply_cmd(kind: CaseType, yuan: i64) -> Apply {
         description: String::new(),
         evidence: vec![],
         refund_account: None,
+        lines: vec![],
     }
 }
 

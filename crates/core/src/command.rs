@@ -51,6 +51,10 @@ pub struct NewOrder {
     pub fresh: bool,
     pub customer_name: String,
     pub customer_phone: Phone,
+    /// L1: what was bought; without lines the order is one line carrying the goods' payment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 100))]
+    pub lines: Vec<crate::lines::NewLine>,
 }
 
 /// U1/S1/R1/T1: a buyer's application. `E` is how evidence is named: `Evidence` inside the
@@ -74,6 +78,10 @@ pub struct ApplyOf<E> {
     pub evidence: Vec<E>,
     #[serde(default)]
     pub refund_account: Option<RefundAccount>,
+    /// L2: the lines and units asked for; none means every unit still available.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 100))]
+    pub lines: Vec<crate::lines::units::Pick>,
 }
 
 /// A buyer's application as the rules take it.

@@ -22,7 +22,8 @@ pub use actor::{Actor, Party};
 pub use command::{waits_for, Action, Apply, ApplyOf, CaseCommand, CaseCommandOf, NewOrder, OrderCommand};
 pub use deadline::{Deadline, DeadlineKind};
 pub use decide::{
-    application_options, apply, available_actions, create_order, decide_case, decide_order, expiry_outcome, gate, Ctx,
+    application_options, apply, available_actions, case_type_of, create_order, decide_case, decide_order,
+    expiry_outcome, gate, order_eligibility, Ctx,
 };
 pub use model::{Case, CaseType, Event, Order, OrderState, PaymentMethod, Queue, Recorded, Status, StatusName};
 pub use money::{Currency, Money};

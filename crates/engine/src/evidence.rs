@@ -46,6 +46,7 @@ impl Engine {
             description: apply.description,
             evidence,
             refund_account: apply.refund_account,
+            lines: apply.lines,
         })
     }
 }

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod casepage;
 pub mod clock;
 pub mod deadline_rows;
+pub mod eligibility;
 pub mod email;
 pub mod events;
 pub mod evidence;

@@ -69,7 +69,7 @@ impl CasePlan {
     ) -> Result<CasePlan, EngineError> {
         let mut new_order = order.clone();
         for r in &recorded {
-            new_order.apply(r);
+            new_order.apply_for(Some(case.id), r);
         }
         let order_changed = new_order.version != order.version;
         let log = LogRow::new(&recorded)?

@@ -122,6 +122,7 @@ impl Seeder<'_> {
             customer_name: names[self.n as usize % names.len()].into(),
             customer_phone: Phone::parse(&format!("138{:08}", 10_000_000 + self.n * 7919))
                 .map_err(|e| e.to_string())?,
+            lines: vec![],
         };
         let mut o = self.engine.create_order(staff, shop, new, None).map_err(e2s)?;
         if payment == PaymentMethod::Online {
@@ -156,6 +157,7 @@ impl Seeder<'_> {
             description: "演示 / demo".into(),
             evidence: vec![],
             refund_account: account,
+            lines: vec![],
         };
         self.engine.apply(Actor::Buyer { buyer }, order.id, cmd, None).map_err(e2s)
     }

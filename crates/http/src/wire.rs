@@ -116,7 +116,196 @@ pub struct OrderView {
     /// The order's current case: the one open on it, or else its newest case while that case
     /// is still settling (a refund under way, a COD voucher awaited); null when there is none.
     pub case_id: Option<CaseId>,
+    /// L1: what was bought, line by line, and where each line stands (an order ingested without
+    /// lines is one line).
+    pub lines: Vec<LineView>,
     pub version: u64,
+}
+
+/// A line of an order (L1) and where it stands in after-sales (L2, L3).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct LineView {
+    /// 1, 2, … in the order's order.
+    pub no: u32,
+    pub sku: String,
+    pub title: String,
+    pub quantity: u32,
+    /// The list price of one unit, before discounts.
+    pub unit_price: Money,
+    /// What was paid for the line after discounts: the lines and the shipping fee add up to the
+    /// order's total.
+    pub paid: Money,
+    pub kind: aftersale_core::lines::LineKind,
+    /// Refunded on the line so far (L2).
+    pub refunded: Money,
+    /// Units in open cases (L3).
+    pub open_units: u32,
+    /// Units refunded in full, returned, exchanged or resent.
+    pub settled_units: u32,
+    /// Units that may be applied for now.
+    pub available_units: u32,
+    /// Cases opened on the line (L3's limit counts them).
+    pub cases: u32,
+}
+
+impl LineView {
+    /// Every line of the order with where it stands.
+    pub fn all(order: &Order) -> Vec<LineView> {
+        let order = order.with_lines();
+        order
+            .lines
+            .iter()
+            .zip(&order.line_use)
+            .map(|(l, u)| LineView {
+                no: l.no,
+                sku: l.sku.clone(),
+                title: l.title.clone(),
+                quantity: l.quantity,
+                unit_price: l.unit_price,
+                paid: l.paid,
+                kind: l.kind,
+                refunded: u.refunded,
+                open_units: u.open_units,
+                settled_units: u.settled_units,
+                available_units: aftersale_core::lines::units::available_units(l, u),
+                cases: u.cases,
+            })
+            .collect()
+    }
+}
+
+/// A line of a case: the units it is for, what they can still refund, and the return window that
+/// applies to the case's reason (L2, L4).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CaseLineView {
+    pub line: u32,
+    pub sku: String,
+    pub title: String,
+    pub units: u32,
+    /// What these units can still refund for the case's type (L2; none once refunded in full).
+    pub refundable: Money,
+    /// The window the case's reason falls in after delivery: `any_reason` or `quality`; null
+    /// before delivery.
+    pub window: Option<String>,
+    /// When that window ends (null: no window on this line for the reason, or none yet).
+    pub window_until: Option<Timestamp>,
+}
+
+impl CaseLineView {
+    pub fn all(order: &Order, case: &Case, policy: &aftersale_core::Policy) -> Vec<CaseLineView> {
+        use aftersale_core::lines::window::{window_for, ReasonCode};
+        let order = order.with_lines();
+        let why = ReasonCode::of_apply_reason(&case.reason);
+        case.picks()
+            .into_iter()
+            .filter_map(|p| {
+                let line = order.lines.iter().find(|l| l.no == p.line)?;
+                let window = window_for(policy, order.delivered_at, why, line.kind);
+                Some(CaseLineView {
+                    line: p.line,
+                    sku: line.sku.clone(),
+                    title: line.title.clone(),
+                    units: p.units,
+                    refundable: order.refundable_for(&[p], case.kind),
+                    window: window.map(|(name, _)| name.to_string()),
+                    window_until: window.and_then(|(_, until)| until),
+                })
+            })
+            .collect()
+    }
+}
+
+/// Why an offer is closed: the refusal an application would get, by its code and rule.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RefusedView {
+    pub code: String,
+    pub rule: Option<String>,
+    pub detail: String,
+}
+
+impl RefusedView {
+    pub fn new(r: &aftersale_core::Refusal) -> RefusedView {
+        RefusedView { code: r.code().to_string(), rule: r.rule().map(str::to_string), detail: r.to_string() }
+    }
+}
+
+/// One case type on one line: whether the caller may open it now, on how many units, for how
+/// much at most, and until when.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct OfferView {
+    pub kind: CaseType,
+    pub allowed: bool,
+    /// Why not, when not allowed.
+    pub refused: Option<RefusedView>,
+    pub units: u32,
+    pub max_refund: Money,
+    /// Until when it may be opened (the quality window's end after delivery; null: no window runs).
+    pub until: Option<Timestamp>,
+}
+
+/// One line's eligibility.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct LineEligibilityView {
+    pub line: u32,
+    pub sku: String,
+    pub title: String,
+    pub available_units: u32,
+    /// What the line can still refund (L2).
+    pub refundable: Money,
+    /// The any-reason window's end (null before delivery, or on fresh or custom goods).
+    pub any_reason_until: Option<Timestamp>,
+    /// The quality window's end (null before delivery).
+    pub quality_until: Option<Timestamp>,
+    pub offers: Vec<OfferView>,
+}
+
+/// What the caller may open on each line of an order now (L2–L4, C1).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct EligibilityView {
+    pub order_id: OrderId,
+    pub state: OrderState,
+    pub lines: Vec<LineEligibilityView>,
+    pub now: Timestamp,
+}
+
+impl EligibilityView {
+    pub fn new(order: &Order, lines: Vec<aftersale_core::lines::eligibility::LineEligibility>, now: Timestamp) -> Self {
+        let order = order.with_lines();
+        EligibilityView {
+            order_id: order.id,
+            state: order.state,
+            lines: lines
+                .into_iter()
+                .map(|e| {
+                    let line = order.lines.iter().find(|l| l.no == e.line);
+                    LineEligibilityView {
+                        line: e.line,
+                        sku: line.map(|l| l.sku.clone()).unwrap_or_default(),
+                        title: line.map(|l| l.title.clone()).unwrap_or_default(),
+                        available_units: e.available_units,
+                        refundable: e.refundable,
+                        any_reason_until: e.any_reason_until,
+                        quality_until: e.quality_until,
+                        offers: e
+                            .offers
+                            .iter()
+                            .filter_map(|o| {
+                                Some(OfferView {
+                                    kind: aftersale_core::case_type_of(o.remedy)?,
+                                    allowed: o.refused.is_none(),
+                                    refused: o.refused.as_ref().map(RefusedView::new),
+                                    units: o.units,
+                                    max_refund: o.max_refund,
+                                    until: o.until,
+                                })
+                            })
+                            .collect(),
+                    }
+                })
+                .collect(),
+            now,
+        }
+    }
 }
 
 impl OrderView {
@@ -147,6 +336,7 @@ impl OrderView {
             flag: order.flag,
             cancellation: order.cancellation.clone(),
             case_id: current_case,
+            lines: LineView::all(order),
             version: order.version,
         }
     }
@@ -201,6 +391,8 @@ pub struct CaseView {
     pub penalty: bool,
     pub remark: String,
     pub thread: Vec<ThreadMessage>,
+    /// L2: the lines and units the case is for.
+    pub lines: Vec<aftersale_core::lines::units::Pick>,
     pub version: u64,
 }
 
@@ -258,6 +450,7 @@ impl CaseView {
             penalty: case.penalty,
             remark: case.remark.clone(),
             thread: case.thread.clone(),
+            lines: case.picks(),
             version: case.version,
         }
     }
@@ -324,6 +517,8 @@ pub struct Remarks {
 pub struct CasePage {
     pub case: CaseView,
     pub order: OrderView,
+    /// The case's lines: units, what they can still refund, the window that applies (L2, L4).
+    pub lines: Vec<CaseLineView>,
     pub status: StatusName,
     pub queue: Queue,
     pub version: u64,
@@ -341,8 +536,9 @@ pub struct CasePage {
 impl CasePage {
     /// The page from the engine's one-transaction read (R6 already applied there; W6 here).
     pub fn new(actor: &Actor, sheet: aftersale_engine::CaseSheet) -> CasePage {
-        let aftersale_engine::CaseSheet { case, order, log, actions, governing, now, .. } = sheet;
+        let aftersale_engine::CaseSheet { case, order, log, actions, governing, now, policy } = sheet;
         CasePage {
+            lines: CaseLineView::all(&order, &case, &policy),
             order: OrderView::new(
                 actor,
                 &order,

@@ -4,9 +4,9 @@
 use super::*;
 
 /// Starts paying the buyer back: through the gateway online (M5), by the merchant with a
-/// voucher on COD (M6). The amount is capped by what the order still allows (B3).
+/// voucher on COD (M6). The amount is capped by what the case's units still allow (B3, L2).
 pub(super) fn refund_events(order: &Order, case: &Case, amount: Money, ctx: &Ctx) -> Events {
-    let cap = order.refundable(case.kind).plus(Money { minor: 0, currency: amount.currency });
+    let cap = order.refundable_for(&case.picks(), case.kind).plus(Money { minor: 0, currency: amount.currency });
     let amount = Money { minor: amount.minor.min(cap.minor), currency: amount.currency };
     match order.payment {
         PaymentMethod::Online => vec![Event::RefundStarted {
@@ -60,7 +60,7 @@ pub fn decide_case(order: &Order, case: &Case, cmd: &CaseCommand, actor: &Actor,
         CaseCommand::Resubmit { kind, reason, amount, description, evidence } => {
             check_kind_for_order(order, *kind)?;
             let (reason, description) = check_request(reason, description, evidence)?;
-            check_amount(*amount, order.refundable(*kind), "B3")?;
+            check_amount(*amount, order.refundable_for(&case.picks(), *kind), "B3")?;
             if *kind == CaseType::ReturnRefund && ctx.default_address.is_none() {
                 return Err(Refusal::NoReturnAddress);
             }
@@ -201,10 +201,10 @@ pub fn decide_case(order: &Order, case: &Case, cmd: &CaseCommand, actor: &Actor,
                     if address.is_none() {
                         return Err(Refusal::MissingField { field: "address", rule: "N2" });
                     }
-                    check_amount(*amount, order.refundable(CaseType::ReturnRefund), "N2")?;
+                    check_amount(*amount, order.refundable_for(&case.picks(), CaseType::ReturnRefund), "N2")?;
                 }
                 (CaseType::ReturnRefund, CaseType::RefundOnly) => {
-                    check_amount(*amount, order.refundable(CaseType::RefundOnly), "N2")?;
+                    check_amount(*amount, order.refundable_for(&case.picks(), CaseType::RefundOnly), "N2")?;
                     if amount.minor >= case.amount.minor {
                         return Err(Refusal::invalid(
                             "amount",

@@ -1,6 +1,9 @@
 //! Orders (O1–O4) and applications (U1, S1, R1, T1, B3): what may be recorded and asked for.
 
 use super::*;
+use crate::lines::eligibility::{eligibility, LineEligibility, Remedy};
+use crate::lines::units::{check_picks, Pick};
+use crate::lines::window::{check_window, ReasonCode};
 
 // ---------------------------------------------------------------------------------------------
 // Orders
@@ -32,6 +35,13 @@ pub fn create_order(id: OrderId, shop: ShopId, new: &NewOrder, ctx: &Ctx) -> Res
     if new.payment == PaymentMethod::Cod && !ctx.policy.takes_cod() {
         return Err(Refusal::CodNotSupported);
     }
+    let goods = new.total.saturating_sub(new.shipping_fee);
+    let lines = if new.lines.is_empty() {
+        vec![crate::lines::single_line(goods, new.fresh)]
+    } else {
+        crate::lines::allocate(goods, &new.lines)?
+    };
+    let line_use = lines.iter().map(crate::lines::units::LineUse::untouched).collect();
     let order = Order {
         id,
         shop_id: shop,
@@ -55,6 +65,9 @@ pub fn create_order(id: OrderId, shop: ShopId, new: &NewOrder, ctx: &Ctx) -> Res
         flag: None,
         cancellation: None,
         open_case: None,
+        lines,
+        line_use,
+        cases: Vec::new(),
         version: 0,
     };
     Ok(vec![Event::OrderCreated { order: Box::new(order) }])
@@ -224,12 +237,28 @@ pub fn apply(order: &Order, case_id: CaseId, cmd: &Apply, actor: &Actor, ctx: &C
             return Err(Refusal::NotAllowedFor { party: other.party(), action: "apply for after-sales", rule: "T1" })
         }
     }
-    if let Some(open) = order.open_case {
-        return Err(Refusal::CaseAlreadyOpen { case: open.0 });
-    }
+    let order = &*order.with_lines();
     check_kind_for_order(order, cmd.kind)?;
     let (reason, description) = check_request(&cmd.reason, &cmd.description, &cmd.evidence)?;
-    check_amount(cmd.amount, order.refundable(cmd.kind), "B3")?;
+    // L3: the units, each free of an open case, on lines below the case limit.
+    let picked = check_picks(&order.lines, &order.line_use, &cmd.lines, Some(ctx.policy.cases_per_line)).map_err(
+        |e| match (e, order.open_case) {
+            // Applying for everything while a case holds units: that case is what stands in the way.
+            (Refusal::UnitsNotAvailable { .. }, Some(open)) if cmd.lines.is_empty() => {
+                Refusal::CaseAlreadyOpen { case: open.0 }
+            }
+            (e, _) => e,
+        },
+    )?;
+    // L4: the window the reason falls in, on every line named.
+    let why = ReasonCode::of_apply_reason(&reason);
+    for p in &picked {
+        if let Some(line) = order.lines.iter().find(|l| l.no == p.line) {
+            check_window(ctx.policy, actor.party(), order.delivered_at, why, line.kind, ctx.now)?;
+        }
+    }
+    let picks: Vec<Pick> = picked.iter().map(|p| Pick { line: p.line, units: p.units }).collect();
+    check_amount(cmd.amount, order.refundable_for(&picks, cmd.kind), "B3")?;
     if cmd.kind == CaseType::ReturnRefund && ctx.default_address.is_none() {
         return Err(Refusal::NoReturnAddress);
     }
@@ -255,6 +284,7 @@ pub fn apply(order: &Order, case_id: CaseId, cmd: &Apply, actor: &Actor, ctx: &C
         description,
         evidence: cmd.evidence.clone(),
         refund_account,
+        lines: picks,
     }])
 }
 
@@ -274,19 +304,59 @@ pub(super) fn check_request(
 }
 
 /// Which case types an order in its state can take.
-/// What a buyer may apply for on the order now (U1, S1, R1, B3, T1): each case type its state
-/// takes, with the most that type may ask for; nothing while a case is open or when nothing is
-/// left to refund. The first is the type an application starts with.
+/// What a buyer may apply for on the order now (U1, S1, R1, B3, L2, L3, T1): each case type its
+/// state takes, with the most that type may ask for on every unit not in an open case; nothing
+/// when every unit is in one or nothing is left to refund. The first is the type an application
+/// starts with.
 pub fn application_options(order: &Order) -> Vec<(CaseType, Money)> {
-    if order.open_case.is_some() {
-        return Vec::new();
-    }
     [CaseType::RefundUnshipped, CaseType::RefundOnly, CaseType::ReturnRefund]
         .into_iter()
         .filter(|kind| check_kind_for_order(order, *kind).is_ok())
         .map(|kind| (kind, order.refundable(kind)))
         .filter(|(_, cap)| cap.minor() > 0)
         .collect()
+}
+
+/// The case type a remedy opens, when this release opens it: the three case types of the seeds.
+/// Exchanges, resends (K1, K2) and the merchant's own refund (C1) have their rules in `lines`
+/// but no case course yet, so no one is offered them.
+pub fn case_type_of(remedy: Remedy) -> Option<CaseType> {
+    match remedy {
+        Remedy::RefundUnshipped => Some(CaseType::RefundUnshipped),
+        Remedy::RefundOnly => Some(CaseType::RefundOnly),
+        Remedy::ReturnRefund => Some(CaseType::ReturnRefund),
+        Remedy::Exchange | Remedy::Resend | Remedy::MerchantRefund => None,
+    }
+}
+
+/// Per line of the order, what `actor` may open now, for how much and until when (the
+/// eligibility call): the lines' rules (L2–L4, C1, `lines::eligibility`) with the order's own —
+/// who may apply at all (T1), which case types its state and payment take (U1, S1, R1).
+pub fn order_eligibility(order: &Order, actor: &Actor, ctx: &Ctx) -> Vec<LineEligibility> {
+    let order = &*order.with_lines();
+    let party = actor.party();
+    let mut lines =
+        eligibility(ctx.policy, party, order.state, order.delivered_at, &order.lines, &order.line_use, ctx.now);
+    for line in &mut lines {
+        line.offers.retain(|o| case_type_of(o.remedy).is_some());
+        for offer in &mut line.offers {
+            if offer.refused.is_some() {
+                continue;
+            }
+            let Some(kind) = case_type_of(offer.remedy) else { continue };
+            if let Err(r) = check_kind_for_order(order, kind) {
+                offer.refused = Some(r);
+            } else if kind == CaseType::ReturnRefund && ctx.default_address.is_none() {
+                offer.refused = Some(Refusal::NoReturnAddress);
+            } else if offer.max_refund.minor() == 0 {
+                offer.refused = Some(Refusal::AmountAboveRefundable {
+                    requested: Money::new(1, offer.max_refund.currency()).unwrap_or(offer.max_refund),
+                    max: offer.max_refund,
+                });
+            }
+        }
+    }
+    lines
 }
 
 pub(super) fn check_kind_for_order(order: &Order, kind: CaseType) -> Result<(), Refusal> {

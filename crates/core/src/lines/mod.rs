@@ -42,10 +42,14 @@ impl LineKind {
 }
 
 /// A line as an order names it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewLine {
+    #[schemars(length(max = 64))]
     pub sku: String,
+    #[schemars(length(max = 200))]
     pub title: String,
+    #[schemars(range(min = 1))]
     pub quantity: u32,
     /// The list price of one unit, before discounts.
     pub unit_price: Money,
@@ -54,7 +58,7 @@ pub struct NewLine {
 }
 
 /// A line of an order: what was bought, and what was paid for it after discounts.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Line {
     /// 1, 2, … in the order's order.
     pub no: u32,
@@ -81,6 +85,15 @@ pub fn allocate(goods_paid: Money, lines: &[NewLine]) -> Result<Vec<Line>, Refus
     let currency = goods_paid.currency();
     let mut weights = Vec::with_capacity(lines.len());
     for (i, l) in lines.iter().enumerate() {
+        for (field, value, most) in [("sku", &l.sku, 64), ("title", &l.title, 200)] {
+            if value.chars().count() > most || value.chars().any(char::is_control) {
+                return Err(Refusal::invalid(
+                    format!("lines[{i}].{field}"),
+                    format!("is at most {most} characters, none of them control characters"),
+                    "L1",
+                ));
+            }
+        }
         if l.quantity == 0 {
             return Err(Refusal::invalid(format!("lines[{i}].quantity"), "is at least 1", "L1"));
         }
@@ -115,8 +128,8 @@ pub fn allocate(goods_paid: Money, lines: &[NewLine]) -> Result<Vec<Line>, Refus
             let paid = Money::new(share as i64, currency).map_err(|e| Refusal::invalid("lines", e, "L1"))?;
             Ok(Line {
                 no: i as u32 + 1,
-                sku: l.sku.clone(),
-                title: l.title.clone(),
+                sku: l.sku.trim().to_string(),
+                title: l.title.trim().to_string(),
                 quantity: l.quantity,
                 unit_price: l.unit_price,
                 paid,
@@ -126,8 +139,9 @@ pub fn allocate(goods_paid: Money, lines: &[NewLine]) -> Result<Vec<Line>, Refus
         .collect()
 }
 
-/// L1: an order ingested without lines is one line of one unit carrying all the goods' payment.
-pub fn single_line(goods_paid: Money) -> Line {
+/// L1: an order ingested without lines is one line of one unit carrying all the goods' payment
+/// (fresh goods when the order says so).
+pub fn single_line(goods_paid: Money, fresh: bool) -> Line {
     Line {
         no: 1,
         sku: String::new(),
@@ -135,6 +149,18 @@ pub fn single_line(goods_paid: Money) -> Line {
         quantity: 1,
         unit_price: goods_paid,
         paid: goods_paid,
-        kind: LineKind::Standard,
+        kind: if fresh { LineKind::Fresh } else { LineKind::Standard },
     }
+}
+
+/// L3: a case of an order and the units it names, as the order keeps them: the units of an open
+/// case cannot be applied for again, and a refund on the case is shared among its lines.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct OrderCase {
+    pub case: crate::values::CaseId,
+    pub lines: Vec<units::Pick>,
+    pub open: bool,
+    /// The goods came back (receipt confirmed): a refund then settles the units whatever it paid.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub goods_back: bool,
 }

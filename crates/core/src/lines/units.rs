@@ -13,7 +13,7 @@ use crate::refusal::Refusal;
 use serde::{Deserialize, Serialize};
 
 /// Where a line stands in after-sales: what its cases, ended and open, hold.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LineUse {
     /// Units in open cases (L3: not applied for again until those end).
     pub open_units: u32,
@@ -136,14 +136,35 @@ pub fn case_refundable(
     shipping_left: Money,
 ) -> Money {
     let goods = picked.iter().fold(Money::zero(shipping_left.currency()), |sum, p| sum.plus(p.refundable));
+    // (Picks of a new application never exceed what is available, and a case's own picks are
+    // its open units: naming every unit means no other case holds one.)
     let every_unit = lines.iter().zip(uses).all(|(l, u)| {
-        u.settled_units == 0
-            && u.open_units == 0
-            && picked.iter().find(|p| p.line == l.no).is_some_and(|p| p.units == l.quantity)
+        u.settled_units == 0 && picked.iter().find(|p| p.line == l.no).is_some_and(|p| p.units == l.quantity)
     });
     if before_shipment && every_unit {
         goods.plus(shipping_left)
     } else {
         goods
     }
+}
+
+/// L2: a refund of `amount` on a case shared among its lines in proportion to what each can
+/// refund (`weights`), in minor units, the units left over going one each to the largest
+/// remainders (ties: the earlier line). What is above the weights' sum is not the lines' (the
+/// shipping fee, U1): the shares add up to `amount` capped at that sum.
+pub fn split_refund(amount: Money, weights: &[Money]) -> Vec<Money> {
+    let currency = amount.currency();
+    let total: i128 = weights.iter().map(|w| i128::from(w.minor())).sum();
+    let goods = i128::from(amount.minor()).min(total).max(0);
+    if total == 0 {
+        return weights.iter().map(|_| Money::zero(currency)).collect();
+    }
+    let mut shares: Vec<i128> = weights.iter().map(|w| goods * i128::from(w.minor()) / total).collect();
+    let left = goods - shares.iter().sum::<i128>();
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(goods * i128::from(weights[i].minor()) % total), i));
+    for &i in order.iter().take(left as usize) {
+        shares[i] += 1;
+    }
+    shares.into_iter().map(|m| Money::new(m as i64, currency).unwrap_or(Money::zero(currency))).collect()
 }

@@ -50,6 +50,19 @@ impl ReasonCode {
         ReasonCode::ALL.into_iter().find(|r| r.as_str() == s)
     }
 
+    /// The window's reason for one of the application reasons (T1's list): changing one's mind
+    /// (or no reason given, "other") needs none; the rest are faults of the goods, the parcel or
+    /// the merchant.
+    pub fn of_apply_reason(code: &str) -> ReasonCode {
+        match code {
+            "no_longer_needed" | "other" => ReasonCode::NoReason,
+            "missing_or_wrong_item" => ReasonCode::MissingItems,
+            "damaged" => ReasonCode::Damaged,
+            "not_as_described" => ReasonCode::NotAsDescribed,
+            _ => ReasonCode::Defective,
+        }
+    }
+
     /// A fault of the goods or the merchant: the quality window applies (L4).
     pub fn is_quality(&self) -> bool {
         *self != ReasonCode::NoReason

@@ -61,6 +61,9 @@ pub struct Case {
     pub thread: Vec<ThreadMessage>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_expiry: Option<(DeadlineKind, Timestamp)>,
+    /// L2: the lines and units the case is for (empty in a case stored before lines: `picks`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<crate::lines::units::Pick>,
     pub version: u64,
 }
 
@@ -80,6 +83,16 @@ pub fn sees_refund_account(actor: &crate::Actor) -> bool {
 }
 
 impl Case {
+    /// L2: the lines and units the case is for; a case stored before lines is for line 1's one
+    /// unit (its order reads as one line).
+    pub fn picks(&self) -> Vec<crate::lines::units::Pick> {
+        if self.lines.is_empty() {
+            vec![crate::lines::units::Pick { line: 1, units: 1 }]
+        } else {
+            self.lines.clone()
+        }
+    }
+
     /// The case as `actor` may see it (R6: a merchant's copy carries no refund account).
     pub fn seen_by(mut self, actor: &crate::Actor) -> Case {
         if !sees_refund_account(actor) {
@@ -106,7 +119,8 @@ impl Recorded {
 impl Case {
     /// A new case from its first event.
     pub fn open(order: &Order, r: &Recorded) -> Option<Case> {
-        let Event::Applied { case_id, kind, reason, amount, description, evidence, refund_account } = &r.event else {
+        let Event::Applied { case_id, kind, reason, amount, description, evidence, refund_account, lines } = &r.event
+        else {
             return None;
         };
         Some(Case {
@@ -141,6 +155,7 @@ impl Case {
             remark: String::new(),
             thread: vec![],
             last_expiry: None,
+            lines: lines.clone(),
             version: 1,
         })
     }

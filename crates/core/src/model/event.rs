@@ -53,6 +53,9 @@ pub enum Event {
         /// R6: shown to the buyer and the platform only.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         refund_account: Option<RefundAccount>,
+        /// L2: the lines and units asked for (empty in a case stored before lines: line 1).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        lines: Vec<crate::lines::units::Pick>,
     },
     Withdrawn,
     Resubmitted {

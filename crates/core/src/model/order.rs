@@ -3,12 +3,15 @@
 use super::*;
 use crate::actor::Party;
 use crate::deadline::{Deadline, DeadlineKind};
+use crate::lines::units::{self, LineUse, Pick};
+use crate::lines::{single_line, Line, OrderCase};
 use crate::money::Money;
 use crate::policy::Policy;
 use crate::time::Timestamp;
 use crate::values::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -90,8 +93,19 @@ pub struct Order {
     pub flag: Option<Flag>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancellation: Option<Cancellation>,
+    /// The newest case still open (U3: shipping waits for it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open_case: Option<CaseId>,
+    /// L1: what was bought, line by line. Empty only in an order stored before lines existed,
+    /// which reads as one line (`with_lines`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<Line>,
+    /// L2, L3: where each line stands, in the order of `lines`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub line_use: Vec<LineUse>,
+    /// L3: the order's cases and the units each names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cases: Vec<OrderCase>,
     pub version: u64,
 }
 
@@ -109,7 +123,96 @@ impl Order {
         order
     }
 
+    /// Applies an event of the order, or of its newest case (a log read in order: the case an
+    /// event belongs to is the one last applied for).
     pub fn apply(&mut self, r: &Recorded) {
+        self.apply_for(None, r)
+    }
+
+    /// L1: the order as one line when it was stored before lines existed (the goods' payment on
+    /// one unit; its open case, if any, holding it; what was refunded, on it up to what it
+    /// carried). Borrowed as it is otherwise.
+    pub fn with_lines(&self) -> Cow<'_, Order> {
+        if !self.lines.is_empty() {
+            return Cow::Borrowed(self);
+        }
+        let mut o = self.clone();
+        o.upgrade();
+        Cow::Owned(o)
+    }
+
+    fn upgrade(&mut self) {
+        if !self.lines.is_empty() {
+            return;
+        }
+        let goods = self.total.saturating_sub(self.shipping_fee);
+        let line = single_line(goods, self.fresh);
+        let open = u32::from(self.open_case.is_some());
+        self.line_use =
+            vec![LineUse { open_units: open, settled_units: 0, refunded: self.refunded.at_most(goods), cases: open }];
+        self.cases = self
+            .open_case
+            .map(|case| OrderCase { case, lines: vec![Pick { line: 1, units: 1 }], open: true, goods_back: false })
+            .into_iter()
+            .collect();
+        self.lines = vec![line];
+    }
+
+    /// The shipping fee not yet refunded: what was refunded beyond the lines (U1).
+    pub fn shipping_left(&self) -> Money {
+        let on_lines = self.line_use.iter().fold(Money::zero(self.total.currency()), |s, u| s.plus(u.refunded));
+        let on_shipping = self.refunded.saturating_sub(on_lines);
+        self.shipping_fee.saturating_sub(on_shipping)
+    }
+
+    /// A case's end: its units are free again, or settled for good when `settle` says so.
+    fn end_case(&mut self, case: CaseId, settle: impl Fn(&Line, &LineUse, &Pick) -> bool) {
+        let Some(c) = self.cases.iter_mut().find(|c| c.case == case && c.open) else { return };
+        c.open = false;
+        let picks = c.lines.clone();
+        for p in &picks {
+            if let Some(i) = self.lines.iter().position(|l| l.no == p.line) {
+                let settled = settle(&self.lines[i], &self.line_use[i], p);
+                let u = &mut self.line_use[i];
+                u.open_units = u.open_units.saturating_sub(p.units);
+                if settled {
+                    u.settled_units = (u.settled_units + p.units).min(self.lines[i].quantity);
+                }
+            }
+        }
+        self.open_case = self.cases.iter().rev().find(|c| c.open).map(|c| c.case);
+    }
+
+    /// L2: a refund of `amount` on `case`, shared among its lines; the units are settled when
+    /// refunded in full or when the goods came back, free again otherwise.
+    fn refund_on(&mut self, case: CaseId, amount: Money) {
+        self.refunded = self.refunded.plus(amount);
+        let Some(c) = self.cases.iter().find(|c| c.case == case) else { return };
+        let (picks, goods_back) = (c.lines.clone(), c.goods_back);
+        let at = |o: &Order, p: &Pick| o.lines.iter().position(|l| l.no == p.line);
+        let weights: Vec<Money> = picks
+            .iter()
+            .map(|p| match at(self, p) {
+                Some(i) => units::refundable(&self.lines[i], &self.line_use[i], p.units),
+                None => Money::zero(amount.currency()),
+            })
+            .collect();
+        let shares = units::split_refund(amount, &weights);
+        let mut full = Vec::with_capacity(picks.len());
+        for (p, share) in picks.iter().zip(&shares) {
+            if let Some(i) = at(self, p) {
+                self.line_use[i].refunded = self.line_use[i].refunded.plus(*share);
+                // Refunded in full: nothing is left for these units.
+                let left = units::refundable(&self.lines[i], &self.line_use[i], p.units);
+                full.push((p.line, goods_back || left.minor() == 0));
+            }
+        }
+        self.end_case(case, |l, _, _| full.iter().any(|(no, f)| *no == l.no && *f));
+    }
+
+    pub fn apply_for(&mut self, case: Option<CaseId>, r: &Recorded) {
+        self.upgrade();
+        let this_case = case.or(self.cases.last().map(|c| c.case));
         match &r.event {
             // (An order is created by `replay`, never applied to an existing one.)
             Event::OrderPaid => {
@@ -133,11 +236,34 @@ impl Order {
             }
             Event::FlagSet { flag } => self.flag = *flag,
             Event::OrderRemarkSet { text } => self.remark = text.clone(),
-            Event::Applied { case_id, .. } => self.open_case = Some(*case_id),
-            Event::Withdrawn | Event::Closed { .. } => self.open_case = None,
+            Event::Applied { case_id, lines, .. } => {
+                let picks = if lines.is_empty() { vec![Pick { line: 1, units: 1 }] } else { lines.clone() };
+                for p in &picks {
+                    if let Some(i) = self.lines.iter().position(|l| l.no == p.line) {
+                        self.line_use[i].open_units += p.units;
+                        self.line_use[i].cases += 1;
+                    }
+                }
+                self.cases.push(OrderCase { case: *case_id, lines: picks, open: true, goods_back: false });
+                self.open_case = Some(*case_id);
+            }
+            Event::Withdrawn | Event::Closed { .. } => {
+                if let Some(case) = this_case {
+                    self.end_case(case, |_, _, _| false);
+                }
+            }
+            Event::ReceiptConfirmed => {
+                // Always decided with the refund that follows it (which moves the version).
+                if let Some(c) = this_case.and_then(|id| self.cases.iter_mut().find(|c| c.case == id)) {
+                    c.goods_back = true;
+                }
+                return;
+            }
             Event::RefundStarted { amount, cancels_order, .. } => {
-                self.refunded = self.refunded.plus(*amount);
-                self.open_case = None;
+                match this_case {
+                    Some(case) => self.refund_on(case, *amount),
+                    None => self.refunded = self.refunded.plus(*amount),
+                }
                 if *cancels_order {
                     self.state = OrderState::Cancelled;
                     self.cancellation = Some(Cancellation {
@@ -148,24 +274,48 @@ impl Order {
                     });
                 }
             }
-            Event::VoucherAwaited { amount } => {
-                self.refunded = self.refunded.plus(*amount);
-                self.open_case = None;
-            }
+            Event::VoucherAwaited { amount } => match this_case {
+                Some(case) => self.refund_on(case, *amount),
+                None => self.refunded = self.refunded.plus(*amount),
+            },
             // Case events that leave the order as it is do not move its version.
             _ => return,
         }
         self.version += 1;
     }
 
-    /// B3: what a case of this type may still ask for. After shipment the shipping fee stays
-    /// with the merchant (M5).
+    /// B3, L2: what a new case of this type may still ask for, on every unit still available.
+    /// After shipment the shipping fee stays with the merchant (M5).
     pub fn refundable(&self, kind: CaseType) -> Money {
-        let base = match kind {
-            CaseType::RefundUnshipped => self.total,
-            CaseType::RefundOnly | CaseType::ReturnRefund => self.total.saturating_sub(self.shipping_fee),
-        };
-        base.saturating_sub(self.refunded)
+        let o = self.with_lines();
+        let picks: Vec<Pick> = o
+            .lines
+            .iter()
+            .zip(&o.line_use)
+            .map(|(l, u)| Pick { line: l.no, units: units::available_units(l, u) })
+            .filter(|p| p.units > 0)
+            .collect();
+        o.refundable_for(&picks, kind)
+    }
+
+    /// L2: what a case of this type on these units may refund: what the units carried, never
+    /// more than their lines have left, and the shipping fee on a refund before shipment of
+    /// every unit (U1).
+    pub fn refundable_for(&self, picks: &[Pick], kind: CaseType) -> Money {
+        let o = self.with_lines();
+        let picked: Vec<units::Picked> = picks
+            .iter()
+            .filter_map(|p| {
+                let i = o.lines.iter().position(|l| l.no == p.line)?;
+                Some(units::Picked {
+                    line: p.line,
+                    units: p.units,
+                    refundable: units::refundable(&o.lines[i], &o.line_use[i], p.units),
+                })
+            })
+            .collect();
+        let before_shipment = kind == CaseType::RefundUnshipped;
+        units::case_refundable(&o.lines, &o.line_use, &picked, before_shipment, o.shipping_left())
     }
 
     /// The live deadlines of the order (O4).

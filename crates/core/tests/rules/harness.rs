@@ -83,6 +83,7 @@ impl World {
             fresh,
             customer_name: "王小明".into(),
             customer_phone: Phone::parse("13800131234").unwrap(),
+            lines: vec![],
         };
         let ctx = Ctx { policy: &policy, now: T0, default_address: None };
         let events = create_order(OrderId(100), ShopId(1), &new, &ctx).unwrap();
@@ -134,6 +135,7 @@ impl World {
             } else {
                 None
             },
+            lines: vec![],
         };
         self.apply_with(cmd)
     }
@@ -281,7 +283,15 @@ pub fn propose_partial() -> CaseCommand {
 
 /// A bare application: a reason from the list, no description, evidence or refund account.
 pub fn application(kind: CaseType, amount: Money) -> Apply {
-    Apply { kind, reason: "damaged".into(), amount, description: String::new(), evidence: vec![], refund_account: None }
+    Apply {
+        kind,
+        reason: "damaged".into(),
+        amount,
+        description: String::new(),
+        evidence: vec![],
+        refund_account: None,
+        lines: vec![],
+    }
 }
 
 /// A revision after a rejection (B2) with a listed reason and nothing else.

@@ -132,6 +132,7 @@ fn new_order(total: Money, shipping_fee: Money) -> Result<Vec<Event>, Refusal> {
         fresh: false,
         customer_name: "王小明".into(),
         customer_phone: Phone::parse("13800131234").unwrap(),
+        lines: vec![],
     };
     create_order(OrderId(1), ShopId(1), &new, &Ctx { policy: &policy, now: T0, default_address: None })
 }
@@ -167,6 +168,7 @@ fn o1_an_order_is_in_its_shops_platform_currency() {
             fresh: false,
             customer_name: "Ann".into(),
             customer_phone: Phone::parse("13800131234").unwrap(),
+            lines: vec![],
         };
         let ctx = Ctx { policy: &policy, now: T0, default_address: None };
         create_order(OrderId(1), ShopId(1), &order(Money::new(1_000, currency).unwrap()), &ctx).unwrap();

@@ -8,6 +8,7 @@
 mod harness;
 mod lines {
     mod allocation;
+    mod cases;
     mod eligibility;
     mod intercept;
     mod receipt;

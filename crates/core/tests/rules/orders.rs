@@ -36,6 +36,7 @@ fn o1_orders_are_online_or_cod_with_their_states() {
         fresh: false,
         customer_name: "a".into(),
         customer_phone: Phone::parse("13800131234").unwrap(),
+        lines: vec![],
     };
     assert_eq!(create_order(OrderId(1), ShopId(1), &new, &ctx).unwrap_err(), Refusal::CodNotSupported);
     new.payment = Online;
@@ -134,6 +135,7 @@ fn o1_an_order_number_is_checked_before_it_is_looked_up() {
         fresh: false,
         customer_name: "王小明".into(),
         customer_phone: Phone::parse("13800131234").unwrap(),
+        lines: vec![],
     };
     assert_eq!(aftersale_core::decide::order_no(&new("  DY1  ")), Ok("DY1".to_string()));
     for bad in ["J\u{0}X", "", "   ", &"9".repeat(65)] {

@@ -237,6 +237,7 @@ fn o4_an_unpaid_order_that_expires_is_told_as_cancelled_only() {
             description: String::new(),
             evidence: vec![],
             refund_account: None,
+            lines: vec![],
         },
     };
     assert_eq!(published(&w.order, &w.order, None, None, &[applied]), None);

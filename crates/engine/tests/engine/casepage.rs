@@ -18,6 +18,7 @@ fn cod_case(a: &App) -> Case {
             bank: "工商银行".into(),
             number: "6222020200112233445".into(),
         }),
+        lines: vec![],
     };
     a.engine.apply(BUYER, o.id, cmd, None).unwrap()
 }
@@ -120,6 +121,7 @@ fn the_shop_report_counts_days_first_responses_and_cases_decided_by_timeout() {
             description: String::new(),
             evidence: vec![],
             refund_account: None,
+            lines: vec![],
         };
         a.engine.apply(BUYER, o.id, cmd, None).unwrap()
     };

@@ -68,6 +68,7 @@ fn deadlines_due_while_closed_fire_exactly_once_after_reopening() {
                 fresh: false,
                 customer_name: "x".into(),
                 customer_phone: Phone::parse("13800131234").unwrap(),
+                lines: vec![],
             },
             None,
         )

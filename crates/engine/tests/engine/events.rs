@@ -161,6 +161,7 @@ fn r6_no_event_carries_a_cod_refund_account() {
         description: String::new(),
         evidence: vec![],
         refund_account: Some(account),
+        lines: vec![],
     };
     let c = a.engine.apply(BUYER, o.id, cmd, None).unwrap();
     a.engine.case_command(MERCHANT, c.id, CaseCommand::Refund, None, None).unwrap();

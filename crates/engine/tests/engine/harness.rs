@@ -156,6 +156,7 @@ impl App {
             description: String::new(),
             evidence: vec![],
             refund_account: None,
+            lines: vec![],
         };
         self.engine.apply(BUYER, order, cmd, None).unwrap()
     }
@@ -184,6 +185,7 @@ pub fn new_order(no: &str, payment: PaymentMethod) -> NewOrder {
         fresh: false,
         customer_name: "王小明".into(),
         customer_phone: Phone::parse("13800131234").unwrap(),
+        lines: vec![],
     }
 }
 

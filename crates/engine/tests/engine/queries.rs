@@ -80,6 +80,7 @@ fn w2_search_filters_sort_by_time_left_and_page_with_cursors() {
             fresh: false,
             customer_name: if i % 2 == 0 { "王小明".into() } else { "李四".into() },
             customer_phone: Phone::parse(&format!("1380013{:04}", 1000 + i)).unwrap(),
+            lines: vec![],
         };
         let o = a.engine.create_order(MERCHANT, ShopId(1), new, None).unwrap();
         a.engine.order_command(Actor::System, o.id, OrderCommand::Pay, None, None).unwrap();

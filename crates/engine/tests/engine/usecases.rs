@@ -85,6 +85,7 @@ fn m6_penalty_is_recorded_against_the_shop() {
             bank: "工商银行".into(),
             number: "6222020200112233445".into(),
         }),
+        lines: vec![],
     };
     let c = a.engine.apply(BUYER, o.id, cmd, None).unwrap();
     a.engine.case_command(MERCHANT, c.id, CaseCommand::Refund, None, None).unwrap();

@@ -41,6 +41,18 @@ pub fn routes(api: Api) -> Api {
         get(get_order),
     )
     .route(
+        Method::GET,
+        "/api/v1/orders/{order}/eligibility",
+        "order_eligibility",
+        "orders",
+        "Per line of the order, which case types the caller may open now, on how many units, for how \
+         much at most and until when, and why not where not (L2-L4, U1, S1, R1, T1).",
+        "its buyer, its shop, agent, admin",
+        NoBody,
+        Reply::Json(200, schema::<wire::EligibilityView>),
+        get(eligibility),
+    )
+    .route(
         Method::POST,
         "/api/v1/orders/{order}/actions/{action}",
         "order_action",
@@ -79,6 +91,17 @@ async fn get_order(
     let actor = caller.actor;
     let (order, current) = state.run(move |e| e.order_with_case(actor, id)).await?;
     Ok(Json(wire::OrderView::new(&caller.actor, &order, current)))
+}
+
+async fn eligibility(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(order): Path<String>,
+) -> ApiResult<Json<wire::EligibilityView>> {
+    let id = OrderId(path_id(&order, "order")?);
+    let actor = caller.actor;
+    let (order, lines, now) = state.run(move |e| e.eligibility(actor, id)).await?;
+    Ok(Json(wire::EligibilityView::new(&order, lines, now)))
 }
 
 /// One documented path per order action, each with the body its command variant takes.

@@ -16,6 +16,7 @@ mod harness;
 mod inputs;
 mod integrations;
 mod journeys;
+mod lines;
 mod migration;
 mod pages;
 mod refunds;

@@ -43,7 +43,7 @@ fn l1_line_amounts_add_up_to_what_was_paid_with_the_remainders_to_the_largest_li
 
 #[test]
 fn l1_an_order_without_lines_is_one_line_and_bad_lines_are_refused_naming_the_field() {
-    let one = single_line(Money::cny(10_000));
+    let one = single_line(Money::cny(10_000), false);
     assert_eq!((one.no, one.quantity, one.paid, one.unit_price), (1, 1, Money::cny(10_000), Money::cny(10_000)));
     let field = |r: Result<_, aftersale_core::refusal::Refusal>| match r {
         Err(aftersale_core::refusal::Refusal::InvalidField { field, rule, .. }) => (field, rule),

@@ -1,0 +1,258 @@
+//! L1–L4 on an order: several cases at once, each on its own units; refunds shared among the
+//! lines they name; the windows and the case limit at application; an order stored before lines.
+
+use super::units::new_line;
+use crate::harness::{account, address, cny, logistics, BUYER, MERCHANT, SYSTEM, T0};
+use aftersale_core::command::*;
+use aftersale_core::lines::units::Pick;
+use aftersale_core::lines::LineKind;
+use aftersale_core::model::*;
+use aftersale_core::time::Dur;
+use aftersale_core::values::*;
+use aftersale_core::*;
+
+/// A three-line order (2 × 40.00, 1 × 100.00, 3 × 10.00 fresh listed; 150.00 paid for the
+/// goods, 10.00 shipping), with its cases kept by id.
+struct Shop {
+    policy: Policy,
+    now: Timestamp,
+    order: Order,
+    cases: Vec<Case>,
+    next: i64,
+    address: Address,
+}
+
+impl Shop {
+    fn new(payment: PaymentMethod) -> Shop {
+        let policy = Policy { currency: Currency::CNY, ..Policy::douyin() };
+        let new = NewOrder {
+            order_no: "DY3LINES".into(),
+            buyer_id: BuyerId(7),
+            payment,
+            total: cny(160),
+            shipping_fee: cny(10),
+            fresh: false,
+            customer_name: "王小明".into(),
+            customer_phone: Phone::parse("13800131234").unwrap(),
+            lines: vec![
+                new_line("A", 4_000, 2, LineKind::Standard),
+                new_line("B", 10_000, 1, LineKind::Standard),
+                new_line("C", 1_000, 3, LineKind::Fresh),
+            ],
+        };
+        let ctx = Ctx { policy: &policy, now: T0, default_address: None };
+        let events = create_order(OrderId(1), ShopId(1), &new, &ctx).unwrap();
+        let log: Vec<Recorded> = events.into_iter().map(|event| Recorded { at: T0, actor: MERCHANT, event }).collect();
+        let order = Order::replay(&log).unwrap();
+        Shop { policy, now: T0, order, cases: vec![], next: 1, address: address(1) }
+    }
+
+    fn delivered() -> Shop {
+        let mut s = Shop::new(PaymentMethod::Online);
+        s.order_cmd(SYSTEM, OrderCommand::Pay);
+        s.order_cmd(MERCHANT, OrderCommand::Ship { logistics: logistics("SF1000000001") });
+        s.order_cmd(SYSTEM, OrderCommand::Deliver);
+        s
+    }
+
+    fn ctx(&self) -> Ctx<'_> {
+        Ctx { policy: &self.policy, now: self.now, default_address: Some(&self.address) }
+    }
+
+    fn order_cmd(&mut self, actor: Actor, cmd: OrderCommand) {
+        for event in decide_order(&self.order, &cmd, &actor, &self.ctx()).unwrap() {
+            self.order.apply(&Recorded { at: self.now, actor, event });
+        }
+    }
+
+    fn apply(&mut self, kind: CaseType, reason: &str, amount: Money, lines: &[(u32, u32)]) -> Result<CaseId, Refusal> {
+        let cmd = Apply {
+            kind,
+            reason: reason.into(),
+            amount,
+            description: String::new(),
+            evidence: vec![],
+            refund_account: None,
+            lines: lines.iter().map(|&(line, units)| Pick { line, units }).collect(),
+        };
+        let id = CaseId(self.next);
+        let events = aftersale_core::apply(&self.order, id, &cmd, &BUYER, &self.ctx())?;
+        self.next += 1;
+        let r = Recorded { at: self.now, actor: BUYER, event: events[0].clone() };
+        self.cases.push(Case::open(&self.order, &r).unwrap());
+        self.order.apply_for(Some(id), &r);
+        Ok(id)
+    }
+
+    fn cmd(&mut self, id: CaseId, actor: Actor, cmd: CaseCommand) {
+        let i = self.cases.iter().position(|c| c.id == id).unwrap();
+        let events = decide_case(&self.order, &self.cases[i], &cmd, &actor, &self.ctx()).unwrap();
+        for event in events {
+            let r = Recorded { at: self.now, actor, event };
+            self.order.apply_for(Some(id), &r);
+            self.cases[i].apply(&r);
+        }
+    }
+
+    fn line(&self, no: u32) -> (u32, u32, i64) {
+        let i = self.order.lines.iter().position(|l| l.no == no).unwrap();
+        let u = &self.order.line_use[i];
+        (u.open_units, u.settled_units, u.refunded.minor())
+    }
+}
+
+#[test]
+fn l3_several_cases_on_one_order_each_on_its_own_units() {
+    let mut s = Shop::delivered();
+    let paid: Vec<i64> = s.order.lines.iter().map(|l| l.paid.minor()).collect();
+    assert_eq!(paid, vec![5_714, 7_143, 2_143]);
+    assert_eq!(paid.iter().sum::<i64>() + 1_000, 16_000, "L1: the lines and the shipping fee make the total");
+    // One unit of line 1, then its other unit in a second case, open at the same time.
+    let first = s.apply(CaseType::RefundOnly, "damaged", Money::cny(2_857), &[(1, 1)]).unwrap();
+    assert_eq!(s.line(1), (1, 0, 0));
+    assert_eq!(
+        s.apply(CaseType::RefundOnly, "damaged", cny(10), &[(1, 2)]),
+        Err(Refusal::UnitsNotAvailable { line: 1, asked: 2, available: 1 })
+    );
+    let second = s.apply(CaseType::ReturnRefund, "defective", Money::cny(2_857), &[(1, 1)]).unwrap();
+    assert_ne!(first, second);
+    assert_eq!(s.order.open_case, Some(second), "the newest open case");
+    // Line 1 is all in open cases; no lines named means every unit still available: lines 2 and 3.
+    assert_eq!(
+        s.apply(CaseType::RefundOnly, "damaged", cny(1), &[(1, 1)]),
+        Err(Refusal::UnitsNotAvailable { line: 1, asked: 1, available: 0 })
+    );
+    let rest = s.apply(CaseType::RefundOnly, "damaged", cny(50), &[]).unwrap();
+    assert_eq!(s.cases[2].lines, vec![Pick { line: 2, units: 1 }, Pick { line: 3, units: 3 }]);
+    // Nothing is left: a plain application names the case in the way (as with one line).
+    assert_eq!(s.apply(CaseType::RefundOnly, "damaged", cny(1), &[]), Err(Refusal::CaseAlreadyOpen { case: rest.0 }));
+    assert!(application_options(&s.order).is_empty());
+    // The first case is withdrawn: its unit may be applied for again; the others stay held.
+    s.cmd(first, BUYER, CaseCommand::Withdraw);
+    assert_eq!(s.line(1), (1, 0, 0));
+    assert_eq!(s.order.open_case, Some(rest));
+    assert_eq!(
+        application_options(&s.order),
+        vec![(CaseType::RefundOnly, Money::cny(2_857)), (CaseType::ReturnRefund, Money::cny(2_857))]
+    );
+    s.apply(CaseType::RefundOnly, "damaged", Money::cny(2_857), &[(1, 1)]).unwrap();
+}
+
+#[test]
+fn l2_a_refund_is_shared_among_the_case_lines_and_no_line_refunds_more_than_was_paid() {
+    let mut s = Shop::delivered();
+    // Lines 1 (both units) and 2: 57.14 + 71.43 at most; a cent more is refused naming B3.
+    assert_eq!(
+        s.apply(CaseType::RefundOnly, "damaged", Money::cny(12_858), &[(1, 2), (2, 1)]),
+        Err(Refusal::AmountAboveRefundable { requested: Money::cny(12_858), max: Money::cny(12_857) })
+    );
+    // A partial refund of 100.00: shared 57.14 : 71.43, the units free again (not refunded in full).
+    let partial = s.apply(CaseType::RefundOnly, "damaged", cny(100), &[(1, 2), (2, 1)]).unwrap();
+    s.cmd(partial, MERCHANT, CaseCommand::Refund);
+    let (one, two) = (s.line(1), s.line(2));
+    assert_eq!(one.2 + two.2, 10_000);
+    assert_eq!((one.2, two.2), (4_444, 5_556), "57.14 : 71.43 of 100.00, the fen to the larger remainder");
+    assert_eq!((one.0, one.1, two.0, two.1), (0, 0, 0, 0));
+    // What is left is what was paid less what was refunded, per line: 12.70 + 15.87.
+    assert_eq!(s.order.refundable_for(&[Pick { line: 1, units: 2 }], CaseType::RefundOnly), Money::cny(1_270));
+    assert_eq!(s.order.refundable_for(&[Pick { line: 2, units: 1 }], CaseType::RefundOnly), Money::cny(1_587));
+    assert_eq!(
+        s.apply(CaseType::RefundOnly, "damaged", Money::cny(1_271), &[(1, 2)]),
+        Err(Refusal::AmountAboveRefundable { requested: Money::cny(1_271), max: Money::cny(1_270) })
+    );
+    // The rest of line 2, in full: its unit is settled for good and the line has refunded exactly what was paid.
+    let rest = s.apply(CaseType::RefundOnly, "damaged", Money::cny(1_587), &[(2, 1)]).unwrap();
+    s.cmd(rest, MERCHANT, CaseCommand::Refund);
+    assert_eq!(s.line(2), (0, 1, 7_143));
+    assert_eq!(
+        s.apply(CaseType::RefundOnly, "damaged", cny(1), &[(2, 1)]),
+        Err(Refusal::UnitsNotAvailable { line: 2, asked: 1, available: 0 })
+    );
+    assert_eq!(s.order.refunded, Money::cny(11_587));
+}
+
+#[test]
+fn l2_u1_the_shipping_fee_is_refunded_only_before_shipment_with_every_unit() {
+    let mut s = Shop::new(PaymentMethod::Online);
+    s.order_cmd(SYSTEM, OrderCommand::Pay);
+    assert_eq!(s.order.refundable(CaseType::RefundUnshipped), cny(160), "every unit: the whole total");
+    assert_eq!(s.order.refundable_for(&[Pick { line: 2, units: 1 }], CaseType::RefundUnshipped), Money::cny(7_143));
+    let all = s.apply(CaseType::RefundUnshipped, "no_longer_needed", cny(160), &[]).unwrap();
+    s.cmd(all, MERCHANT, CaseCommand::Refund);
+    assert_eq!(s.order.refunded, cny(160));
+    assert_eq!(s.order.shipping_left(), cny(0));
+    let lines: Vec<i64> = s.order.line_use.iter().map(|u| u.refunded.minor()).collect();
+    assert_eq!(
+        lines,
+        vec![5_714, 7_143, 2_143],
+        "each line exactly what was paid for it; the rest is the shipping fee"
+    );
+    assert_eq!(s.order.state, OrderState::Cancelled);
+}
+
+#[test]
+fn l4_the_windows_at_application_any_reason_7_days_quality_15_none_for_fresh() {
+    let mut s = Shop::delivered();
+    s.now = T0 + Dur::days(8);
+    assert_eq!(
+        s.apply(CaseType::ReturnRefund, "no_longer_needed", cny(10), &[(1, 1)]),
+        Err(Refusal::WindowClosed { window: "any_reason", until: Some(T0 + Dur::days(7)) })
+    );
+    s.now = T0 + Dur::days(1);
+    assert_eq!(
+        s.apply(CaseType::ReturnRefund, "no_longer_needed", cny(1), &[(3, 1)]),
+        Err(Refusal::WindowClosed { window: "any_reason", until: None }),
+        "fresh goods have no any-reason window"
+    );
+    s.now = T0 + Dur::days(10);
+    s.apply(CaseType::ReturnRefund, "defective", cny(10), &[(2, 1)]).unwrap();
+    s.now = T0 + Dur::days(15);
+    assert_eq!(
+        s.apply(CaseType::RefundOnly, "damaged", cny(1), &[(1, 1)]),
+        Err(Refusal::WindowClosed { window: "quality", until: Some(T0 + Dur::days(15)) })
+    );
+}
+
+#[test]
+fn l3_the_sixth_case_on_a_line_is_refused_naming_the_limit() {
+    let mut s = Shop::delivered();
+    for _ in 0..5 {
+        let id = s.apply(CaseType::RefundOnly, "damaged", cny(1), &[(2, 1)]).unwrap();
+        s.cmd(id, BUYER, CaseCommand::Withdraw);
+    }
+    assert_eq!(
+        s.apply(CaseType::RefundOnly, "damaged", cny(1), &[(2, 1)]),
+        Err(Refusal::CaseLimitReached { line: 2, limit: 5 })
+    );
+    s.apply(CaseType::RefundOnly, "damaged", cny(1), &[(1, 1)]).unwrap();
+}
+
+#[test]
+fn l1_an_order_stored_before_lines_reads_as_one_line_with_its_open_case() {
+    let mut s = Shop::delivered();
+    // As the release before lines stored it: no lines, an open case, 20.00 refunded already.
+    let mut old: serde_json::Value = serde_json::to_value(&s.order).unwrap();
+    for k in ["lines", "line_use", "cases"] {
+        old.as_object_mut().unwrap().remove(k);
+    }
+    old["open_case"] = serde_json::json!(9);
+    old["refunded"] = serde_json::to_value(cny(20)).unwrap();
+    let before: Order = serde_json::from_value(old).unwrap();
+    assert!(before.lines.is_empty());
+    let read = before.with_lines();
+    assert_eq!(read.lines.len(), 1);
+    assert_eq!((read.lines[0].quantity, read.lines[0].paid), (1, cny(150)));
+    assert_eq!((read.line_use[0].open_units, read.line_use[0].refunded), (1, cny(20)));
+    assert_eq!(read.cases[0].case, CaseId(9));
+    // Its open case may still refund what the release before allowed (B3): 150 − 20.
+    assert_eq!(before.refundable_for(&[Pick { line: 1, units: 1 }], CaseType::RefundOnly), cny(130));
+    // A new application meets the open case, as before.
+    s.order = before;
+    assert_eq!(s.apply(CaseType::RefundOnly, "damaged", cny(1), &[]), Err(Refusal::CaseAlreadyOpen { case: 9 }));
+    // The first change stores it with its line.
+    let r = Recorded { at: s.now, actor: BUYER, event: Event::Withdrawn };
+    s.order.apply_for(Some(CaseId(9)), &r);
+    assert_eq!(s.order.lines.len(), 1);
+    assert_eq!((s.order.line_use[0].open_units, s.order.open_case), (0, None));
+    let _ = account();
+}
