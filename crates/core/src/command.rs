@@ -211,6 +211,16 @@ pub enum CaseCommandOf<E> {
         detail: String,
     },
     ReturnParcelSigned,
+    // K1/K2
+    /// The merchant ships the replacement or the missing units (for a resend under review,
+    /// shipping is agreeing).
+    ShipReplacement {
+        logistics: Logistics,
+    },
+    /// The buyer confirms the replacement arrived as it should (K1).
+    ConfirmReplacement,
+    /// The logistics feed: the replacement or resend was delivered.
+    ReplacementDelivered,
 }
 
 /// Command names without their inputs: what `available_actions` lists.
@@ -248,10 +258,13 @@ pub enum Action {
     Expire,
     RecordRefundOutcome,
     ReturnParcelSigned,
+    ShipReplacement,
+    ConfirmReplacement,
+    ReplacementDelivered,
 }
 
 impl Action {
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 32] = [
         Action::Withdraw,
         Action::Resubmit,
         Action::Escalate,
@@ -281,6 +294,9 @@ impl Action {
         Action::Expire,
         Action::RecordRefundOutcome,
         Action::ReturnParcelSigned,
+        Action::ShipReplacement,
+        Action::ConfirmReplacement,
+        Action::ReplacementDelivered,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -314,6 +330,9 @@ impl Action {
             Action::Expire => "expire",
             Action::RecordRefundOutcome => "record_refund_outcome",
             Action::ReturnParcelSigned => "return_parcel_signed",
+            Action::ShipReplacement => "ship_replacement",
+            Action::ConfirmReplacement => "confirm_replacement",
+            Action::ReplacementDelivered => "replacement_delivered",
         }
     }
 
@@ -325,7 +344,8 @@ impl Action {
             | Action::Resubmit
             | Action::SubmitReturnLogistics
             | Action::AcceptProposal
-            | Action::DeclineProposal => &[Buyer],
+            | Action::DeclineProposal
+            | Action::ConfirmReplacement => &[Buyer],
             Action::Escalate | Action::AddEvidence | Action::PostMessage => &[Buyer, Merchant],
             Action::Refund
             | Action::RejectByShipping
@@ -340,9 +360,13 @@ impl Action {
             | Action::Appeal
             | Action::SetRemark
             | Action::SetFlag
-            | Action::SetOrderRemark => &[Merchant],
+            | Action::SetOrderRemark
+            | Action::ShipReplacement => &[Merchant],
             Action::RequestEvidence | Action::Rule | Action::ReviewAppeal | Action::DecideAppeal => &[Platform],
-            Action::Expire | Action::RecordRefundOutcome | Action::ReturnParcelSigned => &[System],
+            Action::Expire
+            | Action::RecordRefundOutcome
+            | Action::ReturnParcelSigned
+            | Action::ReplacementDelivered => &[System],
         }
     }
 
@@ -364,6 +388,8 @@ impl Action {
             Action::Resubmit => &[BuyerAfterRejection],
             Action::Escalate => &[BuyerAfterRejection],
             Action::Appeal => &[AppealWindow],
+            Action::ShipReplacement => &[Review, ReplacementShip],
+            Action::ConfirmReplacement => &[ReplacementConfirm],
             _ => &[],
         }
     }
@@ -423,6 +449,9 @@ impl<E> CaseCommandOf<E> {
             C::Expire { kind } => C::Expire { kind },
             C::RecordRefundOutcome { ok, detail } => C::RecordRefundOutcome { ok, detail },
             C::ReturnParcelSigned => C::ReturnParcelSigned,
+            C::ShipReplacement { logistics } => C::ShipReplacement { logistics },
+            C::ConfirmReplacement => C::ConfirmReplacement,
+            C::ReplacementDelivered => C::ReplacementDelivered,
         })
     }
 
@@ -455,6 +484,9 @@ impl<E> CaseCommandOf<E> {
             CaseCommandOf::Expire { .. } => Action::Expire,
             CaseCommandOf::RecordRefundOutcome { .. } => Action::RecordRefundOutcome,
             CaseCommandOf::ReturnParcelSigned => Action::ReturnParcelSigned,
+            CaseCommandOf::ShipReplacement { .. } => Action::ShipReplacement,
+            CaseCommandOf::ConfirmReplacement => Action::ConfirmReplacement,
+            CaseCommandOf::ReplacementDelivered => Action::ReplacementDelivered,
         }
     }
 }

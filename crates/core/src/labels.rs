@@ -20,7 +20,7 @@ const fn label<T>(value: T, zh: &'static str, en: &'static str) -> Label<T> {
 }
 
 /// W1: the queues of the merchant's workbench, in the order the tabs show them.
-pub const QUEUES: [Label<Queue>; 10] = [
+pub const QUEUES: [Label<Queue>; 11] = [
     label(Queue::RefundUnshipped, "待审核·仅退款(未发货)", "To review: refund before shipment"),
     label(Queue::RefundOnly, "待审核·仅退款(已发货)", "To review: refund only"),
     label(Queue::ReturnReview, "待审核·退货退款", "To review: return and refund"),
@@ -29,11 +29,12 @@ pub const QUEUES: [Label<Queue>; 10] = [
     label(Queue::AwaitingEvidence, "待举证", "Evidence requested"),
     label(Queue::InArbitration, "平台仲裁中", "In arbitration"),
     label(Queue::NegotiationPending, "协商待买家确认", "Negotiation pending"),
+    label(Queue::AwaitingReplacement, "待商家发货·换货/补寄", "To ship: exchanges and resends"),
     label(Queue::InProgress, "处理中", "In progress"),
     label(Queue::Closed, "已关闭", "Closed"),
 ];
 
-pub const STATUSES: [Label<StatusName>; 9] = [
+pub const STATUSES: [Label<StatusName>; 11] = [
     label(StatusName::AwaitingReview, "待商家处理", "Awaiting the merchant's review"),
     label(StatusName::Rejected, "商家已拒绝", "Rejected by the merchant"),
     label(StatusName::AwaitingBuyerReturn, "待买家退货", "Awaiting the buyer's return"),
@@ -41,14 +42,18 @@ pub const STATUSES: [Label<StatusName>; 9] = [
     label(StatusName::InArbitration, "平台仲裁中", "In arbitration"),
     label(StatusName::AwaitingVoucher, "待上传退款凭证", "Awaiting the refund voucher"),
     label(StatusName::Refunding, "退款中", "Refunding"),
-    label(StatusName::Completed, "退款成功", "Refunded"),
+    label(StatusName::AwaitingReplacement, "待商家发货", "Awaiting the shop's shipment"),
+    label(StatusName::ReplacementSent, "商家已发货", "Shipped by the shop"),
+    label(StatusName::Completed, "售后完成", "Completed"),
     label(StatusName::Closed, "售后关闭", "Closed"),
 ];
 
-pub const CASE_TYPES: [Label<CaseType>; 3] = [
+pub const CASE_TYPES: [Label<CaseType>; 5] = [
     label(CaseType::RefundUnshipped, "仅退款(未发货)", "Refund before shipment"),
     label(CaseType::RefundOnly, "仅退款(已发货)", "Refund only"),
     label(CaseType::ReturnRefund, "退货退款", "Return and refund"),
+    label(CaseType::Exchange, "换货", "Exchange"),
+    label(CaseType::Resend, "补寄", "Resend missing items"),
 ];
 
 pub const FLAGS: [Label<Flag>; 6] = [
@@ -73,6 +78,7 @@ mod tests {
         }
         let mut statuses: Vec<_> = STATUSES.iter().map(|l| format!("{:?}", l.value)).collect();
         statuses.dedup();
-        assert_eq!(statuses.len(), 9);
+        assert_eq!(statuses.len(), 11);
+        assert_eq!(CASE_TYPES.map(|l| l.value), CaseType::ALL);
     }
 }

@@ -205,6 +205,41 @@ pub fn notices_for(order: &Order, case: &Case, events: &[Event]) -> Outbox {
                 both(format!("The platform asks for evidence on {no}"), format!("平台要求对 {no} 举证")),
                 both(instructions.clone(), instructions.clone()),
             ),
+            Event::ReplacementAwaited { due, .. } => note(
+                shop,
+                Category::AfterSales,
+                both(format!("Ship the goods for {no}"), format!("请为 {no} 发货")),
+                both(
+                    format!("Ship them with logistics before {due}, or the units are refunded instead."),
+                    format!("请在 {due} 前发货并填写物流，否则将改为退款。"),
+                ),
+            ),
+            Event::ReplacementShipped { logistics } => note(
+                buyer,
+                Category::AfterSales,
+                both(format!("The shop has shipped the goods for {no}"), format!("商家已为 {no} 发货")),
+                both(
+                    format!(
+                        "Carrier {}, tracking number {}.",
+                        logistics.carrier.as_str(),
+                        logistics.tracking_no.as_str()
+                    ),
+                    format!("物流公司 {}，运单号 {}。", logistics.carrier.as_str(), logistics.tracking_no.as_str()),
+                ),
+            ),
+            Event::ReplacementTurnedToRefund { amount } => {
+                for to in [buyer, shop] {
+                    note(
+                        to,
+                        Category::AfterSales,
+                        both(format!("{no} is refunded instead"), format!("{no} 已改为退款")),
+                        both(
+                            format!("The goods were not shipped in time: {} is refunded instead.", amount.words()),
+                            format!("商家未按时发货，改为退款 {}。", amount.words()),
+                        ),
+                    )
+                }
+            }
             Event::ProposalMade { kind, amount, .. } => {
                 let (en, zh) = type_words(*kind);
                 note(

@@ -132,6 +132,19 @@ pub enum DomainEvent {
     ProposalMade { kind: CaseType, amount: Money },
     #[serde(rename = "case.proposal_answered")]
     ProposalAnswered { accepted: bool },
+    /// K1/K2: the merchant owes the replacement or the missing units by `due`.
+    #[serde(rename = "case.replacement_awaited")]
+    ReplacementAwaited { due: Timestamp },
+    #[serde(rename = "case.replacement_shipped")]
+    ReplacementShipped { logistics: Logistics },
+    #[serde(rename = "case.replacement_delivered")]
+    ReplacementDelivered { confirm_due: Timestamp },
+    /// The buyer has the goods: confirmed by the buyer, by silence or on a resend's delivery.
+    #[serde(rename = "case.replacement_confirmed")]
+    ReplacementConfirmed { by: Party },
+    /// Not shipped in time: the units are refunded instead (a `refund.requested` follows).
+    #[serde(rename = "case.replacement_turned_to_refund")]
+    ReplacementTurnedToRefund { amount: Money },
     #[serde(rename = "refund.requested")]
     RefundRequested {
         amount: Money,
@@ -169,7 +182,7 @@ pub enum DomainEvent {
 
 impl DomainEvent {
     /// Every type's name, for the documentation and filters.
-    pub const TYPES: [&'static str; 22] = [
+    pub const TYPES: [&'static str; 27] = [
         "order.created",
         "order.status_changed",
         "order.cancelled",
@@ -192,6 +205,11 @@ impl DomainEvent {
         "appeal.submitted",
         "appeal.decided",
         "penalty.issued",
+        "case.replacement_awaited",
+        "case.replacement_shipped",
+        "case.replacement_delivered",
+        "case.replacement_confirmed",
+        "case.replacement_turned_to_refund",
     ];
 
     /// The type's name (`type` on the wire).
@@ -220,6 +238,11 @@ impl DomainEvent {
             D::AppealSubmitted => 19,
             D::AppealDecided { .. } => 20,
             D::PenaltyIssued { .. } => 21,
+            D::ReplacementAwaited { .. } => 22,
+            D::ReplacementShipped { .. } => 23,
+            D::ReplacementDelivered { .. } => 24,
+            D::ReplacementConfirmed { .. } => 25,
+            D::ReplacementTurnedToRefund { .. } => 26,
         };
         Self::TYPES[i]
     }
@@ -304,6 +327,13 @@ pub fn published(
                 DomainEvent::AppealDecided { upheld: *upheld, reason: reason.clone() }
             }
             Event::AdvanceCompensated { amount } => DomainEvent::PenaltyIssued { amount: *amount },
+            Event::ReplacementAwaited { due, .. } => DomainEvent::ReplacementAwaited { due: *due },
+            Event::ReplacementShipped { logistics } => DomainEvent::ReplacementShipped { logistics: logistics.clone() },
+            Event::ReplacementDelivered { confirm_due } => {
+                DomainEvent::ReplacementDelivered { confirm_due: *confirm_due }
+            }
+            Event::ReplacementConfirmed { by } => DomainEvent::ReplacementConfirmed { by: *by },
+            Event::ReplacementTurnedToRefund { amount } => DomainEvent::ReplacementTurnedToRefund { amount: *amount },
             _ => continue,
         });
     }

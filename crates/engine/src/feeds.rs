@@ -16,7 +16,7 @@ pub struct Sender {
     pub credential: Credential,
 }
 
-const FEED_ONLY: &str = "payment, delivery, completion and a return parcel signed for are reported by the platform \
+const FEED_ONLY: &str = "payment, delivery, completion, a return parcel signed for and a replacement delivered are reported by the platform \
                          or the shop's integration token (the owner issues one: POST /api/v1/tokens with scope integration)";
 
 impl Engine {
@@ -59,6 +59,26 @@ impl Engine {
         }
         if signed {
             self.case_command(Actor::System, id, CaseCommand::ReturnParcelSigned, None, key)?;
+        }
+        Ok(())
+    }
+
+    /// K1/K2: the logistics feed says the replacement or resend was delivered (or not: nothing
+    /// to do).
+    pub fn replacement_parcel_report(
+        &self,
+        sender: Sender,
+        id: CaseId,
+        delivered: bool,
+        key: Option<IdemKey>,
+    ) -> Result<(), EngineError> {
+        sender.require(&[Role::Owner, Role::Staff, Role::Agent, Role::Admin])?;
+        self.case_view(sender.actor, id)?;
+        if !reports_feeds(sender.role, sender.credential) {
+            return Err(EngineError::Forbidden(FEED_ONLY.into()));
+        }
+        if delivered {
+            self.case_command(Actor::System, id, CaseCommand::ReplacementDelivered, None, key)?;
         }
         Ok(())
     }

@@ -4,6 +4,8 @@
 
 use crate::auth::{hash_password, new_token, sha256_hex};
 use crate::state::AppState;
+use aftersale_core::lines::units::Pick;
+use aftersale_core::lines::{LineKind, NewLine};
 use aftersale_core::notice::Recipient;
 use aftersale_core::values::*;
 use aftersale_core::*;
@@ -107,6 +109,36 @@ impl Seeder<'_> {
         delivered: bool,
         yuan: i64,
     ) -> Result<Order, String> {
+        self.order_of(shop, staff, buyer, payment, delivered, yuan, vec![])
+    }
+
+    /// A delivered three-line order (L1): two thermos cups, a rice cooker, three boxes of
+    /// strawberries (fresh), 20 off the list price.
+    fn three_lines(&mut self, shop: ShopId, staff: Actor, buyer: BuyerId) -> Result<Order, String> {
+        let currency = self.engine.policy_of(shop).map_err(e2s)?.currency;
+        let money = |minor: i64| Money::new(minor, currency).map_err(|e| e.to_string());
+        let line = |sku: &str, title: &str, quantity: u32, unit: i64, kind: LineKind| -> Result<NewLine, String> {
+            Ok(NewLine { sku: sku.into(), title: title.into(), quantity, unit_price: money(unit * 100)?, kind })
+        };
+        let lines = vec![
+            line("CUP-RED-500", "保温杯 红色 500ml", 2, 40, LineKind::Standard)?,
+            line("COOKER-3L", "电饭煲 3L", 1, 100, LineKind::Standard)?,
+            line("BERRY-1KG", "草莓 1kg", 3, 10, LineKind::Fresh)?,
+        ];
+        self.order_of(shop, staff, buyer, PaymentMethod::Online, true, 190, lines)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn order_of(
+        &mut self,
+        shop: ShopId,
+        staff: Actor,
+        buyer: BuyerId,
+        payment: PaymentMethod,
+        delivered: bool,
+        yuan: i64,
+        lines: Vec<NewLine>,
+    ) -> Result<Order, String> {
         self.n += 1;
         let names = ["王小明", "李华", "张伟", "刘洋", "陈静", "杨帆"];
         // Amounts in the currency of the shop's platform (O1); "yuan" are its major units.
@@ -122,7 +154,7 @@ impl Seeder<'_> {
             customer_name: names[self.n as usize % names.len()].into(),
             customer_phone: Phone::parse(&format!("138{:08}", 10_000_000 + self.n * 7919))
                 .map_err(|e| e.to_string())?,
-            lines: vec![],
+            lines,
         };
         let mut o = self.engine.create_order(staff, shop, new, None).map_err(e2s)?;
         if payment == PaymentMethod::Online {
@@ -150,6 +182,21 @@ impl Seeder<'_> {
         yuan: i64,
         account: Option<RefundAccount>,
     ) -> Result<Case, String> {
+        self.apply_lines(buyer, order, kind, reason, yuan, account, &[])
+    }
+
+    /// An application naming lines and units (L2); `yuan` may be 0 for an exchange or a resend.
+    #[allow(clippy::too_many_arguments)]
+    fn apply_lines(
+        &self,
+        buyer: BuyerId,
+        order: &Order,
+        kind: CaseType,
+        reason: &str,
+        yuan: i64,
+        account: Option<RefundAccount>,
+        lines: &[(u32, u32)],
+    ) -> Result<Case, String> {
         let cmd = Apply {
             kind,
             reason: reason.into(),
@@ -157,7 +204,7 @@ impl Seeder<'_> {
             description: "演示 / demo".into(),
             evidence: vec![],
             refund_account: account,
-            lines: vec![],
+            lines: lines.iter().map(|&(line, units)| Pick { line, units }).collect(),
         };
         self.engine.apply(Actor::Buyer { buyer }, order.id, cmd, None).map_err(e2s)
     }
@@ -371,6 +418,44 @@ pub fn seed(state: &AppState, rt: tokio::runtime::Handle) -> Result<Credentials,
         engine.case_action_blocking(m, 0, c.id, remark, None, None).map_err(e2s)?;
         s.cmd(m, &c, CaseCommand::SetRemark { text: "已电话联系买家".into() })?;
         s.cmd(b, &c, CaseCommand::PostMessage { text: "请尽快处理，谢谢".into() })?;
+        // A three-line order (L1) with a case on each line (L3): an exchange of a cup awaiting the
+        // replacement (K1), the missing strawberries resent and on their way (K2), and a return of
+        // the rice cooker under review.
+        let o = s.three_lines(shop.id, mo, buyer)?;
+        let ex = s.apply_lines(buyer, &o, CaseType::Exchange, "defective", 0, None, &[(1, 1)])?;
+        let ex = s.cmd(
+            m,
+            &ex,
+            CaseCommand::AgreeReturn { address: default_address(engine, shop.id)?, refuse_freight_collect: false },
+        )?;
+        s.n += 1;
+        let ex =
+            s.cmd(b, &ex, CaseCommand::SubmitReturnLogistics { logistics: logistics(s.n)?, refund_account: None })?;
+        s.cmd(m, &ex, CaseCommand::ReceivedRefund)?;
+        let rs = s.apply_lines(buyer, &o, CaseType::Resend, "missing_or_wrong_item", 0, None, &[(3, 1)])?;
+        s.n += 1;
+        s.cmd(m, &rs, CaseCommand::ShipReplacement { logistics: logistics(s.n)? })?;
+        s.apply_lines(buyer, &o, CaseType::ReturnRefund, "defective", 80, None, &[(2, 1)])?;
+        // A resend delivered (completed), and an exchange shipped and delivered, awaiting the
+        // buyer's word.
+        let o = s.three_lines(shop.id, mo, buyer)?;
+        let rs = s.apply_lines(buyer, &o, CaseType::Resend, "missing_or_wrong_item", 0, None, &[(1, 2)])?;
+        s.n += 1;
+        let rs = s.cmd(m, &rs, CaseCommand::ShipReplacement { logistics: logistics(s.n)? })?;
+        s.cmd(Actor::System, &rs, CaseCommand::ReplacementDelivered)?;
+        let ex = s.apply_lines(buyer, &o, CaseType::Exchange, "damaged", 0, None, &[(2, 1)])?;
+        let ex = s.cmd(
+            m,
+            &ex,
+            CaseCommand::AgreeReturn { address: default_address(engine, shop.id)?, refuse_freight_collect: false },
+        )?;
+        s.n += 1;
+        let ex =
+            s.cmd(b, &ex, CaseCommand::SubmitReturnLogistics { logistics: logistics(s.n)?, refund_account: None })?;
+        let ex = s.cmd(m, &ex, CaseCommand::ReceivedRefund)?;
+        s.n += 1;
+        let ex = s.cmd(m, &ex, CaseCommand::ShipReplacement { logistics: logistics(s.n)? })?;
+        s.cmd(Actor::System, &ex, CaseCommand::ReplacementDelivered)?;
         // COD (profiles that take it): refund agreed, awaiting the merchant's voucher (R6).
         if engine.policy_of(shop.id).map_err(e2s)?.cod_voucher.is_some() {
             let o = s.order(shop.id, mo, buyer, PaymentMethod::Cod, true, 158)?;

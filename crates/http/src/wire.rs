@@ -393,6 +393,8 @@ pub struct CaseView {
     pub thread: Vec<ThreadMessage>,
     /// L2: the lines and units the case is for.
     pub lines: Vec<aftersale_core::lines::units::Pick>,
+    /// K1/K2: the goods the shop sends instead of money, and where that shipment stands.
+    pub replacement: Option<aftersale_core::lines::replacement::Shipment>,
     pub version: u64,
 }
 
@@ -451,6 +453,7 @@ impl CaseView {
             remark: case.remark.clone(),
             thread: case.thread.clone(),
             lines: case.picks(),
+            replacement: case.replacement.clone(),
             version: case.version,
         }
     }

@@ -2,6 +2,9 @@
 //! arbitration, appeals, refunds and expiries.
 
 use super::*;
+use crate::lines::eligibility::Remedy;
+use crate::lines::replacement::{Difference, Shipment, ShipmentStep};
+use crate::lines::units::Pick;
 
 /// Starts paying the buyer back: through the gateway online (M5), by the merchant with a
 /// voucher on COD (M6). The amount is capped by what the case's units still allow (B3, L2).
@@ -22,15 +25,41 @@ pub(super) fn refund_events(order: &Order, case: &Case, amount: Money, ctx: &Ctx
     }
 }
 
-/// The buyer's request carried out: a refund, or a return agreed to the default address.
+/// K1/K2: the shipment the merchant now owes, with what refunding the units instead would pay.
+pub(super) fn replacement_awaited(order: &Order, case: &Case, ctx: &Ctx) -> Event {
+    Event::ReplacementAwaited {
+        due: ctx.now + ctx.policy.replacement_ship,
+        refund_instead: order.refundable_for(&case.picks(), CaseType::RefundOnly),
+    }
+}
+
+/// M1/K1: the returned goods received: a refund, or for an exchange the replacement owed.
+pub(super) fn goods_received(order: &Order, case: &Case, ctx: &Ctx) -> Events {
+    let mut ev = vec![Event::ReceiptConfirmed];
+    if case.kind == CaseType::Exchange {
+        ev.push(replacement_awaited(order, case, ctx));
+    } else {
+        ev.extend(refund_events(order, case, case.amount, ctx));
+    }
+    ev
+}
+
+/// The buyer's request carried out: a refund, a return (or an exchange's return) agreed to the
+/// default address, the replacement or the missing units owed.
 pub(super) fn grant_request(order: &Order, case: &Case, ctx: &Ctx, goods_back: bool) -> Events {
-    if case.kind == CaseType::ReturnRefund && !goods_back {
+    if case.kind == CaseType::Resend {
+        return vec![replacement_awaited(order, case, ctx)];
+    }
+    if case.kind == CaseType::Exchange && goods_back {
+        return goods_received(order, case, ctx);
+    }
+    if case.kind.takes_goods_back() && !goods_back {
         if let Some(address) = ctx.default_address {
             return vec![Event::ReturnAgreed { address: address.clone(), refuse_freight_collect: false }];
         }
         // R2 needs an address; with none left in the book the buyer is refunded directly.
         let mut ev = vec![Event::TurnedIntoRefundOnly];
-        ev.extend(refund_events(order, case, case.amount, ctx));
+        ev.extend(refund_events(order, case, refund_amount(order, case), ctx));
         return ev;
     }
     let mut ev = Vec::new();
@@ -39,6 +68,37 @@ pub(super) fn grant_request(order: &Order, case: &Case, ctx: &Ctx, goods_back: b
     }
     ev.extend(refund_events(order, case, case.amount, ctx));
     ev
+}
+
+/// What refunding the case pays: its amount, or for an exchange or a resend refunded instead,
+/// what its units can refund (L2).
+pub(super) fn refund_amount(order: &Order, case: &Case) -> Money {
+    if case.kind.sends_goods() {
+        order.refundable_for(&case.picks(), CaseType::RefundOnly)
+    } else {
+        case.amount
+    }
+}
+
+/// The amount a request of `kind` on these units may ask: nothing for an exchange or a resend
+/// (K1, K2), at most what the units can refund otherwise (B3, L2).
+pub(super) fn check_request_amount(
+    order: &Order,
+    picks: &[Pick],
+    kind: CaseType,
+    amount: Money,
+) -> Result<(), Refusal> {
+    if kind.sends_goods() {
+        if amount.minor != 0 {
+            return Err(Refusal::invalid(
+                "amount",
+                "is zero: an exchange or a resend moves no money",
+                if kind == CaseType::Resend { "K2" } else { "K1" },
+            ));
+        }
+        return Ok(());
+    }
+    check_amount(amount, order.refundable_for(picks, kind), "B3")
 }
 
 pub(super) fn withdraw_open_proposal(case: &Case) -> Events {
@@ -60,8 +120,8 @@ pub fn decide_case(order: &Order, case: &Case, cmd: &CaseCommand, actor: &Actor,
         CaseCommand::Resubmit { kind, reason, amount, description, evidence } => {
             check_kind_for_order(order, *kind)?;
             let (reason, description) = check_request(reason, description, evidence)?;
-            check_amount(*amount, order.refundable_for(&case.picks(), *kind), "B3")?;
-            if *kind == CaseType::ReturnRefund && ctx.default_address.is_none() {
+            check_request_amount(order, &case.picks(), *kind, *amount)?;
+            if kind.takes_goods_back() && ctx.default_address.is_none() {
                 return Err(Refusal::NoReturnAddress);
             }
             vec![Event::Resubmitted { kind: *kind, reason, amount: *amount, description, evidence: evidence.clone() }]
@@ -104,6 +164,12 @@ pub fn decide_case(order: &Order, case: &Case, cmd: &CaseCommand, actor: &Actor,
                 CaseType::RefundOnly | CaseType::RefundUnshipped => {
                     ev.extend(refund_events(order, &accepted, p.amount, ctx))
                 }
+                // (Never proposed: N2 proposes refunds and returns only.)
+                CaseType::Exchange | CaseType::Resend => {
+                    return Err(Refusal::NegotiationNotAvailable {
+                        why: "exchanges and resends are agreed or rejected, not negotiated",
+                    })
+                }
             }
             ev
         }
@@ -123,15 +189,15 @@ pub fn decide_case(order: &Order, case: &Case, cmd: &CaseCommand, actor: &Actor,
         }
         CaseCommand::Refund => {
             let mut ev = withdraw_open_proposal(case);
-            if case.kind == CaseType::ReturnRefund {
-                // R3: refund directly — no goods come back.
+            if case.kind.takes_goods_back() || case.kind.sends_goods() {
+                // R3: refund directly — no goods come back (nor go out, K1/K2).
                 ev.push(Event::TurnedIntoRefundOnly);
             }
             let mut c = case.clone();
-            if c.kind == CaseType::ReturnRefund {
+            if c.kind.takes_goods_back() || c.kind.sends_goods() {
                 c.kind = CaseType::RefundOnly;
             }
-            ev.extend(refund_events(order, &c, case.amount, ctx));
+            ev.extend(refund_events(order, &c, refund_amount(order, case), ctx));
             ev
         }
         CaseCommand::RejectByShipping { logistics } => {
@@ -178,11 +244,7 @@ pub fn decide_case(order: &Order, case: &Case, cmd: &CaseCommand, actor: &Actor,
             ev.push(Event::ReturnAgreed { address: address.clone(), refuse_freight_collect: *refuse_freight_collect });
             ev
         }
-        CaseCommand::ReceivedRefund => {
-            let mut ev = vec![Event::ReceiptConfirmed];
-            ev.extend(refund_events(order, case, case.amount, ctx));
-            ev
-        }
+        CaseCommand::ReceivedRefund => goods_received(order, case, ctx),
         CaseCommand::ExtendReceipt => {
             let ext = ctx.policy.receipt_extension.ok_or(Refusal::ExtensionNotInProfile)?;
             let until = case.receipt_due(ctx.policy).unwrap_or(ctx.now) + ext;
@@ -303,6 +365,42 @@ pub fn decide_case(order: &Order, case: &Case, cmd: &CaseCommand, actor: &Actor,
             }
             vec![Event::ReturnParcelSigned]
         }
+        CaseCommand::ShipReplacement { logistics } => {
+            let mut ev = Vec::new();
+            let mut shipment = match &case.replacement {
+                Some(s) if case.status == Status::AwaitingReplacement => s.clone(),
+                _ => {
+                    // K2: a resend under review is agreed by shipping it.
+                    let refund_instead = order.refundable_for(&case.picks(), CaseType::RefundOnly);
+                    ev.push(Event::ReplacementAwaited { due: ctx.now + ctx.policy.replacement_ship, refund_instead });
+                    Shipment::start(
+                        ctx.policy,
+                        Remedy::Resend,
+                        case.picks(),
+                        Difference::None,
+                        refund_instead,
+                        ctx.now,
+                    )?
+                }
+            };
+            shipment.ship(party, logistics.clone(), ctx.now)?;
+            ev.push(Event::ReplacementShipped { logistics: logistics.clone() });
+            ev
+        }
+        CaseCommand::ConfirmReplacement => {
+            let mut shipment =
+                case.replacement.clone().ok_or(Refusal::NotDue { kind: DeadlineKind::ReplacementConfirm })?;
+            shipment.confirm(party, ctx.now)?;
+            vec![Event::ReplacementConfirmed { by: Party::Buyer }]
+        }
+        CaseCommand::ReplacementDelivered => {
+            let mut shipment =
+                case.replacement.clone().ok_or(Refusal::NotDue { kind: DeadlineKind::ReplacementConfirm })?;
+            match shipment.delivered(ctx.policy, ctx.now)? {
+                ShipmentStep::Completed { by } => vec![Event::ReplacementConfirmed { by }],
+                _ => vec![Event::ReplacementDelivered { confirm_due: ctx.now + ctx.policy.replacement_confirm }],
+            }
+        }
     };
     let _ = rule;
     Ok(events)
@@ -356,10 +454,7 @@ pub(super) fn expire(order: &Order, case: &Case, kind: DeadlineKind, ctx: &Ctx) 
             };
         }
         DeadlineKind::BuyerShip => ev.push(Event::Closed { reason: CloseReason::ReturnNotShipped }),
-        DeadlineKind::Receipt => {
-            ev.push(Event::ReceiptConfirmed);
-            ev.extend(refund_events(order, case, case.amount, ctx));
-        }
+        DeadlineKind::Receipt => ev.extend(goods_received(order, case, ctx)),
         DeadlineKind::Voucher => {
             let amount = case.refund.as_ref().map_or(case.amount, |r| r.amount);
             ev.push(Event::AdvanceCompensated { amount });
@@ -376,11 +471,18 @@ pub(super) fn expire(order: &Order, case: &Case, kind: DeadlineKind, ctx: &Ctx) 
         }
         DeadlineKind::BuyerAfterRejection => ev.push(Event::Closed { reason: CloseReason::RejectionNotContested }),
         DeadlineKind::AppealWindow => ev.push(Event::AppealWindowClosed),
-        // A replacement's deadlines belong to its shipment (K1/K2), not yet to a case's course.
-        DeadlineKind::RefundSettle
-        | DeadlineKind::OrderUnpaid
-        | DeadlineKind::ReplacementShip
-        | DeadlineKind::ReplacementConfirm => return Err(Refusal::NotDue { kind }),
+        DeadlineKind::ReplacementShip | DeadlineKind::ReplacementConfirm => {
+            let mut shipment = case.replacement.clone().ok_or(Refusal::NotDue { kind })?;
+            match shipment.fire(ctx.now)? {
+                // K1/K2: not shipped in time: the units are refunded instead, and the buyer told.
+                ShipmentStep::TurnedToRefund { amount } => {
+                    ev.push(Event::ReplacementTurnedToRefund { amount });
+                    ev.extend(refund_events(order, case, amount, ctx));
+                }
+                _ => ev.push(Event::ReplacementConfirmed { by: Party::System }),
+            }
+        }
+        DeadlineKind::RefundSettle | DeadlineKind::OrderUnpaid => return Err(Refusal::NotDue { kind }),
     }
     Ok(ev)
 }

@@ -2,6 +2,7 @@
 //! state, before which deadline — and what happens when a deadline passes.
 
 use super::*;
+use crate::lines::replacement::ShipmentState;
 
 // ---------------------------------------------------------------------------------------------
 // Cases
@@ -37,6 +38,7 @@ pub(super) fn state_rule(action: Action) -> &'static str {
         Action::Expire => "",
         Action::RecordRefundOutcome => "M5",
         Action::ReturnParcelSigned => "M3",
+        Action::ShipReplacement | Action::ConfirmReplacement | Action::ReplacementDelivered => "K1",
     }
 }
 
@@ -114,7 +116,7 @@ pub fn gate(order: &Order, case: &Case, action: Action, actor: &Actor, ctx: &Ctx
         Action::AddEvidence | Action::PostMessage => true,
         Action::Refund | Action::AgreeReturn | Action::Propose | Action::RejectByShipping => {
             let kind_ok = match action {
-                Action::AgreeReturn => case.kind == CaseType::ReturnRefund,
+                Action::AgreeReturn => case.kind.takes_goods_back(),
                 Action::RejectByShipping => case.kind == CaseType::RefundUnshipped,
                 _ => true,
             };
@@ -133,6 +135,11 @@ pub fn gate(order: &Order, case: &Case, action: Action, actor: &Actor, ctx: &Ctx
                 if case.kind == CaseType::RefundUnshipped {
                     return Err(Refusal::NegotiationNotAvailable {
                         why: "refunds before shipment cannot be negotiated",
+                    });
+                }
+                if case.kind.sends_goods() {
+                    return Err(Refusal::NegotiationNotAvailable {
+                        why: "exchanges and resends are agreed or rejected, not negotiated",
                     });
                 }
                 if case.proposal.is_some() {
@@ -190,6 +197,18 @@ pub fn gate(order: &Order, case: &Case, action: Action, actor: &Actor, ctx: &Ctx
         Action::Expire => true,
         Action::RecordRefundOutcome => s == Status::Refunding,
         Action::ReturnParcelSigned => s == Status::AwaitingReceipt,
+        // K2: a resend under review is agreed by shipping it.
+        Action::ShipReplacement => {
+            s == Status::AwaitingReplacement || (s == Status::AwaitingReview && case.kind == CaseType::Resend)
+        }
+        Action::ConfirmReplacement => {
+            s == Status::ReplacementSent
+                && matches!(case.replacement.as_ref().map(|r| &r.state), Some(ShipmentState::Delivered { .. }))
+        }
+        Action::ReplacementDelivered => {
+            s == Status::ReplacementSent
+                && matches!(case.replacement.as_ref().map(|r| &r.state), Some(ShipmentState::Shipped { .. }))
+        }
     };
     if !ok {
         return Err(wrong());
@@ -219,11 +238,14 @@ pub fn expiry_outcome(case: &Case, kind: DeadlineKind) -> &'static str {
         DeadlineKind::Review => match case.kind {
             CaseType::ReturnRefund if case.open_proposal().is_some() => "the proposal lapses and the return is agreed",
             CaseType::ReturnRefund => "the return is agreed to the default address",
+            CaseType::Exchange => "the exchange is agreed: the buyer ships the goods back to the default address",
+            CaseType::Resend => "the resend is agreed: the shop must ship the missing units",
             _ if case.open_proposal().is_some() => "the proposal lapses and the buyer is refunded",
             _ => "the buyer is refunded",
         },
         DeadlineKind::ReviewReminder => "the shop is reminded",
         DeadlineKind::BuyerShip => "the return closes",
+        DeadlineKind::Receipt if case.kind == CaseType::Exchange => "receipt is confirmed and the replacement is due",
         DeadlineKind::Receipt => "receipt is confirmed and the buyer refunded",
         DeadlineKind::Voucher => "the platform compensates the buyer and penalises the shop",
         DeadlineKind::Evidence => "the platform rules for the buyer",

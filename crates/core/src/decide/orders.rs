@@ -258,8 +258,15 @@ pub fn apply(order: &Order, case_id: CaseId, cmd: &Apply, actor: &Actor, ctx: &C
         }
     }
     let picks: Vec<Pick> = picked.iter().map(|p| Pick { line: p.line, units: p.units }).collect();
-    check_amount(cmd.amount, order.refundable_for(&picks, cmd.kind), "B3")?;
-    if cmd.kind == CaseType::ReturnRefund && ctx.default_address.is_none() {
+    check_request_amount(order, &picks, cmd.kind, cmd.amount)?;
+    if cmd.kind == CaseType::Resend && why != ReasonCode::MissingItems {
+        return Err(Refusal::invalid(
+            "reason",
+            "is missing_or_wrong_item: a resend sends missing units or parts",
+            "K2",
+        ));
+    }
+    if cmd.kind.takes_goods_back() && ctx.default_address.is_none() {
         return Err(Refusal::NoReturnAddress);
     }
     let refund_account = match (&cmd.refund_account, order.payment, cmd.kind) {
@@ -317,15 +324,17 @@ pub fn application_options(order: &Order) -> Vec<(CaseType, Money)> {
         .collect()
 }
 
-/// The case type a remedy opens, when this release opens it: the three case types of the seeds.
-/// Exchanges, resends (K1, K2) and the merchant's own refund (C1) have their rules in `lines`
-/// but no case course yet, so no one is offered them.
+/// The case type a remedy opens, when this release opens it: the three case types of the seeds,
+/// the exchange (K1) and the resend (K2). The merchant's own refund (C1) has its rules in
+/// `lines` but no case course yet, so no one is offered it.
 pub fn case_type_of(remedy: Remedy) -> Option<CaseType> {
     match remedy {
         Remedy::RefundUnshipped => Some(CaseType::RefundUnshipped),
         Remedy::RefundOnly => Some(CaseType::RefundOnly),
         Remedy::ReturnRefund => Some(CaseType::ReturnRefund),
-        Remedy::Exchange | Remedy::Resend | Remedy::MerchantRefund => None,
+        Remedy::Exchange => Some(CaseType::Exchange),
+        Remedy::Resend => Some(CaseType::Resend),
+        Remedy::MerchantRefund => None,
     }
 }
 
@@ -346,9 +355,9 @@ pub fn order_eligibility(order: &Order, actor: &Actor, ctx: &Ctx) -> Vec<LineEli
             let Some(kind) = case_type_of(offer.remedy) else { continue };
             if let Err(r) = check_kind_for_order(order, kind) {
                 offer.refused = Some(r);
-            } else if kind == CaseType::ReturnRefund && ctx.default_address.is_none() {
+            } else if kind.takes_goods_back() && ctx.default_address.is_none() {
                 offer.refused = Some(Refusal::NoReturnAddress);
-            } else if offer.max_refund.minor() == 0 {
+            } else if !kind.sends_goods() && offer.max_refund.minor() == 0 {
                 offer.refused = Some(Refusal::AmountAboveRefundable {
                     requested: Money::new(1, offer.max_refund.currency()).unwrap_or(offer.max_refund),
                     max: offer.max_refund,
@@ -368,7 +377,8 @@ pub(super) fn check_kind_for_order(order: &Order, kind: CaseType) -> Result<(), 
             PaymentMethod::Online => matches!(order.state, Shipped | Delivered | Completed),
             PaymentMethod::Cod => matches!(order.state, Delivered | Completed),
         },
-        CaseType::ReturnRefund => matches!(order.state, Delivered | Completed),
+        // R1, K1, K2: the goods arrived.
+        CaseType::ReturnRefund | CaseType::Exchange | CaseType::Resend => matches!(order.state, Delivered | Completed),
     };
     if ok {
         Ok(())
@@ -377,6 +387,8 @@ pub(super) fn check_kind_for_order(order: &Order, kind: CaseType) -> Result<(), 
             CaseType::RefundUnshipped => "U1",
             CaseType::RefundOnly => "S1",
             CaseType::ReturnRefund => "R1",
+            CaseType::Exchange => "K1",
+            CaseType::Resend => "K2",
         };
         Err(Refusal::WrongState {
             action: kind.as_str(),

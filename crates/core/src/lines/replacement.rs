@@ -23,7 +23,7 @@ use crate::values::Logistics;
 use serde::{Deserialize, Serialize};
 
 /// Where a replacement (K1) or a resend (K2) stands.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum ShipmentState {
     /// The merchant must ship by `due`.
@@ -52,7 +52,7 @@ pub enum ShipmentState {
 }
 
 /// K1: what an exchange for a variant at another price moves, each way.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "way", content = "amount", rename_all = "snake_case")]
 pub enum Difference {
     /// The same price: no money moves.
@@ -64,7 +64,7 @@ pub enum Difference {
 }
 
 /// The goods a case sends: its kind, its units, and where the shipment stands.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Shipment {
     pub remedy: Remedy,
     pub units: Vec<Pick>,

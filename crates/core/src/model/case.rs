@@ -64,6 +64,9 @@ pub struct Case {
     /// L2: the lines and units the case is for (empty in a case stored before lines: `picks`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lines: Vec<crate::lines::units::Pick>,
+    /// K1/K2: the replacement or the missing units the merchant sends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replacement: Option<crate::lines::replacement::Shipment>,
     pub version: u64,
 }
 
@@ -156,6 +159,7 @@ impl Case {
             thread: vec![],
             last_expiry: None,
             lines: lines.clone(),
+            replacement: None,
             version: 1,
         })
     }
@@ -218,7 +222,10 @@ impl Case {
                 self.set_status(Status::Rejected { stage: Stage::Review }, at);
             }
             Event::ReturnAgreed { address, .. } => {
-                self.kind = CaseType::ReturnRefund;
+                // A refund-only case agreed as a return (N2) becomes one; an exchange stays one.
+                if !self.kind.takes_goods_back() {
+                    self.kind = CaseType::ReturnRefund;
+                }
                 self.return_address = Some(address.clone());
                 self.set_status(Status::AwaitingBuyerReturn, at);
             }
@@ -301,6 +308,41 @@ impl Case {
                 }
                 self.penalty = true;
                 self.set_status(Status::Completed, at);
+            }
+            Event::ReplacementAwaited { due, refund_instead } => {
+                use crate::lines::eligibility::Remedy;
+                use crate::lines::replacement::{Difference, Shipment, ShipmentState};
+                self.replacement = Some(Shipment {
+                    remedy: if self.kind == CaseType::Resend { Remedy::Resend } else { Remedy::Exchange },
+                    units: self.picks(),
+                    difference: Difference::None,
+                    refund_instead: *refund_instead,
+                    state: ShipmentState::AwaitingShipment { due: *due },
+                });
+                self.set_status(Status::AwaitingReplacement, at);
+            }
+            Event::ReplacementShipped { logistics } => {
+                if let Some(r) = &mut self.replacement {
+                    r.state = crate::lines::replacement::ShipmentState::Shipped { logistics: logistics.clone(), at };
+                }
+                self.set_status(Status::ReplacementSent, at);
+            }
+            Event::ReplacementDelivered { confirm_due } => {
+                if let Some(r) = &mut self.replacement {
+                    r.state = crate::lines::replacement::ShipmentState::Delivered { at, confirm_due: *confirm_due };
+                }
+            }
+            Event::ReplacementConfirmed { by } => {
+                if let Some(r) = &mut self.replacement {
+                    r.state = crate::lines::replacement::ShipmentState::Completed { by: *by, at };
+                }
+                self.set_status(Status::Completed, at);
+            }
+            Event::ReplacementTurnedToRefund { amount } => {
+                if let Some(r) = &mut self.replacement {
+                    r.state = crate::lines::replacement::ShipmentState::TurnedToRefund { amount: *amount, at };
+                }
+                self.amount = *amount;
             }
             Event::ProposalMade { kind, amount, address } => {
                 self.proposal = Some(Proposal {
@@ -472,6 +514,16 @@ impl Case {
                     push(DeadlineKind::RefundSettle, at);
                 }
             }
+            Status::AwaitingReplacement | Status::ReplacementSent => {
+                use crate::lines::replacement::ShipmentState;
+                match self.replacement.as_ref().map(|r| &r.state) {
+                    Some(ShipmentState::AwaitingShipment { due }) => push(DeadlineKind::ReplacementShip, *due),
+                    Some(ShipmentState::Delivered { confirm_due, .. }) => {
+                        push(DeadlineKind::ReplacementConfirm, *confirm_due)
+                    }
+                    _ => {}
+                }
+            }
             Status::Completed | Status::Closed { .. } => {}
         }
         if self.appeal_window_open() {
@@ -506,8 +558,10 @@ impl Case {
             Status::AwaitingReview => match self.kind {
                 CaseType::RefundUnshipped => Queue::RefundUnshipped,
                 CaseType::RefundOnly => Queue::RefundOnly,
-                CaseType::ReturnRefund => Queue::ReturnReview,
+                CaseType::ReturnRefund | CaseType::Exchange => Queue::ReturnReview,
+                CaseType::Resend => Queue::RefundOnly,
             },
+            Status::AwaitingReplacement => Queue::AwaitingReplacement,
             Status::AwaitingBuyerReturn => Queue::AwaitingBuyerReturn,
             Status::AwaitingReceipt => Queue::AwaitingReceipt,
             Status::InArbitration => {
@@ -517,7 +571,9 @@ impl Case {
                     Queue::InArbitration
                 }
             }
-            Status::Rejected { .. } | Status::AwaitingVoucher | Status::Refunding => Queue::InProgress,
+            Status::Rejected { .. } | Status::AwaitingVoucher | Status::Refunding | Status::ReplacementSent => {
+                Queue::InProgress
+            }
             Status::Completed | Status::Closed { .. } => Queue::Closed,
         }
     }

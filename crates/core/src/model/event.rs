@@ -106,6 +106,28 @@ pub enum Event {
     VoucherAwaited {
         amount: Money,
     },
+    /// K1/K2: the merchant must ship the replacement or the missing units by `due`; if not, the
+    /// units are refunded instead (`refund_instead`).
+    ReplacementAwaited {
+        due: Timestamp,
+        refund_instead: Money,
+    },
+    ReplacementShipped {
+        logistics: Logistics,
+    },
+    /// The logistics feed reports the replacement delivered: K1 waits for the buyer's word until
+    /// `confirm_due`.
+    ReplacementDelivered {
+        confirm_due: Timestamp,
+    },
+    /// The buyer has the goods: confirmed by the buyer, by silence, or a resend delivered.
+    ReplacementConfirmed {
+        by: Party,
+    },
+    /// K1/K2: not shipped in time; the units are refunded instead (the refund follows).
+    ReplacementTurnedToRefund {
+        amount: Money,
+    },
     VoucherUploaded {
         evidence: Vec<Evidence>,
     },
@@ -195,6 +217,9 @@ impl Event {
             BuyerReminded => "buyer_reminded", ReceiptExtended => "receipt_extended",
             ReceiptConfirmed => "receipt_confirmed", TurnedIntoRefundOnly => "turned_into_refund_only",
             RefundStarted => "refund_started", RefundSettled => "refund_settled", VoucherAwaited => "voucher_awaited",
+            ReplacementAwaited => "replacement_awaited", ReplacementShipped => "replacement_shipped",
+            ReplacementDelivered => "replacement_delivered", ReplacementConfirmed => "replacement_confirmed",
+            ReplacementTurnedToRefund => "replacement_turned_to_refund",
             VoucherUploaded => "voucher_uploaded", AdvanceCompensated => "advance_compensated",
             ProposalMade => "proposal_made", ProposalAccepted => "proposal_accepted",
             ProposalDeclined => "proposal_declined", ProposalWithdrawn => "proposal_withdrawn",

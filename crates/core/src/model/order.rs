@@ -252,6 +252,12 @@ impl Order {
                     self.end_case(case, |_, _, _| false);
                 }
             }
+            Event::ReplacementConfirmed { .. } => {
+                // K1/K2: the units were exchanged or resent: settled for good.
+                if let Some(case) = this_case {
+                    self.end_case(case, |_, _, _| true);
+                }
+            }
             Event::ReceiptConfirmed => {
                 // Always decided with the refund that follows it (which moves the version).
                 if let Some(c) = this_case.and_then(|id| self.cases.iter_mut().find(|c| c.case == id)) {

@@ -4,25 +4,42 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// The three case types.
+/// The case types: the three of the seeds, and the goods sent again instead of money (K1, K2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CaseType {
     RefundUnshipped,
     RefundOnly,
     ReturnRefund,
+    /// K1: the goods go back and the same SKU comes again (换货).
+    Exchange,
+    /// K2: the missing units or parts are sent (补寄); nothing goes back.
+    Resend,
 }
 
 impl CaseType {
+    pub const ALL: [CaseType; 5] =
+        [CaseType::RefundUnshipped, CaseType::RefundOnly, CaseType::ReturnRefund, CaseType::Exchange, CaseType::Resend];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             CaseType::RefundUnshipped => "refund_unshipped",
             CaseType::RefundOnly => "refund_only",
             CaseType::ReturnRefund => "return_refund",
+            CaseType::Exchange => "exchange",
+            CaseType::Resend => "resend",
         }
     }
     pub fn parse(s: &str) -> Option<CaseType> {
-        [CaseType::RefundUnshipped, CaseType::RefundOnly, CaseType::ReturnRefund].into_iter().find(|t| t.as_str() == s)
+        CaseType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+    /// Whether the case sends goods instead of money (K1, K2).
+    pub fn sends_goods(&self) -> bool {
+        matches!(self, CaseType::Exchange | CaseType::Resend)
+    }
+    /// Whether the buyer sends the goods back (R2, K1).
+    pub fn takes_goods_back(&self) -> bool {
+        matches!(self, CaseType::ReturnRefund | CaseType::Exchange)
     }
 }
 
@@ -54,14 +71,23 @@ pub enum CloseReason {
     case closed).")]
 pub enum Status {
     AwaitingReview,
-    Rejected { stage: Stage },
+    Rejected {
+        stage: Stage,
+    },
     AwaitingBuyerReturn,
     AwaitingReceipt,
     InArbitration,
     AwaitingVoucher,
     Refunding,
+    /// K1/K2: the merchant ships the replacement or the missing units.
+    AwaitingReplacement,
+    /// K1/K2: shipped; a resend completes on delivery, a replacement when the buyer (or silence)
+    /// confirms it.
+    ReplacementSent,
     Completed,
-    Closed { reason: CloseReason },
+    Closed {
+        reason: CloseReason,
+    },
 }
 
 /// A status as one string on the wire, the same in lists, case pages and command answers. The
@@ -77,6 +103,8 @@ pub enum StatusName {
     InArbitration,
     AwaitingVoucher,
     Refunding,
+    AwaitingReplacement,
+    ReplacementSent,
     Completed,
     Closed,
 }
@@ -91,6 +119,8 @@ impl Status {
             Status::InArbitration => StatusName::InArbitration,
             Status::AwaitingVoucher => StatusName::AwaitingVoucher,
             Status::Refunding => StatusName::Refunding,
+            Status::AwaitingReplacement => StatusName::AwaitingReplacement,
+            Status::ReplacementSent => StatusName::ReplacementSent,
             Status::Completed => StatusName::Completed,
             Status::Closed { .. } => StatusName::Closed,
         }
@@ -104,6 +134,8 @@ impl Status {
             Status::InArbitration => "in_arbitration",
             Status::AwaitingVoucher => "awaiting_voucher",
             Status::Refunding => "refunding",
+            Status::AwaitingReplacement => "awaiting_replacement",
+            Status::ReplacementSent => "replacement_sent",
             Status::Completed => "completed",
             Status::Closed { .. } => "closed",
         }
@@ -125,13 +157,16 @@ pub enum Queue {
     AwaitingEvidence,
     InArbitration,
     NegotiationPending,
-    /// Rejected cases waiting on the buyer, refunds in progress and COD vouchers.
+    /// K1/K2: exchanges and resends the merchant must ship.
+    AwaitingReplacement,
+    /// Rejected cases waiting on the buyer, refunds in progress, COD vouchers, replacements on
+    /// their way.
     InProgress,
     Closed,
 }
 
 impl Queue {
-    pub const ALL: [Queue; 10] = [
+    pub const ALL: [Queue; 11] = [
         Queue::RefundUnshipped,
         Queue::RefundOnly,
         Queue::ReturnReview,
@@ -140,6 +175,7 @@ impl Queue {
         Queue::AwaitingEvidence,
         Queue::InArbitration,
         Queue::NegotiationPending,
+        Queue::AwaitingReplacement,
         Queue::InProgress,
         Queue::Closed,
     ];
@@ -153,6 +189,7 @@ impl Queue {
             Queue::AwaitingEvidence => "awaiting_evidence",
             Queue::InArbitration => "in_arbitration",
             Queue::NegotiationPending => "negotiation_pending",
+            Queue::AwaitingReplacement => "awaiting_replacement",
             Queue::InProgress => "in_progress",
             Queue::Closed => "closed",
         }

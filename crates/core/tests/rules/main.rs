@@ -10,6 +10,7 @@ mod lines {
     mod allocation;
     mod cases;
     mod eligibility;
+    mod exchange;
     mod intercept;
     mod receipt;
     mod replacement;

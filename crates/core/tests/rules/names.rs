@@ -44,6 +44,8 @@ fn w1_statuses_queues_and_case_types_have_stable_names() {
         (Status::InArbitration, "in_arbitration", false),
         (Status::AwaitingVoucher, "awaiting_voucher", false),
         (Status::Refunding, "refunding", false),
+        (Status::AwaitingReplacement, "awaiting_replacement", false),
+        (Status::ReplacementSent, "replacement_sent", false),
         (Status::Completed, "completed", true),
         (Status::Closed { reason: CloseReason::Withdrawn }, "closed", true),
     ];
@@ -59,6 +61,7 @@ fn w1_statuses_queues_and_case_types_have_stable_names() {
         "awaiting_evidence",
         "in_arbitration",
         "negotiation_pending",
+        "awaiting_replacement",
         "in_progress",
         "closed",
     ];
@@ -71,6 +74,8 @@ fn w1_statuses_queues_and_case_types_have_stable_names() {
         (CaseType::RefundUnshipped, "refund_unshipped"),
         (CaseType::RefundOnly, "refund_only"),
         (CaseType::ReturnRefund, "return_refund"),
+        (CaseType::Exchange, "exchange"),
+        (CaseType::Resend, "resend"),
     ] {
         assert_eq!(kind.as_str(), name);
         assert_eq!(CaseType::parse(name), Some(kind));
@@ -93,7 +98,7 @@ fn w1_statuses_queues_and_case_types_have_stable_names() {
 #[test]
 fn t1_actions_have_stable_names_and_the_parties_that_take_them() {
     use Party::*;
-    let table: [(Action, &str, &[Party]); 29] = [
+    let table: [(Action, &str, &[Party]); 32] = [
         (Action::Withdraw, "withdraw", &[Buyer]),
         (Action::Resubmit, "resubmit", &[Buyer]),
         (Action::Escalate, "escalate", &[Buyer, Merchant]),
@@ -123,6 +128,9 @@ fn t1_actions_have_stable_names_and_the_parties_that_take_them() {
         (Action::Expire, "expire", &[System]),
         (Action::RecordRefundOutcome, "record_refund_outcome", &[System]),
         (Action::ReturnParcelSigned, "return_parcel_signed", &[System]),
+        (Action::ShipReplacement, "ship_replacement", &[Merchant]),
+        (Action::ConfirmReplacement, "confirm_replacement", &[Buyer]),
+        (Action::ReplacementDelivered, "replacement_delivered", &[System]),
     ];
     assert_eq!(table.map(|(a, _, _)| a), Action::ALL);
     for (action, name, parties) in table {

@@ -65,6 +65,17 @@ pub fn routes(api: Api) -> Api {
         Reply::Json(200, schema::<wire::CasePage>),
         post(return_logistics),
     )
+    .route(
+        Method::POST,
+        "/api/v1/cases/{case}/replacement-logistics",
+        "replacement_logistics",
+        "cases",
+        "A logistics update on the replacement or resend parcel: delivered or not (K1, K2).",
+        "the shop's staff (integration), agent, admin",
+        Json(schema::<ReplacementLogisticsIn>),
+        Reply::Json(200, schema::<wire::CasePage>),
+        post(replacement_logistics),
+    )
 }
 
 async fn apply(
@@ -154,6 +165,30 @@ async fn return_logistics(
     state.run(move |e| e.return_parcel_report(sender, id, signed, key)).await?;
     if signed {
         state.metrics.command("return_parcel_signed");
+    }
+    Ok(Json(detail(&state, &caller, id).await?))
+}
+
+/// A logistics update on the parcel the shop sent (K1, K2).
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct ReplacementLogisticsIn {
+    delivered: bool,
+}
+
+async fn replacement_logistics(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(case): Path<String>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<ReplacementLogisticsIn>,
+) -> ApiResult<Json<wire::CasePage>> {
+    let id = CaseId(path_id(&case, "case")?);
+    let key = idempotency_key(&headers)?;
+    let (sender, delivered) = (caller.sender(), body.delivered);
+    state.run(move |e| e.replacement_parcel_report(sender, id, delivered, key)).await?;
+    if delivered {
+        state.metrics.command("replacement_delivered");
     }
     Ok(Json(detail(&state, &caller, id).await?))
 }

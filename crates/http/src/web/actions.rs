@@ -52,6 +52,8 @@ pub fn title(action: &str) -> &'static str {
         "decide_appeal" => "Decide the appeal",
         "set_flag" => "Set flag",
         "set_order_remark" => "Save order remark",
+        "ship_replacement" => "Ship the goods",
+        "confirm_replacement" => "Confirm the goods arrived",
         _ => "Action",
     }
 }
@@ -254,7 +256,12 @@ pub fn forms(v: &Viewer, sheet: &CaseSheet, extras: &Extras, err: Option<&FormEr
             | Action::ReceivedRefund
             | Action::ExtendReceipt
             | Action::RemindBuyer
-            | Action::ReviewAppeal => f.button(version),
+            | Action::ReviewAppeal
+            | Action::ConfirmReplacement => f.button(version),
+            Action::ShipReplacement => f.form(version, false, html! {
+                (f.text("logistics.carrier", v.t("Carrier"), true, 32))
+                (f.text("logistics.tracking_no", v.t("Tracking number"), true, 40))
+            }),
             Action::Resubmit => {
                 let reasons: Vec<(String, String)> =
                     APPLY_REASONS.iter().map(|r| (r.code.to_string(), v.lang.pick(r.zh, r.en).to_string())).collect();
@@ -335,7 +342,9 @@ pub fn forms(v: &Viewer, sheet: &CaseSheet, extras: &Extras, err: Option<&FormEr
                     (f.area("reason", v.t("Reason"), true, 1000, ""))
                 })
             }
-            Action::Expire | Action::RecordRefundOutcome | Action::ReturnParcelSigned => continue,
+            Action::Expire | Action::RecordRefundOutcome | Action::ReturnParcelSigned | Action::ReplacementDelivered => {
+                continue
+            }
         };
         out.push(m);
     }

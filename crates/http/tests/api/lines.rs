@@ -59,7 +59,7 @@ async fn l1_l4_a_three_line_order_its_eligibility_windows_and_refunds_per_line()
     assert!(line1["any_reason_until"].is_string() && line1["quality_until"].is_string(), "{line1}");
     assert!(e["lines"][2]["any_reason_until"].is_null(), "fresh goods have no any-reason window");
     let kinds: Vec<&str> = line1["offers"].as_array().unwrap().iter().map(|o| o["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, vec!["refund_only", "return_refund"]);
+    assert_eq!(kinds, vec!["refund_only", "return_refund", "exchange", "resend"]);
     assert!(line1["offers"].as_array().unwrap().iter().all(|o| o["allowed"] == true));
     // Another buyer, and another shop, see no such order.
     let r = t.buyer2.get(&format!("/api/v1/orders/{id}/eligibility")).await.unwrap();
@@ -138,5 +138,171 @@ async fn l1_l4_a_three_line_order_its_eligibility_windows_and_refunds_per_line()
     for l in o["lines"].as_array().unwrap() {
         assert!(minor(&l["refunded"]) <= minor(&l["paid"]), "{l}");
     }
+    t.stop().await;
+}
+
+/// The three-line order's other outcomes: line 1 exchanged (returned, received, the replacement
+/// shipped and confirmed by silence), line 3's missing unit resent (agreed by shipping it,
+/// completed on delivery), no money moved; the event stream tells each step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn k1_k2_an_exchange_and_a_resend_on_a_three_line_order_over_http() {
+    let t = TestApp::new().await;
+    let o = three_line_order(&t).await;
+    let id = o["id"].as_i64().unwrap();
+    // The eligibility call offers both, for no money.
+    let e = t.buyer.get(&format!("/api/v1/orders/{id}/eligibility")).await.unwrap().json();
+    let offer = |line: usize, kind: &str| {
+        e["lines"][line]["offers"].as_array().unwrap().iter().find(|o| o["kind"] == kind).cloned().unwrap()
+    };
+    assert_eq!(
+        (offer(0, "exchange")["allowed"].as_bool(), minor(&offer(0, "exchange")["max_refund"])),
+        (Some(true), 0)
+    );
+    assert_eq!(offer(2, "resend")["allowed"], true);
+
+    // K1: the exchange of one unit of line 1.
+    let r = t
+        .try_apply(
+            &t.buyer,
+            &o,
+            json!({ "kind": "exchange", "reason": "defective", "amount": cny(0),
+            "lines": [{ "line": 1, "units": 1 }] }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", body(&r));
+    let ex = r.json()["case"]["id"].as_i64().unwrap();
+    assert_eq!(r.json()["queue"], "return_review");
+    t.ok(&t.staff, ex, "agree_return", json!({ "address_id": t.address_id })).await;
+    t.ok(
+        &t.buyer,
+        ex,
+        "submit_return_logistics",
+        json!({ "logistics": { "carrier": "SF", "tracking_no": "SF3100000001" } }),
+    )
+    .await;
+    let c = t.ok(&t.staff, ex, "received_refund", json!({})).await;
+    assert_eq!(
+        (c["status"].as_str(), c["queue"].as_str()),
+        (Some("awaiting_replacement"), Some("awaiting_replacement"))
+    );
+    assert_eq!(c["deadline"]["kind"], "replacement_ship");
+    assert_eq!(c["deadline"]["time_left_ms"], 48 * 3_600_000);
+    // The queue's new tab counts it.
+    let q = t.staff.get("/api/v1/queues").await.unwrap().json();
+    assert_eq!(q["counts"]["awaiting_replacement"], 1, "{q}");
+    // The buyer may not ship it, nor confirm before it arrives.
+    let r = t
+        .act(
+            &t.buyer,
+            ex,
+            "ship_replacement",
+            json!({ "logistics": { "carrier": "SF", "tracking_no": "SF3200000001" } }),
+        )
+        .await;
+    assert!(r.status == 403 || r.status == 422, "{}", body(&r));
+    let c = t
+        .ok(
+            &t.staff,
+            ex,
+            "ship_replacement",
+            json!({ "logistics": { "carrier": "SF", "tracking_no": "SF3200000001" } }),
+        )
+        .await;
+    assert_eq!(c["status"], "replacement_sent");
+    assert_eq!(c["case"]["replacement"]["state"]["state"], "shipped");
+    let r = t.act(&t.buyer, ex, "confirm_replacement", json!({})).await;
+    assert_eq!(r.status, 422, "{}", body(&r));
+    // The logistics feed reports it delivered (the shop's owner cannot: an integration or the platform).
+    let feed = |c: Client| async move {
+        c.post(&format!("/api/v1/cases/{ex}/replacement-logistics"), &json!({ "delivered": true })).await.unwrap()
+    };
+    let r = feed(t.buyer.clone()).await;
+    assert!(r.status == 403 || r.status == 404, "{}", body(&r));
+    let r = feed(t.admin.clone()).await;
+    assert_eq!(r.status, 200, "{}", body(&r));
+    assert_eq!(r.json()["deadline"]["kind"], "replacement_confirm");
+    // Silence confirms it seven days later.
+    t.advance("7d").await;
+    let c = t.case(&t.buyer, ex).await;
+    assert_eq!(c["status"], "completed", "{c}");
+    assert_eq!(c["case"]["replacement"]["state"]["by"], "system");
+
+    // K2: line 3's missing unit, resent: the shop agrees by shipping it.
+    let r = t
+        .try_apply(
+            &t.buyer,
+            &o,
+            json!({ "kind": "resend", "reason": "missing_or_wrong_item", "amount": cny(0),
+            "lines": [{ "line": 3, "units": 1 }] }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", body(&r));
+    let rs = r.json()["case"]["id"].as_i64().unwrap();
+    t.ok(&t.staff, rs, "ship_replacement", json!({ "logistics": { "carrier": "YTO", "tracking_no": "YT3300000001" } }))
+        .await;
+    let r = t
+        .admin
+        .post(&format!("/api/v1/cases/{rs}/replacement-logistics"), &json!({ "delivered": true }))
+        .await
+        .unwrap();
+    assert_eq!(r.json()["status"], "completed");
+
+    // No money moved; the exchanged and resent units are settled.
+    let o = t.owner.get(&format!("/api/v1/orders/{id}")).await.unwrap().json();
+    assert_eq!(minor(&o["refunded"]), 0);
+    assert_eq!((o["lines"][0]["settled_units"].as_i64(), o["lines"][2]["settled_units"].as_i64()), (Some(1), Some(1)));
+    // The event stream tells each step.
+    let mut types = Vec::new();
+    for _ in 0..200 {
+        let page = t.staff.get("/api/v1/events?limit=1000").await.unwrap().json();
+        types = page["items"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap().to_string()).collect();
+        if types.iter().filter(|t| *t == "case.replacement_confirmed").count() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    for kind in ["case.replacement_awaited", "case.replacement_shipped", "case.replacement_delivered"] {
+        assert!(types.iter().any(|t| t == kind), "{kind}: {types:?}");
+    }
+    assert_eq!(types.iter().filter(|t| *t == "case.replacement_confirmed").count(), 2, "{types:?}");
+    t.stop().await;
+}
+
+/// K1: a shop that does not ship the replacement in time has refunded the units instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn k1_a_replacement_not_shipped_in_48_hours_is_refunded_instead() {
+    let t = TestApp::new().await;
+    let o = three_line_order(&t).await;
+    let r = t
+        .try_apply(
+            &t.buyer,
+            &o,
+            json!({ "kind": "exchange", "reason": "damaged", "amount": cny(0),
+            "lines": [{ "line": 2, "units": 1 }] }),
+        )
+        .await;
+    let ex = r.json()["case"]["id"].as_i64().unwrap();
+    t.ok(&t.staff, ex, "agree_return", json!({ "address_id": t.address_id })).await;
+    t.ok(
+        &t.buyer,
+        ex,
+        "submit_return_logistics",
+        json!({ "logistics": { "carrier": "SF", "tracking_no": "SF3400000001" } }),
+    )
+    .await;
+    t.ok(&t.staff, ex, "received_refund", json!({})).await;
+    t.advance("48h").await;
+    let c = t.case(&t.buyer, ex).await;
+    assert_eq!(c["status"], "refunding", "{c}");
+    assert_eq!(minor(&c["case"]["refund"]["amount"]), 7_143, "line 2's payment");
+    let r = t
+        .act(
+            &t.staff,
+            ex,
+            "ship_replacement",
+            json!({ "logistics": { "carrier": "SF", "tracking_no": "SF3500000001" } }),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", body(&r));
     t.stop().await;
 }

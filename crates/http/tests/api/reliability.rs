@@ -183,10 +183,17 @@ async fn the_demo_fills_every_queue_and_state() {
         "in_arbitration",
         "awaiting_voucher",
         "refunding",
+        "awaiting_replacement",
+        "replacement_sent",
         "completed",
         "closed",
     ] {
         assert!(statuses.contains(s), "no demo case is {s}");
+    }
+    let kinds: std::collections::HashSet<&str> =
+        page["items"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap()).collect();
+    for k in ["refund_unshipped", "refund_only", "return_refund", "exchange", "resend"] {
+        assert!(kinds.contains(k), "no demo case is a {k}");
     }
     let merchant = anon.with_token(&creds.tokens["merchant"]);
     let q = merchant.get("/api/v1/queues").await.unwrap().json();

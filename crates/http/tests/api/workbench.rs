@@ -142,7 +142,7 @@ async fn reasons_profiles_and_labels_are_discoverable() {
     assert_eq!(names, ["douyin", "taote", "tiktok_shop"]);
     assert_eq!(profiles["items"][1]["policy"]["review"], "1d12h", "taote reviews in 36 hours");
     let labels = t.buyer.get("/api/v1/labels").await.unwrap().json();
-    assert_eq!(labels["queues"].as_array().unwrap().len(), 10);
+    assert_eq!(labels["queues"].as_array().unwrap().len(), 11);
     assert_eq!(labels["queues"][0]["value"], "refund_unshipped");
     assert!(labels["statuses"]
         .as_array()

@@ -13,17 +13,17 @@ use aftersale_core::*;
 
 /// A three-line order (2 × 40.00, 1 × 100.00, 3 × 10.00 fresh listed; 150.00 paid for the
 /// goods, 10.00 shipping), with its cases kept by id.
-struct Shop {
-    policy: Policy,
-    now: Timestamp,
-    order: Order,
-    cases: Vec<Case>,
+pub struct Shop {
+    pub policy: Policy,
+    pub now: Timestamp,
+    pub order: Order,
+    pub cases: Vec<Case>,
     next: i64,
     address: Address,
 }
 
 impl Shop {
-    fn new(payment: PaymentMethod) -> Shop {
+    pub fn new(payment: PaymentMethod) -> Shop {
         let policy = Policy { currency: Currency::CNY, ..Policy::douyin() };
         let new = NewOrder {
             order_no: "DY3LINES".into(),
@@ -47,7 +47,7 @@ impl Shop {
         Shop { policy, now: T0, order, cases: vec![], next: 1, address: address(1) }
     }
 
-    fn delivered() -> Shop {
+    pub fn delivered() -> Shop {
         let mut s = Shop::new(PaymentMethod::Online);
         s.order_cmd(SYSTEM, OrderCommand::Pay);
         s.order_cmd(MERCHANT, OrderCommand::Ship { logistics: logistics("SF1000000001") });
@@ -55,17 +55,23 @@ impl Shop {
         s
     }
 
-    fn ctx(&self) -> Ctx<'_> {
+    pub fn ctx(&self) -> Ctx<'_> {
         Ctx { policy: &self.policy, now: self.now, default_address: Some(&self.address) }
     }
 
-    fn order_cmd(&mut self, actor: Actor, cmd: OrderCommand) {
+    pub fn order_cmd(&mut self, actor: Actor, cmd: OrderCommand) {
         for event in decide_order(&self.order, &cmd, &actor, &self.ctx()).unwrap() {
             self.order.apply(&Recorded { at: self.now, actor, event });
         }
     }
 
-    fn apply(&mut self, kind: CaseType, reason: &str, amount: Money, lines: &[(u32, u32)]) -> Result<CaseId, Refusal> {
+    pub fn apply(
+        &mut self,
+        kind: CaseType,
+        reason: &str,
+        amount: Money,
+        lines: &[(u32, u32)],
+    ) -> Result<CaseId, Refusal> {
         let cmd = Apply {
             kind,
             reason: reason.into(),
@@ -84,17 +90,26 @@ impl Shop {
         Ok(id)
     }
 
-    fn cmd(&mut self, id: CaseId, actor: Actor, cmd: CaseCommand) {
+    pub fn cmd(&mut self, id: CaseId, actor: Actor, cmd: CaseCommand) {
+        self.try_cmd(id, actor, cmd).unwrap();
+    }
+
+    pub fn case(&self, id: CaseId) -> &Case {
+        self.cases.iter().find(|c| c.id == id).unwrap()
+    }
+
+    pub fn try_cmd(&mut self, id: CaseId, actor: Actor, cmd: CaseCommand) -> Result<Vec<Event>, Refusal> {
         let i = self.cases.iter().position(|c| c.id == id).unwrap();
-        let events = decide_case(&self.order, &self.cases[i], &cmd, &actor, &self.ctx()).unwrap();
-        for event in events {
+        let events = decide_case(&self.order, &self.cases[i], &cmd, &actor, &self.ctx())?;
+        for event in events.clone() {
             let r = Recorded { at: self.now, actor, event };
             self.order.apply_for(Some(id), &r);
             self.cases[i].apply(&r);
         }
+        Ok(events)
     }
 
-    fn line(&self, no: u32) -> (u32, u32, i64) {
+    pub fn line(&self, no: u32) -> (u32, u32, i64) {
         let i = self.order.lines.iter().position(|l| l.no == no).unwrap();
         let u = &self.order.line_use[i];
         (u.open_units, u.settled_units, u.refunded.minor())

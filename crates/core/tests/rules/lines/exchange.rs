@@ -1,0 +1,168 @@
+//! K1 and K2 as a case's course: an exchange reviewed, returned, received, the replacement
+//! shipped and confirmed (by the buyer or by silence), or refunded instead when the shop does not
+//! ship in time; a resend agreed by shipping it, completed on delivery.
+
+use super::cases::Shop;
+use crate::harness::{cny, logistics, BUYER, MERCHANT, SYSTEM};
+use aftersale_core::command::*;
+use aftersale_core::lines::replacement::ShipmentState;
+use aftersale_core::model::*;
+use aftersale_core::*;
+
+fn ship() -> CaseCommand {
+    CaseCommand::ShipReplacement { logistics: logistics("SF5000000001") }
+}
+
+/// An exchange of one unit of line 1, agreed, sent back and received: the replacement is owed.
+fn exchange_received(s: &mut Shop) -> aftersale_core::values::CaseId {
+    let id = s.apply(CaseType::Exchange, "defective", cny(0), &[(1, 1)]).unwrap();
+    assert_eq!(s.case(id).queue(), Queue::ReturnReview);
+    s.cmd(
+        id,
+        MERCHANT,
+        CaseCommand::AgreeReturn { address: crate::harness::address(1), refuse_freight_collect: false },
+    );
+    assert_eq!((s.case(id).status, s.case(id).kind), (Status::AwaitingBuyerReturn, CaseType::Exchange));
+    s.cmd(id, BUYER, CaseCommand::SubmitReturnLogistics { logistics: logistics("SF4000000001"), refund_account: None });
+    s.cmd(id, MERCHANT, CaseCommand::ReceivedRefund);
+    id
+}
+
+#[test]
+fn k1_an_exchange_runs_as_a_return_then_the_replacement_is_shipped_and_confirmed_by_silence() {
+    let mut s = Shop::delivered();
+    let id = exchange_received(&mut s);
+    let c = s.case(id);
+    assert_eq!((c.status, c.queue()), (Status::AwaitingReplacement, Queue::AwaitingReplacement));
+    assert!(c.refund.is_none(), "an exchange at the same price moves no money");
+    let due = s.now + s.policy.replacement_ship;
+    assert_eq!(c.deadlines(&s.policy), vec![Deadline { kind: DeadlineKind::ReplacementShip, due }]);
+    assert_eq!(c.replacement.as_ref().unwrap().refund_instead, Money::cny(2_857));
+    // The merchant ships within 48 hours; the buyer cannot confirm before delivery.
+    s.now = due - Dur(1);
+    s.cmd(id, MERCHANT, ship());
+    assert_eq!((s.case(id).status, s.case(id).queue()), (Status::ReplacementSent, Queue::InProgress));
+    assert!(s.try_cmd(id, BUYER, CaseCommand::ConfirmReplacement).is_err());
+    // Delivered: seven days for the buyer's word, then silence confirms.
+    s.cmd(id, SYSTEM, CaseCommand::ReplacementDelivered);
+    let confirm_due = s.now + s.policy.replacement_confirm;
+    assert_eq!(
+        s.case(id).deadlines(&s.policy),
+        vec![Deadline { kind: DeadlineKind::ReplacementConfirm, due: confirm_due }]
+    );
+    s.now = confirm_due - Dur(1);
+    assert_eq!(
+        s.try_cmd(id, SYSTEM, CaseCommand::Expire { kind: DeadlineKind::ReplacementConfirm }),
+        Err(Refusal::NotDue { kind: DeadlineKind::ReplacementConfirm })
+    );
+    s.now = confirm_due;
+    s.cmd(id, SYSTEM, CaseCommand::Expire { kind: DeadlineKind::ReplacementConfirm });
+    assert_eq!(s.case(id).status, Status::Completed);
+    assert!(matches!(
+        s.case(id).replacement.as_ref().unwrap().state,
+        ShipmentState::Completed { by: Party::System, .. }
+    ));
+    // The buyer's word after silence confirmed is refused, naming the deadline.
+    assert!(s.try_cmd(id, BUYER, CaseCommand::ConfirmReplacement).is_err());
+    // The unit was exchanged: settled for good, and nothing refunded.
+    assert_eq!(s.line(1), (0, 1, 0));
+    assert_eq!(s.order.refunded, cny(0));
+}
+
+#[test]
+fn k1_the_buyer_confirms_the_replacement_before_silence_does() {
+    let mut s = Shop::delivered();
+    let id = exchange_received(&mut s);
+    s.cmd(id, MERCHANT, ship());
+    s.cmd(id, SYSTEM, CaseCommand::ReplacementDelivered);
+    s.now = s.now + Dur::days(2);
+    s.cmd(id, BUYER, CaseCommand::ConfirmReplacement);
+    assert!(matches!(
+        s.case(id).replacement.as_ref().unwrap().state,
+        ShipmentState::Completed { by: Party::Buyer, .. }
+    ));
+    assert!(s.case(id).deadlines(&s.policy).is_empty());
+}
+
+#[test]
+fn k1_not_shipped_in_time_the_units_are_refunded_instead_and_a_late_shipment_is_refused() {
+    let mut s = Shop::delivered();
+    let id = exchange_received(&mut s);
+    let due = s.now + s.policy.replacement_ship;
+    s.now = due;
+    // Due and not yet fired: shipping is already refused, naming the deadline.
+    assert_eq!(
+        s.try_cmd(id, MERCHANT, ship()),
+        Err(Refusal::DeadlinePassed { kind: DeadlineKind::ReplacementShip, at: due, action: "ship_replacement" })
+    );
+    let events = s.try_cmd(id, SYSTEM, CaseCommand::Expire { kind: DeadlineKind::ReplacementShip }).unwrap();
+    assert!(events.contains(&Event::ReplacementTurnedToRefund { amount: Money::cny(2_857) }), "{events:?}");
+    assert_eq!(s.case(id).status, Status::Refunding);
+    assert_eq!(s.case(id).refund.as_ref().unwrap().amount, Money::cny(2_857));
+    let told = notices_for(&s.order, s.case(id), &events);
+    assert!(told.notices.iter().any(|n| n.recipient == Recipient::Buyer(s.order.buyer_id)), "the buyer is told");
+    // The unit was refunded in full: settled, the line's refund within what was paid.
+    assert_eq!(s.line(1), (0, 1, 2_857));
+    // Once fired, shipping is refused too.
+    assert!(s.try_cmd(id, MERCHANT, ship()).is_err());
+}
+
+#[test]
+fn k1_an_exchange_moves_no_money_and_is_not_negotiated() {
+    let mut s = Shop::delivered();
+    assert_eq!(
+        s.apply(CaseType::Exchange, "defective", cny(1), &[(1, 1)]),
+        Err(Refusal::invalid("amount", "is zero: an exchange or a resend moves no money", "K1"))
+    );
+    let id = s.apply(CaseType::Exchange, "defective", cny(0), &[(1, 1)]).unwrap();
+    let r = s.try_cmd(id, MERCHANT, CaseCommand::Propose { kind: CaseType::RefundOnly, amount: cny(1), address: None });
+    assert!(matches!(r, Err(Refusal::NegotiationNotAvailable { .. })), "{r:?}");
+    // The merchant may refund the unit instead (R3): what it can refund, not the case's zero.
+    s.cmd(id, MERCHANT, CaseCommand::Refund);
+    assert_eq!(s.case(id).refund.as_ref().unwrap().amount, Money::cny(2_857));
+    // Review silence on an exchange agrees the return, as R2.
+    let other = s.apply(CaseType::Exchange, "defective", cny(0), &[(2, 1)]).unwrap();
+    s.now = s.now + s.policy.review;
+    s.cmd(other, SYSTEM, CaseCommand::Expire { kind: DeadlineKind::Review });
+    assert_eq!(s.case(other).status, Status::AwaitingBuyerReturn);
+}
+
+#[test]
+fn k2_a_resend_is_agreed_by_shipping_it_and_completes_on_delivery() {
+    let mut s = Shop::delivered();
+    assert_eq!(
+        s.apply(CaseType::Resend, "damaged", cny(0), &[(3, 1)]),
+        Err(Refusal::invalid("reason", "is missing_or_wrong_item: a resend sends missing units or parts", "K2"))
+    );
+    let id = s.apply(CaseType::Resend, "missing_or_wrong_item", cny(0), &[(3, 1)]).unwrap();
+    assert_eq!(s.case(id).queue(), Queue::RefundOnly);
+    // No parcel goes back: the merchant may not agree a return, and ships instead.
+    assert!(s
+        .try_cmd(
+            id,
+            MERCHANT,
+            CaseCommand::AgreeReturn { address: crate::harness::address(1), refuse_freight_collect: false }
+        )
+        .is_err());
+    let events = s.try_cmd(id, MERCHANT, ship()).unwrap();
+    assert!(
+        matches!(events[0], Event::ReplacementAwaited { .. }) && matches!(events[1], Event::ReplacementShipped { .. })
+    );
+    assert_eq!(s.case(id).status, Status::ReplacementSent);
+    s.cmd(id, SYSTEM, CaseCommand::ReplacementDelivered);
+    assert_eq!(s.case(id).status, Status::Completed);
+    assert_eq!(s.line(3), (0, 1, 0), "the unit was resent: settled, nothing refunded");
+}
+
+#[test]
+fn k2_review_silence_agrees_the_resend_and_the_shop_then_has_48_hours() {
+    let mut s = Shop::delivered();
+    let id = s.apply(CaseType::Resend, "missing_or_wrong_item", cny(0), &[(1, 2)]).unwrap();
+    s.now = s.now + s.policy.review;
+    assert!(s.try_cmd(id, MERCHANT, ship()).is_err(), "the review deadline passed: shipping waits for the firing");
+    s.cmd(id, SYSTEM, CaseCommand::Expire { kind: DeadlineKind::Review });
+    assert_eq!((s.case(id).status, s.case(id).queue()), (Status::AwaitingReplacement, Queue::AwaitingReplacement));
+    s.now = s.now + s.policy.replacement_ship;
+    s.cmd(id, SYSTEM, CaseCommand::Expire { kind: DeadlineKind::ReplacementShip });
+    assert_eq!(s.case(id).refund.as_ref().unwrap().amount, Money::cny(5_714), "both units refunded instead");
+}
