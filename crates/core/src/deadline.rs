@@ -100,6 +100,10 @@ impl DeadlineKind {
         match (self, case_type) {
             (DeadlineKind::Review | DeadlineKind::ReviewReminder, CaseType::RefundOnly) => "S2",
             (DeadlineKind::Review | DeadlineKind::ReviewReminder, CaseType::ReturnRefund) => "R2",
+            (DeadlineKind::Review | DeadlineKind::ReviewReminder, CaseType::Exchange) => "K1",
+            (DeadlineKind::Review | DeadlineKind::ReviewReminder | DeadlineKind::ReplacementShip, CaseType::Resend) => {
+                "K2"
+            }
             _ => self.rule(),
         }
     }

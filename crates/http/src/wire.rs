@@ -182,7 +182,7 @@ pub struct CaseLineView {
     pub sku: String,
     pub title: String,
     pub units: u32,
-    /// What these units can still refund for the case's type (L2; none once refunded in full).
+    /// What these units can still refund in this case (L2; nothing once the case has ended).
     pub refundable: Money,
     /// The window the case's reason falls in after delivery: `any_reason` or `quality`; null
     /// before delivery.
@@ -206,7 +206,7 @@ impl CaseLineView {
                     sku: line.sku.clone(),
                     title: line.title.clone(),
                     units: p.units,
-                    refundable: order.refundable_for(&[p], case.kind),
+                    refundable: order.case_refundable(case, &[p]),
                     window: window.map(|(name, _)| name.to_string()),
                     window_until: window.and_then(|(_, until)| until),
                 })

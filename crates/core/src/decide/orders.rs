@@ -316,11 +316,16 @@ pub(super) fn check_request(
 /// when every unit is in one or nothing is left to refund. The first is the type an application
 /// starts with.
 pub fn application_options(order: &Order) -> Vec<(CaseType, Money)> {
-    [CaseType::RefundUnshipped, CaseType::RefundOnly, CaseType::ReturnRefund]
+    let o = order.with_lines();
+    let any_unit = o.lines.iter().zip(&o.line_use).any(|(l, u)| crate::lines::units::available_units(l, u) > 0);
+    CaseType::ALL
         .into_iter()
         .filter(|kind| check_kind_for_order(order, *kind).is_ok())
-        .map(|kind| (kind, order.refundable(kind)))
-        .filter(|(_, cap)| cap.minor() > 0)
+        .map(|kind| {
+            (kind, if kind.sends_goods() { Money::zero(order.total.currency()) } else { order.refundable(kind) })
+        })
+        // An exchange or a resend asks no money (K1, K2): offered while a unit is free.
+        .filter(|(kind, cap)| if kind.sends_goods() { any_unit } else { cap.minor() > 0 })
         .collect()
 }
 

@@ -304,6 +304,17 @@ impl Order {
         o.refundable_for(&picks, kind)
     }
 
+    /// L2: what `case` may still refund on `picks` of its units: what they can refund while the
+    /// order holds the case open, nothing once it ended (refunded, exchanged, withdrawn, closed).
+    pub fn case_refundable(&self, case: &Case, picks: &[Pick]) -> Money {
+        let o = self.with_lines();
+        if o.cases.iter().any(|c| c.case == case.id && c.open) {
+            o.refundable_for(picks, case.kind)
+        } else {
+            Money::zero(self.total.currency())
+        }
+    }
+
     /// L2: what a case of this type on these units may refund: what the units carried, never
     /// more than their lines have left, and the shipping fee on a refund before shipment of
     /// every unit (U1).

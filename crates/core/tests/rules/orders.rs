@@ -107,7 +107,13 @@ fn b3_an_application_offers_each_type_the_order_takes_with_its_cap() {
     let delivered = World::new("douyin", Online, At::Delivered);
     assert_eq!(
         application_options(&delivered.order),
-        vec![(CaseType::RefundOnly, cny(100)), (CaseType::ReturnRefund, cny(100))]
+        vec![
+            (CaseType::RefundOnly, cny(100)),
+            (CaseType::ReturnRefund, cny(100)),
+            (CaseType::Exchange, cny(0)),
+            (CaseType::Resend, cny(0))
+        ],
+        "an exchange or a resend asks no money (K1, K2)"
     );
     // Unpaid: nothing to ask back.
     assert!(application_options(&World::new("douyin", Online, At::Unpaid).order).is_empty());

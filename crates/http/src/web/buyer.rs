@@ -3,12 +3,13 @@
 
 use super::forms::{action_body, FormData, Posted};
 use super::view::*;
-use super::{form_idem, i18n, refusal_page, render, Viewer};
+use super::{form_idem, i18n, refusal_page, render, Viewer, Zone};
 use crate::error::ApiError;
 use crate::input::{parse_json, path_id};
 use crate::state::AppState;
 use aftersale_core::command::APPLY_REASONS;
 use aftersale_core::labels::CASE_TYPES;
+use aftersale_core::lines::eligibility::LineEligibility;
 use aftersale_core::values::*;
 use aftersale_core::*;
 use axum::extract::{Path, State};
@@ -75,20 +76,78 @@ fn order_state(s: OrderState) -> &'static str {
     }
 }
 
-async fn load_order(state: &AppState, v: &Viewer, raw: &str) -> Result<Order, Response> {
+/// The order with what the buyer may open on each of its lines now (L2–L4), for the form.
+async fn load_eligibility(state: &AppState, v: &Viewer, raw: &str) -> Result<(Order, Eligible), Response> {
     let id = OrderId(path_id(raw, "order").map_err(|e| refusal_page(v, &e))?);
     let actor = v.caller.actor;
-    state.run(move |e| e.order_view(actor, id)).await.map_err(|e| refusal_page(v, &e))
+    state
+        .run(move |e| {
+            let (o, lines, _) = e.eligibility(actor, id)?;
+            let zone = Zone::of(&e.policy_of(o.shop_id)?);
+            Ok((o, Eligible { lines, zone }))
+        })
+        .await
+        .map_err(|e| refusal_page(v, &e))
+}
+
+/// What the buyer may open on each line now, and the shop's time zone to say until when.
+struct Eligible {
+    lines: Vec<LineEligibility>,
+    zone: Zone,
 }
 
 async fn apply_page(State(state): State<AppState>, v: Viewer, Path(order): Path<String>) -> Response {
-    match load_order(&state, &v, &order).await {
-        Ok(o) => render(&v, v.t("Apply for after-sales"), form(&v, &o, None, &[])),
+    match load_eligibility(&state, &v, &order).await {
+        Ok((o, eligible)) => render(&v, v.t("Apply for after-sales"), form(&v, &o, &eligible, None, &[])),
         Err(r) => r,
     }
 }
 
-fn form(v: &Viewer, o: &Order, err: Option<(&ApiError, &FormData)>, kept: &[(String, String)]) -> Markup {
+/// L2, L4: the order's lines with the units the buyer may ask about (all that are free, at first)
+/// and the windows that run on each. Shown when there is more than one unit to choose from.
+fn line_picker(
+    v: &Viewer,
+    o: &Order,
+    eligible: &Eligible,
+    val: &dyn Fn(&str, &str) -> String,
+    at_fault: bool,
+) -> Markup {
+    let (lines, zone) = (&eligible.lines, eligible.zone);
+    html! {
+        fieldset.lines data-testid="line-picker" {
+            legend { (v.t("Items and units")) }
+            p.hint { (v.t("Leave at 0 for items you are not asking about.")) }
+            @for l in &o.lines {
+                @let e = lines.iter().find(|e| e.line == l.no);
+                @let available = e.map_or(0, |e| e.available_units);
+                @let name = format!("units.{}", l.no);
+                div.line {
+                    label for=(format!("a-units-{}", l.no)) {
+                        (l.title) @if !l.sku.is_empty() { " " small { (l.sku) } }
+                        " · " (money(l.paid)) " · " (available) " " (v.t("available"))
+                    }
+                    input id=(format!("a-units-{}", l.no)) type="number" name=(name) min="0" max=(available) step="1"
+                        value=(val(&name, &available.to_string())) disabled[available == 0]
+                        aria-invalid=[at_fault.then_some("true")];
+                    @if let Some(e) = e {
+                        small.window {
+                            @if let Some(u) = e.any_reason_until { (v.t("Any-reason returns until")) " " (time(u, zone)) " " }
+                            @if let Some(u) = e.quality_until { (v.t("Quality reasons until")) " " (time(u, zone)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn form(
+    v: &Viewer,
+    o: &Order,
+    lines: &Eligible,
+    err: Option<(&ApiError, &FormData)>,
+    kept: &[(String, String)],
+) -> Markup {
     let val = |n: &str, d: &str| err.map(|(_, f)| f.get(n).to_string()).unwrap_or_else(|| d.to_string());
     let at_fault = |n: &str| {
         err.and_then(|(e, _)| e.0.field.as_deref())
@@ -120,6 +179,11 @@ fn form(v: &Viewer, o: &Order, err: Option<(&ApiError, &FormData)>, kept: &[(Str
                 }
             }
             (fe("kind"))
+            @let o_lines = o.with_lines();
+            @if o_lines.lines.len() > 1 || o_lines.lines.iter().any(|l| l.quantity > 1) {
+                (line_picker(v, &o_lines, lines, &val, at_fault("lines") || at_fault("units")))
+                (fe("lines"))
+            }
             label for="a-reason" { (v.t("Reason")) }
             select id="a-reason" name="reason" aria-describedby=[desc("reason")] {
                 @for r in APPLY_REASONS { option value=(r.code) selected[val("reason", "") == r.code] { (v.lang.pick(r.zh, r.en)) } }
@@ -154,8 +218,8 @@ fn form(v: &Viewer, o: &Order, err: Option<(&ApiError, &FormData)>, kept: &[(Str
 }
 
 async fn apply(State(state): State<AppState>, Path(order): Path<String>, Posted { v, form }: Posted) -> Response {
-    let o = match load_order(&state, &v, &order).await {
-        Ok(o) => o,
+    let (o, lines) = match load_eligibility(&state, &v, &order).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let caption = form.get("caption").to_string();
@@ -185,7 +249,8 @@ async fn apply(State(state): State<AppState>, Path(order): Path<String>, Posted 
         Ok(case) => Redirect::to(&format!("/cases/{}?done=apply", case.id)).into_response(),
         Err(e) => {
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
-            let mut res = render(&v, v.t("Apply for after-sales"), self::form(&v, &o, Some((&e, &form)), &evidence));
+            let mut res =
+                render(&v, v.t("Apply for after-sales"), self::form(&v, &o, &lines, Some((&e, &form)), &evidence));
             *res.status_mut() = status;
             res
         }

@@ -218,8 +218,9 @@ fn body(
     let zone = Zone::of(&sheet.policy);
     let merchant = v.is_merchant();
     let phone = if merchant { order.customer.phone.masked() } else { order.customer.phone.as_str().to_string() };
-    // B3 as the rules apply it to this case's type (after shipment the shipping fee stays).
-    let refundable = order.refundable(case.kind);
+    // B3 and L2 as the rules apply them to this case's units and type (after shipment the
+    // shipping fee stays).
+    let refundable = order.case_refundable(case, &case.picks());
     html! {
         nav.crumbs aria-label=(v.t("Breadcrumb")) {
             @if merchant { a href="/w/queue" { (v.t("Cases")) } }
@@ -264,6 +265,8 @@ fn body(
                 }
             }
         }
+        (lines(v, sheet, zone))
+        (replacement(v, sheet, zone))
         (sections(v, sheet, zone))
         (evidence_gallery(v, case))
         @if merchant { (actions::merchant_panel(v, sheet, err)) }
@@ -275,6 +278,66 @@ fn body(
         }
         (thread(v, sheet, extras, zone, err))
         (timeline(v, sheet, zone))
+    }
+}
+
+/// L2, L4: the case's lines — the units it is for, what they can still refund, and the window the
+/// case's reason falls in.
+fn lines(v: &Viewer, sheet: &CaseSheet, zone: Zone) -> Markup {
+    use aftersale_core::lines::window::{window_for, ReasonCode};
+    let (case, order) = (&sheet.case, sheet.order.with_lines());
+    let why = ReasonCode::of_apply_reason(&case.reason);
+    html! {
+        section aria-labelledby="lines-h" {
+            h2 id="lines-h" { (v.t("Lines")) }
+            div.table-scroll { table.lines data-testid="case-lines" {
+                thead { tr { th { (v.t("Line")) } th { (v.t("Item")) } th { (v.t("Units")) } th { (v.t("Refundable")) } th { (v.t("Return window")) } } }
+                tbody {
+                    @for p in case.picks() {
+                        @if let Some(l) = order.lines.iter().find(|l| l.no == p.line) {
+                            tr {
+                                td { (l.no) }
+                                td { (l.title) @if !l.sku.is_empty() { " " small { (l.sku) } } }
+                                td { (p.units) " / " (l.quantity) }
+                                td { (money(order.case_refundable(case, &[p]))) }
+                                td {
+                                    @match window_for(&sheet.policy, order.delivered_at, why, l.kind) {
+                                        None => { (v.t("none before delivery")) }
+                                        Some((name, until)) => {
+                                            (if name == "quality" { v.t("quality reasons") } else { v.t("any reason") })
+                                            @match until {
+                                                Some(u) => { " · " (v.t("until")) " " (time(u, zone)) }
+                                                None => { " · " (v.t("not for this item")) }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            } }
+        }
+    }
+}
+
+/// K1/K2: the goods the shop sends instead of money, and where they are.
+fn replacement(v: &Viewer, sheet: &CaseSheet, zone: Zone) -> Markup {
+    use aftersale_core::lines::replacement::ShipmentState as S;
+    let Some(r) = &sheet.case.replacement else { return html! {} };
+    html! {
+        section aria-labelledby="repl-h" data-testid="replacement" {
+            h2 id="repl-h" { (if sheet.case.kind == CaseType::Resend { v.t("Missing items sent") } else { v.t("Replacement") }) }
+            p {
+                @match &r.state {
+                    S::AwaitingShipment { due } => { (v.t("The shop ships by")) " " (time(*due, zone)) "; " (v.t("otherwise it refunds")) " " (money(r.refund_instead)) }
+                    S::Shipped { logistics, at } => { (v.t("Shipped with")) " " (logistics.carrier.as_str()) " " (logistics.tracking_no.as_str()) " · " (time(*at, zone)) }
+                    S::Delivered { at, confirm_due } => { (v.t("Delivered")) " " (time(*at, zone)) " · " (v.t("confirmed automatically at")) " " (time(*confirm_due, zone)) }
+                    S::Completed { at, .. } => { (v.t("Received")) " " (time(*at, zone)) }
+                    S::TurnedToRefund { amount, at } => { (v.t("Not shipped in time: refunded instead")) " " (money(*amount)) " · " (time(*at, zone)) }
+                }
+            }
+        }
     }
 }
 

@@ -158,8 +158,24 @@ pub fn action_body(
     evidence: &[(String, String)],
 ) -> ApiResult<Vec<u8>> {
     let mut map = Map::new();
+    // L2: `units.{line}` fields are the lines and units asked for (0 or empty: not that line).
+    let mut picks = Vec::new();
+    let mut named_units = false;
     for (name, value) in &form.fields {
         if CONTROL.contains(&name.as_str()) {
+            continue;
+        }
+        if let Some(line) = name.strip_prefix("units.") {
+            named_units = true;
+            let field = format!("units.{line}");
+            let line: u32 = line.parse().map_err(|_| ApiError::bad("lines", "not a line of the order"))?;
+            let units: u32 = match value.trim() {
+                "" => 0,
+                v => v.parse().map_err(|_| ApiError::bad(&field, "a whole number of units"))?,
+            };
+            if units > 0 {
+                picks.push(serde_json::json!({ "line": line, "units": units }));
+            }
             continue;
         }
         let v = match name.as_str() {
@@ -180,6 +196,12 @@ pub fn action_body(
             _ => Value::String(value.clone()),
         };
         insert_dotted(&mut map, name, v);
+    }
+    if named_units {
+        if picks.is_empty() {
+            return Err(ApiError::bad("lines", "ask about at least one unit"));
+        }
+        map.insert("lines".into(), Value::Array(picks));
     }
     // Unchecked boxes send nothing; the JSON API's default (false) holds.
     map.retain(|_, v| !is_blank_group(v));

@@ -315,6 +315,8 @@ async fn browser_every_page_has_no_serious_accessibility_violation_and_fits_a_ph
     anon.quit().await;
     let cases = format!("/cases/{id}");
     let apply = format!("/b/orders/{}/apply", o2["id"]);
+    // A three-line order's form, with its line picker (L2).
+    let apply3 = format!("/b/orders/{}/apply", crate::lines::three_line_order(&t).await["id"]);
     for (who, password, pages) in [
         (
             "owner1",
@@ -322,13 +324,14 @@ async fn browser_every_page_has_no_serious_accessibility_violation_and_fits_a_ph
             vec![
                 "/w/queue",
                 "/w/queue?queue=return_review",
+                "/w/queue?queue=awaiting_replacement",
                 cases.as_str(),
                 "/w/settings",
                 "/w/dashboard",
                 "/w/messages",
             ],
         ),
-        ("buyer1", "password-123", vec!["/b/orders", cases.as_str(), apply.as_str()]),
+        ("buyer1", "password-123", vec!["/b/orders", cases.as_str(), apply.as_str(), apply3.as_str()]),
         ("admin", "admin-password", vec!["/p/queue", "/p/search", "/p/sms", cases.as_str()]),
     ] {
         let b = login(&site, who, password).await;
@@ -378,4 +381,74 @@ async fn browser_screenshots_of_the_demo() {
     buyer.screenshot("readme-buyer-case").await;
     buyer.quit().await;
     running.stop().await;
+}
+
+/// K1 in the workbench: on a three-line order the buyer picks one cup for an exchange; the shop
+/// agrees, receives it back and ships the replacement from the new queue tab; the logistics feed
+/// reports it delivered and the buyer confirms it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_an_exchange_of_one_line_end_to_end() {
+    let t = TestApp::new().await;
+    let site = t.anon.base().to_string();
+    let o = crate::lines::three_line_order(&t).await;
+    let buyer = login(&site, "buyer1", "password-123").await;
+    let staff = login(&site, "staff1", "password-123").await;
+
+    // The buyer picks the line and the unit, and sees the windows that run on each line.
+    buyer.goto(&format!("/b/orders/{}/apply", o["id"])).await;
+    let picker = buyer.text("[data-testid=line-picker]").await;
+    assert!(picker.contains("保温杯") && picker.contains("电饭煲"), "{picker}");
+    assert!(picker.contains("七天无理由截至") || picker.contains("Any-reason returns until"), "{picker}");
+    buyer.select("#a-kind", "exchange").await;
+    buyer.type_in("#a-units-1", "1").await;
+    buyer.type_in("#a-units-2", "0").await;
+    buyer.type_in("#a-units-3", "0").await;
+    buyer.select("#a-reason", "defective").await;
+    buyer.type_in("#a-amount", "0.00").await;
+    buyer.click("form.card button[type=submit]").await;
+    buyer.settle().await;
+    let case_path = buyer.path().await.split('?').next().unwrap().to_string();
+    assert!(case_path.starts_with("/cases/"), "{case_path}: {}", buyer.page_text().await);
+    let lines = buyer.text("[data-testid=case-lines]").await;
+    assert!(lines.contains("保温杯") && !lines.contains("电饭煲"), "only the cup: {lines}");
+
+    // The shop agrees; the buyer sends the cup back; the shop receives it.
+    staff.goto(&case_path).await;
+    staff.open_action("agree_return").await;
+    staff.submit_action("agree_return").await;
+    assert_eq!(status(&staff).await, "awaiting_buyer_return");
+    buyer.goto(&case_path).await;
+    buyer.open_action("submit_return_logistics").await;
+    buyer.type_in("#f-submit_return_logistics-logistics-carrier", "SF").await;
+    buyer.type_in("#f-submit_return_logistics-logistics-tracking_no", "SF6000000001").await;
+    buyer.submit_action("submit_return_logistics").await;
+    staff.goto(&case_path).await;
+    staff.submit_action("received_refund").await;
+    assert_eq!(status(&staff).await, "awaiting_replacement");
+
+    // The queue's tab for goods to ship lists it, with its countdown.
+    staff.goto("/w/queue?queue=awaiting_replacement").await;
+    let tab = staff.page_text().await;
+    assert!(tab.contains(o["order_no"].as_str().unwrap()), "{tab}");
+    staff.goto(&case_path).await;
+    assert!(staff.text("[data-testid=replacement]").await.len() > 4);
+    staff.open_action("ship_replacement").await;
+    staff.type_in("#f-ship_replacement-logistics-carrier", "SF").await;
+    staff.type_in("#f-ship_replacement-logistics-tracking_no", "SF6100000001").await;
+    staff.submit_action("ship_replacement").await;
+    assert_eq!(status(&staff).await, "replacement_sent");
+
+    // Delivered (the logistics feed), the buyer confirms it.
+    let case_id = case_path.trim_start_matches("/cases/");
+    let r = t
+        .admin
+        .post(&format!("/api/v1/cases/{case_id}/replacement-logistics"), &json!({ "delivered": true }))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", body(&r));
+    buyer.goto(&case_path).await;
+    buyer.submit_action("confirm_replacement").await;
+    assert_eq!(status(&buyer).await, "completed");
+    buyer.screenshot("journey-buyer-exchange-completed").await;
+    t.stop().await;
 }

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 /// A three-line order in shop one for buyer one, paid, shipped and delivered: 2 × 40.00 (A),
 /// 1 × 100.00 (B), 3 × 10.00 fresh (C) listed; 150.00 paid for the goods, 10.00 shipping.
-async fn three_line_order(t: &TestApp) -> Value {
+pub async fn three_line_order(t: &TestApp) -> Value {
     let r = t
         .owner
         .post(

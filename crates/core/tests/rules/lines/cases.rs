@@ -148,7 +148,12 @@ fn l3_several_cases_on_one_order_each_on_its_own_units() {
     assert_eq!(s.order.open_case, Some(rest));
     assert_eq!(
         application_options(&s.order),
-        vec![(CaseType::RefundOnly, Money::cny(2_857)), (CaseType::ReturnRefund, Money::cny(2_857))]
+        vec![
+            (CaseType::RefundOnly, Money::cny(2_857)),
+            (CaseType::ReturnRefund, Money::cny(2_857)),
+            (CaseType::Exchange, cny(0)),
+            (CaseType::Resend, cny(0))
+        ]
     );
     s.apply(CaseType::RefundOnly, "damaged", Money::cny(2_857), &[(1, 1)]).unwrap();
 }
