@@ -19,10 +19,22 @@ pub(super) fn refund_events(order: &Order, case: &Case, amount: Money, ctx: &Ctx
                 .payout
                 .scheduled()
                 .then(|| ctx.now.add_working_days(ctx.policy.refund_settle_working_days)),
-            cancels_order: order.state.is_unshipped(),
+            cancels_order: order.state.is_unshipped() && takes_every_unit(order, case),
         }],
         PaymentMethod::Cod => vec![Event::VoucherAwaited { amount }],
     }
+}
+
+/// U1, L2: whether a refund on `case` leaves nothing of the order to ship: every unit of every
+/// line is in the case or settled already. A refund before shipment of some lines leaves the
+/// order to be shipped with the rest.
+fn takes_every_unit(order: &Order, case: &Case) -> bool {
+    let order = order.with_lines();
+    let picks = case.picks();
+    order.lines.iter().zip(&order.line_use).all(|(l, u)| {
+        let here = picks.iter().filter(|p| p.line == l.no).map(|p| p.units).sum::<u32>();
+        here + u.settled_units >= l.quantity
+    })
 }
 
 /// K1/K2: the shipment the merchant now owes, with what refunding the units instead would pay.

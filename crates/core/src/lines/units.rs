@@ -126,7 +126,8 @@ pub fn check_picks(
 }
 
 /// L2: the most a case of these picks can refund. The shipping fee (not yet refunded) is added
-/// only to a refund before shipment that takes every unit of the order (U1); after shipment it
+/// only to a refund before shipment that leaves nothing to ship: with the units settled before
+/// (refunded before shipment too), it takes every unit of the order (U1). After shipment the fee
 /// stays with the merchant (M5).
 pub fn case_refundable(
     lines: &[Line],
@@ -137,9 +138,10 @@ pub fn case_refundable(
 ) -> Money {
     let goods = picked.iter().fold(Money::zero(shipping_left.currency()), |sum, p| sum.plus(p.refundable));
     // (Picks of a new application never exceed what is available, and a case's own picks are
-    // its open units: naming every unit means no other case holds one.)
+    // its open units: naming every unit left means no other case holds one.)
     let every_unit = lines.iter().zip(uses).all(|(l, u)| {
-        u.settled_units == 0 && picked.iter().find(|p| p.line == l.no).is_some_and(|p| p.units == l.quantity)
+        let here = picked.iter().filter(|p| p.line == l.no).map(|p| p.units).sum::<u32>();
+        u.settled_units + here >= l.quantity
     });
     if before_shipment && every_unit {
         goods.plus(shipping_left)

@@ -276,3 +276,18 @@ fn l1_an_order_stored_before_lines_reads_as_one_line_with_its_open_case() {
     assert_eq!((s.order.line_use[0].open_units, s.order.open_case), (0, None));
     let _ = account();
 }
+
+#[test]
+fn l2_u1_a_refund_before_shipment_of_some_lines_leaves_the_order_to_ship_with_the_rest() {
+    let mut s = Shop::new(PaymentMethod::Online);
+    s.order_cmd(SYSTEM, OrderCommand::Pay);
+    let one = s.apply(CaseType::RefundUnshipped, "no_longer_needed", Money::cny(7_143), &[(2, 1)]).unwrap();
+    s.cmd(one, MERCHANT, CaseCommand::Refund);
+    assert_eq!(s.order.state, OrderState::AwaitingConfirmation, "the rest of the order still ships");
+    assert_eq!(s.line(2), (0, 1, 7_143));
+    // The rest, later: now every unit is refunded or settled, and the order is cancelled.
+    let rest = s.apply(CaseType::RefundUnshipped, "no_longer_needed", Money::cny(8_857), &[]).unwrap();
+    s.cmd(rest, MERCHANT, CaseCommand::Refund);
+    assert_eq!(s.order.state, OrderState::Cancelled);
+    assert_eq!(s.order.refunded, cny(160), "everything, the shipping fee with the last units (U1)");
+}

@@ -67,11 +67,15 @@ fn l2_the_shipping_fee_is_refunded_only_before_shipment_of_every_unit() {
     // Before shipment, not every unit: no fee.
     let some = check_picks(&lines, &uses, &[Pick { line: 1, units: 2 }, Pick { line: 2, units: 1 }], Some(5)).unwrap();
     assert_eq!(case_refundable(&lines, &uses, &some, true, fee), Money::cny(12_857));
-    // Every unit left, but one was settled before: no fee either.
+    // Every unit left, one refunded before: this refund leaves nothing to ship, so the fee comes
+    // with it (U1) …
     let mut uses2 = uses.clone();
     uses2[2].settled_units = 1;
     let rest = check_picks(&lines, &uses2, &[], Some(5)).unwrap();
-    assert_eq!(case_refundable(&lines, &uses2, &rest, true, fee), Money::cny(5_714 + 7_143 + 714 + 715));
+    assert_eq!(case_refundable(&lines, &uses2, &rest, true, fee), Money::cny(5_714 + 7_143 + 714 + 715 + 800));
+    // … but not when a unit would still ship.
+    let most = check_picks(&lines, &uses2, &[Pick { line: 1, units: 2 }, Pick { line: 2, units: 1 }], Some(5)).unwrap();
+    assert_eq!(case_refundable(&lines, &uses2, &most, true, fee), Money::cny(12_857));
 }
 
 #[test]
