@@ -84,6 +84,32 @@ pub struct ApplyOf<E> {
     pub lines: Vec<crate::lines::units::Pick>,
 }
 
+/// C1: a refund the merchant opens for the buyer (out of stock, goodwill, a price correction): no
+/// review step, within what the units can refund (L2), recorded with the staff member as actor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MerchantRefund {
+    /// One of `GET /api/v1/reasons`'s merchant refund reasons.
+    #[schemars(extend("enum" = ["out_of_stock", "goodwill", "price_correction", "other"]))]
+    pub reason: String,
+    pub amount: Money,
+    #[serde(default)]
+    #[schemars(length(max = 1000))]
+    pub description: String,
+    /// The lines and units refunded; none means every unit not in an open case.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 100))]
+    pub lines: Vec<crate::lines::units::Pick>,
+}
+
+/// C1: why a merchant refunds a buyer of its own accord.
+pub const MERCHANT_REFUND_REASONS: &[Reason] = &[
+    reason("out_of_stock", "缺货", "out of stock"),
+    reason("goodwill", "商家补偿", "goodwill"),
+    reason("price_correction", "价格调整", "price correction"),
+    reason("other", "其他", "other"),
+];
+
 /// A buyer's application as the rules take it.
 pub type Apply = ApplyOf<Evidence>;
 

@@ -19,11 +19,13 @@ pub mod time;
 pub mod values;
 
 pub use actor::{Actor, Party};
-pub use command::{waits_for, Action, Apply, ApplyOf, CaseCommand, CaseCommandOf, NewOrder, OrderCommand};
+pub use command::{
+    waits_for, Action, Apply, ApplyOf, CaseCommand, CaseCommandOf, MerchantRefund, NewOrder, OrderCommand,
+};
 pub use deadline::{Deadline, DeadlineKind};
 pub use decide::{
     application_options, apply, available_actions, case_type_of, create_order, decide_case, decide_order,
-    expiry_outcome, gate, order_eligibility, Ctx,
+    expiry_outcome, gate, merchant_refund, order_eligibility, reason_fits, Ctx,
 };
 pub use model::{Case, CaseType, Event, Order, OrderState, PaymentMethod, Queue, Recorded, Status, StatusName};
 pub use money::{Currency, Money};

@@ -172,6 +172,21 @@ pub fn notices_for(order: &Order, case: &Case, events: &[Event]) -> Outbox {
                     ),
                 )
             }
+            Event::MerchantRefundOpened { amount, reason, .. } => {
+                let why = crate::command::MERCHANT_REFUND_REASONS.iter().find(|r| r.code == reason.as_str());
+                note(
+                    buyer,
+                    Category::AfterSales,
+                    both(
+                        format!("The shop refunds you on order {}", order.order_no),
+                        format!("商家为订单 {} 向您退款", order.order_no),
+                    ),
+                    both(
+                        format!("{} ({}), case {no}.", amount.words(), why.map_or(reason.as_str(), |r| r.en)),
+                        format!("{}（{}），售后单 {no}。", amount.words(), why.map_or(reason.as_str(), |r| r.zh)),
+                    ),
+                )
+            }
             Event::Resubmitted { .. } => note(
                 shop,
                 Category::AfterSales,

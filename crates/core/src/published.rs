@@ -284,7 +284,9 @@ pub fn published(
         events.push(match &r.event {
             Event::OrderCreated { .. } => DomainEvent::OrderCreated,
             Event::OrderCancelled { by, reason, .. } => DomainEvent::OrderCancelled { by: *by, reason: reason.clone() },
-            Event::Applied { description, .. } if case_after.is_some() => {
+            Event::Applied { description, .. } | Event::MerchantRefundOpened { description, .. }
+                if case_after.is_some() =>
+            {
                 DomainEvent::CaseOpened { description: description.clone() }
             }
             Event::Resubmitted { .. } => DomainEvent::CaseResubmitted,

@@ -321,6 +321,43 @@ impl Engine {
         })
     }
 
+    /// C1: the merchant refunds the buyer of its own accord: a case opened and its refund started
+    /// in one change.
+    pub fn merchant_refund(
+        &self,
+        actor: Actor,
+        order_id: OrderId,
+        cmd: MerchantRefund,
+        key: Option<IdemKey>,
+    ) -> Result<Case, EngineError> {
+        let clock = self.clock.clone();
+        let deps = self.deps.clone();
+        let idem = Self::idem(&actor, key, &("merchant_refund", order_id, &cmd));
+        self.transact_on(Some(order_id), move |tx| {
+            let now = clock.now();
+            Self::idempotent(tx, idem.as_ref(), now, |tx| {
+                let order = load_order(tx, order_id, &actor)?;
+                let sc = deps.shops.get(tx, order.shop_id)?;
+                let policy = &sc.policy;
+                let ctx = Ctx { policy, now, default_address: sc.default_address.as_ref() };
+                let case_id = tx.next_case_id()?;
+                let events = aftersale_core::merchant_refund(&order, case_id, &cmd, &actor, &ctx)?;
+                let recorded: Vec<Recorded> =
+                    events.into_iter().map(|event| Recorded { at: now, actor, event }).collect();
+                let mut case = recorded
+                    .first()
+                    .and_then(|r| Case::open(&order, r))
+                    .ok_or(EngineError::Invalid { field: "case", reason: "no refund event".into() })?;
+                for r in &recorded[1..] {
+                    case.apply(r);
+                }
+                let plan = CasePlan::new(&order, None, case, recorded, policy)?;
+                write_plan(tx, &plan)?;
+                Ok(plan.case)
+            })
+        })
+    }
+
     /// What the actor may do on the case now, and the deadline governing it.
     pub fn available(&self, actor: Actor, case_id: CaseId) -> Result<(Vec<Action>, Option<Deadline>), EngineError> {
         let now = self.clock.now();

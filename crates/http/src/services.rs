@@ -108,6 +108,20 @@ pub async fn apply(
     Ok(case)
 }
 
+/// C1: the shop refunds the buyer of its own accord (the JSON API and the pages call this).
+pub async fn merchant_refund(
+    state: &AppState,
+    caller: &Caller,
+    id: OrderId,
+    cmd: MerchantRefund,
+    key: Option<aftersale_engine::IdemKey>,
+) -> ApiResult<Case> {
+    let actor = caller.actor;
+    let case = state.run(move |e| e.merchant_refund(actor, id, cmd, key)).await?;
+    state.metrics.command("merchant_refund");
+    Ok(case)
+}
+
 /// One case action by name with its JSON body: what the JSON API and the pages both call — the
 /// body parsed into the engine's typed action (`input::actions`), the engine deciding.
 pub async fn case_action(

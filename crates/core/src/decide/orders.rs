@@ -295,6 +295,58 @@ pub fn apply(order: &Order, case_id: CaseId, cmd: &Apply, actor: &Actor, ctx: &C
     }])
 }
 
+/// Whether an application reason (T1's list) fits a case type: any of them, except that a resend
+/// is for missing units or parts (K2).
+pub fn reason_fits(kind: CaseType, reason: &str) -> bool {
+    kind != CaseType::Resend || ReasonCode::of_apply_reason(reason) == ReasonCode::MissingItems
+}
+
+/// C1: the merchant refunds the buyer of its own accord: on its own shop's order, once paid
+/// (a COD order once delivered), on units not in an open case, within what they can refund (L2),
+/// with a reason from the list. No review, no window, no case limit: the case is opened and its
+/// refund started in one change, and the buyer is told.
+pub fn merchant_refund(
+    order: &Order,
+    case_id: CaseId,
+    cmd: &MerchantRefund,
+    actor: &Actor,
+    ctx: &Ctx,
+) -> Result<Events, Refusal> {
+    match actor {
+        Actor::Merchant { shop, .. } if *shop == order.shop_id => {}
+        other => return Err(Refusal::NotAllowedFor { party: other.party(), action: "refund the buyer", rule: "C1" }),
+    }
+    let order = &*order.with_lines();
+    let paid = match order.payment {
+        PaymentMethod::Online => !matches!(order.state, OrderState::AwaitingPayment | OrderState::Cancelled),
+        PaymentMethod::Cod => matches!(order.state, OrderState::Delivered | OrderState::Completed),
+    };
+    if !paid {
+        return Err(Refusal::WrongState {
+            action: "merchant_refund",
+            subject: "order",
+            state: order.state.as_str().into(),
+            rule: "C1",
+        });
+    }
+    let reason = text("reason", &cmd.reason, 64, true).map_err(|e| field_err(e, "C1"))?;
+    if !MERCHANT_REFUND_REASONS.iter().any(|r| r.code == reason.as_str()) {
+        let codes: Vec<&str> = MERCHANT_REFUND_REASONS.iter().map(|r| r.code).collect();
+        return Err(Refusal::invalid("reason", format!("must be one of {}", codes.join(", ")), "C1"));
+    }
+    let description = text("description", &cmd.description, 1000, false).map_err(|e| field_err(e, "C1"))?;
+    let picked = check_picks(&order.lines, &order.line_use, &cmd.lines, None)?;
+    let picks: Vec<Pick> = picked.iter().map(|p| Pick { line: p.line, units: p.units }).collect();
+    let kind = if order.state.is_unshipped() { CaseType::RefundUnshipped } else { CaseType::RefundOnly };
+    check_amount(cmd.amount, order.refundable_for(&picks, kind), "L2")?;
+    let opened = Event::MerchantRefundOpened { case_id, kind, reason, amount: cmd.amount, description, lines: picks };
+    let case = Case::open(order, &Recorded { at: ctx.now, actor: *actor, event: opened.clone() })
+        .ok_or(Refusal::invalid("lines", "open no case", "C1"))?;
+    let mut events = vec![opened];
+    events.extend(refund_events(order, &case, cmd.amount, ctx));
+    Ok(events)
+}
+
 pub(super) fn check_request(
     reason: &str,
     description: &str,

@@ -122,9 +122,16 @@ impl Recorded {
 impl Case {
     /// A new case from its first event.
     pub fn open(order: &Order, r: &Recorded) -> Option<Case> {
-        let Event::Applied { case_id, kind, reason, amount, description, evidence, refund_account, lines } = &r.event
-        else {
-            return None;
+        let (case_id, kind, reason, amount, description, evidence, refund_account, lines) = match &r.event {
+            Event::Applied { case_id, kind, reason, amount, description, evidence, refund_account, lines } => {
+                (case_id, kind, reason, amount, description, evidence.as_slice(), refund_account.clone(), lines)
+            }
+            // C1: opened by the merchant, with no evidence and no account (a COD refund is paid by
+            // the merchant, with a voucher).
+            Event::MerchantRefundOpened { case_id, kind, reason, amount, description, lines } => {
+                (case_id, kind, reason, amount, description, &[][..], None, lines)
+            }
+            _ => return None,
         };
         Some(Case {
             id: *case_id,
@@ -145,7 +152,7 @@ impl Case {
             resubmissions: 0,
             return_address: None,
             return_parcel: None,
-            refund_account: refund_account.clone(),
+            refund_account,
             extension_used: false,
             buyer_reminders: 0,
             reminders: vec![],
@@ -184,7 +191,7 @@ impl Case {
     pub fn apply(&mut self, r: &Recorded) {
         let at = r.at;
         match &r.event {
-            Event::Applied { .. } => {}
+            Event::Applied { .. } | Event::MerchantRefundOpened { .. } => {}
             Event::Withdrawn => self.set_status(Status::Closed { reason: CloseReason::Withdrawn }, at),
             Event::Resubmitted { kind, reason, amount, description, evidence } => {
                 self.kind = *kind;

@@ -57,6 +57,16 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         lines: Vec<crate::lines::units::Pick>,
     },
+    /// C1: the merchant refunds the buyer of its own accord: a case opened and agreed at once
+    /// (its refund follows).
+    MerchantRefundOpened {
+        case_id: CaseId,
+        kind: CaseType,
+        reason: String,
+        amount: Money,
+        description: String,
+        lines: Vec<crate::lines::units::Pick>,
+    },
     Withdrawn,
     Resubmitted {
         kind: CaseType,
@@ -211,7 +221,7 @@ impl Event {
             OrderCreated => "order_created", OrderPaid => "order_paid", OrderConfirmed => "order_confirmed",
             OrderShipped => "order_shipped", OrderDelivered => "order_delivered", OrderCompleted => "order_completed",
             OrderCancelled => "order_cancelled", FlagSet => "flag_set", OrderRemarkSet => "order_remark_set",
-            Applied => "applied", Withdrawn => "withdrawn", Resubmitted => "resubmitted", Rejected => "rejected",
+            Applied => "applied", MerchantRefundOpened => "merchant_refund_opened", Withdrawn => "withdrawn", Resubmitted => "resubmitted", Rejected => "rejected",
             RejectedByShipping => "rejected_by_shipping", ReturnAgreed => "return_agreed",
             ReturnLogisticsSubmitted => "return_logistics_submitted", ReturnParcelSigned => "return_parcel_signed",
             BuyerReminded => "buyer_reminded", ReceiptExtended => "receipt_extended",

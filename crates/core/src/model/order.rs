@@ -247,6 +247,16 @@ impl Order {
                 self.cases.push(OrderCase { case: *case_id, lines: picks, open: true, goods_back: false });
                 self.open_case = Some(*case_id);
             }
+            Event::MerchantRefundOpened { case_id, lines, .. } => {
+                // C1: the units are held until the refund that follows; not a buyer's case (L3).
+                for p in lines {
+                    if let Some(i) = self.lines.iter().position(|l| l.no == p.line) {
+                        self.line_use[i].open_units += p.units;
+                    }
+                }
+                self.cases.push(OrderCase { case: *case_id, lines: lines.clone(), open: true, goods_back: false });
+                self.open_case = Some(*case_id);
+            }
             Event::Withdrawn | Event::Closed { .. } => {
                 if let Some(case) = this_case {
                     self.end_case(case, |_, _, _| false);

@@ -32,6 +32,18 @@ pub fn routes(api: Api) -> Api {
         post(apply),
     )
     .route(
+        Method::POST,
+        "/api/v1/orders/{order}/refunds",
+        "merchant_refund",
+        "cases",
+        "The shop refunds the buyer of its own accord (C1: out of stock, goodwill, a price correction): \
+         no review, within what the units can refund (L2); the buyer is told.",
+        "the order's shop (owner, staff)",
+        Json(schema::<MerchantRefund>),
+        Reply::Json(201, schema::<wire::CasePage>),
+        post(merchant_refund),
+    )
+    .route(
         Method::GET,
         "/api/v1/cases/{case}",
         "get_case",
@@ -88,6 +100,20 @@ async fn apply(
     let id = OrderId(path_id(&order, "order")?);
     let key = idempotency_key(&headers)?;
     let case = crate::services::apply(&state, &caller, id, cmd, key).await?;
+    let page = detail(&state, &caller, case.id).await?;
+    Ok((StatusCode::CREATED, Json(page)).into_response())
+}
+
+async fn merchant_refund(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(order): Path<String>,
+    headers: HeaderMap,
+    JsonBody(cmd): JsonBody<MerchantRefund>,
+) -> ApiResult<Response> {
+    let id = OrderId(path_id(&order, "order")?);
+    let key = idempotency_key(&headers)?;
+    let case = crate::services::merchant_refund(&state, &caller, id, cmd, key).await?;
     let page = detail(&state, &caller, case.id).await?;
     Ok((StatusCode::CREATED, Json(page)).into_response())
 }

@@ -6,7 +6,7 @@
 use super::{schema, Api, BodyDoc, Reply};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use aftersale_core::command::{Reason, APPLY_REASONS, REJECT_REASONS};
+use aftersale_core::command::{Reason, APPLY_REASONS, MERCHANT_REFUND_REASONS, REJECT_REASONS};
 use aftersale_core::labels::{self, Label};
 use aftersale_core::model::{Queue, Stage, StatusName};
 use aftersale_core::values::Flag;
@@ -92,14 +92,17 @@ pub struct RejectReason {
 pub struct Reasons {
     apply: Vec<ApplyReason>,
     reject: Vec<RejectReason>,
+    /// C1: why a shop refunds a buyer of its own accord (`POST /api/v1/orders/{order}/refunds`).
+    merchant_refund: Vec<Reason>,
 }
 
-const KINDS: [CaseType; 3] = [CaseType::RefundUnshipped, CaseType::RefundOnly, CaseType::ReturnRefund];
+const KINDS: [CaseType; 5] = CaseType::ALL;
 
-/// The stages a rejection can happen at for a case type: only a return is rejected on receipt.
+/// The stages a rejection can happen at for a case type: only what takes the goods back (a
+/// return, an exchange) is rejected on receipt.
 fn stages_of(kind: CaseType) -> &'static [Stage] {
     match kind {
-        CaseType::ReturnRefund => &[Stage::Review, Stage::Receipt],
+        CaseType::ReturnRefund | CaseType::Exchange => &[Stage::Review, Stage::Receipt],
         _ => &[Stage::Review],
     }
 }
@@ -112,7 +115,12 @@ async fn reasons(_caller: Caller, uri: axum::http::Uri) -> ApiResult<Json<Reason
     let kinds: Vec<CaseType> = KINDS.into_iter().filter(|k| q.kind.is_none_or(|want| want == *k)).collect();
     let apply = APPLY_REASONS
         .iter()
-        .map(|r| ApplyReason { reason: *r, kinds: kinds.clone(), evidence_required: false })
+        .map(|r| ApplyReason {
+            reason: *r,
+            kinds: kinds.iter().copied().filter(|k| aftersale_core::reason_fits(*k, r.code)).collect(),
+            evidence_required: false,
+        })
+        .filter(|r| !r.kinds.is_empty())
         .collect();
     let reject = REJECT_REASONS
         .iter()
@@ -127,7 +135,7 @@ async fn reasons(_caller: Caller, uri: axum::http::Uri) -> ApiResult<Json<Reason
             })
         })
         .collect();
-    Ok(Json(Reasons { apply, reject }))
+    Ok(Json(Reasons { apply, reject, merchant_refund: MERCHANT_REFUND_REASONS.to_vec() }))
 }
 
 #[derive(Debug, Serialize, JsonSchema)]

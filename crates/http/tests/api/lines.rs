@@ -306,3 +306,43 @@ async fn k1_a_replacement_not_shipped_in_48_hours_is_refunded_instead() {
     assert_eq!(r.status, 422, "{}", body(&r));
     t.stop().await;
 }
+
+/// C1: the shop refunds one line of its own accord: no review, the buyer told, within L2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c1_the_shop_refunds_a_line_of_its_own_accord_over_http() {
+    let t = TestApp::new().await;
+    let o = three_line_order(&t).await;
+    let id = o["id"].as_i64().unwrap();
+    let path = format!("/api/v1/orders/{id}/refunds");
+    let body = |minor: i64| json!({ "reason": "price_correction", "amount": cny(minor), "lines": [{ "line": 2, "units": 1 }] });
+    let r = t.staff.post(&path, &body(7_144)).await.unwrap();
+    let p = problem(&r, 422, "amount_above_refundable");
+    assert_eq!(p["rule"], "B3", "the amount's rule (L2 is B3 per line): {p}");
+    // Not the buyer's to do, and another shop does not see the order.
+    let r = t.buyer.post(&path, &body(100)).await.unwrap();
+    assert!(r.status == 403 || r.status == 422, "{}", body_text(&r));
+    let r = t.owner2.post(&path, &body(100)).await.unwrap();
+    problem(&r, 404, "not_found");
+    let r = t.staff.post(&path, &json!({ "reason": "because", "amount": cny(100) })).await.unwrap();
+    assert_eq!(problem(&r, 422, "invalid_value")["field"], "reason");
+    // 20.00 back on line 2: the case is refunding at once, and the buyer's box says so.
+    let r = t.staff.post(&path, &body(2_000)).await.unwrap();
+    assert_eq!(r.status, 201, "{}", body_text(&r));
+    let page = r.json();
+    assert_eq!((page["status"].as_str(), page["case"]["kind"].as_str()), (Some("refunding"), Some("refund_only")));
+    assert_eq!(page["log"][0]["actor"]["role"], "merchant", "{}", page["log"][0]);
+    let inbox = t.buyer.get("/api/v1/messages").await.unwrap().json();
+    assert!(
+        inbox["items"].as_array().unwrap().iter().any(|m| m["title"].as_str().unwrap().contains("refunds you")),
+        "{inbox}"
+    );
+    let o = t.owner.get(&format!("/api/v1/orders/{id}")).await.unwrap().json();
+    assert_eq!(minor(&o["lines"][1]["refunded"]), 2_000);
+    let reasons = t.staff.get("/api/v1/reasons").await.unwrap().json();
+    assert!(reasons["merchant_refund"].as_array().unwrap().iter().any(|r| r["code"] == "out_of_stock"));
+    t.stop().await;
+}
+
+fn body_text(r: &Resp) -> String {
+    String::from_utf8_lossy(&r.body).to_string()
+}

@@ -7,6 +7,7 @@ use aftersale_core::command::*;
 use aftersale_core::lines::units::Pick;
 use aftersale_core::lines::LineKind;
 use aftersale_core::model::*;
+use aftersale_core::notice::Recipient;
 use aftersale_core::time::Dur;
 use aftersale_core::values::*;
 use aftersale_core::*;
@@ -290,4 +291,96 @@ fn l2_u1_a_refund_before_shipment_of_some_lines_leaves_the_order_to_ship_with_th
     s.cmd(rest, MERCHANT, CaseCommand::Refund);
     assert_eq!(s.order.state, OrderState::Cancelled);
     assert_eq!(s.order.refunded, cny(160), "everything, the shipping fee with the last units (U1)");
+}
+
+impl Shop {
+    fn merchant_refund(
+        &mut self,
+        actor: Actor,
+        reason: &str,
+        amount: Money,
+        lines: &[(u32, u32)],
+    ) -> Result<Vec<Event>, Refusal> {
+        let cmd = MerchantRefund {
+            reason: reason.into(),
+            amount,
+            description: "缺一个颜色".into(),
+            lines: lines.iter().map(|&(line, units)| Pick { line, units }).collect(),
+        };
+        let id = CaseId(self.next);
+        let events = aftersale_core::merchant_refund(&self.order, id, &cmd, &actor, &self.ctx())?;
+        self.next += 1;
+        let recorded: Vec<Recorded> =
+            events.iter().map(|e| Recorded { at: self.now, actor, event: e.clone() }).collect();
+        let mut case = Case::open(&self.order, &recorded[0]).unwrap();
+        for r in &recorded {
+            self.order.apply_for(Some(id), r);
+            if r != &recorded[0] {
+                case.apply(r);
+            }
+        }
+        self.cases.push(case);
+        Ok(events)
+    }
+}
+
+#[test]
+fn c1_the_merchant_refunds_a_line_of_its_own_accord_with_no_review_and_the_buyer_is_told() {
+    let mut s = Shop::delivered();
+    // Above what line 2 can refund: refused, naming L2.
+    assert_eq!(
+        s.merchant_refund(MERCHANT, "goodwill", Money::cny(7_144), &[(2, 1)]),
+        Err(Refusal::AmountAboveRefundable { requested: Money::cny(7_144), max: Money::cny(7_143) })
+    );
+    assert!(matches!(
+        s.merchant_refund(MERCHANT, "because", cny(1), &[(2, 1)]),
+        Err(Refusal::InvalidField { rule: "C1", .. })
+    ));
+    // Another shop, the buyer, the platform: not theirs to do.
+    let other = Actor::Merchant { shop: ShopId(2), staff: StaffId(21) };
+    for who in [other, BUYER, crate::harness::AGENT] {
+        assert!(matches!(
+            s.merchant_refund(who, "goodwill", cny(1), &[(2, 1)]),
+            Err(Refusal::NotAllowedFor { rule: "C1", .. })
+        ));
+    }
+    let events = s.merchant_refund(MERCHANT, "price_correction", cny(20), &[(2, 1)]).unwrap();
+    assert!(matches!(events[0], Event::MerchantRefundOpened { kind: CaseType::RefundOnly, .. }));
+    assert!(matches!(events[1], Event::RefundStarted { cancels_order: false, .. }), "{events:?}");
+    let case = s.cases.last().unwrap().clone();
+    assert_eq!(
+        (case.status, case.amount, case.lines.clone()),
+        (Status::Refunding, cny(20), vec![Pick { line: 2, units: 1 }])
+    );
+    let told = notices_for(&s.order, &case, &events);
+    assert!(
+        told.notices.iter().any(|n| n.recipient == Recipient::Buyer(BuyerId(7)) && n.title_zh.contains("退款")),
+        "{told:?}"
+    );
+    // A partial refund: the unit is free again, the line has 20 less to refund, and no buyer's
+    // case was counted toward the limit (L3).
+    assert_eq!(s.line(2), (0, 0, 2_000));
+    assert_eq!(s.order.line_use[1].cases, 0);
+    assert_eq!(s.order.refundable_for(&[Pick { line: 2, units: 1 }], CaseType::RefundOnly), Money::cny(5_143));
+    // Units in a buyer's open case are not refunded under it.
+    s.apply(CaseType::RefundOnly, "damaged", cny(10), &[(1, 2)]).unwrap();
+    assert_eq!(
+        s.merchant_refund(MERCHANT, "goodwill", cny(1), &[(1, 1)]),
+        Err(Refusal::UnitsNotAvailable { line: 1, asked: 1, available: 0 })
+    );
+}
+
+#[test]
+fn c1_an_order_not_yet_paid_is_not_refunded_and_before_shipment_the_rest_still_ships() {
+    let mut s = Shop::new(PaymentMethod::Online);
+    assert!(matches!(
+        s.merchant_refund(MERCHANT, "out_of_stock", cny(1), &[(3, 1)]),
+        Err(Refusal::WrongState { rule: "C1", .. })
+    ));
+    s.order_cmd(SYSTEM, OrderCommand::Pay);
+    // Out of stock on the strawberries: refunded before shipment, the rest ships.
+    s.merchant_refund(MERCHANT, "out_of_stock", Money::cny(2_143), &[(3, 3)]).unwrap();
+    assert_eq!(s.order.state, OrderState::AwaitingConfirmation);
+    assert_eq!(s.line(3), (0, 3, 2_143));
+    assert_eq!(s.cases.last().unwrap().kind, CaseType::RefundUnshipped);
 }
