@@ -53,6 +53,7 @@ pub fn title(action: &str) -> &'static str {
         "set_flag" => "Set flag",
         "set_order_remark" => "Save order remark",
         "ship_replacement" => "Ship the goods",
+        "merchant_refund" => "Refund the buyer on this order",
         "confirm_replacement" => "Confirm the goods arrived",
         _ => "Action",
     }
@@ -372,6 +373,39 @@ pub fn post_message(v: &Viewer, sheet: &CaseSheet, extras: &Extras, err: Option<
 }
 
 /// W3 and W4 for merchant staff: the order remark and the case remark side by side, and the flag.
+/// C1: the shop refunds the buyer of its own accord, on units of the order no case holds — a new
+/// case, refunded at once. Offered on the case page while some unit is free.
+fn merchant_refund_form(v: &Viewer, sheet: &CaseSheet, err: Option<&FormError>) -> Markup {
+    use aftersale_core::command::MERCHANT_REFUND_REASONS;
+    let order = sheet.order.with_lines();
+    let free: Vec<(u32, String, u32)> = order
+        .lines
+        .iter()
+        .zip(&order.line_use)
+        .map(|(l, u)| (l.no, l.title.clone(), aftersale_core::lines::units::available_units(l, u)))
+        .filter(|(_, _, n)| *n > 0)
+        .collect();
+    if free.is_empty() || order.state == OrderState::Cancelled {
+        return html! {};
+    }
+    let f = F { v, case: sheet.case.id, action: "merchant_refund", err };
+    let reasons: Vec<(String, String)> =
+        MERCHANT_REFUND_REASONS.iter().map(|r| (r.code.to_string(), v.lang.pick(r.zh, r.en).to_string())).collect();
+    html! {
+        (f.form(sheet.case.version, false, html! {
+            (f.select("reason", v.t("Reason"), &reasons, "goodwill"))
+            @for (no, title, n) in &free {
+                @let name = format!("units.{no}");
+                label for=(f.id(&name)) { (if title.is_empty() { v.t("Units") } else { title.as_str() }) " · " (n) " " (v.t("available")) }
+                input id=(f.id(&name)) type="number" name=(name) min="0" max=(n) step="1" value=(f.val(&name, "0"));
+            }
+            (f.field_error("lines"))
+            (f.amount(Money::zero(order.total.currency())))
+            (f.area("description", v.t("Description"), false, 1000, ""))
+        }))
+    }
+}
+
 pub fn merchant_panel(v: &Viewer, sheet: &CaseSheet, err: Option<&FormError>) -> Markup {
     let id = sheet.case.id;
     let order_f = F { v, case: id, action: "set_order_remark", err };
@@ -401,6 +435,7 @@ pub fn merchant_panel(v: &Viewer, sheet: &CaseSheet, err: Option<&FormError>) ->
                         button type="submit" { (v.t("Save case remark")) }
                     }
                 }
+                div { (merchant_refund_form(v, sheet, err)) }
                 @if sheet.actions.contains(&Action::SetFlag) {
                     form method="post" action=(format!("/cases/{id}/act/set_flag")) {
                         (v.form_fields())

@@ -108,7 +108,15 @@ async fn act(
         Ok(x) => x,
         Err(e) => return refusal_page(&v, &e),
     };
-    let outcome = submit(&state, &v, &sheet, &action, &form).await;
+    let outcome = if action == "merchant_refund" {
+        // C1 opens a new case on the order: the browser goes to it.
+        match merchant_refund(&state, &v, &sheet, &form).await {
+            Ok(new) => return Redirect::to(&format!("/cases/{new}?done=merchant_refund")).into_response(),
+            Err(e) => Err((e, Vec::new())),
+        }
+    } else {
+        submit(&state, &v, &sheet, &action, &form).await
+    };
     match outcome {
         // A form sent again after it acted (double click, back button) acted once: say so.
         Ok(true) => Redirect::to(&format!("/cases/{id}?again={action}")).into_response(),
@@ -131,6 +139,15 @@ async fn act(
             respond(&v, status, &sheet, &extras, None, None, Some(&err))
         }
     }
+}
+
+/// C1 from the case page: the shop refunds the buyer on the case's order.
+async fn merchant_refund(state: &AppState, v: &Viewer, sheet: &CaseSheet, form: &FormData) -> ApiResult<CaseId> {
+    let body = action_body("merchant_refund", form, sheet.order.total.currency(), &[])?;
+    let cmd: MerchantRefund = crate::input::parse_json(&body)?;
+    let case =
+        crate::services::merchant_refund(state, &v.caller, sheet.order.id, cmd, form_idem(form.get("idem"))).await?;
+    Ok(case.id)
 }
 
 /// Sends one form: its files are uploaded first (as the JSON API's upload does), then the action

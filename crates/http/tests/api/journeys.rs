@@ -450,5 +450,20 @@ async fn browser_an_exchange_of_one_line_end_to_end() {
     buyer.submit_action("confirm_replacement").await;
     assert_eq!(status(&buyer).await, "completed");
     buyer.screenshot("journey-buyer-exchange-completed").await;
+
+    // C1 from the same page: the shop refunds 10.00 on the rice cooker of its own accord.
+    staff.goto(&case_path).await;
+    staff.open_action("merchant_refund").await;
+    staff.select("#f-merchant_refund-reason", "price_correction").await;
+    staff.type_in("#f-merchant_refund-units-2", "1").await;
+    staff.type_in("#f-merchant_refund-amount", "10.00").await;
+    staff.submit_action("merchant_refund").await;
+    let refund_path = staff.path().await;
+    assert!(
+        refund_path.starts_with("/cases/") && !refund_path.starts_with(&case_path),
+        "{refund_path}: {}",
+        staff.page_text().await
+    );
+    assert_eq!(status(&staff).await, "refunding");
     t.stop().await;
 }
