@@ -58,6 +58,14 @@ pub struct BenchArgs {
 }
 
 pub(crate) const T0: Timestamp = Timestamp(1_795_424_400_000);
+
+/// Lines per seeded order (L1; `--lines`): 1 is an order as ingested without lines. With more,
+/// each order has that many lines of 1–3 units and each seeded case names one unit of line 1.
+pub(crate) static LINES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+
+fn lines_per_order() -> u32 {
+    LINES.load(std::sync::atomic::Ordering::Relaxed).max(1)
+}
 pub(crate) const MERCHANT: Actor = Actor::Merchant { shop: ShopId(1), staff: StaffId(1) };
 
 /// A database file name not used before in this run.
@@ -129,7 +137,18 @@ pub(crate) fn order(id: i64, state: OrderState) -> Result<Order, String> {
         fresh: false,
         customer_name: "王小明".into(),
         customer_phone: Phone::parse("13800131234").map_err(err)?,
-        lines: vec![],
+        lines: match lines_per_order() {
+            1 => vec![],
+            n => (0..n)
+                .map(|i| aftersale_core::lines::NewLine {
+                    sku: format!("SKU-{i}"),
+                    title: format!("商品 {}", i + 1),
+                    quantity: i % 3 + 1,
+                    unit_price: Money::cny(3_000 + 1_000 * i64::from(i)),
+                    kind: aftersale_core::lines::LineKind::Standard,
+                })
+                .collect(),
+        },
     };
     let events = create_order(OrderId(id), ShopId(1), &new, &ctx).map_err(err)?;
     let mut log: Vec<Recorded> = events.into_iter().map(|event| Recorded { at: T0, actor: MERCHANT, event }).collect();
@@ -201,8 +220,10 @@ pub(crate) fn seed_orders(engine: &Engine, n: usize, state_of: fn(i64) -> OrderS
     Ok(())
 }
 
-/// The buyer of order `id` applying for a 100-yuan refund only, as case `id`.
+/// The buyer of order `id` applying for a refund only, as case `id`: 100 yuan (the goods) on an
+/// order of one line, 10 yuan on one unit of line 1 of an order of several.
 pub(crate) fn applied_refund_only(id: i64, at: Timestamp) -> Recorded {
+    let multi = lines_per_order() > 1;
     Recorded {
         at,
         actor: buyer(id),
@@ -210,11 +231,11 @@ pub(crate) fn applied_refund_only(id: i64, at: Timestamp) -> Recorded {
             case_id: CaseId(id),
             kind: CaseType::RefundOnly,
             reason: "damaged".into(),
-            amount: Money::cny(10_000),
+            amount: Money::cny(if multi { 1_000 } else { 10_000 }),
             description: String::new(),
             evidence: vec![],
             refund_account: None,
-            lines: vec![],
+            lines: if multi { vec![aftersale_core::lines::units::Pick { line: 1, units: 1 }] } else { vec![] },
         },
     }
 }
@@ -361,6 +382,12 @@ pub(crate) fn seed_refund_only(
                     order.buyer_id = BuyerId(id);
                     let mut case =
                         Case::open(&order, &r).ok_or(EngineError::Invalid { field: "case", reason: "seed".into() })?;
+                    // The order holds the case open (L3), as an application leaves it.
+                    let before = order.version;
+                    order.apply_for(Some(case.id), &r);
+                    let order_json = serde_json::to_string(&order)
+                        .map_err(|e| EngineError::Invalid { field: "order", reason: e.to_string() })?;
+                    tx.update_order(&order, &order_json, before)?;
                     let due = at + policy.review;
                     if reminder_sent {
                         case.reminders.push((DeadlineKind::ReviewReminder, due));

@@ -33,6 +33,10 @@ pub struct HttpBenchArgs {
     /// Cases in the database.
     #[arg(long, default_value_t = 1_000_000)]
     cases: usize,
+    /// Lines per order (L1): 1 is an order ingested without lines; with more, each case names
+    /// one unit of line 1.
+    #[arg(long, default_value_t = 1)]
+    lines: u32,
     /// Concurrent HTTP clients for the command mix.
     #[arg(long, default_value_t = 128)]
     clients: usize,
@@ -239,6 +243,7 @@ where
 }
 
 pub fn run(args: HttpBenchArgs) -> Result<(), String> {
+    crate::bench::LINES.store(args.lines.max(1), std::sync::atomic::Ordering::Relaxed);
     let scratch = aftersale_http::scratch::Scratch::claim(&args.dir, "bench-http")?;
     let pg = match args.database.as_deref().map(aftersale_engine::store::url::DatabaseUrl::parse).transpose()? {
         None | Some(aftersale_engine::store::url::DatabaseUrl::Sqlite(_)) => None,
@@ -505,6 +510,7 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
     let out = json!({
         "backend": backend,
         "cases": args.cases,
+        "lines": args.lines,
         "clients": args.clients,
         "commands_per_s": commands.per_s.round(),
         "commands_p50_ms": commands.p50_ms,
@@ -546,8 +552,8 @@ pub fn run(args: HttpBenchArgs) -> Result<(), String> {
         println!("{out}");
     } else {
         println!(
-            "HTTP load, {} cases in one shop's queue, server `aftersale serve` (pid {pid}) on {backend}",
-            args.cases
+            "HTTP load, {} cases ({} line(s) per order) in one shop's queue, server `aftersale serve` (pid {pid}) on {backend}",
+            args.cases, args.lines
         );
         println!(
             "  command mix      {:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  ({} clients)",

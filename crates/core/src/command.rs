@@ -247,6 +247,20 @@ pub enum CaseCommandOf<E> {
     ConfirmReplacement,
     /// The logistics feed: the replacement or resend was delivered.
     ReplacementDelivered,
+    // I1
+    /// The merchant asks the carrier to stop the parcel instead of rejecting the refund.
+    RequestIntercept,
+    /// The logistics feed: the carrier stopped the parcel, or could not (with why), and the cost.
+    InterceptResult {
+        stopped: bool,
+        #[serde(default)]
+        #[schemars(length(max = 500))]
+        reason: String,
+        #[serde(default)]
+        cost: Option<Money>,
+    },
+    /// The logistics feed: the stopped parcel is back with the merchant.
+    InterceptReturned,
 }
 
 /// Command names without their inputs: what `available_actions` lists.
@@ -287,10 +301,13 @@ pub enum Action {
     ShipReplacement,
     ConfirmReplacement,
     ReplacementDelivered,
+    RequestIntercept,
+    InterceptResult,
+    InterceptReturned,
 }
 
 impl Action {
-    pub const ALL: [Action; 32] = [
+    pub const ALL: [Action; 35] = [
         Action::Withdraw,
         Action::Resubmit,
         Action::Escalate,
@@ -323,6 +340,9 @@ impl Action {
         Action::ShipReplacement,
         Action::ConfirmReplacement,
         Action::ReplacementDelivered,
+        Action::RequestIntercept,
+        Action::InterceptResult,
+        Action::InterceptReturned,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -359,6 +379,9 @@ impl Action {
             Action::ShipReplacement => "ship_replacement",
             Action::ConfirmReplacement => "confirm_replacement",
             Action::ReplacementDelivered => "replacement_delivered",
+            Action::RequestIntercept => "request_intercept",
+            Action::InterceptResult => "intercept_result",
+            Action::InterceptReturned => "intercept_returned",
         }
     }
 
@@ -387,12 +410,15 @@ impl Action {
             | Action::SetRemark
             | Action::SetFlag
             | Action::SetOrderRemark
-            | Action::ShipReplacement => &[Merchant],
+            | Action::ShipReplacement
+            | Action::RequestIntercept => &[Merchant],
             Action::RequestEvidence | Action::Rule | Action::ReviewAppeal | Action::DecideAppeal => &[Platform],
             Action::Expire
             | Action::RecordRefundOutcome
             | Action::ReturnParcelSigned
-            | Action::ReplacementDelivered => &[System],
+            | Action::ReplacementDelivered
+            | Action::InterceptResult
+            | Action::InterceptReturned => &[System],
         }
     }
 
@@ -415,6 +441,7 @@ impl Action {
             Action::Escalate => &[BuyerAfterRejection],
             Action::Appeal => &[AppealWindow],
             Action::ShipReplacement => &[Review, ReplacementShip],
+            Action::RequestIntercept => &[Review],
             Action::ConfirmReplacement => &[ReplacementConfirm],
             _ => &[],
         }
@@ -478,6 +505,9 @@ impl<E> CaseCommandOf<E> {
             C::ShipReplacement { logistics } => C::ShipReplacement { logistics },
             C::ConfirmReplacement => C::ConfirmReplacement,
             C::ReplacementDelivered => C::ReplacementDelivered,
+            C::RequestIntercept => C::RequestIntercept,
+            C::InterceptResult { stopped, reason, cost } => C::InterceptResult { stopped, reason, cost },
+            C::InterceptReturned => C::InterceptReturned,
         })
     }
 
@@ -513,6 +543,9 @@ impl<E> CaseCommandOf<E> {
             CaseCommandOf::ShipReplacement { .. } => Action::ShipReplacement,
             CaseCommandOf::ConfirmReplacement => Action::ConfirmReplacement,
             CaseCommandOf::ReplacementDelivered => Action::ReplacementDelivered,
+            CaseCommandOf::RequestIntercept => Action::RequestIntercept,
+            CaseCommandOf::InterceptResult { .. } => Action::InterceptResult,
+            CaseCommandOf::InterceptReturned => Action::InterceptReturned,
         }
     }
 }

@@ -34,7 +34,7 @@ pub const QUEUES: [Label<Queue>; 11] = [
     label(Queue::Closed, "已关闭", "Closed"),
 ];
 
-pub const STATUSES: [Label<StatusName>; 11] = [
+pub const STATUSES: [Label<StatusName>; 12] = [
     label(StatusName::AwaitingReview, "待商家处理", "Awaiting the merchant's review"),
     label(StatusName::Rejected, "商家已拒绝", "Rejected by the merchant"),
     label(StatusName::AwaitingBuyerReturn, "待买家退货", "Awaiting the buyer's return"),
@@ -44,6 +44,7 @@ pub const STATUSES: [Label<StatusName>; 11] = [
     label(StatusName::Refunding, "退款中", "Refunding"),
     label(StatusName::AwaitingReplacement, "待商家发货", "Awaiting the shop's shipment"),
     label(StatusName::ReplacementSent, "商家已发货", "Shipped by the shop"),
+    label(StatusName::Intercepting, "物流拦截中", "Parcel being intercepted"),
     label(StatusName::Completed, "售后完成", "Completed"),
     label(StatusName::Closed, "售后关闭", "Closed"),
 ];
@@ -78,7 +79,7 @@ mod tests {
         }
         let mut statuses: Vec<_> = STATUSES.iter().map(|l| format!("{:?}", l.value)).collect();
         statuses.dedup();
-        assert_eq!(statuses.len(), 11);
+        assert_eq!(statuses.len(), 12);
         assert_eq!(CASE_TYPES.map(|l| l.value), CaseType::ALL);
     }
 }

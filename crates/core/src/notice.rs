@@ -242,6 +242,24 @@ pub fn notices_for(order: &Order, case: &Case, events: &[Event]) -> Outbox {
                     format!("物流公司 {}，运单号 {}。", logistics.carrier.as_str(), logistics.tracking_no.as_str()),
                 ),
             ),
+            Event::InterceptRequested => note(
+                buyer,
+                Category::AfterSales,
+                both(format!("The shop is stopping the parcel of {no}"), format!("商家正在拦截 {no} 的包裹")),
+                both(
+                    "The shop asked the carrier to send the parcel back; your refund proceeds once it is back.",
+                    "商家已申请物流拦截，包裹退回后即为您退款。",
+                ),
+            ),
+            Event::InterceptAnswered { stopped: false, .. } => note(
+                buyer,
+                Category::AfterSales,
+                both(format!("The parcel of {no} could not be stopped"), format!("{no} 的包裹拦截未成功")),
+                both(
+                    "The carrier could not stop it: once it is delivered, the shop reviews your refund.",
+                    "物流未能拦截包裹：签收后商家将继续处理您的退款申请。",
+                ),
+            ),
             Event::ReplacementTurnedToRefund { amount } => {
                 for to in [buyer, shop] {
                     note(

@@ -145,6 +145,21 @@ pub enum DomainEvent {
     /// Not shipped in time: the units are refunded instead (a `refund.requested` follows).
     #[serde(rename = "case.replacement_turned_to_refund")]
     ReplacementTurnedToRefund { amount: Money },
+    /// I1: the shop asked the carrier to stop the parcel instead of rejecting.
+    #[serde(rename = "case.intercept_requested")]
+    InterceptRequested,
+    /// I1: the carrier's answer: stopped, or not (with why), and what it cost.
+    #[serde(rename = "case.intercept_answered")]
+    InterceptAnswered {
+        stopped: bool,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cost: Option<Money>,
+    },
+    /// I1: the stopped parcel is back (a `refund.requested` follows).
+    #[serde(rename = "case.intercept_returned")]
+    InterceptReturned,
     #[serde(rename = "refund.requested")]
     RefundRequested {
         amount: Money,
@@ -182,7 +197,7 @@ pub enum DomainEvent {
 
 impl DomainEvent {
     /// Every type's name, for the documentation and filters.
-    pub const TYPES: [&'static str; 27] = [
+    pub const TYPES: [&'static str; 30] = [
         "order.created",
         "order.status_changed",
         "order.cancelled",
@@ -210,6 +225,9 @@ impl DomainEvent {
         "case.replacement_delivered",
         "case.replacement_confirmed",
         "case.replacement_turned_to_refund",
+        "case.intercept_requested",
+        "case.intercept_answered",
+        "case.intercept_returned",
     ];
 
     /// The type's name (`type` on the wire).
@@ -243,6 +261,9 @@ impl DomainEvent {
             D::ReplacementDelivered { .. } => 24,
             D::ReplacementConfirmed { .. } => 25,
             D::ReplacementTurnedToRefund { .. } => 26,
+            D::InterceptRequested => 27,
+            D::InterceptAnswered { .. } => 28,
+            D::InterceptReturned => 29,
         };
         Self::TYPES[i]
     }
@@ -336,6 +357,11 @@ pub fn published(
             }
             Event::ReplacementConfirmed { by } => DomainEvent::ReplacementConfirmed { by: *by },
             Event::ReplacementTurnedToRefund { amount } => DomainEvent::ReplacementTurnedToRefund { amount: *amount },
+            Event::InterceptRequested => DomainEvent::InterceptRequested,
+            Event::InterceptAnswered { stopped, reason, cost } => {
+                DomainEvent::InterceptAnswered { stopped: *stopped, reason: reason.clone(), cost: *cost }
+            }
+            Event::InterceptReturned => DomainEvent::InterceptReturned,
             _ => continue,
         });
     }

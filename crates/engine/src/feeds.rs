@@ -16,7 +16,7 @@ pub struct Sender {
     pub credential: Credential,
 }
 
-const FEED_ONLY: &str = "payment, delivery, completion, a return parcel signed for and a replacement delivered are reported by the platform \
+const FEED_ONLY: &str = "payment, delivery, completion, a return parcel signed for, a replacement delivered and an intercept's outcome are reported by the platform \
                          or the shop's integration token (the owner issues one: POST /api/v1/tokens with scope integration)";
 
 impl Engine {
@@ -82,4 +82,37 @@ impl Engine {
         }
         Ok(())
     }
+
+    /// I1: the logistics feed's answer on a parcel the shop asked the carrier to stop: stopped
+    /// (with what it cost), not stopped (with why), or back with the shop (the refund proceeds).
+    pub fn intercept_report(
+        &self,
+        sender: Sender,
+        id: CaseId,
+        report: InterceptReport,
+        key: Option<IdemKey>,
+    ) -> Result<(), EngineError> {
+        sender.require(&[Role::Owner, Role::Staff, Role::Agent, Role::Admin])?;
+        self.case_view(sender.actor, id)?;
+        if !reports_feeds(sender.role, sender.credential) {
+            return Err(EngineError::Forbidden(FEED_ONLY.into()));
+        }
+        let cmd = match report {
+            InterceptReport::Stopped { cost } => {
+                CaseCommand::InterceptResult { stopped: true, reason: String::new(), cost }
+            }
+            InterceptReport::Failed { reason, cost } => CaseCommand::InterceptResult { stopped: false, reason, cost },
+            InterceptReport::Returned => CaseCommand::InterceptReturned,
+        };
+        self.case_command(Actor::System, id, cmd, None, key)?;
+        Ok(())
+    }
+}
+
+/// I1: what the logistics feed reports on an intercepted parcel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InterceptReport {
+    Stopped { cost: Option<Money> },
+    Failed { reason: String, cost: Option<Money> },
+    Returned,
 }

@@ -456,6 +456,13 @@ pub fn seed(state: &AppState, rt: tokio::runtime::Handle) -> Result<Credentials,
         s.n += 1;
         let ex = s.cmd(m, &ex, CaseCommand::ShipReplacement { logistics: logistics(s.n)? })?;
         s.cmd(Actor::System, &ex, CaseCommand::ReplacementDelivered)?;
+        // A refund asked while the parcel is on its way, and the carrier asked to stop it (I1).
+        let o = s.order(shop.id, mo, buyer, PaymentMethod::Online, false, 45)?;
+        s.n += 1;
+        s.engine.order_command(mo, o.id, OrderCommand::Ship { logistics: logistics(s.n)? }, None, None).map_err(e2s)?;
+        let o = engine.order_view(mo, o.id).map_err(e2s)?;
+        let c = s.apply(buyer, &o, CaseType::RefundOnly, "no_longer_needed", 45, None)?;
+        s.cmd(m, &c, CaseCommand::RequestIntercept)?;
         // COD (profiles that take it): refund agreed, awaiting the merchant's voucher (R6).
         if engine.policy_of(shop.id).map_err(e2s)?.cod_voucher.is_some() {
             let o = s.order(shop.id, mo, buyer, PaymentMethod::Cod, true, 158)?;

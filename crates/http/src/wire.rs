@@ -395,6 +395,8 @@ pub struct CaseView {
     pub lines: Vec<aftersale_core::lines::units::Pick>,
     /// K1/K2: the goods the shop sends instead of money, and where that shipment stands.
     pub replacement: Option<aftersale_core::lines::replacement::Shipment>,
+    /// I1: the parcel the shop asked the carrier to stop: where that stands and what it cost.
+    pub intercept: Option<aftersale_core::lines::intercept::Intercept>,
     pub version: u64,
 }
 
@@ -454,6 +456,7 @@ impl CaseView {
             thread: case.thread.clone(),
             lines: case.picks(),
             replacement: case.replacement.clone(),
+            intercept: case.intercept.clone(),
             version: case.version,
         }
     }

@@ -399,6 +399,26 @@ pub fn decide_case(order: &Order, case: &Case, cmd: &CaseCommand, actor: &Actor,
             ev.push(Event::ReplacementShipped { logistics: logistics.clone() });
             ev
         }
+        CaseCommand::RequestIntercept => vec![Event::InterceptRequested],
+        CaseCommand::InterceptResult { stopped, reason, cost } => {
+            let reason = text("reason", reason, 500, false).map_err(|e| field_err(e, "I1"))?;
+            if let Some(c) = cost {
+                if c.currency != order.total.currency {
+                    return Err(Refusal::invalid("cost", format!("is an amount in {}", order.total.currency), "I1"));
+                }
+            }
+            let mut intercept = case.intercept.clone().ok_or(Refusal::NotDue { kind: DeadlineKind::Review })?;
+            intercept.answered(party, *stopped, &reason, *cost, ctx.now)?;
+            vec![Event::InterceptAnswered { stopped: *stopped, reason, cost: *cost }]
+        }
+        CaseCommand::InterceptReturned => {
+            let mut intercept = case.intercept.clone().ok_or(Refusal::NotDue { kind: DeadlineKind::Review })?;
+            intercept.back(party, ctx.now)?;
+            // I1: the parcel is back: the refund the buyer asked for proceeds.
+            let mut ev = vec![Event::InterceptReturned];
+            ev.extend(refund_events(order, case, case.amount, ctx));
+            ev
+        }
         CaseCommand::ConfirmReplacement => {
             let mut shipment =
                 case.replacement.clone().ok_or(Refusal::NotDue { kind: DeadlineKind::ReplacementConfirm })?;

@@ -2,6 +2,7 @@
 //! state, before which deadline — and what happens when a deadline passes.
 
 use super::*;
+use crate::lines::intercept::InterceptState;
 use crate::lines::replacement::ShipmentState;
 
 // ---------------------------------------------------------------------------------------------
@@ -39,6 +40,7 @@ pub(super) fn state_rule(action: Action) -> &'static str {
         Action::RecordRefundOutcome => "M5",
         Action::ReturnParcelSigned => "M3",
         Action::ShipReplacement | Action::ConfirmReplacement | Action::ReplacementDelivered => "K1",
+        Action::RequestIntercept | Action::InterceptResult | Action::InterceptReturned => "I1",
     }
 }
 
@@ -208,6 +210,31 @@ pub fn gate(order: &Order, case: &Case, action: Action, actor: &Actor, ctx: &Ctx
         Action::ReplacementDelivered => {
             s == Status::ReplacementSent
                 && matches!(case.replacement.as_ref().map(|r| &r.state), Some(ShipmentState::Shipped { .. }))
+        }
+        // I1: a refund only asked after shipment and before delivery, once per case.
+        Action::RequestIntercept => {
+            if s == Status::AwaitingReview {
+                use crate::lines::eligibility::Remedy;
+                let remedy = if case.kind == CaseType::RefundOnly { Remedy::RefundOnly } else { Remedy::ReturnRefund };
+                crate::lines::intercept::Intercept::request(party, remedy, order.state, ctx.now)?;
+                if case.intercept.is_some() {
+                    return Err(Refusal::WrongState {
+                        action: "request_intercept",
+                        subject: "intercept",
+                        state: "already asked for".into(),
+                        rule: "I1",
+                    });
+                }
+            }
+            s == Status::AwaitingReview
+        }
+        Action::InterceptResult => {
+            s == Status::Intercepting
+                && matches!(case.intercept.as_ref().map(|i| &i.state), Some(InterceptState::Requested { .. }))
+        }
+        Action::InterceptReturned => {
+            s == Status::Intercepting
+                && matches!(case.intercept.as_ref().map(|i| &i.state), Some(InterceptState::Intercepted { .. }))
         }
     };
     if !ok {

@@ -17,7 +17,7 @@ use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// Where an intercept stands.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum InterceptState {
     /// Asked of the carrier; the case waits for its answer.
@@ -31,7 +31,7 @@ pub enum InterceptState {
 }
 
 /// An intercept on a case, with what it cost once known.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Intercept {
     pub state: InterceptState,
     pub cost: Option<Money>,

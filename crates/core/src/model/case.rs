@@ -67,6 +67,9 @@ pub struct Case {
     /// K1/K2: the replacement or the missing units the merchant sends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replacement: Option<crate::lines::replacement::Shipment>,
+    /// I1: the parcel the merchant asked the carrier to stop, and what that cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intercept: Option<crate::lines::intercept::Intercept>,
     pub version: u64,
 }
 
@@ -167,6 +170,7 @@ impl Case {
             last_expiry: None,
             lines: lines.clone(),
             replacement: None,
+            intercept: None,
             version: 1,
         })
     }
@@ -351,6 +355,31 @@ impl Case {
                 }
                 self.amount = *amount;
             }
+            Event::InterceptRequested => {
+                use crate::lines::intercept::{Intercept, InterceptState};
+                self.intercept = Some(Intercept { state: InterceptState::Requested { at }, cost: None });
+                self.set_status(Status::Intercepting, at);
+            }
+            Event::InterceptAnswered { stopped, reason, cost } => {
+                use crate::lines::intercept::InterceptState;
+                if let Some(i) = &mut self.intercept {
+                    i.cost = cost.or(i.cost);
+                    i.state = if *stopped {
+                        InterceptState::Intercepted { at }
+                    } else {
+                        InterceptState::Failed { at, reason: reason.clone() }
+                    };
+                }
+                if !*stopped {
+                    // Not stopped: the case goes on as a refund only, reviewed after delivery.
+                    self.set_status(Status::AwaitingReview, at);
+                }
+            }
+            Event::InterceptReturned => {
+                if let Some(i) = &mut self.intercept {
+                    i.state = crate::lines::intercept::InterceptState::Returned { at };
+                }
+            }
             Event::ProposalMade { kind, amount, address } => {
                 self.proposal = Some(Proposal {
                     kind: *kind,
@@ -531,7 +560,8 @@ impl Case {
                     _ => {}
                 }
             }
-            Status::Completed | Status::Closed { .. } => {}
+            // I1: the carrier answers when it answers; nothing acts meanwhile.
+            Status::Intercepting | Status::Completed | Status::Closed { .. } => {}
         }
         if self.appeal_window_open() {
             if let Some(r) = self.arbitration.as_ref().and_then(|a| a.ruling.as_ref()) {
@@ -578,9 +608,11 @@ impl Case {
                     Queue::InArbitration
                 }
             }
-            Status::Rejected { .. } | Status::AwaitingVoucher | Status::Refunding | Status::ReplacementSent => {
-                Queue::InProgress
-            }
+            Status::Rejected { .. }
+            | Status::AwaitingVoucher
+            | Status::Refunding
+            | Status::ReplacementSent
+            | Status::Intercepting => Queue::InProgress,
             Status::Completed | Status::Closed { .. } => Queue::Closed,
         }
     }

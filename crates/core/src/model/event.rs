@@ -138,6 +138,18 @@ pub enum Event {
     ReplacementTurnedToRefund {
         amount: Money,
     },
+    /// I1: the merchant asked the carrier to stop the parcel instead of rejecting.
+    InterceptRequested,
+    /// I1: the carrier's answer (the logistics feed): stopped, or not (with why), and the cost.
+    InterceptAnswered {
+        stopped: bool,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cost: Option<Money>,
+    },
+    /// I1: the stopped parcel is back with the merchant (the refund follows).
+    InterceptReturned,
     VoucherUploaded {
         evidence: Vec<Evidence>,
     },
@@ -230,6 +242,8 @@ impl Event {
             ReplacementAwaited => "replacement_awaited", ReplacementShipped => "replacement_shipped",
             ReplacementDelivered => "replacement_delivered", ReplacementConfirmed => "replacement_confirmed",
             ReplacementTurnedToRefund => "replacement_turned_to_refund",
+            InterceptRequested => "intercept_requested", InterceptAnswered => "intercept_answered",
+            InterceptReturned => "intercept_returned",
             VoucherUploaded => "voucher_uploaded", AdvanceCompensated => "advance_compensated",
             ProposalMade => "proposal_made", ProposalAccepted => "proposal_accepted",
             ProposalDeclined => "proposal_declined", ProposalWithdrawn => "proposal_withdrawn",

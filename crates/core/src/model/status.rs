@@ -84,6 +84,9 @@ pub enum Status {
     /// K1/K2: shipped; a resend completes on delivery, a replacement when the buyer (or silence)
     /// confirms it.
     ReplacementSent,
+    /// I1: the carrier was asked to stop the parcel; the case waits for its answer, then for the
+    /// parcel to come back.
+    Intercepting,
     Completed,
     Closed {
         reason: CloseReason,
@@ -105,6 +108,7 @@ pub enum StatusName {
     Refunding,
     AwaitingReplacement,
     ReplacementSent,
+    Intercepting,
     Completed,
     Closed,
 }
@@ -121,6 +125,7 @@ impl Status {
             Status::Refunding => StatusName::Refunding,
             Status::AwaitingReplacement => StatusName::AwaitingReplacement,
             Status::ReplacementSent => StatusName::ReplacementSent,
+            Status::Intercepting => StatusName::Intercepting,
             Status::Completed => StatusName::Completed,
             Status::Closed { .. } => StatusName::Closed,
         }
@@ -136,6 +141,7 @@ impl Status {
             Status::Refunding => "refunding",
             Status::AwaitingReplacement => "awaiting_replacement",
             Status::ReplacementSent => "replacement_sent",
+            Status::Intercepting => "intercepting",
             Status::Completed => "completed",
             Status::Closed { .. } => "closed",
         }

@@ -12,6 +12,7 @@ mod lines {
     mod eligibility;
     mod exchange;
     mod intercept;
+    mod intercepts;
     mod receipt;
     mod replacement;
     mod units;

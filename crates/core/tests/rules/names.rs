@@ -46,6 +46,7 @@ fn w1_statuses_queues_and_case_types_have_stable_names() {
         (Status::Refunding, "refunding", false),
         (Status::AwaitingReplacement, "awaiting_replacement", false),
         (Status::ReplacementSent, "replacement_sent", false),
+        (Status::Intercepting, "intercepting", false),
         (Status::Completed, "completed", true),
         (Status::Closed { reason: CloseReason::Withdrawn }, "closed", true),
     ];
@@ -98,7 +99,7 @@ fn w1_statuses_queues_and_case_types_have_stable_names() {
 #[test]
 fn t1_actions_have_stable_names_and_the_parties_that_take_them() {
     use Party::*;
-    let table: [(Action, &str, &[Party]); 32] = [
+    let table: [(Action, &str, &[Party]); 35] = [
         (Action::Withdraw, "withdraw", &[Buyer]),
         (Action::Resubmit, "resubmit", &[Buyer]),
         (Action::Escalate, "escalate", &[Buyer, Merchant]),
@@ -131,6 +132,9 @@ fn t1_actions_have_stable_names_and_the_parties_that_take_them() {
         (Action::ShipReplacement, "ship_replacement", &[Merchant]),
         (Action::ConfirmReplacement, "confirm_replacement", &[Buyer]),
         (Action::ReplacementDelivered, "replacement_delivered", &[System]),
+        (Action::RequestIntercept, "request_intercept", &[Merchant]),
+        (Action::InterceptResult, "intercept_result", &[System]),
+        (Action::InterceptReturned, "intercept_returned", &[System]),
     ];
     assert_eq!(table.map(|(a, _, _)| a), Action::ALL);
     for (action, name, parties) in table {

@@ -88,6 +88,18 @@ pub fn routes(api: Api) -> Api {
         Reply::Json(200, schema::<wire::CasePage>),
         post(replacement_logistics),
     )
+    .route(
+        Method::POST,
+        "/api/v1/cases/{case}/intercept-logistics",
+        "intercept_logistics",
+        "cases",
+        "The carrier's answer on a parcel the shop asked it to stop (I1): stopped (with its cost), failed \
+         (with why), or returned to the shop (the refund proceeds).",
+        "the shop's staff (integration), agent, admin",
+        Json(schema::<InterceptLogisticsIn>),
+        Reply::Json(200, schema::<wire::CasePage>),
+        post(intercept_logistics),
+    )
 }
 
 async fn apply(
@@ -216,6 +228,50 @@ async fn replacement_logistics(
     if delivered {
         state.metrics.command("replacement_delivered");
     }
+    Ok(Json(detail(&state, &caller, id).await?))
+}
+
+/// I1: what the carrier did with the parcel the shop asked it to stop.
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+enum InterceptOutcome {
+    Stopped,
+    Failed,
+    Returned,
+}
+
+/// A logistics update on an intercepted parcel (I1).
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct InterceptLogisticsIn {
+    result: InterceptOutcome,
+    /// Why the carrier could not stop it (`failed`).
+    #[serde(default)]
+    #[schemars(length(max = 500))]
+    reason: String,
+    /// What the intercept cost.
+    #[serde(default)]
+    cost: Option<Money>,
+}
+
+async fn intercept_logistics(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(case): Path<String>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<InterceptLogisticsIn>,
+) -> ApiResult<Json<wire::CasePage>> {
+    use aftersale_engine::feeds::InterceptReport;
+    let id = CaseId(path_id(&case, "case")?);
+    let key = idempotency_key(&headers)?;
+    let report = match body.result {
+        InterceptOutcome::Stopped => InterceptReport::Stopped { cost: body.cost },
+        InterceptOutcome::Failed => InterceptReport::Failed { reason: body.reason, cost: body.cost },
+        InterceptOutcome::Returned => InterceptReport::Returned,
+    };
+    let sender = caller.sender();
+    state.run(move |e| e.intercept_report(sender, id, report, key)).await?;
+    state.metrics.command("intercept_result");
     Ok(Json(detail(&state, &caller, id).await?))
 }
 

@@ -54,6 +54,7 @@ pub fn title(action: &str) -> &'static str {
         "set_order_remark" => "Save order remark",
         "ship_replacement" => "Ship the goods",
         "merchant_refund" => "Refund the buyer on this order",
+        "request_intercept" => "Ask the carrier to stop the parcel",
         "confirm_replacement" => "Confirm the goods arrived",
         _ => "Action",
     }
@@ -258,7 +259,8 @@ pub fn forms(v: &Viewer, sheet: &CaseSheet, extras: &Extras, err: Option<&FormEr
             | Action::ExtendReceipt
             | Action::RemindBuyer
             | Action::ReviewAppeal
-            | Action::ConfirmReplacement => f.button(version),
+            | Action::ConfirmReplacement
+            | Action::RequestIntercept => f.button(version),
             Action::ShipReplacement => f.form(version, false, html! {
                 (f.text("logistics.carrier", v.t("Carrier"), true, 32))
                 (f.text("logistics.tracking_no", v.t("Tracking number"), true, 40))
@@ -343,7 +345,12 @@ pub fn forms(v: &Viewer, sheet: &CaseSheet, extras: &Extras, err: Option<&FormEr
                     (f.area("reason", v.t("Reason"), true, 1000, ""))
                 })
             }
-            Action::Expire | Action::RecordRefundOutcome | Action::ReturnParcelSigned | Action::ReplacementDelivered => {
+            Action::Expire
+            | Action::RecordRefundOutcome
+            | Action::ReturnParcelSigned
+            | Action::ReplacementDelivered
+            | Action::InterceptResult
+            | Action::InterceptReturned => {
                 continue
             }
         };

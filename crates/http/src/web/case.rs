@@ -284,6 +284,7 @@ fn body(
         }
         (lines(v, sheet, zone))
         (replacement(v, sheet, zone))
+        (intercept(v, sheet, zone))
         (sections(v, sheet, zone))
         (evidence_gallery(v, case))
         @if merchant { (actions::merchant_panel(v, sheet, err)) }
@@ -353,6 +354,26 @@ fn replacement(v: &Viewer, sheet: &CaseSheet, zone: Zone) -> Markup {
                     S::Completed { at, .. } => { (v.t("Received")) " " (time(*at, zone)) }
                     S::TurnedToRefund { amount, at } => { (v.t("Not shipped in time: refunded instead")) " " (money(*amount)) " · " (time(*at, zone)) }
                 }
+            }
+        }
+    }
+}
+
+/// I1: the parcel the shop asked the carrier to stop.
+fn intercept(v: &Viewer, sheet: &CaseSheet, zone: Zone) -> Markup {
+    use aftersale_core::lines::intercept::InterceptState as S;
+    let Some(i) = &sheet.case.intercept else { return html! {} };
+    html! {
+        section aria-labelledby="icpt-h" data-testid="intercept" {
+            h2 id="icpt-h" { (v.t("Intercept")) }
+            p {
+                @match &i.state {
+                    S::Requested { at } => { (v.t("Asked of the carrier")) " " (time(*at, zone)) }
+                    S::Intercepted { at } => { (v.t("Stopped: on its way back")) " " (time(*at, zone)) }
+                    S::Returned { at } => { (v.t("Back with the shop")) " " (time(*at, zone)) }
+                    S::Failed { at, reason } => { (v.t("Not stopped")) " " (time(*at, zone)) " · " (reason) }
+                }
+                @if let Some(c) = i.cost { " · " (v.t("Cost")) " " (money(c)) }
             }
         }
     }

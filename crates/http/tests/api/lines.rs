@@ -346,3 +346,59 @@ async fn c1_the_shop_refunds_a_line_of_its_own_accord_over_http() {
 fn body_text(r: &Resp) -> String {
     String::from_utf8_lossy(&r.body).to_string()
 }
+
+/// I1 over HTTP: the shop asks the carrier to stop the parcel; the feed reports it stopped (with
+/// its cost) and back; the refund proceeds; each step is on the event stream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn i1_an_intercept_over_http_from_the_request_to_the_refund() {
+    let t = TestApp::new().await;
+    let o = t.order("online", false).await;
+    let id = o["id"].as_i64().unwrap();
+    let r = t
+        .owner
+        .post(
+            &format!("/api/v1/orders/{id}/actions/ship"),
+            &json!({ "logistics": { "carrier": "SF", "tracking_no": "SF8000000001" } }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", body(&r));
+    let case = t.apply(&o, "refund_only", 10_000).await["case"]["id"].as_i64().unwrap();
+    let page = t.case(&t.staff, case).await;
+    assert!(page["available_actions"].as_array().unwrap().contains(&json!("request_intercept")), "{page}");
+    let c = t.ok(&t.staff, case, "request_intercept", json!({})).await;
+    assert_eq!((c["status"].as_str(), c["deadline"].is_null()), (Some("intercepting"), true));
+    let feed = |b: Value| {
+        let admin = t.admin.clone();
+        async move { admin.post(&format!("/api/v1/cases/{case}/intercept-logistics"), &b).await.unwrap() }
+    };
+    // The buyer is not the logistics feed.
+    let r = t
+        .buyer
+        .post(&format!("/api/v1/cases/{case}/intercept-logistics"), &json!({ "result": "stopped" }))
+        .await
+        .unwrap();
+    assert!(r.status == 403 || r.status == 404, "{}", body(&r));
+    // Back before it was stopped: refused, naming I1.
+    let r = feed(json!({ "result": "returned" })).await;
+    assert_eq!(problem(&r, 422, "wrong_state")["rule"], "I1");
+    let r = feed(json!({ "result": "stopped", "cost": cny(1_200) })).await;
+    assert_eq!(r.status, 200, "{}", body(&r));
+    assert_eq!(r.json()["case"]["intercept"]["state"]["state"], "intercepted");
+    let r = feed(json!({ "result": "returned" })).await;
+    assert_eq!(r.json()["status"], "refunding");
+    assert_eq!(r.json()["case"]["intercept"]["cost"]["minor"], 1_200);
+    let mut types = Vec::new();
+    for _ in 0..200 {
+        let page = t.staff.get("/api/v1/events?limit=1000").await.unwrap().json();
+        types = page["items"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap().to_string()).collect();
+        if types.iter().any(|t| t == "case.intercept_returned") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    for kind in ["case.intercept_requested", "case.intercept_answered", "case.intercept_returned", "refund.requested"] {
+        assert!(types.iter().any(|t| t == kind), "{kind}: {types:?}");
+    }
+    t.stop().await;
+}

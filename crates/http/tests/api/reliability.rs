@@ -185,6 +185,7 @@ async fn the_demo_fills_every_queue_and_state() {
         "refunding",
         "awaiting_replacement",
         "replacement_sent",
+        "intercepting",
         "completed",
         "closed",
     ] {

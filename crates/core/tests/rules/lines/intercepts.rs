@@ -1,0 +1,93 @@
+//! I1 as a case's course: a refund asked after shipment, the parcel stopped instead of rejecting,
+//! the refund proceeding once it is back; or not stopped, and the case reviewed after delivery.
+
+use super::cases::Shop;
+use crate::harness::{cny, logistics, BUYER, MERCHANT, SYSTEM};
+use aftersale_core::command::*;
+use aftersale_core::lines::intercept::InterceptState;
+use aftersale_core::model::*;
+use aftersale_core::*;
+
+/// A three-line order shipped, not delivered, and a refund only of line 2 under review.
+fn shipped_refund(s: &mut Shop) -> aftersale_core::values::CaseId {
+    s.order_cmd(SYSTEM, OrderCommand::Pay);
+    s.order_cmd(MERCHANT, OrderCommand::Ship { logistics: logistics("SF7000000001") });
+    s.apply(CaseType::RefundOnly, "no_longer_needed", Money::cny(7_143), &[(2, 1)]).unwrap()
+}
+
+#[test]
+fn i1_an_intercepted_parcel_comes_back_and_the_refund_proceeds_with_its_cost_recorded() {
+    let mut s = Shop::new(PaymentMethod::Online);
+    let id = shipped_refund(&mut s);
+    // Only the shop asks, only on this case's course.
+    assert!(s.try_cmd(id, BUYER, CaseCommand::RequestIntercept).is_err());
+    let ctx = s.ctx();
+    assert!(available_actions(&s.order, s.case(id), &MERCHANT, &ctx).contains(&Action::RequestIntercept));
+    s.cmd(id, MERCHANT, CaseCommand::RequestIntercept);
+    let c = s.case(id);
+    assert_eq!((c.status, c.queue()), (Status::Intercepting, Queue::InProgress));
+    assert!(c.deadlines(&s.policy).is_empty(), "the carrier answers when it answers: the review no longer runs");
+    assert!(s.try_cmd(id, MERCHANT, CaseCommand::RequestIntercept).is_err(), "asked once");
+    // The feed's answers are the system's; a person's are refused.
+    let stopped = CaseCommand::InterceptResult { stopped: true, reason: String::new(), cost: Some(cny(12)) };
+    assert!(matches!(s.try_cmd(id, MERCHANT, stopped.clone()), Err(Refusal::NotAllowedFor { .. })));
+    assert!(s.try_cmd(id, SYSTEM, CaseCommand::InterceptReturned).is_err(), "not back before it was stopped");
+    s.cmd(id, SYSTEM, stopped);
+    assert!(matches!(s.case(id).intercept.as_ref().unwrap().state, InterceptState::Intercepted { .. }));
+    assert_eq!(s.case(id).status, Status::Intercepting);
+    s.cmd(id, SYSTEM, CaseCommand::InterceptReturned);
+    let c = s.case(id);
+    assert_eq!(c.status, Status::Refunding);
+    assert_eq!(c.refund.as_ref().unwrap().amount, Money::cny(7_143));
+    assert_eq!(c.intercept.as_ref().unwrap().cost, Some(cny(12)));
+    assert_eq!(s.line(2), (0, 1, 7_143));
+}
+
+#[test]
+fn i1_a_parcel_not_stopped_goes_on_as_a_refund_reviewed_after_delivery() {
+    let mut s = Shop::new(PaymentMethod::Online);
+    let id = shipped_refund(&mut s);
+    s.cmd(id, MERCHANT, CaseCommand::RequestIntercept);
+    s.now = s.now + Dur::days(1);
+    // Not stopped needs a reason.
+    assert_eq!(
+        s.try_cmd(id, SYSTEM, CaseCommand::InterceptResult { stopped: false, reason: " ".into(), cost: None }),
+        Err(Refusal::MissingField { field: "reason", rule: "I1" })
+    );
+    s.cmd(
+        id,
+        SYSTEM,
+        CaseCommand::InterceptResult { stopped: false, reason: "already out for delivery".into(), cost: None },
+    );
+    let c = s.case(id);
+    assert_eq!(c.status, Status::AwaitingReview);
+    assert!(
+        matches!(&c.intercept.as_ref().unwrap().state, InterceptState::Failed { reason, .. } if reason == "already out for delivery")
+    );
+    // The review runs again from the carrier's answer.
+    assert_eq!(
+        c.governing_deadline(&s.policy).unwrap(),
+        Deadline { kind: DeadlineKind::Review, due: s.now + s.policy.review }
+    );
+    // Delivered: the shop reviews the refund as any other (and cannot ask again).
+    s.order_cmd(SYSTEM, OrderCommand::Deliver);
+    assert!(s.try_cmd(id, MERCHANT, CaseCommand::RequestIntercept).is_err());
+    s.cmd(id, MERCHANT, CaseCommand::Refund);
+    assert_eq!(s.case(id).status, Status::Refunding);
+}
+
+#[test]
+fn i1_only_a_refund_only_of_a_parcel_on_its_way_is_intercepted() {
+    // Delivered already: nothing to stop.
+    let mut s = Shop::delivered();
+    let id = s.apply(CaseType::RefundOnly, "damaged", cny(10), &[(1, 1)]).unwrap();
+    assert!(matches!(
+        s.try_cmd(id, MERCHANT, CaseCommand::RequestIntercept),
+        Err(Refusal::WrongState { rule: "I1", .. })
+    ));
+    // Before shipment: the refund before shipment is answered by refunding or shipping (U3).
+    let mut s = Shop::new(PaymentMethod::Online);
+    s.order_cmd(SYSTEM, OrderCommand::Pay);
+    let id = s.apply(CaseType::RefundUnshipped, "no_longer_needed", cny(10), &[(1, 1)]).unwrap();
+    assert!(s.try_cmd(id, MERCHANT, CaseCommand::RequestIntercept).is_err());
+}
