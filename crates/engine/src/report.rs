@@ -31,6 +31,28 @@ pub struct ShopReport {
     pub refunded_cases: u64,
     /// Reasons by how often buyers gave them, most first.
     pub top_reasons: Vec<(String, u64)>,
+    /// Per outcome asked for — `refund` (the three refund types and the shop's own refunds),
+    /// `exchange` (K1), `resend` (K2) — the cases and the units of order lines they named.
+    pub outcomes: Vec<Outcome>,
+}
+
+/// One outcome's share of the period's cases (L2: a case names lines and units).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub name: &'static str,
+    pub cases: u64,
+    pub units: u64,
+    /// Distinct (order, line) pairs the cases named.
+    pub lines: u64,
+}
+
+/// The outcome a case asks for.
+pub fn outcome_of(kind: CaseType) -> &'static str {
+    match kind {
+        CaseType::Exchange => "exchange",
+        CaseType::Resend => "resend",
+        CaseType::RefundUnshipped | CaseType::RefundOnly | CaseType::ReturnRefund => "refund",
+    }
 }
 
 impl Engine {
@@ -91,7 +113,23 @@ impl Engine {
             let mut refunded: Vec<Money> = Vec::new();
             let mut refunded_cases = 0;
             let mut reasons: Vec<(String, u64)> = Vec::new();
+            let mut outcomes: Vec<Outcome> = ["refund", "exchange", "resend"]
+                .into_iter()
+                .map(|name| Outcome { name, cases: 0, units: 0, lines: 0 })
+                .collect();
+            let mut lines_seen: Vec<(&'static str, i64, u32)> = Vec::new();
             for case in &cases {
+                let name = outcome_of(case.requested_kind);
+                if let Some(o) = outcomes.iter_mut().find(|o| o.name == name) {
+                    o.cases += 1;
+                    for p in case.picks() {
+                        o.units += u64::from(p.units);
+                        if !lines_seen.contains(&(name, case.order_id.0, p.line)) {
+                            lines_seen.push((name, case.order_id.0, p.line));
+                            o.lines += 1;
+                        }
+                    }
+                }
                 if let Some(i) = bucket(case.applied_at) {
                     days[i].1 += 1;
                 }
@@ -137,6 +175,7 @@ impl Engine {
                 refunded,
                 refunded_cases,
                 top_reasons: reasons,
+                outcomes,
             })
         })
     }

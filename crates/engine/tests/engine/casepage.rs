@@ -155,6 +155,9 @@ fn the_shop_report_counts_days_first_responses_and_cases_decided_by_timeout() {
     assert_eq!(r.refunded, vec![Money::cny(3_000)]);
     assert_eq!(r.refunded_cases, 2);
     assert_eq!(r.top_reasons, vec![("damaged".to_string(), 2), ("other".to_string(), 1)]);
+    // Every case asked for money: three refunds, each on the one unit of its one-line order.
+    let outcomes: Vec<(&str, u64, u64, u64)> = r.outcomes.iter().map(|o| (o.name, o.cases, o.lines, o.units)).collect();
+    assert_eq!(outcomes, vec![("refund", 3, 3, 3), ("exchange", 0, 0, 0), ("resend", 0, 0, 0)]);
     // The period bounds the cases: none applied after T0 + 1 h or before T0.
     assert_eq!(a.engine.shop_report(ShopId(1), T0 + Dur::hours(1) + Dur(1), a.clock.now(), eight).unwrap().cases, 0);
     assert_eq!(a.engine.shop_report(ShopId(1), T0 - Dur::days(2), T0 - Dur(1), eight).unwrap().cases, 0);
@@ -171,4 +174,44 @@ fn the_shop_report_counts_days_first_responses_and_cases_decided_by_timeout() {
     assert_eq!((exact.cases, exact.complete), (3, true));
     // another shop's report is its own
     assert_eq!(a.engine.shop_report(ShopId(2), T0 - Dur::days(1), a.clock.now(), Dur(0)).unwrap().cases, 0);
+}
+
+#[test]
+fn the_shop_report_counts_cases_lines_and_units_per_outcome() {
+    use aftersale_core::lines::units::Pick;
+    use aftersale_core::lines::{LineKind, NewLine};
+    let a = app();
+    let line = |sku: &str, quantity: u32| NewLine {
+        sku: sku.into(),
+        title: sku.into(),
+        quantity,
+        unit_price: Money::cny(5_000),
+        kind: LineKind::Standard,
+    };
+    let new = NewOrder { lines: vec![line("A", 2), line("B", 1)], ..new_order("L3", PaymentMethod::Online) };
+    let o = a.engine.create_order(MERCHANT, ShopId(1), new, None).unwrap();
+    a.engine.order_command(Actor::System, o.id, OrderCommand::Pay, None, None).unwrap();
+    let logistics =
+        Logistics { carrier: Carrier::parse("SF").unwrap(), tracking_no: TrackingNo::parse("SF9100000001").unwrap() };
+    let ship = OrderCommand::Ship { logistics };
+    a.engine.order_command(MERCHANT, o.id, ship, None, None).unwrap();
+    a.engine.order_command(Actor::System, o.id, OrderCommand::Deliver, None, None).unwrap();
+    let ask = |kind, reason: &str, yuan: i64, lines: Vec<Pick>| {
+        let cmd = Apply {
+            kind,
+            reason: reason.into(),
+            amount: Money::cny(yuan * 100),
+            description: String::new(),
+            evidence: vec![],
+            refund_account: None,
+            lines,
+        };
+        a.engine.apply(BUYER, o.id, cmd, None).unwrap()
+    };
+    ask(CaseType::Exchange, "defective", 0, vec![Pick { line: 1, units: 2 }]);
+    ask(CaseType::Resend, "missing_or_wrong_item", 0, vec![Pick { line: 2, units: 1 }]);
+    a.clock.advance(Dur::hours(1));
+    let r = a.engine.shop_report(ShopId(1), T0 - Dur::days(1), a.clock.now(), Dur::hours(8)).unwrap();
+    let outcomes: Vec<(&str, u64, u64, u64)> = r.outcomes.iter().map(|o| (o.name, o.cases, o.lines, o.units)).collect();
+    assert_eq!(outcomes, vec![("refund", 0, 0, 0), ("exchange", 1, 1, 2), ("resend", 1, 1, 1)]);
 }

@@ -72,6 +72,20 @@ async fn page(State(state): State<AppState>, v: Viewer, Query(p): Query<Period>)
             h2 id="reasons-h" { (v.t("Top reasons")) }
             (reason_chart(&v, &report))
         }
+        section aria-labelledby="outcomes-h" {
+            h2 id="outcomes-h" { (v.t("Outcomes asked for")) }
+            table.outcomes data-testid="outcomes" {
+                thead { tr { th { (v.t("Outcome")) } th { (v.t("Number of cases")) } th { (v.t("Order lines")) } th { (v.t("Units")) } } }
+                tbody {
+                    @for o in &report.outcomes {
+                        tr data-outcome=(o.name) {
+                            td { (match o.name { "exchange" => v.t("Exchange"), "resend" => v.t("Resend"), _ => v.t("Refund") }) }
+                            td { (o.cases) } td { (o.lines) } td { (o.units) }
+                        }
+                    }
+                }
+            }
+        }
         p.zone-note { (v.t("Days are cut in")) " " (v.zone.name) "." }
     };
     render(&v, v.t("Dashboard"), body)
