@@ -2,6 +2,7 @@
 
 use aftersale_core::lines::{allocate, single_line, LineKind, NewLine};
 use aftersale_core::money::Currency;
+use aftersale_core::refusal::Refusal;
 use aftersale_core::Money;
 
 fn line(unit: i64, quantity: u32) -> NewLine {
@@ -61,4 +62,27 @@ fn l1_an_order_without_lines_is_one_line_and_bad_lines_are_refused_naming_the_fi
     assert_eq!(field(allocate(Money::cny(100), &too_many)), ("lines".into(), "L1"));
     // Free lines with nothing paid are fine.
     assert_eq!(paid(0, &[line(0, 1), line(0, 2)]), [0, 0]);
+}
+
+#[test]
+fn l1_a_line_s_sku_and_title_are_bounded_and_free_of_control_characters() {
+    let line = |sku: &str, title: &str| NewLine {
+        sku: sku.into(),
+        title: title.into(),
+        quantity: 1,
+        unit_price: Money::cny(100),
+        kind: LineKind::Standard,
+    };
+    assert!(allocate(Money::cny(100), &[line(&"S".repeat(64), &"标".repeat(200))]).is_ok(), "at the bounds");
+    for (bad, field) in [
+        (line(&"S".repeat(65), "t"), "lines[0].sku"),
+        (line("s", &"标".repeat(201)), "lines[0].title"),
+        (line("s\u{7}", "t"), "lines[0].sku"),
+        (line("s", "t\nx"), "lines[0].title"),
+    ] {
+        match allocate(Money::cny(100), &[bad]) {
+            Err(Refusal::InvalidField { field: f, rule: "L1", .. }) => assert_eq!(f, field),
+            other => panic!("{field}: {other:?}"),
+        }
+    }
 }

@@ -7,6 +7,7 @@ use crate::harness::{cny, logistics, BUYER, MERCHANT, SYSTEM};
 use aftersale_core::command::*;
 use aftersale_core::lines::replacement::ShipmentState;
 use aftersale_core::model::*;
+use aftersale_core::notice::Recipient;
 use aftersale_core::*;
 
 fn ship() -> CaseCommand {
@@ -165,4 +166,57 @@ fn k2_review_silence_agrees_the_resend_and_the_shop_then_has_48_hours() {
     s.now = s.now + s.policy.replacement_ship;
     s.cmd(id, SYSTEM, CaseCommand::Expire { kind: DeadlineKind::ReplacementShip });
     assert_eq!(s.case(id).refund.as_ref().unwrap().amount, Money::cny(5_714), "both units refunded instead");
+}
+
+#[test]
+fn k1_k2_the_deadlines_name_their_rule_and_a_confirmation_due_but_not_fired_is_refused() {
+    assert_eq!(DeadlineKind::Review.rule_for(CaseType::Exchange), "K1");
+    assert_eq!(DeadlineKind::ReviewReminder.rule_for(CaseType::Exchange), "K1");
+    assert_eq!(DeadlineKind::Review.rule_for(CaseType::Resend), "K2");
+    assert_eq!(DeadlineKind::ReplacementShip.rule_for(CaseType::Resend), "K2");
+    assert_eq!(DeadlineKind::ReplacementShip.rule_for(CaseType::Exchange), "K1");
+    let mut s = Shop::delivered();
+    let id = exchange_received(&mut s);
+    s.cmd(id, MERCHANT, ship());
+    s.cmd(id, SYSTEM, CaseCommand::ReplacementDelivered);
+    let due = s.now + s.policy.replacement_confirm;
+    s.now = due;
+    assert_eq!(
+        s.try_cmd(id, BUYER, CaseCommand::ConfirmReplacement),
+        Err(Refusal::DeadlinePassed { kind: DeadlineKind::ReplacementConfirm, at: due, action: "confirm_replacement" }),
+        "silence has confirmed it, even before the runner fires"
+    );
+}
+
+#[test]
+fn k1_k2_the_shop_is_told_to_ship_the_buyer_that_it_shipped_and_consumers_see_both() {
+    let mut s = Shop::delivered();
+    let id = exchange_received(&mut s);
+    let owed: Vec<Event> = vec![s
+        .case(id)
+        .replacement
+        .as_ref()
+        .map(|r| Event::ReplacementAwaited { due: r.due().unwrap(), refund_instead: r.refund_instead })]
+    .into_iter()
+    .flatten()
+    .collect();
+    let told = notices_for(&s.order, s.case(id), &owed);
+    assert!(
+        told.notices.iter().any(|n| n.recipient == Recipient::Shop(s.order.shop_id) && n.title.contains("Ship")),
+        "{told:?}"
+    );
+    let before = (s.order.clone(), s.case(id).clone());
+    let events = s.try_cmd(id, MERCHANT, ship()).unwrap();
+    let told = notices_for(&s.order, s.case(id), &events);
+    assert!(
+        told.notices
+            .iter()
+            .any(|n| n.recipient == Recipient::Buyer(s.order.buyer_id) && n.body.contains("SF5000000001")),
+        "{told:?}"
+    );
+    let recorded: Vec<Recorded> =
+        owed.iter().chain(&events).map(|e| Recorded { at: s.now, actor: MERCHANT, event: e.clone() }).collect();
+    let p = published(&before.0, &s.order, Some(&before.1), Some(s.case(id)), &recorded).unwrap();
+    let names: Vec<&str> = p.events.iter().map(|e| e.name()).collect();
+    assert!(names.contains(&"case.replacement_awaited") && names.contains(&"case.replacement_shipped"), "{names:?}");
 }

@@ -6,6 +6,7 @@ use crate::harness::{cny, logistics, BUYER, MERCHANT, SYSTEM};
 use aftersale_core::command::*;
 use aftersale_core::lines::intercept::InterceptState;
 use aftersale_core::model::*;
+use aftersale_core::notice::Recipient;
 use aftersale_core::*;
 
 /// A three-line order shipped, not delivered, and a refund only of line 2 under review.
@@ -90,4 +91,27 @@ fn i1_only_a_refund_only_of_a_parcel_on_its_way_is_intercepted() {
     s.order_cmd(SYSTEM, OrderCommand::Pay);
     let id = s.apply(CaseType::RefundUnshipped, "no_longer_needed", cny(10), &[(1, 1)]).unwrap();
     assert!(s.try_cmd(id, MERCHANT, CaseCommand::RequestIntercept).is_err());
+}
+
+#[test]
+fn i1_the_buyer_is_told_of_the_intercept_and_of_its_failure_and_a_late_request_is_refused() {
+    let mut s = Shop::new(PaymentMethod::Online);
+    let id = shipped_refund(&mut s);
+    // The review due and not yet fired: too late to ask the carrier.
+    let due = s.now + s.policy.review;
+    s.now = due;
+    assert_eq!(
+        s.try_cmd(id, MERCHANT, CaseCommand::RequestIntercept),
+        Err(Refusal::DeadlinePassed { kind: DeadlineKind::Review, at: due, action: "request_intercept" })
+    );
+    let mut s = Shop::new(PaymentMethod::Online);
+    let id = shipped_refund(&mut s);
+    let buyer = Recipient::Buyer(s.order.buyer_id);
+    let events = s.try_cmd(id, MERCHANT, CaseCommand::RequestIntercept).unwrap();
+    let told = notices_for(&s.order, s.case(id), &events);
+    assert!(told.notices.iter().any(|n| n.recipient == buyer && n.title.contains("stopping")), "{told:?}");
+    let failed = CaseCommand::InterceptResult { stopped: false, reason: "out for delivery".into(), cost: None };
+    let events = s.try_cmd(id, SYSTEM, failed).unwrap();
+    let told = notices_for(&s.order, s.case(id), &events);
+    assert!(told.notices.iter().any(|n| n.recipient == buyer && n.title.contains("could not be stopped")), "{told:?}");
 }
