@@ -357,6 +357,10 @@ fn c1_the_merchant_refunds_a_line_of_its_own_accord_with_no_review_and_the_buyer
         told.notices.iter().any(|n| n.recipient == Recipient::Buyer(BuyerId(7)) && n.title_zh.contains("退款")),
         "{told:?}"
     );
+    assert!(
+        told.notices.iter().any(|n| n.body.contains("price correction") && n.body_zh.contains("价格调整")),
+        "the reason in words: {told:?}"
+    );
     // A partial refund: the unit is free again, the line has 20 less to refund, and no buyer's
     // case was counted toward the limit (L3).
     assert_eq!(s.line(2), (0, 0, 2_000));

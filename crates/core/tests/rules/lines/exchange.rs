@@ -220,3 +220,61 @@ fn k1_k2_the_shop_is_told_to_ship_the_buyer_that_it_shipped_and_consumers_see_bo
     let names: Vec<&str> = p.events.iter().map(|e| e.name()).collect();
     assert!(names.contains(&"case.replacement_awaited") && names.contains(&"case.replacement_shipped"), "{names:?}");
 }
+
+#[test]
+fn k1_an_exchange_rejected_at_receipt_and_ruled_for_the_buyer_owes_the_replacement() {
+    let mut s = Shop::delivered();
+    let id = s.apply(CaseType::Exchange, "defective", cny(0), &[(1, 1)]).unwrap();
+    s.cmd(
+        id,
+        MERCHANT,
+        CaseCommand::AgreeReturn { address: crate::harness::address(1), refuse_freight_collect: false },
+    );
+    s.cmd(id, BUYER, CaseCommand::SubmitReturnLogistics { logistics: logistics("SF4100000001"), refund_account: None });
+    let reject = CaseCommand::Reject {
+        reason_code: "used_or_damaged".into(),
+        explanation: String::new(),
+        evidence: vec![crate::harness::evidence(1)],
+    };
+    s.cmd(id, MERCHANT, reject);
+    s.cmd(id, BUYER, CaseCommand::Escalate { reason: "the cup was broken on arrival".into() });
+    s.cmd(id, crate::harness::AGENT, CaseCommand::Rule { for_party: Party::Buyer, reason: "photos show it".into() });
+    assert_eq!(s.case(id).status, Status::AwaitingReplacement, "the goods came back: the replacement is owed");
+    assert!(s.case(id).refund.is_none());
+}
+
+#[test]
+fn k1_k2_every_step_of_a_replacement_is_on_the_event_stream() {
+    let mut s = Shop::delivered();
+    let id = exchange_received(&mut s);
+    let mut names = Vec::new();
+    let mut step = |s: &mut Shop, actor: Actor, cmd: CaseCommand| {
+        let before = (s.order.clone(), s.case(id).clone());
+        let events = s.try_cmd(id, actor, cmd).unwrap();
+        let recorded: Vec<Recorded> = events.iter().map(|e| Recorded { at: s.now, actor, event: e.clone() }).collect();
+        let p = published(&before.0, &s.order, Some(&before.1), Some(s.case(id)), &recorded).unwrap();
+        names.extend(p.events.iter().map(|e| e.name().to_string()));
+    };
+    step(&mut s, MERCHANT, ship());
+    step(&mut s, SYSTEM, CaseCommand::ReplacementDelivered);
+    s.now = s.now + s.policy.replacement_confirm;
+    step(&mut s, SYSTEM, CaseCommand::Expire { kind: DeadlineKind::ReplacementConfirm });
+    let mut other = Shop::delivered();
+    let late = exchange_received(&mut other);
+    other.now = other.now + other.policy.replacement_ship;
+    let before = (other.order.clone(), other.case(late).clone());
+    let events = other.try_cmd(late, SYSTEM, CaseCommand::Expire { kind: DeadlineKind::ReplacementShip }).unwrap();
+    let recorded: Vec<Recorded> =
+        events.iter().map(|e| Recorded { at: other.now, actor: SYSTEM, event: e.clone() }).collect();
+    let p = published(&before.0, &other.order, Some(&before.1), Some(other.case(late)), &recorded).unwrap();
+    names.extend(p.events.iter().map(|e| e.name().to_string()));
+    for kind in [
+        "case.replacement_shipped",
+        "case.replacement_delivered",
+        "case.replacement_confirmed",
+        "case.replacement_turned_to_refund",
+        "refund.requested",
+    ] {
+        assert!(names.iter().any(|n| n == kind), "{kind}: {names:?}");
+    }
+}

@@ -115,3 +115,35 @@ fn i1_the_buyer_is_told_of_the_intercept_and_of_its_failure_and_a_late_request_i
     let told = notices_for(&s.order, s.case(id), &events);
     assert!(told.notices.iter().any(|n| n.recipient == buyer && n.title.contains("could not be stopped")), "{told:?}");
 }
+
+#[test]
+fn i1_every_step_of_an_intercept_is_on_the_event_stream() {
+    let mut s = Shop::new(PaymentMethod::Online);
+    let id = shipped_refund(&mut s);
+    let mut names = Vec::new();
+    for (actor, cmd) in [
+        (MERCHANT, CaseCommand::RequestIntercept),
+        (SYSTEM, CaseCommand::InterceptResult { stopped: true, reason: String::new(), cost: Some(cny(8)) }),
+        (SYSTEM, CaseCommand::InterceptReturned),
+    ] {
+        let before = (s.order.clone(), s.case(id).clone());
+        let events = s.try_cmd(id, actor, cmd).unwrap();
+        let recorded: Vec<Recorded> = events.iter().map(|e| Recorded { at: s.now, actor, event: e.clone() }).collect();
+        let p = published(&before.0, &s.order, Some(&before.1), Some(s.case(id)), &recorded).unwrap();
+        names.extend(p.events.iter().map(|e| serde_json::to_value(e).unwrap()));
+    }
+    let types: Vec<&str> = names.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        [
+            "case.intercept_requested",
+            "case.status_changed",
+            "case.intercept_answered",
+            "case.intercept_returned",
+            "refund.requested",
+            "case.status_changed"
+        ]
+    );
+    assert_eq!(names[2]["stopped"], true);
+    assert_eq!(names[2]["cost"]["minor"], 800);
+}
