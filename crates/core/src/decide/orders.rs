@@ -259,7 +259,7 @@ pub fn apply(order: &Order, case_id: CaseId, cmd: &Apply, actor: &Actor, ctx: &C
     }
     let picks: Vec<Pick> = picked.iter().map(|p| Pick { line: p.line, units: p.units }).collect();
     check_request_amount(order, &picks, cmd.kind, cmd.amount)?;
-    if cmd.kind == CaseType::Resend && why != ReasonCode::MissingItems {
+    if !reason_fits(cmd.kind, &reason) {
         return Err(Refusal::invalid(
             "reason",
             "is missing_or_wrong_item: a resend sends missing units or parts",

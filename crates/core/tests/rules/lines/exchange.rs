@@ -278,3 +278,18 @@ fn k1_k2_every_step_of_a_replacement_is_on_the_event_stream() {
         assert!(names.iter().any(|n| n == kind), "{kind}: {names:?}");
     }
 }
+
+#[test]
+fn k2_only_missing_or_wrong_items_fit_a_resend_and_every_reason_fits_the_rest() {
+    for r in aftersale_core::command::APPLY_REASONS {
+        assert_eq!(
+            aftersale_core::reason_fits(CaseType::Resend, r.code),
+            r.code == "missing_or_wrong_item",
+            "{}",
+            r.code
+        );
+        for kind in [CaseType::RefundOnly, CaseType::ReturnRefund, CaseType::Exchange, CaseType::RefundUnshipped] {
+            assert!(aftersale_core::reason_fits(kind, r.code), "{kind:?} {}", r.code);
+        }
+    }
+}
