@@ -293,3 +293,48 @@ fn k2_only_missing_or_wrong_items_fit_a_resend_and_every_reason_fits_the_rest() 
         }
     }
 }
+
+#[test]
+fn k1_k2_the_gate_offers_each_replacement_step_only_in_its_state_and_says_what_expiry_does() {
+    let mut s = Shop::delivered();
+    // Shipping is for exchanges and resends: not for a refund only under review.
+    let refund = s.apply(CaseType::RefundOnly, "damaged", cny(1), &[(2, 1)]).unwrap();
+    assert!(s.try_cmd(refund, MERCHANT, ship()).is_err());
+    let id = exchange_received(&mut s);
+    assert_eq!(expiry_outcome(s.case(id), DeadlineKind::ReplacementShip), "the units are refunded instead");
+    // An exchange's replacement is shipped as owed: one event, the due time as it was.
+    let events = s.try_cmd(id, MERCHANT, ship()).unwrap();
+    assert!(matches!(events.as_slice(), [Event::ReplacementShipped { .. }]), "{events:?}");
+    // Shipped, not yet delivered: the buyer cannot confirm, the feed's delivery is the next step.
+    let ctx = s.ctx();
+    assert!(!available_actions(&s.order, s.case(id), &BUYER, &ctx).contains(&Action::ConfirmReplacement));
+    assert!(gate(&s.order, s.case(id), Action::ReplacementDelivered, &SYSTEM, &ctx).is_ok());
+    drop(ctx);
+    s.cmd(id, SYSTEM, CaseCommand::ReplacementDelivered);
+    let ctx = s.ctx();
+    assert!(gate(&s.order, s.case(id), Action::ReplacementDelivered, &SYSTEM, &ctx).is_err(), "delivered once");
+    assert!(available_actions(&s.order, s.case(id), &BUYER, &ctx).contains(&Action::ConfirmReplacement));
+    // What silence does, said per type.
+    let mut other = Shop::delivered();
+    let ex = other.apply(CaseType::Exchange, "defective", cny(0), &[(1, 1)]).unwrap();
+    let rs = other.apply(CaseType::Resend, "missing_or_wrong_item", cny(0), &[(2, 1)]).unwrap();
+    assert!(expiry_outcome(other.case(ex), DeadlineKind::Review).starts_with("the exchange is agreed"));
+    assert!(expiry_outcome(other.case(rs), DeadlineKind::Review).starts_with("the resend is agreed"));
+    assert_eq!(
+        expiry_outcome(other.case(ex), DeadlineKind::Receipt),
+        "receipt is confirmed and the replacement is due"
+    );
+    let ret = refund_case(&mut other);
+    assert_eq!(expiry_outcome(other.case(ret), DeadlineKind::Receipt), "receipt is confirmed and the buyer refunded");
+    // A resend agreed by shipping it: the 48 hours it would have had start now.
+    let now = other.now;
+    let events = other.try_cmd(rs, MERCHANT, ship()).unwrap();
+    assert!(
+        matches!(events[0], Event::ReplacementAwaited { due, .. } if due == now + other.policy.replacement_ship),
+        "{events:?}"
+    );
+}
+
+fn refund_case(s: &mut Shop) -> aftersale_core::values::CaseId {
+    s.apply(CaseType::ReturnRefund, "defective", cny(1), &[(3, 1)]).unwrap()
+}
