@@ -21,6 +21,7 @@ pub struct Shop {
     pub cases: Vec<Case>,
     next: i64,
     address: Address,
+    has_address: bool,
 }
 
 impl Shop {
@@ -45,7 +46,7 @@ impl Shop {
         let events = create_order(OrderId(1), ShopId(1), &new, &ctx).unwrap();
         let log: Vec<Recorded> = events.into_iter().map(|event| Recorded { at: T0, actor: MERCHANT, event }).collect();
         let order = Order::replay(&log).unwrap();
-        Shop { policy, now: T0, order, cases: vec![], next: 1, address: address(1) }
+        Shop { policy, now: T0, order, cases: vec![], next: 1, address: address(1), has_address: true }
     }
 
     pub fn delivered() -> Shop {
@@ -57,7 +58,16 @@ impl Shop {
     }
 
     pub fn ctx(&self) -> Ctx<'_> {
-        Ctx { policy: &self.policy, now: self.now, default_address: Some(&self.address) }
+        Ctx { policy: &self.policy, now: self.now, default_address: self.has_address.then_some(&self.address) }
+    }
+
+    /// The shop's address book emptied, and filled again.
+    pub fn address_off(&mut self) {
+        self.has_address = false;
+    }
+
+    pub fn address_on(&mut self) {
+        self.has_address = true;
     }
 
     pub fn order_cmd(&mut self, actor: Actor, cmd: OrderCommand) {
@@ -387,4 +397,61 @@ fn c1_an_order_not_yet_paid_is_not_refunded_and_before_shipment_the_rest_still_s
     assert_eq!(s.order.state, OrderState::AwaitingConfirmation);
     assert_eq!(s.line(3), (0, 3, 2_143));
     assert_eq!(s.cases.last().unwrap().kind, CaseType::RefundUnshipped);
+}
+
+#[test]
+fn l2_l4_the_order_s_eligibility_adds_the_order_s_own_rules_to_the_lines() {
+    use aftersale_core::lines::eligibility::Remedy;
+    assert_eq!(case_type_of(Remedy::Exchange), Some(CaseType::Exchange));
+    assert_eq!(case_type_of(Remedy::Resend), Some(CaseType::Resend));
+    assert_eq!(case_type_of(Remedy::RefundOnly), Some(CaseType::RefundOnly));
+    assert_eq!(case_type_of(Remedy::MerchantRefund), None);
+    let offers = |s: &Shop, who: Actor, line: usize| -> Vec<(CaseType, bool)> {
+        order_eligibility(&s.order, &who, &s.ctx())[line]
+            .offers
+            .iter()
+            .map(|o| (case_type_of(o.remedy).unwrap(), o.refused.is_none()))
+            .collect()
+    };
+    // Delivered: every type after delivery, on every line.
+    let mut s = Shop::delivered();
+    assert_eq!(
+        offers(&s, BUYER, 0),
+        vec![
+            (CaseType::RefundOnly, true),
+            (CaseType::ReturnRefund, true),
+            (CaseType::Exchange, true),
+            (CaseType::Resend, true)
+        ]
+    );
+    // The shop's own refund is not a case type a buyer's offer lists.
+    assert!(offers(&s, MERCHANT, 0).is_empty());
+    // Without a return address, what takes goods back is refused; the rest stays open.
+    s.address_off();
+    let refused: Vec<Option<&'static str>> = order_eligibility(&s.order, &BUYER, &s.ctx())[0]
+        .offers
+        .iter()
+        .map(|o| o.refused.as_ref().map(|r| r.code()))
+        .collect();
+    assert_eq!(refused, vec![None, Some("no_return_address"), Some("no_return_address"), None]);
+    // A line refunded in full: nothing left, its money offers refused, its units spent.
+    s.address_on();
+    let id = s.apply(CaseType::RefundOnly, "damaged", Money::cny(7_143), &[(2, 1)]).unwrap();
+    s.cmd(id, MERCHANT, CaseCommand::Refund);
+    let line2 = &order_eligibility(&s.order, &BUYER, &s.ctx())[1];
+    assert!(line2.offers.iter().all(|o| o.refused.is_some()), "{line2:?}");
+    // Shipped, not delivered: a refund only; a COD order takes none before delivery (S1).
+    let mut shipped = Shop::new(PaymentMethod::Online);
+    shipped.order_cmd(SYSTEM, OrderCommand::Pay);
+    shipped.order_cmd(MERCHANT, OrderCommand::Ship { logistics: logistics("SF7100000001") });
+    assert_eq!(offers(&shipped, BUYER, 1), vec![(CaseType::RefundOnly, true)]);
+    let mut cod = Shop::new(PaymentMethod::Cod);
+    cod.order_cmd(MERCHANT, OrderCommand::Ship { logistics: logistics("SF7200000001") });
+    let o = &order_eligibility(&cod.order, &BUYER, &cod.ctx())[0].offers[0];
+    assert_eq!((o.remedy, o.refused.as_ref().map(|r| r.rule())), (Remedy::RefundOnly, Some(Some("S1"))));
+    // Paid, not shipped: the refund before shipment, the line's share without the fee.
+    let mut paid = Shop::new(PaymentMethod::Online);
+    paid.order_cmd(SYSTEM, OrderCommand::Pay);
+    let e = &order_eligibility(&paid.order, &BUYER, &paid.ctx())[1];
+    assert_eq!((e.offers.len(), e.offers[0].max_refund, e.offers[0].refused.is_none()), (1, Money::cny(7_143), true));
 }

@@ -133,3 +133,16 @@ fn l3_picks_name_lines_of_the_order_once_with_at_least_one_unit() {
         Err(Refusal::UnitsNotAvailable { line: 1, asked: 3, available: 2 })
     );
 }
+
+#[test]
+fn l2_a_refund_shared_among_lines_gives_the_minor_units_left_to_the_largest_remainders() {
+    use aftersale_core::lines::units::split_refund;
+    let m = Money::cny;
+    // 2 shared 1 : 2 is 0.67 and 1.33: one unit each (the first has the larger remainder).
+    assert_eq!(split_refund(m(2), &[m(1), m(2)]), vec![m(1), m(1)]);
+    // Ties go to the earlier line; above the weights is not the lines' (the shipping fee).
+    assert_eq!(split_refund(m(1), &[m(5), m(5)]), vec![m(1), m(0)]);
+    assert_eq!(split_refund(m(900), &[m(300), m(200)]), vec![m(300), m(200)]);
+    assert_eq!(split_refund(m(100), &[m(5_714), m(7_143)]), vec![m(44), m(56)]);
+    assert_eq!(split_refund(m(7), &[m(0), m(0)]), vec![m(0), m(0)]);
+}

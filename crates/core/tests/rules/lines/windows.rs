@@ -95,3 +95,20 @@ fn l4_the_windows_are_profile_values_a_shop_may_override_within_bounds() {
     let read: Policy = serde_json::from_value(stored).unwrap();
     assert_eq!(read, p);
 }
+
+#[test]
+fn l4_each_application_reason_falls_in_its_window() {
+    for (code, reason) in [
+        ("no_longer_needed", ReasonCode::NoReason),
+        ("other", ReasonCode::NoReason),
+        ("missing_or_wrong_item", ReasonCode::MissingItems),
+        ("damaged", ReasonCode::Damaged),
+        ("not_as_described", ReasonCode::NotAsDescribed),
+        ("defective", ReasonCode::Defective),
+        ("quality_issue", ReasonCode::Defective),
+        ("not_delivered", ReasonCode::Defective),
+        ("not_shipped_on_time", ReasonCode::Defective),
+    ] {
+        assert_eq!(ReasonCode::of_apply_reason(code), reason, "{code}");
+    }
+}
