@@ -455,3 +455,21 @@ fn l2_l4_the_order_s_eligibility_adds_the_order_s_own_rules_to_the_lines() {
     let e = &order_eligibility(&paid.order, &BUYER, &paid.ctx())[1];
     assert_eq!((e.offers.len(), e.offers[0].max_refund, e.offers[0].refused.is_none()), (1, Money::cny(7_143), true));
 }
+
+#[test]
+fn l3_ending_one_of_several_open_cases_frees_its_own_units_only() {
+    let mut s = Shop::delivered();
+    let a = s.apply(CaseType::RefundOnly, "damaged", cny(1), &[(1, 1)]).unwrap();
+    let b = s.apply(CaseType::RefundOnly, "damaged", cny(1), &[(2, 1)]).unwrap();
+    let c = s.apply(CaseType::RefundOnly, "damaged", cny(1), &[(3, 2)]).unwrap();
+    // The middle one is withdrawn: line 2 is free, lines 1 and 3 still held.
+    s.cmd(b, BUYER, CaseCommand::Withdraw);
+    assert_eq!((s.line(1).0, s.line(2).0, s.line(3).0), (1, 0, 2));
+    assert_eq!(s.order.open_case, Some(c));
+    // What a case can still refund: nothing once it ended, its units' share while open.
+    let (ca, cb) = (s.case(a).clone(), s.case(b).clone());
+    assert_eq!(s.order.case_refundable(&cb, &cb.picks()), cny(0));
+    assert_eq!(s.order.case_refundable(&ca, &ca.picks()), Money::cny(2_857));
+    s.cmd(c, BUYER, CaseCommand::Withdraw);
+    assert_eq!(s.order.open_case, Some(a));
+}
