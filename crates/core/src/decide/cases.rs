@@ -205,11 +205,8 @@ pub fn decide_case(order: &Order, case: &Case, cmd: &CaseCommand, actor: &Actor,
                 // R3: refund directly — no goods come back (nor go out, K1/K2).
                 ev.push(Event::TurnedIntoRefundOnly);
             }
-            let mut c = case.clone();
-            if c.kind.takes_goods_back() || c.kind.sends_goods() {
-                c.kind = CaseType::RefundOnly;
-            }
-            ev.extend(refund_events(order, &c, refund_amount(order, case), ctx));
+            // (What it may refund is the same for every type after shipment: the goods, L2.)
+            ev.extend(refund_events(order, case, refund_amount(order, case), ctx));
             ev
         }
         CaseCommand::RejectByShipping { logistics } => {
