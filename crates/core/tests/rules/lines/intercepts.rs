@@ -153,10 +153,11 @@ fn i1_the_gate_takes_each_answer_of_the_feed_only_in_its_turn() {
     let mut s = Shop::new(PaymentMethod::Online);
     let id = shipped_refund(&mut s);
     s.cmd(id, MERCHANT, CaseCommand::RequestIntercept);
-    let ctx = s.ctx();
-    assert!(gate(&s.order, s.case(id), Action::InterceptResult, &SYSTEM, &ctx).is_ok());
-    assert!(gate(&s.order, s.case(id), Action::InterceptReturned, &SYSTEM, &ctx).is_err(), "not stopped yet");
-    drop(ctx);
+    {
+        let ctx = s.ctx();
+        assert!(gate(&s.order, s.case(id), Action::InterceptResult, &SYSTEM, &ctx).is_ok());
+        assert!(gate(&s.order, s.case(id), Action::InterceptReturned, &SYSTEM, &ctx).is_err(), "not stopped yet");
+    }
     s.cmd(id, SYSTEM, CaseCommand::InterceptResult { stopped: true, reason: String::new(), cost: None });
     let ctx = s.ctx();
     assert!(gate(&s.order, s.case(id), Action::InterceptResult, &SYSTEM, &ctx).is_err(), "answered once");
