@@ -49,7 +49,7 @@ pub struct NewLine {
     pub sku: String,
     #[schemars(length(max = 200))]
     pub title: String,
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 100000))]
     pub quantity: u32,
     /// The list price of one unit, before discounts.
     pub unit_price: Money,
@@ -75,6 +75,9 @@ pub struct Line {
 /// The most lines an order may have.
 pub const MAX_LINES: usize = 100;
 
+/// The most units one line may have.
+pub const MAX_QUANTITY: u32 = 100_000;
+
 /// L1: the lines of an order whose goods were paid `goods_paid` (the total less the shipping
 /// fee). Refused: no line, more than `MAX_LINES`, a quantity of 0, a currency other than the
 /// payment's, or a list value of nothing while something was paid.
@@ -94,8 +97,8 @@ pub fn allocate(goods_paid: Money, lines: &[NewLine]) -> Result<Vec<Line>, Refus
                 ));
             }
         }
-        if l.quantity == 0 {
-            return Err(Refusal::invalid(format!("lines[{i}].quantity"), "is at least 1", "L1"));
+        if l.quantity == 0 || l.quantity > MAX_QUANTITY {
+            return Err(Refusal::invalid(format!("lines[{i}].quantity"), format!("is 1 to {MAX_QUANTITY}"), "L1"));
         }
         if l.unit_price.currency() != currency {
             return Err(Refusal::invalid(format!("lines[{i}].unit_price"), "is in the order's currency", "L1"));

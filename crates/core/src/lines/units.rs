@@ -36,7 +36,9 @@ impl LineUse {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Pick {
     /// The line's number (1, 2, …).
+    #[schemars(range(min = 1, max = 100))]
     pub line: u32,
+    #[schemars(range(min = 1, max = 100000))]
     pub units: u32,
 }
 

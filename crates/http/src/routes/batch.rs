@@ -87,6 +87,9 @@ pub struct BatchResult {
     problem: Option<serde_json::Value>,
 }
 
+/// The largest version an item may name: the largest integer a JSON number holds exactly.
+const MAX_VERSION: u64 = 9_007_199_254_740_991;
+
 async fn batch(
     State(state): State<AppState>,
     caller: Caller,
@@ -105,6 +108,10 @@ async fn batch(
         let key_ok = |k: &String| (1..=200).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic());
         if item.idempotency_key.as_ref().is_some_and(|k| !key_ok(k)) {
             return Err(ApiError::bad(&format!("items[{i}].idempotency_key"), "1 to 200 visible ASCII characters"));
+        }
+        // A version is an integer JSON numbers carry exactly (as the single action's If-Match).
+        if item.if_match.is_some_and(|v| v > MAX_VERSION) {
+            return Err(ApiError::bad(&format!("items[{i}].if_match"), format!("at most {MAX_VERSION}")));
         }
     }
     if input.items.len() > max {

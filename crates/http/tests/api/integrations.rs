@@ -50,6 +50,9 @@ async fn a_batch_answers_each_item_on_its_own_and_an_item_sent_again_answers_its
         json!({ "items": [ { "case": ids[1], "action": "refund" }, { "case": ids[1], "action": "r".repeat(65) } ] });
     let long = t.staff.post("/api/v1/cases/batch", &long).await.unwrap();
     assert_eq!(problem(&long, 400, "invalid_field")["field"], "items[1].action", "checked before any item runs");
+    let huge = json!({ "items": [ { "case": ids[1], "action": "refund", "if_match": 9_007_199_254_740_992u64 } ] });
+    let huge = t.staff.post("/api/v1/cases/batch", &huge).await.unwrap();
+    assert_eq!(problem(&huge, 400, "invalid_field")["field"], "items[0].if_match", "beyond what JSON numbers carry");
     let none = t.staff.post("/api/v1/cases/batch", &json!({ "items": [] })).await.unwrap();
     assert_eq!(problem(&none, 400, "invalid_field")["field"], "items");
     let many: Vec<Value> = (0..101).map(|_| json!({ "case": ids[1], "action": "refund" })).collect();

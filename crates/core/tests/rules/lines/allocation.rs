@@ -52,6 +52,8 @@ fn l1_an_order_without_lines_is_one_line_and_bad_lines_are_refused_naming_the_fi
     };
     assert_eq!(field(allocate(Money::cny(100), &[])), ("lines".into(), "L1"));
     assert_eq!(field(allocate(Money::cny(100), &[line(100, 1), line(5, 0)])), ("lines[1].quantity".into(), "L1"));
+    assert_eq!(field(allocate(Money::cny(100), &[line(100, 100_001)])), ("lines[0].quantity".into(), "L1"));
+    assert!(allocate(Money::cny(100), &[line(100, 100_000)]).is_ok());
     let usd = NewLine { unit_price: Money::new(100, Currency::parse("USD").unwrap()).unwrap(), ..line(1, 1) };
     assert_eq!(field(allocate(Money::cny(100), &[usd])), ("lines[0].unit_price".into(), "L1"));
     assert_eq!(field(allocate(Money::cny(100), &[line(0, 3)])), ("lines".into(), "L1"));
