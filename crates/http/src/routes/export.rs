@@ -34,7 +34,7 @@ pub fn routes(api: Api) -> Api {
 }
 
 /// The columns, in order.
-pub const HEADER: [&str; 14] = [
+pub const HEADER: [&str; 17] = [
     "case_id",
     "order_no",
     "type",
@@ -49,6 +49,9 @@ pub const HEADER: [&str; 14] = [
     "applied_at",
     "due_at",
     "version",
+    "outcome",
+    "lines",
+    "units",
 ];
 
 /// Rows read per page of the export.
@@ -141,6 +144,11 @@ fn row(item: &CaseListItem) -> impl Iterator<Item = String> {
         c.applied_at.to_string(),
         if item.due_key == i64::MAX { String::new() } else { aftersale_core::Timestamp(item.due_key).to_string() },
         c.version.to_string(),
+        // What the case asks for and on which order lines (L2): `L1x2 L3x1` is two units of line 1
+        // and one of line 3.
+        aftersale_engine::report::outcome_of(c.requested_kind).to_string(),
+        c.picks().iter().map(|p| format!("L{}x{}", p.line, p.units)).collect::<Vec<_>>().join(" "),
+        c.picks().iter().map(|p| u64::from(p.units)).sum::<u64>().to_string(),
     ]
     .into_iter()
 }

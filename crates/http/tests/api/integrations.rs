@@ -99,6 +99,8 @@ async fn the_csv_export_streams_every_page_with_a_bom_masked_phones_and_formulas
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let rows: Vec<Vec<String>> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(rows[0][..3], ["case_id", "order_no", "type"]);
+    assert_eq!(rows[0][14..], ["outcome", "lines", "units"]);
+    assert!(rows[1..].iter().all(|r| r[14] == "refund" && r[15] == "L1x1" && r[16] == "1"), "one unit of line 1 each");
     assert_eq!(rows.len(), 1 + ids.len(), "every page, once");
     let mut exported: Vec<i64> = rows[1..].iter().map(|r| r[0].parse().unwrap()).collect();
     exported.sort();
