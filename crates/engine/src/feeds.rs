@@ -44,6 +44,18 @@ impl Engine {
         self.order_command(actor, id, cmd, expected, key)
     }
 
+    /// Who may report the logistics feed on a case: staff of its shop, an agent or an admin, and
+    /// then only as a feed reporter (the platform, or the shop's integration token). Another
+    /// party's case is "not found" before anything else is said.
+    fn feed_on_case(&self, sender: Sender, id: CaseId) -> Result<(), EngineError> {
+        sender.require(&[Role::Owner, Role::Staff, Role::Agent, Role::Admin])?;
+        self.case_view(sender.actor, id)?;
+        if !reports_feeds(sender.role, sender.credential) {
+            return Err(EngineError::Forbidden(FEED_ONLY.into()));
+        }
+        Ok(())
+    }
+
     /// M3: the logistics feed says the return parcel was signed for (or not: nothing to do).
     pub fn return_parcel_report(
         &self,
@@ -52,11 +64,7 @@ impl Engine {
         signed: bool,
         key: Option<IdemKey>,
     ) -> Result<(), EngineError> {
-        sender.require(&[Role::Owner, Role::Staff, Role::Agent, Role::Admin])?;
-        self.case_view(sender.actor, id)?;
-        if !reports_feeds(sender.role, sender.credential) {
-            return Err(EngineError::Forbidden(FEED_ONLY.into()));
-        }
+        self.feed_on_case(sender, id)?;
         if signed {
             self.case_command(Actor::System, id, CaseCommand::ReturnParcelSigned, None, key)?;
         }
@@ -72,11 +80,7 @@ impl Engine {
         delivered: bool,
         key: Option<IdemKey>,
     ) -> Result<(), EngineError> {
-        sender.require(&[Role::Owner, Role::Staff, Role::Agent, Role::Admin])?;
-        self.case_view(sender.actor, id)?;
-        if !reports_feeds(sender.role, sender.credential) {
-            return Err(EngineError::Forbidden(FEED_ONLY.into()));
-        }
+        self.feed_on_case(sender, id)?;
         if delivered {
             self.case_command(Actor::System, id, CaseCommand::ReplacementDelivered, None, key)?;
         }
@@ -92,11 +96,7 @@ impl Engine {
         report: InterceptReport,
         key: Option<IdemKey>,
     ) -> Result<(), EngineError> {
-        sender.require(&[Role::Owner, Role::Staff, Role::Agent, Role::Admin])?;
-        self.case_view(sender.actor, id)?;
-        if !reports_feeds(sender.role, sender.credential) {
-            return Err(EngineError::Forbidden(FEED_ONLY.into()));
-        }
+        self.feed_on_case(sender, id)?;
         let cmd = match report {
             InterceptReport::Stopped { cost } => {
                 CaseCommand::InterceptResult { stopped: true, reason: String::new(), cost }

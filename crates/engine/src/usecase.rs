@@ -296,28 +296,9 @@ impl Engine {
         cmd: Apply,
         key: Option<IdemKey>,
     ) -> Result<Case, EngineError> {
-        let clock = self.clock.clone();
-        let deps = self.deps.clone();
         let idem = Self::idem(&actor, key, &("apply", order_id, &cmd));
-        self.transact_on(Some(order_id), move |tx| {
-            let now = clock.now();
-            Self::idempotent(tx, idem.as_ref(), now, |tx| {
-                let order = load_order(tx, order_id, &actor)?;
-                let sc = deps.shops.get(tx, order.shop_id)?;
-                let policy = &sc.policy;
-                let ctx = Ctx { policy, now, default_address: sc.default_address.as_ref() };
-                let case_id = tx.next_case_id()?;
-                let events = aftersale_core::apply(&order, case_id, &cmd, &actor, &ctx)?;
-                let recorded: Vec<Recorded> =
-                    events.into_iter().map(|event| Recorded { at: now, actor, event }).collect();
-                let case = recorded
-                    .first()
-                    .and_then(|r| Case::open(&order, r))
-                    .ok_or(EngineError::Invalid { field: "case", reason: "no application event".into() })?;
-                let plan = CasePlan::new(&order, None, case, recorded, policy)?;
-                write_plan(tx, &plan)?;
-                Ok(plan.case)
-            })
+        self.open_case(actor, order_id, idem, move |order, case_id, ctx| {
+            aftersale_core::apply(order, case_id, &cmd, &actor, ctx)
         })
     }
 
@@ -330,9 +311,23 @@ impl Engine {
         cmd: MerchantRefund,
         key: Option<IdemKey>,
     ) -> Result<Case, EngineError> {
+        let idem = Self::idem(&actor, key, &("merchant_refund", order_id, &cmd));
+        self.open_case(actor, order_id, idem, move |order, case_id, ctx| {
+            aftersale_core::merchant_refund(order, case_id, &cmd, &actor, ctx)
+        })
+    }
+
+    /// A new case on an order, as `decide` opens it (its first event opens the case, the rest
+    /// apply to it), written through the one write path.
+    fn open_case(
+        &self,
+        actor: Actor,
+        order_id: OrderId,
+        idem: Option<(String, String)>,
+        decide: impl Fn(&Order, CaseId, &Ctx) -> Result<Vec<Event>, Refusal> + Send + Sync + 'static,
+    ) -> Result<Case, EngineError> {
         let clock = self.clock.clone();
         let deps = self.deps.clone();
-        let idem = Self::idem(&actor, key, &("merchant_refund", order_id, &cmd));
         self.transact_on(Some(order_id), move |tx| {
             let now = clock.now();
             Self::idempotent(tx, idem.as_ref(), now, |tx| {
@@ -341,13 +336,13 @@ impl Engine {
                 let policy = &sc.policy;
                 let ctx = Ctx { policy, now, default_address: sc.default_address.as_ref() };
                 let case_id = tx.next_case_id()?;
-                let events = aftersale_core::merchant_refund(&order, case_id, &cmd, &actor, &ctx)?;
+                let events = decide(&order, case_id, &ctx)?;
                 let recorded: Vec<Recorded> =
                     events.into_iter().map(|event| Recorded { at: now, actor, event }).collect();
                 let mut case = recorded
                     .first()
                     .and_then(|r| Case::open(&order, r))
-                    .ok_or(EngineError::Invalid { field: "case", reason: "no refund event".into() })?;
+                    .ok_or(EngineError::Invalid { field: "case", reason: "no opening event".into() })?;
                 for r in &recorded[1..] {
                     case.apply(r);
                 }
