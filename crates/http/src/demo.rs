@@ -209,6 +209,26 @@ impl Seeder<'_> {
         self.engine.apply(Actor::Buyer { buyer }, order.id, cmd, None).map_err(e2s)
     }
 
+    /// K1: an exchange of one unit of `line`, agreed to `address`, sent back and received: the
+    /// replacement is owed.
+    fn exchange_received(
+        &mut self,
+        order: &Order,
+        buyer: BuyerId,
+        merchant: Actor,
+        address: &Address,
+        reason: &str,
+        line: u32,
+    ) -> Result<Case, String> {
+        let ex = self.apply_lines(buyer, order, CaseType::Exchange, reason, 0, None, &[(line, 1)])?;
+        let agree = CaseCommand::AgreeReturn { address: address.clone(), refuse_freight_collect: false };
+        let ex = self.cmd(merchant, &ex, agree)?;
+        self.n += 1;
+        let back = CaseCommand::SubmitReturnLogistics { logistics: logistics(self.n)?, refund_account: None };
+        let ex = self.cmd(Actor::Buyer { buyer }, &ex, back)?;
+        self.cmd(merchant, &ex, CaseCommand::ReceivedRefund)
+    }
+
     fn cmd(&self, actor: Actor, case: &Case, cmd: CaseCommand) -> Result<Case, String> {
         self.engine.case_command(actor, case.id, cmd, None, None).map_err(e2s)
     }
@@ -422,16 +442,8 @@ pub fn seed(state: &AppState, rt: tokio::runtime::Handle) -> Result<Credentials,
         // replacement (K1), the missing strawberries resent and on their way (K2), and a return of
         // the rice cooker under review.
         let o = s.three_lines(shop.id, mo, buyer)?;
-        let ex = s.apply_lines(buyer, &o, CaseType::Exchange, "defective", 0, None, &[(1, 1)])?;
-        let ex = s.cmd(
-            m,
-            &ex,
-            CaseCommand::AgreeReturn { address: default_address(engine, shop.id)?, refuse_freight_collect: false },
-        )?;
-        s.n += 1;
-        let ex =
-            s.cmd(b, &ex, CaseCommand::SubmitReturnLogistics { logistics: logistics(s.n)?, refund_account: None })?;
-        s.cmd(m, &ex, CaseCommand::ReceivedRefund)?;
+        let address = default_address(engine, shop.id)?;
+        s.exchange_received(&o, buyer, m, &address, "defective", 1)?;
         let rs = s.apply_lines(buyer, &o, CaseType::Resend, "missing_or_wrong_item", 0, None, &[(3, 1)])?;
         s.n += 1;
         s.cmd(m, &rs, CaseCommand::ShipReplacement { logistics: logistics(s.n)? })?;
@@ -443,16 +455,7 @@ pub fn seed(state: &AppState, rt: tokio::runtime::Handle) -> Result<Credentials,
         s.n += 1;
         let rs = s.cmd(m, &rs, CaseCommand::ShipReplacement { logistics: logistics(s.n)? })?;
         s.cmd(Actor::System, &rs, CaseCommand::ReplacementDelivered)?;
-        let ex = s.apply_lines(buyer, &o, CaseType::Exchange, "damaged", 0, None, &[(2, 1)])?;
-        let ex = s.cmd(
-            m,
-            &ex,
-            CaseCommand::AgreeReturn { address: default_address(engine, shop.id)?, refuse_freight_collect: false },
-        )?;
-        s.n += 1;
-        let ex =
-            s.cmd(b, &ex, CaseCommand::SubmitReturnLogistics { logistics: logistics(s.n)?, refund_account: None })?;
-        let ex = s.cmd(m, &ex, CaseCommand::ReceivedRefund)?;
+        let ex = s.exchange_received(&o, buyer, m, &address, "damaged", 2)?;
         s.n += 1;
         let ex = s.cmd(m, &ex, CaseCommand::ShipReplacement { logistics: logistics(s.n)? })?;
         s.cmd(Actor::System, &ex, CaseCommand::ReplacementDelivered)?;
