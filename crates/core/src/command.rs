@@ -181,6 +181,13 @@ pub enum CaseCommandOf<E> {
         refuse_freight_collect: bool,
     },
     ReceivedRefund,
+    /// L5: the return arrived short: the units found per line (a line not named arrived with
+    /// none). The refund covers them; the missing units go to a case of their own, awaiting the
+    /// shop's word (refund anyway, or reject with evidence).
+    ReceivedPart {
+        #[schemars(length(min = 1, max = 100))]
+        received: Vec<crate::lines::receipt::Received>,
+    },
     ExtendReceipt,
     RemindBuyer,
     Propose {
@@ -280,6 +287,7 @@ pub enum Action {
     Reject,
     AgreeReturn,
     ReceivedRefund,
+    ReceivedPart,
     ExtendReceipt,
     RemindBuyer,
     Propose,
@@ -307,7 +315,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 35] = [
+    pub const ALL: [Action; 36] = [
         Action::Withdraw,
         Action::Resubmit,
         Action::Escalate,
@@ -321,6 +329,7 @@ impl Action {
         Action::Reject,
         Action::AgreeReturn,
         Action::ReceivedRefund,
+        Action::ReceivedPart,
         Action::ExtendReceipt,
         Action::RemindBuyer,
         Action::Propose,
@@ -360,6 +369,7 @@ impl Action {
             Action::Reject => "reject",
             Action::AgreeReturn => "agree_return",
             Action::ReceivedRefund => "received_refund",
+            Action::ReceivedPart => "received_part",
             Action::ExtendReceipt => "extend_receipt",
             Action::RemindBuyer => "remind_buyer",
             Action::Propose => "propose",
@@ -401,6 +411,7 @@ impl Action {
             | Action::Reject
             | Action::AgreeReturn
             | Action::ReceivedRefund
+            | Action::ReceivedPart
             | Action::ExtendReceipt
             | Action::RemindBuyer
             | Action::Propose
@@ -433,7 +444,7 @@ impl Action {
             | Action::AcceptProposal
             | Action::DeclineProposal => &[Review],
             Action::Reject => &[Review, Receipt],
-            Action::ReceivedRefund | Action::ExtendReceipt => &[Receipt],
+            Action::ReceivedRefund | Action::ReceivedPart | Action::ExtendReceipt => &[Receipt],
             Action::SubmitReturnLogistics => &[BuyerShip],
             Action::UploadVoucher => &[Voucher],
             Action::SubmitEvidence => &[Evidence],
@@ -491,6 +502,7 @@ impl<E> CaseCommandOf<E> {
             C::RejectByShipping { logistics } => C::RejectByShipping { logistics },
             C::AgreeReturn { address, refuse_freight_collect } => C::AgreeReturn { address, refuse_freight_collect },
             C::ReceivedRefund => C::ReceivedRefund,
+            C::ReceivedPart { received } => C::ReceivedPart { received },
             C::ExtendReceipt => C::ExtendReceipt,
             C::RemindBuyer => C::RemindBuyer,
             C::Propose { kind, amount, address } => C::Propose { kind, amount, address },
@@ -526,6 +538,7 @@ impl<E> CaseCommandOf<E> {
             CaseCommandOf::Reject { .. } => Action::Reject,
             CaseCommandOf::AgreeReturn { .. } => Action::AgreeReturn,
             CaseCommandOf::ReceivedRefund => Action::ReceivedRefund,
+            CaseCommandOf::ReceivedPart { .. } => Action::ReceivedPart,
             CaseCommandOf::ExtendReceipt => Action::ExtendReceipt,
             CaseCommandOf::RemindBuyer => Action::RemindBuyer,
             CaseCommandOf::Propose { .. } => Action::Propose,

@@ -25,7 +25,7 @@ pub use command::{
 pub use deadline::{Deadline, DeadlineKind};
 pub use decide::{
     application_options, apply, available_actions, case_type_of, create_order, decide_case, decide_order,
-    expiry_outcome, gate, merchant_refund, order_eligibility, reason_fits, Ctx,
+    expiry_outcome, gate, merchant_refund, order_eligibility, reason_fits, split_off, Ctx,
 };
 pub use model::{Case, CaseType, Event, Order, OrderState, PaymentMethod, Queue, Recorded, Status, StatusName};
 pub use money::{Currency, Money};

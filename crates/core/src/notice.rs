@@ -187,6 +187,28 @@ pub fn notices_for(order: &Order, case: &Case, events: &[Event]) -> Outbox {
                     ),
                 )
             }
+            Event::SplitOff { from, amount, lines, .. } => {
+                let units: u32 = lines.iter().map(|p| p.units).sum();
+                let from = format!("AS{:08}", from.0);
+                note(
+                    buyer,
+                    Category::AfterSales,
+                    both(
+                        format!("Part of your return of case {from} did not arrive"),
+                        format!("售后单 {from} 的退货有部分商品未收到"),
+                    ),
+                    both(
+                        format!(
+                            "The shop refunds what arrived. The {units} missing unit(s) ({}) are case {no}: the shop refunds them or rejects with evidence, which you may take to the platform.",
+                            amount.words()
+                        ),
+                        format!(
+                            "已收到的商品正在退款。未收到的 {units} 件（{}）转为售后单 {no}：商家将退款，或凭证据拒绝（您可申请平台介入）。",
+                            amount.words()
+                        ),
+                    ),
+                )
+            }
             Event::Resubmitted { .. } => note(
                 shop,
                 Category::AfterSales,

@@ -40,6 +40,9 @@ pub struct CaseSnapshot {
     pub reason: String,
     pub applied_at: Timestamp,
     pub status_since: Timestamp,
+    /// L5: the case whose short return this case's units are missing from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split_from: Option<CaseId>,
     pub version: u64,
 }
 
@@ -64,6 +67,7 @@ impl CaseSnapshot {
             reason: case.reason.clone(),
             applied_at: case.applied_at,
             status_since: case.status_since,
+            split_from: case.split_from,
             version: case.version,
         }
     }
@@ -160,6 +164,10 @@ pub enum DomainEvent {
     /// I1: the stopped parcel is back (a `refund.requested` follows).
     #[serde(rename = "case.intercept_returned")]
     InterceptReturned,
+    /// L5: the return arrived short: the case goes on for the units `received` (its refund
+    /// follows); the `missing` ones are a new case (`case.opened`, its `split_from` this case).
+    #[serde(rename = "case.received_in_part")]
+    ReceivedInPart { received: Vec<crate::lines::units::Pick>, missing: Vec<crate::lines::units::Pick> },
     #[serde(rename = "refund.requested")]
     RefundRequested {
         amount: Money,
@@ -197,7 +205,7 @@ pub enum DomainEvent {
 
 impl DomainEvent {
     /// Every type's name, for the documentation and filters.
-    pub const TYPES: [&'static str; 30] = [
+    pub const TYPES: [&'static str; 31] = [
         "order.created",
         "order.status_changed",
         "order.cancelled",
@@ -228,6 +236,7 @@ impl DomainEvent {
         "case.intercept_requested",
         "case.intercept_answered",
         "case.intercept_returned",
+        "case.received_in_part",
     ];
 
     /// The type's name (`type` on the wire).
@@ -264,6 +273,7 @@ impl DomainEvent {
             D::InterceptRequested => 27,
             D::InterceptAnswered { .. } => 28,
             D::InterceptReturned => 29,
+            D::ReceivedInPart { .. } => 30,
         };
         Self::TYPES[i]
     }
@@ -305,7 +315,9 @@ pub fn published(
         events.push(match &r.event {
             Event::OrderCreated { .. } => DomainEvent::OrderCreated,
             Event::OrderCancelled { by, reason, .. } => DomainEvent::OrderCancelled { by: *by, reason: reason.clone() },
-            Event::Applied { description, .. } | Event::MerchantRefundOpened { description, .. }
+            Event::Applied { description, .. }
+            | Event::MerchantRefundOpened { description, .. }
+            | Event::SplitOff { description, .. }
                 if case_after.is_some() =>
             {
                 DomainEvent::CaseOpened { description: description.clone() }
@@ -362,6 +374,9 @@ pub fn published(
                 DomainEvent::InterceptAnswered { stopped: *stopped, reason: reason.clone(), cost: *cost }
             }
             Event::InterceptReturned => DomainEvent::InterceptReturned,
+            Event::ReceivedInPart { received, missing, .. } => {
+                DomainEvent::ReceivedInPart { received: received.clone(), missing: missing.clone() }
+            }
             _ => continue,
         });
     }

@@ -130,6 +130,27 @@ pub(crate) fn plan_case(
     CasePlan::new(order, Some(&case), new_case, recorded, &sc.policy)
 }
 
+/// L5: after `plan` is written, the case for the units its short return lacked, opened in the
+/// same transaction on the order as the plan left it; nothing when the plan holds no receipt in
+/// part.
+pub(crate) fn write_split_off(tx: &mut dyn WriteTx, plan: &CasePlan, policy: &Policy) -> Result<(), EngineError> {
+    if !plan.recorded.iter().any(|r| matches!(r.event, Event::ReceivedInPart { .. })) {
+        return Ok(());
+    }
+    let id = tx.next_case_id()?;
+    let Some(first) = plan.recorded.first() else { return Ok(()) };
+    let Some(event) = split_off(&plan.case, plan.recorded.iter().map(|r| &r.event), id) else { return Ok(()) };
+    let opened = Recorded { at: first.at, actor: first.actor, event };
+    let case = Case::open(&plan.order, &opened)
+        .ok_or(EngineError::Invalid { field: "case", reason: "no opening event".into() })?;
+    let child = CasePlan::new(&plan.order, None, case, vec![opened], policy)?;
+    // The order is at the version the plan wrote, in this transaction: a miss is the store's.
+    if !write_plan(tx, &child)? {
+        return Err(StoreError::Contended { message: format!("case {id} could not be split off"), source: None }.into());
+    }
+    Ok(())
+}
+
 /// Writes a plan if the order and case are still at the versions it was decided on; returns
 /// false, having written nothing, if either moved.
 pub(crate) fn write_plan(tx: &mut dyn WriteTx, plan: &CasePlan) -> Result<bool, EngineError> {

@@ -348,6 +348,7 @@ pub(crate) fn decide_and_write(
         let sc = deps.shops.get(tx, case.shop_id)?;
         let plan = plan_case(&order, case, &sc, actor, cmd, now)?;
         if write_plan(tx, &plan)? {
+            write_split_off(tx, &plan, &sc.policy)?;
             return Ok(plan.case);
         }
     }

@@ -397,6 +397,8 @@ pub struct CaseView {
     pub replacement: Option<aftersale_core::lines::replacement::Shipment>,
     /// I1: the parcel the shop asked the carrier to stop: where that stands and what it cost.
     pub intercept: Option<aftersale_core::lines::intercept::Intercept>,
+    /// L5: the case whose return arrived without this case's units.
+    pub split_from: Option<CaseId>,
     pub version: u64,
 }
 
@@ -457,6 +459,7 @@ impl CaseView {
             lines: case.picks(),
             replacement: case.replacement.clone(),
             intercept: case.intercept.clone(),
+            split_from: case.split_from,
             version: case.version,
         }
     }
@@ -525,6 +528,8 @@ pub struct CasePage {
     pub order: OrderView,
     /// The case's lines: units, what they can still refund, the window that applies (L2, L4).
     pub lines: Vec<CaseLineView>,
+    /// L5: the cases opened for units this case's return arrived without.
+    pub split_into: Vec<CaseId>,
     pub status: StatusName,
     pub queue: Queue,
     pub version: u64,
@@ -545,6 +550,7 @@ impl CasePage {
         let aftersale_engine::CaseSheet { case, order, log, actions, governing, now, policy } = sheet;
         CasePage {
             lines: CaseLineView::all(&order, &case, &policy),
+            split_into: order.split_from(case.id),
             order: OrderView::new(
                 actor,
                 &order,

@@ -3,8 +3,9 @@
 
 use super::*;
 use crate::lines::eligibility::Remedy;
+use crate::lines::receipt::{split_receipt, Received};
 use crate::lines::replacement::{Difference, Shipment, ShipmentStep};
-use crate::lines::units::Pick;
+use crate::lines::units::{refundable, Pick, Picked};
 
 /// Starts paying the buyer back: through the gateway online (M5), by the merchant with a
 /// voucher on COD (M6). The amount is capped by what the case's units still allow (B3, L2).
@@ -54,6 +55,69 @@ pub(super) fn goods_received(order: &Order, case: &Case, ctx: &Ctx) -> Events {
         ev.extend(refund_events(order, case, case.amount, ctx));
     }
     ev
+}
+
+/// L5: the return arrived with only `received` of the case's units. The case refunds what they
+/// carried and goes on for them alone; the rest of its amount and units go to a case of their
+/// own (`split_off`, in the same change), awaiting the shop's word. Received whole, it is an
+/// ordinary receipt; with no unit received, it is a rejection (M2), not this.
+fn received_part(order: &Order, case: &Case, received: &[Received], ctx: &Ctx) -> Result<Events, Refusal> {
+    let o = order.with_lines();
+    let picked: Vec<Picked> = case
+        .picks()
+        .iter()
+        .filter_map(|p| {
+            let i = o.lines.iter().position(|l| l.no == p.line)?;
+            Some(Picked { line: p.line, units: p.units, refundable: refundable(&o.lines[i], &o.line_use[i], p.units) })
+        })
+        .collect();
+    let split = split_receipt(&o.lines, &o.line_use, &picked, case.amount, received)?;
+    if received.iter().all(|r| r.units == 0) {
+        return Err(Refusal::invalid(
+            "received",
+            "names no unit that arrived: reject the receipt with evidence instead (M2)",
+            "L5",
+        ));
+    }
+    if split.missing_units.is_empty() || split.missing.minor() == 0 {
+        return Ok(goods_received(order, case, ctx));
+    }
+    let pick = |r: &Received| Pick { line: r.line, units: r.units };
+    let mut ev = vec![
+        Event::ReceivedInPart {
+            received: received.iter().filter(|r| r.units > 0).map(pick).collect(),
+            amount: split.received,
+            missing: split.missing_units.iter().map(pick).collect(),
+            missing_amount: split.missing,
+        },
+        Event::ReceiptConfirmed,
+    ];
+    ev.extend(refund_events(order, case, split.received, ctx));
+    Ok(ev)
+}
+
+/// L5: the opening of case `id` for the units a short return lacked, when `events` (a change of
+/// `case`, as it was before them) hold the receipt in part; None otherwise. The new case is the
+/// same request on the same parcel, for the missing units and the rest of the amount.
+pub fn split_off<'a>(case: &Case, events: impl IntoIterator<Item = &'a Event>, id: CaseId) -> Option<Event> {
+    let (missing, missing_amount) = events.into_iter().find_map(|e| match e {
+        Event::ReceivedInPart { missing, missing_amount, .. } => Some((missing, missing_amount)),
+        _ => None,
+    })?;
+    Some(Event::SplitOff {
+        case_id: id,
+        from: case.id,
+        kind: case.kind,
+        reason: case.reason.clone(),
+        description: case.description.clone(),
+        amount: *missing_amount,
+        lines: missing.clone(),
+        applied_at: case.applied_at,
+        return_address: case.return_address.clone(),
+        return_parcel: case.return_parcel.clone(),
+        refund_account: case.refund_account.clone(),
+        extension_used: case.extension_used,
+    })
 }
 
 /// The buyer's request carried out: a refund, a return (or an exchange's return) agreed to the
@@ -254,6 +318,7 @@ pub fn decide_case(order: &Order, case: &Case, cmd: &CaseCommand, actor: &Actor,
             ev
         }
         CaseCommand::ReceivedRefund => goods_received(order, case, ctx),
+        CaseCommand::ReceivedPart { received } => received_part(order, case, received, ctx)?,
         CaseCommand::ExtendReceipt => {
             let ext = ctx.policy.receipt_extension.ok_or(Refusal::ExtensionNotInProfile)?;
             let until = case.receipt_due(ctx.policy).unwrap_or(ctx.now) + ext;

@@ -26,6 +26,7 @@ pub(super) fn state_rule(action: Action) -> &'static str {
         Action::Reject => "S4",
         Action::AgreeReturn => "R4",
         Action::ReceivedRefund => "M2",
+        Action::ReceivedPart => "L5",
         Action::ExtendReceipt => "M3",
         Action::RemindBuyer => "M2",
         Action::Propose => "N1",
@@ -163,6 +164,26 @@ pub fn gate(order: &Order, case: &Case, action: Action, actor: &Actor, ctx: &Ctx
             matches!(s, Status::AwaitingReview | Status::AwaitingReceipt)
         }
         Action::ReceivedRefund => matches!(s, Status::AwaitingBuyerReturn | Status::AwaitingReceipt),
+        // L5: a return of more than one unit, its parcel on record.
+        Action::ReceivedPart => {
+            if s == Status::AwaitingReceipt && case.kind != CaseType::ReturnRefund {
+                return Err(Refusal::WrongState {
+                    action: "received_part",
+                    subject: "case type",
+                    state: format!("{} (its return is received whole or rejected)", case.kind.as_str()),
+                    rule: "L5",
+                });
+            }
+            if s == Status::AwaitingReceipt && case.picks().iter().map(|p| p.units).sum::<u32>() < 2 {
+                return Err(Refusal::WrongState {
+                    action: "received_part",
+                    subject: "case",
+                    state: "for one unit (received whole or rejected)".into(),
+                    rule: "L5",
+                });
+            }
+            s == Status::AwaitingReceipt && case.return_parcel.is_some()
+        }
         Action::ExtendReceipt => {
             if s == Status::AwaitingReceipt {
                 let Some(_) = ctx.policy.receipt_extension else { return Err(Refusal::ExtensionNotInProfile) };

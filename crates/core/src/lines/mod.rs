@@ -166,4 +166,7 @@ pub struct OrderCase {
     /// The goods came back (receipt confirmed): a refund then settles the units whatever it paid.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub goods_back: bool,
+    /// L5: split off this case when its return arrived short.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<crate::values::CaseId>,
 }

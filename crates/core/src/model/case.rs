@@ -70,6 +70,9 @@ pub struct Case {
     /// I1: the parcel the merchant asked the carrier to stop, and what that cost.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intercept: Option<crate::lines::intercept::Intercept>,
+    /// L5: the case whose return lacked this case's units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split_from: Option<CaseId>,
     pub version: u64,
 }
 
@@ -112,8 +115,9 @@ impl Recorded {
     /// The log line as `actor` may see it (R6: a merchant's copy carries no refund account).
     pub fn seen_by(mut self, actor: &crate::Actor) -> Recorded {
         if !sees_refund_account(actor) {
-            if let Event::Applied { refund_account, .. } | Event::ReturnLogisticsSubmitted { refund_account, .. } =
-                &mut self.event
+            if let Event::Applied { refund_account, .. }
+            | Event::ReturnLogisticsSubmitted { refund_account, .. }
+            | Event::SplitOff { refund_account, .. } = &mut self.event
             {
                 *refund_account = None;
             }
@@ -125,6 +129,9 @@ impl Recorded {
 impl Case {
     /// A new case from its first event.
     pub fn open(order: &Order, r: &Recorded) -> Option<Case> {
+        if let Event::SplitOff { .. } = &r.event {
+            return Case::split_off(order, r);
+        }
         let (case_id, kind, reason, amount, description, evidence, refund_account, lines) = match &r.event {
             Event::Applied { case_id, kind, reason, amount, description, evidence, refund_account, lines } => {
                 (case_id, kind, reason, amount, description, evidence.as_slice(), refund_account.clone(), lines)
@@ -171,8 +178,53 @@ impl Case {
             lines: lines.clone(),
             replacement: None,
             intercept: None,
+            split_from: None,
             version: 1,
         })
+    }
+
+    /// L5: the case a short return leaves for its missing units, awaiting the shop's word on
+    /// the receipt of the same parcel (its receipt deadline runs on).
+    fn split_off(order: &Order, r: &Recorded) -> Option<Case> {
+        let Event::SplitOff {
+            case_id,
+            from,
+            kind,
+            reason,
+            description,
+            amount,
+            lines,
+            applied_at,
+            return_address,
+            return_parcel,
+            refund_account,
+            extension_used,
+        } = &r.event
+        else {
+            return None;
+        };
+        let mut case = Case::open(
+            order,
+            &Recorded {
+                at: *applied_at,
+                actor: r.actor,
+                event: Event::MerchantRefundOpened {
+                    case_id: *case_id,
+                    kind: *kind,
+                    reason: reason.clone(),
+                    amount: *amount,
+                    description: description.clone(),
+                    lines: lines.clone(),
+                },
+            },
+        )?;
+        case.set_status(Status::AwaitingReceipt, r.at);
+        case.return_address = return_address.clone();
+        case.return_parcel = return_parcel.clone();
+        case.refund_account = refund_account.clone();
+        case.extension_used = *extension_used;
+        case.split_from = Some(*from);
+        Some(case)
     }
 
     /// Rebuilds a case from its log (the order supplies ids).
@@ -255,7 +307,11 @@ impl Case {
             }
             Event::BuyerReminded => self.buyer_reminders += 1,
             Event::ReceiptExtended { .. } => self.extension_used = true,
-            Event::ReceiptConfirmed => {}
+            Event::ReceiptConfirmed | Event::SplitOff { .. } => {}
+            Event::ReceivedInPart { received, amount, .. } => {
+                self.lines = received.clone();
+                self.amount = *amount;
+            }
             Event::TurnedIntoRefundOnly => self.kind = CaseType::RefundOnly,
             Event::RefundStarted { amount, settle_at, .. } => {
                 self.refund = Some(Refund {

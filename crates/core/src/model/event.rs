@@ -100,6 +100,32 @@ pub enum Event {
         until: Timestamp,
     },
     ReceiptConfirmed,
+    /// L5: the return arrived short. The case goes on for the units `received` and `amount`;
+    /// the `missing` units and `missing_amount` go to a case of their own (`SplitOff`).
+    ReceivedInPart {
+        received: Vec<crate::lines::units::Pick>,
+        amount: Money,
+        missing: Vec<crate::lines::units::Pick>,
+        missing_amount: Money,
+    },
+    /// L5: a case for the units a return lacked, split off case `from` in the same change: the
+    /// same request, parcel and buyer's account, awaiting the shop's word on the receipt.
+    SplitOff {
+        case_id: CaseId,
+        from: CaseId,
+        kind: CaseType,
+        reason: String,
+        description: String,
+        amount: Money,
+        lines: Vec<crate::lines::units::Pick>,
+        applied_at: Timestamp,
+        return_address: Option<Address>,
+        return_parcel: Option<ReturnParcel>,
+        /// R6: shown to the buyer and the platform only.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        refund_account: Option<RefundAccount>,
+        extension_used: bool,
+    },
     TurnedIntoRefundOnly,
     RefundStarted {
         amount: Money,
@@ -237,7 +263,8 @@ impl Event {
             RejectedByShipping => "rejected_by_shipping", ReturnAgreed => "return_agreed",
             ReturnLogisticsSubmitted => "return_logistics_submitted", ReturnParcelSigned => "return_parcel_signed",
             BuyerReminded => "buyer_reminded", ReceiptExtended => "receipt_extended",
-            ReceiptConfirmed => "receipt_confirmed", TurnedIntoRefundOnly => "turned_into_refund_only",
+            ReceiptConfirmed => "receipt_confirmed", ReceivedInPart => "received_in_part", SplitOff => "split_off",
+            TurnedIntoRefundOnly => "turned_into_refund_only",
             RefundStarted => "refund_started", RefundSettled => "refund_settled", VoucherAwaited => "voucher_awaited",
             ReplacementAwaited => "replacement_awaited", ReplacementShipped => "replacement_shipped",
             ReplacementDelivered => "replacement_delivered", ReplacementConfirmed => "replacement_confirmed",

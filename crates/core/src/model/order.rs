@@ -152,10 +152,21 @@ impl Order {
             vec![LineUse { open_units: open, settled_units: 0, refunded: self.refunded.at_most(goods), cases: open }];
         self.cases = self
             .open_case
-            .map(|case| OrderCase { case, lines: vec![Pick { line: 1, units: 1 }], open: true, goods_back: false })
+            .map(|case| OrderCase {
+                case,
+                lines: vec![Pick { line: 1, units: 1 }],
+                open: true,
+                goods_back: false,
+                from: None,
+            })
             .into_iter()
             .collect();
         self.lines = vec![line];
+    }
+
+    /// L5: the cases split off `case` for units its return arrived without.
+    pub fn split_from(&self, case: CaseId) -> Vec<CaseId> {
+        self.cases.iter().filter(|c| c.from == Some(case)).map(|c| c.case).collect()
     }
 
     /// The shipping fee not yet refunded: what was refunded beyond the lines (U1).
@@ -244,7 +255,7 @@ impl Order {
                         self.line_use[i].cases += 1;
                     }
                 }
-                self.cases.push(OrderCase { case: *case_id, lines: picks, open: true, goods_back: false });
+                self.cases.push(OrderCase { case: *case_id, lines: picks, open: true, goods_back: false, from: None });
                 self.open_case = Some(*case_id);
             }
             Event::MerchantRefundOpened { case_id, lines, .. } => {
@@ -254,7 +265,29 @@ impl Order {
                         self.line_use[i].open_units += p.units;
                     }
                 }
-                self.cases.push(OrderCase { case: *case_id, lines: lines.clone(), open: true, goods_back: false });
+                self.cases.push(OrderCase {
+                    case: *case_id,
+                    lines: lines.clone(),
+                    open: true,
+                    goods_back: false,
+                    from: None,
+                });
+                self.open_case = Some(*case_id);
+            }
+            Event::ReceivedInPart { received, .. } => {
+                // L5: the case keeps the units that arrived; the missing ones stay held for the
+                // case split off in the same change.
+                let Some(c) = this_case.and_then(|id| self.cases.iter_mut().find(|c| c.case == id)) else { return };
+                c.lines = received.clone();
+            }
+            Event::SplitOff { case_id, from, lines, .. } => {
+                self.cases.push(OrderCase {
+                    case: *case_id,
+                    lines: lines.clone(),
+                    open: true,
+                    goods_back: false,
+                    from: Some(*from),
+                });
                 self.open_case = Some(*case_id);
             }
             Event::Withdrawn | Event::Closed { .. } => {

@@ -13,6 +13,7 @@ mod lines {
     mod exchange;
     mod intercept;
     mod intercepts;
+    mod partial;
     mod receipt;
     mod replacement;
     mod units;

@@ -99,7 +99,7 @@ fn w1_statuses_queues_and_case_types_have_stable_names() {
 #[test]
 fn t1_actions_have_stable_names_and_the_parties_that_take_them() {
     use Party::*;
-    let table: [(Action, &str, &[Party]); 35] = [
+    let table: [(Action, &str, &[Party]); 36] = [
         (Action::Withdraw, "withdraw", &[Buyer]),
         (Action::Resubmit, "resubmit", &[Buyer]),
         (Action::Escalate, "escalate", &[Buyer, Merchant]),
@@ -113,6 +113,7 @@ fn t1_actions_have_stable_names_and_the_parties_that_take_them() {
         (Action::Reject, "reject", &[Merchant]),
         (Action::AgreeReturn, "agree_return", &[Merchant]),
         (Action::ReceivedRefund, "received_refund", &[Merchant]),
+        (Action::ReceivedPart, "received_part", &[Merchant]),
         (Action::ExtendReceipt, "extend_receipt", &[Merchant]),
         (Action::RemindBuyer, "remind_buyer", &[Merchant]),
         (Action::Propose, "propose", &[Merchant]),

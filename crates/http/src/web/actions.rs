@@ -39,6 +39,7 @@ pub fn title(action: &str) -> &'static str {
         "reject" => "Reject",
         "agree_return" => "Agree to the return",
         "received_refund" => "Received, refund",
+        "received_part" => "Received in part",
         "extend_receipt" => "Extend receipt",
         "remind_buyer" => "Remind the buyer to ship back",
         "propose" => "Propose a settlement",
@@ -261,6 +262,18 @@ pub fn forms(v: &Viewer, sheet: &CaseSheet, extras: &Extras, err: Option<&FormEr
             | Action::ReviewAppeal
             | Action::ConfirmReplacement
             | Action::RequestIntercept => f.button(version),
+            // L5: the units found in the parcel, per line of the case (all of them to start).
+            Action::ReceivedPart => f.form(version, false, html! {
+                p.hint { (v.t("The refund covers the units that arrived; the missing ones become a case of their own, which you refund or reject with evidence.")) }
+                @let order = sheet.order.with_lines();
+                @for p in case.picks() {
+                    @let name = format!("received.{}", p.line);
+                    @let title = order.lines.iter().find(|l| l.no == p.line).map_or("", |l| l.title.as_str());
+                    label for=(f.id(&name)) { (if title.is_empty() { v.t("Units") } else { title }) " · " (p.units) " " (v.t("in the return")) }
+                    input id=(f.id(&name)) type="number" name=(name) min="0" max=(p.units) step="1" value=(f.val(&name, &p.units.to_string()));
+                }
+                (f.field_error("received"))
+            }),
             Action::ShipReplacement => f.form(version, false, html! {
                 (f.text("logistics.carrier", v.t("Carrier"), true, 32))
                 (f.text("logistics.tracking_no", v.t("Tracking number"), true, 40))

@@ -161,6 +161,8 @@ pub fn action_body(
     // L2: `units.{line}` fields are the lines and units asked for (0 or empty: not that line).
     let mut picks = Vec::new();
     let mut named_units = false;
+    // L5: `received.{line}` fields are the units found in the return, per line (0 included).
+    let mut received = Vec::new();
     for (name, value) in &form.fields {
         if CONTROL.contains(&name.as_str()) {
             continue;
@@ -176,6 +178,16 @@ pub fn action_body(
             if units > 0 {
                 picks.push(serde_json::json!({ "line": line, "units": units }));
             }
+            continue;
+        }
+        if let Some(line) = name.strip_prefix("received.") {
+            let field = format!("received.{line}");
+            let line: u32 = line.parse().map_err(|_| ApiError::bad("received", "not a line of the case"))?;
+            let units: u32 = match value.trim() {
+                "" => 0,
+                v => v.parse().map_err(|_| ApiError::bad(&field, "a whole number of units"))?,
+            };
+            received.push(serde_json::json!({ "line": line, "units": units }));
             continue;
         }
         let v = match name.as_str() {
@@ -202,6 +214,9 @@ pub fn action_body(
             return Err(ApiError::bad("lines", "ask about at least one unit"));
         }
         map.insert("lines".into(), Value::Array(picks));
+    }
+    if !received.is_empty() {
+        map.insert("received".into(), Value::Array(received));
     }
     // Unchecked boxes send nothing; the JSON API's default (false) holds.
     map.retain(|_, v| !is_blank_group(v));
