@@ -65,7 +65,14 @@ pub fn title(action: &str) -> &'static str {
 fn confirm(v: &Viewer, action: &str) -> Option<&'static str> {
     matches!(
         action,
-        "refund" | "reject" | "withdraw" | "rule" | "decide_appeal" | "received_refund" | "reject_by_shipping"
+        "refund"
+            | "reject"
+            | "withdraw"
+            | "rule"
+            | "decide_appeal"
+            | "received_refund"
+            | "received_part"
+            | "reject_by_shipping"
     )
     .then(|| v.t("Are you sure? This cannot be undone."))
 }

@@ -285,6 +285,7 @@ fn body(
         (lines(v, sheet, zone))
         (replacement(v, sheet, zone))
         (intercept(v, sheet, zone))
+        (split(v, sheet))
         (sections(v, sheet, zone))
         (evidence_gallery(v, case))
         @if merchant { (actions::merchant_panel(v, sheet, err)) }
@@ -354,6 +355,26 @@ fn replacement(v: &Viewer, sheet: &CaseSheet, zone: Zone) -> Markup {
                     S::Completed { at, .. } => { (v.t("Received")) " " (time(*at, zone)) }
                     S::TurnedToRefund { amount, at } => { (v.t("Not shipped in time: refunded instead")) " " (money(*amount)) " · " (time(*at, zone)) }
                 }
+            }
+        }
+    }
+}
+
+/// L5: the case this one was split off (its return arrived without these units), or the cases
+/// split off this one.
+fn split(v: &Viewer, sheet: &CaseSheet) -> Markup {
+    let into = sheet.order.split_from(sheet.case.id);
+    if sheet.case.split_from.is_none() && into.is_empty() {
+        return html! {};
+    }
+    html! {
+        section aria-labelledby="split-h" data-testid="split" {
+            h2 id="split-h" { (v.t("Received in part")) }
+            @if let Some(from) = sheet.case.split_from {
+                p { (v.t("These units did not arrive in the return of")) " " a href=(format!("/cases/{from}")) { (v.t("case")) " " (from) } }
+            }
+            @for c in &into {
+                p { (v.t("The units that did not arrive are")) " " a href=(format!("/cases/{c}")) { (v.t("case")) " " (c) } }
             }
         }
     }

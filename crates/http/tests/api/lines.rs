@@ -402,3 +402,120 @@ async fn i1_an_intercept_over_http_from_the_request_to_the_refund() {
     }
     t.stop().await;
 }
+
+/// L5 over HTTP: a return of three units arrives with two; the shop records what arrived, the
+/// buyer is refunded for those, and the missing unit is a case of its own that the shop rejects
+/// with evidence and the buyer takes to the platform. Refunds stay within each line's payment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn l5_a_return_received_in_part_over_http_refunds_what_arrived_and_splits_off_the_rest() {
+    let t = TestApp::new().await;
+    let o = three_line_order(&t).await;
+    let (line1, line2) = (minor(&o["lines"][0]["paid"]), minor(&o["lines"][1]["paid"]));
+    let r = t
+        .try_apply(
+            &t.buyer,
+            &o,
+            json!({ "kind": "return_refund", "reason": "damaged", "amount": cny(line1 + line2),
+                "lines": [{ "line": 1, "units": 2 }, { "line": 2, "units": 1 }] }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", body(&r));
+    let id = r.json()["case"]["id"].as_i64().unwrap();
+    t.ok(&t.staff, id, "agree_return", json!({ "address_id": t.address_id })).await;
+    // Before the parcel is on record there is nothing to receive in part.
+    let r = t.act(&t.staff, id, "received_part", json!({ "received": [{ "line": 1, "units": 1 }] })).await;
+    assert_eq!(problem(&r, 422, "wrong_state")["rule"], "L5");
+    t.ok(
+        &t.buyer,
+        id,
+        "submit_return_logistics",
+        json!({ "logistics": { "carrier": "SF", "tracking_no": "SF3300000001" } }),
+    )
+    .await;
+    let page = t.case(&t.staff, id).await;
+    assert!(page["available_actions"].as_array().unwrap().contains(&json!("received_part")), "{page}");
+    // Refused, changing nothing: no unit named as arrived, a line the case does not hold.
+    let r = t.act(&t.staff, id, "received_part", json!({ "received": [{ "line": 1, "units": 0 }] })).await;
+    let p = problem(&r, 422, "invalid_value");
+    assert_eq!((p["rule"].as_str(), p["field"].as_str()), (Some("L5"), Some("received")), "{p}");
+    let r = t.act(&t.staff, id, "received_part", json!({ "received": [{ "line": 3, "units": 1 }] })).await;
+    assert_eq!(problem(&r, 422, "invalid_value")["field"], "received[0].line");
+    // The buyer may not record a receipt.
+    let r = t.act(&t.buyer, id, "received_part", json!({ "received": [{ "line": 1, "units": 1 }] })).await;
+    assert_eq!(r.status, 403, "{}", body(&r));
+    assert_eq!(t.case(&t.staff, id).await["status"], "awaiting_receipt");
+
+    // One unit of line 1 and the unit of line 2 arrived.
+    let c = t
+        .ok(
+            &t.staff,
+            id,
+            "received_part",
+            json!({ "received": [{ "line": 1, "units": 1 }, { "line": 2, "units": 1 }] }),
+        )
+        .await;
+    let paid_now = line1 / 2 + line2;
+    assert_eq!((c["status"].as_str(), minor(&c["case"]["amount"])), (Some("refunding"), paid_now), "{c}");
+    let page = t.case(&t.staff, id).await;
+    let split = page["split_into"].as_array().unwrap().clone();
+    assert_eq!(split.len(), 1, "{page}");
+    let child = split[0].as_i64().unwrap();
+    assert_eq!(page["case"]["lines"], json!([{ "line": 1, "units": 1 }, { "line": 2, "units": 1 }]));
+    let cp = t.case(&t.staff, child).await;
+    assert_eq!(
+        (cp["status"].as_str(), cp["case"]["split_from"].as_i64(), minor(&cp["case"]["amount"])),
+        (Some("awaiting_receipt"), Some(id), line1 - line1 / 2)
+    );
+    assert_eq!(cp["case"]["lines"], json!([{ "line": 1, "units": 1 }]));
+    assert_eq!(cp["deadline"]["kind"], "receipt");
+    assert_eq!(
+        cp["case"]["return_parcel"], page["case"]["return_parcel"],
+        "the same parcel, its receipt window running on"
+    );
+    let acts = cp["available_actions"].as_array().unwrap();
+    assert!(acts.contains(&json!("received_refund")) && acts.contains(&json!("reject")), "{acts:?}");
+    assert!(!acts.contains(&json!("received_part")), "one unit: received whole or rejected");
+    // The buyer follows it; another shop does not see it.
+    assert_eq!(t.case(&t.buyer, child).await["case"]["split_from"], id);
+    assert_eq!(t.owner2.get(&format!("/api/v1/cases/{child}")).await.unwrap().status, 404);
+
+    // The shop rejects the missing unit with evidence; the buyer takes it to the platform.
+    let ev = t.upload(&t.staff).await;
+    let c = t
+        .ok(
+            &t.staff,
+            child,
+            "reject",
+            json!({ "reason_code": "not_received", "explanation": "one cup in the parcel", "evidence": [ev] }),
+        )
+        .await;
+    assert_eq!(c["status"], "rejected");
+    let c = t.ok(&t.buyer, child, "escalate", json!({ "reason": "I packed both cups" })).await;
+    assert_eq!(c["status"], "in_arbitration");
+    // Never more than a line's payment: line 1 refunded half, line 2 in full, so far.
+    let order = t.owner.get(&format!("/api/v1/orders/{}", o["id"])).await.unwrap().json();
+    assert_eq!(minor(&order["lines"][0]["refunded"]), line1 / 2, "{order}");
+    assert_eq!(minor(&order["lines"][1]["refunded"]), line2);
+    // The events: the receipt in part, and the new case opened.
+    let mut types = Vec::new();
+    for _ in 0..200 {
+        let page = t.staff.get("/api/v1/events?limit=1000").await.unwrap().json();
+        types = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["case_id"] == child || e["case_id"] == id)
+            .map(|e| format!("{} {}", e["case_id"], e["type"].as_str().unwrap()))
+            .collect();
+        if types.iter().any(|t| t.ends_with("arbitration.opened")) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    for kind in
+        [format!("{id} case.received_in_part"), format!("{id} refund.requested"), format!("{child} case.opened")]
+    {
+        assert!(types.contains(&kind), "{kind}: {types:?}");
+    }
+    t.stop().await;
+}
