@@ -467,3 +467,63 @@ async fn browser_an_exchange_of_one_line_end_to_end() {
     assert_eq!(status(&staff).await, "refunding");
     t.stop().await;
 }
+
+/// L5 in the browser: the buyer returns both cups; one arrives. The shop records one received, the
+/// buyer is refunded for it, and the missing cup is a case of its own, linked both ways, that the
+/// shop may refund or reject.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_a_return_received_in_part_end_to_end() {
+    let t = TestApp::new().await;
+    let site = t.anon.base().to_string();
+    let o = crate::lines::three_line_order(&t).await;
+    let buyer = login(&site, "buyer1", "password-123").await;
+    let staff = login(&site, "staff1", "password-123").await;
+    let cups = o["lines"][0]["paid"]["minor"].as_i64().unwrap();
+
+    buyer.goto(&format!("/b/orders/{}/apply", o["id"])).await;
+    buyer.select("#a-kind", "return_refund").await;
+    buyer.type_in("#a-units-1", "2").await;
+    buyer.type_in("#a-units-2", "0").await;
+    buyer.type_in("#a-units-3", "0").await;
+    buyer.select("#a-reason", "damaged").await;
+    buyer.type_in("#a-amount", &format!("{}.{:02}", cups / 100, cups % 100)).await;
+    buyer.click("form.card button[type=submit]").await;
+    buyer.settle().await;
+    let case_path = buyer.path().await.split('?').next().unwrap().to_string();
+    assert!(case_path.starts_with("/cases/"), "{case_path}: {}", buyer.page_text().await);
+    staff.goto(&case_path).await;
+    staff.open_action("agree_return").await;
+    staff.submit_action("agree_return").await;
+    buyer.goto(&case_path).await;
+    buyer.open_action("submit_return_logistics").await;
+    buyer.type_in("#f-submit_return_logistics-logistics-carrier", "SF").await;
+    buyer.type_in("#f-submit_return_logistics-logistics-tracking_no", "SF6200000001").await;
+    buyer.submit_action("submit_return_logistics").await;
+
+    // The shop finds one cup of two in the parcel.
+    staff.goto(&case_path).await;
+    staff.open_action("received_part").await;
+    staff.type_in("#f-received_part-received-1", "1").await;
+    staff.screenshot("journey-shop-received-in-part").await;
+    staff.submit_action("received_part").await;
+    assert_eq!(status(&staff).await, "refunding");
+    let split = staff.text("[data-testid=split]").await;
+    let case_id: i64 = case_path.trim_start_matches("/cases/").parse().unwrap();
+    let page = t.case(&t.staff, case_id).await;
+    let child = page["split_into"][0].as_i64().expect("a case for the missing cup");
+    assert!(split.contains(&child.to_string()), "{split}");
+    assert_eq!(page["amounts"]["amount"]["minor"], cups / 2);
+
+    // The missing cup's case: linked back, awaiting the shop's word on the receipt.
+    staff.goto(&format!("/cases/{child}")).await;
+    assert_eq!(status(&staff).await, "awaiting_receipt");
+    assert!(staff.text("[data-testid=split]").await.contains(&case_id.to_string()));
+    let lines = staff.text("[data-testid=case-lines]").await;
+    assert!(lines.contains("保温杯"), "{lines}");
+    staff.open_action("reject").await;
+    // The buyer sees it too, from their own case.
+    buyer.goto(&format!("/cases/{child}")).await;
+    assert_eq!(status(&buyer).await, "awaiting_receipt");
+    buyer.screenshot("journey-buyer-missing-units-case").await;
+    t.stop().await;
+}
