@@ -4,6 +4,7 @@
 
 use crate::auth::{hash_password, new_token, sha256_hex};
 use crate::state::AppState;
+use aftersale_core::lines::receipt::Received;
 use aftersale_core::lines::units::Pick;
 use aftersale_core::lines::{LineKind, NewLine};
 use aftersale_core::notice::Recipient;
@@ -459,6 +460,15 @@ pub fn seed(state: &AppState, rt: tokio::runtime::Handle) -> Result<Credentials,
         s.n += 1;
         let ex = s.cmd(m, &ex, CaseCommand::ShipReplacement { logistics: logistics(s.n)? })?;
         s.cmd(Actor::System, &ex, CaseCommand::ReplacementDelivered)?;
+        // L5: both cups returned, one arrived: refunded for it, the missing cup a case of its
+        // own awaiting the shop's word.
+        let o = s.three_lines(shop.id, mo, buyer)?;
+        let r = s.apply_lines(buyer, &o, CaseType::ReturnRefund, "damaged", 50, None, &[(1, 2)])?;
+        let r = s.cmd(m, &r, CaseCommand::AgreeReturn { address: address.clone(), refuse_freight_collect: false })?;
+        s.n += 1;
+        let back = CaseCommand::SubmitReturnLogistics { logistics: logistics(s.n)?, refund_account: None };
+        let r = s.cmd(Actor::Buyer { buyer }, &r, back)?;
+        s.cmd(m, &r, CaseCommand::ReceivedPart { received: vec![Received { line: 1, units: 1 }] })?;
         // A refund asked while the parcel is on its way, and the carrier asked to stop it (I1).
         let o = s.order(shop.id, mo, buyer, PaymentMethod::Online, false, 45)?;
         s.n += 1;
