@@ -226,6 +226,8 @@ pub fn decide_order(order: &Order, cmd: &OrderCommand, actor: &Actor, ctx: &Ctx)
 pub fn apply(order: &Order, case_id: CaseId, cmd: &Apply, actor: &Actor, ctx: &Ctx) -> Result<Events, Refusal> {
     match actor {
         Actor::Buyer { buyer } if *buyer == order.buyer_id => {}
+        // C1: the platform opens a case for the order's buyer (outside the L4 windows too).
+        Actor::Platform { .. } => {}
         Actor::Buyer { .. } => {
             return Err(Refusal::NotAllowedFor {
                 party: Party::Buyer,
@@ -240,16 +242,17 @@ pub fn apply(order: &Order, case_id: CaseId, cmd: &Apply, actor: &Actor, ctx: &C
     let order = &*order.with_lines();
     check_kind_for_order(order, cmd.kind)?;
     let (reason, description) = check_request(&cmd.reason, &cmd.description, &cmd.evidence)?;
-    // L3: the units, each free of an open case, on lines below the case limit.
-    let picked = check_picks(&order.lines, &order.line_use, &cmd.lines, Some(ctx.policy.cases_per_line)).map_err(
-        |e| match (e, order.open_case) {
+    // L3: the units, each free of an open case, on lines below the case limit (the buyer's: the
+    // platform is not held to it, C1).
+    let limit = (actor.party() == Party::Buyer).then_some(ctx.policy.cases_per_line);
+    let picked =
+        check_picks(&order.lines, &order.line_use, &cmd.lines, limit).map_err(|e| match (e, order.open_case) {
             // Applying for everything while a case holds units: that case is what stands in the way.
             (Refusal::UnitsNotAvailable { .. }, Some(open)) if cmd.lines.is_empty() => {
                 Refusal::CaseAlreadyOpen { case: open.0 }
             }
             (e, _) => e,
-        },
-    )?;
+        })?;
     // L4: the window the reason falls in, on every line named.
     let why = ReasonCode::of_apply_reason(&reason);
     for p in &picked {

@@ -157,7 +157,11 @@ impl Case {
             status: Status::AwaitingReview,
             status_since: r.at,
             applied_at: r.at,
-            evidence: evidence.iter().map(|e| (Party::Buyer, e.clone())).collect(),
+            // C1: a case the platform opened for the buyer keeps its evidence as the platform's.
+            evidence: evidence
+                .iter()
+                .map(|e| (if r.actor.party() == Party::Platform { Party::Platform } else { Party::Buyer }, e.clone()))
+                .collect(),
             rejection: None,
             resubmissions: 0,
             return_address: None,

@@ -25,8 +25,9 @@ pub fn routes(api: Api) -> Api {
         "/api/v1/orders/{order}/cases",
         "apply",
         "cases",
-        "A buyer applies for after-sales on an order (U1, S1, R1).",
-        "the order's buyer",
+        "A buyer applies for after-sales on an order (U1, S1, R1); a platform agent may open a case for the \
+         order's buyer, outside the return windows too (C1).",
+        "the order's buyer, agent",
         Json(schema::<ApplyOf<EvidenceRef>>),
         Reply::Json(201, schema::<wire::CasePage>),
         post(apply),

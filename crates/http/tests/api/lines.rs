@@ -519,3 +519,29 @@ async fn l5_a_return_received_in_part_over_http_refunds_what_arrived_and_splits_
     }
     t.stop().await;
 }
+
+/// C1's other half over HTTP: past both windows the buyer is refused naming L4, and a platform
+/// agent opens the case for the buyer, which the buyer then follows; the shop cannot apply.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c1_the_platform_opens_a_case_for_the_buyer_past_the_windows_over_http() {
+    let t = TestApp::new().await;
+    let o = three_line_order(&t).await;
+    t.advance("20d").await;
+    let body = json!({ "kind": "refund_only", "reason": "defective", "amount": cny(2_000),
+        "description": "客服介入", "lines": [{ "line": 2, "units": 1 }] });
+    let r = t.try_apply(&t.buyer, &o, body.clone()).await;
+    assert_eq!(problem(&r, 422, "window_closed")["rule"], "L4");
+    let r = t.try_apply(&t.staff, &o, body.clone()).await;
+    assert_eq!(r.status, 403, "{}", body_text(&r));
+    let r = t.try_apply(&t.agent, &o, body).await;
+    assert_eq!(r.status, 201, "{}", body_text(&r));
+    let page = r.json();
+    let id = page["case"]["id"].as_i64().unwrap();
+    assert_eq!(page["log"][0]["actor"]["role"], "platform", "{}", page["log"][0]);
+    assert_eq!(page["case"]["buyer_id"], t.buyer_id);
+    // The buyer's own case from here on; the shop reviews it as any other.
+    assert_eq!(t.case(&t.buyer, id).await["status"], "awaiting_review");
+    let acts = t.case(&t.staff, id).await["available_actions"].clone();
+    assert!(acts.as_array().unwrap().contains(&json!("refund")), "{acts}");
+    t.stop().await;
+}

@@ -473,3 +473,51 @@ fn l3_ending_one_of_several_open_cases_frees_its_own_units_only() {
     s.cmd(c, BUYER, CaseCommand::Withdraw);
     assert_eq!(s.order.open_case, Some(a));
 }
+
+#[test]
+fn c1_the_platform_opens_a_case_for_the_buyer_outside_the_windows_and_no_one_else_may() {
+    let mut s = Shop::delivered();
+    s.now = T0 + Dur::days(20);
+    let cmd = Apply {
+        kind: CaseType::RefundOnly,
+        reason: "defective".into(),
+        amount: cny(10),
+        description: "客服介入".into(),
+        evidence: vec![crate::harness::evidence(1)],
+        refund_account: None,
+        lines: vec![Pick { line: 2, units: 1 }],
+    };
+    // The buyer is past both windows (L4); the shop and another buyer never apply.
+    assert!(matches!(
+        s.apply(CaseType::RefundOnly, "defective", cny(10), &[(2, 1)]),
+        Err(Refusal::WindowClosed { .. })
+    ));
+    let refused = aftersale_core::apply(&s.order, CaseId(9), &cmd, &MERCHANT, &s.ctx()).unwrap_err();
+    assert_eq!(refused.rule(), Some("T1"));
+    let other = Actor::Buyer { buyer: BuyerId(8) };
+    assert_eq!(aftersale_core::apply(&s.order, CaseId(9), &cmd, &other, &s.ctx()).unwrap_err().rule(), Some("T1"));
+    // The platform opens it for the order's buyer: the buyer's case, the platform's evidence.
+    let agent = Actor::Platform { agent: AgentId(31) };
+    let events = aftersale_core::apply(&s.order, CaseId(9), &cmd, &agent, &s.ctx()).unwrap();
+    let r = Recorded { at: s.now, actor: agent, event: events[0].clone() };
+    let case = Case::open(&s.order, &r).unwrap();
+    assert_eq!((case.buyer_id, case.status, case.amount), (BuyerId(7), Status::AwaitingReview, cny(10)));
+    assert_eq!(case.evidence[0].0, Party::Platform);
+    // Past the buyer's case limit on a line (L3), the platform may still open one.
+    let mut s5 = Shop::delivered();
+    for _ in 0..5 {
+        let id = s5.apply(CaseType::RefundOnly, "damaged", cny(1), &[(2, 1)]).unwrap();
+        s5.cmd(id, BUYER, CaseCommand::Withdraw);
+    }
+    assert!(matches!(
+        s5.apply(CaseType::RefundOnly, "damaged", cny(1), &[(2, 1)]),
+        Err(Refusal::CaseLimitReached { .. })
+    ));
+    aftersale_core::apply(&s5.order, CaseId(9), &cmd, &agent, &s5.ctx()).unwrap();
+    // The rest of the rules hold for it: the units' cap (L2).
+    let above = Apply { amount: cny(1_000), ..cmd.clone() };
+    assert!(matches!(
+        aftersale_core::apply(&s.order, CaseId(9), &above, &agent, &s.ctx()),
+        Err(Refusal::AmountAboveRefundable { .. })
+    ));
+}
