@@ -588,6 +588,8 @@ pub struct CaseRow {
     pub queue: Queue,
     pub amount: Money,
     pub reason: String,
+    /// L2: the order lines and units the case is for.
+    pub lines: Vec<aftersale_core::lines::units::Pick>,
     pub customer_name: String,
     /// Masked (W6): `138****5678`.
     pub customer_phone: String,

@@ -42,6 +42,14 @@ pub struct Pick {
     pub units: u32,
 }
 
+impl Pick {
+    /// The picks in a few characters, for a list row or a CSV cell: `L1x2 L3x1` is two units of
+    /// line 1 and one of line 3.
+    pub fn summary(picks: &[Pick]) -> String {
+        picks.iter().map(|p| format!("L{}x{}", p.line, p.units)).collect::<Vec<_>>().join(" ")
+    }
+}
+
 /// A pick that passed L3, with what it can refund (L2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Picked {

@@ -147,7 +147,7 @@ fn row(item: &CaseListItem) -> impl Iterator<Item = String> {
         // What the case asks for and on which order lines (L2): `L1x2 L3x1` is two units of line 1
         // and one of line 3.
         aftersale_engine::report::outcome_of(c.requested_kind).to_string(),
-        c.picks().iter().map(|p| format!("L{}x{}", p.line, p.units)).collect::<Vec<_>>().join(" "),
+        aftersale_core::lines::units::Pick::summary(&c.picks()),
         c.picks().iter().map(|p| u64::from(p.units)).sum::<u64>().to_string(),
     ]
     .into_iter()

@@ -63,6 +63,7 @@ async fn search(
             queue: it.case.queue(),
             amount: it.case.amount,
             reason: it.case.reason.clone(),
+            lines: it.case.picks(),
             customer_name: it.customer_name,
             customer_phone: it.customer_phone_masked,
             flag: it.flag,

@@ -229,7 +229,7 @@ fn table_page(
                             }
                             td { a href=(format!("/cases/{}", c.id)) { (it.order_no) } }
                             td { (it.customer_name) br; small { (it.customer_phone_masked) } }
-                            td { (type_label(v.lang, c.kind)) }
+                            td { (type_label(v.lang, c.kind)) br; small data-testid="row-lines" title=(v.t("Order lines and units")) { (aftersale_core::lines::units::Pick::summary(&c.picks())) } }
                             td { (money(c.amount)) }
                             td { (reason_label(v.lang, &c.reason)) }
                             td { (status_label(v.lang, c.status.name())) }

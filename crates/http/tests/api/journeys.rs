@@ -430,6 +430,7 @@ async fn browser_an_exchange_of_one_line_end_to_end() {
     staff.goto("/w/queue?queue=awaiting_replacement").await;
     let tab = staff.page_text().await;
     assert!(tab.contains(o["order_no"].as_str().unwrap()), "{tab}");
+    assert_eq!(staff.text("[data-testid=row-lines]").await, "L1x1", "the row names the line and units");
     staff.goto(&case_path).await;
     assert!(staff.text("[data-testid=replacement]").await.len() > 4);
     staff.open_action("ship_replacement").await;

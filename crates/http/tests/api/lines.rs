@@ -475,6 +475,10 @@ async fn l5_a_return_received_in_part_over_http_refunds_what_arrived_and_splits_
     let acts = cp["available_actions"].as_array().unwrap();
     assert!(acts.contains(&json!("received_refund")) && acts.contains(&json!("reject")), "{acts:?}");
     assert!(!acts.contains(&json!("received_part")), "one unit: received whole or rejected");
+    // The queue row names its lines and units.
+    let q = t.staff.get("/api/v1/cases?queue=awaiting_receipt").await.unwrap().json();
+    let row = q["items"].as_array().unwrap().iter().find(|r| r["id"] == child).cloned().expect("in the queue");
+    assert_eq!(row["lines"], json!([{ "line": 1, "units": 1 }]), "{row}");
     // The buyer follows it; another shop does not see it.
     assert_eq!(t.case(&t.buyer, child).await["case"]["split_from"], id);
     assert_eq!(t.owner2.get(&format!("/api/v1/cases/{child}")).await.unwrap().status, 404);
