@@ -12,6 +12,7 @@ mod deadlines;
 mod events;
 mod feeds;
 mod group_commit;
+mod lines;
 mod notices;
 mod outages;
 mod properties;
