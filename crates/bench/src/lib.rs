@@ -14,3 +14,4 @@ mod bench_pg;
 mod bench_raw;
 pub mod bench_refunds;
 mod bench_webhooks;
+pub mod paths;

@@ -45,6 +45,8 @@ enum Command {
     BenchRefunds(aftersale_bench::bench_refunds::RefundBenchArgs),
     /// Print a built-in policy profile (douyin, taote, tiktok_shop) as TOML.
     Profile { name: String },
+    /// Run one hot path N times, for the instruction-count guard (`scripts/instructions.sh`).
+    HotPath(aftersale_bench::paths::HotPathArgs),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +67,7 @@ fn main() -> ExitCode {
         Command::BenchHttp(args) => bench_http::run(args),
         Command::BenchRefunds(args) => aftersale_bench::bench_refunds::run(args),
         Command::BenchNodes(args) => bench_nodes::run(args),
+        Command::HotPath(args) => aftersale_bench::paths::run(args),
         Command::Profile { name } => aftersale_core::Policy::profile(&name).map(|p| {
             let out = toml_string(&p);
             println!("{out}");
