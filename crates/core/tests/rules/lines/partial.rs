@@ -170,3 +170,63 @@ fn l5_a_receipt_in_part_is_refused_when_it_names_nothing_received_or_is_not_a_mu
     let id = s.apply(CaseType::RefundOnly, "damaged", Money::cny(1_000), &[(1, 2)]).unwrap();
     assert_eq!(s.try_cmd(id, MERCHANT, part(&[(1, 1)])).unwrap_err().rule(), Some("L5"));
 }
+
+#[test]
+fn l5_a_receipt_in_part_is_offered_on_a_return_of_two_units_awaiting_receipt_only() {
+    let mut s = Shop::delivered();
+    let amount = s.order.refundable_for(&[Pick { line: 1, units: 2 }], CaseType::ReturnRefund);
+    let id = s.apply(CaseType::ReturnRefund, "damaged", amount, &[(1, 2)]).unwrap();
+    s.cmd(id, MERCHANT, CaseCommand::AgreeReturn { address: address(1), refuse_freight_collect: false });
+    // Before the parcel is on record: not yet.
+    assert!(!available_actions(&s.order, s.case(id), &MERCHANT, &s.ctx()).contains(&Action::ReceivedPart));
+    s.cmd(id, BUYER, CaseCommand::SubmitReturnLogistics { logistics: logistics("SF2000000002"), refund_account: None });
+    // Two units are enough to receive one of them.
+    assert!(available_actions(&s.order, s.case(id), &MERCHANT, &s.ctx()).contains(&Action::ReceivedPart));
+    let child = s.received_part(id, &[(1, 1)]).unwrap();
+    assert!(child.is_some());
+    // Once received, the first case is refunding: no second receipt.
+    let again = s.try_cmd(id, MERCHANT, CaseCommand::ReceivedPart { received: vec![Received { line: 1, units: 1 }] });
+    assert!(matches!(again, Err(Refusal::WrongState { .. })), "{again:?}");
+}
+
+#[test]
+fn l5_an_exchange_s_return_is_received_whole_or_rejected() {
+    let mut s = Shop::delivered();
+    let id = s.apply(CaseType::Exchange, "defective", Money::cny(0), &[(1, 2)]).unwrap();
+    s.cmd(id, MERCHANT, CaseCommand::AgreeReturn { address: address(1), refuse_freight_collect: false });
+    s.cmd(id, BUYER, CaseCommand::SubmitReturnLogistics { logistics: logistics("SF2000000003"), refund_account: None });
+    assert_eq!(s.case(id).status, Status::AwaitingReceipt);
+    let refused = s
+        .try_cmd(id, MERCHANT, CaseCommand::ReceivedPart { received: vec![Received { line: 1, units: 1 }] })
+        .unwrap_err();
+    assert!(matches!(refused, Refusal::WrongState { subject: "case type", rule: "L5", .. }), "{refused:?}");
+}
+
+#[test]
+fn l5_when_what_arrived_covers_the_amount_asked_nothing_is_split_off() {
+    // The buyer asked for less than one unit carries: one of two units arriving covers it all.
+    let mut s = Shop::delivered();
+    let id = s.apply(CaseType::ReturnRefund, "damaged", Money::cny(1_000), &[(1, 2)]).unwrap();
+    s.cmd(id, MERCHANT, CaseCommand::AgreeReturn { address: address(1), refuse_freight_collect: false });
+    s.cmd(id, BUYER, CaseCommand::SubmitReturnLogistics { logistics: logistics("SF2000000004"), refund_account: None });
+    let events =
+        s.try_cmd(id, MERCHANT, CaseCommand::ReceivedPart { received: vec![Received { line: 1, units: 1 }] }).unwrap();
+    assert!(!events.iter().any(|e| matches!(e, Event::ReceivedInPart { .. })), "{events:?}");
+    assert_eq!(refund_of(&events), Some(Money::cny(1_000)));
+}
+
+#[test]
+fn l5_the_receipt_in_part_is_published_with_what_arrived_and_what_did_not() {
+    let (mut s, id) = Shop::shipped_back();
+    let (order_before, case_before) = (s.order.clone(), s.case(id).clone());
+    let received = vec![Received { line: 1, units: 2 }];
+    let events = s.try_cmd(id, MERCHANT, CaseCommand::ReceivedPart { received }).unwrap();
+    let recorded: Vec<Recorded> =
+        events.into_iter().map(|event| Recorded { at: s.now, actor: MERCHANT, event }).collect();
+    let told = published(&order_before, &s.order, Some(&case_before), Some(s.case(id)), &recorded).unwrap();
+    assert!(told.events.contains(&DomainEvent::ReceivedInPart {
+        received: vec![Pick { line: 1, units: 2 }],
+        missing: vec![Pick { line: 2, units: 1 }],
+    }));
+    assert_eq!(Pick::summary(&[Pick { line: 1, units: 2 }, Pick { line: 3, units: 1 }]), "L1x2 L3x1");
+}
