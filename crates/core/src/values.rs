@@ -78,11 +78,16 @@ impl Phone {
 
     /// W6: the form shown in lists — first three and last four digits, the middle masked.
     pub fn masked(&self) -> String {
-        let chars: Vec<char> = self.0.chars().collect();
-        let n = chars.len();
-        let head: String = chars[..3.min(n)].iter().collect();
-        let tail: String = chars[n.saturating_sub(4)..].iter().collect();
-        format!("{head}****{tail}")
+        // A phone is ASCII (digits and a leading `+`, `parse` sees to it): cut by bytes.
+        let s = self.0.as_str();
+        let n = s.len();
+        let head = s.get(..3.min(n)).unwrap_or_default();
+        let tail = s.get(n.saturating_sub(4)..).unwrap_or_default();
+        let mut out = String::with_capacity(head.len() + 4 + tail.len());
+        out.push_str(head);
+        out.push_str("****");
+        out.push_str(tail);
+        out
     }
 }
 
@@ -410,7 +415,7 @@ mod tests {
         assert_eq!(p.masked(), "138****1234");
         assert!(!format!("{p:?}").contains("0013"));
         assert!(Phone::parse("12345").is_err());
-        assert!(Phone::parse("+8613800131234").is_ok());
+        assert_eq!(Phone::parse("+8613800131234").unwrap().masked(), "138****1234", "+86 read as the national number");
     }
 
     #[test]

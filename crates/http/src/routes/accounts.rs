@@ -4,6 +4,7 @@
 use super::{path_id, schema, Api, BodyDoc, JsonBody, Reply};
 use crate::auth::{new_token, sha256_hex, Caller};
 use crate::error::ApiResult;
+use crate::routes::answer::Json;
 use crate::state::AppState;
 use crate::wire;
 use aftersale_core::values::ShopId;
@@ -14,7 +15,6 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
-use axum::Json;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 

@@ -7,13 +7,13 @@
 use super::{schema, Api, BodyDoc, JsonBody, Reply};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::routes::answer::Json;
 use crate::state::AppState;
 use aftersale_core::values::CaseId;
 use aftersale_engine::IdemKey;
 use axum::extract::State;
 use axum::http::Method;
 use axum::routing::post;
-use axum::Json;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 

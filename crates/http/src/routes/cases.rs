@@ -4,6 +4,7 @@
 use super::{idempotency_key, if_match, path_id, schema, ActionDoc, Api, BodyDoc, JsonBody, RawBody, Reply};
 use crate::auth::Caller;
 use crate::error::ApiResult;
+use crate::routes::answer::Json;
 use crate::state::AppState;
 use crate::wire;
 use aftersale_core::values::*;
@@ -12,7 +13,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Json;
 use schemars::JsonSchema;
 use serde::Deserialize;
 

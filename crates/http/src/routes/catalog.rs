@@ -6,6 +6,7 @@
 use super::{schema, Api, BodyDoc, Reply};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::routes::answer::Json;
 use aftersale_core::command::{Reason, APPLY_REASONS, MERCHANT_REFUND_REASONS, REJECT_REASONS};
 use aftersale_core::labels::{self, Label};
 use aftersale_core::model::{Queue, Stage, StatusName};
@@ -13,7 +14,6 @@ use aftersale_core::values::Flag;
 use aftersale_core::{CaseType, Policy};
 use axum::http::{Method, StatusCode};
 use axum::routing::get;
-use axum::Json;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 

@@ -6,13 +6,13 @@ use super::{schema, Api, BodyDoc, Reply};
 use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::input::search::{bad_query, query};
+use crate::routes::answer::Json;
 use crate::state::AppState;
 use crate::wire;
 use aftersale_engine::EventPosition;
 use axum::extract::State;
 use axum::http::Method;
 use axum::routing::get;
-use axum::Json;
 use schemars::JsonSchema;
 use serde::Deserialize;
 

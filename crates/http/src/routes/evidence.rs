@@ -5,6 +5,7 @@ use super::{path_id, schema, Api, BodyDoc, Reply};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::objects;
+use crate::routes::answer::Json;
 use crate::state::AppState;
 use crate::wire;
 use aftersale_core::values::*;
@@ -13,7 +14,6 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Json;
 
 pub fn routes(api: Api) -> Api {
     use BodyDoc::*;

@@ -3,13 +3,13 @@
 use super::{schema, Api, BodyDoc, JsonBody, Reply};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::routes::answer::Json;
 use crate::state::AppState;
 use crate::wire;
 use aftersale_core::notice::Recipient;
 use axum::extract::State;
 use axum::http::Method;
 use axum::routing::{get, post};
-use axum::Json;
 use schemars::JsonSchema;
 use serde::Deserialize;
 

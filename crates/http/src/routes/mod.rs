@@ -155,3 +155,4 @@ pub fn api() -> Api {
 }
 
 pub use crate::input::{idempotency_key, if_match, parse_json, path_id, JsonBody, RawBody};
+pub mod answer;

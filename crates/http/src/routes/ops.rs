@@ -4,6 +4,7 @@
 use super::{schema, Api, BodyDoc, JsonBody, Reply};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::routes::answer::Json;
 use crate::state::AppState;
 use crate::wire;
 use aftersale_core::Dur;
@@ -11,7 +12,6 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Json;
 use schemars::JsonSchema;
 use serde::Deserialize;
 

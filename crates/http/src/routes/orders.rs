@@ -6,6 +6,7 @@ use super::{idempotency_key, if_match, path_id, schema, ActionDoc, Api, BodyDoc,
 use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::input::actions::{json_content, tagged, unknown_action};
+use crate::routes::answer::Json;
 use crate::state::AppState;
 use crate::wire;
 use aftersale_core::values::*;
@@ -14,7 +15,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Json;
 
 pub fn routes(api: Api) -> Api {
     use BodyDoc::*;

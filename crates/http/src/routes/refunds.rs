@@ -8,6 +8,7 @@ use super::{schema, Api, BodyDoc, JsonBody, Reply};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::input::search::{bad_query, query};
+use crate::routes::answer::Json;
 use crate::state::AppState;
 use aftersale_core::values::{CaseId, ShopId};
 use aftersale_core::{Money, Timestamp};
@@ -18,7 +19,6 @@ use axum::extract::{Path, State};
 use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Json;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 

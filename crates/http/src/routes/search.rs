@@ -5,6 +5,7 @@ use super::{schema, Api, BodyDoc, Reply};
 use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::input::search::{bad_query, case_query, query, CaseListQuery};
+use crate::routes::answer::Json;
 use crate::state::AppState;
 use crate::wire;
 use aftersale_core::values::*;
@@ -12,7 +13,6 @@ use aftersale_core::*;
 use axum::extract::State;
 use axum::http::Method;
 use axum::routing::get;
-use axum::Json;
 use schemars::JsonSchema;
 use serde::Deserialize;
 

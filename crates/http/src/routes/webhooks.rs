@@ -8,6 +8,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::input::path_id;
 use crate::input::search::{bad_query, query};
+use crate::routes::answer::Json;
 use crate::state::AppState;
 use aftersale_core::values::ShopId;
 use aftersale_core::Timestamp;
@@ -16,7 +17,6 @@ use aftersale_engine::webhooks::{EndpointChange, NewEndpoint};
 use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode};
 use axum::routing::{delete, get, patch, post};
-use axum::Json;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
