@@ -12,7 +12,11 @@ use serde::{Deserialize, Serialize};
 /// Units of one line the merchant found in the parcel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Received {
+    /// The line's number (1, 2, …).
+    #[schemars(range(min = 1, max = 100))]
     pub line: u32,
+    /// Units of it found in the return (0: none arrived).
+    #[schemars(range(max = 100000))]
     pub units: u32,
 }
 
