@@ -222,12 +222,17 @@ impl Seeder<'_> {
         line: u32,
     ) -> Result<Case, String> {
         let ex = self.apply_lines(buyer, order, CaseType::Exchange, reason, 0, None, &[(line, 1)])?;
+        let ex = self.sent_back(&ex, buyer, merchant, address)?;
+        self.cmd(merchant, &ex, CaseCommand::ReceivedRefund)
+    }
+
+    /// A case that takes goods back, agreed to `address` and its parcel sent: awaiting receipt.
+    fn sent_back(&mut self, case: &Case, buyer: BuyerId, merchant: Actor, address: &Address) -> Result<Case, String> {
         let agree = CaseCommand::AgreeReturn { address: address.clone(), refuse_freight_collect: false };
-        let ex = self.cmd(merchant, &ex, agree)?;
+        let case = self.cmd(merchant, case, agree)?;
         self.n += 1;
         let back = CaseCommand::SubmitReturnLogistics { logistics: logistics(self.n)?, refund_account: None };
-        let ex = self.cmd(Actor::Buyer { buyer }, &ex, back)?;
-        self.cmd(merchant, &ex, CaseCommand::ReceivedRefund)
+        self.cmd(Actor::Buyer { buyer }, &case, back)
     }
 
     fn cmd(&self, actor: Actor, case: &Case, cmd: CaseCommand) -> Result<Case, String> {
@@ -464,10 +469,7 @@ pub fn seed(state: &AppState, rt: tokio::runtime::Handle) -> Result<Credentials,
         // own awaiting the shop's word.
         let o = s.three_lines(shop.id, mo, buyer)?;
         let r = s.apply_lines(buyer, &o, CaseType::ReturnRefund, "damaged", 50, None, &[(1, 2)])?;
-        let r = s.cmd(m, &r, CaseCommand::AgreeReturn { address: address.clone(), refuse_freight_collect: false })?;
-        s.n += 1;
-        let back = CaseCommand::SubmitReturnLogistics { logistics: logistics(s.n)?, refund_account: None };
-        let r = s.cmd(Actor::Buyer { buyer }, &r, back)?;
+        let r = s.sent_back(&r, buyer, m, &address)?;
         s.cmd(m, &r, CaseCommand::ReceivedPart { received: vec![Received { line: 1, units: 1 }] })?;
         // A refund asked while the parcel is on its way, and the carrier asked to stop it (I1).
         let o = s.order(shop.id, mo, buyer, PaymentMethod::Online, false, 45)?;

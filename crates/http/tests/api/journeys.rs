@@ -383,6 +383,35 @@ async fn browser_screenshots_of_the_demo() {
     running.stop().await;
 }
 
+/// The buyer, on the three-line order's application form, asks for `kind` on these units of its
+/// three lines: the case page's path.
+async fn apply_on_lines(buyer: &Browser, kind: &str, units: [u32; 3], reason: &str, amount: &str) -> String {
+    buyer.select("#a-kind", kind).await;
+    for (i, n) in units.iter().enumerate() {
+        buyer.type_in(&format!("#a-units-{}", i + 1), &n.to_string()).await;
+    }
+    buyer.select("#a-reason", reason).await;
+    buyer.type_in("#a-amount", amount).await;
+    buyer.click("form.card button[type=submit]").await;
+    buyer.settle().await;
+    let case_path = buyer.path().await.split('?').next().unwrap().to_string();
+    assert!(case_path.starts_with("/cases/"), "{case_path}: {}", buyer.page_text().await);
+    case_path
+}
+
+/// The shop agrees to the return (default address); the buyer sends the parcel back.
+async fn send_back(staff: &Browser, buyer: &Browser, case_path: &str, tracking_no: &str) {
+    staff.goto(case_path).await;
+    staff.open_action("agree_return").await;
+    staff.submit_action("agree_return").await;
+    assert_eq!(status(staff).await, "awaiting_buyer_return");
+    buyer.goto(case_path).await;
+    buyer.open_action("submit_return_logistics").await;
+    buyer.type_in("#f-submit_return_logistics-logistics-carrier", "SF").await;
+    buyer.type_in("#f-submit_return_logistics-logistics-tracking_no", tracking_no).await;
+    buyer.submit_action("submit_return_logistics").await;
+}
+
 /// K1 in the workbench: on a three-line order the buyer picks one cup for an exchange; the shop
 /// agrees, receives it back and ships the replacement from the new queue tab; the logistics feed
 /// reports it delivered and the buyer confirms it.
@@ -399,29 +428,12 @@ async fn browser_an_exchange_of_one_line_end_to_end() {
     let picker = buyer.text("[data-testid=line-picker]").await;
     assert!(picker.contains("保温杯") && picker.contains("电饭煲"), "{picker}");
     assert!(picker.contains("七天无理由截至") || picker.contains("Any-reason returns until"), "{picker}");
-    buyer.select("#a-kind", "exchange").await;
-    buyer.type_in("#a-units-1", "1").await;
-    buyer.type_in("#a-units-2", "0").await;
-    buyer.type_in("#a-units-3", "0").await;
-    buyer.select("#a-reason", "defective").await;
-    buyer.type_in("#a-amount", "0.00").await;
-    buyer.click("form.card button[type=submit]").await;
-    buyer.settle().await;
-    let case_path = buyer.path().await.split('?').next().unwrap().to_string();
-    assert!(case_path.starts_with("/cases/"), "{case_path}: {}", buyer.page_text().await);
+    let case_path = apply_on_lines(&buyer, "exchange", [1, 0, 0], "defective", "0.00").await;
     let lines = buyer.text("[data-testid=case-lines]").await;
     assert!(lines.contains("保温杯") && !lines.contains("电饭煲"), "only the cup: {lines}");
 
     // The shop agrees; the buyer sends the cup back; the shop receives it.
-    staff.goto(&case_path).await;
-    staff.open_action("agree_return").await;
-    staff.submit_action("agree_return").await;
-    assert_eq!(status(&staff).await, "awaiting_buyer_return");
-    buyer.goto(&case_path).await;
-    buyer.open_action("submit_return_logistics").await;
-    buyer.type_in("#f-submit_return_logistics-logistics-carrier", "SF").await;
-    buyer.type_in("#f-submit_return_logistics-logistics-tracking_no", "SF6000000001").await;
-    buyer.submit_action("submit_return_logistics").await;
+    send_back(&staff, &buyer, &case_path, "SF6000000001").await;
     staff.goto(&case_path).await;
     staff.submit_action("received_refund").await;
     assert_eq!(status(&staff).await, "awaiting_replacement");
@@ -482,24 +494,9 @@ async fn browser_a_return_received_in_part_end_to_end() {
     let cups = o["lines"][0]["paid"]["minor"].as_i64().unwrap();
 
     buyer.goto(&format!("/b/orders/{}/apply", o["id"])).await;
-    buyer.select("#a-kind", "return_refund").await;
-    buyer.type_in("#a-units-1", "2").await;
-    buyer.type_in("#a-units-2", "0").await;
-    buyer.type_in("#a-units-3", "0").await;
-    buyer.select("#a-reason", "damaged").await;
-    buyer.type_in("#a-amount", &format!("{}.{:02}", cups / 100, cups % 100)).await;
-    buyer.click("form.card button[type=submit]").await;
-    buyer.settle().await;
-    let case_path = buyer.path().await.split('?').next().unwrap().to_string();
-    assert!(case_path.starts_with("/cases/"), "{case_path}: {}", buyer.page_text().await);
-    staff.goto(&case_path).await;
-    staff.open_action("agree_return").await;
-    staff.submit_action("agree_return").await;
-    buyer.goto(&case_path).await;
-    buyer.open_action("submit_return_logistics").await;
-    buyer.type_in("#f-submit_return_logistics-logistics-carrier", "SF").await;
-    buyer.type_in("#f-submit_return_logistics-logistics-tracking_no", "SF6200000001").await;
-    buyer.submit_action("submit_return_logistics").await;
+    let amount = format!("{}.{:02}", cups / 100, cups % 100);
+    let case_path = apply_on_lines(&buyer, "return_refund", [2, 0, 0], "damaged", &amount).await;
+    send_back(&staff, &buyer, &case_path, "SF6200000001").await;
 
     // The shop finds one cup of two in the parcel.
     staff.goto(&case_path).await;
