@@ -256,7 +256,8 @@ impl Timestamp {
         };
         let (y, mo, d) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
         let (h, mi, s) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
-        if h > 23 || mi > 59 || s > 60 || !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
+        // Month and day are checked by the calendar below (two digits each: no overflow).
+        if h > 23 || mi > 59 || s > 60 {
             return None;
         }
         let (mo, d) = (mo as u32, d as u32);
@@ -413,6 +414,35 @@ mod tests {
         ) {
             prop_assert_eq!(Timestamp::parse_canonical(text.as_bytes()), Timestamp::parse_general(&text).ok());
         }
+    }
+
+    #[test]
+    fn the_two_shapes_this_service_writes_take_the_short_cut_at_their_bounds() {
+        let fast = |s: &str| Timestamp::parse_canonical(s.as_bytes());
+        let last = Timestamp::parse_general("2026-12-31T23:59:59.999Z").unwrap();
+        assert_eq!(fast("2026-12-31T23:59:59.999Z"), Some(last));
+        assert_eq!(fast("2026-12-31T23:59:60Z"), Timestamp::parse_general("2026-12-31T23:59:60Z").ok());
+        assert!(fast("2026-12-31T23:59:60Z").is_some(), "a leap second, as the general parser reads it");
+        for bad in [
+            "2026-12-31T24:00:00Z",
+            "2026-12-31T23:60:00Z",
+            "2026-12-31T23:59:61Z",
+            "2026-13-01T00:00:00Z",
+            "2026-12-32T00:00:00Z",
+            "2026-02-30T00:00:00Z",
+        ] {
+            assert_eq!(fast(bad), None, "{bad}");
+        }
+        let mut buf = [0u8; 24];
+        assert_eq!(Timestamp(0).rfc3339_into(&mut buf), Some("1970-01-01T00:00:00Z"));
+        assert_eq!(Timestamp(1).rfc3339_into(&mut buf), Some("1970-01-01T00:00:00.001Z"));
+        let year_10000 = days_from_civil(10_000, 1, 1) * DAY.0;
+        assert_eq!(Timestamp(year_10000).rfc3339_into(&mut buf), None);
+        assert_eq!(
+            Timestamp(year_10000).to_string(),
+            "10000-01-01T00:00:00Z",
+            "past the fixed width, the general writer"
+        );
     }
 
     #[test]
